@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+
+/**
+ * One entry of the event catalog: an integration event as it travels between
+ * services. `type` is both the CloudEvents `type` and the NATS subject; the
+ * `version` goes into `dataschema`. A new version is a new entry; old versions
+ * stay in the catalog so stored and in-flight events remain readable.
+ */
+export interface EventDefinition<Type extends string = string, Data = unknown> {
+  readonly type: Type;
+  readonly version: number;
+  /** JetStream stream that stores this subject. */
+  readonly stream: string;
+  readonly description: string;
+  readonly schema: z.ZodType<Data>;
+  readonly examples: readonly Data[];
+}
+
+export function defineEvent<const Type extends string, Data>(
+  definition: EventDefinition<Type, Data>,
+): EventDefinition<Type, Data> {
+  return definition;
+}
+
+/** The CloudEvents `dataschema` URI of an event version. */
+export function dataSchemaUri(type: string, version: number): string {
+  return `urn:conveyor:event:${type}:v${version}`;
+}
+
+export function parseDataSchemaUri(uri: string): { type: string; version: number } | undefined {
+  const match = /^urn:conveyor:event:([a-z]+(?:\.[a-z_]+)+):v([1-9][0-9]*)$/.exec(uri);
+  if (!match) return undefined;
+  return { type: match[1]!, version: Number(match[2]) };
+}

@@ -1,0 +1,5 @@
+export * from './catalog.ts';
+export * from './define-event.ts';
+export * from './order-events.ts';
+export * from './streams.ts';
+export * from './user-events.ts';

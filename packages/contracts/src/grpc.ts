@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+
+export * as notificationsV1 from './gen/conveyor/notifications/v1/notifications.ts';
+export * as usersV1 from './gen/conveyor/users/v1/users.ts';
+
+/** Root of the proto sources, for reflection and for independent clients. */
+export const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url));
+
+/** Proto files (relative to protoRoot) that each service serves. */
+export const protoFiles = {
+  users: ['conveyor/users/v1/users.proto'],
+  notifications: ['conveyor/notifications/v1/notifications.proto'],
+} as const;

@@ -1,0 +1,36 @@
+/**
+ * Errors the application layer raises. Ports translate them to protocol
+ * status codes (gRPC status, HTTP status); the domain never sees either.
+ */
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  constructor(code: AppErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = code;
+  }
+}
+
+export type AppErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'ABORTED'
+  | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED';
+
+/** A bad field in a request; the message names it, e.g. `email: must be an email address`. */
+export class InvalidArgument extends AppError {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super('INVALID_ARGUMENT', `${field}: ${problem}`);
+    this.field = field;
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+export const alreadyExists = (what: string) => new AppError('ALREADY_EXISTS', `${what} already exists`);
+export const failedPrecondition = (why: string) => new AppError('FAILED_PRECONDITION', why);
+export const aborted = (why: string) => new AppError('ABORTED', why);

@@ -1,0 +1,168 @@
+import { type JetStreamClient, type JsMsg, jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { type CloudEvent, decodeEvent, PoisonMessageError } from './cloud-event.ts';
+import { publishDeadLetter } from './dead-letters.ts';
+
+export interface Delivery {
+  subject: string;
+  stream: string;
+  streamSequence: number;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+}
+
+/**
+ * Handles one event. Contract: it may be called more than once for the same
+ * event (at-least-once delivery), concurrently with other events, and in an
+ * order other than publication order; it must make its effect idempotent
+ * (see recordInInbox). Resolve = done (ack). Throw PoisonMessageError = never
+ * retry (dead-letter now). Throw anything else = retry later with backoff,
+ * dead-letter after the last attempt.
+ */
+export type EventHandler = (event: CloudEvent, delivery: Delivery) => Promise<void>;
+
+export interface EventConsumerOptions {
+  nc: NatsConnection;
+  stream: string;
+  durable: string;
+  handler: EventHandler;
+  logger: Logger;
+  registry?: Registry;
+  /** Messages handled at once. */
+  concurrency?: number;
+  /** Must equal the consumer's max_deliver: the last attempt dead-letters. */
+  maxDeliver: number;
+  /** Nak delays by attempt; the last repeats. */
+  backoffMs: readonly number[];
+}
+
+export interface RunningConsumer {
+  /** Stops pulling, waits for messages in hand to finish. */
+  stop(): Promise<void>;
+}
+
+export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
+  const { logger, durable } = options;
+  const js = jetstream(options.nc);
+  const consumer = await js.consumers.get(options.stream, durable);
+  const concurrency = options.concurrency ?? 16;
+  const metrics = options.registry && consumerMetrics(options.registry);
+  const messages = await consumer.consume({ max_messages: concurrency });
+  const inFlight = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined;
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      while (inFlight.size >= concurrency) {
+        await new Promise<void>((resolve) => {
+          slotFreed = resolve;
+        });
+      }
+      const work = handleMessage(js, msg, options, metrics).finally(() => {
+        inFlight.delete(work);
+        slotFreed?.();
+      });
+      inFlight.add(work);
+    }
+  })().catch((error) => logger.error({ err: error, durable }, 'consumer loop ended with an error'));
+
+  logger.info({ stream: options.stream, durable }, 'consumer started');
+  return {
+    async stop() {
+      await messages.close();
+      await loop;
+      await Promise.allSettled([...inFlight]);
+      logger.info({ durable }, 'consumer stopped');
+    },
+  };
+}
+
+async function handleMessage(
+  js: JetStreamClient,
+  msg: JsMsg,
+  options: EventConsumerOptions,
+  metrics: ReturnType<typeof consumerMetrics> | undefined,
+): Promise<void> {
+  const delivery: Delivery = {
+    subject: msg.subject,
+    stream: msg.info.stream,
+    streamSequence: msg.info.streamSequence,
+    deliveryCount: msg.info.deliveryCount,
+  };
+  const headers = new Map<string, string>();
+  for (const [key, values] of msg.headers ?? []) headers.set(key, values[0] ?? '');
+  const log = options.logger.child({
+    subject: msg.subject,
+    seq: delivery.streamSequence,
+    ceId: headers.get('ce-id'),
+  });
+  const started = performance.now();
+  let outcome: 'ack' | 'retry' | 'dead_letter' = 'ack';
+  try {
+    const event = decodeEvent(headers, msg.data);
+    await options.handler(event, delivery);
+    msg.ack();
+  } catch (error) {
+    const poison = error instanceof PoisonMessageError;
+    const lastAttempt = delivery.deliveryCount >= options.maxDeliver;
+    if (poison || lastAttempt) {
+      outcome = 'dead_letter';
+      const reason = `${poison ? 'poison' : `failed after ${delivery.deliveryCount} attempts`}: ${(error as Error).message}`;
+      try {
+        await publishDeadLetter(js, {
+          consumer: options.durable,
+          ...delivery,
+          deliveries: delivery.deliveryCount,
+          headers,
+          data: msg.data,
+          reason,
+        });
+        msg.term(reason.slice(0, 200));
+        log.warn({ reason }, 'dead-lettered');
+      } catch (dlqError) {
+        // Not stored as a dead letter: keep the original for another try.
+        outcome = 'retry';
+        msg.nak(delayFor(options.backoffMs, delivery.deliveryCount));
+        log.error({ err: dlqError }, 'dead-lettering failed; will retry');
+      }
+    } else {
+      outcome = 'retry';
+      const delay = delayFor(options.backoffMs, delivery.deliveryCount);
+      msg.nak(delay);
+      log.warn(
+        { err: error, attempt: delivery.deliveryCount, retryInMs: delay },
+        'handler failed; will retry',
+      );
+    }
+  } finally {
+    metrics?.handled.inc({ consumer: options.durable, subject: msg.subject, outcome });
+    metrics?.duration.observe(
+      { consumer: options.durable, subject: msg.subject },
+      (performance.now() - started) / 1000,
+    );
+  }
+}
+
+function delayFor(backoffMs: readonly number[], attempt: number): number {
+  return backoffMs[Math.min(attempt - 1, backoffMs.length - 1)] ?? 1000;
+}
+
+function consumerMetrics(registry: Registry) {
+  return {
+    handled: new Counter({
+      name: 'conveyor_events_consumed_total',
+      help: 'Events handled by a consumer, by outcome (ack, retry, dead_letter).',
+      labelNames: ['consumer', 'subject', 'outcome'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'conveyor_event_handler_duration_seconds',
+      help: 'Time spent handling one delivery.',
+      labelNames: ['consumer', 'subject'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,15 @@
+import type { Queryable } from '../postgres/pool.ts';
+
+/**
+ * Records that `consumer` handled `eventId`. Call it inside the transaction
+ * that applies the event's effect: it returns false when the event was
+ * already handled, and the caller then skips the effect. Delivery is at least
+ * once, so this row is what makes the effect happen once.
+ */
+export async function recordInInbox(db: Queryable, consumer: string, eventId: string): Promise<boolean> {
+  const result = await db.query(
+    'insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing',
+    [consumer, eventId],
+  );
+  return result.rowCount === 1;
+}

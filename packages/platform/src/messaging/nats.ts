@@ -1,0 +1,48 @@
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+
+export type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * Connects with unlimited reconnects: a NATS outage must pause the service,
+ * not kill it (the outbox holds events until NATS is back). The first
+ * connection is still bounded, so a wrong URL fails start-up clearly.
+ */
+export async function connectNats(options: {
+  url: string;
+  name: string;
+  logger: Logger;
+}): Promise<NatsConnection> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.url.split(','),
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: 5000,
+      waitOnFirstConnect: false,
+    });
+  } catch (error) {
+    throw new Error(`cannot connect to NATS at ${options.url}: ${(error as Error).message}`);
+  }
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+        options.logger.warn({ nats: status.type }, `nats ${status.type}`);
+      }
+    }
+  })();
+  return nc;
+}
+
+export async function pingNats(nc: NatsConnection): Promise<boolean> {
+  if (nc.isClosed()) return false;
+  await nc.flush();
+  return true;
+}
+
+export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
+  return jetstreamManager(nc, { timeout: 5000 });
+}

@@ -1,0 +1,226 @@
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter as PCounter, Gauge as PGauge, Histogram as PHistogram } from 'prom-client';
+
+export interface OutboxRelayOptions {
+  url: string;
+  schema: string;
+  nc: NatsConnection;
+  logger: Logger;
+  registry?: Registry;
+  batchSize?: number;
+  /** Safety net when a notification is missed (e.g. while reconnecting). */
+  idlePollMs?: number;
+  /** How often a standby replica tries to become the active relay. */
+  standbyRetryMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface OutboxRow {
+  position: string;
+  event_id: string;
+  subject: string;
+  headers: Record<string, string>;
+  payload: Buffer;
+  created_at: Date;
+}
+
+/**
+ * Publishes outbox rows to JetStream and deletes them after their PubAck.
+ *
+ * Contract:
+ * - At least once: a row is deleted only after JetStream acknowledged it, so
+ *   a crash between publish and delete republishes it; `Nats-Msg-Id` (the
+ *   event id) lets JetStream drop that duplicate, consumers' inboxes catch
+ *   any that slip past the duplicate window.
+ * - Nothing skipped: it reads every remaining row, never "rows after the last
+ *   position", so a transaction that commits late with a lower position is
+ *   still published.
+ * - One active relay per schema: a session advisory lock elects it; other
+ *   replicas stand by and take over when its connection drops.
+ * - Low latency: LISTEN on `<schema>_outbox` wakes it on every commit; the
+ *   idle poll only covers missed notifications.
+ * - NATS down: publishes fail, rows stay, retries back off up to maxBackoffMs.
+ */
+export class OutboxRelay {
+  readonly #o: Required<Omit<OutboxRelayOptions, 'registry'>> & Pick<OutboxRelayOptions, 'registry'>;
+  readonly #js: JetStreamClient;
+  #client: pg.Client | undefined;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #active = false;
+  readonly #metrics: { published: Counter; latency: Histogram; backlog: Gauge; active: Gauge } | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#o = { batchSize: 256, idlePollMs: 2000, standbyRetryMs: 2000, maxBackoffMs: 5000, ...options };
+    this.#js = jetstream(options.nc, { timeout: 5000 });
+    const registry = options.registry;
+    this.#metrics = registry && {
+      published: new PCounter({
+        name: 'conveyor_outbox_published_total',
+        help: 'Events published from the outbox and acknowledged by JetStream.',
+        labelNames: ['subject'],
+        registers: [registry],
+      }),
+      latency: new PHistogram({
+        name: 'conveyor_outbox_commit_to_puback_seconds',
+        help: 'Time from an outbox row being written to its JetStream PubAck.',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+      backlog: new PGauge({
+        name: 'conveyor_outbox_backlog',
+        help: 'Outbox rows read but not yet published in the last batch (0 when drained).',
+        registers: [registry],
+      }),
+      active: new PGauge({
+        name: 'conveyor_outbox_relay_active',
+        help: '1 when this replica holds the relay lock.',
+        registers: [registry],
+      }),
+    };
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Finishes the batch in flight, releases the lock and stops. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 100;
+    while (this.#running) {
+      try {
+        await this.#connect();
+        if (!this.#active) {
+          this.#notified = false;
+          await this.#sleep(this.#o.standbyRetryMs);
+          continue;
+        }
+        const published = await this.#drainOnce();
+        backoff = 100;
+        if (published === 0) await this.#sleep(this.#o.idlePollMs);
+      } catch (error) {
+        this.#o.logger.warn({ err: error, retryInMs: backoff }, 'outbox relay failed; retrying');
+        await this.#disconnectIfBroken();
+        this.#notified = false;
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
+      }
+    }
+    await this.#disconnect();
+  }
+
+  async #connect(): Promise<void> {
+    if (!this.#client) {
+      const client = new pg.Client({
+        connectionString: this.#o.url,
+        application_name: `${this.#o.schema}-relay`,
+      });
+      client.on('error', () => {
+        this.#broken = true;
+        this.#wake?.();
+      });
+      client.on('notification', () => {
+        this.#notified = true;
+        this.#wake?.();
+      });
+      await client.connect();
+      await client.query(`set search_path to ${this.#o.schema}, public`);
+      await client.query(`listen ${this.#o.schema}_outbox`);
+      this.#client = client;
+      this.#broken = false;
+    }
+    if (!this.#active) {
+      const { rows } = await this.#client.query<{ locked: boolean }>(
+        'select pg_try_advisory_lock(hashtext($1)) as locked',
+        [`conveyor.outbox.${this.#o.schema}`],
+      );
+      this.#active = rows[0]?.locked === true;
+      this.#metrics?.active.set(this.#active ? 1 : 0);
+      if (this.#active) this.#o.logger.info({ schema: this.#o.schema }, 'outbox relay active');
+    }
+  }
+
+  #broken = false;
+  /** Set by a notification; a drain clears it, a sleep returns at once while it is set. */
+  #notified = false;
+
+  async #disconnectIfBroken(): Promise<void> {
+    if (this.#broken) await this.#disconnect();
+  }
+
+  async #disconnect(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (this.#active) this.#o.logger.info('outbox relay released');
+    this.#active = false;
+    this.#metrics?.active.set(0);
+    await client?.end().catch(() => {});
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async #drainOnce(): Promise<number> {
+    const client = this.#client!;
+    this.#notified = false;
+    const { rows } = await client.query<OutboxRow>(
+      'select position, event_id, subject, headers, payload, created_at from outbox order by position limit $1',
+      [this.#o.batchSize],
+    );
+    if (rows.length === 0) {
+      this.#metrics?.backlog.set(0);
+      return 0;
+    }
+    this.#metrics?.backlog.set(rows.length);
+    // Publish the whole batch before awaiting: one connection keeps the
+    // order on the wire, and the PubAcks arrive in a single round trip.
+    const acks = await Promise.all(rows.map((row) => this.#publish(row)));
+    const now = Date.now();
+    for (const [i, row] of rows.entries()) {
+      this.#metrics?.published.inc({ subject: row.subject });
+      this.#metrics?.latency.observe((now - row.created_at.getTime()) / 1000);
+      if (acks[i]) this.#o.logger.debug({ eventId: row.event_id, seq: acks[i] }, 'published');
+    }
+    await client.query('delete from outbox where position = any($1::bigint[])', [
+      rows.map((r) => r.position),
+    ]);
+    return rows.length;
+  }
+
+  async #publish(row: OutboxRow): Promise<number> {
+    const h = natsHeaders();
+    for (const [key, value] of Object.entries(row.headers)) {
+      if (key !== 'Nats-Msg-Id') h.set(key, value);
+    }
+    const ack = await this.#js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
+    return ack.seq;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#notified || !this.#running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}

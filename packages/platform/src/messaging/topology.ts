@@ -1,0 +1,120 @@
+import { Streams } from '@conveyor/contracts';
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+
+const day = 24 * 60 * 60 * 1000;
+
+export interface StreamOptions {
+  /** 1 locally; 3 on a NATS cluster. */
+  replicas?: number;
+}
+
+/**
+ * The streams every service relies on. Limits retention (fan-out to every
+ * consumer), file storage, a 2-minute duplicate window for `Nats-Msg-Id`,
+ * and caps on age and size so nothing grows without bound.
+ */
+export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfig> & { name: string })[] {
+  const common = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: options.replicas ?? 1,
+    max_msg_size: 1024 * 1024,
+  };
+  return [
+    {
+      ...common,
+      ...Streams.users,
+      subjects: [...Streams.users.subjects],
+      max_age: nanos(30 * day),
+      max_bytes: 1 << 30,
+    },
+    {
+      ...common,
+      ...Streams.orders,
+      subjects: [...Streams.orders.subjects],
+      max_age: nanos(30 * day),
+      max_bytes: 4 << 30,
+    },
+    {
+      ...common,
+      ...Streams.deadLetters,
+      subjects: [...Streams.deadLetters.subjects],
+      max_age: nanos(90 * day),
+      max_bytes: 1 << 30,
+    },
+  ];
+}
+
+/** Creates or updates the streams; safe to run from every replica at every start. */
+export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
+  for (const config of streamConfigs(options)) {
+    const name = config.name;
+    try {
+      await jsm.streams.info(name);
+      await jsm.streams.update(name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      try {
+        await jsm.streams.add(config);
+      } catch (addError) {
+        // Another replica created it between our info and add.
+        if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
+      }
+    }
+  }
+}
+
+export interface DurableConsumerOptions {
+  stream: string;
+  durable: string;
+  filterSubjects: string[];
+  /** Redelivery delays; the last one repeats until maxDeliver. */
+  backoffMs: number[];
+  maxDeliver: number;
+  ackWaitMs: number;
+  maxAckPending: number;
+}
+
+/** Creates or updates one durable pull consumer with explicit acks. */
+export async function ensureDurableConsumer(
+  jsm: JetStreamManager,
+  options: DurableConsumerOptions,
+): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: options.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: options.filterSubjects,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: options.maxDeliver,
+    backoff: options.backoffMs.map(nanos),
+    max_ack_pending: options.maxAckPending,
+  };
+  try {
+    await jsm.consumers.info(options.stream, options.durable);
+    await jsm.consumers.update(options.stream, options.durable, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    try {
+      await jsm.consumers.add(options.stream, config);
+    } catch (addError) {
+      if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return /not found/i.test((error as Error)?.message ?? '');
+}

@@ -1,0 +1,30 @@
+import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { z } from 'zod';
+
+const delays = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')
+  .transform((s) => s.split(',').map(Number));
+
+export function loadNotificationsConfig(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(
+    {
+      ...serviceEnv,
+      DATABASE_URL: env.url(['postgres', 'postgresql']),
+      DATABASE_SCHEMA: env.identifier('notifications'),
+      NATS_URL: env.url(['nats'], 'nats://127.0.0.1:4222'),
+      GRPC_PORT: env.port(50053),
+      OPS_PORT: env.port(9103),
+      SMTP_URL: env.url(['smtp', 'smtps'], 'smtp://127.0.0.1:1025?tls=off'),
+      MAIL_FROM: z.string().min(3).default('Conveyor <no-reply@conveyor.local>'),
+      MAIL_DOMAIN: z.string().min(1).default('conveyor.local'),
+      CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+      CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(10),
+      CONSUMER_BACKOFF_MS: delays.default([1000, 5000, 15_000, 60_000, 300_000]),
+      CONSUMER_ACK_WAIT_MS: env.durationMs(30_000),
+    },
+    source,
+  );
+}
+
+export type NotificationsConfig = ReturnType<typeof loadNotificationsConfig>;

@@ -1,0 +1,118 @@
+import { protoFiles, protoRoot, Streams } from '@conveyor/contracts';
+import {
+  connectNats,
+  createGrpcServer,
+  createPool,
+  ensureDurableConsumer,
+  ensureStreams,
+  listenGrpc,
+  manager,
+  pingNats,
+  pingPostgres,
+  type RunningConsumer,
+  type ServiceDefaults,
+  startEventConsumer,
+  startServiceDefaults,
+  stopGrpc,
+} from '@conveyor/platform';
+import { v7 as uuidv7 } from 'uuid';
+import { PostgresNotificationStore } from './adapters/postgres-notification-store.ts';
+import { SmtpMailer } from './adapters/smtp-mailer.ts';
+import { handleEvent } from './app/handle-event.ts';
+import { listNotifications } from './app/list-notifications.ts';
+import type { NotificationsConfig } from './config.ts';
+import { notificationGrpcService } from './ports/grpc-notification-service.ts';
+
+/** Durable consumer name on every stream it reads; also the inbox's consumer key. */
+export const consumerName = 'notifications';
+
+export interface RunningNotificationsService extends ServiceDefaults {
+  grpcPort: number;
+  stop(): Promise<void>;
+}
+
+/** Wires the notification service; main.ts and the tests both start it through here. */
+export async function startNotificationsService(
+  config: NotificationsConfig,
+): Promise<RunningNotificationsService> {
+  const defaults = await startServiceDefaults({
+    service: 'notifications',
+    logLevel: config.LOG_LEVEL,
+    opsHost: config.OPS_HOST,
+    opsPort: config.OPS_PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+  });
+  const { logger, registry, readiness, shutdown } = defaults;
+  try {
+    const pool = createPool({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      applicationName: 'notifications',
+      max: Math.min(config.CONSUMER_CONCURRENCY + 4, 40),
+    });
+    shutdown.add('connections', 'close postgres pool', () => pool.end());
+    const nc = await connectNats({ url: config.NATS_URL, name: 'notifications', logger });
+    shutdown.add('connections', 'drain nats', () => nc.drain());
+    const jsm = await manager(nc);
+    await ensureStreams(jsm);
+
+    const store = new PostgresNotificationStore(pool);
+    const mailer = new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM });
+    shutdown.add('final', 'close smtp pool', () => mailer.close());
+    const handler = handleEvent({
+      store,
+      mailer,
+      consumer: consumerName,
+      newId: uuidv7,
+      now: () => new Date(),
+      maxDeliver: config.CONSUMER_MAX_DELIVER,
+      mailDomain: config.MAIL_DOMAIN,
+    });
+
+    const consumers: RunningConsumer[] = [];
+    for (const stream of [Streams.users, Streams.orders]) {
+      await ensureDurableConsumer(jsm, {
+        stream: stream.name,
+        durable: consumerName,
+        filterSubjects: [...stream.subjects],
+        backoffMs: config.CONSUMER_BACKOFF_MS,
+        maxDeliver: config.CONSUMER_MAX_DELIVER,
+        ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
+        maxAckPending: config.CONSUMER_CONCURRENCY * 4,
+      });
+      consumers.push(
+        await startEventConsumer({
+          nc,
+          stream: stream.name,
+          durable: consumerName,
+          handler,
+          logger,
+          registry,
+          concurrency: config.CONSUMER_CONCURRENCY,
+          maxDeliver: config.CONSUMER_MAX_DELIVER,
+          backoffMs: config.CONSUMER_BACKOFF_MS,
+        }),
+      );
+    }
+    shutdown.add('intake', 'stop consumers', () =>
+      Promise.all(consumers.map((c) => c.stop())).then(() => {}),
+    );
+
+    const server = createGrpcServer({
+      services: [notificationGrpcService({ listNotifications: listNotifications({ store }) }, logger)],
+      readiness,
+      protoRoot,
+      protoFiles: protoFiles.notifications,
+    });
+    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
+    shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
+
+    readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
+    readiness.watch(2000);
+    logger.info({ grpcPort, opsPort: defaults.ops.port }, 'notifications service ready');
+    return { ...defaults, grpcPort, stop: () => shutdown.run('stop') };
+  } catch (error) {
+    await shutdown.run('start-up failed');
+    throw error;
+  }
+}

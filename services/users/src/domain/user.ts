@@ -1,0 +1,41 @@
+import { InvalidArgument } from '@conveyor/platform/errors';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface NewUserInput {
+  email: string;
+  name: string;
+}
+
+// Deliberately simple: one @, no spaces, a dot in the domain. Deliverability
+// is proven by mail, not by regular expressions.
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Trims and lower-cases; the normal form is what uniqueness is checked on. */
+export function normaliseEmail(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+export function validateNewUser(input: NewUserInput): NewUserInput {
+  const email = normaliseEmail(input.email ?? '');
+  if (email === '') throw new InvalidArgument('email', 'is required');
+  if (email.length > 254) throw new InvalidArgument('email', 'must be at most 254 characters');
+  if (!emailPattern.test(email))
+    throw new InvalidArgument('email', `"${input.email}" is not an email address`);
+  const name = (input.name ?? '').trim().replace(/\s+/g, ' ');
+  if (name === '') throw new InvalidArgument('name', 'is required');
+  if ([...name].length > 100) throw new InvalidArgument('name', 'must be at most 100 characters');
+  if (/\p{Cc}/u.test(name)) throw new InvalidArgument('name', 'must not contain control characters');
+  return { email, name };
+}
+
+/** A new user; id and time are given, never read here. */
+export function registerUser(input: NewUserInput, context: { id: string; now: Date }): User {
+  const valid = validateNewUser(input);
+  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now };
+}
