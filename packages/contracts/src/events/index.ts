@@ -3,3 +3,4 @@ export * from './define-event.ts';
 export * from './order-events.ts';
 export * from './streams.ts';
 export * from './user-events.ts';
+export * as schemaParts from './schema-parts.ts';

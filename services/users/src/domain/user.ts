@@ -1,3 +1,4 @@
+import { schemaParts } from '@conveyor/contracts';
 import { InvalidArgument } from '@conveyor/platform/errors';
 
 export interface User {
@@ -12,9 +13,9 @@ export interface NewUserInput {
   name: string;
 }
 
-// Deliberately simple: one @, no spaces, a dot in the domain. Deliverability
-// is proven by mail, not by regular expressions.
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// The event catalog's rule, so every accepted user can be announced.
+// Deliverability is proven by mail, not by patterns.
+const isEmail = (s: string) => schemaParts.email.safeParse(s).success;
 
 /** Trims and lower-cases; the normal form is what uniqueness is checked on. */
 export function normaliseEmail(raw: string): string {
@@ -25,7 +26,7 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
   const email = normaliseEmail(input.email ?? '');
   if (email === '') throw new InvalidArgument('email', 'is required');
   if (email.length > 254) throw new InvalidArgument('email', 'must be at most 254 characters');
-  if (!emailPattern.test(email))
+  if (!isEmail(email))
     throw new InvalidArgument('email', `"${input.email}" is not an email address`);
   const name = (input.name ?? '').trim().replace(/\s+/g, ' ');
   if (name === '') throw new InvalidArgument('name', 'is required');
