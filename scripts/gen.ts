@@ -44,7 +44,10 @@ function schemaFiles(): Map<string, string> {
 }
 
 function generateProtoInto(dir: string): Map<string, string> {
-  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--output', dir], { cwd: root, stdio: 'inherit' });
+  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--output', dir], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const out = join(dir, 'packages/contracts/src/gen');
   return new Map(listFiles(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
 }
@@ -54,7 +57,8 @@ function compare(label: string, dir: string, wanted: Map<string, string>): strin
   const present = new Set(listFiles(dir));
   for (const [file, content] of wanted) {
     if (!present.has(file)) problems.push(`${label}/${file} is missing`);
-    else if (readFileSync(join(dir, file), 'utf8') !== content) problems.push(`${label}/${file} is out of date`);
+    else if (readFileSync(join(dir, file), 'utf8') !== content)
+      problems.push(`${label}/${file} is out of date`);
   }
   for (const file of present) if (!wanted.has(file)) problems.push(`${label}/${file} is no longer generated`);
   return problems;
@@ -75,7 +79,9 @@ try {
   if (checkOnly) {
     const problems = [...compare('src/gen', genDir, proto), ...compare('schemas', schemaDir, schemas)];
     if (problems.length) {
-      console.error(`generated files differ from the contracts (run npm run gen):\n  ${problems.join('\n  ')}`);
+      console.error(
+        `generated files differ from the contracts (run npm run gen):\n  ${problems.join('\n  ')}`,
+      );
       process.exit(1);
     }
     console.log(`generated code is current (${proto.size} proto modules, ${schemas.size} event schemas)`);

@@ -12,7 +12,13 @@ export default async function* summaryReporter(source: AsyncIterable<{ type: str
   let skipped = 0;
   const failures: string[] = [];
   for await (const event of source) {
-    const data = event.data as { name?: string; file?: string; skip?: unknown; todo?: unknown; details?: { type?: string } };
+    const data = event.data as {
+      name?: string;
+      file?: string;
+      skip?: unknown;
+      todo?: unknown;
+      details?: { type?: string };
+    };
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     if (data.details?.type === 'suite') continue;
     if (event.type === 'test:pass') {

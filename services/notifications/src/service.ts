@@ -75,7 +75,6 @@ export async function startNotificationsService(
         stream: stream.name,
         durable: consumerName,
         filterSubjects: [...stream.subjects],
-        backoffMs: config.CONSUMER_BACKOFF_MS,
         maxDeliver: config.CONSUMER_MAX_DELIVER,
         ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
         maxAckPending: config.CONSUMER_CONCURRENCY * 4,

@@ -23,7 +23,13 @@ describe('users service (real Postgres and NATS)', () => {
     nats = await testNats();
     await migrate({ url: db.url, schema: 'users', migrations });
     service = await startUsersService(
-      loadUsersConfig({ DATABASE_URL: db.url, NATS_URL: nats.url, GRPC_PORT: '0', OPS_PORT: '0', LOG_LEVEL: 'warn' }),
+      loadUsersConfig({
+        DATABASE_URL: db.url,
+        NATS_URL: nats.url,
+        GRPC_PORT: '0',
+        OPS_PORT: '0',
+        LOG_LEVEL: 'warn',
+      }),
     );
     client = new usersV1.UserServiceClient(`127.0.0.1:${service.grpcPort}`, insecure());
     sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=users' });
@@ -57,6 +63,7 @@ describe('users service (real Postgres and NATS)', () => {
         message: 'user.created did not reach the USERS stream',
       });
       const msg = await jsm.streams.getMessage('USERS', { seq: 1 });
+      assert.ok(msg);
       assert.equal(msg.subject, 'user.created');
       assert.equal(msg.header.get('ce-type'), 'user.created');
       assert.equal(msg.header.get('ce-subject'), user.id);
@@ -78,12 +85,17 @@ describe('users service (real Postgres and NATS)', () => {
 
   it('answers ALREADY_EXISTS for a second user with the same email, and writes no event', async () => {
     await create('dup@example.com', 'First');
-    await assert.rejects(create(' DUP@example.com ', 'Second'), (error: { code: number; details: string }) => {
-      assert.equal(error.code, status.ALREADY_EXISTS);
-      assert.match(error.details, /dup@example\.com already exists/);
-      return true;
-    });
-    const { rows } = await sql.query('select count(*)::int as n from users where email = $1', ['dup@example.com']);
+    await assert.rejects(
+      create(' DUP@example.com ', 'Second'),
+      (error: { code: number; details: string }) => {
+        assert.equal(error.code, status.ALREADY_EXISTS);
+        assert.match(error.details, /dup@example\.com already exists/);
+        return true;
+      },
+    );
+    const { rows } = await sql.query('select count(*)::int as n from users where email = $1', [
+      'dup@example.com',
+    ]);
     assert.equal(rows[0].n, 1);
   });
 
@@ -94,12 +106,15 @@ describe('users service (real Postgres and NATS)', () => {
   ];
   for (const [title, input, field] of invalid) {
     it(`answers INVALID_ARGUMENT naming the field for a bad ${title}`, async () => {
-      await assert.rejects(create(input.email, input.name), (error: { code: number; details: string; metadata: { get(k: string): unknown[] } }) => {
-        assert.equal(error.code, status.INVALID_ARGUMENT);
-        assert.match(error.details, new RegExp(`^${field}: `));
-        assert.deepEqual(error.metadata.get('invalid-field'), [field]);
-        return true;
-      });
+      await assert.rejects(
+        create(input.email, input.name),
+        (error: { code: number; details: string; metadata: { get(k: string): unknown[] } }) => {
+          assert.equal(error.code, status.INVALID_ARGUMENT);
+          assert.match(error.details, new RegExp(`^${field}: `));
+          assert.deepEqual(error.metadata.get('invalid-field'), [field]);
+          return true;
+        },
+      );
     });
   }
 
@@ -119,7 +134,7 @@ describe('users service (real Postgres and NATS)', () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual((await ready.json()).checks, { postgres: 'ok', nats: 'ok' });
+    assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { postgres: 'ok', nats: 'ok' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /conveyor_outbox_published_total\{subject="user.created",service="users"\} \d+/);
   });

@@ -29,7 +29,10 @@ describe('event catalog', () => {
   }
 
   it('round-trips dataschema URIs and rejects others', () => {
-    assert.deepEqual(parseDataSchemaUri(dataSchemaUri('order.created', 3)), { type: 'order.created', version: 3 });
+    assert.deepEqual(parseDataSchemaUri(dataSchemaUri('order.created', 3)), {
+      type: 'order.created',
+      version: 3,
+    });
     assert.equal(parseDataSchemaUri('urn:conveyor:event:order.created:v0'), undefined);
     assert.equal(parseDataSchemaUri('https://example.com/schema.json'), undefined);
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { userCreatedV1 } from '@conveyor/contracts';
 import { decodeEvent, encodeData, newEvent, PoisonMessageError, toHeaders } from './cloud-event.ts';
 
-const data = userCreatedV1.examples[0];
+const data = userCreatedV1.examples[0]!;
 const headersOf = (h: Record<string, string>) => new Map(Object.entries(h));
 
 describe('CloudEvents binary mode codec', () => {
@@ -39,7 +39,11 @@ describe('CloudEvents binary mode codec', () => {
     ['a schema of another type', (h) => (h['ce-dataschema'] = 'urn:conveyor:event:order.paid:v1')],
     ['a bad ce-time', (h) => (h['ce-time'] = 'yesterday')],
     ['a payload that is not JSON', () => {}, new TextEncoder().encode('{not json')],
-    ['data that breaks the schema', () => {}, new TextEncoder().encode(JSON.stringify({ ...data, userId: 7 }))],
+    [
+      'data that breaks the schema',
+      () => {},
+      new TextEncoder().encode(JSON.stringify({ ...data, userId: 7 })),
+    ],
   ];
   for (const [name, mutate, payload] of poison) {
     it(`rejects ${name} as poison, saying why`, () => {

@@ -1,7 +1,8 @@
 import { type JetStreamClient, type JsMsg, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counter, histogram } from '../observability/metrics.ts';
 import { type CloudEvent, decodeEvent, PoisonMessageError } from './cloud-event.ts';
 import { publishDeadLetter } from './dead-letters.ts';
 
@@ -99,6 +100,7 @@ async function handleMessage(
     ceId: headers.get('ce-id'),
   });
   const started = performance.now();
+  log.debug({ attempt: delivery.deliveryCount }, 'received');
   let outcome: 'ack' | 'retry' | 'dead_letter' = 'ack';
   try {
     const event = decodeEvent(headers, msg.data);
@@ -119,7 +121,9 @@ async function handleMessage(
           data: msg.data,
           reason,
         });
-        msg.term(reason.slice(0, 200));
+        // No reason argument: nats-server before 2.10.4 (Debian 12 ships 2.9)
+        // ignores a +TERM with a reason and redelivers. The reason is in the dead letter.
+        msg.term();
         log.warn({ reason }, 'dead-lettered');
       } catch (dlqError) {
         // Not stored as a dead letter: keep the original for another try.
@@ -151,18 +155,16 @@ function delayFor(backoffMs: readonly number[], attempt: number): number {
 
 function consumerMetrics(registry: Registry) {
   return {
-    handled: new Counter({
+    handled: counter(registry, {
       name: 'conveyor_events_consumed_total',
       help: 'Events handled by a consumer, by outcome (ack, retry, dead_letter).',
       labelNames: ['consumer', 'subject', 'outcome'],
-      registers: [registry],
     }),
-    duration: new Histogram({
+    duration: histogram(registry, {
       name: 'conveyor_event_handler_duration_seconds',
       help: 'Time spent handling one delivery.',
       labelNames: ['consumer', 'subject'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
     }),
   };
 }

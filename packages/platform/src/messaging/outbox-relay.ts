@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Counter as PCounter, Gauge as PGauge, Histogram as PHistogram } from 'prom-client';
+import { counter, gauge, histogram } from '../observability/metrics.ts';
 
 export interface OutboxRelayOptions {
   url: string;
@@ -61,27 +61,23 @@ export class OutboxRelay {
     this.#js = jetstream(options.nc, { timeout: 5000 });
     const registry = options.registry;
     this.#metrics = registry && {
-      published: new PCounter({
+      published: counter(registry, {
         name: 'conveyor_outbox_published_total',
         help: 'Events published from the outbox and acknowledged by JetStream.',
         labelNames: ['subject'],
-        registers: [registry],
       }),
-      latency: new PHistogram({
+      latency: histogram(registry, {
         name: 'conveyor_outbox_commit_to_puback_seconds',
         help: 'Time from an outbox row being written to its JetStream PubAck.',
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers: [registry],
       }),
-      backlog: new PGauge({
+      backlog: gauge(registry, {
         name: 'conveyor_outbox_backlog',
         help: 'Outbox rows read but not yet published in the last batch (0 when drained).',
-        registers: [registry],
       }),
-      active: new PGauge({
+      active: gauge(registry, {
         name: 'conveyor_outbox_relay_active',
         help: '1 when this replica holds the relay lock.',
-        registers: [registry],
       }),
     };
   }

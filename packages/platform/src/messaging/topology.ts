@@ -80,9 +80,14 @@ export interface DurableConsumerOptions {
   stream: string;
   durable: string;
   filterSubjects: string[];
-  /** Redelivery delays; the last one repeats until maxDeliver. */
-  backoffMs: number[];
   maxDeliver: number;
+  /**
+   * How long a delivery may stay unacknowledged before JetStream redelivers
+   * it (the consumer crashed or hangs). Handlers must finish well within it.
+   * No consumer `backoff`: it would replace ack_wait with its first step and
+   * redeliver a message while its first delivery is still being handled;
+   * retry delays come from nak(delay) instead (see startEventConsumer).
+   */
   ackWaitMs: number;
   maxAckPending: number;
 }
@@ -96,10 +101,12 @@ export async function ensureDurableConsumer(
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subjects: options.filterSubjects,
+    // One subject uses filter_subject, which nats-server 2.9 (Debian 12's) understands too.
+    ...(options.filterSubjects.length === 1
+      ? { filter_subject: options.filterSubjects[0] }
+      : { filter_subjects: options.filterSubjects }),
     ack_wait: nanos(options.ackWaitMs),
     max_deliver: options.maxDeliver,
-    backoff: options.backoffMs.map(nanos),
     max_ack_pending: options.maxAckPending,
   };
   try {

@@ -37,6 +37,18 @@ const fromRow = (r: NotificationRow): Notification => ({
   sentAt: r.sent_at ?? undefined,
 });
 
+/**
+ * Another delivery of the same event holds some of its notifications right
+ * now. It may still fail, so this delivery must not be acknowledged as done:
+ * it is retried later and then finds them sent (or sends them).
+ */
+export class SendInProgress extends Error {
+  override name = 'SendInProgress';
+  constructor(eventId: string) {
+    super(`another delivery of event ${eventId} is sending its notifications`);
+  }
+}
+
 export class PostgresNotificationStore implements NotificationStore {
   readonly #pool: Pool;
 
@@ -56,29 +68,52 @@ export class PostgresNotificationStore implements NotificationStore {
     });
   }
 
-  async pendingForEvent(eventId: string): Promise<Notification[]> {
-    const { rows } = await this.#pool.query<NotificationRow>(
-      `select ${columns} from notifications where event_id = $1 and status = 'pending' order by channel`,
-      [eventId],
-    );
-    return rows.map(fromRow);
-  }
-
-  async markSent(id: string, at: Date): Promise<void> {
-    await this.#pool.query(
-      `update notifications set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null
-       where id = $1 and status = 'pending'`,
-      [id, at],
-    );
-  }
-
-  async markAttemptFailed(id: string, error: string, final: boolean): Promise<void> {
-    await this.#pool.query(
-      `update notifications set attempts = attempts + 1, last_error = $2,
-         status = case when $3 then 'failed' else status end
-       where id = $1 and status = 'pending'`,
-      [id, error.slice(0, 1000), final],
-    );
+  async sendPending(
+    eventId: string,
+    send: (n: Notification) => Promise<void>,
+    options: { now: () => Date; lastAttempt: boolean },
+  ): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<NotificationRow>(
+        `select ${columns} from notifications where event_id = $1 and status = 'pending'
+         order by channel for update skip locked`,
+        [eventId],
+      );
+      let failure: unknown;
+      const { rows: all } = await client.query<{ n: number }>(
+        `select count(*)::int as n from notifications where event_id = $1 and status = 'pending'`,
+        [eventId],
+      );
+      if ((all[0]?.n ?? 0) > rows.length) failure = new SendInProgress(eventId);
+      for (const row of rows) {
+        try {
+          await send(fromRow(row));
+          await client.query(
+            `update notifications set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null
+             where id = $1`,
+            [row.id, options.now()],
+          );
+        } catch (error) {
+          failure = error;
+          await client.query(
+            `update notifications set attempts = attempts + 1, last_error = $2,
+               status = case when $3 then 'failed' else status end
+             where id = $1`,
+            [row.id, String((error as Error)?.message ?? error).slice(0, 1000), options.lastAttempt],
+          );
+          break;
+        }
+      }
+      await client.query('commit');
+      if (failure) throw failure;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {

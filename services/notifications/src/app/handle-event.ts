@@ -75,18 +75,15 @@ export function handleEvent(deps: HandleEventDeps) {
   };
 }
 
-async function sendPending(deps: HandleEventDeps, eventId: string, lastAttempt: boolean): Promise<void> {
-  for (const n of await deps.store.pendingForEvent(eventId)) {
-    try {
-      await deps.mailer.send({
+function sendPending(deps: HandleEventDeps, eventId: string, lastAttempt: boolean): Promise<void> {
+  return deps.store.sendPending(
+    eventId,
+    (n) =>
+      deps.mailer.send({
         messageId: `<${n.eventId}.${n.channel}@${deps.mailDomain}>`,
         to: n.recipient,
         ...n.message,
-      });
-    } catch (error) {
-      await deps.store.markAttemptFailed(n.id, (error as Error).message, lastAttempt);
-      throw error;
-    }
-    await deps.store.markSent(n.id, deps.now());
-  }
+      }),
+    { now: deps.now, lastAttempt },
+  );
 }

@@ -39,9 +39,18 @@ export interface NotificationStore {
     eventId: string,
     work: (unit: NotificationUnit) => Promise<void>,
   ): Promise<boolean>;
-  pendingForEvent(eventId: string): Promise<Notification[]>;
-  markSent(id: string, at: Date): Promise<void>;
-  markAttemptFailed(id: string, error: string, final: boolean): Promise<void>;
+  /**
+   * Sends the event's pending notifications with `send`, each claimed with a
+   * row lock for the duration of its send, so concurrent deliveries of one
+   * event never send twice (the second finds nothing to claim). Marks each
+   * sent, or records the failed attempt (and 'failed' when `lastAttempt`)
+   * and rethrows.
+   */
+  sendPending(
+    eventId: string,
+    send: (n: Notification) => Promise<void>,
+    options: { now: () => Date; lastAttempt: boolean },
+  ): Promise<void>;
   list(query: {
     userId?: string;
     limit: number;

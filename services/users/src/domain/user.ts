@@ -26,8 +26,7 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
   const email = normaliseEmail(input.email ?? '');
   if (email === '') throw new InvalidArgument('email', 'is required');
   if (email.length > 254) throw new InvalidArgument('email', 'must be at most 254 characters');
-  if (!isEmail(email))
-    throw new InvalidArgument('email', `"${input.email}" is not an email address`);
+  if (!isEmail(email)) throw new InvalidArgument('email', `"${input.email}" is not an email address`);
   const name = (input.name ?? '').trim().replace(/\s+/g, ' ');
   if (name === '') throw new InvalidArgument('name', 'is required');
   if ([...name].length > 100) throw new InvalidArgument('name', 'must be at most 100 characters');

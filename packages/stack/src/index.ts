@@ -1,0 +1,47 @@
+export {
+  DEFAULT_NATS_URL,
+  type EnsuredNats,
+  type EnsureNatsOptions,
+  ensureNats,
+  findNatsServer,
+  natsServerBinary,
+  probeNats,
+  startNatsServer,
+} from './nats-infra.ts';
+export type { NatsProcess, NatsServerOptions } from './nats-server.ts';
+export { canConnect, freePort } from './net-utils.ts';
+export { formatLogLine } from './pino-line.ts';
+export {
+  createDatabase,
+  DEFAULT_POSTGRES_URL,
+  databaseUrl,
+  dropDatabase,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  type EnsuredPostgres,
+  type EnsurePostgresOptions,
+  ensurePostgres,
+  probePostgres,
+  redact,
+  startEmbeddedPostgres,
+} from './postgres-infra.ts';
+export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
+export {
+  type ReceivedMail,
+  type SmtpSink,
+  type SmtpSinkOptions,
+  startSmtpSink,
+  type WaitForOptions,
+} from './smtp-sink.ts';
+export {
+  sendRawMail,
+  type TestDatabase,
+  type TestNats,
+  testAdminUrl,
+  testDatabase,
+  testDatabaseName,
+  testNats,
+  testSmtpSink,
+  type WaitUntilOptions,
+  waitUntil,
+} from './testkit.ts';

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureNats, probeNats, startNatsServer } from './nats-infra.ts';
+import { canConnect, freePort } from './net-utils.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('nats-server lifecycle', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'conveyor-nats-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts on a random port, probes JetStream, survives kill and restart on the same port', async () => {
+    const nats = await startNatsServer({ storeDir: join(dir, 'a'), name: 'test-a' });
+    try {
+      assert.ok(nats.port > 0);
+      assert.equal(nats.url, `nats://127.0.0.1:${nats.port}`);
+      assert.equal(await probeNats(nats.url, 1000), true);
+      assert.ok((await readdir(join(dir, 'a'))).includes('jetstream'));
+
+      const firstPid = nats.pid;
+      await nats.kill();
+      assert.equal(alive(firstPid), false);
+      assert.equal(await probeNats(nats.url, 300), false);
+
+      await nats.restart();
+      assert.notEqual(nats.pid, firstPid);
+      assert.equal(await probeNats(nats.url, 1000), true);
+
+      await nats.restart();
+      assert.equal(await probeNats(nats.url, 1000), true);
+    } finally {
+      await nats.stop();
+    }
+    assert.equal(await canConnect('127.0.0.1', nats.port), false);
+    await nats.stop();
+  });
+
+  it('reports a port conflict with the server log', async () => {
+    const first = await startNatsServer({ storeDir: join(dir, 'b') });
+    try {
+      await assert.rejects(
+        startNatsServer({ port: first.port, storeDir: join(dir, 'c') }),
+        (error: Error) => {
+          assert.match(error.message, /exited early/);
+          assert.match(error.message, /last log lines/);
+          return true;
+        },
+      );
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('probeNats is false for closed ports and non-NATS servers', async () => {
+    assert.equal(await probeNats(`nats://127.0.0.1:${await freePort()}`, 300), false);
+    assert.equal(await probeNats('not a url', 300), false);
+  });
+
+  it('ensureNats starts one when the URL is unreachable and reuses its store', async () => {
+    const port = await freePort();
+    const lines: string[] = [];
+    const ensured = await ensureNats({
+      url: `nats://127.0.0.1:${await freePort()}`,
+      storeDir: join(dir, 'd'),
+      port,
+      log: (line) => lines.push(line),
+    });
+    try {
+      assert.equal(ensured.started, true);
+      assert.equal(ensured.url, `nats://127.0.0.1:${port}`);
+      assert.equal(await probeNats(ensured.url), true);
+      const reused = await ensureNats({ url: ensured.url, storeDir: join(dir, 'd'), port, log: () => {} });
+      assert.equal(reused.started, false);
+      await reused.stop();
+      assert.equal(await probeNats(ensured.url), true);
+    } finally {
+      await ensured.stop();
+    }
+    assert.ok(lines.some((line) => line.includes('Server is ready')));
+  });
+});

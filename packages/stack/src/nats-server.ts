@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { terminateChild, waitForReady } from './child-control.ts';
+import { followOutput, type OutputTail } from './child-output.ts';
+import { trackChild } from './child-reaper.ts';
+import { natsServerBinary } from './nats-binary.ts';
+import { canConnect, freePort } from './net-utils.ts';
+
+export interface NatsServerOptions {
+  /** 0 or undefined picks a free port once; restart() keeps using it. */
+  port?: number;
+  /** JetStream store folder; created when missing and reused across restarts. */
+  storeDir: string;
+  name?: string;
+  log?: (line: string) => void;
+  /** How long start and restart may take before failing; default 10 s. */
+  startTimeoutMs?: number;
+}
+
+export interface NatsProcess {
+  url: string;
+  port: number;
+  /** Pid of the current server process (changes on restart). */
+  readonly pid: number;
+  /** SIGTERM, then waits for the exit (SIGKILL after 10 s). */
+  stop(): Promise<void>;
+  /** SIGKILL (simulates a crash), then waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts again on the same port and store dir, stopping the current process first if running. */
+  restart(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+interface Running {
+  child: ChildProcess;
+  tail: OutputTail;
+}
+
+async function launch(
+  binary: string,
+  args: string[],
+  port: number,
+  opts: NatsServerOptions,
+): Promise<Running> {
+  const timeoutMs = opts.startTimeoutMs ?? 10_000;
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child, 'SIGTERM');
+  let ready = false;
+  const tail = followOutput(child, (line) => {
+    if (line.includes('Server is ready')) ready = true;
+    opts.log?.(line);
+  });
+  await waitForReady(child, async () => ready && (await canConnect(HOST, port)), {
+    label: `nats-server on ${HOST}:${port}`,
+    timeoutMs,
+    tail,
+  });
+  return { child, tail };
+}
+
+/** Starts a private nats-server with JetStream, bound to 127.0.0.1. */
+export async function startNatsServer(opts: NatsServerOptions): Promise<NatsProcess> {
+  const binary = await natsServerBinary(opts.log);
+  const port = opts.port ? opts.port : await freePort();
+  const storeDir = resolve(opts.storeDir);
+  await mkdir(storeDir, { recursive: true });
+  const args = ['-js', '-a', HOST, '-p', String(port), '-sd', storeDir];
+  if (opts.name) args.push('-n', opts.name);
+
+  let current = await launch(binary, args, port, opts);
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    await terminateChild(current.child, signal, 10_000);
+    await current.tail.closed;
+  };
+  return {
+    url: `nats://${HOST}:${port}`,
+    port,
+    get pid() {
+      return current.child.pid ?? 0;
+    },
+    stop: () => halt('SIGTERM'),
+    kill: () => halt('SIGKILL'),
+    async restart() {
+      await halt('SIGTERM');
+      current = await launch(binary, args, port, opts);
+    },
+  };
+}

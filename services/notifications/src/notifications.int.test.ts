@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { notificationsV1 } from '@conveyor/contracts';
+import {
+  callUnary,
+  DeadLetterHeaders,
+  encodeData,
+  insecure,
+  migrate,
+  newEvent,
+  toHeaders,
+} from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { migrations } from './adapters/migrations.ts';
+import { loadNotificationsConfig } from './config.ts';
+import { type RunningNotificationsService, startNotificationsService } from './service.ts';
+
+describe('notifications service (real Postgres, NATS and SMTP)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let service: RunningNotificationsService;
+  let nc: NatsConnection;
+  let sql: pg.Pool;
+  let client: notificationsV1.NotificationServiceClient;
+
+  before(async () => {
+    db = await testDatabase('notifications');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    await migrate({ url: db.url, schema: 'notifications', migrations });
+    service = await startNotificationsService(
+      loadNotificationsConfig({
+        DATABASE_URL: db.url,
+        NATS_URL: nats.url,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+        GRPC_PORT: '0',
+        OPS_PORT: '0',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        CONSUMER_BACKOFF_MS: '200,400',
+        CONSUMER_MAX_DELIVER: '4',
+      }),
+    );
+    nc = await connect({ servers: nats.url });
+    sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=notifications' });
+    client = new notificationsV1.NotificationServiceClient(`127.0.0.1:${service.grpcPort}`, insecure());
+  });
+
+  after(async () => {
+    client?.close();
+    await sql?.end();
+    await nc?.close();
+    await service?.stop();
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  function userCreated(email: string, name = 'Test User') {
+    const userId = uuidv7();
+    return newEvent(
+      'user.created',
+      { userId, email, name, createdAt: new Date().toISOString() },
+      { source: 'conveyor/users', subject: userId },
+    );
+  }
+
+  /** Publishes like the relay does; `msgId` lets a test bypass JetStream's dedupe to force a redelivery. */
+  async function publish(event: ReturnType<typeof userCreated>, msgId = event.id) {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+    await jetstream(nc).publish(event.type, encodeData(event), { msgID: msgId, headers: h });
+  }
+
+  const mailsFor = (email: string) => smtp.messages().filter((m) => m.to.includes(email));
+
+  it('sends one welcome mail whose Message-ID derives from the event id', async () => {
+    const event = userCreated('welcome@example.com', 'Wendy');
+    await publish(event);
+    const [mail] = await smtp.waitFor((m) => m.to.includes('welcome@example.com'), { timeoutMs: 5000 });
+    assert.ok(mail);
+    assert.equal(mail.subject, 'Welcome to Conveyor');
+    assert.equal(mail.messageId, `<${event.id}.email@conveyor.local>`);
+    assert.match(mail.text, /Hello Wendy,/);
+    await waitUntil(
+      async () =>
+        (await sql.query(`select 1 from notifications where event_id = $1 and status = 'sent'`, [event.id]))
+          .rowCount === 1,
+      { timeoutMs: 3000, message: 'notification not marked sent' },
+    );
+  });
+
+  it('never records or sends a second notification when the same event is delivered again', async () => {
+    const event = userCreated('twice@example.com');
+    await publish(event);
+    await publish(event, `${event.id}-again`);
+    await publish(event, `${event.id}-third`);
+    await smtp.waitFor((m) => m.to.includes('twice@example.com'), { timeoutMs: 5000 });
+    const jsm = await jetstreamManager(nc);
+    await waitUntil(async () => (await jsm.consumers.info('USERS', 'notifications')).num_pending === 0, {
+      timeoutMs: 5000,
+      message: 'consumer did not catch up',
+    });
+    await waitUntil(async () => (await jsm.consumers.info('USERS', 'notifications')).num_ack_pending === 0, {
+      timeoutMs: 5000,
+      message: 'deliveries were not acknowledged',
+    });
+    assert.equal(mailsFor('twice@example.com').length, 1);
+    const { rows } = await sql.query('select count(*)::int as n from notifications where event_id = $1', [
+      event.id,
+    ]);
+    assert.equal(rows[0].n, 1);
+  });
+
+  it('dead-letters a poison message with its reason and keeps delivering the ones after it', async () => {
+    const h = natsHeaders();
+    const bad = userCreated('poison@example.com');
+    for (const [k, v] of Object.entries(toHeaders(bad))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+    await jetstream(nc).publish('user.created', new TextEncoder().encode('{"userId": 42}'), { headers: h });
+    const good = userCreated('after-poison@example.com');
+    await publish(good);
+
+    await smtp.waitFor((m) => m.to.includes('after-poison@example.com'), { timeoutMs: 5000 });
+    const jsm = await jetstreamManager(nc);
+    await waitUntil(async () => (await jsm.streams.info('DEADLETTERS')).state.messages >= 1, {
+      timeoutMs: 5000,
+      message: 'no dead letter',
+    });
+    const dead = await jsm.streams.getMessage('DEADLETTERS', {
+      last_by_subj: 'deadletter.notifications.user.created',
+    });
+    assert.ok(dead);
+    assert.match(dead.header.get(DeadLetterHeaders.reason), /^poison: data does not match user.created v1/);
+    assert.equal(dead.header.get(DeadLetterHeaders.deliveries), '1');
+    assert.equal(dead.header.get('ce-id'), bad.id);
+    assert.equal(new TextDecoder().decode(dead.data), '{"userId": 42}');
+    assert.equal(mailsFor('poison@example.com').length, 0);
+  });
+
+  it('retries while the mail server refuses, then delivers once', async () => {
+    smtp.setAvailable(false);
+    const event = userCreated('retry@example.com');
+    await publish(event);
+    await waitUntil(
+      async () =>
+        (
+          await sql.query('select attempts from notifications where event_id = $1 and attempts >= 1', [
+            event.id,
+          ])
+        ).rowCount === 1,
+      { timeoutMs: 5000, message: 'no failed attempt recorded' },
+    );
+    smtp.setAvailable(true);
+    await smtp.waitFor((m) => m.to.includes('retry@example.com'), { timeoutMs: 5000 });
+    await waitUntil(
+      async () =>
+        (await sql.query(`select 1 from notifications where event_id = $1 and status = 'sent'`, [event.id]))
+          .rowCount === 1,
+      { timeoutMs: 3000, message: 'notification not marked sent' },
+    );
+    const { rows } = await sql.query('select status, attempts from notifications where event_id = $1', [
+      event.id,
+    ]);
+    assert.equal(rows[0].status, 'sent');
+    assert.ok(rows[0].attempts >= 2);
+    assert.equal(mailsFor('retry@example.com').length, 1);
+  });
+
+  it('notifies a known user about order events and lists notifications over gRPC, newest first', async () => {
+    const user = userCreated('orders@example.com', 'Olga');
+    await publish(user);
+    const userId = (user.data as { userId: string }).userId;
+    const orderId = uuidv7();
+    const placed = newEvent(
+      'order.created',
+      {
+        orderId,
+        userId,
+        items: [{ sku: 'MUG-001', quantity: 2, unitPrice: { amountMinor: 1250, currency: 'EUR' } }],
+        total: { amountMinor: 2500, currency: 'EUR' },
+        placedAt: new Date().toISOString(),
+      },
+      { source: 'conveyor/orders', subject: orderId },
+    );
+    await publish(placed as ReturnType<typeof userCreated>);
+    const [mail] = await smtp.waitFor(
+      (m) => m.to.includes('orders@example.com') && /confirmed/.test(m.subject),
+      {
+        timeoutMs: 5000,
+      },
+    );
+    assert.match(mail!.text, /2 × MUG-001 at €12\.50/);
+
+    const page = await callUnary(
+      client,
+      client.listNotifications,
+      { userId, pageSize: 1, pageToken: '' },
+      { deadlineMs: 5000 },
+    );
+    assert.equal(page.notifications.length, 1);
+    assert.equal(page.notifications[0]!.eventType, 'order.created');
+    assert.notEqual(page.nextPageToken, '');
+    const next = await callUnary(
+      client,
+      client.listNotifications,
+      { userId, pageSize: 1, pageToken: page.nextPageToken },
+      { deadlineMs: 5000 },
+    );
+    assert.equal(next.notifications[0]!.eventType, 'user.created');
+    assert.equal(next.notifications[0]!.status, notificationsV1.NotificationStatus.NOTIFICATION_STATUS_SENT);
+  });
+
+  it('answers INVALID_ARGUMENT for bad list arguments', async () => {
+    for (const [request, field] of [
+      [{ userId: 'x', pageSize: 0, pageToken: '' }, 'user_id'],
+      [{ userId: '', pageSize: 501, pageToken: '' }, 'page_size'],
+      [{ userId: '', pageSize: 0, pageToken: 'garbage' }, 'page_token'],
+    ] as const) {
+      await assert.rejects(
+        callUnary(client, client.listNotifications, request, { deadlineMs: 5000 }),
+        (e: Error & { details: string }) => e.details.startsWith(`${field}: `),
+      );
+    }
+  });
+});
