@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { migrate } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import pg from 'pg';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
+import { restartServiceProcess, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+
+interface UserReply {
+  user: { id: string; email: string; name: string };
+}
+
+describe('walking skeleton: users → outbox → JetStream → notifications → SMTP (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let users: ServiceUnderTest;
+  let notifications: ServiceUnderTest;
+  let client: ReturnType<typeof independentClient>;
+
+  before(async () => {
+    db = await testDatabase('e2e_skeleton');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    [users, notifications] = await Promise.all([
+      startServiceProcess('users', common),
+      startServiceProcess('notifications', {
+        ...common,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+        CONSUMER_BACKOFF_MS: '250,500,1000',
+        // A killed process's unacknowledged deliveries come back after this.
+        CONSUMER_ACK_WAIT_MS: '3000',
+      }),
+    ]);
+    client = independentClient('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', `127.0.0.1:${users.grpcPort}`);
+  });
+
+  after(async () => {
+    client?.close();
+    await Promise.all([users?.process.stop(10_000), notifications?.process.stop(10_000)]);
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  const createUser = (email: string, name: string) => call<UserReply>(client, 'CreateUser', { email, name });
+
+  it('delivers exactly one welcome mail within a second of CreateUser', async (t) => {
+    const started = performance.now();
+    const { user } = await createUser('first@example.com', 'First User');
+    await smtp.waitFor((m) => m.to.includes('first@example.com'), { timeoutMs: 1000 });
+    const latencyMs = performance.now() - started;
+    t.diagnostic(`CreateUser → mail at the SMTP sink: ${latencyMs.toFixed(0)} ms`);
+    assert.ok(latencyMs < 1000);
+    await new Promise((r) => setTimeout(r, 500));
+    const mails = smtp.messages().filter((m) => m.to.includes('first@example.com'));
+    assert.equal(mails.length, 1);
+    assert.match(mails[0]!.text, /Hello First User,/);
+    assert.ok(user.id);
+  });
+
+  // SMTP acceptance and the database commit that records it cannot be one
+  // atomic step: a kill between them resends that mail after the restart.
+  // The resend carries the same Message-ID (derived from the event id), so the
+  // receiver recognises it as the same message, and it can only concern sends
+  // in flight at the kill (the SMTP pool has 4 connections). What must never
+  // happen is a second notification: a second record, or a mail with another
+  // Message-ID.
+  it('creates no duplicate notification when the notification service is SIGKILLed mid-stream', async (t) => {
+    const total = 120;
+    const emails = Array.from({ length: total }, (_, i) => `crash-${i}@example.com`);
+    let created = 0;
+    const creating = (async () => {
+      // Bounded: `total` requests, 4 at a time.
+      for (let i = 0; i < total; i += 4) {
+        await Promise.all(emails.slice(i, i + 4).map((e) => createUser(e, `User ${e}`)));
+        created = Math.min(i + 4, total);
+      }
+    })();
+    await waitUntil(() => smtp.messages().filter((m) => m.to[0]?.startsWith('crash-')).length >= 20, {
+      timeoutMs: 15_000,
+      message: 'mails did not start flowing',
+    });
+    await notifications.process.kill();
+    t.diagnostic(`killed notifications after ${created} users were created`);
+    await new Promise((r) => setTimeout(r, 300));
+    notifications = await restartServiceProcess(notifications);
+    await creating;
+
+    const crashMails = () => smtp.messages().filter((m) => m.to[0]?.startsWith('crash-'));
+    await waitUntil(() => new Set(crashMails().map((m) => m.to[0])).size === total, {
+      timeoutMs: 30_000,
+      message: 'not every user got a welcome mail',
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const mails = crashMails();
+    const byRecipient = new Map<string, Set<string>>();
+    for (const m of mails) {
+      const ids = byRecipient.get(m.to[0]!) ?? new Set();
+      ids.add(m.messageId);
+      byRecipient.set(m.to[0]!, ids);
+    }
+    // One notification per user: every mail to a recipient carries one Message-ID.
+    for (const [to, ids] of byRecipient) assert.equal(ids.size, 1, `${to} got ${ids.size} different mails`);
+    const resent = mails.length - byRecipient.size;
+    t.diagnostic(`${mails.length} mails for ${total} users; ${resent} resent with the same Message-ID`);
+    assert.ok(resent <= 4, `${resent} resends: more than the sends that can be in flight at a kill`);
+
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query(
+        `select count(*)::int as n, count(*) filter (where status = 'sent')::int as sent
+         from notifications.notifications where recipient like 'crash-%'`,
+      );
+      assert.deepEqual(rows[0], { n: total, sent: total });
+    } finally {
+      await sql.end();
+    }
+  });
+});
