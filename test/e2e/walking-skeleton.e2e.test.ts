@@ -6,7 +6,11 @@ import pg from 'pg';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import { restartServiceProcess, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import {
+  restartServiceProcess,
+  type ServiceUnderTest,
+  startServiceProcess,
+} from '../support/service-processes.ts';
 
 interface UserReply {
   user: { id: string; email: string; name: string };
@@ -37,7 +41,11 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
         CONSUMER_ACK_WAIT_MS: '3000',
       }),
     ]);
-    client = independentClient('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', `127.0.0.1:${users.grpcPort}`);
+    client = independentClient(
+      'conveyor/users/v1/users.proto',
+      'conveyor.users.v1.UserService',
+      `127.0.0.1:${users.grpcPort}`,
+    );
   });
 
   after(async () => {

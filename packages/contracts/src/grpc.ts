@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 export * as notificationsV1 from './gen/conveyor/notifications/v1/notifications.ts';
+export * as ordersV1 from './gen/conveyor/orders/v1/orders.ts';
 export * as usersV1 from './gen/conveyor/users/v1/users.ts';
 
 /** Root of the proto sources, for reflection and for independent clients. */
@@ -10,4 +11,5 @@ export const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url
 export const protoFiles = {
   users: ['conveyor/users/v1/users.proto'],
   notifications: ['conveyor/notifications/v1/notifications.proto'],
+  orders: ['conveyor/orders/v1/orders.proto'],
 } as const;

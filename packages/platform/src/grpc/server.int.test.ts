@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { protoFiles, protoRoot, usersV1 } from '@conveyor/contracts';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { service as healthService } from 'grpc-health-check';
+import { pino } from 'pino';
+import { aborted, InvalidArgument } from '../errors.ts';
+import { Readiness } from '../lifecycle/readiness.ts';
+import { callUnary } from './client.ts';
+import { createGrpcServer, listenGrpc, stopGrpc } from './server.ts';
+import { unary } from './unary.ts';
+
+const logger = pino({ level: 'silent' });
+const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
+
+function healthCheck(address: string, service: string): Promise<string> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    type Check = (
+      request: { service: string },
+      options: grpc.CallOptions,
+      callback: (error: Error | null, reply: { status: string }) => void,
+    ) => void;
+    (client as unknown as { check: Check }).check(
+      { service },
+      { deadline: Date.now() + 3000 },
+      (error, reply) => {
+        client.close();
+        error ? reject(error) : resolve(reply.status);
+      },
+    );
+  });
+}
+
+function listServicesByReflection(address: string): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const definition = loadSync(reflectionProto, { keepCase: true });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
+  const client = new loaded.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    type Reply = { list_services_response?: { service: { name: string }[] } };
+    const open = (client as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, Reply> })
+      .ServerReflectionInfo;
+    const stream = open.call(client);
+    stream.on('data', (reply: Reply) => {
+      resolve(reply.list_services_response?.service.map((s: { name: string }) => s.name) ?? []);
+      stream.end();
+      client.close();
+    });
+    stream.on('error', reject);
+    stream.write({ list_services: '' });
+  });
+}
+
+describe('gRPC server kit', () => {
+  it('serves health that follows readiness, reflection, and maps errors to statuses', async () => {
+    let dependencyUp = false;
+    const readiness = new Readiness().add('dependency', async () => dependencyUp);
+    const implementation: usersV1.UserServiceServer = {
+      createUser: unary('CreateUser', logger, async (req: usersV1.CreateUserRequest) => {
+        if (req.email === 'race') throw aborted('lost a race');
+        if (req.email === 'boom') throw new Error('database password is hunter2');
+        throw new InvalidArgument('email', 'is required');
+      }),
+      getUser: unary('GetUser', logger, async (req: usersV1.GetUserRequest) => ({
+        user: { id: req.id, email: 'a@b.co', name: 'A', createdAt: new Date(0) },
+      })),
+    };
+    const server = createGrpcServer({
+      services: [
+        { name: 'conveyor.users.v1.UserService', definition: usersV1.UserServiceService, implementation },
+      ],
+      readiness,
+      protoRoot,
+      protoFiles: protoFiles.users,
+    });
+    const port = await listenGrpc(server, '127.0.0.1', 0);
+    const address = `127.0.0.1:${port}`;
+    try {
+      await readiness.report();
+      assert.equal(await healthCheck(address, ''), 'NOT_SERVING');
+      dependencyUp = true;
+      await readiness.report();
+      assert.equal(await healthCheck(address, ''), 'SERVING');
+      assert.equal(await healthCheck(address, 'conveyor.users.v1.UserService'), 'SERVING');
+
+      const services = await listServicesByReflection(address);
+      assert.ok(services.includes('conveyor.users.v1.UserService'), services.join(','));
+
+      const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
+      const create = (email: string) =>
+        callUnary(client, client.createUser, { email, name: '' }, { deadlineMs: 3000 });
+      await assert.rejects(create(''), { code: grpc.status.INVALID_ARGUMENT, details: 'email: is required' });
+      await assert.rejects(create('race'), { code: grpc.status.ABORTED, details: 'lost a race' });
+      // Internals never leak: a generic message for unexpected errors.
+      await assert.rejects(create('boom'), { code: grpc.status.INTERNAL, details: 'internal error' });
+      const { user } = await callUnary(client, client.getUser, { id: 'x' }, { deadlineMs: 3000 });
+      assert.equal(user?.createdAt?.getTime(), 0);
+      client.close();
+
+      readiness.beginShutdown();
+      assert.equal(await healthCheck(address, ''), 'NOT_SERVING');
+    } finally {
+      await stopGrpc(server, 1000);
+    }
+  });
+
+  it('fails a call that outlives its deadline with DEADLINE_EXCEEDED', async () => {
+    const readiness = new Readiness();
+    const slow: usersV1.UserServiceServer = {
+      createUser: unary('CreateUser', logger, () => new Promise(() => {})),
+      getUser: unary('GetUser', logger, () => new Promise(() => {})),
+    };
+    const server = createGrpcServer({
+      services: [
+        {
+          name: 'conveyor.users.v1.UserService',
+          definition: usersV1.UserServiceService,
+          implementation: slow,
+        },
+      ],
+      readiness,
+      protoRoot,
+      protoFiles: protoFiles.users,
+    });
+    const port = await listenGrpc(server, '127.0.0.1', 0);
+    const client = new usersV1.UserServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      await assert.rejects(callUnary(client, client.getUser, { id: 'x' }, { deadlineMs: 200 }), {
+        code: grpc.status.DEADLINE_EXCEEDED,
+      });
+    } finally {
+      client.close();
+      await stopGrpc(server, 100);
+    }
+  });
+});

@@ -1,0 +1,24 @@
+import type { Migration } from '@conveyor/platform';
+
+export const migrations: Migration[] = [
+  {
+    name: '0001_products',
+    sql: `
+      create table products (
+        sku text primary key check (sku ~ '^[A-Z0-9][A-Z0-9-]{0,63}$'),
+        name text not null,
+        description text not null default '',
+        price_minor bigint not null check (price_minor >= 0),
+        currency char(3) not null check (currency ~ '^[A-Z]{3}$')
+      );
+      -- The demo catalog.
+      insert into products (sku, name, description, price_minor, currency) values
+        ('MUG-001', 'Conveyor mug', 'Stoneware, 350 ml, dishwasher safe.', 1250, 'EUR'),
+        ('TEE-BLK-M', 'Conveyor T-shirt, black, M', 'Organic cotton.', 2400, 'EUR'),
+        ('TEE-BLK-L', 'Conveyor T-shirt, black, L', 'Organic cotton.', 2400, 'EUR'),
+        ('STICKER-PACK', 'Sticker pack', 'Ten vinyl stickers.', 500, 'EUR'),
+        ('BOOK-EDA', 'Event-Driven Architecture, paperback', 'The field guide.', 3900, 'EUR'),
+        ('HOODIE-GRY-M', 'Conveyor hoodie, grey, M', 'Heavyweight fleece.', 5900, 'EUR');
+    `,
+  },
+];
