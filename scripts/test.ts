@@ -59,13 +59,18 @@ if (everything) {
 }
 
 console.log('\n▶ test infrastructure');
+let postgresUp = false;
 const pgData = mkdtempSync(join(tmpdir(), 'conveyor-test-pg-'));
 const postgres = await ensurePostgres({
   url: process.env.CONVEYOR_TEST_DATABASE_URL ?? process.env.DATABASE_URL,
   dataDir: pgData,
   port: await freePort(),
-  log: (line) => console.log(`  postgres: ${line}`),
+  // The server's own log only until it is up; afterwards it would drown the test output.
+  log: (line) => {
+    if (!postgresUp) console.log(`  postgres: ${line}`);
+  },
 });
+postgresUp = true;
 console.log(`  postgres: ${postgres.started ? 'started an embedded server' : 'using the running server'}`);
 const nats = await natsServerBinary();
 console.log(`  nats-server: ${nats} (each integration test starts its own)`);
@@ -88,7 +93,7 @@ const code = await run(
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=./scripts/test-summary-reporter.ts',
-    '--test-reporter-destination=/dev/null',
+    `--test-reporter-destination=${join(summaryDir, 'reporter.out')}`,
     ...patterns,
   ],
   {

@@ -50,7 +50,9 @@ conveyor_ensure_deps() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
-  echo "conveyor: installing dependencies (npm ci)" >&2
-  (cd "$CONVEYOR_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  echo "conveyor: installing dependencies (npm install, as pinned by package-lock.json)" >&2
+  # Not `npm ci`: npm 11.19 leaves other platforms' optional packages (biome,
+  # buf binaries) out of the lock file and then refuses `ci` for them.
+  (cd "$CONVEYOR_ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error) || return 1
   echo "$want" >"$stamp"
 }

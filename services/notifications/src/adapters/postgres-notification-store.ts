@@ -73,47 +73,39 @@ export class PostgresNotificationStore implements NotificationStore {
     send: (n: Notification) => Promise<void>,
     options: { now: () => Date; lastAttempt: boolean },
   ): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('begin');
-      const { rows } = await client.query<NotificationRow>(
+    // The transaction commits what happened (sent, or the failed attempt);
+    // the failure, if any, is rethrown after the commit.
+    const failure = await withTransaction(this.#pool, async (tx) => {
+      const { rows } = await tx.query<NotificationRow>(
         `select ${columns} from notifications where event_id = $1 and status = 'pending'
          order by channel for update skip locked`,
         [eventId],
       );
-      let failure: unknown;
-      const { rows: all } = await client.query<{ n: number }>(
+      const { rows: all } = await tx.query<{ n: number }>(
         `select count(*)::int as n from notifications where event_id = $1 and status = 'pending'`,
         [eventId],
       );
-      if ((all[0]?.n ?? 0) > rows.length) failure = new SendInProgress(eventId);
       for (const row of rows) {
         try {
           await send(fromRow(row));
-          await client.query(
-            `update notifications set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null
-             where id = $1`,
-            [row.id, options.now()],
-          );
         } catch (error) {
-          failure = error;
-          await client.query(
+          await tx.query(
             `update notifications set attempts = attempts + 1, last_error = $2,
                status = case when $3 then 'failed' else status end
              where id = $1`,
             [row.id, String((error as Error)?.message ?? error).slice(0, 1000), options.lastAttempt],
           );
-          break;
+          return error;
         }
+        await tx.query(
+          `update notifications set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null
+           where id = $1`,
+          [row.id, options.now()],
+        );
       }
-      await client.query('commit');
-      if (failure) throw failure;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return (all[0]?.n ?? 0) > rows.length ? new SendInProgress(eventId) : undefined;
+    });
+    if (failure) throw failure;
   }
 
   async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
