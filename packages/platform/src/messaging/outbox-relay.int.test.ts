@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { newEvent } from './cloud-event.ts';
+import { connectNats } from './nats.ts';
+import { appendToOutbox } from './outbox.ts';
+import { OutboxRelay } from './outbox-relay.ts';
+import { ensureStreams } from './topology.ts';
+
+const logger = pino({ level: 'silent' });
+const schema = 'relaytest';
+
+function userCreated() {
+  const userId = uuidv7();
+  return newEvent(
+    'user.created',
+    { userId, email: `${userId}@example.com`, name: 'R', createdAt: new Date().toISOString() },
+    { source: 'test' },
+  );
+}
+
+describe('outbox relay (real Postgres and NATS)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let pool: pg.Pool;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const relays: OutboxRelay[] = [];
+
+  before(async () => {
+    db = await testDatabase('relay');
+    nats = await testNats();
+    await migrate({
+      url: db.url,
+      schema,
+      migrations: [{ name: '0001_outbox', sql: messagingTablesSql.outbox }],
+    });
+    pool = new pg.Pool({ connectionString: db.url, options: `-c search_path=${schema}` });
+    nc = await connectNats({ url: nats.url, name: 'relay-test', logger });
+    jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm);
+  });
+
+  after(async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    await nc?.close();
+    await pool?.end();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  function startRelay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+    const relay = new OutboxRelay({ url: db.url, schema, nc, logger, standbyRetryMs: 200, ...options });
+    relay.start();
+    relays.push(relay);
+    return relay;
+  }
+
+  const streamCount = async () => (await jsm.streams.info('USERS')).state.messages;
+  const outboxCount = async () =>
+    (await pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
+
+  it('is woken by the commit itself, not by polling', async () => {
+    const relay = startRelay({ idlePollMs: 60_000 });
+    await waitUntil(() => relay.active, { timeoutMs: 5000, message: 'relay never became active' });
+    const before = await streamCount();
+    await appendToOutbox(pool, [userCreated()]);
+    // With a one-minute idle poll, only the NOTIFY can deliver it this soon.
+    await waitUntil(async () => (await streamCount()) === before + 1, {
+      timeoutMs: 5000,
+      message: 'event not published within 5 s',
+    });
+    await waitUntil(async () => (await outboxCount()) === 0, { timeoutMs: 5000, message: 'row not deleted' });
+  });
+
+  it('keeps exactly one relay active and fails over when it stops', async () => {
+    const standby = startRelay();
+    await new Promise((r) => setTimeout(r, 500));
+    const active = relays.filter((r) => r.active);
+    assert.equal(active.length, 1);
+    assert.equal(standby.active, false);
+    await active[0]!.stop();
+    await waitUntil(() => standby.active, { timeoutMs: 5000, message: 'standby did not take over' });
+    const before = await streamCount();
+    await appendToOutbox(pool, [userCreated(), userCreated()]);
+    await waitUntil(async () => (await streamCount()) === before + 2, {
+      timeoutMs: 5000,
+      message: 'not published',
+    });
+  });
+
+  it('publishes a row whose transaction commits after a later one', async () => {
+    const before = await streamCount();
+    const slow = await pool.connect();
+    try {
+      await slow.query('begin');
+      await appendToOutbox(slow, [userCreated()]); // takes the lower position, commits last
+      await appendToOutbox(pool, [userCreated()]);
+      await waitUntil(async () => (await streamCount()) === before + 1, {
+        timeoutMs: 5000,
+        message: 'fast row',
+      });
+      await slow.query('commit');
+    } finally {
+      slow.release();
+    }
+    await waitUntil(async () => (await streamCount()) === before + 2, {
+      timeoutMs: 5000,
+      message: 'the late-committing row was skipped',
+    });
+  });
+
+  it('holds events while NATS is down and drains them, once each, after it returns', async () => {
+    const before = await streamCount();
+    await nats.kill();
+    const events = Array.from({ length: 50 }, userCreated);
+    for (let i = 0; i < events.length; i += 10) await appendToOutbox(pool, events.slice(i, i + 10));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await outboxCount(), 50, 'rows must stay in the outbox while NATS is down');
+    await nats.restart();
+    await waitUntil(async () => (await outboxCount()) === 0, {
+      timeoutMs: 20_000,
+      message: 'outbox not drained',
+    });
+    const fresh = await connect({ servers: nats.url });
+    try {
+      const info = await (await jetstreamManager(fresh)).streams.info('USERS');
+      assert.equal(info.state.messages, before + 50);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
