@@ -6,7 +6,16 @@ const LEVELS: Record<number, { name: string; color: string }> = {
   50: { name: 'ERROR', color: '31' },
   60: { name: 'FATAL', color: '1;31' },
 };
-const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
+const LEVEL_NUMBERS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+// `service` is already in the line's prefix.
+const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v', 'service']);
 const MAX_KEYS = 8;
 const MAX_VALUE = 120;
 
@@ -26,8 +35,10 @@ export function parsePinoLine(line: string): PinoRecord | undefined {
   try {
     const value: unknown = JSON.parse(line);
     if (typeof value !== 'object' || value === null) return undefined;
-    const record = value as Partial<PinoRecord>;
-    return typeof record.level === 'number' && 'time' in record ? (record as PinoRecord) : undefined;
+    const record = value as Partial<Omit<PinoRecord, 'level'>> & { level?: unknown };
+    // Conveyor's logger writes level labels ("info"); pino's default is numbers.
+    const level = typeof record.level === 'string' ? LEVEL_NUMBERS[record.level] : record.level;
+    return typeof level === 'number' && 'time' in record ? ({ ...record, level } as PinoRecord) : undefined;
   } catch {
     return undefined;
   }

@@ -8,10 +8,18 @@ const line = (record: object): string =>
 
 describe('formatLogLine', () => {
   it('leaves non-pino lines alone', () => {
-    for (const text of ['plain text', '{"not":"pino"}', '{broken', '[1,2]', '{"level":"info","time":1}']) {
+    for (const text of ['plain text', '{"not":"pino"}', '{broken', '[1,2]', '{"level":"loud","time":1}']) {
       assert.equal(formatLogLine(text, false), text);
     }
     assert.equal(parsePinoLine('{"level":30}'), undefined);
+  });
+
+  it('reads level labels as Conveyor logs them, and hides the service already in the prefix', () => {
+    const text = formatLogLine(
+      '{"level":"warn","time":"2026-01-02T03:04:05.006Z","service":"users","msg":"hi"}',
+      false,
+    );
+    assert.match(text, /^\d\d:\d\d:05\.006 WARN {2}hi$/);
   });
 
   it('renders level, time, message and compact extra keys', () => {

@@ -82,6 +82,7 @@ describe('gRPC server kit', () => {
     const port = await listenGrpc(server, '127.0.0.1', 0);
     const address = `127.0.0.1:${port}`;
     try {
+      readiness.watch(60_000);
       await readiness.report();
       assert.equal(await healthCheck(address, ''), 'NOT_SERVING');
       dependencyUp = true;

@@ -28,8 +28,10 @@ export class Readiness {
     return this;
   }
 
+  /** Calls `listener` on every change, and at once with the current state when one is known. */
   onChange(listener: (ready: boolean) => void): void {
     this.#listeners.add(listener);
+    if (this.#last !== undefined) listener(this.#last);
   }
 
   get shuttingDown(): boolean {
@@ -43,10 +45,15 @@ export class Readiness {
   }
 
   #timer: NodeJS.Timeout | undefined;
+  #started = false;
 
-  /** Re-evaluates every intervalMs so listeners (gRPC health) follow dependencies. */
+  /**
+   * Marks start-up complete and re-evaluates every intervalMs, so listeners
+   * (gRPC health) follow the dependencies.
+   */
   watch(intervalMs: number): void {
     this.stopWatching();
+    this.#started = true;
     void this.report();
     this.#timer = setInterval(() => void this.report(), intervalMs);
     this.#timer.unref();
@@ -64,7 +71,9 @@ export class Readiness {
       }),
     );
     if (this.#shuttingDown) checks.shutdown = 'in progress';
-    const ready = !this.#shuttingDown && Object.values(checks).every((c) => c === 'ok');
+    // Not ready until start-up registered its checks and began watching them.
+    if (!this.#started) checks.startup = 'in progress';
+    const ready = Object.values(checks).every((c) => c === 'ok');
     this.#publish(ready);
     return { ready, checks };
   }

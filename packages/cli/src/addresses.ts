@@ -1,0 +1,68 @@
+import { envPrefix, presentServices, serviceTable } from '@conveyor/stack/service-table';
+import {
+  conveyorHome,
+  isAlive,
+  readStackFile,
+  type StackFile,
+  stackFilePath,
+} from '@conveyor/stack/stack-file';
+import { CliError } from './cli-error.ts';
+
+export interface ServiceTarget {
+  service: string;
+  /** host:port */
+  grpc: string;
+  /** Base URL of the ops port. */
+  ops: string;
+}
+
+export interface Endpoints {
+  stackPath: string;
+  /** The launcher's stack file, when there is one. */
+  stack: StackFile | undefined;
+  /** Whether the launcher that wrote it is still alive. */
+  stackAlive: boolean;
+  /** The services to look at: the stack's, else those present in the repository. */
+  services: string[];
+  mailWeb: string;
+  target(service: string): ServiceTarget;
+}
+
+/**
+ * Where things are: env overrides (<SERVICE>_ADDR, <SERVICE>_OPS_URL, SMTP_WEB_URL) win,
+ * then .conveyor/stack.json (CONVEYOR_HOME moves it), then the defaults of the service table.
+ */
+export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promise<Endpoints> {
+  const stackPath = stackFilePath(conveyorHome(env));
+  let stack: StackFile | undefined;
+  try {
+    stack = await readStackFile(stackPath);
+  } catch (error) {
+    throw new CliError(`cannot read ${stackPath}: ${(error as Error).message}`);
+  }
+  const target = (service: string): ServiceTarget => {
+    const prefix = envPrefix(service);
+    const defaults = serviceTable.find((entry) => entry.name === service);
+    const fromStack = stack?.services[service];
+    return {
+      service,
+      grpc: env[`${prefix}_ADDR`] || fromStack?.grpc || `127.0.0.1:${defaults?.grpcPort ?? 'unknown-port'}`,
+      ops:
+        env[`${prefix}_OPS_URL`] ||
+        fromStack?.ops ||
+        `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
+    };
+  };
+  const services =
+    stack && Object.keys(stack.services).length > 0
+      ? Object.keys(stack.services)
+      : presentServices().map((entry) => entry.name);
+  return {
+    stackPath,
+    stack,
+    stackAlive: stack !== undefined && isAlive(stack.pid),
+    services,
+    mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
+    target,
+  };
+}

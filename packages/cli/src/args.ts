@@ -1,0 +1,166 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './cli-error.ts';
+import { helpTopics } from './usage.ts';
+
+export type Command =
+  | { kind: 'help'; topic: string | undefined }
+  | { kind: 'users create'; email: string; name: string; json: boolean }
+  | { kind: 'users get'; id: string; json: boolean }
+  | { kind: 'notifications list'; userId: string | undefined; limit: number | undefined; json: boolean }
+  | { kind: 'products list'; limit: number | undefined; json: boolean }
+  | { kind: 'products get'; sku: string; json: boolean }
+  | { kind: 'mail'; json: boolean }
+  | { kind: 'status'; json: boolean };
+
+const common = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** parseArgs, with its errors (unknown option, missing value...) turned into usage errors. */
+function parse<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      // Node appends advice about `--` to unknown options; the first sentence is the point.
+      throw new UsageError((error as Error).message.split('. To specify')[0] ?? '');
+    }
+    throw error;
+  }
+}
+
+function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length > 0)
+    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
+}
+
+function parseLimit(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 500) {
+    throw new UsageError(`--limit must be a whole number from 1 to 500, not ${JSON.stringify(raw)}`);
+  }
+  return limit;
+}
+
+function users(sub: string | undefined, args: string[]): Command {
+  if (sub === 'create') {
+    const { values, positionals } = parse(() =>
+      parseArgs({
+        args,
+        options: { ...common, email: { type: 'string' }, name: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    if (values.help) return { kind: 'help', topic: 'users' };
+    noPositionals('users create', positionals);
+    if (values.email === undefined || values.name === undefined) {
+      throw new UsageError('users create needs --email and --name');
+    }
+    return { kind: 'users create', email: values.email, name: values.name, json: values.json === true };
+  }
+  if (sub === 'get') {
+    const { values, positionals } = parse(() =>
+      parseArgs({ args, options: common, allowPositionals: true, strict: true }),
+    );
+    if (values.help) return { kind: 'help', topic: 'users' };
+    const [id, extra] = positionals;
+    if (id === undefined) throw new UsageError('users get needs a user id');
+    if (extra !== undefined) throw new UsageError(`users get: unexpected argument ${JSON.stringify(extra)}`);
+    return { kind: 'users get', id, json: values.json === true };
+  }
+  if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'help', topic: 'users' };
+  throw new UsageError(`unknown command: users ${sub}`);
+}
+
+function notifications(sub: string | undefined, args: string[]): Command {
+  if (sub === 'list') {
+    const { values, positionals } = parse(() =>
+      parseArgs({
+        args,
+        options: { ...common, user: { type: 'string' }, limit: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    if (values.help) return { kind: 'help', topic: 'notifications' };
+    noPositionals('notifications list', positionals);
+    return {
+      kind: 'notifications list',
+      userId: values.user,
+      limit: parseLimit(values.limit),
+      json: values.json === true,
+    };
+  }
+  if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'help', topic: 'notifications' };
+  throw new UsageError(`unknown command: notifications ${sub}`);
+}
+
+function products(sub: string | undefined, args: string[]): Command {
+  const options = { ...common, limit: { type: 'string' } } as const;
+  if (sub === 'list') {
+    const { values, positionals } = parse(() =>
+      parseArgs({ args, options, allowPositionals: true, strict: true }),
+    );
+    if (values.help) return { kind: 'help', topic: 'products' };
+    noPositionals('products list', positionals);
+    return { kind: 'products list', limit: parseLimit(values.limit), json: values.json === true };
+  }
+  if (sub === 'get') {
+    const { values, positionals } = parse(() =>
+      parseArgs({ args, options: common, allowPositionals: true, strict: true }),
+    );
+    if (values.help) return { kind: 'help', topic: 'products' };
+    const [sku, extra] = positionals;
+    if (sku === undefined) throw new UsageError('products get needs a SKU');
+    if (extra !== undefined)
+      throw new UsageError(`products get: unexpected argument ${JSON.stringify(extra)}`);
+    return { kind: 'products get', sku, json: values.json === true };
+  }
+  if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'help', topic: 'products' };
+  throw new UsageError(`unknown command: products ${sub}`);
+}
+
+function simple(kind: 'mail' | 'status', args: string[]): Command {
+  const { values, positionals } = parse(() =>
+    parseArgs({ args, options: common, allowPositionals: true, strict: true }),
+  );
+  if (values.help) return { kind: 'help', topic: kind };
+  noPositionals(kind, positionals);
+  return { kind, json: values.json === true };
+}
+
+/** Turns the command line (without `node main.ts`) into a command; throws UsageError. */
+export function parseCommand(argv: readonly string[]): Command {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+    case '--help':
+    case '-h':
+      return { kind: 'help', topic: undefined };
+    case 'help': {
+      const [topic, extra] = rest;
+      if (topic !== undefined && !helpTopics.includes(topic))
+        throw new UsageError(`no help for ${JSON.stringify(topic)}`);
+      if (extra !== undefined) throw new UsageError(`help: unexpected argument ${JSON.stringify(extra)}`);
+      return { kind: 'help', topic };
+    }
+    case 'users':
+      return users(rest[0], rest.slice(1));
+    case 'notifications':
+      return notifications(rest[0], rest.slice(1));
+    case 'products':
+      return products(rest[0], rest.slice(1));
+    case 'mail':
+    case 'status':
+      return simple(first, rest);
+    case 'up':
+    case 'test':
+      throw new UsageError(`${first} runs through the launcher: ./bin/conveyor ${first}`);
+    default:
+      throw new UsageError(`unknown command: ${first}`);
+  }
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCommand } from './args.ts';
+import { UsageError } from './cli-error.ts';
+
+function usageError(argv: string[], message: RegExp): void {
+  assert.throws(
+    () => parseCommand(argv),
+    (error: unknown) => error instanceof UsageError && error.exitCode === 64 && message.test(error.message),
+  );
+}
+
+describe('parseCommand', () => {
+  it('shows help without arguments, for help and for --help', () => {
+    assert.deepEqual(parseCommand([]), { kind: 'help', topic: undefined });
+    assert.deepEqual(parseCommand(['help']), { kind: 'help', topic: undefined });
+    assert.deepEqual(parseCommand(['--help']), { kind: 'help', topic: undefined });
+    assert.deepEqual(parseCommand(['help', 'users']), { kind: 'help', topic: 'users' });
+    assert.deepEqual(parseCommand(['users']), { kind: 'help', topic: 'users' });
+    assert.deepEqual(parseCommand(['users', 'create', '--help']), { kind: 'help', topic: 'users' });
+    assert.deepEqual(parseCommand(['status', '-h']), { kind: 'help', topic: 'status' });
+  });
+
+  it('parses users create and users get', () => {
+    assert.deepEqual(
+      parseCommand(['users', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace']),
+      {
+        kind: 'users create',
+        email: 'ada@example.com',
+        name: 'Ada Lovelace',
+        json: false,
+      },
+    );
+    assert.deepEqual(parseCommand(['users', 'create', '--name=Ada', '--email=a@b.c', '--json']), {
+      kind: 'users create',
+      email: 'a@b.c',
+      name: 'Ada',
+      json: true,
+    });
+    assert.deepEqual(parseCommand(['users', 'get', 'abc', '--json']), {
+      kind: 'users get',
+      id: 'abc',
+      json: true,
+    });
+  });
+
+  it('parses notifications list with optional user and limit', () => {
+    assert.deepEqual(parseCommand(['notifications', 'list']), {
+      kind: 'notifications list',
+      userId: undefined,
+      limit: undefined,
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['notifications', 'list', '--user', 'u1', '--limit', '25']), {
+      kind: 'notifications list',
+      userId: 'u1',
+      limit: 25,
+      json: false,
+    });
+  });
+
+  it('parses mail and status with --json', () => {
+    assert.deepEqual(parseCommand(['mail']), { kind: 'mail', json: false });
+    assert.deepEqual(parseCommand(['status', '--json']), { kind: 'status', json: true });
+  });
+
+  it('rejects unknown commands, options and missing or extra arguments', () => {
+    usageError(['bogus'], /unknown command: bogus/);
+    usageError(['users', 'delete'], /unknown command: users delete/);
+    usageError(['users', 'create', '--email', 'a@b.c'], /needs --email and --name/);
+    usageError(
+      ['users', 'create', '--email', 'a@b.c', '--name', 'A', '--age', '3'],
+      /Unknown option '--age'$/,
+    );
+    usageError(['users', 'create', '--email'], /argument missing/);
+    usageError(['users', 'get'], /needs a user id/);
+    usageError(['users', 'get', 'a', 'b'], /unexpected argument "b"/);
+    usageError(['mail', 'extra'], /mail: unexpected argument "extra"/);
+    usageError(['help', 'nothing'], /no help for "nothing"/);
+    usageError(['up'], /\.\/bin\/conveyor up/);
+  });
+
+  it('accepts --limit from 1 to 500 only', () => {
+    for (const bad of ['0', '501', '-1', '2.5', 'ten']) {
+      usageError(['notifications', 'list', `--limit=${bad}`], /--limit must be a whole number from 1 to 500/);
+    }
+    const last = parseCommand(['notifications', 'list', '--limit', '500']);
+    assert.equal(last.kind === 'notifications list' && last.limit, 500);
+  });
+});

@@ -1,0 +1,110 @@
+import type { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
+import { renderFields, renderTable } from './table.ts';
+
+/** Local time as `YYYY-MM-DD HH:MM:SS`; `-` when missing or invalid. */
+export function formatTime(value: Date | string | undefined): string {
+  if (value === undefined || value === '') return '-';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '-';
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+  );
+}
+
+export function formatUser(user: usersV1.User): string {
+  return renderFields([
+    ['id', user.id],
+    ['email', user.email],
+    ['name', user.name],
+    ['created', formatTime(user.createdAt)],
+  ]);
+}
+
+/** NOTIFICATION_STATUS_SENT → sent */
+export function statusLabel(statusName: string): string {
+  return statusName.replace(/^NOTIFICATION_STATUS_/, '').toLowerCase();
+}
+
+export function formatNotifications(
+  notifications: readonly notificationsV1.Notification[],
+  statusName: (status: notificationsV1.NotificationStatus) => string,
+): string {
+  if (notifications.length === 0) return 'no notifications yet';
+  return renderTable(
+    ['time', 'type', 'to', 'subject', 'status', 'attempts'],
+    notifications.map((n) => [
+      formatTime(n.createdAt),
+      n.eventType,
+      n.recipient,
+      n.subject,
+      statusLabel(statusName(n.status)),
+      String(n.attempts),
+    ]),
+  );
+}
+
+/** A mail as the SMTP sink's /api/messages returns it. */
+export interface SinkMail {
+  id: number;
+  from: string;
+  to: string[];
+  subject: string;
+  receivedAt: string;
+}
+
+export function formatMails(mails: readonly SinkMail[], web: string): string {
+  if (mails.length === 0) return `no mail received yet (web UI: ${web})`;
+  const table = renderTable(
+    ['received', 'from', 'to', 'subject'],
+    mails.map((mail) => [formatTime(mail.receivedAt), mail.from, mail.to.join(', '), mail.subject]),
+  );
+  return `${table}\n\nweb UI: ${web}`;
+}
+
+export interface ServiceStatus {
+  service: string;
+  grpc: string;
+  /** SERVING, NOT_SERVING, unreachable, or a gRPC status name. */
+  health: string;
+  ops: string;
+  /** ready, "not ready (…)" or unreachable. */
+  readyz: string;
+  up: boolean;
+}
+
+export function formatStatus(statuses: readonly ServiceStatus[]): string {
+  const table = renderTable(
+    ['service', 'gRPC', 'health', 'ops', 'readyz'],
+    statuses.map((s) => [s.service, s.grpc, s.health, s.ops, s.readyz]),
+  );
+  const down = statuses.filter((s) => !s.up).length;
+  const summary = down === 0 ? `all ${statuses.length} up` : `${down} of ${statuses.length} down`;
+  return `${table}\n\n${summary}`;
+}
+
+/** 1250 EUR minor units → "12.50 EUR" (two decimals; every demo currency has them). */
+export function formatMoney(money: ordersV1.Money | undefined): string {
+  if (!money) return '-';
+  const sign = money.amountMinor < 0 ? '-' : '';
+  const abs = Math.abs(money.amountMinor);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${money.currency}`;
+}
+
+export function formatProducts(products: readonly ordersV1.Product[]): string {
+  if (products.length === 0) return 'the catalog is empty';
+  return renderTable(
+    ['sku', 'name', 'price'],
+    products.map((p) => [p.sku, p.name, formatMoney(p.price)]),
+  );
+}
+
+export function formatProduct(product: ordersV1.Product): string {
+  return renderFields([
+    ['sku', product.sku],
+    ['name', product.name],
+    ['price', formatMoney(product.price)],
+    ['description', product.description],
+  ]);
+}

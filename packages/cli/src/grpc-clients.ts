@@ -1,0 +1,56 @@
+import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
+import { callUnary, insecure } from '@conveyor/platform';
+import {
+  type CallOptions,
+  type Client,
+  connectivityState,
+  type Metadata,
+  makeGenericClientConstructor,
+  type ServiceDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+/** Every call's deadline. */
+export const DEADLINE_MS = 5000;
+
+export function usersClient(address: string): usersV1.UserServiceClient {
+  return new usersV1.UserServiceClient(address, insecure());
+}
+
+export function ordersClient(address: string): ordersV1.OrderServiceClient {
+  return new ordersV1.OrderServiceClient(address, insecure());
+}
+
+export function notificationsClient(address: string): notificationsV1.NotificationServiceClient {
+  return new notificationsV1.NotificationServiceClient(address, insecure());
+}
+
+interface HealthClient extends Client {
+  Check(
+    request: { service: string },
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: { status: string }) => void,
+  ): unknown;
+}
+
+const HealthClientConstructor = makeGenericClientConstructor(
+  healthService as unknown as ServiceDefinition,
+  'grpc.health.v1.Health',
+);
+
+export function healthClient(address: string): HealthClient {
+  return new HealthClientConstructor(address, insecure()) as unknown as HealthClient;
+}
+
+/** grpc.health.v1 Check of the whole server (service ""): SERVING, NOT_SERVING, ... */
+export async function checkHealth(client: HealthClient): Promise<string> {
+  const response = await callUnary(client, client.Check, { service: '' }, { deadlineMs: DEADLINE_MS });
+  return response.status;
+}
+
+/** Whether the client holds an established connection (tells refusals from server answers). */
+export function isConnected(client: Client): boolean {
+  return client.getChannel().getConnectivityState(false) === connectivityState.READY;
+}

@@ -1,0 +1,51 @@
+import { type Client, type ServiceError, status } from '@grpc/grpc-js';
+import { CliError, exitCodes } from './cli-error.ts';
+import { DEADLINE_MS, isConnected } from './grpc-clients.ts';
+
+const rejections = new Set<number>([status.INVALID_ARGUMENT, status.ALREADY_EXISTS, status.NOT_FOUND]);
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
+}
+
+export function notReachable(service: string, address: string): CliError {
+  return new CliError(
+    `the ${service} service is not reachable at ${address} — start the stack with ./bin/conveyor up`,
+  );
+}
+
+/**
+ * Turns a failed call into what the user reads: unreachable (no connection) → exit 1;
+ * the service's verdict on the request (INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND) →
+ * status name and the server's message, exit 2; anything else → exit 1.
+ */
+export function grpcFailure(error: unknown, service: string, address: string, connected: boolean): CliError {
+  if (!isServiceError(error)) return new CliError(`calling the ${service} service failed: ${String(error)}`);
+  const name = status[error.code] ?? `status ${error.code}`;
+  if (!connected && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)) {
+    return notReachable(service, address);
+  }
+  if (error.code === status.DEADLINE_EXCEEDED) {
+    return new CliError(
+      `the ${service} service at ${address} did not answer within ${DEADLINE_MS / 1000} s (${name})`,
+    );
+  }
+  const exitCode = rejections.has(error.code) ? exitCodes.rejected : exitCodes.failure;
+  return new CliError(`${name}: ${error.details || error.message}`, exitCode);
+}
+
+/** Runs `call` with `client`, maps its failure with grpcFailure and closes the client. */
+export async function callService<C extends Client, T>(
+  service: string,
+  address: string,
+  client: C,
+  call: (client: C) => Promise<T>,
+): Promise<T> {
+  try {
+    return await call(client);
+  } catch (error) {
+    throw grpcFailure(error, service, address, isConnected(client));
+  } finally {
+    client.close();
+  }
+}

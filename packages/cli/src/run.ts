@@ -1,0 +1,50 @@
+import { loadEndpoints } from './addresses.ts';
+import { type Command, parseCommand } from './args.ts';
+import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
+import { listMail } from './mail-command.ts';
+import { listNotifications } from './notifications-command.ts';
+import { getProduct, listProducts } from './products-command.ts';
+import { stackStatus } from './status-command.ts';
+import { usage } from './usage.ts';
+import { createUser, getUser } from './users-command.ts';
+
+async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
+  if (command.kind === 'help') return { text: usage(command.topic) };
+  const endpoints = await loadEndpoints(env);
+  switch (command.kind) {
+    case 'users create':
+      return createUser(endpoints, command);
+    case 'users get':
+      return getUser(endpoints, command);
+    case 'notifications list':
+      return listNotifications(endpoints, command);
+    case 'products list':
+      return listProducts(endpoints, command);
+    case 'products get':
+      return getProduct(endpoints, command);
+    case 'mail':
+      return listMail(endpoints, command);
+    case 'status':
+      return stackStatus(endpoints, command);
+  }
+}
+
+/** Runs one command line; prints its output or error and returns the exit code. */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const outcome = await execute(parseCommand(argv), env);
+    process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+    return outcome.exitCode ?? exitCodes.ok;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`conveyor: ${error.message}\nRun ./bin/conveyor help for usage.\n`);
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`conveyor: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`conveyor: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return exitCodes.failure;
+  }
+}

@@ -1,0 +1,70 @@
+import { relative } from 'node:path';
+import { probeReadyz } from '@conveyor/stack/readyz';
+import { status } from '@grpc/grpc-js';
+import type { Endpoints, ServiceTarget } from './addresses.ts';
+import { exitCodes, type Outcome } from './cli-error.ts';
+import { formatStatus, formatTime, type ServiceStatus } from './format.ts';
+import { checkHealth, healthClient, isConnected } from './grpc-clients.ts';
+import { isServiceError } from './grpc-failure.ts';
+
+async function health(target: ServiceTarget): Promise<string> {
+  const client = healthClient(target.grpc);
+  try {
+    return await checkHealth(client);
+  } catch (error) {
+    if (!isServiceError(error)) return 'error';
+    const unreachable = error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED;
+    return unreachable && !isConnected(client)
+      ? 'unreachable'
+      : (status[error.code] ?? `status ${error.code}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function readyz(target: ServiceTarget): Promise<string> {
+  const result = await probeReadyz(target.ops, 3000);
+  if (result.ready) return 'ready';
+  return result.detail === 'no answer' ? 'unreachable' : `not ready: ${result.detail}`;
+}
+
+function describeStack(endpoints: Endpoints): string {
+  const { stack } = endpoints;
+  const fromHere = relative(process.cwd(), endpoints.stackPath);
+  const stackPath = fromHere.startsWith('..') ? endpoints.stackPath : fromHere;
+  if (!stack) return `stack: no ${stackPath}; checking the default addresses`;
+  if (!endpoints.stackAlive) return `stack: stale ${stackPath} (launcher pid ${stack.pid} is not running)`;
+  return `stack: ${stack.status} (launcher pid ${stack.pid}, since ${formatTime(stack.startedAt)})`;
+}
+
+/** gRPC health and /readyz of every service; exit code 1 when any is not serving or not ready. */
+export async function stackStatus(endpoints: Endpoints, input: { json: boolean }): Promise<Outcome> {
+  const statuses: ServiceStatus[] = await Promise.all(
+    endpoints.services.map(async (service) => {
+      const target = endpoints.target(service);
+      const [healthState, readyState] = await Promise.all([health(target), readyz(target)]);
+      return {
+        ...target,
+        health: healthState,
+        readyz: readyState,
+        up: healthState === 'SERVING' && readyState === 'ready',
+      };
+    }),
+  );
+  const up = statuses.every((s) => s.up);
+  const exitCode = up ? exitCodes.ok : exitCodes.failure;
+  if (input.json) {
+    const { stack, stackPath, stackAlive } = endpoints;
+    const summary = stack
+      ? {
+          path: stackPath,
+          pid: stack.pid,
+          alive: stackAlive,
+          status: stack.status,
+          startedAt: stack.startedAt,
+        }
+      : null;
+    return { text: JSON.stringify({ up, stack: summary, services: statuses }, null, 2), exitCode };
+  }
+  return { text: `${describeStack(endpoints)}\n\n${formatStatus(statuses)}`, exitCode };
+}

@@ -1,0 +1,194 @@
+import type pg from 'pg';
+import { type CloudEvent, encodeData, toHeaders } from '../messaging/cloud-event.ts';
+import { isUniqueViolation } from '../postgres/pool.ts';
+import {
+  type AppendOptions,
+  type AppendResult,
+  ConcurrencyConflict,
+  type EventMetadata,
+  type EventStore,
+  type NewEvent,
+  type Snapshot,
+  type StoredEvent,
+} from './event-store.ts';
+
+/** Tables of the Postgres event store; include in a service's migrations (after the outbox). */
+export const eventStoreTablesSql = `
+  create table events (
+    position bigint generated always as identity primary key,
+    stream_id text not null,
+    version integer not null check (version > 0),
+    event_id uuid not null unique,
+    type text not null,
+    data jsonb not null,
+    metadata jsonb not null default '{}',
+    recorded_at timestamptz not null default now(),
+    constraint events_stream_version unique (stream_id, version)
+  );
+  create function events_immutable() returns trigger language plpgsql as $$
+  begin
+    raise exception 'events are immutable (% on %)', tg_op, tg_table_name;
+  end $$;
+  create trigger events_immutable before update or delete on events
+    for each row execute function events_immutable();
+  create table snapshots (
+    stream_id text primary key,
+    version integer not null,
+    state jsonb not null,
+    taken_at timestamptz not null default now()
+  );
+  create table idempotency_claims (
+    scope text not null,
+    key text not null,
+    stream_id text not null,
+    claimed_at timestamptz not null default now(),
+    primary key (scope, key)
+  );
+`;
+
+/*
+ * One statement, so one round trip and one implicit transaction: check the
+ * stream is at the expected version, claim the idempotency key, insert the
+ * events and their outbox rows. Two appends racing past the version check
+ * collide on events_stream_version; the loser stores nothing.
+ */
+const appendSql = `
+  with current_version as (
+    select coalesce(max(version), 0) as v from events where stream_id = $1
+  ), claim as (
+    insert into idempotency_claims (scope, key, stream_id)
+    select $7::text, $8::text, $1
+    where $7::text is not null and (select v from current_version) = $2
+    on conflict do nothing
+    returning 1
+  ), inserted as (
+    insert into events (stream_id, version, event_id, type, data, metadata)
+    select $1, $2 + e.ord, e.id, e.type, e.data, e.metadata
+    from unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) with ordinality as e(id, type, data, metadata, ord)
+    where (select v from current_version) = $2 and ($7::text is null or exists (select 1 from claim))
+    returning position, version, event_id, type, data, metadata, recorded_at
+  ), outboxed as (
+    insert into outbox (event_id, subject, headers, payload)
+    select o.id, o.subject, o.headers, o.payload
+    from unnest($9::uuid[], $10::text[], $11::jsonb[], $12::bytea[]) as o(id, subject, headers, payload)
+    where exists (select 1 from inserted)
+  )
+  select position, version, event_id, type, data, metadata, recorded_at from inserted order by version
+`;
+
+interface EventRow {
+  stream_id?: string;
+  position: string;
+  version: number;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+const toStored = (streamId: string, r: EventRow): StoredEvent => ({
+  streamId,
+  version: r.version,
+  position: Number(r.position),
+  eventId: r.event_id,
+  type: r.type,
+  data: r.data,
+  metadata: r.metadata,
+  recordedAt: r.recorded_at,
+});
+
+export class PostgresEventStore implements EventStore {
+  readonly #pool: pg.Pool;
+
+  /** The pool's search_path must lead to the schema holding the event store tables. */
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    const outbox: readonly CloudEvent[] = options.outbox ?? [];
+    let rows: EventRow[];
+    try {
+      ({ rows } = await this.#pool.query<EventRow>(appendSql, [
+        streamId,
+        options.expectedVersion,
+        events.map((e) => e.eventId),
+        events.map((e) => e.type),
+        events.map((e) => JSON.stringify(e.data)),
+        events.map((e) => JSON.stringify(e.metadata)),
+        options.idempotency?.scope ?? null,
+        options.idempotency?.key ?? null,
+        outbox.map((e) => e.id),
+        outbox.map((e) => e.type),
+        outbox.map((e) => JSON.stringify(toHeaders(e))),
+        outbox.map((e) => Buffer.from(encodeData(e))),
+      ]));
+    } catch (error) {
+      if (isUniqueViolation(error, 'events_stream_version')) {
+        throw new ConcurrencyConflict(streamId, options.expectedVersion);
+      }
+      throw error;
+    }
+    if (rows.length > 0 || events.length === 0) {
+      return { kind: 'appended', events: rows.map((r) => toStored(streamId, r)) };
+    }
+    if (options.idempotency) {
+      const holder = await this.findIdempotencyClaim(options.idempotency.scope, options.idempotency.key);
+      if (holder !== undefined) return { kind: 'duplicate', streamId: holder };
+    }
+    throw new ConcurrencyConflict(streamId, options.expectedVersion);
+  }
+
+  async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}) {
+    const { rows } = await this.#pool.query<EventRow>(
+      `select position, version, event_id, type, data, metadata, recorded_at from events
+       where stream_id = $1 and version >= $2 and version <= $3 order by version`,
+      [streamId, range.fromVersion ?? 1, range.toVersion ?? 2_147_483_647],
+    );
+    return rows.map((r) => toStored(streamId, r));
+  }
+
+  async readAll(options: { afterPosition: number; limit: number }) {
+    const { rows } = await this.#pool.query<EventRow & { stream_id: string }>(
+      `select stream_id, position, version, event_id, type, data, metadata, recorded_at from events
+       where position > $1 order by position limit $2`,
+      [options.afterPosition, options.limit],
+    );
+    return rows.map((r) => toStored(r.stream_id, r));
+  }
+
+  async findIdempotencyClaim(scope: string, key: string) {
+    const { rows } = await this.#pool.query<{ stream_id: string }>(
+      'select stream_id from idempotency_claims where scope = $1 and key = $2',
+      [scope, key],
+    );
+    return rows[0]?.stream_id;
+  }
+
+  async loadSnapshot(streamId: string): Promise<Snapshot | undefined> {
+    const { rows } = await this.#pool.query<{ version: number; state: unknown }>(
+      'select version, state from snapshots where stream_id = $1',
+      [streamId],
+    );
+    return rows[0] && { streamId, version: rows[0].version, state: rows[0].state };
+  }
+
+  async saveSnapshot(snapshot: Snapshot) {
+    await this.#pool.query(
+      `insert into snapshots (stream_id, version, state) values ($1, $2, $3)
+       on conflict (stream_id) do update set version = excluded.version, state = excluded.state, taken_at = now()
+       where snapshots.version < excluded.version`,
+      [snapshot.streamId, snapshot.version, JSON.stringify(snapshot.state)],
+    );
+  }
+
+  async headPosition() {
+    const { rows } = await this.#pool.query<{ p: string | null }>('select max(position) as p from events');
+    return Number(rows[0]?.p ?? 0);
+  }
+}

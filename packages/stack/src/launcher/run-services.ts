@@ -1,0 +1,99 @@
+import { type ServiceProcess, spawnService } from '../process-group.ts';
+import type { LauncherConfig, PlannedService } from './launcher-config.ts';
+import { runMigrations } from './migrations.ts';
+import { isPortFree } from './ports.ts';
+import type { Progress } from './progress.ts';
+import { envPrefix, serviceSource } from './service-table.ts';
+
+export interface StackInfra {
+  databaseUrl: string;
+  natsUrl: string;
+  smtpPort: number;
+}
+
+export interface RunningService {
+  planned: PlannedService;
+  process: ServiceProcess;
+  grpc: string;
+  opsUrl: string;
+}
+
+/** The environment a service (and its migrations) runs with. */
+export function serviceEnv(
+  planned: PlannedService,
+  infra: StackInfra,
+  logLevel: string,
+): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: infra.databaseUrl,
+    // Each service keeps its own default schema, whatever the launcher's shell says.
+    DATABASE_SCHEMA: undefined,
+    NATS_URL: infra.natsUrl,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(planned.grpcPort),
+    OPS_HOST: '127.0.0.1',
+    OPS_PORT: String(planned.opsPort),
+    LOG_LEVEL: logLevel,
+    SMTP_URL: planned.entry.smtp ? `smtp://127.0.0.1:${infra.smtpPort}?tls=off` : undefined,
+  };
+}
+
+/** Fails naming the variable to change when a service's port is already taken. */
+export async function checkServicePorts(services: readonly PlannedService[]): Promise<void> {
+  const problems: string[] = [];
+  for (const { entry, grpcPort, opsPort } of services) {
+    const prefix = envPrefix(entry.name);
+    if (!(await isPortFree(grpcPort)))
+      problems.push(`${entry.name} gRPC port ${grpcPort} (${prefix}_GRPC_PORT)`);
+    if (!(await isPortFree(opsPort))) problems.push(`${entry.name} ops port ${opsPort} (${prefix}_OPS_PORT)`);
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `these ports are already in use on 127.0.0.1: ${problems.join(', ')}; ` +
+        'stop what holds them or choose other ports with the variables named',
+    );
+  }
+}
+
+export async function migrateAll(
+  config: LauncherConfig,
+  infra: StackInfra,
+  root: string,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const planned of config.services) {
+    const env = serviceEnv(planned, infra, config.logLevel);
+    const { applied } = await runMigrations(planned.entry.name, env, root, signal);
+    progress.step('migrations', `${planned.entry.name} (${applied ?? '?'} applied)`);
+  }
+}
+
+export function spawnAll(config: LauncherConfig, infra: StackInfra, root: string): RunningService[] {
+  const width = Math.max(14, ...config.services.map((s) => s.entry.name.length + 1));
+  return config.services.map((planned) => ({
+    planned,
+    grpc: `127.0.0.1:${planned.grpcPort}`,
+    opsUrl: `http://127.0.0.1:${planned.opsPort}`,
+    process: spawnService({
+      name: planned.entry.name,
+      command: process.execPath,
+      args: [serviceSource(planned.entry.name, 'main.ts', root)],
+      env: serviceEnv(planned, infra, config.logLevel),
+      cwd: root,
+      prefixWidth: width,
+    }),
+  }));
+}
+
+/** Stops every service at once (SIGTERM, SIGKILL after `graceMs`); one line per service. */
+export async function stopAll(services: readonly RunningService[], graceMs: number): Promise<string> {
+  const outcomes = await Promise.all(
+    services.map(async (service) => {
+      await service.process.stop(graceMs);
+      const code = await service.process.exited;
+      return `${service.planned.entry.name} (${code === null ? 'killed' : `exit ${code}`})`;
+    }),
+  );
+  return `services stopped: ${outcomes.join(', ')}`;
+}
