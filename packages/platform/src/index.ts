@@ -19,3 +19,7 @@ export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';
+export * from './event-store/command-handler.ts';
+export * from './event-store/event-store.ts';
+export * from './event-store/in-memory-event-store.ts';
+export * from './event-store/postgres-event-store.ts';

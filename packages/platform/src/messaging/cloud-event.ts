@@ -23,6 +23,11 @@ export interface CloudEvent<Data = unknown> {
   /** W3C trace context of the operation that caused the event, when known. */
   traceparent: string | undefined;
   tracestate: string | undefined;
+  /**
+   * Extension `streamversion`: the event's version in its event-sourced
+   * stream (1 for the first), so consumers can detect duplicates and gaps.
+   */
+  streamversion?: number | undefined;
 }
 
 /** Raised for a message that can never be processed; it goes to dead letters at once. */
@@ -34,7 +39,14 @@ export class PoisonMessageError extends Error {
 export function newEvent<T extends EventType>(
   type: T,
   data: unknown,
-  options: { source: string; subject?: string; time?: Date; id?: string; traceparent?: string },
+  options: {
+    source: string;
+    subject?: string;
+    time?: Date;
+    id?: string;
+    traceparent?: string;
+    streamversion?: number;
+  },
 ): CloudEvent {
   const definition = latestEventDefinition(type) as EventDefinition;
   const parsed = definition.schema.safeParse(data);
@@ -53,6 +65,7 @@ export function newEvent<T extends EventType>(
     data: parsed.data,
     traceparent: options.traceparent,
     tracestate: undefined,
+    streamversion: options.streamversion,
   };
 }
 
@@ -71,6 +84,7 @@ export function toHeaders(event: CloudEvent): Record<string, string> {
   if (event.subject !== undefined) headers['ce-subject'] = event.subject;
   if (event.traceparent !== undefined) headers.traceparent = event.traceparent;
   if (event.tracestate !== undefined) headers.tracestate = event.tracestate;
+  if (event.streamversion !== undefined) headers['ce-streamversion'] = String(event.streamversion);
   return headers;
 }
 
@@ -114,6 +128,11 @@ export function decodeEvent(headers: ReadonlyMap<string, string>, payload: Uint8
   }
   const time = required('ce-time');
   if (Number.isNaN(Date.parse(time))) throw new PoisonMessageError(`ce-time ${time} is not a timestamp`);
+  const rawVersion = get('ce-streamversion');
+  const streamversion = rawVersion === undefined ? undefined : Number(rawVersion);
+  if (streamversion !== undefined && !(Number.isSafeInteger(streamversion) && streamversion > 0)) {
+    throw new PoisonMessageError(`ce-streamversion ${rawVersion} is not a positive integer`);
+  }
   return {
     id: required('ce-id'),
     type,
@@ -124,5 +143,6 @@ export function decodeEvent(headers: ReadonlyMap<string, string>, payload: Uint8
     data: parsed.data,
     traceparent: get('traceparent'),
     tracestate: get('tracestate'),
+    streamversion,
   };
 }

@@ -1,4 +1,4 @@
-import type { Migration } from '@conveyor/platform';
+import { eventStoreTablesSql, type Migration, messagingTablesSql } from '@conveyor/platform';
 
 export const migrations: Migration[] = [
   {
@@ -21,4 +21,6 @@ export const migrations: Migration[] = [
         ('HOODIE-GRY-M', 'Conveyor hoodie, grey, M', 'Heavyweight fleece.', 5900, 'EUR');
     `,
   },
+  { name: '0002_outbox', sql: messagingTablesSql.outbox },
+  { name: '0003_event_store', sql: eventStoreTablesSql },
 ];

@@ -11,17 +11,89 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.ts";
 
 export const protobufPackage = "conveyor.orders.v1";
 
 export const protobufFileName = "conveyor/orders/v1/orders.proto";
+
+export const OrderStatus = {
+  ORDER_STATUS_UNSPECIFIED: 0,
+  ORDER_STATUS_PLACED: 1,
+  ORDER_STATUS_PAID: 2,
+  ORDER_STATUS_SHIPPED: 3,
+  ORDER_STATUS_DELIVERED: 4,
+  ORDER_STATUS_CANCELLED: 5,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type OrderStatus = typeof OrderStatus[keyof typeof OrderStatus];
+
+export namespace OrderStatus {
+  export type ORDER_STATUS_UNSPECIFIED = typeof OrderStatus.ORDER_STATUS_UNSPECIFIED;
+  export type ORDER_STATUS_PLACED = typeof OrderStatus.ORDER_STATUS_PLACED;
+  export type ORDER_STATUS_PAID = typeof OrderStatus.ORDER_STATUS_PAID;
+  export type ORDER_STATUS_SHIPPED = typeof OrderStatus.ORDER_STATUS_SHIPPED;
+  export type ORDER_STATUS_DELIVERED = typeof OrderStatus.ORDER_STATUS_DELIVERED;
+  export type ORDER_STATUS_CANCELLED = typeof OrderStatus.ORDER_STATUS_CANCELLED;
+  export type UNRECOGNIZED = typeof OrderStatus.UNRECOGNIZED;
+}
+
+export function orderStatusFromJSON(object: any): OrderStatus {
+  switch (object) {
+    case 0:
+    case "ORDER_STATUS_UNSPECIFIED":
+      return OrderStatus.ORDER_STATUS_UNSPECIFIED;
+    case 1:
+    case "ORDER_STATUS_PLACED":
+      return OrderStatus.ORDER_STATUS_PLACED;
+    case 2:
+    case "ORDER_STATUS_PAID":
+      return OrderStatus.ORDER_STATUS_PAID;
+    case 3:
+    case "ORDER_STATUS_SHIPPED":
+      return OrderStatus.ORDER_STATUS_SHIPPED;
+    case 4:
+    case "ORDER_STATUS_DELIVERED":
+      return OrderStatus.ORDER_STATUS_DELIVERED;
+    case 5:
+    case "ORDER_STATUS_CANCELLED":
+      return OrderStatus.ORDER_STATUS_CANCELLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OrderStatus.UNRECOGNIZED;
+  }
+}
+
+export function orderStatusToJSON(object: OrderStatus): string {
+  switch (object) {
+    case OrderStatus.ORDER_STATUS_UNSPECIFIED:
+      return "ORDER_STATUS_UNSPECIFIED";
+    case OrderStatus.ORDER_STATUS_PLACED:
+      return "ORDER_STATUS_PLACED";
+    case OrderStatus.ORDER_STATUS_PAID:
+      return "ORDER_STATUS_PAID";
+    case OrderStatus.ORDER_STATUS_SHIPPED:
+      return "ORDER_STATUS_SHIPPED";
+    case OrderStatus.ORDER_STATUS_DELIVERED:
+      return "ORDER_STATUS_DELIVERED";
+    case OrderStatus.ORDER_STATUS_CANCELLED:
+      return "ORDER_STATUS_CANCELLED";
+    case OrderStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** An amount in integer minor units (cents) of an ISO 4217 currency. */
 export interface Money {
@@ -34,6 +106,44 @@ export interface Product {
   name: string;
   description: string;
   price: Money | undefined;
+}
+
+export interface OrderItem {
+  sku: string;
+  quantity: number;
+  /** From the catalog at the time the order was placed. */
+  unitPrice: Money | undefined;
+}
+
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  total:
+    | Money
+    | undefined;
+  /** Number of events in the order's stream. */
+  version: number;
+  placedAt: Date | undefined;
+  paidAt: Date | undefined;
+  shippedAt: Date | undefined;
+  deliveredAt: Date | undefined;
+  cancelledAt: Date | undefined;
+  carrier: string;
+  trackingNumber: string;
+  cancelReason: string;
+}
+
+export interface OrderSummary {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  total: Money | undefined;
+  itemCount: number;
+  version: number;
+  placedAt: Date | undefined;
+  updatedAt: Date | undefined;
 }
 
 export interface ListProductsRequest {
@@ -55,6 +165,134 @@ export interface GetProductRequest {
 
 export interface GetProductResponse {
   product: Product | undefined;
+}
+
+export interface PlaceOrderItem {
+  sku: string;
+  /** 1 to 1000. */
+  quantity: number;
+}
+
+export interface PlaceOrderRequest {
+  /** The ordering user; must exist in the user service. */
+  userId: string;
+  /** 1 to 50 lines; a SKU may appear once. */
+  items: PlaceOrderItem[];
+  /** Chosen by the client, 1 to 128 characters, unique per user and order. */
+  idempotencyKey: string;
+}
+
+export interface PlaceOrderResponse {
+  order:
+    | Order
+    | undefined;
+  /** True when the idempotency key had been used: this is the first order. */
+  replayed: boolean;
+}
+
+export interface PayOrderRequest {
+  orderId: string;
+}
+
+export interface ShipOrderRequest {
+  orderId: string;
+  carrier: string;
+  trackingNumber: string;
+}
+
+export interface DeliverOrderRequest {
+  orderId: string;
+}
+
+export interface CancelOrderRequest {
+  orderId: string;
+  reason: string;
+}
+
+export interface PayOrderResponse {
+  /** The order after the command. */
+  order: Order | undefined;
+}
+
+export interface ShipOrderResponse {
+  order: Order | undefined;
+}
+
+export interface DeliverOrderResponse {
+  order: Order | undefined;
+}
+
+export interface CancelOrderResponse {
+  order: Order | undefined;
+}
+
+export interface GetOrderRequest {
+  orderId: string;
+}
+
+export interface GetOrderResponse {
+  order: Order | undefined;
+}
+
+export interface ListOrdersRequest {
+  userId: string;
+  /** Only orders in this status; unspecified means all. */
+  status: OrderStatus;
+  /** 1 to 500; 0 means 50. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListOrdersResponse {
+  orders: OrderSummary[];
+  nextPageToken: string;
+}
+
+export interface GetOrderHistoryRequest {
+  orderId: string;
+}
+
+export interface HistoryEntry {
+  version: number;
+  eventId: string;
+  /** Domain event name, e.g. OrderPaid. */
+  eventType: string;
+  recordedAt:
+    | Date
+    | undefined;
+  /** The event's data as JSON. */
+  dataJson: string;
+  /** The order after this event. */
+  state: Order | undefined;
+}
+
+export interface GetOrderHistoryResponse {
+  entries: HistoryEntry[];
+}
+
+export interface GetOrderAtRequest {
+  orderId: string;
+  /** The state after this many events (1 = as placed). */
+  version?:
+    | number
+    | undefined;
+  /** The state as of this instant (events recorded at or before it). */
+  time?: Date | undefined;
+}
+
+export interface GetOrderAtResponse {
+  order: Order | undefined;
+}
+
+export interface RebuildProjectionsRequest {
+}
+
+/** One progress report of a rebuild. */
+export interface RebuildProjectionsResponse {
+  /** copying | catching-up | swapping | done */
+  phase: string;
+  processed: number;
+  total: number;
 }
 
 function createBaseMoney(): Money {
@@ -259,6 +497,643 @@ export const Product: MessageFns<Product> = {
     message.name = object.name ?? "";
     message.description = object.description ?? "";
     message.price = (object.price !== undefined && object.price !== null) ? Money.fromPartial(object.price) : undefined;
+    return message;
+  },
+};
+
+function createBaseOrderItem(): OrderItem {
+  return { sku: "", quantity: 0, unitPrice: undefined };
+}
+
+export const OrderItem: MessageFns<OrderItem> = {
+  encode(message: OrderItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sku !== "") {
+      writer.uint32(10).string(message.sku);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    if (message.unitPrice !== undefined) {
+      Money.encode(message.unitPrice, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sku = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unitPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderItem {
+    return {
+      sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+      unitPrice: isSet(object.unitPrice)
+        ? Money.fromJSON(object.unitPrice)
+        : isSet(object.unit_price)
+        ? Money.fromJSON(object.unit_price)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OrderItem): unknown {
+    const obj: any = {};
+    if (message.sku !== "") {
+      obj.sku = message.sku;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    if (message.unitPrice !== undefined) {
+      obj.unitPrice = Money.toJSON(message.unitPrice);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderItem>): OrderItem {
+    return OrderItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderItem>): OrderItem {
+    const message = createBaseOrderItem();
+    message.sku = object.sku ?? "";
+    message.quantity = object.quantity ?? 0;
+    message.unitPrice = (object.unitPrice !== undefined && object.unitPrice !== null)
+      ? Money.fromPartial(object.unitPrice)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOrder(): Order {
+  return {
+    id: "",
+    userId: "",
+    status: 0,
+    items: [],
+    total: undefined,
+    version: 0,
+    placedAt: undefined,
+    paidAt: undefined,
+    shippedAt: undefined,
+    deliveredAt: undefined,
+    cancelledAt: undefined,
+    carrier: "",
+    trackingNumber: "",
+    cancelReason: "",
+  };
+}
+
+export const Order: MessageFns<Order> = {
+  encode(message: Order, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    for (const v of message.items) {
+      OrderItem.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.total !== undefined) {
+      Money.encode(message.total, writer.uint32(42).fork()).join();
+    }
+    if (message.version !== 0) {
+      writer.uint32(48).int32(message.version);
+    }
+    if (message.placedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.placedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.paidAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.paidAt), writer.uint32(66).fork()).join();
+    }
+    if (message.shippedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.shippedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(82).fork()).join();
+    }
+    if (message.cancelledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.cancelledAt), writer.uint32(90).fork()).join();
+    }
+    if (message.carrier !== "") {
+      writer.uint32(98).string(message.carrier);
+    }
+    if (message.trackingNumber !== "") {
+      writer.uint32(106).string(message.trackingNumber);
+    }
+    if (message.cancelReason !== "") {
+      writer.uint32(114).string(message.cancelReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Order {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrder();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.items.push(OrderItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.total = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.placedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.paidAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.shippedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.cancelledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.trackingNumber = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.cancelReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Order {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => OrderItem.fromJSON(e)) : [],
+      total: isSet(object.total) ? Money.fromJSON(object.total) : undefined,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      placedAt: isSet(object.placedAt)
+        ? fromJsonTimestamp(object.placedAt)
+        : isSet(object.placed_at)
+        ? fromJsonTimestamp(object.placed_at)
+        : undefined,
+      paidAt: isSet(object.paidAt)
+        ? fromJsonTimestamp(object.paidAt)
+        : isSet(object.paid_at)
+        ? fromJsonTimestamp(object.paid_at)
+        : undefined,
+      shippedAt: isSet(object.shippedAt)
+        ? fromJsonTimestamp(object.shippedAt)
+        : isSet(object.shipped_at)
+        ? fromJsonTimestamp(object.shipped_at)
+        : undefined,
+      deliveredAt: isSet(object.deliveredAt)
+        ? fromJsonTimestamp(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? fromJsonTimestamp(object.delivered_at)
+        : undefined,
+      cancelledAt: isSet(object.cancelledAt)
+        ? fromJsonTimestamp(object.cancelledAt)
+        : isSet(object.cancelled_at)
+        ? fromJsonTimestamp(object.cancelled_at)
+        : undefined,
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      trackingNumber: isSet(object.trackingNumber)
+        ? globalThis.String(object.trackingNumber)
+        : isSet(object.tracking_number)
+        ? globalThis.String(object.tracking_number)
+        : "",
+      cancelReason: isSet(object.cancelReason)
+        ? globalThis.String(object.cancelReason)
+        : isSet(object.cancel_reason)
+        ? globalThis.String(object.cancel_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: Order): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.status !== 0) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => OrderItem.toJSON(e));
+    }
+    if (message.total !== undefined) {
+      obj.total = Money.toJSON(message.total);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.placedAt !== undefined) {
+      obj.placedAt = message.placedAt.toISOString();
+    }
+    if (message.paidAt !== undefined) {
+      obj.paidAt = message.paidAt.toISOString();
+    }
+    if (message.shippedAt !== undefined) {
+      obj.shippedAt = message.shippedAt.toISOString();
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt.toISOString();
+    }
+    if (message.cancelledAt !== undefined) {
+      obj.cancelledAt = message.cancelledAt.toISOString();
+    }
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.trackingNumber !== "") {
+      obj.trackingNumber = message.trackingNumber;
+    }
+    if (message.cancelReason !== "") {
+      obj.cancelReason = message.cancelReason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Order>): Order {
+    return Order.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Order>): Order {
+    const message = createBaseOrder();
+    message.id = object.id ?? "";
+    message.userId = object.userId ?? "";
+    message.status = object.status ?? 0;
+    message.items = object.items?.map((e) => OrderItem.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null) ? Money.fromPartial(object.total) : undefined;
+    message.version = object.version ?? 0;
+    message.placedAt = object.placedAt ?? undefined;
+    message.paidAt = object.paidAt ?? undefined;
+    message.shippedAt = object.shippedAt ?? undefined;
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    message.cancelledAt = object.cancelledAt ?? undefined;
+    message.carrier = object.carrier ?? "";
+    message.trackingNumber = object.trackingNumber ?? "";
+    message.cancelReason = object.cancelReason ?? "";
+    return message;
+  },
+};
+
+function createBaseOrderSummary(): OrderSummary {
+  return {
+    id: "",
+    userId: "",
+    status: 0,
+    total: undefined,
+    itemCount: 0,
+    version: 0,
+    placedAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const OrderSummary: MessageFns<OrderSummary> = {
+  encode(message: OrderSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.total !== undefined) {
+      Money.encode(message.total, writer.uint32(34).fork()).join();
+    }
+    if (message.itemCount !== 0) {
+      writer.uint32(40).int32(message.itemCount);
+    }
+    if (message.version !== 0) {
+      writer.uint32(48).int32(message.version);
+    }
+    if (message.placedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.placedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.total = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.itemCount = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.placedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderSummary {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
+      total: isSet(object.total) ? Money.fromJSON(object.total) : undefined,
+      itemCount: isSet(object.itemCount)
+        ? globalThis.Number(object.itemCount)
+        : isSet(object.item_count)
+        ? globalThis.Number(object.item_count)
+        : 0,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      placedAt: isSet(object.placedAt)
+        ? fromJsonTimestamp(object.placedAt)
+        : isSet(object.placed_at)
+        ? fromJsonTimestamp(object.placed_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OrderSummary): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.status !== 0) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.total !== undefined) {
+      obj.total = Money.toJSON(message.total);
+    }
+    if (message.itemCount !== 0) {
+      obj.itemCount = Math.round(message.itemCount);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.placedAt !== undefined) {
+      obj.placedAt = message.placedAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderSummary>): OrderSummary {
+    return OrderSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderSummary>): OrderSummary {
+    const message = createBaseOrderSummary();
+    message.id = object.id ?? "";
+    message.userId = object.userId ?? "";
+    message.status = object.status ?? 0;
+    message.total = (object.total !== undefined && object.total !== null) ? Money.fromPartial(object.total) : undefined;
+    message.itemCount = object.itemCount ?? 0;
+    message.version = object.version ?? 0;
+    message.placedAt = object.placedAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
     return message;
   },
 };
@@ -581,7 +1456,1895 @@ export const GetProductResponse: MessageFns<GetProductResponse> = {
   },
 };
 
-/** OrderService owns orders and the product catalog that prices them. */
+function createBasePlaceOrderItem(): PlaceOrderItem {
+  return { sku: "", quantity: 0 };
+}
+
+export const PlaceOrderItem: MessageFns<PlaceOrderItem> = {
+  encode(message: PlaceOrderItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sku !== "") {
+      writer.uint32(10).string(message.sku);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int32(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sku = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderItem {
+    return {
+      sku: isSet(object.sku) ? globalThis.String(object.sku) : "",
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: PlaceOrderItem): unknown {
+    const obj: any = {};
+    if (message.sku !== "") {
+      obj.sku = message.sku;
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOrderItem>): PlaceOrderItem {
+    return PlaceOrderItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOrderItem>): PlaceOrderItem {
+    const message = createBasePlaceOrderItem();
+    message.sku = object.sku ?? "";
+    message.quantity = object.quantity ?? 0;
+    return message;
+  },
+};
+
+function createBasePlaceOrderRequest(): PlaceOrderRequest {
+  return { userId: "", items: [], idempotencyKey: "" };
+}
+
+export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
+  encode(message: PlaceOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    for (const v of message.items) {
+      PlaceOrderItem.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(PlaceOrderItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => PlaceOrderItem.fromJSON(e)) : [],
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: PlaceOrderRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => PlaceOrderItem.toJSON(e));
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOrderRequest>): PlaceOrderRequest {
+    return PlaceOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOrderRequest>): PlaceOrderRequest {
+    const message = createBasePlaceOrderRequest();
+    message.userId = object.userId ?? "";
+    message.items = object.items?.map((e) => PlaceOrderItem.fromPartial(e)) || [];
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBasePlaceOrderResponse(): PlaceOrderResponse {
+  return { order: undefined, replayed: false };
+}
+
+export const PlaceOrderResponse: MessageFns<PlaceOrderResponse> = {
+  encode(message: PlaceOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(16).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: PlaceOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOrderResponse>): PlaceOrderResponse {
+    return PlaceOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOrderResponse>): PlaceOrderResponse {
+    const message = createBasePlaceOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
+function createBasePayOrderRequest(): PayOrderRequest {
+  return { orderId: "" };
+}
+
+export const PayOrderRequest: MessageFns<PayOrderRequest> = {
+  encode(message: PayOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PayOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePayOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PayOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PayOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PayOrderRequest>): PayOrderRequest {
+    return PayOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PayOrderRequest>): PayOrderRequest {
+    const message = createBasePayOrderRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseShipOrderRequest(): ShipOrderRequest {
+  return { orderId: "", carrier: "", trackingNumber: "" };
+}
+
+export const ShipOrderRequest: MessageFns<ShipOrderRequest> = {
+  encode(message: ShipOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.carrier !== "") {
+      writer.uint32(18).string(message.carrier);
+    }
+    if (message.trackingNumber !== "") {
+      writer.uint32(26).string(message.trackingNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShipOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.trackingNumber = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShipOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      trackingNumber: isSet(object.trackingNumber)
+        ? globalThis.String(object.trackingNumber)
+        : isSet(object.tracking_number)
+        ? globalThis.String(object.tracking_number)
+        : "",
+    };
+  },
+
+  toJSON(message: ShipOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.trackingNumber !== "") {
+      obj.trackingNumber = message.trackingNumber;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShipOrderRequest>): ShipOrderRequest {
+    return ShipOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShipOrderRequest>): ShipOrderRequest {
+    const message = createBaseShipOrderRequest();
+    message.orderId = object.orderId ?? "";
+    message.carrier = object.carrier ?? "";
+    message.trackingNumber = object.trackingNumber ?? "";
+    return message;
+  },
+};
+
+function createBaseDeliverOrderRequest(): DeliverOrderRequest {
+  return { orderId: "" };
+}
+
+export const DeliverOrderRequest: MessageFns<DeliverOrderRequest> = {
+  encode(message: DeliverOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliverOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliverOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliverOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeliverOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeliverOrderRequest>): DeliverOrderRequest {
+    return DeliverOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeliverOrderRequest>): DeliverOrderRequest {
+    const message = createBaseDeliverOrderRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelOrderRequest(): CancelOrderRequest {
+  return { orderId: "", reason: "" };
+}
+
+export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
+  encode(message: CancelOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelOrderRequest>): CancelOrderRequest {
+    return CancelOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelOrderRequest>): CancelOrderRequest {
+    const message = createBaseCancelOrderRequest();
+    message.orderId = object.orderId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBasePayOrderResponse(): PayOrderResponse {
+  return { order: undefined };
+}
+
+export const PayOrderResponse: MessageFns<PayOrderResponse> = {
+  encode(message: PayOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PayOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePayOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PayOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: PayOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PayOrderResponse>): PayOrderResponse {
+    return PayOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PayOrderResponse>): PayOrderResponse {
+    const message = createBasePayOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseShipOrderResponse(): ShipOrderResponse {
+  return { order: undefined };
+}
+
+export const ShipOrderResponse: MessageFns<ShipOrderResponse> = {
+  encode(message: ShipOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShipOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShipOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: ShipOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShipOrderResponse>): ShipOrderResponse {
+    return ShipOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShipOrderResponse>): ShipOrderResponse {
+    const message = createBaseShipOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseDeliverOrderResponse(): DeliverOrderResponse {
+  return { order: undefined };
+}
+
+export const DeliverOrderResponse: MessageFns<DeliverOrderResponse> = {
+  encode(message: DeliverOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliverOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliverOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliverOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: DeliverOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeliverOrderResponse>): DeliverOrderResponse {
+    return DeliverOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeliverOrderResponse>): DeliverOrderResponse {
+    const message = createBaseDeliverOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseCancelOrderResponse(): CancelOrderResponse {
+  return { order: undefined };
+}
+
+export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
+  encode(message: CancelOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: CancelOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelOrderResponse>): CancelOrderResponse {
+    return CancelOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelOrderResponse>): CancelOrderResponse {
+    const message = createBaseCancelOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetOrderRequest(): GetOrderRequest {
+  return { orderId: "" };
+}
+
+export const GetOrderRequest: MessageFns<GetOrderRequest> = {
+  encode(message: GetOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderRequest>): GetOrderRequest {
+    return GetOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderRequest>): GetOrderRequest {
+    const message = createBaseGetOrderRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOrderResponse(): GetOrderResponse {
+  return { order: undefined };
+}
+
+export const GetOrderResponse: MessageFns<GetOrderResponse> = {
+  encode(message: GetOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: GetOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderResponse>): GetOrderResponse {
+    return GetOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderResponse>): GetOrderResponse {
+    const message = createBaseGetOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseListOrdersRequest(): ListOrdersRequest {
+  return { userId: "", status: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
+  encode(message: ListOrdersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrdersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrdersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrdersRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListOrdersRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.status !== 0) {
+      obj.status = orderStatusToJSON(message.status);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOrdersRequest>): ListOrdersRequest {
+    return ListOrdersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOrdersRequest>): ListOrdersRequest {
+    const message = createBaseListOrdersRequest();
+    message.userId = object.userId ?? "";
+    message.status = object.status ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListOrdersResponse(): ListOrdersResponse {
+  return { orders: [], nextPageToken: "" };
+}
+
+export const ListOrdersResponse: MessageFns<ListOrdersResponse> = {
+  encode(message: ListOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orders) {
+      OrderSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrdersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrdersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orders.push(OrderSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOrdersResponse {
+    return {
+      orders: globalThis.Array.isArray(object?.orders) ? object.orders.map((e: any) => OrderSummary.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListOrdersResponse): unknown {
+    const obj: any = {};
+    if (message.orders?.length) {
+      obj.orders = message.orders.map((e) => OrderSummary.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOrdersResponse>): ListOrdersResponse {
+    return ListOrdersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOrdersResponse>): ListOrdersResponse {
+    const message = createBaseListOrdersResponse();
+    message.orders = object.orders?.map((e) => OrderSummary.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOrderHistoryRequest(): GetOrderHistoryRequest {
+  return { orderId: "" };
+}
+
+export const GetOrderHistoryRequest: MessageFns<GetOrderHistoryRequest> = {
+  encode(message: GetOrderHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderHistoryRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetOrderHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderHistoryRequest>): GetOrderHistoryRequest {
+    return GetOrderHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderHistoryRequest>): GetOrderHistoryRequest {
+    const message = createBaseGetOrderHistoryRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseHistoryEntry(): HistoryEntry {
+  return { version: 0, eventId: "", eventType: "", recordedAt: undefined, dataJson: "", state: undefined };
+}
+
+export const HistoryEntry: MessageFns<HistoryEntry> = {
+  encode(message: HistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.eventType !== "") {
+      writer.uint32(26).string(message.eventType);
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.recordedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.dataJson !== "") {
+      writer.uint32(42).string(message.dataJson);
+    }
+    if (message.state !== undefined) {
+      Order.encode(message.state, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recordedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dataJson = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryEntry {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+      dataJson: isSet(object.dataJson)
+        ? globalThis.String(object.dataJson)
+        : isSet(object.data_json)
+        ? globalThis.String(object.data_json)
+        : "",
+      state: isSet(object.state) ? Order.fromJSON(object.state) : undefined,
+    };
+  },
+
+  toJSON(message: HistoryEntry): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = message.recordedAt.toISOString();
+    }
+    if (message.dataJson !== "") {
+      obj.dataJson = message.dataJson;
+    }
+    if (message.state !== undefined) {
+      obj.state = Order.toJSON(message.state);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HistoryEntry>): HistoryEntry {
+    return HistoryEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HistoryEntry>): HistoryEntry {
+    const message = createBaseHistoryEntry();
+    message.version = object.version ?? 0;
+    message.eventId = object.eventId ?? "";
+    message.eventType = object.eventType ?? "";
+    message.recordedAt = object.recordedAt ?? undefined;
+    message.dataJson = object.dataJson ?? "";
+    message.state = (object.state !== undefined && object.state !== null) ? Order.fromPartial(object.state) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetOrderHistoryResponse(): GetOrderHistoryResponse {
+  return { entries: [] };
+}
+
+export const GetOrderHistoryResponse: MessageFns<GetOrderHistoryResponse> = {
+  encode(message: GetOrderHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOrderHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderHistoryResponse>): GetOrderHistoryResponse {
+    return GetOrderHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderHistoryResponse>): GetOrderHistoryResponse {
+    const message = createBaseGetOrderHistoryResponse();
+    message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetOrderAtRequest(): GetOrderAtRequest {
+  return { orderId: "", version: undefined, time: undefined };
+}
+
+export const GetOrderAtRequest: MessageFns<GetOrderAtRequest> = {
+  encode(message: GetOrderAtRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderAtRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderAtRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderAtRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : undefined,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: GetOrderAtRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.version !== undefined) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderAtRequest>): GetOrderAtRequest {
+    return GetOrderAtRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderAtRequest>): GetOrderAtRequest {
+    const message = createBaseGetOrderAtRequest();
+    message.orderId = object.orderId ?? "";
+    message.version = object.version ?? undefined;
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetOrderAtResponse(): GetOrderAtResponse {
+  return { order: undefined };
+}
+
+export const GetOrderAtResponse: MessageFns<GetOrderAtResponse> = {
+  encode(message: GetOrderAtResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderAtResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderAtResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderAtResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: GetOrderAtResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderAtResponse>): GetOrderAtResponse {
+    return GetOrderAtResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderAtResponse>): GetOrderAtResponse {
+    const message = createBaseGetOrderAtResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
+function createBaseRebuildProjectionsRequest(): RebuildProjectionsRequest {
+  return {};
+}
+
+export const RebuildProjectionsRequest: MessageFns<RebuildProjectionsRequest> = {
+  encode(_: RebuildProjectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebuildProjectionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebuildProjectionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RebuildProjectionsRequest {
+    return {};
+  },
+
+  toJSON(_: RebuildProjectionsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RebuildProjectionsRequest>): RebuildProjectionsRequest {
+    return RebuildProjectionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RebuildProjectionsRequest>): RebuildProjectionsRequest {
+    const message = createBaseRebuildProjectionsRequest();
+    return message;
+  },
+};
+
+function createBaseRebuildProjectionsResponse(): RebuildProjectionsResponse {
+  return { phase: "", processed: 0, total: 0 };
+}
+
+export const RebuildProjectionsResponse: MessageFns<RebuildProjectionsResponse> = {
+  encode(message: RebuildProjectionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phase !== "") {
+      writer.uint32(10).string(message.phase);
+    }
+    if (message.processed !== 0) {
+      writer.uint32(16).int64(message.processed);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).int64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebuildProjectionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebuildProjectionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.processed = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RebuildProjectionsResponse {
+    return {
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      processed: isSet(object.processed) ? globalThis.Number(object.processed) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: RebuildProjectionsResponse): unknown {
+    const obj: any = {};
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.processed !== 0) {
+      obj.processed = Math.round(message.processed);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RebuildProjectionsResponse>): RebuildProjectionsResponse {
+    return RebuildProjectionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RebuildProjectionsResponse>): RebuildProjectionsResponse {
+    const message = createBaseRebuildProjectionsResponse();
+    message.phase = object.phase ?? "";
+    message.processed = object.processed ?? 0;
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+/**
+ * OrderService owns orders (event-sourced: every change is an event in the
+ * order's stream) and the product catalog that prices them. Commands answer
+ * from the write side; GetOrder and ListOrders read the projections, which
+ * follow the events within milliseconds.
+ */
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
   /** The products that can be ordered, by SKU. */
@@ -605,6 +3368,117 @@ export const OrderServiceService = {
     responseSerialize: (value: GetProductResponse): Buffer => Buffer.from(GetProductResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetProductResponse => GetProductResponse.decode(value),
   },
+  /**
+   * Places an order priced from the catalog. Retrying with the same
+   * idempotency key (same user) returns the first order instead of a new one.
+   */
+  placeOrder: {
+    path: "/conveyor.orders.v1.OrderService/PlaceOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceOrderRequest): Buffer => Buffer.from(PlaceOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceOrderRequest => PlaceOrderRequest.decode(value),
+    responseSerialize: (value: PlaceOrderResponse): Buffer => Buffer.from(PlaceOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceOrderResponse => PlaceOrderResponse.decode(value),
+  },
+  /** FAILED_PRECONDITION unless the order is placed. */
+  payOrder: {
+    path: "/conveyor.orders.v1.OrderService/PayOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PayOrderRequest): Buffer => Buffer.from(PayOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PayOrderRequest => PayOrderRequest.decode(value),
+    responseSerialize: (value: PayOrderResponse): Buffer => Buffer.from(PayOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PayOrderResponse => PayOrderResponse.decode(value),
+  },
+  /** FAILED_PRECONDITION unless the order is paid. */
+  shipOrder: {
+    path: "/conveyor.orders.v1.OrderService/ShipOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShipOrderRequest): Buffer => Buffer.from(ShipOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShipOrderRequest => ShipOrderRequest.decode(value),
+    responseSerialize: (value: ShipOrderResponse): Buffer => Buffer.from(ShipOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ShipOrderResponse => ShipOrderResponse.decode(value),
+  },
+  /** FAILED_PRECONDITION unless the order is shipped. */
+  deliverOrder: {
+    path: "/conveyor.orders.v1.OrderService/DeliverOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeliverOrderRequest): Buffer => Buffer.from(DeliverOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeliverOrderRequest => DeliverOrderRequest.decode(value),
+    responseSerialize: (value: DeliverOrderResponse): Buffer =>
+      Buffer.from(DeliverOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeliverOrderResponse => DeliverOrderResponse.decode(value),
+  },
+  /** FAILED_PRECONDITION once the order has shipped (or was cancelled). */
+  cancelOrder: {
+    path: "/conveyor.orders.v1.OrderService/CancelOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelOrderRequest): Buffer => Buffer.from(CancelOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelOrderRequest => CancelOrderRequest.decode(value),
+    responseSerialize: (value: CancelOrderResponse): Buffer => Buffer.from(CancelOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelOrderResponse => CancelOrderResponse.decode(value),
+  },
+  /** One order from the read model. */
+  getOrder: {
+    path: "/conveyor.orders.v1.OrderService/GetOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrderRequest): Buffer => Buffer.from(GetOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrderRequest => GetOrderRequest.decode(value),
+    responseSerialize: (value: GetOrderResponse): Buffer => Buffer.from(GetOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderResponse => GetOrderResponse.decode(value),
+  },
+  /** A user's orders from the read model, newest first. */
+  listOrders: {
+    path: "/conveyor.orders.v1.OrderService/ListOrders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOrdersRequest): Buffer => Buffer.from(ListOrdersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOrdersRequest => ListOrdersRequest.decode(value),
+    responseSerialize: (value: ListOrdersResponse): Buffer => Buffer.from(ListOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrdersResponse => ListOrdersResponse.decode(value),
+  },
+  /** Every event of an order with the state after it. */
+  getOrderHistory: {
+    path: "/conveyor.orders.v1.OrderService/GetOrderHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrderHistoryRequest): Buffer =>
+      Buffer.from(GetOrderHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrderHistoryRequest => GetOrderHistoryRequest.decode(value),
+    responseSerialize: (value: GetOrderHistoryResponse): Buffer =>
+      Buffer.from(GetOrderHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderHistoryResponse => GetOrderHistoryResponse.decode(value),
+  },
+  /** The order as it was at a version or an instant. */
+  getOrderAt: {
+    path: "/conveyor.orders.v1.OrderService/GetOrderAt" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrderAtRequest): Buffer => Buffer.from(GetOrderAtRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrderAtRequest => GetOrderAtRequest.decode(value),
+    responseSerialize: (value: GetOrderAtResponse): Buffer => Buffer.from(GetOrderAtResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderAtResponse => GetOrderAtResponse.decode(value),
+  },
+  /**
+   * Rebuilds the read models from the event store beside the live ones, then
+   * swaps them in; streams progress until done.
+   */
+  rebuildProjections: {
+    path: "/conveyor.orders.v1.OrderService/RebuildProjections" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: RebuildProjectionsRequest): Buffer =>
+      Buffer.from(RebuildProjectionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RebuildProjectionsRequest => RebuildProjectionsRequest.decode(value),
+    responseSerialize: (value: RebuildProjectionsResponse): Buffer =>
+      Buffer.from(RebuildProjectionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RebuildProjectionsResponse => RebuildProjectionsResponse.decode(value),
+  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
@@ -612,6 +3486,32 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   listProducts: handleUnaryCall<ListProductsRequest, ListProductsResponse>;
   /** One product; NOT_FOUND when the SKU is unknown. */
   getProduct: handleUnaryCall<GetProductRequest, GetProductResponse>;
+  /**
+   * Places an order priced from the catalog. Retrying with the same
+   * idempotency key (same user) returns the first order instead of a new one.
+   */
+  placeOrder: handleUnaryCall<PlaceOrderRequest, PlaceOrderResponse>;
+  /** FAILED_PRECONDITION unless the order is placed. */
+  payOrder: handleUnaryCall<PayOrderRequest, PayOrderResponse>;
+  /** FAILED_PRECONDITION unless the order is paid. */
+  shipOrder: handleUnaryCall<ShipOrderRequest, ShipOrderResponse>;
+  /** FAILED_PRECONDITION unless the order is shipped. */
+  deliverOrder: handleUnaryCall<DeliverOrderRequest, DeliverOrderResponse>;
+  /** FAILED_PRECONDITION once the order has shipped (or was cancelled). */
+  cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
+  /** One order from the read model. */
+  getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
+  /** A user's orders from the read model, newest first. */
+  listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
+  /** Every event of an order with the state after it. */
+  getOrderHistory: handleUnaryCall<GetOrderHistoryRequest, GetOrderHistoryResponse>;
+  /** The order as it was at a version or an instant. */
+  getOrderAt: handleUnaryCall<GetOrderAtRequest, GetOrderAtResponse>;
+  /**
+   * Rebuilds the read models from the event store beside the live ones, then
+   * swaps them in; streams progress until done.
+   */
+  rebuildProjections: handleServerStreamingCall<RebuildProjectionsRequest, RebuildProjectionsResponse>;
 }
 
 export interface OrderServiceClient extends Client {
@@ -647,6 +3547,166 @@ export interface OrderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetProductResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Places an order priced from the catalog. Retrying with the same
+   * idempotency key (same user) returns the first order instead of a new one.
+   */
+  placeOrder(
+    request: PlaceOrderRequest,
+    callback: (error: ServiceError | null, response: PlaceOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOrder(
+    request: PlaceOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOrder(
+    request: PlaceOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** FAILED_PRECONDITION unless the order is placed. */
+  payOrder(
+    request: PayOrderRequest,
+    callback: (error: ServiceError | null, response: PayOrderResponse) => void,
+  ): ClientUnaryCall;
+  payOrder(
+    request: PayOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PayOrderResponse) => void,
+  ): ClientUnaryCall;
+  payOrder(
+    request: PayOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PayOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** FAILED_PRECONDITION unless the order is paid. */
+  shipOrder(
+    request: ShipOrderRequest,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
+  ): ClientUnaryCall;
+  shipOrder(
+    request: ShipOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
+  ): ClientUnaryCall;
+  shipOrder(
+    request: ShipOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ShipOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** FAILED_PRECONDITION unless the order is shipped. */
+  deliverOrder(
+    request: DeliverOrderRequest,
+    callback: (error: ServiceError | null, response: DeliverOrderResponse) => void,
+  ): ClientUnaryCall;
+  deliverOrder(
+    request: DeliverOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeliverOrderResponse) => void,
+  ): ClientUnaryCall;
+  deliverOrder(
+    request: DeliverOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeliverOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** FAILED_PRECONDITION once the order has shipped (or was cancelled). */
+  cancelOrder(
+    request: CancelOrderRequest,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  cancelOrder(
+    request: CancelOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  cancelOrder(
+    request: CancelOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** One order from the read model. */
+  getOrder(
+    request: GetOrderRequest,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
+  ): ClientUnaryCall;
+  getOrder(
+    request: GetOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
+  ): ClientUnaryCall;
+  getOrder(
+    request: GetOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** A user's orders from the read model, newest first. */
+  listOrders(
+    request: ListOrdersRequest,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
+  ): ClientUnaryCall;
+  listOrders(
+    request: ListOrdersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
+  ): ClientUnaryCall;
+  listOrders(
+    request: ListOrdersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOrdersResponse) => void,
+  ): ClientUnaryCall;
+  /** Every event of an order with the state after it. */
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getOrderHistory(
+    request: GetOrderHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrderHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** The order as it was at a version or an instant. */
+  getOrderAt(
+    request: GetOrderAtRequest,
+    callback: (error: ServiceError | null, response: GetOrderAtResponse) => void,
+  ): ClientUnaryCall;
+  getOrderAt(
+    request: GetOrderAtRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrderAtResponse) => void,
+  ): ClientUnaryCall;
+  getOrderAt(
+    request: GetOrderAtRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrderAtResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Rebuilds the read models from the event store beside the live ones, then
+   * swaps them in; streams progress until done.
+   */
+  rebuildProjections(
+    request: RebuildProjectionsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RebuildProjectionsResponse>;
+  rebuildProjections(
+    request: RebuildProjectionsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RebuildProjectionsResponse>;
 }
 
 export const OrderServiceClient = makeGenericClientConstructor(
@@ -665,6 +3725,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
