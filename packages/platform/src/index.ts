@@ -1,5 +1,9 @@
 export * from './config/load-config.ts';
 export * from './errors.ts';
+export * from './event-store/command-handler.ts';
+export * from './event-store/event-store.ts';
+export * from './event-store/in-memory-event-store.ts';
+export * from './event-store/postgres-event-store.ts';
 export * from './grpc/client.ts';
 export * from './grpc/server.ts';
 export * from './grpc/unary.ts';
@@ -19,7 +23,3 @@ export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';
-export * from './event-store/command-handler.ts';
-export * from './event-store/event-store.ts';
-export * from './event-store/in-memory-event-store.ts';
-export * from './event-store/postgres-event-store.ts';

@@ -75,7 +75,9 @@ export type CommandResult<Event, State> =
  * up to maxAttempts, then fails with ABORTED. Errors from `decide`
  * (rejections) pass through untouched.
  */
-export function createCommandHandler<Command, Event, State>(options: CommandHandlerOptions<Command, Event, State>) {
+export function createCommandHandler<Command, Event, State>(
+  options: CommandHandlerOptions<Command, Event, State>,
+) {
   const maxAttempts = options.maxAttempts ?? 5;
   const { store, decider, codec, snapshots } = options;
 
@@ -86,8 +88,15 @@ export function createCommandHandler<Command, Event, State>(options: CommandHand
   ): Promise<CommandResult<Event, State>> {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const loaded = await loadAggregate(store, streamId, decider, codec, snapshots);
-      const decided = decider.decide(typeof command === 'function' ? (command as (s: State) => Command)(loaded.state) : command, loaded.state);
-      const numbered = decided.map((event, i) => ({ event, eventId: options.newEventId(), version: loaded.version + i + 1 }));
+      const decided = decider.decide(
+        typeof command === 'function' ? (command as (s: State) => Command)(loaded.state) : command,
+        loaded.state,
+      );
+      const numbered = decided.map((event, i) => ({
+        event,
+        eventId: options.newEventId(),
+        version: loaded.version + i + 1,
+      }));
       const stateAfter = decided.reduce(decider.evolve, loaded.state);
       try {
         const result = await store.appendToStream(
@@ -101,9 +110,14 @@ export function createCommandHandler<Command, Event, State>(options: CommandHand
         );
         if (result.kind === 'duplicate') return result;
         const version = loaded.version + decided.length;
-        if (snapshots && Math.floor(loaded.version / snapshots.every) < Math.floor(version / snapshots.every)) {
+        if (
+          snapshots &&
+          Math.floor(loaded.version / snapshots.every) < Math.floor(version / snapshots.every)
+        ) {
           // Best effort: a missing snapshot only makes the next load fold more events.
-          await store.saveSnapshot({ streamId, version, state: snapshots.encode(stateAfter) }).catch(() => {});
+          await store
+            .saveSnapshot({ streamId, version, state: snapshots.encode(stateAfter) })
+            .catch(() => {});
         }
         return { kind: 'applied', state: stateAfter, version, events: result.events, decided };
       } catch (error) {

@@ -11,7 +11,11 @@ import { ConcurrencyConflict, type EventStore, type NewEvent } from './event-sto
  */
 export function eventStoreContract(
   name: string,
-  setup: () => Promise<{ store: EventStore; outboxEventIds: () => Promise<string[]>; teardown: () => Promise<void> }>,
+  setup: () => Promise<{
+    store: EventStore;
+    outboxEventIds: () => Promise<string[]>;
+    teardown: () => Promise<void>;
+  }>,
 ): void {
   describe(`EventStore contract: ${name}`, () => {
     const newEvents = (n: number, type = 'Happened'): NewEvent[] =>
@@ -23,7 +27,9 @@ export function eventStoreContract(
       }));
     const stream = () => `test-${uuidv7()}`;
 
-    async function withStore(test: (store: EventStore, outboxEventIds: () => Promise<string[]>) => Promise<void>) {
+    async function withStore(
+      test: (store: EventStore, outboxEventIds: () => Promise<string[]>) => Promise<void>,
+    ) {
       const { store, outboxEventIds, teardown } = await setup();
       try {
         await test(store, outboxEventIds);
@@ -59,8 +65,17 @@ export function eventStoreContract(
         await store.appendToStream(id, newEvents(1), { expectedVersion: 0 });
         const before = await outboxEventIds();
         for (const expectedVersion of [0, 2]) {
-          const outbox = [newEvent('user.erased', { userId: uuidv7(), erasedAt: new Date().toISOString() }, { source: 't' })];
-          await assert.rejects(store.appendToStream(id, newEvents(1), { expectedVersion, outbox }), ConcurrencyConflict);
+          const outbox = [
+            newEvent(
+              'user.erased',
+              { userId: uuidv7(), erasedAt: new Date().toISOString() },
+              { source: 't' },
+            ),
+          ];
+          await assert.rejects(
+            store.appendToStream(id, newEvents(1), { expectedVersion, outbox }),
+            ConcurrencyConflict,
+          );
         }
         assert.equal((await store.readStream(id)).length, 1);
         assert.deepEqual(await outboxEventIds(), before);
@@ -73,13 +88,16 @@ export function eventStoreContract(
           Array.from({ length: 10 }, () => store.appendToStream(id, newEvents(1), { expectedVersion: 0 })),
         );
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-        for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConcurrencyConflict);
+        for (const r of results)
+          if (r.status === 'rejected') assert.ok(r.reason instanceof ConcurrencyConflict);
         assert.equal((await store.readStream(id)).length, 1);
       }));
 
     it('writes the outbox atomically with the events', () =>
       withStore(async (store, outboxEventIds) => {
-        const outbox = [newEvent('user.erased', { userId: uuidv7(), erasedAt: new Date().toISOString() }, { source: 't' })];
+        const outbox = [
+          newEvent('user.erased', { userId: uuidv7(), erasedAt: new Date().toISOString() }, { source: 't' }),
+        ];
         await store.appendToStream(stream(), newEvents(1), { expectedVersion: 0, outbox });
         assert.ok((await outboxEventIds()).includes(outbox[0]!.id));
       }));
@@ -89,11 +107,17 @@ export function eventStoreContract(
         const key = { scope: 'place', key: uuidv7() };
         const a = stream();
         const b = stream();
-        assert.equal((await store.appendToStream(a, newEvents(1), { expectedVersion: 0, idempotency: key })).kind, 'appended');
-        assert.deepEqual(await store.appendToStream(b, newEvents(1), { expectedVersion: 0, idempotency: key }), {
-          kind: 'duplicate',
-          streamId: a,
-        });
+        assert.equal(
+          (await store.appendToStream(a, newEvents(1), { expectedVersion: 0, idempotency: key })).kind,
+          'appended',
+        );
+        assert.deepEqual(
+          await store.appendToStream(b, newEvents(1), { expectedVersion: 0, idempotency: key }),
+          {
+            kind: 'duplicate',
+            streamId: a,
+          },
+        );
         assert.equal((await store.readStream(b)).length, 0);
         assert.equal(await store.findIdempotencyClaim(key.scope, key.key), a);
       }));

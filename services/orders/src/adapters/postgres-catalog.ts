@@ -33,6 +33,14 @@ export class PostgresCatalog implements Catalog {
     return rows.map(fromRow);
   }
 
+  async findMany(skus: readonly string[]): Promise<Product[]> {
+    const { rows } = await this.#pool.query<ProductRow>(
+      'select sku, name, description, price_minor, currency from products where sku = any($1::text[])',
+      [skus],
+    );
+    return rows.map(fromRow);
+  }
+
   async find(sku: string): Promise<Product | undefined> {
     const { rows } = await this.#pool.query<ProductRow>(
       'select sku, name, description, price_minor, currency from products where sku = $1',

@@ -1,6 +1,6 @@
 import type { EventData } from '@conveyor/contracts';
 import { type CloudEvent, newEvent } from '@conveyor/platform';
-import type { LineItem, OrderEvent } from '../domain/order.ts';
+import type { LineItem, OrderEvent, OrderState } from '../domain/order.ts';
 import type { Money } from '../domain/product.ts';
 
 /**
@@ -41,7 +41,12 @@ export function decodeOrderEvent(stored: { type: string; data: unknown }): Order
     case 'OrderPaid':
       return { type: 'OrderPaid', amount: data.amount as Money, at };
     case 'OrderShipped':
-      return { type: 'OrderShipped', carrier: data.carrier as string, trackingNumber: data.trackingNumber as string, at };
+      return {
+        type: 'OrderShipped',
+        carrier: data.carrier as string,
+        trackingNumber: data.trackingNumber as string,
+        at,
+      };
     case 'OrderDelivered':
       return { type: 'OrderDelivered', at };
     case 'OrderCancelled':
@@ -73,17 +78,30 @@ export function toIntegrationEvent(
         options,
       );
     case 'OrderPaid':
-      return newEvent('order.paid', { ...ref, amount: event.amount, paidAt: event.at.toISOString() }, options);
+      return newEvent(
+        'order.paid',
+        { ...ref, amount: event.amount, paidAt: event.at.toISOString() },
+        options,
+      );
     case 'OrderShipped':
       return newEvent(
         'order.shipped',
-        { ...ref, carrier: event.carrier, trackingNumber: event.trackingNumber, shippedAt: event.at.toISOString() },
+        {
+          ...ref,
+          carrier: event.carrier,
+          trackingNumber: event.trackingNumber,
+          shippedAt: event.at.toISOString(),
+        },
         options,
       );
     case 'OrderDelivered':
       return newEvent('order.delivered', { ...ref, deliveredAt: event.at.toISOString() }, options);
     case 'OrderCancelled':
-      return newEvent('order.cancelled', { ...ref, reason: event.reason, cancelledAt: event.at.toISOString() }, options);
+      return newEvent(
+        'order.cancelled',
+        { ...ref, reason: event.reason, cancelledAt: event.at.toISOString() },
+        options,
+      );
     default: {
       const unreachable: never = event;
       throw new Error(`unmapped event ${JSON.stringify(unreachable)}`);
@@ -119,12 +137,22 @@ export function fromIntegrationEvent(
         orderId: d.orderId,
         userId: d.userId,
         version,
-        event: { type: 'OrderShipped', carrier: d.carrier, trackingNumber: d.trackingNumber, at: new Date(d.shippedAt) },
+        event: {
+          type: 'OrderShipped',
+          carrier: d.carrier,
+          trackingNumber: d.trackingNumber,
+          at: new Date(d.shippedAt),
+        },
       };
     }
     case 'order.delivered': {
       const d = event.data as EventData<'order.delivered'>;
-      return { orderId: d.orderId, userId: d.userId, version, event: { type: 'OrderDelivered', at: new Date(d.deliveredAt) } };
+      return {
+        orderId: d.orderId,
+        userId: d.userId,
+        version,
+        event: { type: 'OrderDelivered', at: new Date(d.deliveredAt) },
+      };
     }
     case 'order.cancelled': {
       const d = event.data as EventData<'order.cancelled'>;
@@ -138,4 +166,19 @@ export function fromIntegrationEvent(
     default:
       return undefined;
   }
+}
+
+const dateFields = ['placedAt', 'paidAt', 'shippedAt', 'deliveredAt', 'cancelledAt'] as const;
+
+/** Snapshot form of a state: JSON with ISO dates. */
+export function encodeOrderState(state: OrderState): unknown {
+  return JSON.parse(JSON.stringify(state));
+}
+
+export function decodeOrderState(json: unknown): OrderState {
+  const state = { ...(json as Record<string, unknown>) };
+  for (const field of dateFields) {
+    if (typeof state[field] === 'string') state[field] = new Date(state[field] as string);
+  }
+  return state as unknown as OrderState;
 }

@@ -1,0 +1,5 @@
+import type { OrderCommand } from '../domain/order.ts';
+import type { OrderView } from './order-view.ts';
+
+/** changeOrder bound to its dependencies (see change-order.ts). */
+export type ChangeOrder = (orderId: string, command: OrderCommand) => Promise<OrderView>;

@@ -1,0 +1,90 @@
+import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform';
+import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import type { LineItem } from '../domain/order.ts';
+import { normaliseSku } from '../domain/product.ts';
+import type { Catalog } from './catalog.ts';
+import { type OrderCommandHandler, orderCodec, orderDecider } from './order-command-handler.ts';
+import { orderStreamId } from './order-event-mapping.ts';
+import { type OrderView, viewOf } from './order-view.ts';
+import { requireUuid, translatingRejections } from './rejections.ts';
+import type { UserDirectory } from './user-directory.ts';
+
+export interface PlaceOrderInput {
+  userId: string;
+  items: { sku: string; quantity: number }[];
+  idempotencyKey: string;
+}
+
+export interface PlaceOrderDeps {
+  handle: OrderCommandHandler;
+  store: EventStore;
+  catalog: Catalog;
+  users: UserDirectory;
+  newOrderId: () => string;
+  now: () => Date;
+}
+
+/**
+ * Places an order priced from the catalog. The idempotency key is claimed
+ * per user in the same statement that appends the order's first event, so
+ * a retried or racing request with the same key returns the first order and
+ * never creates a second.
+ */
+export function placeOrder(deps: PlaceOrderDeps) {
+  return async (input: PlaceOrderInput, metadata: EventMetadata = {}) => {
+    const userId = requireUuid(input.userId, 'user_id');
+    const key = validateKey(input.idempotencyKey);
+    const wanted = validateItems(input.items);
+    if (!(await deps.users.exists(userId))) throw notFound(`user ${userId}`);
+    const items = await price(deps.catalog, wanted);
+    const orderId = deps.newOrderId();
+    const result = await translatingRejections(() =>
+      deps.handle(
+        orderStreamId(orderId),
+        { type: 'PlaceOrder', orderId, userId, items, at: deps.now() },
+        {
+          metadata: { ...metadata, actorId: userId, causationId: key },
+          idempotency: { scope: `place-order:${userId}`, key },
+        },
+      ),
+    );
+    if (result.kind === 'applied')
+      return { order: viewOf(result.state, result.version) as OrderView, replayed: false };
+    const first = await loadAggregate(deps.store, result.streamId, orderDecider, orderCodec);
+    return { order: viewOf(first.state, first.version) as OrderView, replayed: true };
+  };
+}
+
+function validateKey(raw: string): string {
+  const key = raw.trim();
+  if (key === '')
+    throw new InvalidArgument('idempotency_key', 'is required (any unique string per order, e.g. a UUID)');
+  if (key.length > 128) throw new InvalidArgument('idempotency_key', 'must be at most 128 characters');
+  return key;
+}
+
+function validateItems(items: PlaceOrderInput['items']): { sku: string; quantity: number }[] {
+  if (items.length === 0) throw new InvalidArgument('items', 'an order needs at least one item');
+  if (items.length > 50) throw new InvalidArgument('items', 'at most 50 lines per order');
+  const seen = new Set<string>();
+  return items.map((item, i) => {
+    const sku = normaliseSku(item.sku);
+    if (!sku) throw new InvalidArgument(`items[${i}].sku`, `"${item.sku}" is not a SKU`);
+    if (seen.has(sku))
+      throw new InvalidArgument(`items[${i}].sku`, `${sku} appears twice; use one line with a quantity`);
+    seen.add(sku);
+    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > 1000) {
+      throw new InvalidArgument(`items[${i}].quantity`, 'must be between 1 and 1000');
+    }
+    return { sku, quantity: item.quantity };
+  });
+}
+
+async function price(catalog: Catalog, wanted: { sku: string; quantity: number }[]): Promise<LineItem[]> {
+  const products = new Map((await catalog.findMany(wanted.map((w) => w.sku))).map((p) => [p.sku, p]));
+  return wanted.map((w, i) => {
+    const product = products.get(w.sku);
+    if (!product) throw new InvalidArgument(`items[${i}].sku`, `${w.sku} is not in the catalog`);
+    return { sku: w.sku, quantity: w.quantity, unitPrice: product.price };
+  });
+}
