@@ -1,4 +1,10 @@
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { z } from 'zod';
+
+const delays = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 500,2000,10000')
+  .transform((s) => s.split(',').map(Number));
 
 export function loadOrdersConfig(source: Record<string, string | undefined> = process.env) {
   return loadConfig(
@@ -6,9 +12,18 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       ...serviceEnv,
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('orders'),
+      DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
       NATS_URL: env.url(['nats'], 'nats://127.0.0.1:4222'),
       GRPC_PORT: env.port(50052),
       OPS_PORT: env.port(9102),
+      USERS_ADDR: env.host('127.0.0.1:50051'),
+      USERS_DEADLINE_MS: env.durationMs(2000),
+      SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(10_000).default(50),
+      COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+      PROJECTION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+      PROJECTION_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(20),
+      PROJECTION_BACKOFF_MS: delays.default([500, 2000, 10_000]),
+      PROJECTION_ACK_WAIT_MS: env.durationMs(30_000),
     },
     source,
   );

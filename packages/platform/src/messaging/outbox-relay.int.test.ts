@@ -116,6 +116,25 @@ describe('outbox relay (real Postgres and NATS)', () => {
     });
   });
 
+  it('republishes after a crash between PubAck and delete; JetStream keeps one copy', async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    let crashes = 0;
+    const relay = startRelay({
+      afterPublish: () => {
+        if (crashes++ === 0) throw new Error('simulated crash after publish, before delete');
+      },
+    });
+    await waitUntil(() => relay.active, { timeoutMs: 5000, message: 'relay never became active' });
+    const before = await streamCount();
+    await appendToOutbox(pool, [userCreated(), userCreated(), userCreated()]);
+    await waitUntil(async () => (await outboxCount()) === 0, {
+      timeoutMs: 10_000,
+      message: 'outbox not drained',
+    });
+    assert.ok(crashes >= 2, 'the batch was published twice');
+    assert.equal(await streamCount(), before + 3);
+  });
+
   it('holds events while NATS is down and drains them, once each, after it returns', async () => {
     const before = await streamCount();
     await nats.kill();

@@ -18,6 +18,12 @@ export interface OutboxRelayOptions {
   /** How often a standby replica tries to become the active relay. */
   standbyRetryMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Called after a batch's PubAcks and before its rows are deleted: the
+   * window where a crash republishes. For fault-injection tests; a throw
+   * here behaves like a crash at that point.
+   */
+  afterPublish?: (eventIds: readonly string[]) => Promise<void> | void;
 }
 
 interface OutboxRow {
@@ -47,7 +53,8 @@ interface OutboxRow {
  * - NATS down: publishes fail, rows stay, retries back off up to maxBackoffMs.
  */
 export class OutboxRelay {
-  readonly #o: Required<Omit<OutboxRelayOptions, 'registry'>> & Pick<OutboxRelayOptions, 'registry'>;
+  readonly #o: Required<Omit<OutboxRelayOptions, 'registry' | 'afterPublish'>> &
+    Pick<OutboxRelayOptions, 'registry' | 'afterPublish'>;
   readonly #js: JetStreamClient;
   #client: pg.Client | undefined;
   #running = false;
@@ -193,6 +200,7 @@ export class OutboxRelay {
       this.#metrics?.latency.observe((now - row.created_at.getTime()) / 1000);
       if (acks[i]) this.#o.logger.debug({ eventId: row.event_id, seq: acks[i] }, 'published');
     }
+    await this.#o.afterPublish?.(rows.map((r) => r.event_id));
     await client.query('delete from outbox where position = any($1::bigint[])', [
       rows.map((r) => r.position),
     ]);

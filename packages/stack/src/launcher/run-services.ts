@@ -23,8 +23,16 @@ export function serviceEnv(
   planned: PlannedService,
   infra: StackInfra,
   logLevel: string,
+  all: readonly PlannedService[] = [],
 ): Record<string, string | undefined> {
+  const downstream = Object.fromEntries(
+    (planned.entry.calls ?? []).flatMap((name) => {
+      const target = all.find((p) => p.entry.name === name);
+      return target ? [[`${envPrefix(name)}_ADDR`, `127.0.0.1:${target.grpcPort}`]] : [];
+    }),
+  );
   return {
+    ...downstream,
     DATABASE_URL: infra.databaseUrl,
     // Each service keeps its own default schema, whatever the launcher's shell says.
     DATABASE_SCHEMA: undefined,
@@ -63,7 +71,7 @@ export async function migrateAll(
   signal: AbortSignal,
 ): Promise<void> {
   for (const planned of config.services) {
-    const env = serviceEnv(planned, infra, config.logLevel);
+    const env = serviceEnv(planned, infra, config.logLevel, config.services);
     const { applied } = await runMigrations(planned.entry.name, env, root, signal);
     progress.step('migrations', `${planned.entry.name} (${applied ?? '?'} applied)`);
   }
@@ -79,7 +87,7 @@ export function spawnAll(config: LauncherConfig, infra: StackInfra, root: string
       name: planned.entry.name,
       command: process.execPath,
       args: [serviceSource(planned.entry.name, 'main.ts', root)],
-      env: serviceEnv(planned, infra, config.logLevel),
+      env: serviceEnv(planned, infra, config.logLevel, config.services),
       cwd: root,
       prefixWidth: width,
     }),

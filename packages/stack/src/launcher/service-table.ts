@@ -9,6 +9,8 @@ export interface ServiceEntry {
   opsPort: number;
   /** Sends mail: gets SMTP_URL pointing at the launcher's SMTP sink. */
   smtp?: boolean;
+  /** Services it calls over gRPC: each gets `<NAME>_ADDR` with that service's address. */
+  calls?: readonly string[];
 }
 
 /**
@@ -17,7 +19,7 @@ export interface ServiceEntry {
  */
 export const serviceTable: readonly ServiceEntry[] = [
   { name: 'users', grpcPort: 50051, opsPort: 9101 },
-  { name: 'orders', grpcPort: 50052, opsPort: 9102 },
+  { name: 'orders', grpcPort: 50052, opsPort: 9102, calls: ['users'] },
   { name: 'notifications', grpcPort: 50053, opsPort: 9103, smtp: true },
 ];
 
