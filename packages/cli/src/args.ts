@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
+import { type OrdersCommand, parseOrders, parseProjections } from './orders-args.ts';
 import { helpTopics } from './usage.ts';
 
 export type Command =
@@ -10,40 +12,8 @@ export type Command =
   | { kind: 'products list'; limit: number | undefined; json: boolean }
   | { kind: 'products get'; sku: string; json: boolean }
   | { kind: 'mail'; json: boolean }
-  | { kind: 'status'; json: boolean };
-
-const common = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** parseArgs, with its errors (unknown option, missing value...) turned into usage errors. */
-function parse<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      // Node appends advice about `--` to unknown options; the first sentence is the point.
-      throw new UsageError((error as Error).message.split('. To specify')[0] ?? '');
-    }
-    throw error;
-  }
-}
-
-function noPositionals(command: string, positionals: string[]): void {
-  if (positionals.length > 0)
-    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
-}
-
-function parseLimit(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > 500) {
-    throw new UsageError(`--limit must be a whole number from 1 to 500, not ${JSON.stringify(raw)}`);
-  }
-  return limit;
-}
+  | { kind: 'status'; json: boolean }
+  | OrdersCommand;
 
 function users(sub: string | undefined, args: string[]): Command {
   if (sub === 'create') {
@@ -154,6 +124,10 @@ export function parseCommand(argv: readonly string[]): Command {
       return notifications(rest[0], rest.slice(1));
     case 'products':
       return products(rest[0], rest.slice(1));
+    case 'orders':
+      return parseOrders(rest[0], rest.slice(1));
+    case 'projections':
+      return parseProjections(rest[0], rest.slice(1));
     case 'mail':
     case 'status':
       return simple(first, rest);

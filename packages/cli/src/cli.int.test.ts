@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { freePort } from '@conveyor/stack';
 import { envPrefix, serviceTable } from '@conveyor/stack/service-table';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-
-const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [main, ...args],
-      { env: { ...process.env, ...env }, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { cli } from './cli-process.ts';
 
 /** A users service stand-in: rejects the email "taken@example.com", knows no ids. */
 async function fakeUsers(): Promise<{ address: string; stop(): void }> {

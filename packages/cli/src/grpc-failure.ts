@@ -2,7 +2,12 @@ import { type Client, type ServiceError, status } from '@grpc/grpc-js';
 import { CliError, exitCodes } from './cli-error.ts';
 import { DEADLINE_MS, isConnected } from './grpc-clients.ts';
 
-const rejections = new Set<number>([status.INVALID_ARGUMENT, status.ALREADY_EXISTS, status.NOT_FOUND]);
+const rejections = new Set<number>([
+  status.INVALID_ARGUMENT,
+  status.ALREADY_EXISTS,
+  status.NOT_FOUND,
+  status.FAILED_PRECONDITION,
+]);
 
 export function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
@@ -16,10 +21,17 @@ export function notReachable(service: string, address: string): CliError {
 
 /**
  * Turns a failed call into what the user reads: unreachable (no connection) → exit 1;
- * the service's verdict on the request (INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND) →
- * status name and the server's message, exit 2; anything else → exit 1.
+ * the service's verdict on the request (INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND,
+ * FAILED_PRECONDITION) → status name and the server's message, exit 2; anything else
+ * (ABORTED included: retry) → exit 1. `deadlineMs` is the call's deadline, for the message.
  */
-export function grpcFailure(error: unknown, service: string, address: string, connected: boolean): CliError {
+export function grpcFailure(
+  error: unknown,
+  service: string,
+  address: string,
+  connected: boolean,
+  deadlineMs: number = DEADLINE_MS,
+): CliError {
   if (!isServiceError(error)) return new CliError(`calling the ${service} service failed: ${String(error)}`);
   const name = status[error.code] ?? `status ${error.code}`;
   if (!connected && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)) {
@@ -27,7 +39,7 @@ export function grpcFailure(error: unknown, service: string, address: string, co
   }
   if (error.code === status.DEADLINE_EXCEEDED) {
     return new CliError(
-      `the ${service} service at ${address} did not answer within ${DEADLINE_MS / 1000} s (${name})`,
+      `the ${service} service at ${address} did not answer within ${deadlineMs / 1000} s (${name})`,
     );
   }
   const exitCode = rejections.has(error.code) ? exitCodes.rejected : exitCodes.failure;

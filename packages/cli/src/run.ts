@@ -3,7 +3,10 @@ import { type Command, parseCommand } from './args.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
+import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
+import { listOrders, orderAt, orderHistory, showOrder } from './order-queries.ts';
 import { getProduct, listProducts } from './products-command.ts';
+import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
 import { createUser, getUser } from './users-command.ts';
@@ -22,6 +25,26 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return listProducts(endpoints, command);
     case 'products get':
       return getProduct(endpoints, command);
+    case 'orders place':
+      return placeOrder(endpoints, command);
+    case 'orders pay':
+      return payOrder(endpoints, command);
+    case 'orders ship':
+      return shipOrder(endpoints, command);
+    case 'orders deliver':
+      return deliverOrder(endpoints, command);
+    case 'orders cancel':
+      return cancelOrder(endpoints, command);
+    case 'orders show':
+      return showOrder(endpoints, command);
+    case 'orders list':
+      return listOrders(endpoints, command);
+    case 'orders history':
+      return orderHistory(endpoints, command);
+    case 'orders at':
+      return orderAt(endpoints, command);
+    case 'projections rebuild':
+      return rebuildProjections(endpoints, command);
     case 'mail':
       return listMail(endpoints, command);
     case 'status':
@@ -33,7 +56,10 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const outcome = await execute(parseCommand(argv), env);
-    process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+    // Empty text: the command printed its output as it went (projections rebuild --json).
+    if (outcome.text !== '') {
+      process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+    }
     return outcome.exitCode ?? exitCodes.ok;
   } catch (error) {
     if (error instanceof UsageError) {

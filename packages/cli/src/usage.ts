@@ -5,6 +5,22 @@ const sections: Record<string, string> = {
                                             notifications, newest first (N: 1-500)`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
+  orders: `  orders place --user ID --item SKU:QTY [--item SKU:QTY ...] [--key KEY]
+                                            place an order priced from the catalog; KEY (default:
+                                            a new UUID, printed) makes retries return the same order
+  orders pay ID                             pay a placed order
+  orders ship ID --carrier C --tracking T   ship a paid order
+  orders deliver ID                         mark a shipped order delivered
+  orders cancel ID --reason TEXT            cancel an order that has not shipped
+  orders show ID                            one order, from the read model
+  orders list --user ID [--status S] [--limit N]
+                                            a user's orders, newest first
+                                            (S: placed, paid, shipped, delivered, cancelled)
+  orders history ID                         every event of an order, with the state after it
+  orders at ID --version N | --time T       the order after its Nth event, or as of T (ISO-8601,
+                                            local unless Z or +hh:mm; 10:15:30 includes that second)`,
+  projections: `  projections rebuild                       rebuild the order read models from the events, with
+                                            progress (--json: one JSON line per report)`,
   mail: `  mail                                      mails caught by the local SMTP sink, newest first`,
   status: `  status                                    gRPC health and readiness of every service`,
 };
@@ -25,13 +41,18 @@ Examples:
   ./bin/conveyor up
   ./bin/conveyor users create --email ada@example.com --name "Ada Lovelace"
   ./bin/conveyor products list
+  ./bin/conveyor orders place --user USER_ID --item MUG-001:2 --item STICKER-PACK:1
+  ./bin/conveyor orders pay ORDER_ID
+  ./bin/conveyor orders history ORDER_ID
+  ./bin/conveyor projections rebuild
   ./bin/conveyor mail
   ./bin/conveyor notifications list --limit 10
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
 them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
-Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service, 64 bad usage.
+Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
+right status), 64 bad usage.
 `;
 
 export const helpTopics = Object.keys(sections);

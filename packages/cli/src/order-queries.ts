@@ -1,0 +1,76 @@
+import { ordersV1 } from '@conveyor/contracts/grpc';
+import { callUnary } from '@conveyor/platform';
+import type { Endpoints } from './addresses.ts';
+import type { Outcome } from './cli-error.ts';
+import { formatTime } from './format.ts';
+import { DEADLINE_MS, ordersClient } from './grpc-clients.ts';
+import { callService } from './grpc-failure.ts';
+import { formatHistory, formatOrderSummaries } from './order-format.ts';
+import { orderOutcome } from './order-outcome.ts';
+import { type OrderStatusName, orderStatusValue } from './order-status.ts';
+import type { OrderAt } from './order-values.ts';
+
+/** GetOrder: the read model's view of one order. */
+export async function showOrder(
+  endpoints: Endpoints,
+  input: { id: string; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('orders');
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+    callUnary(client, client.getOrder, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
+  );
+  return orderOutcome(response.order, input.json, '');
+}
+
+/** ListOrders: a user's orders, newest first, optionally in one status. */
+export async function listOrders(
+  endpoints: Endpoints,
+  input: { userId: string; status: OrderStatusName | undefined; limit: number | undefined; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('orders');
+  const request = {
+    userId: input.userId,
+    status: orderStatusValue(input.status),
+    pageSize: input.limit ?? 0,
+    pageToken: '',
+  };
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+    callUnary(client, client.listOrders, request, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json) return { text: JSON.stringify(ordersV1.ListOrdersResponse.toJSON(response), null, 2) };
+  if (response.orders.length === 0) {
+    return { text: input.status ? `no ${input.status} orders` : 'no orders yet' };
+  }
+  const more = response.nextPageToken
+    ? `\n\n(the newest ${response.orders.length}; more with --limit, up to 500)`
+    : '';
+  return { text: `${formatOrderSummaries(response.orders)}${more}` };
+}
+
+/** GetOrderHistory: every event of the order with the state after it. */
+export async function orderHistory(
+  endpoints: Endpoints,
+  input: { id: string; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('orders');
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+    callUnary(client, client.getOrderHistory, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json) return { text: JSON.stringify(ordersV1.GetOrderHistoryResponse.toJSON(response), null, 2) };
+  return { text: formatHistory(response.entries) };
+}
+
+/** GetOrderAt: the order as it was after its Nth event, or at an instant. */
+export async function orderAt(
+  endpoints: Endpoints,
+  input: { id: string; at: OrderAt; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('orders');
+  const request = { orderId: input.id, ...input.at };
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+    callUnary(client, client.getOrderAt, request, { deadlineMs: DEADLINE_MS }),
+  );
+  const heading =
+    'version' in input.at ? `as of version ${input.at.version}` : `as of ${formatTime(input.at.time)}`;
+  return orderOutcome(response.order, input.json, heading);
+}
