@@ -6,20 +6,40 @@ import {
   ensureStreams,
   listenGrpc,
   manager,
+  OutboxRelay,
+  PostgresEventStore,
   pingNats,
   pingPostgres,
   type ServiceDefaults,
   startServiceDefaults,
   stopGrpc,
 } from '@conveyor/platform';
+import { v7 as uuidv7 } from 'uuid';
+import { GrpcUserDirectory } from './adapters/grpc-user-directory.ts';
 import { PostgresCatalog } from './adapters/postgres-catalog.ts';
+import { PostgresProjectionRebuild } from './adapters/postgres-projection-rebuild.ts';
+import { PostgresOrderReadModels } from './adapters/postgres-read-models.ts';
+import { cancelOrder } from './app/cancel-order.ts';
+import { changeOrder } from './app/change-order.ts';
+import { deliverOrder } from './app/deliver-order.ts';
+import { getOrder } from './app/get-order.ts';
 import { getProduct } from './app/get-product.ts';
+import { listOrders } from './app/list-orders.ts';
 import { listProducts } from './app/list-products.ts';
+import { orderCommandHandler } from './app/order-command-handler.ts';
+import { getOrderAt, getOrderHistory } from './app/order-history.ts';
+import { payOrder } from './app/pay-order.ts';
+import { placeOrder } from './app/place-order.ts';
+import { projectOrderEvent } from './app/project-order-event.ts';
+import { rebuildProjections } from './app/rebuild-projections.ts';
+import { shipOrder } from './app/ship-order.ts';
 import type { OrdersConfig } from './config.ts';
-import { orderGrpcService } from './ports/grpc-order-service.ts';
+import { type OrderUseCases, orderGrpcService } from './ports/grpc-order-service.ts';
+import { startProjectionConsumer } from './ports/projection-consumer.ts';
 
 export interface RunningOrdersService extends ServiceDefaults {
   grpcPort: number;
+  relay: OutboxRelay;
   stop(): Promise<void>;
 }
 
@@ -32,20 +52,49 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningO
     opsPort: config.OPS_PORT,
     graceMs: config.SHUTDOWN_GRACE_MS,
   });
-  const { logger, readiness, shutdown } = defaults;
+  const { logger, registry, readiness, shutdown } = defaults;
   try {
     const pool = createPool({
       url: config.DATABASE_URL,
       schema: config.DATABASE_SCHEMA,
       applicationName: 'orders',
+      max: config.DATABASE_POOL_SIZE,
     });
     shutdown.add('connections', 'close postgres pool', () => pool.end());
     const nc = await connectNats({ url: config.NATS_URL, name: 'orders', logger });
     shutdown.add('connections', 'drain nats', () => nc.drain());
-    await ensureStreams(await manager(nc));
+    const jsm = await manager(nc);
+    await ensureStreams(jsm);
 
-    const catalog = new PostgresCatalog(pool);
-    const app = { listProducts: listProducts({ catalog }), getProduct: getProduct({ catalog }) };
+    const relay = new OutboxRelay({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      nc,
+      logger,
+      registry,
+    });
+    relay.start();
+    shutdown.add('work', 'stop outbox relay', () => relay.stop());
+
+    const store = new PostgresEventStore(pool);
+    const readModels = new PostgresOrderReadModels(pool);
+    const projections = await startProjectionConsumer({
+      nc,
+      jsm,
+      logger,
+      registry,
+      project: projectOrderEvent({ table: readModels, store }),
+      concurrency: config.PROJECTION_CONCURRENCY,
+      maxDeliver: config.PROJECTION_MAX_DELIVER,
+      backoffMs: config.PROJECTION_BACKOFF_MS,
+      ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
+    });
+    shutdown.add('intake', 'stop projections', () => projections.stop());
+
+    const users = new GrpcUserDirectory({ address: config.USERS_ADDR, deadlineMs: config.USERS_DEADLINE_MS });
+    shutdown.add('final', 'close users client', () => users.close());
+    const app = wireUseCases({ config, pool, store, readModels, users });
+
     const server = createGrpcServer({
       services: [orderGrpcService(app, logger)],
       readiness,
@@ -58,9 +107,42 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningO
     readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
     readiness.watch(2000);
     logger.info({ grpcPort, opsPort: defaults.ops.port }, 'orders service ready');
-    return { ...defaults, grpcPort, stop: () => shutdown.run('stop') };
+    return { ...defaults, grpcPort, relay, stop: () => shutdown.run('stop') };
   } catch (error) {
     await shutdown.run('start-up failed');
     throw error;
   }
+}
+
+function wireUseCases(deps: {
+  config: OrdersConfig;
+  pool: ReturnType<typeof createPool>;
+  store: PostgresEventStore;
+  readModels: PostgresOrderReadModels;
+  users: GrpcUserDirectory;
+}): OrderUseCases {
+  const { config, pool, store, readModels, users } = deps;
+  const now = () => new Date();
+  const catalog = new PostgresCatalog(pool);
+  const handle = orderCommandHandler({
+    store,
+    newEventId: uuidv7,
+    snapshotEvery: config.SNAPSHOT_EVERY,
+    maxAttempts: config.COMMAND_MAX_ATTEMPTS,
+  });
+  const change = changeOrder({ handle });
+  return {
+    listProducts: listProducts({ catalog }),
+    getProduct: getProduct({ catalog }),
+    placeOrder: placeOrder({ handle, store, catalog, users, newOrderId: uuidv7, now }),
+    payOrder: payOrder(change, now),
+    shipOrder: shipOrder(change, now),
+    deliverOrder: deliverOrder(change, now),
+    cancelOrder: cancelOrder(change, now),
+    getOrder: getOrder({ readModels }),
+    listOrders: listOrders({ readModels }),
+    getOrderHistory: getOrderHistory({ store }),
+    getOrderAt: getOrderAt({ store }),
+    rebuildProjections: rebuildProjections({ store, target: new PostgresProjectionRebuild(pool) }),
+  };
 }

@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import { type CloudEvent, encodeData, toHeaders } from '../messaging/cloud-event.ts';
+import type { Queryable } from '../postgres/pool.ts';
 import { isUniqueViolation } from '../postgres/pool.ts';
 import {
   type AppendOptions,
@@ -99,10 +99,13 @@ const toStored = (streamId: string, r: EventRow): StoredEvent => ({
 });
 
 export class PostgresEventStore implements EventStore {
-  readonly #pool: pg.Pool;
+  readonly #pool: Queryable;
 
-  /** The pool's search_path must lead to the schema holding the event store tables. */
-  constructor(pool: pg.Pool) {
+  /**
+   * A pool, or a client inside a transaction. Its search_path must lead to
+   * the schema holding the event store tables.
+   */
+  constructor(pool: Queryable) {
     this.#pool = pool;
   }
 

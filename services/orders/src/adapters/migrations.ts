@@ -23,4 +23,34 @@ export const migrations: Migration[] = [
   },
   { name: '0002_outbox', sql: messagingTablesSql.outbox },
   { name: '0003_event_store', sql: eventStoreTablesSql },
+  {
+    // One row per order: it answers both "this order" and "this user's
+    // orders". `version` (events applied) guards every write, so duplicate or
+    // late deliveries never overwrite a newer row.
+    name: '0004_read_models',
+    sql: `
+      create table order_summaries (
+        order_id uuid primary key,
+        user_id uuid not null,
+        status text not null check (status in ('placed', 'paid', 'shipped', 'delivered', 'cancelled')),
+        items jsonb not null,
+        total_minor bigint not null,
+        currency text not null,
+        item_count integer not null,
+        version integer not null check (version > 0),
+        placed_at timestamptz not null,
+        paid_at timestamptz,
+        shipped_at timestamptz,
+        delivered_at timestamptz,
+        cancelled_at timestamptz,
+        carrier text,
+        tracking_number text,
+        cancel_reason text,
+        updated_at timestamptz not null
+      );
+      create index order_summaries_by_user on order_summaries (user_id, placed_at desc, order_id desc);
+      create index order_summaries_by_user_status
+        on order_summaries (user_id, status, placed_at desc, order_id desc);
+    `,
+  },
 ];

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { v7 as uuidv7 } from 'uuid';
+import { getOrder } from '../app/get-order.ts';
+import { listOrders } from '../app/list-orders.ts';
+import { type OrdersDb, ordersDb } from '../app/order-streams.fixture.ts';
+import type { ExistingStatus, OrderView } from '../app/order-view.ts';
+import { PostgresOrderReadModels } from './postgres-read-models.ts';
+
+describe('PostgresOrderReadModels (real Postgres)', () => {
+  let t: OrdersDb;
+  let readModels: PostgresOrderReadModels;
+
+  before(async () => {
+    t = await ordersDb('order_read_models');
+    readModels = new PostgresOrderReadModels(t.pool);
+  });
+
+  after(async () => {
+    await t?.close();
+  });
+
+  const view = (o: Partial<OrderView> & { userId: string; placedAt: Date }): OrderView => ({
+    orderId: uuidv7(),
+    status: 'placed',
+    items: [{ sku: 'MUG-001', quantity: 3, unitPrice: { amountMinor: 1250, currency: 'EUR' } }],
+    total: { amountMinor: 3750, currency: 'EUR' },
+    version: 1,
+    paidAt: undefined,
+    shippedAt: undefined,
+    deliveredAt: undefined,
+    cancelledAt: undefined,
+    carrier: undefined,
+    trackingNumber: undefined,
+    cancelReason: undefined,
+    ...o,
+  });
+
+  it('never lets an older or equal version replace a row', async () => {
+    const placed = view({ userId: uuidv7(), placedAt: new Date('2025-02-01T00:00:00Z') });
+    const paidAt = new Date('2025-02-01T00:01:00Z');
+    const paid: OrderView = { ...placed, status: 'paid', paidAt, version: 2 };
+    await readModels.upsertIfNewer([{ view: paid, updatedAt: paidAt }]);
+    await readModels.upsertIfNewer([{ view: placed, updatedAt: placed.placedAt }]);
+    await readModels.upsertIfNewer([{ view: { ...paid, carrier: 'changed' }, updatedAt: paidAt }]);
+    assert.deepEqual(await getOrder({ readModels })(placed.orderId.toUpperCase()), paid);
+  });
+
+  it('lists one user’s orders newest first, by status, through ties in placed_at', async () => {
+    const userId = uuidv7();
+    const sameInstant = new Date('2025-03-01T12:00:00Z');
+    const statuses: ExistingStatus[] = ['placed', 'paid', 'placed', 'cancelled', 'placed', 'paid', 'placed'];
+    const views = statuses.map((status, i) =>
+      view({ userId, status, placedAt: i < 4 ? sameInstant : new Date(sameInstant.getTime() + i * 1000) }),
+    );
+    const others = view({ userId: uuidv7(), placedAt: sameInstant });
+    await readModels.upsertIfNewer([...views, others].map((v) => ({ view: v, updatedAt: v.placedAt })));
+
+    const list = listOrders({ readModels });
+    const all = async (status: ExistingStatus | undefined) => {
+      const ids: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await list({ userId, status, pageSize: 2, pageToken });
+        ids.push(...page.items.map((o) => o.orderId));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return ids;
+    };
+    const newestFirst = [...views].sort(
+      (a, b) => b.placedAt.getTime() - a.placedAt.getTime() || (b.orderId > a.orderId ? 1 : -1),
+    );
+    assert.deepEqual(
+      await all(undefined),
+      newestFirst.map((v) => v.orderId),
+    );
+    assert.deepEqual(
+      await all('placed'),
+      newestFirst.filter((v) => v.status === 'placed').map((v) => v.orderId),
+    );
+    const [first] = (await list({ userId, status: 'cancelled', pageSize: 0, pageToken: '' })).items;
+    assert.equal(first?.itemCount, 3);
+    assert.deepEqual(first?.total, { amountMinor: 3750, currency: 'EUR' });
+    assert.deepEqual(first?.updatedAt, sameInstant);
+  });
+});

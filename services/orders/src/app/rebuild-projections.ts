@@ -1,0 +1,150 @@
+import type { EventStore, StoredEvent } from '@conveyor/platform';
+import { decodeOrderEvent, orderIdOfStream, orderStreamId } from './order-event-mapping.ts';
+import {
+  advance,
+  foldStored,
+  type OrderProjectionTable,
+  type ProjectedOrder,
+  repairFromStore,
+  type VersionedEvent,
+} from './order-projection.ts';
+
+/**
+ * Progress in event-store positions: `processed` is the last position read,
+ * `total` the head position (taken at the start, raised as events arrive).
+ * Positions can skip numbers (an append that lost its race used one), so
+ * they measure progress rather than count events. At 'done' both are equal.
+ */
+export interface RebuildProgress {
+  phase: 'copying' | 'catching-up' | 'swapping' | 'done';
+  processed: number;
+  total: number;
+}
+
+export interface ShadowTable extends OrderProjectionTable {
+  /** Orders (ascending ids) whose row is missing or behind their stream's last stored version. */
+  staleOrders(page: { afterOrderId: string | undefined; limit: number }): Promise<string[]>;
+}
+
+type StoreReads = Pick<EventStore, 'readAll' | 'readStream'>;
+
+export interface RebuildSession {
+  /** An empty table shaped like the live one, replacing any a failed rebuild left. */
+  createShadow(): Promise<ShadowTable>;
+  /**
+   * One transaction: blocks writes to the live table (reads go on), runs
+   * `finish` with the shadow and the store read inside that transaction,
+   * then puts the shadow in the live table's place. Writers waiting on the
+   * live table continue on the new one, which they find by name.
+   */
+  swap(finish: (inside: { shadow: ShadowTable; events: StoreReads }) => Promise<void>): Promise<void>;
+}
+
+export interface RebuildTarget {
+  /** Runs `work` as the only rebuild; rejects with ABORTED when another one is running. */
+  exclusively<T>(work: (session: RebuildSession) => Promise<T>): Promise<T>;
+}
+
+export interface RebuildProjectionsDeps {
+  store: Pick<EventStore, 'readAll' | 'readStream' | 'headPosition'>;
+  target: RebuildTarget;
+  /** Events per read; rows are written once per batch. */
+  batchSize?: number;
+}
+
+/**
+ * Rebuilds the order read model from the event store without downtime:
+ * build a shadow beside the live table while the live projector keeps
+ * going, catch up, then swap inside one short transaction. Positions are
+ * commit-time *insertion* order, not commit order: a transaction can commit
+ * after a higher position was read, so the swap also reconciles every row
+ * against its stream's last version.
+ */
+export function rebuildProjections(deps: RebuildProjectionsDeps) {
+  const batchSize = deps.batchSize ?? 1000;
+  return (onProgress: (progress: RebuildProgress) => void = () => {}): Promise<void> =>
+    deps.target.exclusively(async (session) => {
+      const shadow = await session.createShadow();
+      const cursor = { position: 0, total: await deps.store.headPosition() };
+      const report = (phase: RebuildProgress['phase']) => {
+        cursor.total = Math.max(cursor.total, cursor.position);
+        onProgress({ phase, processed: cursor.position, total: cursor.total });
+      };
+      const outside = { table: shadow, events: deps.store };
+
+      await copyAfter(cursor, batchSize, outside, () => report('copying'), cursor.total);
+      cursor.total = await deps.store.headPosition();
+      await copyAfter(cursor, batchSize, outside, () => report('catching-up'));
+      // Most late commits are repaired here, so the swap has little left to do.
+      await reconcile(outside, batchSize);
+      report('swapping');
+      await session.swap(async (inside) => {
+        const into = { table: inside.shadow, events: inside.events };
+        await copyAfter(cursor, batchSize, into, () => {});
+        await reconcile(into, batchSize);
+      });
+      report('done');
+    });
+}
+
+interface Into {
+  table: ShadowTable;
+  events: StoreReads;
+}
+
+/** Reads the events after the cursor, batch by batch, into the table: all of them, or up to `until`. */
+async function copyAfter(
+  cursor: { position: number },
+  batchSize: number,
+  into: Into,
+  afterBatch: () => void,
+  until = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  while (cursor.position < until) {
+    const batch = await into.events.readAll({ afterPosition: cursor.position, limit: batchSize });
+    const last = batch.at(-1);
+    if (!last) return;
+    await applyBatch(into, batch);
+    cursor.position = last.position;
+    afterBatch();
+    if (batch.length < batchSize) return;
+  }
+}
+
+/** Folds a batch per order onto the rows it already has; orders with a gap are refolded from the store. */
+async function applyBatch(into: Into, batch: readonly StoredEvent[]): Promise<void> {
+  const byOrder = new Map<string, VersionedEvent[]>();
+  for (const stored of batch) {
+    if (!stored.streamId.startsWith('order-')) continue;
+    const orderId = orderIdOfStream(stored.streamId);
+    const events = byOrder.get(orderId) ?? [];
+    events.push({ version: stored.version, event: decodeOrderEvent(stored) });
+    byOrder.set(orderId, events);
+  }
+  const rows = await into.table.getOrders([...byOrder.keys()]);
+  const upserts: ProjectedOrder[] = [];
+  for (const [orderId, events] of byOrder) {
+    const next = advance(rows.get(orderId), events);
+    if (next === 'gap') {
+      const stored = await into.events.readStream(orderStreamId(orderId), {
+        toVersion: events.at(-1)?.version,
+      });
+      const folded = foldStored(stored);
+      if (folded) upserts.push(folded);
+    } else if (next !== 'duplicate' && next !== 'empty') {
+      upserts.push(next);
+    }
+  }
+  await into.table.upsertIfNewer(upserts);
+}
+
+/** Refolds, from the store, every order whose row is missing or behind its stream. */
+async function reconcile(into: Into, pageSize: number): Promise<void> {
+  let afterOrderId: string | undefined;
+  for (;;) {
+    const stale = await into.table.staleOrders({ afterOrderId, limit: pageSize });
+    for (const orderId of stale) await repairFromStore(into, orderId);
+    afterOrderId = stale.at(-1);
+    if (stale.length < pageSize) return;
+  }
+}
