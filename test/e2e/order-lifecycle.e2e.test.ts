@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { migrate } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+
+interface Order {
+  id: string;
+  status: string;
+  version: number;
+  total: { amount_minor: string; currency: string };
+}
+
+describe('order lifecycle across users, orders and notifications (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  const services: ServiceUnderTest[] = [];
+  let users: ReturnType<typeof independentClient>;
+  let orders: ReturnType<typeof independentClient>;
+
+  before(async () => {
+    db = await testDatabase('e2e_orders');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    const usersService = await startServiceProcess('users', common);
+    services.push(usersService);
+    const [ordersService, notificationsService] = await Promise.all([
+      startServiceProcess('orders', { ...common, USERS_ADDR: `127.0.0.1:${usersService.grpcPort}` }),
+      startServiceProcess('notifications', {
+        ...common,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+        CONSUMER_BACKOFF_MS: '200,500,1000',
+        CONSUMER_MAX_DELIVER: '30',
+      }),
+    ]);
+    services.push(ordersService!, notificationsService!);
+    users = independentClient(
+      'conveyor/users/v1/users.proto',
+      'conveyor.users.v1.UserService',
+      `127.0.0.1:${usersService.grpcPort}`,
+    );
+    orders = independentClient(
+      'conveyor/orders/v1/orders.proto',
+      'conveyor.orders.v1.OrderService',
+      `127.0.0.1:${ordersService!.grpcPort}`,
+    );
+  });
+
+  after(async () => {
+    users?.close();
+    orders?.close();
+    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  async function newUser(tag: string) {
+    const email = `${tag}-${randomUUID().slice(0, 8)}@example.com`;
+    const { user } = await call<{ user: { id: string } }>(users, 'CreateUser', {
+      email,
+      name: `User ${tag}`,
+    });
+    return { id: user.id, email };
+  }
+  const place = (userId: string, key = randomUUID()) =>
+    call<{ order: Order; replayed: boolean }>(orders, 'PlaceOrder', {
+      user_id: userId,
+      items: [{ sku: 'MUG-001', quantity: 2 }],
+      idempotency_key: key,
+    });
+  const command = (method: string, request: object) => call<{ order: Order }>(orders, method, request);
+  const subjects = (email: string) =>
+    smtp
+      .messages()
+      .filter((m) => m.to.includes(email))
+      .map((m) => m.subject);
+
+  it('places, pays, ships and delivers with one mail per event and a read model that follows', async () => {
+    const user = await newUser('life');
+    const { order } = await place(user.id);
+    assert.equal(order.status, 'ORDER_STATUS_PLACED');
+    await command('PayOrder', { order_id: order.id });
+    await command('ShipOrder', { order_id: order.id, carrier: 'DHL', tracking_number: 'JD014600' });
+    const delivered = await command('DeliverOrder', { order_id: order.id });
+    assert.equal(delivered.order.version, 4);
+
+    await smtp.waitFor((m) => m.to.includes(user.email), { count: 5, timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const short = order.id.slice(-8);
+    assert.deepEqual(subjects(user.email).sort(), [
+      `Order ${short} confirmed`,
+      `Order ${short} delivered`,
+      `Order ${short} shipped`,
+      `Payment received for order ${short}`,
+      'Welcome to Conveyor',
+    ]);
+    await waitUntil(
+      async () =>
+        (await call<{ order: Order }>(orders, 'GetOrder', { order_id: order.id })).order.version === 4,
+      { timeoutMs: 5000, message: 'read model did not reach version 4' },
+    );
+    const listed = await call<{ orders: Order[] }>(orders, 'ListOrders', { user_id: user.id });
+    assert.equal(listed.orders[0]?.status, 'ORDER_STATUS_DELIVERED');
+    const history = await call<{ entries: { event_type: string }[] }>(orders, 'GetOrderHistory', {
+      order_id: order.id,
+    });
+    assert.deepEqual(
+      history.entries.map((e) => e.event_type),
+      ['OrderPlaced', 'OrderPaid', 'OrderShipped', 'OrderDelivered'],
+    );
+  });
+
+  it('returns the first order for a retried PlaceOrder with the same key, and mails once', async () => {
+    const user = await newUser('retry');
+    const key = randomUUID();
+    const results = await Promise.all([place(user.id, key), place(user.id, key), place(user.id, key)]);
+    assert.equal(new Set(results.map((r) => r.order.id)).size, 1);
+    assert.equal(results.filter((r) => r.replayed).length, 2);
+    await smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
+      timeoutMs: 10_000,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(subjects(user.email).filter((s) => /confirmed/.test(s)).length, 1);
+  });
+
+  it('lets exactly one of a concurrent ship and cancel win', async () => {
+    const user = await newUser('race');
+    const { order } = await place(user.id);
+    await command('PayOrder', { order_id: order.id });
+    const outcomes = await Promise.allSettled([
+      command('ShipOrder', { order_id: order.id, carrier: 'UPS', tracking_number: '1Z' }),
+      command('CancelOrder', { order_id: order.id, reason: 'too slow' }),
+    ]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    assert.match(String(loser.reason.details), /^order is (shipped|cancelled); cannot (cancel|ship)/);
+  });
+
+  it('accepts orders through a 10-second NATS outage and delivers every event once afterwards', async (t) => {
+    const user = await newUser('outage');
+    const accepted: string[] = [];
+    let stop = false;
+    const load = (async () => {
+      // Bounded: at most 400 orders, stops when told or when the bound is hit.
+      for (let i = 0; i < 400 && !stop; i++) {
+        accepted.push((await place(user.id)).order.id);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1000));
+    await nats.kill();
+    const downAt = accepted.length;
+    await new Promise((r) => setTimeout(r, 10_000));
+    const duringOutage = accepted.length - downAt;
+    await nats.restart();
+    await new Promise((r) => setTimeout(r, 1000));
+    stop = true;
+    await load;
+    t.diagnostic(`${accepted.length} orders accepted, ${duringOutage} of them while NATS was down`);
+    assert.ok(duringOutage > 0, 'orders were not accepted during the outage');
+
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const nc = await connect({ servers: nats.url });
+    try {
+      await waitUntil(
+        async () => (await sql.query('select count(*)::int as n from orders.outbox')).rows[0].n === 0,
+        { timeoutMs: 30_000, message: 'orders outbox not drained' },
+      );
+      const jsm = await jetstreamManager(nc);
+      const created = await jsm.streams.info('ORDERS', { subjects_filter: 'order.created' });
+      const inStream = created.state.subjects?.['order.created'] ?? 0;
+      const { rows } = await sql.query(
+        `select count(*)::int as n from orders.events where type = 'OrderPlaced'`,
+      );
+      assert.equal(inStream, rows[0].n, 'every order.created exactly once in the stream');
+      await waitUntil(
+        async () =>
+          (
+            await sql.query(
+              'select count(*)::int as n from orders.order_summaries where order_id = any($1::uuid[])',
+              [accepted],
+            )
+          ).rows[0].n === accepted.length,
+        { timeoutMs: 30_000, message: 'read models did not converge' },
+      );
+      await smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
+        count: accepted.length,
+        timeoutMs: 60_000,
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      const confirmations = smtp
+        .messages()
+        .filter((m) => m.to.includes(user.email) && /confirmed/.test(m.subject));
+      assert.equal(new Set(confirmations.map((m) => m.messageId)).size, accepted.length);
+      assert.equal(confirmations.length, accepted.length, 'a confirmation was sent twice');
+    } finally {
+      await nc.close();
+      await sql.end();
+    }
+  });
+});
