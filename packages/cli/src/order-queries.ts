@@ -74,3 +74,23 @@ export async function orderAt(
     'version' in input.at ? `as of version ${input.at.version}` : `as of ${formatTime(input.at.time)}`;
   return orderOutcome(response.order, input.json, heading);
 }
+
+/** RepublishEvents: queue the integration events of a position range for publishing again. */
+export async function republishOrderEvents(
+  endpoints: Endpoints,
+  input: { from: number; to: number; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('orders');
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+    callUnary(
+      client,
+      client.republishEvents,
+      { fromPosition: input.from, toPosition: input.to },
+      { deadlineMs: DEADLINE_MS * 12 },
+    ),
+  );
+  if (input.json) return { text: JSON.stringify(ordersV1.RepublishEventsResponse.toJSON(response)) };
+  const range =
+    input.to === 0 ? `from position ${input.from} to the newest` : `positions ${input.from}-${input.to}`;
+  return { text: `queued ${response.queued} event(s) for publishing again (${range})` };
+}

@@ -20,6 +20,7 @@ export type OrdersCommand =
     }
   | { kind: 'orders history'; id: string; json: boolean }
   | { kind: 'orders at'; id: string; at: OrderAt; json: boolean }
+  | { kind: 'orders republish'; from: number; to: number; json: boolean }
   | { kind: 'projections rebuild'; json: boolean };
 
 type Help = { kind: 'help'; topic: string };
@@ -144,6 +145,36 @@ function at(args: string[]): OrdersCommand | Help {
   return { kind: 'orders at', id, at: parseAt(values.version, values.time), json: values.json === true };
 }
 
+function positionArg(raw: string | undefined, flag: string, fallback?: number): number {
+  if (raw === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`orders republish needs ${flag} N`);
+  }
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function republish(args: string[]): OrdersCommand | Help {
+  const { values, positionals } = parse(() =>
+    parseArgs({
+      args,
+      options: { ...common, from: { type: 'string' }, to: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) return help;
+  noPositionals('orders republish', positionals);
+  return {
+    kind: 'orders republish',
+    from: positionArg(values.from, '--from'),
+    to: positionArg(values.to, '--to', 0),
+    json: values.json === true,
+  };
+}
+
 /** `orders <sub> ...` */
 export function parseOrders(sub: string | undefined, args: string[]): OrdersCommand | Help {
   switch (sub) {
@@ -165,6 +196,8 @@ export function parseOrders(sub: string | undefined, args: string[]): OrdersComm
       return byId('orders history', args);
     case 'at':
       return at(args);
+    case 'republish':
+      return republish(args);
     default:
       if (isHelp(sub)) return help;
       throw new UsageError(`unknown command: orders ${sub}`);

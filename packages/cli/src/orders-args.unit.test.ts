@@ -216,3 +216,28 @@ describe('projections rebuild', () => {
     );
   });
 });
+
+describe('orders republish arguments', () => {
+  it('reads --from and an optional --to (0: the newest)', () => {
+    assert.deepEqual(parseCommand(['orders', 'republish', '--from', '5']), {
+      kind: 'orders republish',
+      from: 5,
+      to: 0,
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['orders', 'republish', '--from', '5', '--to', '9', '--json']), {
+      kind: 'orders republish',
+      from: 5,
+      to: 9,
+      json: true,
+    });
+  });
+
+  it('refuses a missing or non-numeric position', () => {
+    assert.throws(() => parseCommand(['orders', 'republish']), /needs --from N/);
+    assert.throws(
+      () => parseCommand(['orders', 'republish', '--from', 'x']),
+      /--from must be a whole number/,
+    );
+  });
+});

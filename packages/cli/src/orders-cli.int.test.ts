@@ -74,6 +74,7 @@ async function fakeOrders() {
     listOrders: unimplemented,
     getOrderHistory: unimplemented,
     getOrderAt: unimplemented,
+    republishEvents: unimplemented,
   };
   const server = new Server();
   server.addService(ordersV1.OrderServiceService, implementation);

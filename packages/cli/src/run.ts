@@ -4,7 +4,7 @@ import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
 import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
-import { listOrders, orderAt, orderHistory, showOrder } from './order-queries.ts';
+import { listOrders, orderAt, orderHistory, republishOrderEvents, showOrder } from './order-queries.ts';
 import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
@@ -43,6 +43,8 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return orderHistory(endpoints, command);
     case 'orders at':
       return orderAt(endpoints, command);
+    case 'orders republish':
+      return republishOrderEvents(endpoints, command);
     case 'projections rebuild':
       return rebuildProjections(endpoints, command);
     case 'mail':

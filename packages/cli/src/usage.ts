@@ -18,7 +18,9 @@ const sections: Record<string, string> = {
                                             (S: placed, paid, shipped, delivered, cancelled)
   orders history ID                         every event of an order, with the state after it
   orders at ID --version N | --time T       the order after its Nth event, or as of T (ISO-8601,
-                                            local unless Z or +hh:mm; 10:15:30 includes that second)`,
+                                            local unless Z or +hh:mm; 10:15:30 includes that second)
+  orders republish --from N [--to M]        publish the events at store positions N..M again
+                                            (default M: the newest); consumers absorb copies`,
   projections: `  projections rebuild                       rebuild the order read models from the events, with
                                             progress (--json: one JSON line per report)`,
   mail: `  mail                                      mails caught by the local SMTP sink, newest first`,

@@ -10,6 +10,7 @@ import {
   PostgresEventStore,
   pingNats,
   pingPostgres,
+  requeueInOutbox,
   type ServiceDefaults,
   startServiceDefaults,
   stopGrpc,
@@ -32,6 +33,7 @@ import { payOrder } from './app/pay-order.ts';
 import { placeOrder } from './app/place-order.ts';
 import { projectOrderEvent } from './app/project-order-event.ts';
 import { rebuildProjections } from './app/rebuild-projections.ts';
+import { republishEvents } from './app/republish-events.ts';
 import { shipOrder } from './app/ship-order.ts';
 import type { OrdersConfig } from './config.ts';
 import { type OrderUseCases, orderGrpcService } from './ports/grpc-order-service.ts';
@@ -144,5 +146,6 @@ function wireUseCases(deps: {
     getOrderHistory: getOrderHistory({ store }),
     getOrderAt: getOrderAt({ store }),
     rebuildProjections: rebuildProjections({ store, target: new PostgresProjectionRebuild(pool) }),
+    republishEvents: republishEvents({ store, requeue: (events) => requeueInOutbox(pool, events) }),
   };
 }

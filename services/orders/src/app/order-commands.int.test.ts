@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AppError, createPool, migrate, type Pool, PostgresEventStore } from '@conveyor/platform';
+import {
+  type AppError,
+  createPool,
+  migrate,
+  type Pool,
+  PostgresEventStore,
+  requeueInOutbox,
+} from '@conveyor/platform';
 import { testDatabase } from '@conveyor/stack';
 import { v7 as uuidv7 } from 'uuid';
 import { migrations } from '../adapters/migrations.ts';
@@ -11,6 +18,7 @@ import { orderCommandHandler } from './order-command-handler.ts';
 import { orderStreamId } from './order-event-mapping.ts';
 import { getOrderAt, getOrderHistory } from './order-history.ts';
 import { placeOrder } from './place-order.ts';
+import { republishEvents } from './republish-events.ts';
 
 describe('order commands on real Postgres', () => {
   let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -154,5 +162,25 @@ describe('order commands on real Postgres', () => {
       code: 'FAILED_PRECONDITION',
       message: 'order is delivered; cannot cancel',
     });
+  });
+
+  it('republishes a range of stored events with their original ids, once per waiting row', async () => {
+    const { order } = await newOrder();
+    await change(order.orderId, { type: 'PayOrder', at: new Date() });
+    const events = await store.readStream(orderStreamId(order.orderId));
+    await pool.query('delete from outbox'); // as if the relay had published everything
+    const republish = republishEvents({ store, requeue: (e) => requeueInOutbox(pool, e) });
+    const range = { fromPosition: events[0]!.position, toPosition: events[1]!.position };
+    assert.equal(await republish(range), 2);
+    const { rows } = await pool.query('select event_id, subject, headers from outbox order by position');
+    assert.deepEqual(
+      rows.map((r) => [r.event_id, r.subject, r.headers['ce-streamversion']]),
+      [
+        [events[0]!.eventId, 'order.created', '1'],
+        [events[1]!.eventId, 'order.paid', '2'],
+      ],
+    );
+    assert.equal(await republish(range), 0, 'rows still waiting are not queued twice');
+    await assert.rejects(republish({ fromPosition: 0, toPosition: 0 }), { code: 'INVALID_ARGUMENT' });
   });
 });

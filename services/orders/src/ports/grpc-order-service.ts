@@ -35,6 +35,7 @@ export interface OrderUseCases {
   getOrderHistory(orderId: string): Promise<HistoryEntry[]>;
   getOrderAt(orderId: string, at: { version?: number; time?: Date }): Promise<OrderView>;
   rebuildProjections(onProgress: (progress: RebuildProgress) => void): Promise<void>;
+  republishEvents(range: { fromPosition: number; toPosition: number }): Promise<number>;
 }
 
 /** Protobuf ↔ use cases; errors become status codes in `unary` / toServiceError. */
@@ -98,6 +99,9 @@ export function orderGrpcService(app: OrderUseCases, logger: Logger): GrpcServic
         }),
       ),
     ),
+    republishEvents: unary('RepublishEvents', logger, async (r: ordersV1.RepublishEventsRequest) => ({
+      queued: await app.republishEvents({ fromPosition: r.fromPosition, toPosition: r.toPosition }),
+    })),
     rebuildProjections: (
       call: ServerWritableStream<ordersV1.RebuildProjectionsRequest, ordersV1.RebuildProjectionsResponse>,
     ) => {

@@ -295,6 +295,18 @@ export interface RebuildProjectionsResponse {
   total: number;
 }
 
+export interface RepublishEventsRequest {
+  /** First position to republish (inclusive), 1 or more. */
+  fromPosition: number;
+  /** Last position (inclusive); 0 means the newest event. */
+  toPosition: number;
+}
+
+export interface RepublishEventsResponse {
+  /** Events written to the outbox for publishing. */
+  queued: number;
+}
+
 function createBaseMoney(): Money {
   return { amountMinor: 0, currency: "" };
 }
@@ -3339,6 +3351,166 @@ export const RebuildProjectionsResponse: MessageFns<RebuildProjectionsResponse> 
   },
 };
 
+function createBaseRepublishEventsRequest(): RepublishEventsRequest {
+  return { fromPosition: 0, toPosition: 0 };
+}
+
+export const RepublishEventsRequest: MessageFns<RepublishEventsRequest> = {
+  encode(message: RepublishEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromPosition !== 0) {
+      writer.uint32(8).int64(message.fromPosition);
+    }
+    if (message.toPosition !== 0) {
+      writer.uint32(16).int64(message.toPosition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepublishEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepublishEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toPosition = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepublishEventsRequest {
+    return {
+      fromPosition: isSet(object.fromPosition)
+        ? globalThis.Number(object.fromPosition)
+        : isSet(object.from_position)
+        ? globalThis.Number(object.from_position)
+        : 0,
+      toPosition: isSet(object.toPosition)
+        ? globalThis.Number(object.toPosition)
+        : isSet(object.to_position)
+        ? globalThis.Number(object.to_position)
+        : 0,
+    };
+  },
+
+  toJSON(message: RepublishEventsRequest): unknown {
+    const obj: any = {};
+    if (message.fromPosition !== 0) {
+      obj.fromPosition = Math.round(message.fromPosition);
+    }
+    if (message.toPosition !== 0) {
+      obj.toPosition = Math.round(message.toPosition);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RepublishEventsRequest>): RepublishEventsRequest {
+    return RepublishEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RepublishEventsRequest>): RepublishEventsRequest {
+    const message = createBaseRepublishEventsRequest();
+    message.fromPosition = object.fromPosition ?? 0;
+    message.toPosition = object.toPosition ?? 0;
+    return message;
+  },
+};
+
+function createBaseRepublishEventsResponse(): RepublishEventsResponse {
+  return { queued: 0 };
+}
+
+export const RepublishEventsResponse: MessageFns<RepublishEventsResponse> = {
+  encode(message: RepublishEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queued !== 0) {
+      writer.uint32(8).int64(message.queued);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepublishEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepublishEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.queued = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepublishEventsResponse {
+    return { queued: isSet(object.queued) ? globalThis.Number(object.queued) : 0 };
+  },
+
+  toJSON(message: RepublishEventsResponse): unknown {
+    const obj: any = {};
+    if (message.queued !== 0) {
+      obj.queued = Math.round(message.queued);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RepublishEventsResponse>): RepublishEventsResponse {
+    return RepublishEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RepublishEventsResponse>): RepublishEventsResponse {
+    const message = createBaseRepublishEventsResponse();
+    message.queued = object.queued ?? 0;
+    return message;
+  },
+};
+
 /**
  * OrderService owns orders (event-sourced: every change is an event in the
  * order's stream) and the product catalog that prices them. Commands answer
@@ -3479,6 +3651,22 @@ export const OrderServiceService = {
       Buffer.from(RebuildProjectionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebuildProjectionsResponse => RebuildProjectionsResponse.decode(value),
   },
+  /**
+   * Publishes the integration events of the stored events in a position
+   * range again (Postgres is the source of truth; NATS may have lost them).
+   * Consumers absorb the copies: same event ids, inbox and version checks.
+   */
+  republishEvents: {
+    path: "/conveyor.orders.v1.OrderService/RepublishEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepublishEventsRequest): Buffer =>
+      Buffer.from(RepublishEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepublishEventsRequest => RepublishEventsRequest.decode(value),
+    responseSerialize: (value: RepublishEventsResponse): Buffer =>
+      Buffer.from(RepublishEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepublishEventsResponse => RepublishEventsResponse.decode(value),
+  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
@@ -3512,6 +3700,12 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
    * swaps them in; streams progress until done.
    */
   rebuildProjections: handleServerStreamingCall<RebuildProjectionsRequest, RebuildProjectionsResponse>;
+  /**
+   * Publishes the integration events of the stored events in a position
+   * range again (Postgres is the source of truth; NATS may have lost them).
+   * Consumers absorb the copies: same event ids, inbox and version checks.
+   */
+  republishEvents: handleUnaryCall<RepublishEventsRequest, RepublishEventsResponse>;
 }
 
 export interface OrderServiceClient extends Client {
@@ -3707,6 +3901,26 @@ export interface OrderServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RebuildProjectionsResponse>;
+  /**
+   * Publishes the integration events of the stored events in a position
+   * range again (Postgres is the source of truth; NATS may have lost them).
+   * Consumers absorb the copies: same event ids, inbox and version checks.
+   */
+  republishEvents(
+    request: RepublishEventsRequest,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
+  republishEvents(
+    request: RepublishEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
+  republishEvents(
+    request: RepublishEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrderServiceClient = makeGenericClientConstructor(
