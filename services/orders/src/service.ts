@@ -66,7 +66,7 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningO
     const nc = await connectNats({ url: config.NATS_URL, name: 'orders', logger });
     shutdown.add('connections', 'drain nats', () => nc.drain());
     const jsm = await manager(nc);
-    await ensureStreams(jsm);
+    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
 
     const relay = new OutboxRelay({
       url: config.DATABASE_URL,
@@ -78,7 +78,7 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningO
     relay.start();
     shutdown.add('work', 'stop outbox relay', () => relay.stop());
 
-    const store = new PostgresEventStore(pool);
+    const store = new PostgresEventStore(pool, { onAppended: () => relay.signalCommitted() });
     const readModels = new PostgresOrderReadModels(pool);
     const projections = await startProjectionConsumer({
       nc,

@@ -45,7 +45,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningUse
     shutdown.add('connections', 'close postgres pool', () => pool.end());
     const nc = await connectNats({ url: config.NATS_URL, name: 'users', logger });
     shutdown.add('connections', 'drain nats', () => nc.drain());
-    await ensureStreams(await manager(nc));
+    await ensureStreams(await manager(nc), { replicas: config.NATS_STREAM_REPLICAS });
 
     const relay = new OutboxRelay({
       url: config.DATABASE_URL,
@@ -57,7 +57,7 @@ export async function startUsersService(config: UsersConfig): Promise<RunningUse
     relay.start();
     shutdown.add('work', 'stop outbox relay', () => relay.stop());
 
-    const users = new PostgresUserRepository(pool);
+    const users = new PostgresUserRepository(pool, () => relay.signalCommitted());
     const app = {
       createUser: createUser({ users, newId: uuidv7, now: () => new Date(), source: 'conveyor/users' }),
       getUser: getUser({ users }),

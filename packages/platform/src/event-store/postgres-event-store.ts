@@ -100,13 +100,16 @@ const toStored = (streamId: string, r: EventRow): StoredEvent => ({
 
 export class PostgresEventStore implements EventStore {
   readonly #pool: Queryable;
+  readonly #onAppended: (() => void) | undefined;
 
   /**
    * A pool, or a client inside a transaction. Its search_path must lead to
-   * the schema holding the event store tables.
+   * the schema holding the event store tables. `onAppended` runs after each
+   * append that wrote outbox rows has committed (e.g. to wake the relay).
    */
-  constructor(pool: Queryable) {
+  constructor(pool: Queryable, options: { onAppended?: () => void } = {}) {
     this.#pool = pool;
+    this.#onAppended = options.onAppended;
   }
 
   async appendToStream(
@@ -138,6 +141,7 @@ export class PostgresEventStore implements EventStore {
       throw error;
     }
     if (rows.length > 0 || events.length === 0) {
+      if (rows.length > 0 && outbox.length > 0) this.#onAppended?.();
       return { kind: 'appended', events: rows.map((r) => toStored(streamId, r)) };
     }
     if (options.idempotency) {

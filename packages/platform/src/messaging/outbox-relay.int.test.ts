@@ -66,17 +66,30 @@ describe('outbox relay (real Postgres and NATS)', () => {
   const outboxCount = async () =>
     (await pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
 
-  it('is woken by the commit itself, not by polling', async () => {
+  it('is woken by the writer after commit, in process and from a standby replica, not by polling', async () => {
     const relay = startRelay({ idlePollMs: 60_000 });
     await waitUntil(() => relay.active, { timeoutMs: 5000, message: 'relay never became active' });
-    const before = await streamCount();
+    const standby = startRelay({ idlePollMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(standby.active, false);
+    let before = await streamCount();
     await appendToOutbox(pool, [userCreated()]);
-    // With a one-minute idle poll, only the NOTIFY can deliver it this soon.
+    relay.signalCommitted();
+    // With a one-minute idle poll, only the signal can deliver it this soon.
     await waitUntil(async () => (await streamCount()) === before + 1, {
       timeoutMs: 5000,
-      message: 'event not published within 5 s',
+      message: 'event not published within 5 s of an in-process signal',
+    });
+    before = await streamCount();
+    await appendToOutbox(pool, [userCreated()]);
+    standby.signalCommitted(); // a NOTIFY the active relay hears
+    await waitUntil(async () => (await streamCount()) === before + 1, {
+      timeoutMs: 5000,
+      message: 'event not published within 5 s of a signal from a standby replica',
     });
     await waitUntil(async () => (await outboxCount()) === 0, { timeoutMs: 5000, message: 'row not deleted' });
+    await standby.stop();
+    relays.splice(relays.indexOf(standby), 1);
   });
 
   it('keeps exactly one relay active and fails over when it stops', async () => {
@@ -89,6 +102,7 @@ describe('outbox relay (real Postgres and NATS)', () => {
     await waitUntil(() => standby.active, { timeoutMs: 5000, message: 'standby did not take over' });
     const before = await streamCount();
     await appendToOutbox(pool, [userCreated(), userCreated()]);
+    standby.signalCommitted();
     await waitUntil(async () => (await streamCount()) === before + 2, {
       timeoutMs: 5000,
       message: 'not published',

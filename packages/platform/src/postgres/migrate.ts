@@ -69,6 +69,14 @@ export const messagingTablesSql = {
     create trigger outbox_notify after insert on outbox
       for each statement execute function outbox_notify();
   `,
+  /**
+   * Writers wake the relay after commit (OutboxRelay.signalCommitted); a
+   * NOTIFY inside every writing transaction serialised commits.
+   */
+  dropOutboxTrigger: `
+    drop trigger if exists outbox_notify on outbox;
+    drop function if exists outbox_notify();
+  `,
   inbox: `
     create table inbox (
       consumer text not null,

@@ -53,4 +53,5 @@ export const migrations: Migration[] = [
         on order_summaries (user_id, status, placed_at desc, order_id desc);
     `,
   },
+  { name: '0005_outbox_wake_after_commit', sql: messagingTablesSql.dropOutboxTrigger },
 ];

@@ -14,4 +14,5 @@ export const migrations: Migration[] = [
     `,
   },
   { name: '0002_outbox', sql: messagingTablesSql.outbox },
+  { name: '0003_outbox_wake_after_commit', sql: messagingTablesSql.dropOutboxTrigger },
 ];

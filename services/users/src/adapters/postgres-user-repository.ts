@@ -18,9 +18,12 @@ interface UserRow {
 
 export class PostgresUserRepository implements UserRepository {
   readonly #pool: Pool;
+  readonly #onCommitted: () => void;
 
-  constructor(pool: Pool) {
+  /** `onCommitted` runs after a user and its events committed (it wakes the outbox relay). */
+  constructor(pool: Pool, onCommitted: () => void = () => {}) {
     this.#pool = pool;
+    this.#onCommitted = onCommitted;
   }
 
   async create(user: User, events: readonly CloudEvent[]): Promise<void> {
@@ -34,6 +37,7 @@ export class PostgresUserRepository implements UserRepository {
         ]);
         await appendToOutbox(tx, events);
       });
+      this.#onCommitted();
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_key')) throw alreadyExists(`a user with email ${user.email}`);
       throw error;

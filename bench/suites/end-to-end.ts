@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ordersV1, usersV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { createDatabase, dropDatabase, startNatsServer, startSmtpSink, waitUntil } from '@conveyor/stack';
+import pg from 'pg';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../../test/support/service-processes.ts';
+import type { BenchContext, SuiteResult } from '../lib/context.ts';
+import { closedLoop, Latency, openLoop } from '../lib/latency.ts';
+import type { Row } from '../lib/report.ts';
+
+/**
+ * All services as processes on this machine; a load generator places orders
+ * over gRPC (closed loop at each concurrency, then open loop at a fixed rate)
+ * and afterwards checks that every accepted order reached the event store,
+ * the read model and exactly one confirmation notification.
+ */
+export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
+  const name = `bench_e2e_${Date.now()}`;
+  const url = await createDatabase(ctx.adminUrl, name);
+  const store = mkdtempSync(join(tmpdir(), 'conveyor-bench-e2e-nats-'));
+  const nats = await startNatsServer({ port: 0, storeDir: store });
+  const smtp = await startSmtpSink({ smtpPort: 0, capacity: 1_000_000 });
+  const services: ServiceUnderTest[] = [];
+  const sql = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    for (const [schema, migrations] of [
+      ['users', userMigrations],
+      ['orders', orderMigrations],
+      ['notifications', notificationMigrations],
+    ] as const) {
+      await migrate({ url, schema, migrations });
+    }
+    const common = { DATABASE_URL: url, NATS_URL: nats.url, LOG_LEVEL: 'warn' };
+    const users = await startServiceProcess('users', common);
+    services.push(users);
+    services.push(
+      await startServiceProcess('orders', { ...common, USERS_ADDR: `127.0.0.1:${users.grpcPort}` }),
+      await startServiceProcess('notifications', {
+        ...common,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      }),
+    );
+    const usersClient = new usersV1.UserServiceClient(`127.0.0.1:${users.grpcPort}`, insecure());
+    const orders = new ordersV1.OrderServiceClient(`127.0.0.1:${services[1]!.grpcPort}`, insecure());
+    const userIds: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const { user } = await callUnary(
+        usersClient,
+        usersClient.createUser,
+        { email: `bench-${i}-${randomUUID().slice(0, 6)}@example.com`, name: `Bench ${i}` },
+        { deadlineMs: 5000 },
+      );
+      userIds.push(user!.id);
+    }
+    const placed: string[] = [];
+    const place = async (i: number) => {
+      const { order } = await callUnary(
+        orders,
+        orders.placeOrder,
+        {
+          userId: userIds[i % userIds.length]!,
+          items: [{ sku: 'MUG-001', quantity: 1 }],
+          idempotencyKey: randomUUID(),
+        },
+        { deadlineMs: 10_000 },
+      );
+      placed.push(order!.id);
+      return order!.id;
+    };
+
+    const rows: Row[] = [];
+    for (const concurrency of ctx.concurrencies) {
+      const result = await closedLoop(concurrency, ctx.phaseMs, (w, i) =>
+        place(w * 1_000_000 + i).then(() => {}),
+      );
+      const l = result.latency.summary();
+      ctx.log(
+        `end to end · PlaceOrder closed loop @${concurrency}: ${result.perSecond.toFixed(0)}/s, p99 ${l.p99} ms`,
+      );
+      rows.push({
+        group: 'end to end',
+        name: 'PlaceOrder, closed loop',
+        concurrency,
+        perSecond: result.perSecond,
+        ...l,
+        ...(result.errors ? { note: `${result.errors} errors: ${result.firstError}` } : {}),
+      });
+    }
+
+    // Open loop at a fixed rate; one order in 20 is also polled on the read model for its lag.
+    const rate = ctx.smoke ? 100 : 1000;
+    const readLag = new Latency();
+    const polls: Promise<void>[] = [];
+    const open = await openLoop(rate, ctx.phaseMs, 2000, async (i) => {
+      const t0 = performance.now();
+      const id = await place(i);
+      if (i % 20 === 0) polls.push(pollReadModel(orders, id, t0, readLag));
+    });
+    await Promise.all(polls);
+    const ol = open.latency.summary();
+    ctx.log(
+      `end to end · PlaceOrder open loop @${rate}/s: p50 ${ol.p50} ms, p99 ${ol.p99} ms, ${open.errors} errors, ${open.dropped} not sent`,
+    );
+    rows.push({
+      group: 'end to end',
+      name: `PlaceOrder, open loop at ${rate}/s`,
+      concurrency: 'open',
+      perSecond: open.ops / open.seconds,
+      ...ol,
+      note: `${open.errors} errors, ${open.dropped} not sent (in-flight cap)`,
+    });
+    rows.push({
+      group: 'end to end',
+      name: 'place → read model (GetOrder polled every 2 ms)',
+      concurrency: 'open',
+      perSecond: 0,
+      ...readLag.summary(),
+      note: `${readLag.count} samples`,
+    });
+
+    const checks = await convergence(sql, placed, ctx);
+    const lag = await notificationLag(sql);
+    rows.push({
+      group: 'end to end',
+      name: 'place → confirmation mail sent',
+      concurrency: 'all',
+      perSecond: 0,
+      p50: lag.p50,
+      p99: lag.p99,
+      p999: lag.p999,
+      note: `${lag.n} notifications`,
+    });
+    usersClient.close();
+    orders.close();
+    const atRate = rows.find((r) => r.concurrency === 'open' && r.perSecond > 0);
+    return {
+      rows,
+      ratios: [],
+      checks: [
+        ...checks,
+        ...(atRate && !ctx.smoke
+          ? [
+              {
+                name: `PlaceOrder p99 at ${rate}/s ≤ 25 ms`,
+                ok: (atRate.p99 ?? Infinity) <= 25,
+                detail: `p99 ${atRate.p99} ms`,
+              },
+            ]
+          : []),
+      ],
+    };
+  } finally {
+    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await sql.end();
+    await smtp.close();
+    await nats.stop();
+    rmSync(store, { recursive: true, force: true });
+    await dropDatabase(ctx.adminUrl, name);
+  }
+}
+
+async function pollReadModel(
+  orders: ordersV1.OrderServiceClient,
+  id: string,
+  placedAt: number,
+  lag: Latency,
+) {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    try {
+      await callUnary(orders, orders.getOrder, { orderId: id }, { deadlineMs: 2000 });
+      lag.record(performance.now() - placedAt);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+}
+
+/** Every accepted order in the store and the read model; exactly one confirmation each. */
+async function convergence(
+  sql: pg.Pool,
+  placed: string[],
+  ctx: BenchContext,
+): Promise<SuiteResult['checks']> {
+  const count = async (query: string) => (await sql.query(query, [placed])).rows[0].n as number;
+  const stored = () =>
+    count(
+      `select count(distinct stream_id)::int as n from orders.events where stream_id = any(select 'order-' || unnest($1::text[]))`,
+    );
+  const projected = () =>
+    count('select count(*)::int as n from orders.order_summaries where order_id = any($1::uuid[])');
+  const notified = () =>
+    count(`select count(*)::int as n from notifications.notifications n join orders.events e on e.event_id = n.event_id
+           where n.event_type = 'order.created' and n.status = 'sent' and e.stream_id = any(select 'order-' || unnest($1::text[]))`);
+  const started = performance.now();
+  await waitUntil(async () => (await projected()) === placed.length && (await notified()) === placed.length, {
+    timeoutMs: 120_000,
+    intervalMs: 250,
+    message: 'the system did not converge within 120 s',
+  }).catch(() => {});
+  const convergedMs = performance.now() - started;
+  const duplicates = (
+    await sql.query(
+      `select count(*)::int as n from (select event_id from notifications.notifications group by event_id, channel having count(*) > 1) d`,
+    )
+  ).rows[0].n as number;
+  const [s, p, n] = [await stored(), await projected(), await notified()];
+  ctx.log(
+    `end to end · ${placed.length} accepted: ${s} stored, ${p} projected, ${n} notified; converged ${convergedMs.toFixed(0)} ms after load`,
+  );
+  return [
+    {
+      name: 'no accepted order lost (event store)',
+      ok: s === placed.length,
+      detail: `${s} of ${placed.length}`,
+    },
+    { name: 'every order in the read model', ok: p === placed.length, detail: `${p} of ${placed.length}` },
+    {
+      name: 'one confirmation per order',
+      ok: n === placed.length && duplicates === 0,
+      detail: `${n} sent, ${duplicates} duplicated`,
+    },
+  ];
+}
+
+async function notificationLag(sql: pg.Pool) {
+  const { rows } = await sql.query<{ n: number; p50: number; p99: number; p999: number }>(
+    `select count(*)::int as n,
+            percentile_cont(0.5) within group (order by ms) as p50,
+            percentile_cont(0.99) within group (order by ms) as p99,
+            percentile_cont(0.999) within group (order by ms) as p999
+     from (select extract(epoch from (n.sent_at - e.recorded_at)) * 1000 as ms
+           from notifications.notifications n join orders.events e on e.event_id = n.event_id
+           where n.status = 'sent') lags`,
+  );
+  return rows[0]!;
+}
