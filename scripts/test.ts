@@ -55,6 +55,11 @@ if (everything) {
   await check('types (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
   await check('format and lint (biome)', bin('biome'), ['check', '.']);
   await check('proto lint (buf lint)', bin('buf'), ['lint']);
+  await check('proto compatibility (buf breaking against proto/baseline.binpb)', bin('buf'), [
+    'breaking',
+    '--against',
+    'proto/baseline.binpb',
+  ]);
   await check('generated code is current', process.execPath, ['scripts/gen.ts', '--check']);
 }
 
