@@ -62,13 +62,13 @@ export function toSvg(report: Report): string {
   const labelWidth = 360;
   const width = 900;
   const height = rows.length * (barHeight + 6) + 40;
-  const escape = (s: string) =>
+  const esc = (s: string) =>
     s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   const bars = rows.map((r, i) => {
     const y = 30 + i * (barHeight + 6);
     const w = ((width - labelWidth - 80) * r.perSecond) / max;
     return [
-      `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end" font-size="12">${escape(`${r.group}: ${r.name} @${r.concurrency}`)}</text>`,
+      `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end" font-size="12">${esc(`${r.group}: ${r.name} @${r.concurrency}`)}</text>`,
       `<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="#3b6ea5"/>`,
       `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 13}" font-size="12">${Math.round(r.perSecond)}/s</text>`,
     ].join('');
@@ -76,7 +76,7 @@ export function toSvg(report: Report): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="18" font-size="14" font-weight="bold">${escape(report.title)}${report.smoke ? ' (smoke)' : ''}</text>`,
+    `<text x="10" y="18" font-size="14" font-weight="bold">${esc(report.title)}${report.smoke ? ' (smoke)' : ''}</text>`,
     ...bars,
     '</svg>',
   ].join('\n');

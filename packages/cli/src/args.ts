@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
+import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
 import { type OrdersCommand, parseOrders, parseProjections } from './orders-args.ts';
 import { helpTopics } from './usage.ts';
 
@@ -13,7 +14,9 @@ export type Command =
   | { kind: 'products get'; sku: string; json: boolean }
   | { kind: 'mail'; json: boolean }
   | { kind: 'status'; json: boolean }
-  | OrdersCommand;
+  | OrdersCommand
+  | DlqCommand
+  | WebhooksCommand;
 
 function users(sub: string | undefined, args: string[]): Command {
   if (sub === 'create') {
@@ -128,6 +131,10 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseOrders(rest[0], rest.slice(1));
     case 'projections':
       return parseProjections(rest[0], rest.slice(1));
+    case 'dlq':
+      return parseDlq(rest[0], rest.slice(1));
+    case 'webhooks':
+      return parseWebhooks(rest[0], rest.slice(1));
     case 'mail':
     case 'status':
       return simple(first, rest);

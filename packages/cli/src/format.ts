@@ -33,14 +33,16 @@ export function formatNotifications(
 ): string {
   if (notifications.length === 0) return 'no notifications yet';
   return renderTable(
-    ['time', 'type', 'to', 'subject', 'status', 'attempts'],
+    ['time', 'type', 'channel', 'to', 'subject', 'status', 'attempts', 'last error'],
     notifications.map((n) => [
       formatTime(n.createdAt),
       n.eventType,
+      n.channel,
       n.recipient,
       n.subject,
       statusLabel(statusName(n.status)),
       String(n.attempts),
+      n.lastError,
     ]),
   );
 }

@@ -83,12 +83,26 @@ describe('formatters', () => {
       lastError: '',
       createdAt: at,
       sentAt: at,
+      webhookId: '',
+      lastAttemptAt: at,
+    };
+    const hook = {
+      ...notification,
+      id: 'n2',
+      channel: 'webhook',
+      recipient: 'https://hooks.example.com/in',
+      subject: 'user.created',
+      webhookId: 'w1',
+      status: notificationsV1.NotificationStatus.NOTIFICATION_STATUS_PENDING,
+      attempts: 2,
+      lastError: 'webhook: answered 503',
     };
     assert.equal(
-      formatNotifications([notification], notificationsV1.notificationStatusToJSON),
+      formatNotifications([notification, hook], notificationsV1.notificationStatusToJSON),
       [
-        'time                 type          to               subject              status  attempts',
-        '2026-01-02 03:04:05  user.created  ada@example.com  Welcome to Conveyor  sent    1',
+        'time                 type          channel  to                            subject              status   attempts  last error',
+        '2026-01-02 03:04:05  user.created  email    ada@example.com               Welcome to Conveyor  sent     1',
+        '2026-01-02 03:04:05  user.created  webhook  https://hooks.example.com/in  user.created         pending  2         webhook: answered 503',
       ].join('\n'),
     );
     assert.equal(formatNotifications([], notificationsV1.notificationStatusToJSON), 'no notifications yet');

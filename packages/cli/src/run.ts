@@ -1,6 +1,7 @@
 import { loadEndpoints } from './addresses.ts';
 import { type Command, parseCommand } from './args.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
+import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, showDeadLetter } from './dlq-commands.ts';
 import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
 import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
@@ -10,6 +11,7 @@ import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
 import { createUser, getUser } from './users-command.ts';
+import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
   if (command.kind === 'help') return { text: usage(command.topic) };
@@ -47,6 +49,20 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return republishOrderEvents(endpoints, command);
     case 'projections rebuild':
       return rebuildProjections(endpoints, command);
+    case 'dlq list':
+      return listDeadLetters(endpoints, command);
+    case 'dlq show':
+      return showDeadLetter(endpoints, command);
+    case 'dlq redrive':
+      return redriveDeadLetters(endpoints, command);
+    case 'dlq purge':
+      return purgeDeadLetters(endpoints, command);
+    case 'webhooks register':
+      return registerWebhook(endpoints, command);
+    case 'webhooks list':
+      return listWebhooks(endpoints, command);
+    case 'webhooks delete':
+      return deleteWebhook(endpoints, command);
     case 'mail':
       return listMail(endpoints, command);
     case 'status':

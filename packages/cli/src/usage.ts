@@ -3,6 +3,20 @@ const sections: Record<string, string> = {
   users get ID                              show one user`,
   notifications: `  notifications list [--user ID] [--limit N]
                                             notifications, newest first (N: 1-500)`,
+  webhooks: `  webhooks register (--user ID | --global) --url URL
+                                            post a user's events (or every event) to URL, signed;
+                                            prints the signing secret once
+  webhooks list [--user ID] [--limit N]     registered webhooks (never their secrets)
+  webhooks delete ID                        delete one; its pending deliveries are cancelled`,
+  dlq: `  dlq list [--subject S] [--reason TEXT] [--limit N] [--after ID]
+                                            dead letters of the notification consumer, oldest first
+                                            (S: original subject, e.g. order.paid; TEXT: part of the reason)
+  dlq show ID                               one dead letter: reason, counts, headers, payload
+  dlq redrive ID | --all | [--subject S] [--reason TEXT] [--limit N]
+                                            publish the originals again and remove them; safe to
+                                            repeat (the consumer drops events it already handled)
+  dlq purge ID | --all | [--subject S] [--reason TEXT]
+                                            remove dead letters for good`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
   orders: `  orders place --user ID --item SKU:QTY [--item SKU:QTY ...] [--key KEY]
@@ -49,6 +63,9 @@ Examples:
   ./bin/conveyor projections rebuild
   ./bin/conveyor mail
   ./bin/conveyor notifications list --limit 10
+  ./bin/conveyor webhooks register --global --url https://hooks.example.com/conveyor
+  ./bin/conveyor dlq list --reason poison
+  ./bin/conveyor dlq redrive --subject order.paid
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override

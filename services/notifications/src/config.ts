@@ -1,6 +1,10 @@
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
 
+const flag = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
 const delays = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')
@@ -13,15 +17,25 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('notifications'),
       NATS_URL: env.url(['nats'], 'nats://127.0.0.1:4222'),
+      NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
       GRPC_PORT: env.port(50053),
       OPS_PORT: env.port(9103),
       SMTP_URL: env.url(['smtp', 'smtps'], 'smtp://127.0.0.1:1025?tls=off'),
       MAIL_FROM: z.string().min(3).default('Conveyor <no-reply@conveyor.local>'),
       MAIL_DOMAIN: z.string().min(1).default('conveyor.local'),
       CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-      CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(10),
+      // Deliveries of one event, including those held back by an open circuit breaker:
+      // the safety cap on how long an outage can hold a message (≈2 h with the default backoff).
+      CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(30),
       CONSUMER_BACKOFF_MS: delays.default([1000, 5000, 15_000, 60_000, 300_000]),
       CONSUMER_ACK_WAIT_MS: env.durationMs(30_000),
+      // Failed sends of one notification, while its channel is healthy, before it is given up.
+      DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+      BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+      BREAKER_HALF_OPEN_MS: env.durationMs(10_000),
+      WEBHOOK_TIMEOUT_MS: env.durationMs(5000),
+      WEBHOOK_ALLOW_LOOPBACK: flag.default(false),
+      WEBHOOK_MAX_PER_OWNER: z.coerce.number().int().min(1).max(100).default(10),
     },
     source,
   );

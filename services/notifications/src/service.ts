@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { protoFiles, protoRoot, Streams } from '@conveyor/contracts';
 import {
   connectNats,
+  counter,
   createGrpcServer,
   createPool,
   ensureDurableConsumer,
@@ -16,10 +18,22 @@ import {
   stopGrpc,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
+import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
+import { HttpWebhookPoster } from './adapters/http-webhook-poster.ts';
+import { JetStreamDeadLetterQueue } from './adapters/jetstream-dead-letter-queue.ts';
 import { PostgresNotificationStore } from './adapters/postgres-notification-store.ts';
+import { PostgresWebhookStore } from './adapters/postgres-webhook-store.ts';
 import { SmtpMailer } from './adapters/smtp-mailer.ts';
+import { deleteWebhook } from './app/delete-webhook.ts';
+import { dispatchNotifications } from './app/dispatch-notifications.ts';
+import { getDeadLetter } from './app/get-dead-letter.ts';
 import { handleEvent } from './app/handle-event.ts';
+import { listDeadLetters } from './app/list-dead-letters.ts';
 import { listNotifications } from './app/list-notifications.ts';
+import { listWebhooks } from './app/list-webhooks.ts';
+import { purgeDeadLetters } from './app/purge-dead-letters.ts';
+import { redriveDeadLetters } from './app/redrive-dead-letters.ts';
+import { registerWebhook } from './app/register-webhook.ts';
 import type { NotificationsConfig } from './config.ts';
 import { notificationGrpcService } from './ports/grpc-notification-service.ts';
 
@@ -54,19 +68,41 @@ export async function startNotificationsService(
     const nc = await connectNats({ url: config.NATS_URL, name: 'notifications', logger });
     shutdown.add('connections', 'drain nats', () => nc.drain());
     const jsm = await manager(nc);
-    await ensureStreams(jsm);
+    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
 
     const store = new PostgresNotificationStore(pool);
+    const webhooks = new PostgresWebhookStore(pool);
+    const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
     const mailer = new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM });
     shutdown.add('final', 'close smtp pool', () => mailer.close());
+    const sends = counter(registry, {
+      name: 'conveyor_notification_sends_total',
+      help: 'Notifications offered to a channel, by outcome (sent, failed, held, target-gone).',
+      labelNames: ['channel', 'outcome'],
+    });
     const handler = handleEvent({
       store,
-      mailer,
       consumer: consumerName,
       newId: uuidv7,
       now: () => new Date(),
-      maxDeliver: config.CONSUMER_MAX_DELIVER,
-      mailDomain: config.MAIL_DOMAIN,
+      dispatch: dispatchNotifications({
+        store,
+        mailer,
+        webhooks: new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+        guard: new CircuitBreakerGuard({
+          threshold: config.BREAKER_THRESHOLD,
+          halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS,
+          logger,
+          registry,
+        }),
+        mailDomain: config.MAIL_DOMAIN,
+        now: () => new Date(),
+        random: Math.random,
+        maxDeliver: config.CONSUMER_MAX_DELIVER,
+        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+        backoffMs: config.CONSUMER_BACKOFF_MS,
+        onOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
+      }),
     });
 
     const consumers: RunningConsumer[] = [];
@@ -98,7 +134,28 @@ export async function startNotificationsService(
     );
 
     const server = createGrpcServer({
-      services: [notificationGrpcService({ listNotifications: listNotifications({ store }) }, logger)],
+      services: [
+        notificationGrpcService(
+          {
+            listNotifications: listNotifications({ store }),
+            registerWebhook: registerWebhook({
+              webhooks,
+              newId: uuidv7,
+              now: () => new Date(),
+              newSecret: () => `whsec_${randomBytes(32).toString('base64url')}`,
+              allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+              maxPerOwner: config.WEBHOOK_MAX_PER_OWNER,
+            }),
+            listWebhooks: listWebhooks({ webhooks }),
+            deleteWebhook: deleteWebhook({ webhooks }),
+            listDeadLetters: listDeadLetters({ deadLetters }),
+            getDeadLetter: getDeadLetter({ deadLetters }),
+            redriveDeadLetters: redriveDeadLetters({ deadLetters, store }),
+            purgeDeadLetters: purgeDeadLetters({ deadLetters }),
+          },
+          logger,
+        ),
+      ],
       readiness,
       protoRoot,
       protoFiles: protoFiles.notifications,

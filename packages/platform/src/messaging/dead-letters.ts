@@ -1,5 +1,5 @@
-import { deadLetterSubject } from '@conveyor/contracts';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { deadLetterSubject, Streams } from '@conveyor/contracts';
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 
 /** Headers a dead letter carries beside the original message's own. */
@@ -10,6 +10,8 @@ export const DeadLetterHeaders = {
   originalStream: 'Conveyor-Original-Stream',
   originalSequence: 'Conveyor-Original-Sequence',
   deliveries: 'Conveyor-Deliveries',
+  /** Send attempts the handler counted itself, when it gave up on its own budget. */
+  attempts: 'Conveyor-Attempts',
   failedAt: 'Conveyor-Failed-At',
 } as const;
 
@@ -19,6 +21,7 @@ export interface FailedMessage {
   stream: string;
   streamSequence: number;
   deliveries: number;
+  attempts?: number | undefined;
   headers: ReadonlyMap<string, string>;
   data: Uint8Array;
   reason: string;
@@ -42,9 +45,85 @@ export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessa
   h.set(DeadLetterHeaders.originalStream, failed.stream);
   h.set(DeadLetterHeaders.originalSequence, String(failed.streamSequence));
   h.set(DeadLetterHeaders.deliveries, String(failed.deliveries));
+  if (failed.attempts !== undefined) h.set(DeadLetterHeaders.attempts, String(failed.attempts));
   h.set(DeadLetterHeaders.failedAt, new Date().toISOString());
   await js.publish(deadLetterSubject(failed.consumer, failed.subject), failed.data, {
     headers: h,
     msgID: `${failed.consumer}:${failed.stream}:${failed.streamSequence}`,
   });
+}
+
+/** A message in the DEADLETTERS stream, as read back for inspection or redrive. */
+export interface StoredDeadLetter {
+  /** Its sequence in the DEADLETTERS stream. */
+  seq: number;
+  /** `deadletter.<consumer>.<original subject>` */
+  subject: string;
+  /** The original's headers plus the Conveyor dead-letter ones. */
+  headers: ReadonlyMap<string, string>;
+  data: Uint8Array;
+}
+
+const deadLetterStream = Streams.deadLetters.name;
+
+/**
+ * Reads one dead letter by sequence, or the first one after `after` whose
+ * subject matches `subject` (wildcards allowed), without creating a
+ * consumer. undefined when there is none.
+ */
+export async function readDeadLetter(
+  jsm: JetStreamManager,
+  query: { seq: number } | { after: number; subject: string },
+): Promise<StoredDeadLetter | undefined> {
+  // next_by_subj is understood by nats-server 2.9 (the typings only list it for direct gets).
+  const request = 'seq' in query ? { seq: query.seq } : { seq: query.after + 1, next_by_subj: query.subject };
+  const stored = await jsm.streams.getMessage(deadLetterStream, request as { seq: number });
+  return stored ? fromStored(stored) : undefined;
+}
+
+/**
+ * Publishes a dead letter's original again: same payload, same headers
+ * (ce-id included) minus the dead-letter ones, to the original subject and
+ * stream. `msgId` becomes its Nats-Msg-Id; resolves after the PubAck.
+ */
+export async function republishDeadLetter(
+  js: JetStreamClient,
+  deadLetter: StoredDeadLetter,
+  msgId: string,
+): Promise<void> {
+  const subject = deadLetter.headers.get(DeadLetterHeaders.originalSubject);
+  if (!subject) throw new Error(`dead letter ${deadLetter.seq} has no ${DeadLetterHeaders.originalSubject}`);
+  const stream = deadLetter.headers.get(DeadLetterHeaders.originalStream);
+  const own = new Set<string>(Object.values(DeadLetterHeaders).map((name) => name.toLowerCase()));
+  const h = natsHeaders();
+  for (const [key, value] of deadLetter.headers) {
+    if (!key.startsWith('Nats-') && !own.has(key.toLowerCase())) h.set(key, value);
+  }
+  await js.publish(subject, deadLetter.data, {
+    headers: h,
+    msgID: msgId,
+    ...(stream ? { expect: { streamName: stream } } : {}),
+  });
+}
+
+/** false when it was not there any more. */
+export async function deleteDeadLetter(jsm: JetStreamManager, seq: number): Promise<boolean> {
+  try {
+    return await jsm.streams.deleteMessage(deadLetterStream, seq);
+  } catch (error) {
+    if (/no message found|not found/i.test((error as Error).message)) return false;
+    throw error;
+  }
+}
+
+/** Removes every dead letter whose subject matches `subject` (wildcards allowed); returns how many. */
+export async function purgeDeadLetters(jsm: JetStreamManager, subject: string): Promise<number> {
+  const response = await jsm.streams.purge(deadLetterStream, { filter: subject });
+  return response.purged;
+}
+
+function fromStored(stored: StoredMsg): StoredDeadLetter {
+  const headers = new Map<string, string>();
+  for (const [key, values] of stored.header ?? []) headers.set(key, values[0] ?? '');
+  return { seq: stored.seq, subject: stored.subject, headers, data: stored.data };
 }

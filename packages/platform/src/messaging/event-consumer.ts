@@ -19,10 +19,40 @@ export interface Delivery {
  * event (at-least-once delivery), concurrently with other events, and in an
  * order other than publication order; it must make its effect idempotent
  * (see recordInInbox). Resolve = done (ack). Throw PoisonMessageError = never
- * retry (dead-letter now). Throw anything else = retry later with backoff,
- * dead-letter after the last attempt.
+ * retry (dead-letter now). Throw GiveUp = the handler's own retry budget is
+ * spent (dead-letter now). Throw RetryLater = retry after its delay. Throw
+ * anything else = retry later with backoff. Whatever it throws on the last
+ * delivery (max_deliver) dead-letters the message.
  */
 export type EventHandler = (event: CloudEvent, delivery: Delivery) => Promise<void>;
+
+/**
+ * Thrown by a handler that wants the message again after `delayMs` rather
+ * than after the consumer's backoff step for this delivery (e.g. a circuit
+ * breaker knows when it will let sends through again).
+ */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+  readonly delayMs: number;
+  constructor(message: string, delayMs: number) {
+    super(message);
+    this.delayMs = delayMs;
+  }
+}
+
+/**
+ * Thrown by a handler that keeps its own attempt count and has spent it: the
+ * message is dead-lettered now with this message as its reason, and
+ * `attempts`, when given, in the Conveyor-Attempts header.
+ */
+export class GiveUp extends Error {
+  override name = 'GiveUp';
+  readonly attempts: number | undefined;
+  constructor(message: string, attempts?: number) {
+    super(message);
+    this.attempts = attempts;
+  }
+}
 
 export interface EventConsumerOptions {
   nc: NatsConnection;
@@ -108,15 +138,22 @@ async function handleMessage(
     msg.ack();
   } catch (error) {
     const poison = error instanceof PoisonMessageError;
+    const givenUp = error instanceof GiveUp;
     const lastAttempt = delivery.deliveryCount >= options.maxDeliver;
-    if (poison || lastAttempt) {
+    if (poison || givenUp || lastAttempt) {
       outcome = 'dead_letter';
-      const reason = `${poison ? 'poison' : `failed after ${delivery.deliveryCount} attempts`}: ${(error as Error).message}`;
+      const cause = poison
+        ? 'poison'
+        : givenUp
+          ? 'gave up'
+          : `failed after ${delivery.deliveryCount} attempts`;
+      const reason = `${cause}: ${(error as Error).message}`;
       try {
         await publishDeadLetter(js, {
           consumer: options.durable,
           ...delivery,
           deliveries: delivery.deliveryCount,
+          attempts: error instanceof GiveUp ? error.attempts : undefined,
           headers,
           data: msg.data,
           reason,
@@ -133,7 +170,8 @@ async function handleMessage(
       }
     } else {
       outcome = 'retry';
-      const delay = delayFor(options.backoffMs, delivery.deliveryCount);
+      const delay =
+        error instanceof RetryLater ? error.delayMs : delayFor(options.backoffMs, delivery.deliveryCount);
       msg.nak(delay);
       log.warn(
         { err: error, attempt: delivery.deliveryCount, retryInMs: delay },

@@ -43,6 +43,8 @@ export function serviceEnv(
     OPS_PORT: String(planned.opsPort),
     LOG_LEVEL: logLevel,
     SMTP_URL: planned.entry.smtp ? `smtp://127.0.0.1:${infra.smtpPort}?tls=off` : undefined,
+    // Local development: webhooks may point at a receiver on this machine.
+    WEBHOOK_ALLOW_LOOPBACK: planned.entry.smtp ? 'true' : undefined,
   };
 }
 

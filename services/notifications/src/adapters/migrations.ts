@@ -33,4 +33,37 @@ export const migrations: Migration[] = [
       create index notifications_created on notifications (created_at desc, id desc);
     `,
   },
+  {
+    name: '0003_webhooks_and_delivery_budget',
+    sql: `
+      -- Webhook registrations: one user's events, or every event when user_id is null.
+      -- The secret signs deliveries (HMAC-SHA256), so it is kept as is; it is never read back out.
+      create table webhooks (
+        id uuid primary key,
+        user_id uuid,
+        url text not null,
+        secret text not null,
+        created_at timestamptz not null
+      );
+      create unique index webhooks_owner_url
+        on webhooks (coalesce(user_id, '00000000-0000-0000-0000-000000000000'::uuid), url);
+      create index webhooks_created on webhooks (created_at, id);
+
+      -- One notification per (event, channel, target): target is '' for the user's email,
+      -- the webhook id for a webhook.
+      alter table notifications add column target text not null default '';
+      alter table notifications add column webhook_id uuid;
+      alter table notifications drop constraint notifications_event_id_channel_key;
+      alter table notifications add constraint notifications_event_channel_target
+        unique (event_id, channel, target);
+      -- attempts counts every send tried; failures only those charged to the retry budget.
+      alter table notifications add column failures integer not null default 0;
+      alter table notifications add column last_attempt_at timestamptz;
+      alter table notifications drop constraint notifications_status_check;
+      alter table notifications add constraint notifications_status_check
+        check (status in ('pending', 'sent', 'failed', 'cancelled'));
+      create index notifications_event on notifications (event_id);
+      create index notifications_webhook_pending on notifications (webhook_id) where status = 'pending';
+    `,
+  },
 ];

@@ -1,5 +1,13 @@
 import { type Pool, type PoolClient, recordInInbox, withTransaction } from '@conveyor/platform';
-import type { Notification, NotificationStore, NotificationUnit } from '../app/ports.ts';
+import type {
+  ClaimedNotification,
+  NewNotification,
+  Notification,
+  NotificationStore,
+  NotificationUnit,
+  WebhookTarget,
+} from '../app/ports.ts';
+import type { DeliveryDecision } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 
 interface NotificationRow {
@@ -7,20 +15,23 @@ interface NotificationRow {
   user_id: string;
   event_id: string;
   event_type: string;
-  channel: 'email';
+  channel: Notification['channel'];
   recipient: string;
+  webhook_id: string | null;
   subject: string;
   body_text: string;
   body_html: string;
   status: Notification['status'];
   attempts: number;
+  failures: number;
   last_error: string | null;
   created_at: Date;
   sent_at: Date | null;
+  last_attempt_at: Date | null;
 }
 
 const columns =
-  'id, user_id, event_id, event_type, channel, recipient, subject, body_text, body_html, status, attempts, last_error, created_at, sent_at';
+  'id, user_id, event_id, event_type, channel, recipient, webhook_id, subject, body_text, body_html, status, attempts, failures, last_error, created_at, sent_at, last_attempt_at';
 
 const fromRow = (r: NotificationRow): Notification => ({
   id: r.id,
@@ -29,25 +40,16 @@ const fromRow = (r: NotificationRow): Notification => ({
   eventType: r.event_type,
   channel: r.channel,
   recipient: r.recipient,
+  webhookId: r.webhook_id ?? undefined,
   message: { subject: r.subject, text: r.body_text, html: r.body_html },
   status: r.status,
   attempts: r.attempts,
+  failures: r.failures,
   lastError: r.last_error ?? undefined,
   createdAt: r.created_at,
   sentAt: r.sent_at ?? undefined,
+  lastAttemptAt: r.last_attempt_at ?? undefined,
 });
-
-/**
- * Another delivery of the same event holds some of its notifications right
- * now. It may still fail, so this delivery must not be acknowledged as done:
- * it is retried later and then finds them sent (or sends them).
- */
-export class SendInProgress extends Error {
-  override name = 'SendInProgress';
-  constructor(eventId: string) {
-    super(`another delivery of event ${eventId} is sending its notifications`);
-  }
-}
 
 export class PostgresNotificationStore implements NotificationStore {
   readonly #pool: Pool;
@@ -68,44 +70,77 @@ export class PostgresNotificationStore implements NotificationStore {
     });
   }
 
-  async sendPending(
-    eventId: string,
-    send: (n: Notification) => Promise<void>,
-    options: { now: () => Date; lastAttempt: boolean },
-  ): Promise<void> {
-    // The transaction commits what happened (sent, or the failed attempt);
-    // the failure, if any, is rethrown after the commit.
-    const failure = await withTransaction(this.#pool, async (tx) => {
+  async deliveryState(eventId: string): Promise<{ pending: string[]; failed: Notification[] }> {
+    const { rows } = await this.#pool.query<NotificationRow>(
+      `select ${columns} from notifications where event_id = $1 and status in ('pending', 'failed')
+       order by channel, target`,
+      [eventId],
+    );
+    return {
+      pending: rows.filter((r) => r.status === 'pending').map((r) => r.id),
+      failed: rows.filter((r) => r.status === 'failed').map(fromRow),
+    };
+  }
+
+  async deliverOne(
+    id: string,
+    deliver: (claimed: ClaimedNotification) => Promise<DeliveryDecision>,
+    now: () => Date,
+  ): Promise<'applied' | 'busy' | 'settled'> {
+    return withTransaction(this.#pool, async (tx) => {
       const { rows } = await tx.query<NotificationRow>(
-        `select ${columns} from notifications where event_id = $1 and status = 'pending'
-         order by channel for update skip locked`,
-        [eventId],
+        `select ${columns} from notifications where id = $1 and status = 'pending' for update skip locked`,
+        [id],
       );
-      const { rows: all } = await tx.query<{ n: number }>(
-        `select count(*)::int as n from notifications where event_id = $1 and status = 'pending'`,
-        [eventId],
-      );
-      for (const row of rows) {
-        try {
-          await send(fromRow(row));
-        } catch (error) {
-          await tx.query(
-            `update notifications set attempts = attempts + 1, last_error = $2,
-               status = case when $3 then 'failed' else status end
-             where id = $1`,
-            [row.id, String((error as Error)?.message ?? error).slice(0, 1000), options.lastAttempt],
-          );
-          return error;
-        }
-        await tx.query(
-          `update notifications set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null
-           where id = $1`,
-          [row.id, options.now()],
+      const row = rows[0];
+      if (!row) {
+        const { rows: still } = await tx.query(
+          `select 1 from notifications where id = $1 and status = 'pending'`,
+          [id],
         );
+        return still.length > 0 ? 'busy' : 'settled';
       }
-      return (all[0]?.n ?? 0) > rows.length ? new SendInProgress(eventId) : undefined;
+      let webhook: ClaimedNotification['webhook'];
+      if (row.channel === 'webhook' && row.webhook_id) {
+        const { rows: hooks } = await tx.query<{ url: string; secret: string }>(
+          'select url, secret from webhooks where id = $1',
+          [row.webhook_id],
+        );
+        webhook = hooks[0];
+      }
+      const decision = await deliver({ notification: fromRow(row), webhook });
+      const at = now();
+      await tx.query(
+        `update notifications set
+           status = $2,
+           attempts = attempts + $3,
+           failures = failures + $4,
+           last_error = case when $5::boolean then $6 else last_error end,
+           last_attempt_at = case when $3 > 0 then $7 else last_attempt_at end,
+           sent_at = case when $2 = 'sent' then $7 else sent_at end
+         where id = $1`,
+        [
+          id,
+          decision.status,
+          decision.attempted ? 1 : 0,
+          decision.counted ? 1 : 0,
+          decision.lastError !== undefined,
+          decision.lastError === undefined || decision.lastError === null
+            ? null
+            : decision.lastError.slice(0, 1000),
+          at,
+        ],
+      );
+      return 'applied';
     });
-    if (failure) throw failure;
+  }
+
+  async resetFailed(eventId: string): Promise<number> {
+    const result = await this.#pool.query(
+      `update notifications set status = 'pending', failures = 0 where event_id = $1 and status = 'failed'`,
+      [eventId],
+    );
+    return result.rowCount ?? 0;
   }
 
   async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
@@ -146,15 +181,22 @@ function unitOf(tx: PoolClient): NotificationUnit {
          on conflict (user_id) do update set email = null, name = null, erased_at = now()`,
         [userId],
       );
+      // Their webhook URLs are contact details too.
+      await tx.query('delete from webhooks where user_id = $1', [userId]);
       await tx.query(
-        `update notifications set recipient = '[erased]', body_text = '[erased]', body_html = '[erased]'
+        `update notifications set recipient = '[erased]', body_text = '[erased]', body_html = '[erased]',
+           status = case when status = 'pending' then 'cancelled' else status end,
+           last_error = case when status = 'pending' then 'user erased' else last_error end
          where user_id = $1`,
         [userId],
       );
     },
     async findRecipient(userId: string) {
+      // The share lock orders this against a concurrent erasure (which updates
+      // the row): either the erasure sees and blanks what this transaction
+      // records, or this transaction sees the user erased.
       const { rows } = await tx.query<{ email: string | null; name: string | null }>(
-        'select email, name from recipients where user_id = $1',
+        'select email, name from recipients where user_id = $1 for share',
         [userId],
       );
       const row = rows[0];
@@ -163,16 +205,27 @@ function unitOf(tx: PoolClient): NotificationUnit {
       if (row.email === null) return 'erased';
       return { userId, email: row.email, name: row.name ?? '' };
     },
-    async addNotification(n) {
+    async findWebhooks(userId: string): Promise<WebhookTarget[]> {
+      const { rows } = await tx.query<WebhookTarget>(
+        'select id, url from webhooks where user_id = $1 or user_id is null order by created_at, id',
+        [userId],
+      );
+      return rows;
+    },
+    async addNotification(n: NewNotification) {
       await tx.query(
-        `insert into notifications (id, user_id, event_id, event_type, channel, recipient, subject, body_text, body_html, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (event_id, channel) do nothing`,
+        `insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
+           subject, body_text, body_html, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         on conflict (event_id, channel, target) do nothing`,
         [
           n.id,
           n.userId,
           n.eventId,
           n.eventType,
           n.channel,
+          n.webhookId ?? '',
+          n.webhookId ?? null,
           n.recipient,
           n.message.subject,
           n.message.text,

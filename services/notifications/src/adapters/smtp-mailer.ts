@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Mailer, OutgoingMail } from '../app/ports.ts';
+import { type Mailer, type OutgoingMail, SendFailed } from '../app/ports.ts';
 
 /**
  * Mail over SMTP with a small connection pool. Every mail carries the
@@ -32,17 +32,37 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<void> {
-    await this.#transport.sendMail({
-      from: this.#from,
-      to: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
-      messageId: mail.messageId,
-    });
+    try {
+      await this.#transport.sendMail({
+        from: this.#from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: mail.messageId,
+      });
+    } catch (error) {
+      throw classifySmtpError(error);
+    }
   }
 
   close(): void {
     this.#transport.close();
   }
+}
+
+/**
+ * A 5xx reply to this message's envelope or content (unknown mailbox,
+ * message refused) is permanent: resending cannot help. Everything else —
+ * 4xx replies, refused or dropped connections, time-outs, and 5xx replies to
+ * authentication, which fail every mail alike — is the channel's trouble and
+ * transient.
+ */
+export function classifySmtpError(error: unknown): SendFailed {
+  const e = error as { code?: string; responseCode?: number; message?: string };
+  const reply = typeof e?.responseCode === 'number' ? e.responseCode : undefined;
+  const permanent =
+    reply !== undefined && reply >= 500 && reply < 600 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
+  const message = (e?.message ?? String(error)).replace(/\s+/g, ' ').slice(0, 500);
+  return new SendFailed(`smtp: ${message}`, permanent);
 }

@@ -1,16 +1,16 @@
 import type { CloudEvent, Delivery } from '@conveyor/platform';
 import { planFor } from '../domain/notification-plan.ts';
-import type { Mailer, NotificationStore } from './ports.ts';
+import type { Message } from '../domain/templates.ts';
+import { webhookBody } from '../domain/webhook-payload.ts';
+import type { NotificationStore, NotificationUnit } from './ports.ts';
 
 export interface HandleEventDeps {
   store: NotificationStore;
-  mailer: Mailer;
   consumer: string;
   newId: () => string;
   now: () => Date;
-  /** The consumer's max_deliver, to mark a notification failed on the last attempt. */
-  maxDeliver: number;
-  mailDomain: string;
+  /** The send step, run on every delivery (see dispatchNotifications). */
+  dispatch: (eventId: string, delivery: Delivery) => Promise<void>;
 }
 
 /** Raised when an order event arrives before its user is known; retried later. */
@@ -20,49 +20,38 @@ export class RecipientUnknown extends Error {
 
 /**
  * Handles one event in two steps, each safe to repeat:
- * 1. once per event (inbox): record recipients and pending notifications;
- * 2. every time: send what is still pending for this event, then mark it sent.
+ * 1. once per event (inbox): record recipients and one pending notification
+ *    per (channel, target): the user's email and each matching webhook;
+ * 2. every time: send what is still pending for this event (dispatch).
  * A crash after 1 leaves pending rows the redelivery sends; a crash between
- * the send and the mark resends the same Message-ID, which receivers can
- * recognise. Never a second notification record.
+ * a send and its commit resends with the same Message-ID / idempotency key,
+ * which receivers recognise. Never a second notification record.
  */
 export function handleEvent(deps: HandleEventDeps) {
   return async (event: CloudEvent, delivery: Delivery): Promise<void> => {
     const plan = planFor(event.type, event.data);
     if (plan.kind === 'ignore') return;
     await deps.store.handleOnce(deps.consumer, event.id, async (unit) => {
-      const createdAt = deps.now();
+      const record = (userId: string, email: string | undefined, message: Message) =>
+        recordNotifications(deps, unit, event, userId, email, message);
       switch (plan.kind) {
-        case 'welcome':
+        case 'welcome': {
           await unit.saveRecipient(plan.recipient);
-          await unit.addNotification({
-            id: deps.newId(),
-            userId: plan.recipient.userId,
-            eventId: event.id,
-            eventType: event.type,
-            channel: 'email',
-            recipient: plan.recipient.email,
-            message: plan.message,
-            createdAt,
-          });
+          // A late redelivery of user.created after user.erased contacts no one.
+          if ((await unit.findRecipient(plan.recipient.userId)) === 'erased') return;
+          await record(plan.recipient.userId, plan.recipient.email, plan.message);
           return;
+        }
         case 'forget-user':
           await unit.forgetRecipient(plan.userId);
+          // Global webhooks still hear of the erasure (the body carries ids only).
+          await record(plan.userId, undefined, { subject: event.type, text: '', html: '' });
           return;
         case 'notify-user': {
           const to = await unit.findRecipient(plan.userId);
           if (!to) throw new RecipientUnknown(`no contact details for user ${plan.userId} yet`);
           if (to === 'erased') return;
-          await unit.addNotification({
-            id: deps.newId(),
-            userId: plan.userId,
-            eventId: event.id,
-            eventType: event.type,
-            channel: 'email',
-            recipient: to.email,
-            message: plan.render(to),
-            createdAt,
-          });
+          await record(plan.userId, to.email, plan.render(to));
           return;
         }
         default: {
@@ -71,19 +60,40 @@ export function handleEvent(deps: HandleEventDeps) {
         }
       }
     });
-    await sendPending(deps, event.id, delivery.deliveryCount >= deps.maxDeliver);
+    await deps.dispatch(event.id, delivery);
   };
 }
 
-function sendPending(deps: HandleEventDeps, eventId: string, lastAttempt: boolean): Promise<void> {
-  return deps.store.sendPending(
-    eventId,
-    (n) =>
-      deps.mailer.send({
-        messageId: `<${n.eventId}.${n.channel}@${deps.mailDomain}>`,
-        to: n.recipient,
-        ...n.message,
-      }),
-    { now: deps.now, lastAttempt },
-  );
+async function recordNotifications(
+  deps: HandleEventDeps,
+  unit: NotificationUnit,
+  event: CloudEvent,
+  userId: string,
+  email: string | undefined,
+  message: Message,
+): Promise<void> {
+  const common = { userId, eventId: event.id, eventType: event.type, createdAt: deps.now() };
+  if (email !== undefined) {
+    await unit.addNotification({
+      ...common,
+      id: deps.newId(),
+      channel: 'email',
+      recipient: email,
+      webhookId: undefined,
+      message,
+    });
+  }
+  const webhooks = await unit.findWebhooks(userId);
+  if (webhooks.length === 0) return;
+  const body = webhookBody(event);
+  for (const webhook of webhooks) {
+    await unit.addNotification({
+      ...common,
+      id: deps.newId(),
+      channel: 'webhook',
+      recipient: webhook.url,
+      webhookId: webhook.id,
+      message: { subject: event.type, text: body, html: '' },
+    });
+  }
 }

@@ -1,31 +1,66 @@
+import type { DeliveryDecision, SendOutcome } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 
-export type NotificationStatus = 'pending' | 'sent' | 'failed';
+export type Channel = 'email' | 'webhook';
+export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
 
+/** One notification per (event, channel, target): the user's address, or one webhook. */
 export interface Notification {
   id: string;
   userId: string;
   eventId: string;
   eventType: string;
-  channel: 'email';
+  channel: Channel;
+  /** The email address, or the webhook URL. */
   recipient: string;
+  /** The webhook delivered to; undefined for email. */
+  webhookId: string | undefined;
+  /** For webhooks: subject = event type, text = the JSON body, html empty. */
   message: Message;
   status: NotificationStatus;
+  /** Sends tried, including the successful one. */
   attempts: number;
+  /** Failed sends counted against the retry budget (a redrive resets it). */
+  failures: number;
   lastError: string | undefined;
   createdAt: Date;
   sentAt: Date | undefined;
+  lastAttemptAt: Date | undefined;
+}
+
+export type NewNotification = Pick<
+  Notification,
+  'id' | 'userId' | 'eventId' | 'eventType' | 'channel' | 'recipient' | 'webhookId' | 'message' | 'createdAt'
+>;
+
+/** Where a webhook posts; the secret stays in the store and the sender. */
+export interface WebhookTarget {
+  id: string;
+  url: string;
 }
 
 /** Changes made while handling one event; they commit together with its inbox row. */
 export interface NotificationUnit {
   saveRecipient(recipient: Recipient): Promise<void>;
+  /**
+   * Erases the user: drops the contact details and the user's webhooks,
+   * blanks stored notification content and cancels what is still pending.
+   */
   forgetRecipient(userId: string): Promise<void>;
   /** undefined: not known (yet); 'erased': known, and never to be contacted again. */
   findRecipient(userId: string): Promise<Recipient | 'erased' | undefined>;
-  /** One notification per (event, channel); a second add for the same pair is ignored. */
-  addNotification(n: Omit<Notification, 'status' | 'attempts' | 'lastError' | 'sentAt'>): Promise<void>;
+  /** The user's webhooks and the global ones. */
+  findWebhooks(userId: string): Promise<WebhookTarget[]>;
+  /** A second add for the same (event, channel, target) is ignored. */
+  addNotification(n: NewNotification): Promise<void>;
+}
+
+/** A notification claimed for sending, with what its channel needs. */
+export interface ClaimedNotification {
+  notification: Notification;
+  /** For webhook notifications: where and how to sign; undefined when the webhook was deleted. */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export interface NotificationStore {
@@ -39,18 +74,22 @@ export interface NotificationStore {
     eventId: string,
     work: (unit: NotificationUnit) => Promise<void>,
   ): Promise<boolean>;
+  /** Ids of the event's pending notifications, and the ones given up. */
+  deliveryState(eventId: string): Promise<{ pending: string[]; failed: Notification[] }>;
   /**
-   * Sends the event's pending notifications with `send`, each claimed with a
-   * row lock for the duration of its send, so concurrent deliveries of one
-   * event never send twice (the second finds nothing to claim). Marks each
-   * sent, or records the failed attempt (and 'failed' when `lastAttempt`)
-   * and rethrows.
+   * Claims one pending notification with a row lock held while `deliver`
+   * runs, then applies the decision it returns, in one transaction: two
+   * deliveries of an event never send the same notification at once.
+   * 'busy': another delivery holds it now; 'settled': it is not pending any
+   * more (sent or given up meanwhile).
    */
-  sendPending(
-    eventId: string,
-    send: (n: Notification) => Promise<void>,
-    options: { now: () => Date; lastAttempt: boolean },
-  ): Promise<void>;
+  deliverOne(
+    id: string,
+    deliver: (claimed: ClaimedNotification) => Promise<DeliveryDecision>,
+    now: () => Date,
+  ): Promise<'applied' | 'busy' | 'settled'>;
+  /** Makes the event's failed notifications pending again with a fresh budget (redrive). */
+  resetFailed(eventId: string): Promise<number>;
   list(query: {
     userId?: string;
     limit: number;
@@ -67,7 +106,116 @@ export interface OutgoingMail {
   html: string;
 }
 
-/** Sends one mail; resolves once the server accepted it, throws otherwise. */
+/**
+ * A send that failed in a known way. `permanent` when retrying cannot help
+ * (the server refused this message for good); transient otherwise.
+ */
+export class SendFailed extends Error {
+  override name = 'SendFailed';
+  readonly permanent: boolean;
+  constructor(message: string, permanent: boolean) {
+    super(message);
+    this.permanent = permanent;
+  }
+}
+
+/** Sends one mail; resolves once the server accepted it, throws (SendFailed or any error) otherwise. */
 export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
+}
+
+export interface OutgoingWebhook {
+  url: string;
+  secret: string;
+  /** The exact bytes to POST (and sign). */
+  body: string;
+  /** Stable per notification, so a resent POST is recognisable as the same one. */
+  idempotencyKey: string;
+  eventId: string;
+  eventType: string;
+  webhookId: string;
+}
+
+/** POSTs one webhook; resolves on a 2xx answer, throws (SendFailed or any error) otherwise. */
+export interface WebhookPoster {
+  post(request: OutgoingWebhook): Promise<void>;
+}
+
+/**
+ * Runs sends to one channel target (`key`, e.g. "smtp") behind a circuit
+ * breaker. Never throws: it reports sent, failed (permanent or not, and
+ * whether the call was the breaker's half-open probe) or held (the breaker
+ * is open and nothing was sent).
+ */
+export interface SendGuard {
+  run(key: string, send: () => Promise<void>): Promise<Exclude<SendOutcome, { kind: 'target-gone' }>>;
+}
+
+export interface Webhook {
+  id: string;
+  /** undefined: global, every event. */
+  userId: string | undefined;
+  url: string;
+  createdAt: Date;
+}
+
+export interface WebhookStore {
+  /**
+   * Stores a registration. Throws AppError ALREADY_EXISTS when its owner has
+   * the URL registered, FAILED_PRECONDITION when the owner is at `maxPerOwner`.
+   */
+  add(webhook: Webhook & { secret: string }, maxPerOwner: number): Promise<void>;
+  list(query: {
+    userId?: string;
+    limit: number;
+    after?: { createdAt: Date; id: string };
+  }): Promise<Webhook[]>;
+  /** undefined when there is no such webhook; else how many pending deliveries were cancelled. */
+  remove(id: string): Promise<{ cancelled: number } | undefined>;
+}
+
+/** A message the consumer gave up on, as stored in the dead-letter stream. */
+export interface DeadLetter {
+  /** Sequence in the dead-letter stream. */
+  id: string;
+  consumer: string;
+  originalSubject: string;
+  originalStream: string;
+  originalSequence: number;
+  reason: string;
+  deliveries: number;
+  attempts: number | undefined;
+  failedAt: Date | undefined;
+  eventId: string | undefined;
+  eventType: string | undefined;
+  headers: ReadonlyMap<string, string>;
+  payload: Uint8Array;
+}
+
+export interface DeadLetterFilter {
+  /** Original subject, exactly. */
+  subject?: string | undefined;
+  /** Case-insensitive substring of the reason. */
+  reasonContains?: string | undefined;
+}
+
+/** This consumer's dead letters. Implementations bound every scan. */
+export interface DeadLetterQueue {
+  /** Oldest first, from after `afterId`; `next` is where the next page starts (undefined: the end). */
+  list(
+    filter: DeadLetterFilter,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<{ items: DeadLetter[]; next: string | undefined }>;
+  get(id: string): Promise<DeadLetter | undefined>;
+  /**
+   * Publishes the original again to its subject with its own headers (same
+   * ce-id) and a Nats-Msg-Id derived from the dead letter, so two redrives
+   * of it within the duplicate window store one copy. Resolves once stored.
+   */
+  republish(deadLetter: DeadLetter): Promise<void>;
+  /** false when it was not there (removed meanwhile). */
+  remove(id: string): Promise<boolean>;
+  /** Removes every dead letter of this consumer, or those of one original subject. */
+  purge(subject: string | undefined): Promise<number>;
 }

@@ -29,8 +29,13 @@ export const NotificationStatus = {
   /** NOTIFICATION_STATUS_PENDING - Recorded; the send has not succeeded yet. */
   NOTIFICATION_STATUS_PENDING: 1,
   NOTIFICATION_STATUS_SENT: 2,
-  /** NOTIFICATION_STATUS_FAILED - Gave up after the last attempt; the message is in the dead-letter stream. */
+  /**
+   * NOTIFICATION_STATUS_FAILED - Gave up (permanent failure, attempts spent or last delivery); the event is
+   * in the dead-letter stream, and a redrive makes it pending again.
+   */
   NOTIFICATION_STATUS_FAILED: 3,
+  /** NOTIFICATION_STATUS_CANCELLED - Not sent on purpose: the user was erased or the webhook deleted. */
+  NOTIFICATION_STATUS_CANCELLED: 4,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -41,6 +46,7 @@ export namespace NotificationStatus {
   export type NOTIFICATION_STATUS_PENDING = typeof NotificationStatus.NOTIFICATION_STATUS_PENDING;
   export type NOTIFICATION_STATUS_SENT = typeof NotificationStatus.NOTIFICATION_STATUS_SENT;
   export type NOTIFICATION_STATUS_FAILED = typeof NotificationStatus.NOTIFICATION_STATUS_FAILED;
+  export type NOTIFICATION_STATUS_CANCELLED = typeof NotificationStatus.NOTIFICATION_STATUS_CANCELLED;
   export type UNRECOGNIZED = typeof NotificationStatus.UNRECOGNIZED;
 }
 
@@ -58,6 +64,9 @@ export function notificationStatusFromJSON(object: any): NotificationStatus {
     case 3:
     case "NOTIFICATION_STATUS_FAILED":
       return NotificationStatus.NOTIFICATION_STATUS_FAILED;
+    case 4:
+    case "NOTIFICATION_STATUS_CANCELLED":
+      return NotificationStatus.NOTIFICATION_STATUS_CANCELLED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -75,6 +84,8 @@ export function notificationStatusToJSON(object: NotificationStatus): string {
       return "NOTIFICATION_STATUS_SENT";
     case NotificationStatus.NOTIFICATION_STATUS_FAILED:
       return "NOTIFICATION_STATUS_FAILED";
+    case NotificationStatus.NOTIFICATION_STATUS_CANCELLED:
+      return "NOTIFICATION_STATUS_CANCELLED";
     case NotificationStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -84,17 +95,26 @@ export function notificationStatusToJSON(object: NotificationStatus): string {
 export interface Notification {
   id: string;
   userId: string;
-  /** The event that caused it; one notification per (event, channel). */
+  /** The event that caused it; one notification per (event, channel, target). */
   eventId: string;
   eventType: string;
+  /** "email" or "webhook". */
   channel: string;
+  /** The email address, or the webhook URL. */
   recipient: string;
+  /** The mail's subject; for webhooks the event type. */
   subject: string;
   status: NotificationStatus;
+  /** Sends tried, including the successful one. */
   attempts: number;
   lastError: string;
   createdAt: Date | undefined;
-  sentAt: Date | undefined;
+  sentAt:
+    | Date
+    | undefined;
+  /** The webhook delivered to; empty for email. */
+  webhookId: string;
+  lastAttemptAt: Date | undefined;
 }
 
 export interface ListNotificationsRequest {
@@ -112,6 +132,144 @@ export interface ListNotificationsResponse {
   nextPageToken: string;
 }
 
+export interface Webhook {
+  id: string;
+  /** Empty for a global webhook (every event). */
+  userId: string;
+  url: string;
+  createdAt: Date | undefined;
+}
+
+export interface RegisterWebhookRequest {
+  /** The user whose events are posted (UUID); or set global instead. */
+  userId: string;
+  /** Every event, for every user. Exactly one of user_id and global. */
+  global: boolean;
+  /** https://…; http:// only for loopback hosts where the service allows it (development). */
+  url: string;
+}
+
+export interface RegisterWebhookResponse {
+  webhook:
+    | Webhook
+    | undefined;
+  /** HMAC-SHA256 key for the Conveyor-Signature header. Shown once: store it now. */
+  secret: string;
+}
+
+export interface ListWebhooksRequest {
+  /** Optional UUID: that user's webhooks; empty: every webhook. */
+  userId: string;
+  /** 1 to 500; 0 means 50. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListWebhooksResponse {
+  webhooks: Webhook[];
+  nextPageToken: string;
+}
+
+export interface DeleteWebhookRequest {
+  id: string;
+}
+
+export interface DeleteWebhookResponse {
+  /** Pending deliveries to it that were cancelled. */
+  cancelledDeliveries: number;
+}
+
+export interface DeadLetter {
+  /** Its sequence number in the DEADLETTERS stream. */
+  id: string;
+  /** The subject the original was published to, e.g. "order.paid". */
+  originalSubject: string;
+  originalStream: string;
+  originalSequence: number;
+  /** Why it was dead-lettered: "poison: …", "failed after N attempts: …", "gave up: …". */
+  reason: string;
+  /** JetStream deliveries of the original before it was dead-lettered. */
+  deliveries: number;
+  /** Send attempts of the notification that gave up, when that was the cause. */
+  attempts: number;
+  failedAt: Date | undefined;
+  consumer: string;
+  /** The original ce-id and ce-type (empty when the message had none). */
+  eventId: string;
+  eventType: string;
+  /** Every header, the original's and the dead-letter ones (GetDeadLetter only). */
+  headers: { [key: string]: string };
+  /** The original payload (GetDeadLetter only). */
+  payload: Buffer;
+}
+
+export interface DeadLetter_HeadersEntry {
+  key: string;
+  value: string;
+}
+
+export interface DeadLetterFilter {
+  /** Original subject, exactly (e.g. "user.created"); empty: any. */
+  subject: string;
+  /** Case-insensitive substring of the reason; empty: any. */
+  reasonContains: string;
+}
+
+export interface ListDeadLettersRequest {
+  filter:
+    | DeadLetterFilter
+    | undefined;
+  /** 1 to 500; 0 means 50. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListDeadLettersResponse {
+  deadLetters: DeadLetter[];
+  nextPageToken: string;
+}
+
+export interface GetDeadLetterRequest {
+  id: string;
+}
+
+export interface GetDeadLetterResponse {
+  deadLetter: DeadLetter | undefined;
+}
+
+/**
+ * Which dead letters an operation acts on: one id, or a filter. An empty
+ * filter matches everything and must be confirmed with all = true.
+ */
+export interface DeadLetterSelection {
+  id: string;
+  filter: DeadLetterFilter | undefined;
+  all: boolean;
+}
+
+export interface RedriveDeadLettersRequest {
+  selection:
+    | DeadLetterSelection
+    | undefined;
+  /** At most this many per call (1 to 1000; 0 means 100); call again while more is true. */
+  limit: number;
+}
+
+export interface RedriveDeadLettersResponse {
+  /** Ids of the dead letters republished and removed. */
+  redriven: string[];
+  /** More dead letters match the selection. */
+  more: boolean;
+}
+
+export interface PurgeDeadLettersRequest {
+  selection: DeadLetterSelection | undefined;
+}
+
+export interface PurgeDeadLettersResponse {
+  purged: number;
+}
+
 function createBaseNotification(): Notification {
   return {
     id: "",
@@ -126,6 +284,8 @@ function createBaseNotification(): Notification {
     lastError: "",
     createdAt: undefined,
     sentAt: undefined,
+    webhookId: "",
+    lastAttemptAt: undefined,
   };
 }
 
@@ -166,6 +326,12 @@ export const Notification: MessageFns<Notification> = {
     }
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(98).fork()).join();
+    }
+    if (message.webhookId !== "") {
+      writer.uint32(106).string(message.webhookId);
+    }
+    if (message.lastAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAttemptAt), writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -279,6 +445,22 @@ export const Notification: MessageFns<Notification> = {
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.webhookId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.lastAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -329,6 +511,16 @@ export const Notification: MessageFns<Notification> = {
         : isSet(object.sent_at)
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
+      webhookId: isSet(object.webhookId)
+        ? globalThis.String(object.webhookId)
+        : isSet(object.webhook_id)
+        ? globalThis.String(object.webhook_id)
+        : "",
+      lastAttemptAt: isSet(object.lastAttemptAt)
+        ? fromJsonTimestamp(object.lastAttemptAt)
+        : isSet(object.last_attempt_at)
+        ? fromJsonTimestamp(object.last_attempt_at)
+        : undefined,
     };
   },
 
@@ -370,6 +562,12 @@ export const Notification: MessageFns<Notification> = {
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt.toISOString();
     }
+    if (message.webhookId !== "") {
+      obj.webhookId = message.webhookId;
+    }
+    if (message.lastAttemptAt !== undefined) {
+      obj.lastAttemptAt = message.lastAttemptAt.toISOString();
+    }
     return obj;
   },
 
@@ -390,6 +588,8 @@ export const Notification: MessageFns<Notification> = {
     message.lastError = object.lastError ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.sentAt = object.sentAt ?? undefined;
+    message.webhookId = object.webhookId ?? "";
+    message.lastAttemptAt = object.lastAttemptAt ?? undefined;
     return message;
   },
 };
@@ -598,7 +798,1929 @@ export const ListNotificationsResponse: MessageFns<ListNotificationsResponse> = 
   },
 };
 
-/** NotificationService tells what was sent to whom, and how it went. */
+function createBaseWebhook(): Webhook {
+  return { id: "", userId: "", url: "", createdAt: undefined };
+}
+
+export const Webhook: MessageFns<Webhook> = {
+  encode(message: Webhook, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.url !== "") {
+      writer.uint32(26).string(message.url);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Webhook {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhook();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Webhook {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Webhook): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Webhook>): Webhook {
+    return Webhook.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Webhook>): Webhook {
+    const message = createBaseWebhook();
+    message.id = object.id ?? "";
+    message.userId = object.userId ?? "";
+    message.url = object.url ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRegisterWebhookRequest(): RegisterWebhookRequest {
+  return { userId: "", global: false, url: "" };
+}
+
+export const RegisterWebhookRequest: MessageFns<RegisterWebhookRequest> = {
+  encode(message: RegisterWebhookRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.global !== false) {
+      writer.uint32(16).bool(message.global);
+    }
+    if (message.url !== "") {
+      writer.uint32(26).string(message.url);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterWebhookRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterWebhookRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.global = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterWebhookRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      global: isSet(object.global) ? globalThis.Boolean(object.global) : false,
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+    };
+  },
+
+  toJSON(message: RegisterWebhookRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.global !== false) {
+      obj.global = message.global;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterWebhookRequest>): RegisterWebhookRequest {
+    return RegisterWebhookRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterWebhookRequest>): RegisterWebhookRequest {
+    const message = createBaseRegisterWebhookRequest();
+    message.userId = object.userId ?? "";
+    message.global = object.global ?? false;
+    message.url = object.url ?? "";
+    return message;
+  },
+};
+
+function createBaseRegisterWebhookResponse(): RegisterWebhookResponse {
+  return { webhook: undefined, secret: "" };
+}
+
+export const RegisterWebhookResponse: MessageFns<RegisterWebhookResponse> = {
+  encode(message: RegisterWebhookResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.webhook !== undefined) {
+      Webhook.encode(message.webhook, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterWebhookResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterWebhookResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.webhook = Webhook.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterWebhookResponse {
+    return {
+      webhook: isSet(object.webhook) ? Webhook.fromJSON(object.webhook) : undefined,
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+    };
+  },
+
+  toJSON(message: RegisterWebhookResponse): unknown {
+    const obj: any = {};
+    if (message.webhook !== undefined) {
+      obj.webhook = Webhook.toJSON(message.webhook);
+    }
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterWebhookResponse>): RegisterWebhookResponse {
+    return RegisterWebhookResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterWebhookResponse>): RegisterWebhookResponse {
+    const message = createBaseRegisterWebhookResponse();
+    message.webhook = (object.webhook !== undefined && object.webhook !== null)
+      ? Webhook.fromPartial(object.webhook)
+      : undefined;
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseListWebhooksRequest(): ListWebhooksRequest {
+  return { userId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListWebhooksRequest: MessageFns<ListWebhooksRequest> = {
+  encode(message: ListWebhooksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhooksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhooksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhooksRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWebhooksRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWebhooksRequest>): ListWebhooksRequest {
+    return ListWebhooksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWebhooksRequest>): ListWebhooksRequest {
+    const message = createBaseListWebhooksRequest();
+    message.userId = object.userId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListWebhooksResponse(): ListWebhooksResponse {
+  return { webhooks: [], nextPageToken: "" };
+}
+
+export const ListWebhooksResponse: MessageFns<ListWebhooksResponse> = {
+  encode(message: ListWebhooksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.webhooks) {
+      Webhook.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhooksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhooksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.webhooks.push(Webhook.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhooksResponse {
+    return {
+      webhooks: globalThis.Array.isArray(object?.webhooks) ? object.webhooks.map((e: any) => Webhook.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWebhooksResponse): unknown {
+    const obj: any = {};
+    if (message.webhooks?.length) {
+      obj.webhooks = message.webhooks.map((e) => Webhook.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWebhooksResponse>): ListWebhooksResponse {
+    return ListWebhooksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWebhooksResponse>): ListWebhooksResponse {
+    const message = createBaseListWebhooksResponse();
+    message.webhooks = object.webhooks?.map((e) => Webhook.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteWebhookRequest(): DeleteWebhookRequest {
+  return { id: "" };
+}
+
+export const DeleteWebhookRequest: MessageFns<DeleteWebhookRequest> = {
+  encode(message: DeleteWebhookRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteWebhookRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteWebhookRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteWebhookRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeleteWebhookRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteWebhookRequest>): DeleteWebhookRequest {
+    return DeleteWebhookRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteWebhookRequest>): DeleteWebhookRequest {
+    const message = createBaseDeleteWebhookRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteWebhookResponse(): DeleteWebhookResponse {
+  return { cancelledDeliveries: 0 };
+}
+
+export const DeleteWebhookResponse: MessageFns<DeleteWebhookResponse> = {
+  encode(message: DeleteWebhookResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancelledDeliveries !== 0) {
+      writer.uint32(8).int32(message.cancelledDeliveries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteWebhookResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteWebhookResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cancelledDeliveries = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteWebhookResponse {
+    return {
+      cancelledDeliveries: isSet(object.cancelledDeliveries)
+        ? globalThis.Number(object.cancelledDeliveries)
+        : isSet(object.cancelled_deliveries)
+        ? globalThis.Number(object.cancelled_deliveries)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeleteWebhookResponse): unknown {
+    const obj: any = {};
+    if (message.cancelledDeliveries !== 0) {
+      obj.cancelledDeliveries = Math.round(message.cancelledDeliveries);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteWebhookResponse>): DeleteWebhookResponse {
+    return DeleteWebhookResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteWebhookResponse>): DeleteWebhookResponse {
+    const message = createBaseDeleteWebhookResponse();
+    message.cancelledDeliveries = object.cancelledDeliveries ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeadLetter(): DeadLetter {
+  return {
+    id: "",
+    originalSubject: "",
+    originalStream: "",
+    originalSequence: 0,
+    reason: "",
+    deliveries: 0,
+    attempts: 0,
+    failedAt: undefined,
+    consumer: "",
+    eventId: "",
+    eventType: "",
+    headers: {},
+    payload: Buffer.alloc(0),
+  };
+}
+
+export const DeadLetter: MessageFns<DeadLetter> = {
+  encode(message: DeadLetter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.originalSubject !== "") {
+      writer.uint32(18).string(message.originalSubject);
+    }
+    if (message.originalStream !== "") {
+      writer.uint32(26).string(message.originalStream);
+    }
+    if (message.originalSequence !== 0) {
+      writer.uint32(32).int64(message.originalSequence);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.deliveries !== 0) {
+      writer.uint32(48).int32(message.deliveries);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(56).int32(message.attempts);
+    }
+    if (message.failedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.failedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.consumer !== "") {
+      writer.uint32(74).string(message.consumer);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(82).string(message.eventId);
+    }
+    if (message.eventType !== "") {
+      writer.uint32(90).string(message.eventType);
+    }
+    globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
+      DeadLetter_HeadersEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
+    if (message.payload.length !== 0) {
+      writer.uint32(106).bytes(message.payload);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.originalSubject = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.originalStream = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.originalSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.deliveries = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.failedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.consumer = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = DeadLetter_HeadersEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.headers[entry12.key] = entry12.value;
+            }
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.payload = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      originalSubject: isSet(object.originalSubject)
+        ? globalThis.String(object.originalSubject)
+        : isSet(object.original_subject)
+        ? globalThis.String(object.original_subject)
+        : "",
+      originalStream: isSet(object.originalStream)
+        ? globalThis.String(object.originalStream)
+        : isSet(object.original_stream)
+        ? globalThis.String(object.original_stream)
+        : "",
+      originalSequence: isSet(object.originalSequence)
+        ? globalThis.Number(object.originalSequence)
+        : isSet(object.original_sequence)
+        ? globalThis.Number(object.original_sequence)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      deliveries: isSet(object.deliveries) ? globalThis.Number(object.deliveries) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      failedAt: isSet(object.failedAt)
+        ? fromJsonTimestamp(object.failedAt)
+        : isSet(object.failed_at)
+        ? fromJsonTimestamp(object.failed_at)
+        : undefined,
+      consumer: isSet(object.consumer) ? globalThis.String(object.consumer) : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      headers: isObject(object.headers)
+        ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: DeadLetter): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.originalSubject !== "") {
+      obj.originalSubject = message.originalSubject;
+    }
+    if (message.originalStream !== "") {
+      obj.originalStream = message.originalStream;
+    }
+    if (message.originalSequence !== 0) {
+      obj.originalSequence = Math.round(message.originalSequence);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.deliveries !== 0) {
+      obj.deliveries = Math.round(message.deliveries);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.failedAt !== undefined) {
+      obj.failedAt = message.failedAt.toISOString();
+    }
+    if (message.consumer !== "") {
+      obj.consumer = message.consumer;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.headers) {
+      const entries = globalThis.Object.entries(message.headers) as [string, string][];
+      if (entries.length > 0) {
+        obj.headers = {};
+        entries.forEach(([k, v]) => {
+          obj.headers[k] = v;
+        });
+      }
+    }
+    if (message.payload.length !== 0) {
+      obj.payload = base64FromBytes(message.payload);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetter>): DeadLetter {
+    return DeadLetter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetter>): DeadLetter {
+    const message = createBaseDeadLetter();
+    message.id = object.id ?? "";
+    message.originalSubject = object.originalSubject ?? "";
+    message.originalStream = object.originalStream ?? "";
+    message.originalSequence = object.originalSequence ?? 0;
+    message.reason = object.reason ?? "";
+    message.deliveries = object.deliveries ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.failedAt = object.failedAt ?? undefined;
+    message.consumer = object.consumer ?? "";
+    message.eventId = object.eventId ?? "";
+    message.eventType = object.eventType ?? "";
+    message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.payload = object.payload ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseDeadLetter_HeadersEntry(): DeadLetter_HeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const DeadLetter_HeadersEntry: MessageFns<DeadLetter_HeadersEntry> = {
+  encode(message: DeadLetter_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetter_HeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetter_HeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetter_HeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: DeadLetter_HeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetter_HeadersEntry>): DeadLetter_HeadersEntry {
+    return DeadLetter_HeadersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetter_HeadersEntry>): DeadLetter_HeadersEntry {
+    const message = createBaseDeadLetter_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseDeadLetterFilter(): DeadLetterFilter {
+  return { subject: "", reasonContains: "" };
+}
+
+export const DeadLetterFilter: MessageFns<DeadLetterFilter> = {
+  encode(message: DeadLetterFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.reasonContains !== "") {
+      writer.uint32(18).string(message.reasonContains);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetterFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetterFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasonContains = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetterFilter {
+    return {
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      reasonContains: isSet(object.reasonContains)
+        ? globalThis.String(object.reasonContains)
+        : isSet(object.reason_contains)
+        ? globalThis.String(object.reason_contains)
+        : "",
+    };
+  },
+
+  toJSON(message: DeadLetterFilter): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.reasonContains !== "") {
+      obj.reasonContains = message.reasonContains;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetterFilter>): DeadLetterFilter {
+    return DeadLetterFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetterFilter>): DeadLetterFilter {
+    const message = createBaseDeadLetterFilter();
+    message.subject = object.subject ?? "";
+    message.reasonContains = object.reasonContains ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
+  return { filter: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
+  encode(message: ListDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      DeadLetterFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = DeadLetterFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersRequest {
+    return {
+      filter: isSet(object.filter) ? DeadLetterFilter.fromJSON(object.filter) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = DeadLetterFilter.toJSON(message.filter);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeadLettersRequest>): ListDeadLettersRequest {
+    return ListDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeadLettersRequest>): ListDeadLettersRequest {
+    const message = createBaseListDeadLettersRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? DeadLetterFilter.fromPartial(object.filter)
+      : undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersResponse(): ListDeadLettersResponse {
+  return { deadLetters: [], nextPageToken: "" };
+}
+
+export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
+  encode(message: ListDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deadLetters) {
+      DeadLetter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetters.push(DeadLetter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersResponse {
+    return {
+      deadLetters: globalThis.Array.isArray(object?.deadLetters)
+        ? object.deadLetters.map((e: any) => DeadLetter.fromJSON(e))
+        : globalThis.Array.isArray(object?.dead_letters)
+        ? object.dead_letters.map((e: any) => DeadLetter.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetters?.length) {
+      obj.deadLetters = message.deadLetters.map((e) => DeadLetter.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeadLettersResponse>): ListDeadLettersResponse {
+    return ListDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeadLettersResponse>): ListDeadLettersResponse {
+    const message = createBaseListDeadLettersResponse();
+    message.deadLetters = object.deadLetters?.map((e) => DeadLetter.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetDeadLetterRequest(): GetDeadLetterRequest {
+  return { id: "" };
+}
+
+export const GetDeadLetterRequest: MessageFns<GetDeadLetterRequest> = {
+  encode(message: GetDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeadLetterRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetDeadLetterRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetDeadLetterRequest>): GetDeadLetterRequest {
+    return GetDeadLetterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetDeadLetterRequest>): GetDeadLetterRequest {
+    const message = createBaseGetDeadLetterRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetDeadLetterResponse(): GetDeadLetterResponse {
+  return { deadLetter: undefined };
+}
+
+export const GetDeadLetterResponse: MessageFns<GetDeadLetterResponse> = {
+  encode(message: GetDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deadLetter !== undefined) {
+      DeadLetter.encode(message.deadLetter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetter = DeadLetter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeadLetterResponse {
+    return {
+      deadLetter: isSet(object.deadLetter)
+        ? DeadLetter.fromJSON(object.deadLetter)
+        : isSet(object.dead_letter)
+        ? DeadLetter.fromJSON(object.dead_letter)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetDeadLetterResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetter !== undefined) {
+      obj.deadLetter = DeadLetter.toJSON(message.deadLetter);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetDeadLetterResponse>): GetDeadLetterResponse {
+    return GetDeadLetterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetDeadLetterResponse>): GetDeadLetterResponse {
+    const message = createBaseGetDeadLetterResponse();
+    message.deadLetter = (object.deadLetter !== undefined && object.deadLetter !== null)
+      ? DeadLetter.fromPartial(object.deadLetter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeadLetterSelection(): DeadLetterSelection {
+  return { id: "", filter: undefined, all: false };
+}
+
+export const DeadLetterSelection: MessageFns<DeadLetterSelection> = {
+  encode(message: DeadLetterSelection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.filter !== undefined) {
+      DeadLetterFilter.encode(message.filter, writer.uint32(18).fork()).join();
+    }
+    if (message.all !== false) {
+      writer.uint32(24).bool(message.all);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetterSelection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetterSelection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filter = DeadLetterFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetterSelection {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      filter: isSet(object.filter) ? DeadLetterFilter.fromJSON(object.filter) : undefined,
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+    };
+  },
+
+  toJSON(message: DeadLetterSelection): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.filter !== undefined) {
+      obj.filter = DeadLetterFilter.toJSON(message.filter);
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetterSelection>): DeadLetterSelection {
+    return DeadLetterSelection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetterSelection>): DeadLetterSelection {
+    const message = createBaseDeadLetterSelection();
+    message.id = object.id ?? "";
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? DeadLetterFilter.fromPartial(object.filter)
+      : undefined;
+    message.all = object.all ?? false;
+    return message;
+  },
+};
+
+function createBaseRedriveDeadLettersRequest(): RedriveDeadLettersRequest {
+  return { selection: undefined, limit: 0 };
+}
+
+export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = {
+  encode(message: RedriveDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selection !== undefined) {
+      DeadLetterSelection.encode(message.selection, writer.uint32(10).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedriveDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedriveDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selection = DeadLetterSelection.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedriveDeadLettersRequest {
+    return {
+      selection: isSet(object.selection) ? DeadLetterSelection.fromJSON(object.selection) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: RedriveDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.selection !== undefined) {
+      obj.selection = DeadLetterSelection.toJSON(message.selection);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedriveDeadLettersRequest>): RedriveDeadLettersRequest {
+    return RedriveDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RedriveDeadLettersRequest>): RedriveDeadLettersRequest {
+    const message = createBaseRedriveDeadLettersRequest();
+    message.selection = (object.selection !== undefined && object.selection !== null)
+      ? DeadLetterSelection.fromPartial(object.selection)
+      : undefined;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseRedriveDeadLettersResponse(): RedriveDeadLettersResponse {
+  return { redriven: [], more: false };
+}
+
+export const RedriveDeadLettersResponse: MessageFns<RedriveDeadLettersResponse> = {
+  encode(message: RedriveDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.redriven) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedriveDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedriveDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redriven.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedriveDeadLettersResponse {
+    return {
+      redriven: globalThis.Array.isArray(object?.redriven) ? object.redriven.map((e: any) => globalThis.String(e)) : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+    };
+  },
+
+  toJSON(message: RedriveDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.redriven?.length) {
+      obj.redriven = message.redriven;
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedriveDeadLettersResponse>): RedriveDeadLettersResponse {
+    return RedriveDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RedriveDeadLettersResponse>): RedriveDeadLettersResponse {
+    const message = createBaseRedriveDeadLettersResponse();
+    message.redriven = object.redriven?.map((e) => e) || [];
+    message.more = object.more ?? false;
+    return message;
+  },
+};
+
+function createBasePurgeDeadLettersRequest(): PurgeDeadLettersRequest {
+  return { selection: undefined };
+}
+
+export const PurgeDeadLettersRequest: MessageFns<PurgeDeadLettersRequest> = {
+  encode(message: PurgeDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selection !== undefined) {
+      DeadLetterSelection.encode(message.selection, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selection = DeadLetterSelection.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeDeadLettersRequest {
+    return { selection: isSet(object.selection) ? DeadLetterSelection.fromJSON(object.selection) : undefined };
+  },
+
+  toJSON(message: PurgeDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.selection !== undefined) {
+      obj.selection = DeadLetterSelection.toJSON(message.selection);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PurgeDeadLettersRequest>): PurgeDeadLettersRequest {
+    return PurgeDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PurgeDeadLettersRequest>): PurgeDeadLettersRequest {
+    const message = createBasePurgeDeadLettersRequest();
+    message.selection = (object.selection !== undefined && object.selection !== null)
+      ? DeadLetterSelection.fromPartial(object.selection)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePurgeDeadLettersResponse(): PurgeDeadLettersResponse {
+  return { purged: 0 };
+}
+
+export const PurgeDeadLettersResponse: MessageFns<PurgeDeadLettersResponse> = {
+  encode(message: PurgeDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.purged !== 0) {
+      writer.uint32(8).int64(message.purged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.purged = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeDeadLettersResponse {
+    return { purged: isSet(object.purged) ? globalThis.Number(object.purged) : 0 };
+  },
+
+  toJSON(message: PurgeDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.purged !== 0) {
+      obj.purged = Math.round(message.purged);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PurgeDeadLettersResponse>): PurgeDeadLettersResponse {
+    return PurgeDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PurgeDeadLettersResponse>): PurgeDeadLettersResponse {
+    const message = createBasePurgeDeadLettersResponse();
+    message.purged = object.purged ?? 0;
+    return message;
+  },
+};
+
+/**
+ * NotificationService tells what was sent to whom and how it went, manages
+ * webhook registrations and operates the notification consumer's dead letters.
+ */
 export type NotificationServiceService = typeof NotificationServiceService;
 export const NotificationServiceService = {
   /** Newest first. Without a user id, lists every user's notifications. */
@@ -613,11 +2735,120 @@ export const NotificationServiceService = {
       Buffer.from(ListNotificationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNotificationsResponse => ListNotificationsResponse.decode(value),
   },
+  /**
+   * Registers a webhook for one user's events or for every event (global).
+   * The signing secret is generated here and returned only in this response.
+   */
+  registerWebhook: {
+    path: "/conveyor.notifications.v1.NotificationService/RegisterWebhook" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterWebhookRequest): Buffer =>
+      Buffer.from(RegisterWebhookRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterWebhookRequest => RegisterWebhookRequest.decode(value),
+    responseSerialize: (value: RegisterWebhookResponse): Buffer =>
+      Buffer.from(RegisterWebhookResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterWebhookResponse => RegisterWebhookResponse.decode(value),
+  },
+  /** Oldest first; never returns secrets. */
+  listWebhooks: {
+    path: "/conveyor.notifications.v1.NotificationService/ListWebhooks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWebhooksRequest): Buffer => Buffer.from(ListWebhooksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWebhooksRequest => ListWebhooksRequest.decode(value),
+    responseSerialize: (value: ListWebhooksResponse): Buffer =>
+      Buffer.from(ListWebhooksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWebhooksResponse => ListWebhooksResponse.decode(value),
+  },
+  /** Deletes a webhook; its pending deliveries are cancelled. */
+  deleteWebhook: {
+    path: "/conveyor.notifications.v1.NotificationService/DeleteWebhook" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteWebhookRequest): Buffer => Buffer.from(DeleteWebhookRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteWebhookRequest => DeleteWebhookRequest.decode(value),
+    responseSerialize: (value: DeleteWebhookResponse): Buffer =>
+      Buffer.from(DeleteWebhookResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteWebhookResponse => DeleteWebhookResponse.decode(value),
+  },
+  /** Dead letters of the notification consumer, oldest first. */
+  listDeadLetters: {
+    path: "/conveyor.notifications.v1.NotificationService/ListDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeadLettersRequest): Buffer =>
+      Buffer.from(ListDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeadLettersRequest => ListDeadLettersRequest.decode(value),
+    responseSerialize: (value: ListDeadLettersResponse): Buffer =>
+      Buffer.from(ListDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
+  },
+  /** One dead letter with its headers and payload. */
+  getDeadLetter: {
+    path: "/conveyor.notifications.v1.NotificationService/GetDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDeadLetterRequest): Buffer => Buffer.from(GetDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDeadLetterRequest => GetDeadLetterRequest.decode(value),
+    responseSerialize: (value: GetDeadLetterResponse): Buffer =>
+      Buffer.from(GetDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDeadLetterResponse => GetDeadLetterResponse.decode(value),
+  },
+  /**
+   * Publishes the selected dead letters' original messages again to their
+   * original subjects (same ce-id, so consumers' inboxes drop copies), then
+   * removes them. Idempotent: redriving a dead letter twice delivers it once.
+   */
+  redriveDeadLetters: {
+    path: "/conveyor.notifications.v1.NotificationService/RedriveDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RedriveDeadLettersRequest): Buffer =>
+      Buffer.from(RedriveDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RedriveDeadLettersRequest => RedriveDeadLettersRequest.decode(value),
+    responseSerialize: (value: RedriveDeadLettersResponse): Buffer =>
+      Buffer.from(RedriveDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedriveDeadLettersResponse => RedriveDeadLettersResponse.decode(value),
+  },
+  /** Removes the selected dead letters for good. */
+  purgeDeadLetters: {
+    path: "/conveyor.notifications.v1.NotificationService/PurgeDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PurgeDeadLettersRequest): Buffer =>
+      Buffer.from(PurgeDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PurgeDeadLettersRequest => PurgeDeadLettersRequest.decode(value),
+    responseSerialize: (value: PurgeDeadLettersResponse): Buffer =>
+      Buffer.from(PurgeDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PurgeDeadLettersResponse => PurgeDeadLettersResponse.decode(value),
+  },
 } as const;
 
 export interface NotificationServiceServer extends UntypedServiceImplementation {
   /** Newest first. Without a user id, lists every user's notifications. */
   listNotifications: handleUnaryCall<ListNotificationsRequest, ListNotificationsResponse>;
+  /**
+   * Registers a webhook for one user's events or for every event (global).
+   * The signing secret is generated here and returned only in this response.
+   */
+  registerWebhook: handleUnaryCall<RegisterWebhookRequest, RegisterWebhookResponse>;
+  /** Oldest first; never returns secrets. */
+  listWebhooks: handleUnaryCall<ListWebhooksRequest, ListWebhooksResponse>;
+  /** Deletes a webhook; its pending deliveries are cancelled. */
+  deleteWebhook: handleUnaryCall<DeleteWebhookRequest, DeleteWebhookResponse>;
+  /** Dead letters of the notification consumer, oldest first. */
+  listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /** One dead letter with its headers and payload. */
+  getDeadLetter: handleUnaryCall<GetDeadLetterRequest, GetDeadLetterResponse>;
+  /**
+   * Publishes the selected dead letters' original messages again to their
+   * original subjects (same ce-id, so consumers' inboxes drop copies), then
+   * removes them. Idempotent: redriving a dead letter twice delivers it once.
+   */
+  redriveDeadLetters: handleUnaryCall<RedriveDeadLettersRequest, RedriveDeadLettersResponse>;
+  /** Removes the selected dead letters for good. */
+  purgeDeadLetters: handleUnaryCall<PurgeDeadLettersRequest, PurgeDeadLettersResponse>;
 }
 
 export interface NotificationServiceClient extends Client {
@@ -637,6 +2868,125 @@ export interface NotificationServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNotificationsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Registers a webhook for one user's events or for every event (global).
+   * The signing secret is generated here and returned only in this response.
+   */
+  registerWebhook(
+    request: RegisterWebhookRequest,
+    callback: (error: ServiceError | null, response: RegisterWebhookResponse) => void,
+  ): ClientUnaryCall;
+  registerWebhook(
+    request: RegisterWebhookRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterWebhookResponse) => void,
+  ): ClientUnaryCall;
+  registerWebhook(
+    request: RegisterWebhookRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterWebhookResponse) => void,
+  ): ClientUnaryCall;
+  /** Oldest first; never returns secrets. */
+  listWebhooks(
+    request: ListWebhooksRequest,
+    callback: (error: ServiceError | null, response: ListWebhooksResponse) => void,
+  ): ClientUnaryCall;
+  listWebhooks(
+    request: ListWebhooksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWebhooksResponse) => void,
+  ): ClientUnaryCall;
+  listWebhooks(
+    request: ListWebhooksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWebhooksResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes a webhook; its pending deliveries are cancelled. */
+  deleteWebhook(
+    request: DeleteWebhookRequest,
+    callback: (error: ServiceError | null, response: DeleteWebhookResponse) => void,
+  ): ClientUnaryCall;
+  deleteWebhook(
+    request: DeleteWebhookRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteWebhookResponse) => void,
+  ): ClientUnaryCall;
+  deleteWebhook(
+    request: DeleteWebhookRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteWebhookResponse) => void,
+  ): ClientUnaryCall;
+  /** Dead letters of the notification consumer, oldest first. */
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** One dead letter with its headers and payload. */
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Publishes the selected dead letters' original messages again to their
+   * original subjects (same ce-id, so consumers' inboxes drop copies), then
+   * removes them. Idempotent: redriving a dead letter twice delivers it once.
+   */
+  redriveDeadLetters(
+    request: RedriveDeadLettersRequest,
+    callback: (error: ServiceError | null, response: RedriveDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  redriveDeadLetters(
+    request: RedriveDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RedriveDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  redriveDeadLetters(
+    request: RedriveDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RedriveDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes the selected dead letters for good. */
+  purgeDeadLetters(
+    request: PurgeDeadLettersRequest,
+    callback: (error: ServiceError | null, response: PurgeDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  purgeDeadLetters(
+    request: PurgeDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PurgeDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  purgeDeadLetters(
+    request: PurgeDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PurgeDeadLettersResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const NotificationServiceClient = makeGenericClientConstructor(
@@ -647,6 +2997,14 @@ export const NotificationServiceClient = makeGenericClientConstructor(
   service: typeof NotificationServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -676,6 +3034,21 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

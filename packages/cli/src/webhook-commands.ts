@@ -1,0 +1,63 @@
+import { notificationsV1 } from '@conveyor/contracts/grpc';
+import { callUnary } from '@conveyor/platform';
+import type { Endpoints } from './addresses.ts';
+import type { Outcome } from './cli-error.ts';
+import type { WebhooksCommand } from './dlq-args.ts';
+import { formatWebhooks } from './dlq-format.ts';
+import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
+import { callService } from './grpc-failure.ts';
+import { renderFields } from './table.ts';
+
+type Of<K extends WebhooksCommand['kind']> = Extract<WebhooksCommand, { kind: K }>;
+
+function withNotifications<T>(
+  endpoints: Endpoints,
+  work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
+): Promise<T> {
+  const { grpc } = endpoints.target('notifications');
+  return callService('notifications', grpc, notificationsClient(grpc), work);
+}
+
+export async function registerWebhook(
+  endpoints: Endpoints,
+  input: Of<'webhooks register'>,
+): Promise<Outcome> {
+  const request = { userId: input.userId ?? '', global: input.global, url: input.url };
+  const response = await withNotifications(endpoints, (client) =>
+    callUnary(client, client.registerWebhook, request, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json)
+    return { text: JSON.stringify(notificationsV1.RegisterWebhookResponse.toJSON(response), null, 2) };
+  const w = response.webhook;
+  return {
+    text: `registered webhook\n${renderFields([
+      ['id', w?.id ?? '-'],
+      ['user', w?.userId || '(global: every event)'],
+      ['url', w?.url ?? '-'],
+      ['secret', response.secret],
+    ])}\n\nThe secret is shown only now. Verify each request's Conveyor-Signature header
+(t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">) with it.`,
+  };
+}
+
+export async function listWebhooks(endpoints: Endpoints, input: Of<'webhooks list'>): Promise<Outcome> {
+  const request = { userId: input.userId ?? '', pageSize: input.limit ?? 0, pageToken: '' };
+  const response = await withNotifications(endpoints, (client) =>
+    callUnary(client, client.listWebhooks, request, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json)
+    return { text: JSON.stringify(notificationsV1.ListWebhooksResponse.toJSON(response), null, 2) };
+  const more = response.nextPageToken ? `\n\n(the first ${response.webhooks.length}; more with --limit)` : '';
+  return { text: `${formatWebhooks(response.webhooks)}${more}` };
+}
+
+export async function deleteWebhook(endpoints: Endpoints, input: Of<'webhooks delete'>): Promise<Outcome> {
+  const response = await withNotifications(endpoints, (client) =>
+    callUnary(client, client.deleteWebhook, { id: input.id }, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json)
+    return { text: JSON.stringify(notificationsV1.DeleteWebhookResponse.toJSON(response), null, 2) };
+  return {
+    text: `deleted webhook ${input.id}; ${response.cancelledDeliveries} pending delivery(ies) cancelled`,
+  };
+}

@@ -1,0 +1,106 @@
+import { deadLetterSubject } from '@conveyor/contracts';
+import {
+  DeadLetterHeaders,
+  deleteDeadLetter,
+  purgeDeadLetters,
+  readDeadLetter,
+  republishDeadLetter,
+  type StoredDeadLetter,
+} from '@conveyor/platform';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from '../app/ports.ts';
+
+export interface JetStreamDeadLetterQueueOptions {
+  jsm: JetStreamManager;
+  /** Whose dead letters: `deadletter.<consumer>.>`. */
+  consumer: string;
+  /** Messages read at most per list call, matching or not (default 2000). */
+  scanLimit?: number;
+}
+
+/**
+ * One consumer's dead letters in the DEADLETTERS stream, read message by
+ * message (no consumer is created for browsing, so listing changes nothing).
+ */
+export class JetStreamDeadLetterQueue implements DeadLetterQueue {
+  readonly #jsm: JetStreamManager;
+  readonly #consumer: string;
+  readonly #scanLimit: number;
+
+  constructor(options: JetStreamDeadLetterQueueOptions) {
+    this.#jsm = options.jsm;
+    this.#consumer = options.consumer;
+    this.#scanLimit = options.scanLimit ?? 2000;
+  }
+
+  async list(filter: DeadLetterFilter, afterId: string | undefined, limit: number) {
+    const subject = this.#subject(filter.subject);
+    const needle = filter.reasonContains?.toLowerCase();
+    const items: DeadLetter[] = [];
+    let seq = afterId === undefined ? 0 : Number(afterId);
+    for (let scanned = 0; scanned < this.#scanLimit; scanned++) {
+      const stored = await readDeadLetter(this.#jsm, { after: seq, subject });
+      if (!stored) return { items, next: undefined };
+      seq = stored.seq;
+      const deadLetter = toDeadLetter(stored);
+      if (!needle || deadLetter.reason.toLowerCase().includes(needle)) items.push(deadLetter);
+      if (items.length >= limit) break;
+    }
+    // Stopped at the page size or the scan limit: there may be more after seq.
+    return { items, next: String(seq) };
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const stored = await readDeadLetter(this.#jsm, { seq: Number(id) });
+    if (!stored?.subject.startsWith(`deadletter.${this.#consumer}.`)) return undefined;
+    return toDeadLetter(stored);
+  }
+
+  republish(deadLetter: DeadLetter): Promise<void> {
+    // Not the original Nats-Msg-Id: JetStream would silently drop a redrive
+    // made within the duplicate window of the original publish. This one
+    // makes two redrives of one dead letter store one copy; the consumers'
+    // inboxes (keyed by ce-id, which is kept) drop any later copy.
+    return republishDeadLetter(
+      this.#jsm.jetstream(),
+      { seq: Number(deadLetter.id), subject: '', headers: deadLetter.headers, data: deadLetter.payload },
+      `redrive:${this.#consumer}:${deadLetter.id}`,
+    );
+  }
+
+  remove(id: string): Promise<boolean> {
+    return deleteDeadLetter(this.#jsm, Number(id));
+  }
+
+  purge(subject: string | undefined): Promise<number> {
+    return purgeDeadLetters(this.#jsm, this.#subject(subject));
+  }
+
+  #subject(original: string | undefined): string {
+    return original ? deadLetterSubject(this.#consumer, original) : `deadletter.${this.#consumer}.>`;
+  }
+}
+
+function toDeadLetter(stored: StoredDeadLetter): DeadLetter {
+  const get = (name: string) => stored.headers.get(name);
+  const number = (name: string) => {
+    const raw = get(name);
+    return raw !== undefined && raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
+  };
+  const failedAt = get(DeadLetterHeaders.failedAt);
+  return {
+    id: String(stored.seq),
+    consumer: get(DeadLetterHeaders.consumer) ?? '',
+    originalSubject: get(DeadLetterHeaders.originalSubject) ?? stored.subject.split('.').slice(2).join('.'),
+    originalStream: get(DeadLetterHeaders.originalStream) ?? '',
+    originalSequence: number(DeadLetterHeaders.originalSequence) ?? 0,
+    reason: get(DeadLetterHeaders.reason) ?? '',
+    deliveries: number(DeadLetterHeaders.deliveries) ?? 0,
+    attempts: number(DeadLetterHeaders.attempts),
+    failedAt: failedAt && !Number.isNaN(Date.parse(failedAt)) ? new Date(failedAt) : undefined,
+    eventId: get('ce-id'),
+    eventType: get('ce-type'),
+    headers: stored.headers,
+    payload: stored.data,
+  };
+}

@@ -1,0 +1,92 @@
+import {
+  alreadyExists,
+  failedPrecondition,
+  isUniqueViolation,
+  type Pool,
+  withTransaction,
+} from '@conveyor/platform';
+import type { Webhook, WebhookStore } from '../app/ports.ts';
+
+interface WebhookRow {
+  id: string;
+  user_id: string | null;
+  url: string;
+  created_at: Date;
+}
+
+const fromRow = (r: WebhookRow): Webhook => ({
+  id: r.id,
+  userId: r.user_id ?? undefined,
+  url: r.url,
+  createdAt: r.created_at,
+});
+
+export class PostgresWebhookStore implements WebhookStore {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  add(webhook: Webhook & { secret: string }, maxPerOwner: number): Promise<void> {
+    const owner = webhook.userId ?? 'global';
+    return withTransaction(this.#pool, async (tx) => {
+      // Serialises registrations per owner, so the count check holds under concurrency.
+      await tx.query(`select pg_advisory_xact_lock(hashtext('webhooks:' || $1))`, [owner]);
+      const { rows } = await tx.query<{ n: number }>(
+        'select count(*)::int as n from webhooks where user_id is not distinct from $1',
+        [webhook.userId ?? null],
+      );
+      if ((rows[0]?.n ?? 0) >= maxPerOwner) {
+        throw failedPrecondition(
+          `${webhook.userId ? `user ${webhook.userId}` : 'global'} already has ${maxPerOwner} webhooks (the limit)`,
+        );
+      }
+      try {
+        await tx.query(
+          'insert into webhooks (id, user_id, url, secret, created_at) values ($1, $2, $3, $4, $5)',
+          [webhook.id, webhook.userId ?? null, webhook.url, webhook.secret, webhook.createdAt],
+        );
+      } catch (error) {
+        if (isUniqueViolation(error, 'webhooks_owner_url')) {
+          throw alreadyExists(`a ${webhook.userId ? "user's" : 'global'} webhook for ${webhook.url}`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.userId) {
+      params.push(query.userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (query.after) {
+      params.push(query.after.createdAt, query.after.id);
+      where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(query.limit);
+    const { rows } = await this.#pool.query<WebhookRow>(
+      `select id, user_id, url, created_at from webhooks
+       ${where.length ? `where ${where.join(' and ')}` : ''}
+       order by created_at, id limit $${params.length}`,
+      params,
+    );
+    return rows.map(fromRow);
+  }
+
+  remove(id: string): Promise<{ cancelled: number } | undefined> {
+    return withTransaction(this.#pool, async (tx) => {
+      const deleted = await tx.query('delete from webhooks where id = $1', [id]);
+      if (deleted.rowCount === 0) return undefined;
+      const cancelled = await tx.query(
+        `update notifications set status = 'cancelled', last_error = 'webhook deleted'
+         where webhook_id = $1 and status = 'pending'`,
+        [id],
+      );
+      return { cancelled: cancelled.rowCount ?? 0 };
+    });
+  }
+}

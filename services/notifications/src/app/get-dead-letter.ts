@@ -1,0 +1,11 @@
+import { notFound } from '@conveyor/platform/errors';
+import { checkDeadLetterId } from './dead-letter-selection.ts';
+import type { DeadLetter, DeadLetterQueue } from './ports.ts';
+
+export function getDeadLetter(deps: { deadLetters: DeadLetterQueue }) {
+  return async (id: string): Promise<DeadLetter> => {
+    const found = await deps.deadLetters.get(checkDeadLetterId('id', id));
+    if (!found) throw notFound(`dead letter ${id}`);
+    return found;
+  };
+}

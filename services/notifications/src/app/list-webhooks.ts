@@ -1,0 +1,21 @@
+import type { Webhook, WebhookStore } from './ports.ts';
+import { checkUuid, decodeKeysetToken, encodeKeysetToken, pageSize } from './validation.ts';
+
+export interface ListWebhooksQuery {
+  userId: string;
+  pageSize: number;
+  pageToken: string;
+}
+
+/** Oldest first, keyset-paginated; secrets are never listed. */
+export function listWebhooks(deps: { webhooks: WebhookStore }) {
+  return async (query: ListWebhooksQuery): Promise<{ items: Webhook[]; nextPageToken: string }> => {
+    if (query.userId) checkUuid('user_id', query.userId);
+    const limit = pageSize('page_size', query.pageSize, 500, 50);
+    const after = query.pageToken ? decodeKeysetToken(query.pageToken) : undefined;
+    const rows = await deps.webhooks.list({ userId: query.userId || undefined, limit: limit + 1, after });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextPageToken: rows.length > limit && last ? encodeKeysetToken(last) : '' };
+  };
+}

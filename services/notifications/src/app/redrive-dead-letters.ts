@@ -1,0 +1,70 @@
+import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import { checkSelection } from './dead-letter-selection.ts';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, NotificationStore } from './ports.ts';
+import { uuidPattern } from './validation.ts';
+
+export interface RedriveDeadLettersCommand {
+  id: string;
+  filter: DeadLetterFilter;
+  all: boolean;
+  /** 0 means 100; at most 1000. */
+  limit: number;
+}
+
+export interface RedriveDeps {
+  deadLetters: DeadLetterQueue;
+  store: NotificationStore;
+}
+
+/** Pages read at most while collecting one call's dead letters. */
+const maxPages = 50;
+
+/**
+ * Redrives dead letters one by one:
+ * 1. make the event's given-up notifications pending again (fresh budget),
+ *    so the redelivery — which finds the event in the inbox and records
+ *    nothing — sends them;
+ * 2. republish the original (same headers and ce-id) and wait for its PubAck;
+ * 3. remove the dead letter.
+ * In this order a crash leaves the dead letter in place and a second redrive
+ * does no harm: JetStream drops a republish of the same dead letter within
+ * its duplicate window, the inbox drops it after, and step 1 touches only
+ * notifications that are still failed.
+ */
+export function redriveDeadLetters(deps: RedriveDeps) {
+  return async (command: RedriveDeadLettersCommand): Promise<{ redriven: string[]; more: boolean }> => {
+    if (!Number.isInteger(command.limit) || command.limit < 0 || command.limit > 1000) {
+      throw new InvalidArgument('limit', 'must be between 0 and 1000');
+    }
+    const limit = command.limit || 100;
+    const selection = checkSelection(command);
+    let chosen: DeadLetter[];
+    let more = false;
+    if ('id' in selection) {
+      const one = await deps.deadLetters.get(selection.id);
+      if (!one) throw notFound(`dead letter ${selection.id}`);
+      chosen = [one];
+    } else {
+      chosen = [];
+      let after: string | undefined;
+      for (let page = 0; page < maxPages && chosen.length <= limit; page++) {
+        const found = await deps.deadLetters.list(selection.filter, after, limit + 1 - chosen.length);
+        chosen.push(...found.items);
+        after = found.next;
+        if (after === undefined) break;
+      }
+      more = chosen.length > limit || after !== undefined;
+      chosen = chosen.slice(0, limit);
+    }
+    const redriven: string[] = [];
+    for (const deadLetter of chosen) {
+      if (deadLetter.eventId && uuidPattern.test(deadLetter.eventId)) {
+        await deps.store.resetFailed(deadLetter.eventId);
+      }
+      await deps.deadLetters.republish(deadLetter);
+      await deps.deadLetters.remove(deadLetter.id);
+      redriven.push(deadLetter.id);
+    }
+    return { redriven, more };
+  };
+}

@@ -1,0 +1,31 @@
+import { InvalidArgument } from '@conveyor/platform/errors';
+
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function checkUuid(field: string, value: string): void {
+  if (!uuidPattern.test(value)) throw new InvalidArgument(field, `"${value}" is not a UUID`);
+}
+
+/** 0 means `fallback`; otherwise 1..max. */
+export function pageSize(field: string, value: number, max: number, fallback: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new InvalidArgument(field, `must be between 0 and ${max}`);
+  }
+  return value || fallback;
+}
+
+/** Keyset page tokens: the last row's (createdAt, id), opaque to callers. */
+export function encodeKeysetToken(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeKeysetToken(token: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || !uuidPattern.test(id)) throw new Error('bad token');
+    return { createdAt: date, id };
+  } catch {
+    throw new InvalidArgument('page_token', 'is not a token from a previous response');
+  }
+}

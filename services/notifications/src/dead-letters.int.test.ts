@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { catalog, dataSchemaUri, type EventDefinition, userCreatedV1 } from '@conveyor/contracts';
+import { type CloudEvent, newEvent } from '@conveyor/platform';
+import { waitUntil } from '@conveyor/stack';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import {
+  drained,
+  type NotificationsHarness,
+  startHarness,
+  userCreated,
+} from './testing/notifications-harness.ts';
+
+/**
+ * A newer producer publishes user.created v2 before this consumer knows it:
+ * poison (unknown version) until the consumer is upgraded. The upgrade is
+ * simulated by adding v2 to the in-process catalog, as a new release would.
+ */
+const userCreatedV2 = {
+  ...userCreatedV1,
+  version: 2,
+  schema: z.object({
+    userId: z.uuid(),
+    email: z.email(),
+    name: z.string(),
+    createdAt: z.string(),
+    locale: z.string(),
+  }),
+  examples: [],
+} as unknown as EventDefinition;
+
+function userCreatedAsV2(email: string): CloudEvent {
+  const event = userCreated(email, 'Vera Two');
+  return {
+    ...event,
+    dataschema: dataSchemaUri('user.created', 2),
+    data: { ...(event.data as object), locale: 'en' },
+  };
+}
+
+describe('dead letters: poison messages, redrive and purge (real Postgres, NATS, SMTP)', () => {
+  let h: NotificationsHarness;
+
+  before(async () => {
+    h = await startHarness('notif_dlq');
+  });
+  after(() => h?.stop());
+
+  const mailsTo = (email: string) => h.smtp.messages().filter((m) => m.to.includes(email));
+  const list = (filter: { subject?: string; reasonContains?: string }, pageSize = 0, pageToken = '') =>
+    h.call(h.client.listDeadLetters, {
+      filter: { subject: filter.subject ?? '', reasonContains: filter.reasonContains ?? '' },
+      pageSize,
+      pageToken,
+    });
+  const redrive = (selection: { id?: string; subject?: string; reasonContains?: string; all?: boolean }) =>
+    h.call(h.client.redriveDeadLetters, {
+      selection: {
+        id: selection.id ?? '',
+        filter: { subject: selection.subject ?? '', reasonContains: selection.reasonContains ?? '' },
+        all: selection.all ?? false,
+      },
+      limit: 0,
+    });
+
+  it('dead-letters a poison message on its first delivery, delivers the ones after it, and delivers it once when redriven after the fix', async (t) => {
+    const poison = userCreatedAsV2('vera@example.com');
+    await h.publish(poison);
+    const after = Array.from({ length: 5 }, (_, i) => userCreated(`after-${i}@example.com`));
+    for (const event of after) await h.publish(event);
+
+    await waitUntil(() => after.every((e, i) => mailsTo(`after-${i}@example.com`).length === 1 && e), {
+      timeoutMs: 10_000,
+      message: 'the messages after the poison one were not delivered',
+    });
+    let page = await list({ reasonContains: 'unknown event user.created v2' });
+    assert.equal(page.deadLetters.length, 1);
+    const first = page.deadLetters[0]!;
+    assert.equal(first.deliveries, 1, 'dead-lettered within one delivery attempt');
+    assert.equal(first.eventId, poison.id);
+    assert.equal(first.originalSubject, 'user.created');
+    assert.equal(first.originalStream, 'USERS');
+    assert.match(first.reason, /^poison: unknown event user.created v2/);
+
+    // Redriven before the fix: poison again, a new dead letter, still no mail.
+    const early = await redrive({ id: first.id });
+    assert.deepEqual(early.redriven, [first.id]);
+    await waitUntil(
+      async () => (await list({ reasonContains: 'v2' })).deadLetters.some((d) => d.id !== first.id),
+      {
+        timeoutMs: 10_000,
+        message: 'the early redrive was not dead-lettered again',
+      },
+    );
+    page = await list({ reasonContains: 'v2' });
+    assert.equal(page.deadLetters.length, 1);
+    const second = page.deadLetters[0]!;
+    assert.equal(second.eventId, poison.id);
+    assert.equal(mailsTo('vera@example.com').length, 0);
+
+    // The fix: this consumer learns v2. Redrive twice at once, then once more.
+    (catalog as unknown as EventDefinition[]).push(userCreatedV2);
+    t.after(() => {
+      (catalog as unknown as EventDefinition[]).pop();
+    });
+    const both = await Promise.allSettled([redrive({ id: second.id }), redrive({ id: second.id })]);
+    assert.ok(both.some((r) => r.status === 'fulfilled'));
+    await assert.rejects(redrive({ id: second.id }), /not found/);
+    await mailsToArrive(h, 'vera@example.com');
+    await waitUntil(() => drained(h.nc), { timeoutMs: 10_000, message: 'consumer did not drain' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(mailsTo('vera@example.com').length, 1);
+    const { rows } = await h.sql.query('select count(*)::int as n from notifications where event_id = $1', [
+      poison.id,
+    ]);
+    assert.equal(rows[0].n, 1);
+    assert.equal((await list({ reasonContains: 'v2' })).deadLetters.length, 0);
+  });
+
+  it('lists with filters and pages, and purges by id, reason, subject or all, refusing an empty selection', async () => {
+    const bad = (subject: 'user.created' | 'order.paid', marker: string): CloudEvent => {
+      const event = newEvent(
+        'user.created',
+        {
+          userId: uuidv7(),
+          email: `${marker}@example.com`,
+          name: marker,
+          createdAt: new Date().toISOString(),
+        },
+        { source: 'conveyor/test' },
+      );
+      return { ...event, type: subject, dataschema: dataSchemaUri(subject, 9) };
+    };
+    for (const marker of ['p1', 'p2', 'p3']) await h.publish(bad('user.created', marker));
+    for (const marker of ['q1', 'q2']) await h.publish(bad('order.paid', marker));
+    await waitUntil(async () => (await list({ reasonContains: 'v9' })).deadLetters.length === 5, {
+      timeoutMs: 10_000,
+      message: 'the five poison messages were not dead-lettered',
+    });
+
+    assert.equal((await list({ subject: 'order.paid' })).deadLetters.length, 2);
+    const p1 = await list({ reasonContains: 'V9', subject: 'user.created' }, 2);
+    assert.equal(p1.deadLetters.length, 2);
+    const p2 = await list({ reasonContains: 'v9', subject: 'user.created' }, 2, p1.nextPageToken);
+    assert.equal(p2.deadLetters.length, 1);
+    assert.ok(Number(p2.deadLetters[0]!.id) > Number(p1.deadLetters[1]!.id));
+
+    const purge = (selection: { id?: string; subject?: string; reasonContains?: string; all?: boolean }) =>
+      h.call(h.client.purgeDeadLetters, {
+        selection: {
+          id: selection.id ?? '',
+          filter: { subject: selection.subject ?? '', reasonContains: selection.reasonContains ?? '' },
+          all: selection.all ?? false,
+        },
+      });
+    await assert.rejects(purge({}), /selection: give an id, a filter, or all = true/);
+    await assert.rejects(purge({ id: 'abc' }), /selection.id: "abc" is not a dead letter id/);
+    await assert.rejects(purge({ subject: 'user.*' }), /selection.filter.subject/);
+    assert.equal((await purge({ id: p1.deadLetters[0]!.id })).purged, 1);
+    await assert.rejects(purge({ id: p1.deadLetters[0]!.id }), /not found/);
+    assert.equal((await purge({ subject: 'order.paid' })).purged, 2);
+    assert.equal((await purge({ reasonContains: 'does not name', subject: 'user.created' })).purged, 0);
+    assert.equal((await purge({ all: true })).purged, 2);
+    assert.equal((await list({})).deadLetters.length, 0);
+  });
+});
+
+async function mailsToArrive(h: NotificationsHarness, email: string): Promise<void> {
+  await h.smtp.waitFor((m) => m.to.includes(email), { timeoutMs: 10_000 });
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '@conveyor/stack';
+import {
+  drained,
+  type NotificationsHarness,
+  startHarness,
+  userCreated,
+} from './testing/notifications-harness.ts';
+
+const outageMs = 30_000;
+
+/**
+ * The SMTP server refuses everything (421) for 30 s while events keep
+ * arriving. The attempt budget is deliberately tiny (3): if held-back
+ * deliveries counted as attempts, every mail caught by the outage would be
+ * dead-lettered. JetStream's max_deliver (60) is only the safety cap.
+ */
+describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () => {
+  let h: NotificationsHarness;
+
+  before(async () => {
+    h = await startHarness('notif_outage', {
+      CONSUMER_BACKOFF_MS: '250,500,1000,2000',
+      CONSUMER_MAX_DELIVER: '60',
+      DELIVERY_MAX_ATTEMPTS: '3',
+      BREAKER_THRESHOLD: '3',
+      BREAKER_HALF_OPEN_MS: '3000',
+    });
+  });
+  after(() => h?.stop());
+
+  it('holds mails behind the open breaker, delivers each once after recovery and dead-letters none', async (t) => {
+    const emails = Array.from({ length: 80 }, (_, i) => `outage-${i}@example.com`);
+    const events = emails.map((email) => userCreated(email));
+    const mails = () => h.smtp.messages().filter((m) => m.to[0]?.startsWith('outage-'));
+
+    // Breaker state sampled every 100 ms (bounded by the test's own length).
+    const samples: { at: number; state: number }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; sampling && i < 1200; i++) {
+        samples.push({
+          at: Date.now(),
+          state: await h.metric('conveyor_circuit_breaker_state', { breaker: 'smtp' }),
+        });
+        await sleep(100);
+      }
+    })();
+
+    for (const event of events.slice(0, 20)) await h.publish(event);
+    await waitUntil(() => mails().length === 20, { timeoutMs: 10_000, message: 'mails before the outage' });
+
+    h.smtp.setAvailable(false);
+    const down = Date.now();
+    // 60 more events spread over the first 20 s of the outage.
+    for (const event of events.slice(20)) {
+      await h.publish(event);
+      await sleep(330);
+    }
+    await sleep(Math.max(0, down + outageMs - Date.now()));
+    assert.equal(mails().length, 20, 'nothing got through the outage');
+    h.smtp.setAvailable(true);
+    const up = Date.now();
+
+    await waitUntil(() => new Set(mails().map((m) => m.to[0])).size === emails.length, {
+      timeoutMs: 20_000,
+      message: 'not every mail arrived after the recovery',
+    });
+    const recoveredInMs = Date.now() - up;
+    await waitUntil(() => drained(h.nc), { timeoutMs: 10_000, message: 'consumer did not drain' });
+    sampling = false;
+    await sampler;
+
+    const byRecipient = new Map<string, string[]>();
+    for (const m of mails()) byRecipient.set(m.to[0]!, [...(byRecipient.get(m.to[0]!) ?? []), m.messageId]);
+    for (const [to, ids] of byRecipient) assert.equal(ids.length, 1, `${to} got ${ids.length} mails`);
+
+    const dead = await h.call(h.client.listDeadLetters, {
+      filter: { subject: '', reasonContains: '' },
+      pageSize: 0,
+      pageToken: '',
+    });
+    assert.equal(dead.deadLetters.length, 0, dead.deadLetters.map((d) => d.reason).join('\n'));
+    const { rows } = await h.sql.query(
+      `select count(*)::int as n, count(*) filter (where status = 'sent')::int as sent,
+         max(attempts)::int as max_attempts, max(failures)::int as max_failures,
+         sum(attempts)::int as attempts
+       from notifications where recipient like 'outage-%'`,
+    );
+    assert.deepEqual({ n: rows[0].n, sent: rows[0].sent }, { n: 80, sent: 80 });
+    assert.ok(rows[0].max_failures < 3, `a notification spent ${rows[0].max_failures} of its 3 attempts`);
+
+    const notClosed = samples.filter((s) => s.state !== 0);
+    const heldMs = notClosed.length ? notClosed.at(-1)!.at - notClosed[0]!.at : 0;
+    const held = await h.metric('conveyor_circuit_breaker_held_total', { breaker: 'smtp' });
+    const retries = await h.metric('conveyor_events_consumed_total', {
+      consumer: 'notifications',
+      subject: 'user.created',
+      outcome: 'retry',
+    });
+    const opened = await h.metric('conveyor_circuit_breaker_transitions_total', {
+      breaker: 'smtp',
+      state: 'open',
+    });
+    t.diagnostic(
+      `breaker not closed for ${(heldMs / 1000).toFixed(1)} s of the ${outageMs / 1000} s outage; opened ${opened} times; ` +
+        `${held} sends held back; ${retries} naks; all mails ${(recoveredInMs / 1000).toFixed(1)} s after recovery`,
+    );
+    t.diagnostic(
+      `notifications: ${rows[0].attempts} sends tried for 80 mails; max ${rows[0].max_attempts} per mail, ` +
+        `max ${rows[0].max_failures} counted against the budget of 3`,
+    );
+    assert.ok(heldMs >= outageMs - 5000, `the breaker held for only ${heldMs} ms`);
+    assert.ok(held > 60, 'sends were held back, not tried');
+  });
+});

@@ -1,0 +1,146 @@
+import { notificationsV1 } from '@conveyor/contracts';
+import {
+  type CloudEvent,
+  callUnary,
+  encodeData,
+  insecure,
+  migrate,
+  newEvent,
+  toHeaders,
+} from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
+import type { CallOptions, Metadata, ServiceError } from '@grpc/grpc-js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../../test/support/webhook-receiver.ts';
+import { migrations } from '../adapters/migrations.ts';
+import { loadNotificationsConfig } from '../config.ts';
+import { type RunningNotificationsService, startNotificationsService } from '../service.ts';
+
+/**
+ * For integration tests: a real Postgres database, NATS, SMTP sink and
+ * webhook receiver, and the notification service started in-process on them.
+ */
+export interface NotificationsHarness {
+  db: Awaited<ReturnType<typeof testDatabase>>;
+  nats: Awaited<ReturnType<typeof testNats>>;
+  smtp: SmtpSink;
+  receiver: WebhookReceiver;
+  service: RunningNotificationsService;
+  nc: NatsConnection;
+  sql: pg.Pool;
+  client: notificationsV1.NotificationServiceClient;
+  /** Publishes like the relay does; another `msgId` bypasses JetStream's dedupe (a forced redelivery). */
+  publish(event: CloudEvent, msgId?: string): Promise<void>;
+  /** Calls a NotificationService method with a 10 s deadline. */
+  call<Req, Res>(
+    method: (
+      request: Req,
+      metadata: Metadata,
+      options: Partial<CallOptions>,
+      callback: (error: ServiceError | null, response: Res) => void,
+    ) => unknown,
+    request: Req,
+  ): Promise<Res>;
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<NotificationsHarness> {
+  const db = await testDatabase(prefix);
+  const nats = await testNats();
+  const smtp = await testSmtpSink();
+  const receiver = await startWebhookReceiver();
+  await migrate({ url: db.url, schema: 'notifications', migrations });
+  const service = await startNotificationsService(
+    loadNotificationsConfig({
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      GRPC_PORT: '0',
+      OPS_PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      CONSUMER_BACKOFF_MS: '200,400',
+      CONSUMER_MAX_DELIVER: '4',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      ...env,
+    }),
+  );
+  const nc = await connect({ servers: nats.url });
+  const sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=notifications' });
+  const client = new notificationsV1.NotificationServiceClient(`127.0.0.1:${service.grpcPort}`, insecure());
+  return {
+    db,
+    nats,
+    smtp,
+    receiver,
+    service,
+    nc,
+    sql,
+    client,
+    async publish(event, msgId = event.id) {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+      await jetstream(nc).publish(event.type, encodeData(event), { msgID: msgId, headers: h });
+    },
+    call: (method, request) => callUnary(client, method, request, { deadlineMs: 10_000 }),
+    async metric(name, labels = {}) {
+      const metric = await service.registry.getSingleMetric(name)?.get();
+      const match = metric?.values.find((v) =>
+        Object.entries(labels).every(([k, value]) => String(v.labels[k]) === value),
+      );
+      return match?.value ?? 0;
+    },
+    async stop() {
+      client.close();
+      await sql.end();
+      await nc.close();
+      await service.stop();
+      await receiver.close();
+      await smtp.close();
+      await nats.stop();
+      await db.drop();
+    },
+  };
+}
+
+export function userCreated(email: string, name = 'Test User', userId: string = uuidv7()): CloudEvent {
+  return newEvent(
+    'user.created',
+    { userId, email, name, createdAt: new Date().toISOString() },
+    { source: 'conveyor/users', subject: userId },
+  );
+}
+
+export function orderPaid(userId: string): CloudEvent {
+  const orderId = uuidv7();
+  return newEvent(
+    'order.paid',
+    { orderId, userId, amount: { amountMinor: 2500, currency: 'EUR' }, paidAt: new Date().toISOString() },
+    { source: 'conveyor/orders', subject: orderId },
+  );
+}
+
+export function userErased(userId: string): CloudEvent {
+  return newEvent(
+    'user.erased',
+    { userId, erasedAt: new Date().toISOString() },
+    { source: 'conveyor/users', subject: userId },
+  );
+}
+
+/** Waits until the consumers on both streams have nothing pending or unacknowledged. */
+export async function drained(nc: NatsConnection): Promise<boolean> {
+  const jsm = await jetstreamManager(nc);
+  for (const stream of ['USERS', 'ORDERS']) {
+    const info = await jsm.consumers.info(stream, 'notifications');
+    if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+  }
+  return true;
+}

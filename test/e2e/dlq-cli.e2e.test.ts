@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodeData, migrate, newEvent, toHeaders } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { v7 as uuidv7 } from 'uuid';
+import { cli } from '../../packages/cli/src/cli-process.ts';
+import { migrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+describe('conveyor dlq and webhooks commands against a running notification service (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let receiver: WebhookReceiver;
+  let notifications: ServiceUnderTest;
+  let nc: NatsConnection;
+  let home: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    db = await testDatabase('e2e_dlq_cli');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    receiver = await startWebhookReceiver();
+    await migrate({ url: db.url, schema: 'notifications', migrations });
+    notifications = await startServiceProcess('notifications', {
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+    });
+    nc = await connect({ servers: nats.url });
+    home = await mkdtemp(join(tmpdir(), 'conveyor-dlq-cli-'));
+    env = { CONVEYOR_HOME: home, NOTIFICATIONS_ADDR: `127.0.0.1:${notifications.grpcPort}` };
+  });
+
+  after(async () => {
+    await nc?.close();
+    await notifications?.process.stop(10_000);
+    await receiver?.close();
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  async function publishRaw(
+    subject: string,
+    headers: Record<string, string>,
+    payload: string,
+  ): Promise<void> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(headers)) if (k !== 'Nats-Msg-Id') h.set(k, v);
+    await jetstream(nc).publish(subject, new TextEncoder().encode(payload), { headers: h });
+  }
+
+  it('registers, lists and deletes webhooks', async () => {
+    const registered = await cli(['webhooks', 'register', '--global', '--url', `${receiver.url}/cli`], env);
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.match(registered.stdout, /secret +whsec_/);
+    assert.match(registered.stdout, /shown only now/);
+    const id = /id +([0-9a-f-]{36})/.exec(registered.stdout)?.[1] ?? '';
+
+    const listed = await cli(['webhooks', 'list', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const webhooks = JSON.parse(listed.stdout).webhooks as { id: string; url: string }[];
+    assert.deepEqual(
+      webhooks.map((w) => [w.id, w.url]),
+      [[id, `${receiver.url}/cli`]],
+    );
+    assert.doesNotMatch(listed.stdout, /whsec_/);
+
+    const refused = await cli(
+      ['webhooks', 'register', '--global', '--url', 'http://hooks.example.com/in'],
+      env,
+    );
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /INVALID_ARGUMENT: url: must use https/);
+
+    const deleted = await cli(['webhooks', 'delete', id], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, new RegExp(`deleted webhook ${id}`));
+    assert.equal((await cli(['webhooks', 'delete', id], env)).code, 2);
+  });
+
+  it('lists, shows, redrives and purges dead letters', async () => {
+    const event = newEvent(
+      'user.created',
+      {
+        userId: uuidv7(),
+        email: 'cli-poison@example.com',
+        name: 'Poison',
+        createdAt: new Date().toISOString(),
+      },
+      { source: 'conveyor/test' },
+    );
+    await publishRaw('user.created', toHeaders(event), '{"userId": 42}');
+    const orderId = uuidv7();
+    const paid = newEvent(
+      'order.paid',
+      {
+        orderId,
+        userId: uuidv7(),
+        amount: { amountMinor: 100, currency: 'EUR' },
+        paidAt: new Date().toISOString(),
+      },
+      { source: 'conveyor/test', subject: orderId },
+    );
+    await publishRaw(
+      'order.paid',
+      { ...toHeaders(paid), 'ce-dataschema': 'urn:conveyor:event:order.paid:v7' },
+      new TextDecoder().decode(encodeData(paid)),
+    );
+
+    let rows: { id: string; originalSubject: string; reason: string }[] = [];
+    await waitUntil(
+      async () => {
+        const listed = await cli(['dlq', 'list', '--json'], env);
+        rows = JSON.parse(listed.stdout).deadLetters ?? [];
+        return rows.length === 2;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, message: 'two dead letters did not appear' },
+    );
+    const table = await cli(['dlq', 'list', '--subject', 'order.paid'], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^id +failed +subject +event +deliveries +attempts +reason/);
+    assert.match(table.stdout, /order\.paid .* poison: unknown event order.paid v7/);
+    assert.doesNotMatch(table.stdout, /user\.created/);
+
+    const poison = rows.find((r) => r.originalSubject === 'user.created')!;
+    const shown = await cli(['dlq', 'show', poison.id], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /reason +poison: data does not match user.created v1/);
+    assert.match(shown.stdout, /deliveries +1/);
+    assert.match(shown.stdout, new RegExp(`ce-id: ${event.id}`));
+    assert.match(shown.stdout, /payload:\n\{\n {2}"userId": 42\n\}/);
+
+    const redriven = await cli(['dlq', 'redrive', poison.id], env);
+    assert.equal(redriven.code, 0, redriven.stderr);
+    assert.match(redriven.stdout, new RegExp(`redrove 1 dead letter\\(s\\): ${poison.id}`));
+    assert.equal((await cli(['dlq', 'show', poison.id], env)).code, 2, 'a redriven dead letter is gone');
+    // Still poison, so it comes back as a new dead letter.
+    await waitUntil(
+      async () =>
+        (await cli(['dlq', 'list', '--reason', 'does not match', '--json'], env)).stdout.includes(event.id),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 250,
+        message: 'the redriven poison message was not dead-lettered again',
+      },
+    );
+
+    const purged = await cli(['dlq', 'purge', '--reason', 'unknown event'], env);
+    assert.equal(purged.code, 0, purged.stderr);
+    assert.equal(purged.stdout.trim(), 'purged 1 dead letter(s)');
+    assert.equal((await cli(['dlq', 'purge', '--all'], env)).stdout.trim(), 'purged 1 dead letter(s)');
+    assert.equal((await cli(['dlq', 'list'], env)).stdout.trim(), 'no dead letters');
+    assert.equal(smtp.messages().length, 0);
+  });
+});

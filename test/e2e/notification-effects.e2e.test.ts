@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CloudEvent, encodeData, migrate, newEvent, toHeaders } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { migrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
+import {
+  restartServiceProcess,
+  type ServiceUnderTest,
+  startServiceProcess,
+} from '../support/service-processes.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const concurrency = 16;
+
+describe('notification effects once: mail + webhook under forced redelivery and SIGKILL (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let receiver: WebhookReceiver;
+  let notifications: ServiceUnderTest;
+  let nc: NatsConnection;
+
+  before(async () => {
+    db = await testDatabase('e2e_effects');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    receiver = await startWebhookReceiver();
+    await migrate({ url: db.url, schema: 'notifications', migrations });
+    notifications = await startServiceProcess('notifications', {
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      CONSUMER_CONCURRENCY: String(concurrency),
+      CONSUMER_BACKOFF_MS: '250,500,1000',
+      // A killed process's unacknowledged deliveries come back after this.
+      CONSUMER_ACK_WAIT_MS: '3000',
+    });
+    nc = await connect({ servers: nats.url });
+  });
+
+  after(async () => {
+    await nc?.close();
+    await notifications?.process.stop(10_000);
+    await receiver?.close();
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  async function publish(event: CloudEvent, msgId: string): Promise<void> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+    await jetstream(nc).publish(event.type, encodeData(event), { msgID: msgId, headers: h });
+  }
+
+  // A kill between a server's acceptance and the commit that records it
+  // resends that send after the restart, with the same Message-ID or
+  // Idempotency-Key (ADR 0004), so the receiver can recognise it. Sends are
+  // one per transaction, so only sends in flight at the kill can be resent:
+  // at most one per consumer slot. Never a second record or a second id.
+  it('delivers one mail and one webhook per event; resends only in-flight ones with the same ids', async (t) => {
+    const client = independentClient(
+      'conveyor/notifications/v1/notifications.proto',
+      'conveyor.notifications.v1.NotificationService',
+      `127.0.0.1:${notifications.grpcPort}`,
+    );
+    const { secret } = await call<{ secret: string }>(client, 'RegisterWebhook', {
+      global: true,
+      url: `${receiver.url}/all`,
+    });
+    client.close();
+    receiver.setDelay(20);
+
+    const total = 150;
+    const events = Array.from({ length: total }, (_, i) => {
+      const userId = uuidv7();
+      return newEvent(
+        'user.created',
+        { userId, email: `effect-${i}@example.com`, name: `User ${i}`, createdAt: new Date().toISOString() },
+        { source: 'conveyor/users', subject: userId },
+      );
+    });
+    let published = 0;
+    const publishing = (async () => {
+      // Bounded: every event once, every third one again under another Nats-Msg-Id
+      // (JetStream stores both: a forced redelivery of the same event).
+      for (const [i, event] of events.entries()) {
+        await publish(event, event.id);
+        if (i % 3 === 0) await publish(event, `${event.id}-copy`);
+        published = i + 1;
+        await sleep(10);
+      }
+    })();
+
+    const mails = () => smtp.messages().filter((m) => m.to[0]?.startsWith('effect-'));
+    await waitUntil(() => mails().length >= 30 && receiver.delivered().length >= 30, {
+      timeoutMs: 20_000,
+      message: 'deliveries did not start flowing',
+    });
+    await notifications.process.kill();
+    t.diagnostic(`SIGKILLed notifications after ${published} of ${total} events were published`);
+    await sleep(300);
+    notifications = await restartServiceProcess(notifications);
+    await publishing;
+
+    await waitUntil(
+      () =>
+        new Set(mails().map((m) => m.to[0])).size === total &&
+        new Set(receiver.delivered().map((r) => r.eventId)).size === total,
+      { timeoutMs: 40_000, message: 'not every event got its mail and webhook' },
+    );
+    await sleep(1500);
+
+    const mailIds = new Map<string, Set<string>>();
+    for (const m of mails()) mailIds.set(m.to[0]!, (mailIds.get(m.to[0]!) ?? new Set()).add(m.messageId));
+    for (const [to, ids] of mailIds) assert.equal(ids.size, 1, `${to} got ${ids.size} different mails`);
+    const hookKeys = new Map<string, Set<string>>();
+    for (const r of receiver.delivered()) {
+      assert.ok(receiver.verify(r, secret), 'every webhook is signed with the registered secret');
+      hookKeys.set(r.eventId, (hookKeys.get(r.eventId) ?? new Set()).add(r.idempotencyKey));
+    }
+    for (const [event, keys] of hookKeys)
+      assert.equal(keys.size, 1, `${event} got ${keys.size} different keys`);
+
+    const resentMails = mails().length - mailIds.size;
+    const resentHooks = receiver.delivered().length - hookKeys.size;
+    t.diagnostic(
+      `${mails().length} mails and ${receiver.delivered().length} webhooks for ${total} events; ` +
+        `resent with the same id: ${resentMails} mails, ${resentHooks} webhooks`,
+    );
+    assert.ok(
+      resentMails + resentHooks <= concurrency,
+      `${resentMails + resentHooks} resends: more than the ${concurrency} sends that can be in flight at a kill`,
+    );
+
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query(
+        `select channel, count(*)::int as n, count(distinct event_id)::int as events,
+           count(*) filter (where status = 'sent')::int as sent
+         from notifications.notifications group by channel order by channel`,
+      );
+      assert.deepEqual(rows, [
+        { channel: 'email', n: total, events: total, sent: total },
+        { channel: 'webhook', n: total, events: total, sent: total },
+      ]);
+    } finally {
+      await sql.end();
+    }
+  });
+});
