@@ -23,3 +23,4 @@ export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';
+export * from './lifecycle/service-runtime.ts';

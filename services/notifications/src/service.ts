@@ -1,21 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { protoFiles, protoRoot, Streams } from '@conveyor/contracts';
 import {
-  connectNats,
   counter,
-  createGrpcServer,
-  createPool,
   ensureDurableConsumer,
-  ensureStreams,
-  listenGrpc,
-  manager,
-  pingNats,
-  pingPostgres,
   type RunningConsumer,
-  type ServiceDefaults,
+  type RunningService,
   startEventConsumer,
-  startServiceDefaults,
-  stopGrpc,
+  startService,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
@@ -40,36 +31,19 @@ import { notificationGrpcService } from './ports/grpc-notification-service.ts';
 /** Durable consumer name on every stream it reads; also the inbox's consumer key. */
 export const consumerName = 'notifications';
 
-export interface RunningNotificationsService extends ServiceDefaults {
-  grpcPort: number;
-  stop(): Promise<void>;
-}
+export type RunningNotificationsService = RunningService;
 
 /** Wires the notification service; main.ts and the tests both start it through here. */
-export async function startNotificationsService(
-  config: NotificationsConfig,
-): Promise<RunningNotificationsService> {
-  const defaults = await startServiceDefaults({
-    service: 'notifications',
-    logLevel: config.LOG_LEVEL,
-    opsHost: config.OPS_HOST,
-    opsPort: config.OPS_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-  });
-  const { logger, registry, readiness, shutdown } = defaults;
-  try {
-    const pool = createPool({
-      url: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      applicationName: 'notifications',
-      max: Math.min(config.CONSUMER_CONCURRENCY + 4, 40),
-    });
-    shutdown.add('connections', 'close postgres pool', () => pool.end());
-    const nc = await connectNats({ url: config.NATS_URL, name: 'notifications', logger });
-    shutdown.add('connections', 'drain nats', () => nc.drain());
-    const jsm = await manager(nc);
-    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
-
+export function startNotificationsService(config: NotificationsConfig): Promise<RunningNotificationsService> {
+  const options = {
+    name: 'notifications',
+    config,
+    poolSize: Math.min(config.CONSUMER_CONCURRENCY + 4, 40),
+    protoRoot,
+    protoFiles: protoFiles.notifications,
+  };
+  return startService(options, async (runtime) => {
+    const { pool, nc, jsm, logger, registry, shutdown } = runtime;
     const store = new PostgresNotificationStore(pool);
     const webhooks = new PostgresWebhookStore(pool);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
@@ -133,8 +107,8 @@ export async function startNotificationsService(
       Promise.all(consumers.map((c) => c.stop())).then(() => {}),
     );
 
-    const server = createGrpcServer({
-      services: [
+    return {
+      grpc: [
         notificationGrpcService(
           {
             listNotifications: listNotifications({ store }),
@@ -156,19 +130,6 @@ export async function startNotificationsService(
           logger,
         ),
       ],
-      readiness,
-      protoRoot,
-      protoFiles: protoFiles.notifications,
-    });
-    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
-    shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
-
-    readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
-    readiness.watch(2000);
-    logger.info({ grpcPort, opsPort: defaults.ops.port }, 'notifications service ready');
-    return { ...defaults, grpcPort, stop: () => shutdown.run('stop') };
-  } catch (error) {
-    await shutdown.run('start-up failed');
-    throw error;
-  }
+    };
+  });
 }

@@ -1,19 +1,11 @@
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
-  connectNats,
-  createGrpcServer,
-  createPool,
-  ensureStreams,
-  listenGrpc,
-  manager,
-  OutboxRelay,
+  type OutboxRelay,
+  type Pool,
   PostgresEventStore,
-  pingNats,
-  pingPostgres,
+  type RunningService,
   requeueInOutbox,
-  type ServiceDefaults,
-  startServiceDefaults,
-  stopGrpc,
+  startService,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { GrpcUserDirectory } from './adapters/grpc-user-directory.ts';
@@ -39,45 +31,22 @@ import type { OrdersConfig } from './config.ts';
 import { type OrderUseCases, orderGrpcService } from './ports/grpc-order-service.ts';
 import { startProjectionConsumer } from './ports/projection-consumer.ts';
 
-export interface RunningOrdersService extends ServiceDefaults {
-  grpcPort: number;
+export interface RunningOrdersService extends RunningService {
   relay: OutboxRelay;
-  stop(): Promise<void>;
 }
 
 /** Wires the order service; main.ts and the tests both start it through here. */
-export async function startOrdersService(config: OrdersConfig): Promise<RunningOrdersService> {
-  const defaults = await startServiceDefaults({
-    service: 'orders',
-    logLevel: config.LOG_LEVEL,
-    opsHost: config.OPS_HOST,
-    opsPort: config.OPS_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-  });
-  const { logger, registry, readiness, shutdown } = defaults;
-  try {
-    const pool = createPool({
-      url: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      applicationName: 'orders',
-      max: config.DATABASE_POOL_SIZE,
-    });
-    shutdown.add('connections', 'close postgres pool', () => pool.end());
-    const nc = await connectNats({ url: config.NATS_URL, name: 'orders', logger });
-    shutdown.add('connections', 'drain nats', () => nc.drain());
-    const jsm = await manager(nc);
-    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
-
-    const relay = new OutboxRelay({
-      url: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      nc,
-      logger,
-      registry,
-    });
-    relay.start();
-    shutdown.add('work', 'stop outbox relay', () => relay.stop());
-
+export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersService> {
+  const options = {
+    name: 'orders',
+    config,
+    poolSize: config.DATABASE_POOL_SIZE,
+    protoRoot,
+    protoFiles: protoFiles.orders,
+  };
+  return startService(options, async (runtime) => {
+    const { pool, nc, jsm, logger, registry, shutdown } = runtime;
+    const relay = runtime.startOutboxRelay();
     const store = new PostgresEventStore(pool, { onAppended: () => relay.signalCommitted() });
     const readModels = new PostgresOrderReadModels(pool);
     const projections = await startProjectionConsumer({
@@ -92,33 +61,16 @@ export async function startOrdersService(config: OrdersConfig): Promise<RunningO
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
-
     const users = new GrpcUserDirectory({ address: config.USERS_ADDR, deadlineMs: config.USERS_DEADLINE_MS });
     shutdown.add('final', 'close users client', () => users.close());
     const app = wireUseCases({ config, pool, store, readModels, users });
-
-    const server = createGrpcServer({
-      services: [orderGrpcService(app, logger)],
-      readiness,
-      protoRoot,
-      protoFiles: protoFiles.orders,
-    });
-    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
-    shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
-
-    readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
-    readiness.watch(2000);
-    logger.info({ grpcPort, opsPort: defaults.ops.port }, 'orders service ready');
-    return { ...defaults, grpcPort, relay, stop: () => shutdown.run('stop') };
-  } catch (error) {
-    await shutdown.run('start-up failed');
-    throw error;
-  }
+    return { grpc: [orderGrpcService(app, logger)], relay };
+  });
 }
 
 function wireUseCases(deps: {
   config: OrdersConfig;
-  pool: ReturnType<typeof createPool>;
+  pool: Pool;
   store: PostgresEventStore;
   readModels: PostgresOrderReadModels;
   users: GrpcUserDirectory;

@@ -1,0 +1,109 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
+import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
+import { connectNats, manager, pingNats } from '../messaging/nats.ts';
+import { OutboxRelay } from '../messaging/outbox-relay.ts';
+import { ensureStreams } from '../messaging/topology.ts';
+import { createPool, pingPostgres } from '../postgres/pool.ts';
+import { type ServiceDefaults, startServiceDefaults } from './service-defaults.ts';
+
+/** The variables every service with Postgres, NATS and gRPC reads (see serviceEnv and each config.ts). */
+export interface RuntimeConfig {
+  LOG_LEVEL: string;
+  OPS_HOST: string;
+  OPS_PORT: number;
+  GRPC_HOST: string;
+  GRPC_PORT: number;
+  SHUTDOWN_GRACE_MS: number;
+  DATABASE_URL: string;
+  DATABASE_SCHEMA: string;
+  NATS_URL: string;
+  NATS_STREAM_REPLICAS: number;
+}
+
+/** What a service's wiring function gets: everything connected, shutdown steps registered. */
+export interface ServiceRuntime extends ServiceDefaults {
+  pool: pg.Pool;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  /** Starts the service's outbox relay (one active per schema across replicas). */
+  startOutboxRelay(): OutboxRelay;
+}
+
+export interface RunningService extends ServiceDefaults {
+  grpcPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shared start-up of every service: service defaults (logs, metrics,
+ * ops port, shutdown), a Postgres pool on the service's schema, NATS with the
+ * streams ensured, then the service's own wiring (`wire` returns its gRPC
+ * services and anything the caller wants back), then gRPC with health and
+ * reflection, readiness on Postgres and NATS, and ordered shutdown. Anything
+ * failing during start-up undoes what was started.
+ */
+export async function startService<Extra extends object>(
+  options: {
+    name: string;
+    config: RuntimeConfig;
+    poolSize?: number;
+    protoRoot: string;
+    protoFiles: readonly string[];
+  },
+  wire: (runtime: ServiceRuntime) => Promise<{ grpc: GrpcService[] } & Extra>,
+): Promise<RunningService & Omit<Extra, 'grpc'>> {
+  const { name, config } = options;
+  const defaults = await startServiceDefaults({
+    service: name,
+    logLevel: config.LOG_LEVEL,
+    opsHost: config.OPS_HOST,
+    opsPort: config.OPS_PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+  });
+  const { logger, registry, readiness, shutdown } = defaults;
+  try {
+    const pool = createPool({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      applicationName: name,
+      ...(options.poolSize ? { max: options.poolSize } : {}),
+    });
+    shutdown.add('connections', 'close postgres pool', () => pool.end());
+    const nc = await connectNats({ url: config.NATS_URL, name, logger });
+    shutdown.add('connections', 'drain nats', () => nc.drain());
+    const jsm = await manager(nc);
+    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
+    const startOutboxRelay = () => {
+      const relay = new OutboxRelay({
+        url: config.DATABASE_URL,
+        schema: config.DATABASE_SCHEMA,
+        nc,
+        logger,
+        registry,
+      });
+      relay.start();
+      shutdown.add('work', 'stop outbox relay', () => relay.stop());
+      return relay;
+    };
+
+    const { grpc, ...extra } = await wire({ ...defaults, pool, nc, jsm, startOutboxRelay });
+    const server = createGrpcServer({
+      services: grpc,
+      readiness,
+      protoRoot: options.protoRoot,
+      protoFiles: options.protoFiles,
+    });
+    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
+    shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
+
+    readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
+    readiness.watch(2000);
+    logger.info({ grpcPort, opsPort: defaults.ops.port }, `${name} service ready`);
+    return { ...defaults, ...extra, grpcPort, stop: () => shutdown.run('stop') };
+  } catch (error) {
+    await shutdown.run('start-up failed');
+    throw error;
+  }
+}
