@@ -13,7 +13,7 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('orders'),
       DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-      NATS_URL: env.url(['nats'], 'nats://127.0.0.1:4222'),
+      NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222'),
       NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
       GRPC_PORT: env.port(50052),
       OPS_PORT: env.port(9102),

@@ -45,6 +45,24 @@ export const env = {
     );
     return fallback === undefined ? base : base.default(fallback);
   },
+  /** One URL or a comma-separated list (a cluster's seed servers), each with one of `protocols`. */
+  urlList: (protocols: readonly string[], fallback: string) =>
+    z
+      .string()
+      .refine(
+        (value) =>
+          value.split(',').every((part) => {
+            try {
+              return protocols.includes(new URL(part.trim()).protocol.replace(/:$/, ''));
+            } catch {
+              return false;
+            }
+          }),
+        {
+          message: `expected URLs starting with ${protocols.map((p) => `${p}://`).join(' or ')}, comma-separated`,
+        },
+      )
+      .default(fallback),
   logLevel: () => z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   identifier: (fallback: string) =>
     z

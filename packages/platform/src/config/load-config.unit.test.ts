@@ -34,3 +34,18 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig(shape, { DATABASE_URL: 'mysql://h/db' }), /DATABASE_URL .*postgres:\/\//);
   });
 });
+
+describe('env.urlList', () => {
+  it('accepts one URL or a comma-separated list, and names the variable otherwise', () => {
+    const shape = { NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222') };
+    assert.equal(loadConfig(shape, {}).NATS_URL, 'nats://127.0.0.1:4222');
+    assert.equal(
+      loadConfig(shape, { NATS_URL: 'nats://a:4222, nats://b:4222' }).NATS_URL,
+      'nats://a:4222, nats://b:4222',
+    );
+    assert.throws(
+      () => loadConfig(shape, { NATS_URL: 'nats://a:4222,http://b' }),
+      /NATS_URL is "nats:\/\/a:4222,http:\/\/b"/,
+    );
+  });
+});

@@ -17,7 +17,7 @@ export async function connectNats(options: {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: options.url.split(','),
+      servers: options.url.split(',').map((s) => s.trim()),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

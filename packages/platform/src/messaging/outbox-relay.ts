@@ -140,7 +140,9 @@ export class OutboxRelay {
         this.#o.logger.warn({ err: error, retryInMs: backoff }, 'outbox relay failed; retrying');
         await this.#disconnectIfBroken();
         this.#notified = false;
-        await this.#sleep(backoff);
+        // Not woken by writers while backing off: during an outage every
+        // commit would otherwise trigger an immediate, failing retry.
+        await this.#sleep(backoff, false);
         backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
       }
     }
@@ -233,15 +235,18 @@ export class OutboxRelay {
     return ack.seq;
   }
 
-  #sleep(ms: number): Promise<void> {
-    if (this.#notified || !this.#running) return Promise.resolve();
+  #sleep(ms: number, wakeable = true): Promise<void> {
+    if ((wakeable && this.#notified) || !this.#running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      const stop = () => {
+        if (!this.#running) done();
+      };
       function done() {
         clearTimeout(timer);
         resolve();
       }
-      this.#wake = done;
+      this.#wake = wakeable ? done : stop;
     });
   }
 }

@@ -57,8 +57,23 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
   ];
 }
 
-/** Creates or updates the streams; safe to run from every replica at every start. */
+/**
+ * Creates or updates the streams; safe to run from every replica at every
+ * start. A timed-out request is retried (bounded): on nats-server 2.9 one of
+ * two simultaneous first creations of a replicated stream can go unanswered.
+ */
 export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureStreamsOnce(jsm, options);
+    } catch (error) {
+      if (attempt >= 4 || !/timeout/i.test((error as Error)?.message ?? '')) throw error;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
+async function ensureStreamsOnce(jsm: JetStreamManager, options: StreamOptions): Promise<void> {
   for (const config of streamConfigs(options)) {
     const name = config.name;
     try {

@@ -1,0 +1,164 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+
+/**
+ * Small JSON Schemas for the custom resources deploy/k8s uses whose CRDs no npm package
+ * ships: the fields we set, with the names, types and required fields of the CRD
+ * (CloudNativePG config/crd/bases/postgresql.cnpg.io_clusters.yaml). Unknown fields are
+ * errors, so a typo cannot pass as an ignored extra.
+ */
+const quantity = {
+  anyOf: [{ type: 'string', pattern: '^[0-9.]+(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' }, { type: 'number' }],
+};
+const resources = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    requests: { type: 'object', additionalProperties: quantity },
+    limits: { type: 'object', additionalProperties: quantity },
+  },
+};
+const strict = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties,
+});
+
+// Every field of Cluster.spec in the CRD (so any real field is accepted), typed where we use it.
+const clusterSpecFields = [
+  'affinity',
+  'backup',
+  'bootstrap',
+  'certificates',
+  'description',
+  'enablePDB',
+  'enableSuperuserAccess',
+  'env',
+  'envFrom',
+  'ephemeralVolumeSource',
+  'ephemeralVolumesSizeLimit',
+  'externalClusters',
+  'failoverDelay',
+  'imageCatalogRef',
+  'imageName',
+  'imagePullPolicy',
+  'imagePullSecrets',
+  'inheritedMetadata',
+  'instances',
+  'livenessProbeTimeout',
+  'logLevel',
+  'managed',
+  'maxSyncReplicas',
+  'minSyncReplicas',
+  'monitoring',
+  'nodeMaintenanceWindow',
+  'plugins',
+  'podSecurityContext',
+  'podSelectorRefs',
+  'postgresGID',
+  'postgresUID',
+  'postgresql',
+  'primaryLease',
+  'primaryUpdateMethod',
+  'primaryUpdateStrategy',
+  'priorityClassName',
+  'probes',
+  'projectedVolumeTemplate',
+  'replica',
+  'replicationSlots',
+  'resources',
+  'schedulerName',
+  'seccompProfile',
+  'securityContext',
+  'serviceAccountName',
+  'serviceAccountTemplate',
+  'smartShutdownTimeout',
+  'startDelay',
+  'stopDelay',
+  'storage',
+  'superuserSecret',
+  'switchoverDelay',
+  'tablespaces',
+  'topologySpreadConstraints',
+  'walStorage',
+];
+
+const cnpgCluster = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'postgresql.cnpg.io/v1' },
+    kind: { const: 'Cluster' },
+    metadata: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } },
+    spec: {
+      type: 'object',
+      required: ['instances'],
+      additionalProperties: false,
+      properties: {
+        ...Object.fromEntries(clusterSpecFields.map((f) => [f, {}])),
+        instances: { type: 'integer', minimum: 1 },
+        imageName: { type: 'string', pattern: '^[^:@]+(:[^:@]+|@sha256:[0-9a-f]{64})$' },
+        primaryUpdateStrategy: { enum: ['unsupervised', 'supervised'] },
+        storage: strict({
+          size: { type: 'string', pattern: '^[0-9]+(Mi|Gi|Ti)$' },
+          storageClass: { type: 'string' },
+          resizeInUseVolumes: { type: 'boolean' },
+          pvcTemplate: { type: 'object' },
+        }),
+        bootstrap: strict({
+          initdb: strict({
+            database: { type: 'string' },
+            owner: { type: 'string' },
+            secret: strict({ name: { type: 'string', minLength: 1 } }, ['name']),
+            dataChecksums: { type: 'boolean' },
+            encoding: { type: 'string' },
+            locale: { type: 'string' },
+          }),
+          recovery: { type: 'object' },
+          pg_basebackup: { type: 'object' },
+        }),
+        postgresql: strict({
+          parameters: { type: 'object', additionalProperties: { type: 'string' } },
+          synchronous: strict(
+            {
+              method: { enum: ['any', 'first'] },
+              number: { type: 'integer', minimum: 1 },
+              dataDurability: { enum: ['required', 'preferred'] },
+            },
+            ['method', 'number'],
+          ),
+          pg_hba: { type: 'array', items: { type: 'string' } },
+          shared_preload_libraries: { type: 'array', items: { type: 'string' } },
+        }),
+        affinity: strict({
+          enablePodAntiAffinity: { type: 'boolean' },
+          topologyKey: { type: 'string' },
+          podAntiAffinityType: { enum: ['preferred', 'required'] },
+          nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
+          tolerations: { type: 'array' },
+        }),
+        monitoring: strict({
+          enablePodMonitor: { type: 'boolean' },
+          disableDefaultQueries: { type: 'boolean' },
+          customQueriesConfigMap: { type: 'array' },
+        }),
+        resources,
+      },
+    },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators: Record<string, ValidateFunction> = {
+  'postgresql.cnpg.io/v1 Cluster': ajv.compile(cnpgCluster),
+};
+
+/** Errors for a custom resource we have a schema for, or undefined when we have none. */
+export function validateCustomResource(o: { apiVersion: string; kind: string }): string[] | undefined {
+  const validate = validators[`${o.apiVersion} ${o.kind}`];
+  if (!validate) return undefined;
+  if (validate(o)) return [];
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { policyViolations, referenceViolations } from './k8s-policy.ts';
+import { schemaErrors } from './k8s-schemas.ts';
+import { type K8sObject, objectId, renderKustomization, repoPath } from './kustomize.ts';
+
+// Secrets production creates outside the repository (docs/deploy.md); dev renders its own.
+const prodSecrets = ['conveyor-db-app', 'notifications-smtp', 'users-signing-keys'];
+const services = { users: [50051, 9101], orders: [50052, 9102], notifications: [50053, 9103] } as const;
+
+const render = (overlay: string) => renderKustomization(repoPath('deploy/k8s/overlays', overlay));
+const find = (objects: K8sObject[], kind: string, name: string) => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.ok(found, `${kind}/${name} rendered`);
+  return found as K8sObject & { spec: Record<string, unknown>; data?: Record<string, string> };
+};
+// biome-ignore lint/suspicious/noExplicitAny: reading deep into rendered manifests.
+const podOf = (o: K8sObject): any => (o.spec as any).template.spec;
+
+for (const [overlay, namespace, external] of [
+  ['dev', 'conveyor-dev', []],
+  ['prod', 'conveyor', prodSecrets],
+] as const) {
+  describe(`deploy/k8s/overlays/${overlay}`, () => {
+    const objects = render(overlay);
+
+    it('renders objects that all validate against their Kubernetes / operator schemas', () => {
+      const errors = objects.flatMap((o) => schemaErrors(o).map((e) => `${objectId(o)}: ${e}`));
+      assert.deepEqual(errors, []);
+      assert.ok(objects.length > 20);
+    });
+
+    it('gives every workload probes, requests and limits, a hardened security context and pinned images', () => {
+      assert.deepEqual(policyViolations(objects), []);
+    });
+
+    it('resolves every ConfigMap, Secret, selector, HPA target and ServiceMonitor port', () => {
+      assert.deepEqual(referenceViolations(objects, external), []);
+    });
+
+    it(`puts everything in namespace ${namespace}`, () => {
+      assert.equal(find(objects, 'Namespace', namespace).metadata.name, namespace);
+      const stray = objects.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== namespace);
+      assert.deepEqual(stray.map(objectId), []);
+    });
+
+    it('wires each service: its ports, probes, image, migration init container, HPA, PDB and Service', () => {
+      for (const [name, [grpc, ops]] of Object.entries(services)) {
+        const pod = podOf(find(objects, 'Deployment', name));
+        const container = pod.containers.find((c: { name: string }) => c.name === name);
+        const env = Object.fromEntries(
+          container.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+        );
+        assert.equal(env.GRPC_PORT, String(grpc));
+        assert.equal(env.OPS_PORT, String(ops));
+        assert.deepEqual(container.readinessProbe.grpc, { port: grpc });
+        assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+        assert.match(container.image, new RegExp(`conveyor/${name}:`));
+        assert.deepEqual(pod.initContainers[0].args, ['src/migrate.ts']);
+        assert.equal(pod.initContainers[0].image, container.image);
+        // The pause before SIGTERM plus the service's own grace must fit in the pod's grace period.
+        const grace = Number(find(objects, 'ConfigMap', 'conveyor-config').data?.SHUTDOWN_GRACE_MS) / 1000;
+        assert.ok(pod.terminationGracePeriodSeconds > grace + container.lifecycle.preStop.sleep.seconds);
+        find(objects, 'HorizontalPodAutoscaler', name);
+        find(objects, 'PodDisruptionBudget', name);
+        const ports = find(objects, 'Service', name).spec.ports as { name: string; port: number }[];
+        assert.deepEqual(
+          ports.map((p) => [p.name, p.port]),
+          [
+            ['grpc', grpc],
+            ['ops', ops],
+          ],
+        );
+      }
+    });
+
+    it('runs the migrations of all three services in one Job', () => {
+      const pod = podOf(find(objects, 'Job', 'conveyor-migrate'));
+      const steps = [...pod.initContainers, ...pod.containers];
+      assert.deepEqual(
+        steps.map((c: { name: string; args: string[] }) => [c.name, c.args[0]]),
+        Object.keys(services).map((s) => [s, 'src/migrate.ts']),
+      );
+    });
+
+    it('keeps a default-deny ingress policy and lets orders reach users', () => {
+      const deny = find(objects, 'NetworkPolicy', 'default-deny-ingress').spec;
+      assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress'] });
+      const egress = JSON.stringify(find(objects, 'NetworkPolicy', 'conveyor-egress').spec);
+      assert.match(
+        egress,
+        /"app.kubernetes.io\/name":"users"\}\}\}\],"ports":\[\{"protocol":"TCP","port":50051\}/,
+      );
+    });
+  });
+}
+
+describe('overlay differences', () => {
+  const dev = render('dev');
+  const prod = render('prod');
+  const config = (objects: K8sObject[]) => find(objects, 'ConfigMap', 'conveyor-config').data ?? {};
+
+  it('uses R1 streams on the single dev NATS server and R3 on the 3-node prod cluster', () => {
+    assert.equal(config(dev).NATS_STREAM_REPLICAS, '1');
+    assert.equal(config(prod).NATS_STREAM_REPLICAS, '3');
+  });
+
+  it('runs 3 Postgres instances with a synchronous standby in prod, 1 in dev', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: reading deep into a rendered custom resource.
+    const db = (objects: K8sObject[]) => find(objects, 'Cluster', 'conveyor-db').spec as Record<string, any>;
+    assert.equal(db(dev).instances, 1);
+    assert.equal(db(prod).instances, 3);
+    assert.deepEqual(db(prod).postgresql.synchronous, {
+      method: 'any',
+      number: 1,
+      dataDurability: 'required',
+    });
+    assert.equal(db(prod).bootstrap.initdb.secret.name, 'conveyor-db-app');
+  });
+
+  it('keeps at least 3 replicas of every service in prod (HPA), spread over nodes', () => {
+    for (const name of Object.keys(services)) {
+      assert.equal(find(prod, 'HorizontalPodAutoscaler', name).spec.minReplicas, 3);
+      const spread = podOf(find(prod, 'Deployment', name)).topologySpreadConstraints;
+      assert.deepEqual(
+        spread.map((c: { topologyKey: string; whenUnsatisfiable: string }) => [
+          c.topologyKey,
+          c.whenUnsatisfiable,
+        ]),
+        [
+          ['kubernetes.io/hostname', 'DoNotSchedule'],
+          ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+        ],
+      );
+    }
+  });
+
+  it('ships the Grafana dashboard and the ServiceMonitor in prod only', () => {
+    const dashboard = find(prod, 'ConfigMap', 'conveyor-grafana-dashboard');
+    assert.equal(dashboard.metadata.labels?.grafana_dashboard, '1');
+    assert.equal(
+      dashboard.data?.['conveyor-dashboard.json'],
+      readFileSync(repoPath('deploy/k8s/components/monitoring/conveyor-dashboard.json'), 'utf8'),
+    );
+    find(prod, 'ServiceMonitor', 'conveyor');
+    assert.equal(dev.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+  });
+
+  it('renders no Secret in prod, and dev secrets only with development values', () => {
+    assert.deepEqual(prod.filter((o) => o.kind === 'Secret').map(objectId), []);
+    const db = find(dev, 'Secret', 'conveyor-db-app') as unknown as K8sObject & {
+      type: string;
+      stringData: Record<string, string>;
+    };
+    assert.equal(db.type, 'kubernetes.io/basic-auth');
+    assert.match(db.stringData.password!, /dev/);
+  });
+});

@@ -1,0 +1,176 @@
+import type { ReceivedMail } from '@conveyor/stack';
+import { waitUntil } from '@conveyor/stack';
+import pg from 'pg';
+import type { AcceptedOrder } from './order-load.ts';
+
+/** What the stores and the mail sink hold for the accepted orders, once the system has converged. */
+export interface Verification {
+  accepted: number;
+  /** Accepted orders missing from the event store, the read model, or without their confirmation. */
+  lostOrderIds: string[];
+  missingFromEventStore: number;
+  /** Accepted orders missing from order_summaries, or behind their stream there. */
+  missingFromReadModel: number;
+  /** order.created events (of accepted orders) without a confirmation notification row. */
+  missingConfirmations: number;
+  /** order.created events whose confirmation never reached the SMTP sink. */
+  confirmationsNotMailed: number;
+  /** order.created events with more than one confirmation (rows, or mails with a foreign Message-ID). */
+  duplicateConfirmations: number;
+  /** Rows for one (event, channel) beyond the first: must stay 0. */
+  duplicateNotificationRows: number;
+  /** Mails received again with a Message-ID already seen (an SMTP send cut by a crash; ADR 0004). */
+  resentSameMessageId: number;
+  /** Stored order.created/order.paid events and users without their notification row. */
+  eventsWithoutNotification: number;
+  orderEventsStored: number;
+  notificationsSent: number;
+  mailsReceived: number;
+  converged: boolean;
+  problems: string[];
+}
+
+const mailedOrderEvents = ['OrderPlaced', 'OrderPaid'];
+const count = async (sql: pg.Client, text: string, values: unknown[] = []): Promise<number> =>
+  (await sql.query<{ n: number }>(text, values)).rows[0]!.n;
+
+async function snapshot(sql: pg.Client, accepted: readonly AcceptedOrder[]) {
+  const ids = accepted.map((o) => o.orderId);
+  const placed = await sql.query<{ order_id: string; event_id: string }>(
+    `select substr(stream_id, 7) as order_id, event_id::text from orders.events
+      where type = 'OrderPlaced' and stream_id = any($1)`,
+    [ids.map((id) => `order-${id}`)],
+  );
+  const behind = await sql.query<{ id: string }>(
+    `select a.id::text from unnest($1::uuid[]) as a(id)
+       left join orders.order_summaries s on s.order_id = a.id
+       left join (select stream_id, max(version) as v from orders.events group by stream_id) e
+              on e.stream_id = 'order-' || a.id::text
+      where s.order_id is null or s.version < e.v`,
+    [ids],
+  );
+  return {
+    placed: placed.rows,
+    behind: behind.rows.map((r) => r.id),
+    unsent: await count(
+      sql,
+      `select count(*)::int as n from notifications.notifications where status <> 'sent'`,
+    ),
+    outbox: await count(
+      sql,
+      'select ((select count(*) from users.outbox) + (select count(*) from orders.outbox))::int as n',
+    ),
+  };
+}
+
+/**
+ * Waits (bounded) until the outboxes are empty, the read models caught up and
+ * every notification was sent and mailed, then compares the accepted orders with
+ * the event store, the read model, the notification log and the sink's mails.
+ */
+export async function verifyRehearsal(options: {
+  databaseUrl: string;
+  accepted: readonly AcceptedOrder[];
+  mails: () => ReceivedMail[];
+  mailDomain: string;
+  convergeTimeoutMs: number;
+}): Promise<Verification> {
+  const messageId = (eventId: string) => `<${eventId}.email@${options.mailDomain}>`;
+  const sql = new pg.Client({ connectionString: options.databaseUrl });
+  await sql.connect();
+  const problems: string[] = [];
+  try {
+    let converged = true;
+    try {
+      await waitUntil(
+        async () => {
+          const s = await snapshot(sql, options.accepted);
+          const mailed = new Set(options.mails().map((m) => m.messageId));
+          return (
+            s.outbox === 0 &&
+            s.behind.length === 0 &&
+            s.unsent === 0 &&
+            s.placed.length === options.accepted.length &&
+            s.placed.every((e) => mailed.has(messageId(e.event_id)))
+          );
+        },
+        { timeoutMs: options.convergeTimeoutMs, intervalMs: 500, message: 'the system did not converge' },
+      );
+    } catch (error) {
+      converged = false;
+      problems.push((error as Error).message);
+    }
+    const s = await snapshot(sql, options.accepted);
+    const mails = options.mails();
+    const mailsById = new Map<string, number>();
+    for (const mail of mails) mailsById.set(mail.messageId, (mailsById.get(mail.messageId) ?? 0) + 1);
+    const rows = await sql.query<{ event_id: string; n: number }>(
+      `select event_id::text, count(*)::int as n from notifications.notifications
+        where channel = 'email' and event_id = any($1::uuid[]) group by event_id`,
+      [s.placed.map((e) => e.event_id)],
+    );
+    const rowsByEvent = new Map(rows.rows.map((r) => [r.event_id, r.n]));
+
+    const lost = new Set<string>(s.behind);
+    const inStore = new Set(s.placed.map((e) => e.order_id));
+    for (const order of options.accepted) if (!inStore.has(order.orderId)) lost.add(order.orderId);
+    let missingConfirmations = 0;
+    let confirmationsNotMailed = 0;
+    let duplicateConfirmations = 0;
+    for (const event of s.placed) {
+      const n = rowsByEvent.get(event.event_id) ?? 0;
+      if (n === 0) missingConfirmations++;
+      if (n > 1) duplicateConfirmations++;
+      if (!mailsById.has(messageId(event.event_id))) confirmationsNotMailed++;
+      if (n === 0 || !mailsById.has(messageId(event.event_id))) lost.add(event.order_id);
+    }
+    // A confirmation whose Message-ID belongs to no stored order.created event would be a second one.
+    const allPlaced = await sql.query<{ event_id: string }>(
+      `select event_id::text from orders.events where type = 'OrderPlaced'`,
+    );
+    const expected = new Set(allPlaced.rows.map((r) => messageId(r.event_id)));
+    duplicateConfirmations += new Set(
+      mails
+        .filter((m) => /^Order \S+ confirmed$/.test(m.subject) && !expected.has(m.messageId))
+        .map((m) => m.messageId),
+    ).size;
+
+    const orphanEvents = await count(
+      sql,
+      `select count(*)::int as n from orders.events e where e.type = any($1) and not exists
+         (select 1 from notifications.notifications n where n.event_id = e.event_id)`,
+      [mailedOrderEvents],
+    );
+    const orphanUsers = await count(
+      sql,
+      `select count(*)::int as n from users.users u where not exists
+         (select 1 from notifications.notifications n where n.user_id = u.id and n.event_type = 'user.created')`,
+    );
+    return {
+      accepted: options.accepted.length,
+      lostOrderIds: [...lost],
+      missingFromEventStore: options.accepted.filter((o) => !inStore.has(o.orderId)).length,
+      missingFromReadModel: s.behind.length,
+      missingConfirmations,
+      confirmationsNotMailed,
+      duplicateConfirmations,
+      duplicateNotificationRows: await count(
+        sql,
+        `select coalesce(sum(n - 1), 0)::int as n from
+           (select count(*) as n from notifications.notifications group by event_id, channel) d`,
+      ),
+      resentSameMessageId: [...mailsById.values()].reduce((sum, n) => sum + n - 1, 0),
+      eventsWithoutNotification: orphanEvents + orphanUsers,
+      orderEventsStored: await count(sql, 'select count(*)::int as n from orders.events'),
+      notificationsSent: await count(
+        sql,
+        `select count(*)::int as n from notifications.notifications where status = 'sent'`,
+      ),
+      mailsReceived: mails.length,
+      converged,
+      problems,
+    };
+  } finally {
+    await sql.end();
+  }
+}
