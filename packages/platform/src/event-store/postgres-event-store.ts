@@ -120,7 +120,8 @@ export class PostgresEventStore implements EventStore {
     const outbox: readonly CloudEvent[] = options.outbox ?? [];
     let rows: EventRow[];
     try {
-      ({ rows } = await this.#pool.query<EventRow>(appendSql, [
+      // Named: parsed and planned once per connection, not on every append.
+      ({ rows } = await this.#pool.query<EventRow>({ name: 'conveyor_event_store_append', text: appendSql, values: [
         streamId,
         options.expectedVersion,
         events.map((e) => e.eventId),
@@ -133,7 +134,7 @@ export class PostgresEventStore implements EventStore {
         outbox.map((e) => e.type),
         outbox.map((e) => JSON.stringify(toHeaders(e))),
         outbox.map((e) => Buffer.from(encodeData(e))),
-      ]));
+      ] }));
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version')) {
         throw new ConcurrencyConflict(streamId, options.expectedVersion);
