@@ -91,15 +91,16 @@ const files = writeReport(dir, smoke ? 'smoke' : 'latest', report);
 console.log(`\nwrote ${files.join(', ')}`);
 for (const r of report.ratios)
   console.log(`ratio ${r.name}: ${r.value.toFixed(2)}${r.target ? ` (target ≥ ${r.target})` : ''}`);
-const badChecks = report.checks.filter((c) => !c.ok);
-for (const c of report.checks) console.log(`${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`);
+// A missed performance target is reported, not a failure of the run; a failed correctness check is.
+const badChecks = report.checks.filter((c) => !c.ok && !c.target);
+for (const c of report.checks) console.log(`${c.ok ? '✔' : c.target ? '·' : '✖'} ${c.name}: ${c.detail}`);
 process.exit(failed || badChecks.length ? 1 : 0);
 
 async function postgresVersion(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ v: string }>('show server_version');
+    const { rows } = await client.query<{ v: string }>("select current_setting('server_version') as v");
     return `PostgreSQL ${rows[0]?.v}`;
   } finally {
     await client.end();

@@ -14,5 +14,5 @@ export interface BenchContext {
 export interface SuiteResult {
   rows: Row[];
   ratios: { name: string; value: number; target?: number }[];
-  checks: { name: string; ok: boolean; detail: string }[];
+  checks: { name: string; ok: boolean; detail: string; target?: boolean }[];
 }

@@ -19,7 +19,7 @@ export interface Report {
   smoke: boolean;
   rows: Row[];
   ratios: { name: string; value: number; target?: number; met?: boolean }[];
-  checks: { name: string; ok: boolean; detail: string }[];
+  checks: { name: string; ok: boolean; detail: string; target?: boolean }[];
 }
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '' : n.toFixed(digits));
@@ -48,7 +48,9 @@ export function toMarkdown(report: Report): string {
     '',
     '## Checks',
     '',
-    ...report.checks.map((c) => `- ${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`),
+    ...report.checks.map(
+      (c) => `- ${c.ok ? '✔' : c.target ? '· target missed:' : '✖'} ${c.name}: ${c.detail}`,
+    ),
     '',
   ];
   return lines.join('\n');

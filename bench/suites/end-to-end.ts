@@ -150,6 +150,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
                 name: `PlaceOrder p99 at ${rate}/s ≤ 25 ms`,
                 ok: (atRate.p99 ?? Infinity) <= 25,
                 detail: `p99 ${atRate.p99} ms`,
+                target: true,
               },
             ]
           : []),
