@@ -121,20 +121,24 @@ export class PostgresEventStore implements EventStore {
     let rows: EventRow[];
     try {
       // Named: parsed and planned once per connection, not on every append.
-      ({ rows } = await this.#pool.query<EventRow>({ name: 'conveyor_event_store_append', text: appendSql, values: [
-        streamId,
-        options.expectedVersion,
-        events.map((e) => e.eventId),
-        events.map((e) => e.type),
-        events.map((e) => JSON.stringify(e.data)),
-        events.map((e) => JSON.stringify(e.metadata)),
-        options.idempotency?.scope ?? null,
-        options.idempotency?.key ?? null,
-        outbox.map((e) => e.id),
-        outbox.map((e) => e.type),
-        outbox.map((e) => JSON.stringify(toHeaders(e))),
-        outbox.map((e) => Buffer.from(encodeData(e))),
-      ] }));
+      ({ rows } = await this.#pool.query<EventRow>({
+        name: 'conveyor_event_store_append',
+        text: appendSql,
+        values: [
+          streamId,
+          options.expectedVersion,
+          events.map((e) => e.eventId),
+          events.map((e) => e.type),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => JSON.stringify(e.metadata)),
+          options.idempotency?.scope ?? null,
+          options.idempotency?.key ?? null,
+          outbox.map((e) => e.id),
+          outbox.map((e) => e.type),
+          outbox.map((e) => JSON.stringify(toHeaders(e))),
+          outbox.map((e) => Buffer.from(encodeData(e))),
+        ],
+      }));
     } catch (error) {
       if (isUniqueViolation(error, 'events_stream_version')) {
         throw new ConcurrencyConflict(streamId, options.expectedVersion);
