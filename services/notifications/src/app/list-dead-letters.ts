@@ -1,7 +1,7 @@
 import { InvalidArgument } from '@conveyor/platform/errors';
+import { pageSize } from '@conveyor/platform/validation';
 import { checkFilter } from './dead-letter-selection.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from './ports.ts';
-import { pageSize } from './validation.ts';
 
 export interface ListDeadLettersQuery {
   filter: DeadLetterFilter;

@@ -1,5 +1,5 @@
+import { checkUuid, decodeKeysetToken, encodeKeysetToken, pageSize } from '@conveyor/platform/validation';
 import type { Webhook, WebhookStore } from './ports.ts';
-import { checkUuid, decodeKeysetToken, encodeKeysetToken, pageSize } from './validation.ts';
 
 export interface ListWebhooksQuery {
   userId: string;

@@ -1,7 +1,7 @@
 import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import { uuidPattern } from '@conveyor/platform/validation';
 import { checkSelection } from './dead-letter-selection.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, NotificationStore } from './ports.ts';
-import { uuidPattern } from './validation.ts';
 
 export interface RedriveDeadLettersCommand {
   id: string;

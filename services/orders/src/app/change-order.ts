@@ -1,10 +1,11 @@
 import type { EventMetadata } from '@conveyor/platform';
 import { notFound } from '@conveyor/platform/errors';
+import { requireUuid } from '@conveyor/platform/validation';
 import type { OrderCommand } from '../domain/order.ts';
 import type { OrderCommandHandler } from './order-command-handler.ts';
 import { orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';
-import { requireUuid, translatingRejections } from './rejections.ts';
+import { translatingRejections } from './rejections.ts';
 
 /**
  * Runs a command against an existing order: NOT_FOUND when there is no such

@@ -1,7 +1,7 @@
 import { notFound } from '@conveyor/platform/errors';
+import { requireUuid } from '@conveyor/platform/validation';
 import type { OrderView } from './order-view.ts';
 import type { OrderReadModels } from './read-models.ts';
-import { requireUuid } from './rejections.ts';
 
 /**
  * An order as the read model shows it. The read model trails the event store

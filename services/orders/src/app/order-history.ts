@@ -1,9 +1,9 @@
 import type { EventStore, StoredEvent } from '@conveyor/platform';
 import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import { requireUuid } from '@conveyor/platform/validation';
 import { evolve, initialState, type OrderEvent } from '../domain/order.ts';
 import { decodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';
-import { requireUuid } from './rejections.ts';
 
 export interface HistoryEntry {
   version: number;

@@ -12,11 +12,3 @@ export async function translatingRejections<T>(work: () => Promise<T>): Promise<
     throw new AppError('FAILED_PRECONDITION', error.message);
   }
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function requireUuid(value: string, field: string): string {
-  if (!value) throw new InvalidArgument(field, 'is required');
-  if (!uuidPattern.test(value)) throw new InvalidArgument(field, `"${value}" is not a UUID`);
-  return value.toLowerCase();
-}

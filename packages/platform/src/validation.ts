@@ -1,9 +1,19 @@
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { InvalidArgument } from './errors.ts';
+
+/** Request checks every service shares; each failure names the field. */
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A UUID in its format (any case). */
 export function checkUuid(field: string, value: string): void {
   if (!uuidPattern.test(value)) throw new InvalidArgument(field, `"${value}" is not a UUID`);
+}
+
+/** A present UUID, lower-cased. */
+export function requireUuid(value: string, field: string): string {
+  if (!value) throw new InvalidArgument(field, 'is required');
+  checkUuid(field, value);
+  return value.toLowerCase();
 }
 
 /** 0 means `fallback`; otherwise 1..max. */
@@ -14,17 +24,18 @@ export function pageSize(field: string, value: number, max: number, fallback: nu
   return value || fallback;
 }
 
-/** Keyset page tokens: the last row's (createdAt, id), opaque to callers. */
+/** Keyset page tokens: the last row's (time, id), opaque to callers. */
 export function encodeKeysetToken(row: { createdAt: Date; id: string }): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 
 export function decodeKeysetToken(token: string): { createdAt: Date; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !uuidPattern.test(id)) throw new Error('bad token');
-    return { createdAt: date, id };
+    const [createdAt, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(createdAt as string);
+    if (typeof createdAt !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad time');
+    if (typeof id !== 'string' || !uuidPattern.test(id)) throw new Error('bad id');
+    return { createdAt: date, id: id.toLowerCase() };
   } catch {
     throw new InvalidArgument('page_token', 'is not a token from a previous response');
   }
