@@ -84,10 +84,22 @@ export function createCommandHandler<Command, Event, State>(
   return async function handle(
     streamId: string,
     command: Command | ((state: State) => Command),
-    context: { metadata: EventMetadata; idempotency?: { scope: string; key: string } } = { metadata: {} },
+    context: {
+      metadata: EventMetadata;
+      idempotency?: { scope: string; key: string };
+      /**
+       * The caller just named this stream (a fresh id): the first attempt
+       * skips reading it. Were it not empty after all, the append conflicts
+       * and the next attempt loads it as usual.
+       */
+      newStream?: boolean;
+    } = { metadata: {} },
   ): Promise<CommandResult<Event, State>> {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const loaded = await loadAggregate(store, streamId, decider, codec, snapshots);
+      const loaded =
+        attempt === 1 && context.newStream
+          ? { state: decider.initialState(), version: 0 }
+          : await loadAggregate(store, streamId, decider, codec, snapshots);
       const decided = decider.decide(
         typeof command === 'function' ? (command as (s: State) => Command)(loaded.state) : command,
         loaded.state,

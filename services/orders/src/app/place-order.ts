@@ -1,12 +1,13 @@
 import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform';
 import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import { requireUuid } from '@conveyor/platform/validation';
 import type { LineItem } from '../domain/order.ts';
 import { normaliseSku } from '../domain/product.ts';
 import type { Catalog } from './catalog.ts';
 import { type OrderCommandHandler, orderCodec, orderDecider } from './order-command-handler.ts';
 import { orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';
-import { requireUuid, translatingRejections } from './rejections.ts';
+import { translatingRejections } from './rejections.ts';
 import type { UserDirectory } from './user-directory.ts';
 
 export interface PlaceOrderInput {
@@ -45,6 +46,7 @@ export function placeOrder(deps: PlaceOrderDeps) {
         {
           metadata: { ...metadata, actorId: userId, causationId: key },
           idempotency: { scope: `place-order:${userId}`, key },
+          newStream: true,
         },
       ),
     );
