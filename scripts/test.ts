@@ -104,7 +104,6 @@ const code = await run(
   {
     ...process.env,
     CONVEYOR_TEST_DATABASE_URL: postgres.url,
-    CONVEYOR_NATS_SERVER: nats,
     CONVEYOR_TEST_SUMMARY: summaryPath,
   },
 );

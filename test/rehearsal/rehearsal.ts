@@ -97,30 +97,38 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     };
     // The first replica creates the R3 streams alone: nats-server 2.9 leaves one of two concurrent
     // creations of the same clustered stream unanswered (the client times out; a kubelet would restart it).
-    const users = [await startReplica('users', 'users-a', common)];
-    users.push(await startReplica('users', 'users-b', common));
-    replicas.push(...users);
+    // Each replica is recorded as soon as it runs, so a failure later in start-up still stops it.
+    const track = <R extends (typeof replicas)[number]>(starting: Promise<R>) =>
+      starting.then((replica) => {
+        replicas.push(replica);
+        return replica;
+      });
+    const users = [await track(startReplica('users', 'users-a', common))];
+    users.push(await track(startReplica('users', 'users-b', common)));
     const usersAddr = `ipv4:${users.map((u) => `127.0.0.1:${u.grpcPort}`).join(',')}`;
-    const rest = await Promise.all([
+    await Promise.all([
       ...['a', 'b'].map((r) =>
-        startReplica('orders', `orders-${r}`, () => ({
-          ...common(),
-          USERS_ADDR: usersAddr,
-          PROJECTION_ACK_WAIT_MS: '10000',
-        })),
+        track(
+          startReplica('orders', `orders-${r}`, () => ({
+            ...common(),
+            USERS_ADDR: usersAddr,
+            PROJECTION_ACK_WAIT_MS: '10000',
+          })),
+        ),
       ),
       ...['a', 'b'].map((r) =>
-        startReplica('notifications', `notifications-${r}`, () => ({
-          ...common(),
-          SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-          MAIL_DOMAIN,
-          CONSUMER_BACKOFF_MS: '200,500,1000,2000',
-          CONSUMER_MAX_DELIVER: '50',
-          CONSUMER_ACK_WAIT_MS: '10000',
-        })),
+        track(
+          startReplica('notifications', `notifications-${r}`, () => ({
+            ...common(),
+            SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+            MAIL_DOMAIN,
+            CONSUMER_BACKOFF_MS: '200,500,1000,2000',
+            CONSUMER_MAX_DELIVER: '50',
+            CONSUMER_ACK_WAIT_MS: '10000',
+          })),
+        ),
       ),
     ]);
-    replicas.push(...rest);
     mark(`replicas ready: ${replicas.map((r) => `${r.label} :${r.grpcPort}`).join(', ')}`);
     const streams = await streamReplicas(cluster);
     mark(`stream replicas: ${JSON.stringify(streams)}`);

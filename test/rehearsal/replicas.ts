@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, type ServiceProcess, spawnService } from '@conveyor/stack';
+import { probeReadyz } from '@conveyor/stack/readyz';
 import { repoRoot } from '../support/service-processes.ts';
 
 /** One replica of a service as a process, on its own ports, that can be killed and started again. */
@@ -24,14 +25,7 @@ const START_ATTEMPTS = 6;
 const READY_TIMEOUT_MS = 20_000;
 
 async function ready(opsPort: number): Promise<boolean> {
-  try {
-    return (
-      (await fetch(`http://127.0.0.1:${opsPort}/readyz`, { signal: AbortSignal.timeout(1000) })).status ===
-      200
-    );
-  } catch {
-    return false;
-  }
+  return (await probeReadyz(`http://127.0.0.1:${opsPort}`)).ready;
 }
 
 /**

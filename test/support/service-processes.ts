@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { freePort, type ServiceProcess, spawnService, waitUntil } from '@conveyor/stack';
+import { probeReadyz } from '@conveyor/stack/readyz';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,16 +33,16 @@ export async function startServiceProcess(
     env: fullEnv,
     cwd: repoRoot,
   });
-  await waitUntil(
-    async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    },
-    { timeoutMs: 20_000, intervalMs: 100, message: `${name} did not become ready` },
-  );
+  try {
+    await waitUntil(async () => (await probeReadyz(`http://127.0.0.1:${opsPort}`)).ready, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: `${name} did not become ready`,
+    });
+  } catch (error) {
+    await child.kill(); // never leave a service the caller cannot stop
+    throw error;
+  }
   return { name, grpcPort, opsPort, env, process: child };
 }
 

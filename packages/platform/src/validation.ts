@@ -40,3 +40,17 @@ export function decodeKeysetToken(token: string): { createdAt: Date; id: string 
     throw new InvalidArgument('page_token', 'is not a token from a previous response');
   }
 }
+
+/**
+ * A page from `rows` fetched with `limit + 1`: the first `limit` rows, and a
+ * token naming the last of them when there were more.
+ */
+export function keysetPage<Row>(
+  rows: readonly Row[],
+  limit: number,
+  key: (row: Row) => { createdAt: Date; id: string },
+): { items: Row[]; nextPageToken: string } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextPageToken: rows.length > limit && last ? encodeKeysetToken(key(last)) : '' };
+}

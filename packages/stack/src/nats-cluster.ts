@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { terminateChild, waitForReady } from './child-control.ts';
+import { hasExited, terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
 import { trackChild } from './child-reaper.ts';
 import { natsServerBinary } from './nats-binary.ts';
 import { canConnect, freePort } from './net-utils.ts';
+import { waitUntil } from './wait-until.ts';
 
 const HOST = '127.0.0.1';
 
@@ -138,14 +138,25 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
     return { child, tail };
   };
 
-  const running = await Promise.all(specs.map(launch));
+  // One node failing to start must not leave the others running.
+  const settled = await Promise.allSettled(specs.map(launch));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      settled.map((s) =>
+        s.status === 'fulfilled' ? terminateChild(s.value.child, 'SIGTERM', 10_000) : undefined,
+      ),
+    );
+    throw failed.reason;
+  }
+  const running = settled.map(
+    (s) => (s as PromiseFulfilledResult<{ child: ChildProcess; tail: OutputTail }>).value,
+  );
   const nodes: NatsNode[] = specs.map((spec, i) => {
     let current = running[i]!;
-    let up = true;
     const halt = async (signal: NodeJS.Signals): Promise<void> => {
       await terminateChild(current.child, signal, 10_000);
       await current.tail.closed;
-      up = false;
     };
     return {
       name: spec.name,
@@ -157,14 +168,13 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
         return current.child.pid ?? 0;
       },
       get running() {
-        return up;
+        return !hasExited(current.child);
       },
       kill: () => halt('SIGKILL'),
       stop: () => halt('SIGTERM'),
       async restart() {
         await halt('SIGTERM');
         current = await launch(spec);
-        up = true;
       },
     };
   });
@@ -173,14 +183,16 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
     nodes,
     urls: nodes.map((n) => n.url).join(','),
     async waitHealthy(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
       let problem = 'not checked yet';
-      while (Date.now() < deadline) {
-        problem = await unhealthy(specs.filter((_, i) => nodes[i]!.running));
-        if (!problem) return;
-        await sleep(200);
-      }
-      throw new Error(`NATS cluster not healthy within ${timeoutMs} ms: ${problem}`);
+      await waitUntil(
+        async () => {
+          problem = await unhealthy(specs.filter((_, i) => nodes[i]!.running));
+          return problem === '';
+        },
+        { timeoutMs, intervalMs: 200, message: 'NATS cluster not healthy' },
+      ).catch(() => {
+        throw new Error(`NATS cluster not healthy within ${timeoutMs} ms: ${problem}`);
+      });
     },
     async stop() {
       await Promise.all(nodes.map((n) => (n.running ? n.stop() : undefined)));

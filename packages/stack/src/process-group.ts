@@ -38,7 +38,8 @@ export function prefixColor(name: string): string {
   return PALETTE[hash % PALETTE.length] ?? '36';
 }
 
-function environment(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+/** process.env with `overrides` applied; an undefined value removes the variable. */
+export function environment(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[key];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { childExited } from './child-control.ts';
+import { childExited, terminateChild } from './child-control.ts';
 import { envPrefix, serviceTable } from './launcher/service-table.ts';
 import { isAlive, readStackFile, type StackFile, stackFilePath } from './launcher/stack-file.ts';
 import { freePort } from './net-utils.ts';
@@ -61,7 +61,8 @@ describe('conveyor up (launcher, end to end)', () => {
   });
 
   after(async () => {
-    if (launcher?.pid && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+    // SIGINT first, so the launcher stops its services; SIGKILL only if it does not exit.
+    if (launcher) await terminateChild(launcher, 'SIGINT', 20_000);
     await nats?.stop();
     await dropDatabase(testAdminUrl(), database).catch(() => {});
     await rm(home, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { environment } from '../process-group.ts';
 import { serviceSource } from './service-table.ts';
 
 export interface MigrationResult {
@@ -17,11 +18,7 @@ export function runMigrations(
   signal: AbortSignal,
   timeoutMs = 120_000,
 ): Promise<MigrationResult> {
-  const merged: NodeJS.ProcessEnv = { ...process.env };
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) delete merged[key];
-    else merged[key] = value;
-  }
+  const merged = environment(env);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -167,13 +167,15 @@ export class PostgresNotificationStore implements NotificationStore {
 function unitOf(tx: PoolClient): NotificationUnit {
   return {
     async saveRecipient(r: Recipient) {
-      // An erased user stays erased even if user.created is redelivered late.
-      await tx.query(
+      // An erased user stays erased even if user.created is redelivered late:
+      // the conditional update then touches no row (but still locks it).
+      const result = await tx.query(
         `insert into recipients (user_id, email, name) values ($1, $2, $3)
          on conflict (user_id) do update set email = excluded.email, name = excluded.name
          where recipients.erased_at is null`,
         [r.userId, r.email, r.name],
       );
+      return result.rowCount === 1;
     },
     async forgetRecipient(userId: string) {
       await tx.query(

@@ -36,9 +36,8 @@ export function handleEvent(deps: HandleEventDeps) {
         recordNotifications(deps, unit, event, userId, email, message);
       switch (plan.kind) {
         case 'welcome': {
-          await unit.saveRecipient(plan.recipient);
           // A late redelivery of user.created after user.erased contacts no one.
-          if ((await unit.findRecipient(plan.recipient.userId)) === 'erased') return;
+          if (!(await unit.saveRecipient(plan.recipient))) return;
           await record(plan.recipient.userId, plan.recipient.email, plan.message);
           return;
         }

@@ -1,4 +1,4 @@
-import { checkUuid, decodeKeysetToken, encodeKeysetToken, pageSize } from '@conveyor/platform/validation';
+import { checkUuid, decodeKeysetToken, keysetPage, pageSize } from '@conveyor/platform/validation';
 import type { Webhook, WebhookStore } from './ports.ts';
 
 export interface ListWebhooksQuery {
@@ -14,8 +14,6 @@ export function listWebhooks(deps: { webhooks: WebhookStore }) {
     const limit = pageSize('page_size', query.pageSize, 500, 50);
     const after = query.pageToken ? decodeKeysetToken(query.pageToken) : undefined;
     const rows = await deps.webhooks.list({ userId: query.userId || undefined, limit: limit + 1, after });
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > limit && last ? encodeKeysetToken(last) : '' };
+    return keysetPage(rows, limit, (w) => w);
   };
 }

@@ -42,7 +42,8 @@ export interface WebhookTarget {
 
 /** Changes made while handling one event; they commit together with its inbox row. */
 export interface NotificationUnit {
-  saveRecipient(recipient: Recipient): Promise<void>;
+  /** Stores or refreshes the contact details; false when the user was erased (nothing changes then). */
+  saveRecipient(recipient: Recipient): Promise<boolean>;
   /**
    * Erases the user: drops the contact details and the user's webhooks,
    * blanks stored notification content and cancels what is still pending.

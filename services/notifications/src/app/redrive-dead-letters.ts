@@ -1,5 +1,5 @@
-import { InvalidArgument, notFound } from '@conveyor/platform/errors';
-import { uuidPattern } from '@conveyor/platform/validation';
+import { notFound } from '@conveyor/platform/errors';
+import { pageSize, uuidPattern } from '@conveyor/platform/validation';
 import { checkSelection } from './dead-letter-selection.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, NotificationStore } from './ports.ts';
 
@@ -33,10 +33,7 @@ const maxPages = 50;
  */
 export function redriveDeadLetters(deps: RedriveDeps) {
   return async (command: RedriveDeadLettersCommand): Promise<{ redriven: string[]; more: boolean }> => {
-    if (!Number.isInteger(command.limit) || command.limit < 0 || command.limit > 1000) {
-      throw new InvalidArgument('limit', 'must be between 0 and 1000');
-    }
-    const limit = command.limit || 100;
+    const limit = pageSize('limit', command.limit, 1000, 100);
     const selection = checkSelection(command);
     let chosen: DeadLetter[];
     let more = false;

@@ -1,5 +1,5 @@
 import { InvalidArgument } from '@conveyor/platform/errors';
-import { decodeKeysetToken, encodeKeysetToken, pageSize, requireUuid } from '@conveyor/platform/validation';
+import { decodeKeysetToken, keysetPage, pageSize, requireUuid } from '@conveyor/platform/validation';
 import type { ExistingStatus, OrderSummaryView } from './order-view.ts';
 import type { OrderReadModels } from './read-models.ts';
 
@@ -25,10 +25,6 @@ export function listOrders(deps: { readModels: Pick<OrderReadModels, 'listOrders
     const token = query.pageToken ? decodeKeysetToken(query.pageToken) : undefined;
     const after = token && { placedAt: token.createdAt, orderId: token.id };
     const rows = await deps.readModels.listOrders({ userId, status: query.status, limit: limit + 1, after });
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    const next =
-      rows.length > limit && last ? encodeKeysetToken({ createdAt: last.placedAt, id: last.orderId }) : '';
-    return { items, nextPageToken: next };
+    return keysetPage(rows, limit, (o) => ({ createdAt: o.placedAt, id: o.orderId }));
   };
 }
