@@ -2720,6 +2720,10 @@ export const PurgeDeadLettersResponse: MessageFns<PurgeDeadLettersResponse> = {
 /**
  * NotificationService tells what was sent to whom and how it went, manages
  * webhook registrations and operates the notification consumer's dead letters.
+ *
+ * Every call needs an access token from the user service as metadata
+ * `authorization: Bearer <jwt>`. Customers list only their own notifications;
+ * webhooks and dead letters are for admins (PERMISSION_DENIED otherwise).
  */
 export type NotificationServiceService = typeof NotificationServiceService;
 export const NotificationServiceService = {

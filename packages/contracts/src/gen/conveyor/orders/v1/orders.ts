@@ -174,7 +174,10 @@ export interface PlaceOrderItem {
 }
 
 export interface PlaceOrderRequest {
-  /** The ordering user; must exist in the user service. */
+  /**
+   * The ordering user. Empty means the caller; a customer may only name
+   * themselves (PERMISSION_DENIED otherwise), an admin may name anyone.
+   */
   userId: string;
   /** 1 to 50 lines; a SKU may appear once. */
   items: PlaceOrderItem[];
@@ -235,6 +238,10 @@ export interface GetOrderResponse {
 }
 
 export interface ListOrdersRequest {
+  /**
+   * Whose orders. Empty means the caller's own for a customer and everyone's
+   * for an admin; a customer naming another user is PERMISSION_DENIED.
+   */
   userId: string;
   /** Only orders in this status; unspecified means all. */
   status: OrderStatus;
@@ -3516,6 +3523,12 @@ export const RepublishEventsResponse: MessageFns<RepublishEventsResponse> = {
  * order's stream) and the product catalog that prices them. Commands answer
  * from the write side; GetOrder and ListOrders read the projections, which
  * follow the events within milliseconds.
+ *
+ * Every call but ListProducts and GetProduct needs an access token from the
+ * user service as metadata `authorization: Bearer <jwt>` (UNAUTHENTICATED
+ * without a valid one). Customers see and change only their own orders
+ * (PERMISSION_DENIED otherwise); only admins ship, deliver, rebuild and
+ * republish.
  */
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {

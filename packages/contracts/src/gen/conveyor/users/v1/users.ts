@@ -24,18 +24,79 @@ export const protobufPackage = "conveyor.users.v1";
 
 export const protobufFileName = "conveyor/users/v1/users.proto";
 
+/** Who a token speaks for. */
+export const Role = {
+  ROLE_UNSPECIFIED: 0,
+  ROLE_CUSTOMER: 1,
+  /** ROLE_ADMIN - Admins ship and deliver orders and operate the system. */
+  ROLE_ADMIN: 2,
+  /** ROLE_SERVICE - Another Conveyor service acting on its own behalf. */
+  ROLE_SERVICE: 3,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type Role = typeof Role[keyof typeof Role];
+
+export namespace Role {
+  export type ROLE_UNSPECIFIED = typeof Role.ROLE_UNSPECIFIED;
+  export type ROLE_CUSTOMER = typeof Role.ROLE_CUSTOMER;
+  export type ROLE_ADMIN = typeof Role.ROLE_ADMIN;
+  export type ROLE_SERVICE = typeof Role.ROLE_SERVICE;
+  export type UNRECOGNIZED = typeof Role.UNRECOGNIZED;
+}
+
+export function roleFromJSON(object: any): Role {
+  switch (object) {
+    case 0:
+    case "ROLE_UNSPECIFIED":
+      return Role.ROLE_UNSPECIFIED;
+    case 1:
+    case "ROLE_CUSTOMER":
+      return Role.ROLE_CUSTOMER;
+    case 2:
+    case "ROLE_ADMIN":
+      return Role.ROLE_ADMIN;
+    case 3:
+    case "ROLE_SERVICE":
+      return Role.ROLE_SERVICE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Role.UNRECOGNIZED;
+  }
+}
+
+export function roleToJSON(object: Role): string {
+  switch (object) {
+    case Role.ROLE_UNSPECIFIED:
+      return "ROLE_UNSPECIFIED";
+    case Role.ROLE_CUSTOMER:
+      return "ROLE_CUSTOMER";
+    case Role.ROLE_ADMIN:
+      return "ROLE_ADMIN";
+    case Role.ROLE_SERVICE:
+      return "ROLE_SERVICE";
+    case Role.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface User {
   /** UUIDv7. */
   id: string;
   email: string;
   name: string;
   createdAt: Date | undefined;
+  role: Role;
 }
 
 export interface CreateUserRequest {
   email: string;
   /** Display name, 1 to 100 characters after trimming. */
   name: string;
+  /** 12 to 128 characters. */
+  password: string;
 }
 
 export interface CreateUserResponse {
@@ -50,8 +111,92 @@ export interface GetUserResponse {
   user: User | undefined;
 }
 
+export interface AuthenticateRequest {
+  email: string;
+  password: string;
+}
+
+export interface AuthenticateResponse {
+  /** A signed JWT (EdDSA) for `authorization: Bearer`. */
+  accessToken: string;
+  expiresAt: Date | undefined;
+  user: User | undefined;
+}
+
+export interface VerifyTokenRequest {
+  accessToken: string;
+}
+
+/** The verified claims of an access token. */
+export interface TokenClaims {
+  /** The user id, or `service:<name>` for a service token. */
+  subject: string;
+  role: Role;
+  issuedAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /** The token's id (jti). */
+  tokenId: string;
+}
+
+export interface VerifyTokenResponse {
+  claims: TokenClaims | undefined;
+}
+
+export interface GetPublicKeysRequest {
+}
+
+/** A public JSON Web Key (RFC 7517) of an OKP (Ed25519) or EC key. */
+export interface PublicKey {
+  kid: string;
+  kty: string;
+  alg: string;
+  crv: string;
+  x: string;
+  /** EC keys only. */
+  y: string;
+}
+
+export interface GetPublicKeysResponse {
+  keys: PublicKey[];
+  /** The token issuer (iss) and audience (aud) to check against. */
+  issuer: string;
+  audience: string;
+}
+
+export interface IssueServiceTokenRequest {
+  /** The calling service's name, e.g. `notifications`. */
+  service: string;
+  secret: string;
+}
+
+export interface IssueServiceTokenResponse {
+  accessToken: string;
+  expiresAt: Date | undefined;
+}
+
+export interface RevealPersonalDataRequest {
+  userId: string;
+  /** The sealed personal data from an event (its `personalData` field). */
+  sealed: string;
+}
+
+export interface RevealPersonalDataResponse {
+  email: string;
+  name: string;
+}
+
+export interface EraseUserRequest {
+  id: string;
+}
+
+export interface EraseUserResponse {
+  erasedAt: Date | undefined;
+}
+
 function createBaseUser(): User {
-  return { id: "", email: "", name: "", createdAt: undefined };
+  return { id: "", email: "", name: "", createdAt: undefined, role: 0 };
 }
 
 export const User: MessageFns<User> = {
@@ -67,6 +212,9 @@ export const User: MessageFns<User> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.role !== 0) {
+      writer.uint32(40).int32(message.role);
     }
     return writer;
   },
@@ -116,6 +264,14 @@ export const User: MessageFns<User> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -138,6 +294,7 @@ export const User: MessageFns<User> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
     };
   },
 
@@ -155,6 +312,9 @@ export const User: MessageFns<User> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.role !== 0) {
+      obj.role = roleToJSON(message.role);
+    }
     return obj;
   },
 
@@ -167,12 +327,13 @@ export const User: MessageFns<User> = {
     message.email = object.email ?? "";
     message.name = object.name ?? "";
     message.createdAt = object.createdAt ?? undefined;
+    message.role = object.role ?? 0;
     return message;
   },
 };
 
 function createBaseCreateUserRequest(): CreateUserRequest {
-  return { email: "", name: "" };
+  return { email: "", name: "", password: "" };
 }
 
 export const CreateUserRequest: MessageFns<CreateUserRequest> = {
@@ -182,6 +343,9 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
+    }
+    if (message.password !== "") {
+      writer.uint32(26).string(message.password);
     }
     return writer;
   },
@@ -215,6 +379,14 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -231,6 +403,7 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     return {
       email: isSet(object.email) ? globalThis.String(object.email) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
     };
   },
 
@@ -242,6 +415,9 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
     return obj;
   },
 
@@ -252,6 +428,7 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     const message = createBaseCreateUserRequest();
     message.email = object.email ?? "";
     message.name = object.name ?? "";
+    message.password = object.password ?? "";
     return message;
   },
 };
@@ -457,15 +634,1298 @@ export const GetUserResponse: MessageFns<GetUserResponse> = {
   },
 };
 
+function createBaseAuthenticateRequest(): AuthenticateRequest {
+  return { email: "", password: "" };
+}
+
+export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
+  encode(message: AuthenticateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticateRequest {
+    return {
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+    };
+  },
+
+  toJSON(message: AuthenticateRequest): unknown {
+    const obj: any = {};
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuthenticateRequest>): AuthenticateRequest {
+    return AuthenticateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuthenticateRequest>): AuthenticateRequest {
+    const message = createBaseAuthenticateRequest();
+    message.email = object.email ?? "";
+    message.password = object.password ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthenticateResponse(): AuthenticateResponse {
+  return { accessToken: "", expiresAt: undefined, user: undefined };
+}
+
+export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
+  encode(message: AuthenticateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(18).fork()).join();
+    }
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticateResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+    };
+  },
+
+  toJSON(message: AuthenticateResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuthenticateResponse>): AuthenticateResponse {
+    return AuthenticateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuthenticateResponse>): AuthenticateResponse {
+    const message = createBaseAuthenticateResponse();
+    message.accessToken = object.accessToken ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseVerifyTokenRequest(): VerifyTokenRequest {
+  return { accessToken: "" };
+}
+
+export const VerifyTokenRequest: MessageFns<VerifyTokenRequest> = {
+  encode(message: VerifyTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyTokenRequest {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifyTokenRequest): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyTokenRequest>): VerifyTokenRequest {
+    return VerifyTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyTokenRequest>): VerifyTokenRequest {
+    const message = createBaseVerifyTokenRequest();
+    message.accessToken = object.accessToken ?? "";
+    return message;
+  },
+};
+
+function createBaseTokenClaims(): TokenClaims {
+  return { subject: "", role: 0, issuedAt: undefined, expiresAt: undefined, tokenId: "" };
+}
+
+export const TokenClaims: MessageFns<TokenClaims> = {
+  encode(message: TokenClaims, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.role !== 0) {
+      writer.uint32(16).int32(message.role);
+    }
+    if (message.issuedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.issuedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.tokenId !== "") {
+      writer.uint32(42).string(message.tokenId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenClaims {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenClaims();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.issuedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenClaims {
+    return {
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+      issuedAt: isSet(object.issuedAt)
+        ? fromJsonTimestamp(object.issuedAt)
+        : isSet(object.issued_at)
+        ? fromJsonTimestamp(object.issued_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+        ? globalThis.String(object.token_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TokenClaims): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.role !== 0) {
+      obj.role = roleToJSON(message.role);
+    }
+    if (message.issuedAt !== undefined) {
+      obj.issuedAt = message.issuedAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.tokenId !== "") {
+      obj.tokenId = message.tokenId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TokenClaims>): TokenClaims {
+    return TokenClaims.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TokenClaims>): TokenClaims {
+    const message = createBaseTokenClaims();
+    message.subject = object.subject ?? "";
+    message.role = object.role ?? 0;
+    message.issuedAt = object.issuedAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.tokenId = object.tokenId ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyTokenResponse(): VerifyTokenResponse {
+  return { claims: undefined };
+}
+
+export const VerifyTokenResponse: MessageFns<VerifyTokenResponse> = {
+  encode(message: VerifyTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.claims !== undefined) {
+      TokenClaims.encode(message.claims, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.claims = TokenClaims.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyTokenResponse {
+    return { claims: isSet(object.claims) ? TokenClaims.fromJSON(object.claims) : undefined };
+  },
+
+  toJSON(message: VerifyTokenResponse): unknown {
+    const obj: any = {};
+    if (message.claims !== undefined) {
+      obj.claims = TokenClaims.toJSON(message.claims);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyTokenResponse>): VerifyTokenResponse {
+    return VerifyTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyTokenResponse>): VerifyTokenResponse {
+    const message = createBaseVerifyTokenResponse();
+    message.claims = (object.claims !== undefined && object.claims !== null)
+      ? TokenClaims.fromPartial(object.claims)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetPublicKeysRequest(): GetPublicKeysRequest {
+  return {};
+}
+
+export const GetPublicKeysRequest: MessageFns<GetPublicKeysRequest> = {
+  encode(_: GetPublicKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublicKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublicKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetPublicKeysRequest {
+    return {};
+  },
+
+  toJSON(_: GetPublicKeysRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPublicKeysRequest>): GetPublicKeysRequest {
+    return GetPublicKeysRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetPublicKeysRequest>): GetPublicKeysRequest {
+    const message = createBaseGetPublicKeysRequest();
+    return message;
+  },
+};
+
+function createBasePublicKey(): PublicKey {
+  return { kid: "", kty: "", alg: "", crv: "", x: "", y: "" };
+}
+
+export const PublicKey: MessageFns<PublicKey> = {
+  encode(message: PublicKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kid !== "") {
+      writer.uint32(10).string(message.kid);
+    }
+    if (message.kty !== "") {
+      writer.uint32(18).string(message.kty);
+    }
+    if (message.alg !== "") {
+      writer.uint32(26).string(message.alg);
+    }
+    if (message.crv !== "") {
+      writer.uint32(34).string(message.crv);
+    }
+    if (message.x !== "") {
+      writer.uint32(42).string(message.x);
+    }
+    if (message.y !== "") {
+      writer.uint32(50).string(message.y);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublicKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublicKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kty = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.alg = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.crv = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.x = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.y = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PublicKey {
+    return {
+      kid: isSet(object.kid) ? globalThis.String(object.kid) : "",
+      kty: isSet(object.kty) ? globalThis.String(object.kty) : "",
+      alg: isSet(object.alg) ? globalThis.String(object.alg) : "",
+      crv: isSet(object.crv) ? globalThis.String(object.crv) : "",
+      x: isSet(object.x) ? globalThis.String(object.x) : "",
+      y: isSet(object.y) ? globalThis.String(object.y) : "",
+    };
+  },
+
+  toJSON(message: PublicKey): unknown {
+    const obj: any = {};
+    if (message.kid !== "") {
+      obj.kid = message.kid;
+    }
+    if (message.kty !== "") {
+      obj.kty = message.kty;
+    }
+    if (message.alg !== "") {
+      obj.alg = message.alg;
+    }
+    if (message.crv !== "") {
+      obj.crv = message.crv;
+    }
+    if (message.x !== "") {
+      obj.x = message.x;
+    }
+    if (message.y !== "") {
+      obj.y = message.y;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PublicKey>): PublicKey {
+    return PublicKey.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PublicKey>): PublicKey {
+    const message = createBasePublicKey();
+    message.kid = object.kid ?? "";
+    message.kty = object.kty ?? "";
+    message.alg = object.alg ?? "";
+    message.crv = object.crv ?? "";
+    message.x = object.x ?? "";
+    message.y = object.y ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPublicKeysResponse(): GetPublicKeysResponse {
+  return { keys: [], issuer: "", audience: "" };
+}
+
+export const GetPublicKeysResponse: MessageFns<GetPublicKeysResponse> = {
+  encode(message: GetPublicKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.keys) {
+      PublicKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.issuer !== "") {
+      writer.uint32(18).string(message.issuer);
+    }
+    if (message.audience !== "") {
+      writer.uint32(26).string(message.audience);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublicKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublicKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keys.push(PublicKey.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.audience = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPublicKeysResponse {
+    return {
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => PublicKey.fromJSON(e)) : [],
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      audience: isSet(object.audience) ? globalThis.String(object.audience) : "",
+    };
+  },
+
+  toJSON(message: GetPublicKeysResponse): unknown {
+    const obj: any = {};
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => PublicKey.toJSON(e));
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.audience !== "") {
+      obj.audience = message.audience;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPublicKeysResponse>): GetPublicKeysResponse {
+    return GetPublicKeysResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPublicKeysResponse>): GetPublicKeysResponse {
+    const message = createBaseGetPublicKeysResponse();
+    message.keys = object.keys?.map((e) => PublicKey.fromPartial(e)) || [];
+    message.issuer = object.issuer ?? "";
+    message.audience = object.audience ?? "";
+    return message;
+  },
+};
+
+function createBaseIssueServiceTokenRequest(): IssueServiceTokenRequest {
+  return { service: "", secret: "" };
+}
+
+export const IssueServiceTokenRequest: MessageFns<IssueServiceTokenRequest> = {
+  encode(message: IssueServiceTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+    };
+  },
+
+  toJSON(message: IssueServiceTokenRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    return IssueServiceTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    const message = createBaseIssueServiceTokenRequest();
+    message.service = object.service ?? "";
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseIssueServiceTokenResponse(): IssueServiceTokenResponse {
+  return { accessToken: "", expiresAt: undefined };
+}
+
+export const IssueServiceTokenResponse: MessageFns<IssueServiceTokenResponse> = {
+  encode(message: IssueServiceTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: IssueServiceTokenResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    return IssueServiceTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    const message = createBaseIssueServiceTokenResponse();
+    message.accessToken = object.accessToken ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRevealPersonalDataRequest(): RevealPersonalDataRequest {
+  return { userId: "", sealed: "" };
+}
+
+export const RevealPersonalDataRequest: MessageFns<RevealPersonalDataRequest> = {
+  encode(message: RevealPersonalDataRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.sealed !== "") {
+      writer.uint32(18).string(message.sealed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevealPersonalDataRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevealPersonalDataRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sealed = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevealPersonalDataRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      sealed: isSet(object.sealed) ? globalThis.String(object.sealed) : "",
+    };
+  },
+
+  toJSON(message: RevealPersonalDataRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.sealed !== "") {
+      obj.sealed = message.sealed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevealPersonalDataRequest>): RevealPersonalDataRequest {
+    return RevealPersonalDataRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevealPersonalDataRequest>): RevealPersonalDataRequest {
+    const message = createBaseRevealPersonalDataRequest();
+    message.userId = object.userId ?? "";
+    message.sealed = object.sealed ?? "";
+    return message;
+  },
+};
+
+function createBaseRevealPersonalDataResponse(): RevealPersonalDataResponse {
+  return { email: "", name: "" };
+}
+
+export const RevealPersonalDataResponse: MessageFns<RevealPersonalDataResponse> = {
+  encode(message: RevealPersonalDataResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevealPersonalDataResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevealPersonalDataResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevealPersonalDataResponse {
+    return {
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: RevealPersonalDataResponse): unknown {
+    const obj: any = {};
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevealPersonalDataResponse>): RevealPersonalDataResponse {
+    return RevealPersonalDataResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevealPersonalDataResponse>): RevealPersonalDataResponse {
+    const message = createBaseRevealPersonalDataResponse();
+    message.email = object.email ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseEraseUserRequest(): EraseUserRequest {
+  return { id: "" };
+}
+
+export const EraseUserRequest: MessageFns<EraseUserRequest> = {
+  encode(message: EraseUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseUserRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: EraseUserRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseUserRequest>): EraseUserRequest {
+    return EraseUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EraseUserRequest>): EraseUserRequest {
+    const message = createBaseEraseUserRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseEraseUserResponse(): EraseUserResponse {
+  return { erasedAt: undefined };
+}
+
+export const EraseUserResponse: MessageFns<EraseUserResponse> = {
+  encode(message: EraseUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.erasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.erasedAt), writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseUserResponse {
+    return {
+      erasedAt: isSet(object.erasedAt)
+        ? fromJsonTimestamp(object.erasedAt)
+        : isSet(object.erased_at)
+        ? fromJsonTimestamp(object.erased_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EraseUserResponse): unknown {
+    const obj: any = {};
+    if (message.erasedAt !== undefined) {
+      obj.erasedAt = message.erasedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseUserResponse>): EraseUserResponse {
+    return EraseUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EraseUserResponse>): EraseUserResponse {
+    const message = createBaseEraseUserResponse();
+    message.erasedAt = object.erasedAt ?? undefined;
+    return message;
+  },
+};
+
 /**
- * UserService owns users. Every change it makes is published as an event
- * (user.created, ...) through the service's transactional outbox.
+ * UserService owns users, their credentials and the keys that sign and
+ * verify access tokens. Every change it makes is published as an event
+ * (user.created, user.erased) through the service's transactional outbox;
+ * personal data inside those events is sealed with a per-user key that
+ * EraseUser destroys (crypto-shredding).
+ *
+ * Callers present an access token as gRPC metadata
+ * `authorization: Bearer <jwt>`. CreateUser, Authenticate, VerifyToken,
+ * GetPublicKeys and IssueServiceToken need none.
  */
 export type UserServiceService = typeof UserServiceService;
 export const UserServiceService = {
   /**
-   * Creates a user. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored;
+   * a second user with the same email is ALREADY_EXISTS. The password is
+   * hashed with Argon2id and never stored, logged or published.
    */
   createUser: {
     path: "/conveyor.users.v1.UserService/CreateUser" as const,
@@ -476,7 +1936,10 @@ export const UserServiceService = {
     responseSerialize: (value: CreateUserResponse): Buffer => Buffer.from(CreateUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateUserResponse => CreateUserResponse.decode(value),
   },
-  /** Returns one user; NOT_FOUND when the id is unknown. */
+  /**
+   * Returns one user: the caller themselves, or any user for admins and
+   * services. NOT_FOUND when the id is unknown or the user was erased.
+   */
   getUser: {
     path: "/conveyor.users.v1.UserService/GetUser" as const,
     requestStream: false as const,
@@ -486,22 +1949,147 @@ export const UserServiceService = {
     responseSerialize: (value: GetUserResponse): Buffer => Buffer.from(GetUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUserResponse => GetUserResponse.decode(value),
   },
+  /**
+   * Exchanges an email and password for a short-lived access token.
+   * UNAUTHENTICATED with the same message, and in about the same time, for
+   * an unknown email and a wrong password; RESOURCE_EXHAUSTED while an
+   * account is throttled after repeated failures.
+   */
+  authenticate: {
+    path: "/conveyor.users.v1.UserService/Authenticate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthenticateRequest): Buffer => Buffer.from(AuthenticateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthenticateRequest => AuthenticateRequest.decode(value),
+    responseSerialize: (value: AuthenticateResponse): Buffer =>
+      Buffer.from(AuthenticateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthenticateResponse => AuthenticateResponse.decode(value),
+  },
+  /**
+   * Checks a token's signature, expiry, issuer and audience, and that its
+   * user still exists; returns its claims. UNAUTHENTICATED otherwise.
+   */
+  verifyToken: {
+    path: "/conveyor.users.v1.UserService/VerifyToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyTokenRequest): Buffer => Buffer.from(VerifyTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyTokenRequest => VerifyTokenRequest.decode(value),
+    responseSerialize: (value: VerifyTokenResponse): Buffer => Buffer.from(VerifyTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyTokenResponse => VerifyTokenResponse.decode(value),
+  },
+  /**
+   * The public keys that verify access tokens (a JWK set), so that other
+   * services can verify tokens locally while this service is unreachable.
+   */
+  getPublicKeys: {
+    path: "/conveyor.users.v1.UserService/GetPublicKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPublicKeysRequest): Buffer => Buffer.from(GetPublicKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPublicKeysRequest => GetPublicKeysRequest.decode(value),
+    responseSerialize: (value: GetPublicKeysResponse): Buffer =>
+      Buffer.from(GetPublicKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPublicKeysResponse => GetPublicKeysResponse.decode(value),
+  },
+  /**
+   * Exchanges a service's configured secret for a service token (role
+   * `service`); UNAUTHENTICATED for an unknown service or a wrong secret.
+   */
+  issueServiceToken: {
+    path: "/conveyor.users.v1.UserService/IssueServiceToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueServiceTokenRequest): Buffer =>
+      Buffer.from(IssueServiceTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueServiceTokenRequest => IssueServiceTokenRequest.decode(value),
+    responseSerialize: (value: IssueServiceTokenResponse): Buffer =>
+      Buffer.from(IssueServiceTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueServiceTokenResponse => IssueServiceTokenResponse.decode(value),
+  },
+  /**
+   * Opens personal data sealed into an event with the user's key. Services
+   * only. NOT_FOUND once the user is erased: the key is gone.
+   */
+  revealPersonalData: {
+    path: "/conveyor.users.v1.UserService/RevealPersonalData" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevealPersonalDataRequest): Buffer =>
+      Buffer.from(RevealPersonalDataRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevealPersonalDataRequest => RevealPersonalDataRequest.decode(value),
+    responseSerialize: (value: RevealPersonalDataResponse): Buffer =>
+      Buffer.from(RevealPersonalDataResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevealPersonalDataResponse => RevealPersonalDataResponse.decode(value),
+  },
+  /**
+   * Erases a user's personal data (the user themselves or an admin): deletes
+   * the user's key, which makes every sealed copy unreadable, removes the
+   * plaintext and publishes user.erased. Erasing twice is not an error.
+   */
+  eraseUser: {
+    path: "/conveyor.users.v1.UserService/EraseUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EraseUserRequest): Buffer => Buffer.from(EraseUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EraseUserRequest => EraseUserRequest.decode(value),
+    responseSerialize: (value: EraseUserResponse): Buffer => Buffer.from(EraseUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EraseUserResponse => EraseUserResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
   /**
-   * Creates a user. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored;
+   * a second user with the same email is ALREADY_EXISTS. The password is
+   * hashed with Argon2id and never stored, logged or published.
    */
   createUser: handleUnaryCall<CreateUserRequest, CreateUserResponse>;
-  /** Returns one user; NOT_FOUND when the id is unknown. */
+  /**
+   * Returns one user: the caller themselves, or any user for admins and
+   * services. NOT_FOUND when the id is unknown or the user was erased.
+   */
   getUser: handleUnaryCall<GetUserRequest, GetUserResponse>;
+  /**
+   * Exchanges an email and password for a short-lived access token.
+   * UNAUTHENTICATED with the same message, and in about the same time, for
+   * an unknown email and a wrong password; RESOURCE_EXHAUSTED while an
+   * account is throttled after repeated failures.
+   */
+  authenticate: handleUnaryCall<AuthenticateRequest, AuthenticateResponse>;
+  /**
+   * Checks a token's signature, expiry, issuer and audience, and that its
+   * user still exists; returns its claims. UNAUTHENTICATED otherwise.
+   */
+  verifyToken: handleUnaryCall<VerifyTokenRequest, VerifyTokenResponse>;
+  /**
+   * The public keys that verify access tokens (a JWK set), so that other
+   * services can verify tokens locally while this service is unreachable.
+   */
+  getPublicKeys: handleUnaryCall<GetPublicKeysRequest, GetPublicKeysResponse>;
+  /**
+   * Exchanges a service's configured secret for a service token (role
+   * `service`); UNAUTHENTICATED for an unknown service or a wrong secret.
+   */
+  issueServiceToken: handleUnaryCall<IssueServiceTokenRequest, IssueServiceTokenResponse>;
+  /**
+   * Opens personal data sealed into an event with the user's key. Services
+   * only. NOT_FOUND once the user is erased: the key is gone.
+   */
+  revealPersonalData: handleUnaryCall<RevealPersonalDataRequest, RevealPersonalDataResponse>;
+  /**
+   * Erases a user's personal data (the user themselves or an admin): deletes
+   * the user's key, which makes every sealed copy unreadable, removes the
+   * plaintext and publishes user.erased. Erasing twice is not an error.
+   */
+  eraseUser: handleUnaryCall<EraseUserRequest, EraseUserResponse>;
 }
 
 export interface UserServiceClient extends Client {
   /**
-   * Creates a user. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored;
+   * a second user with the same email is ALREADY_EXISTS. The password is
+   * hashed with Argon2id and never stored, logged or published.
    */
   createUser(
     request: CreateUserRequest,
@@ -518,7 +2106,10 @@ export interface UserServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateUserResponse) => void,
   ): ClientUnaryCall;
-  /** Returns one user; NOT_FOUND when the id is unknown. */
+  /**
+   * Returns one user: the caller themselves, or any user for admins and
+   * services. NOT_FOUND when the id is unknown or the user was erased.
+   */
   getUser(
     request: GetUserRequest,
     callback: (error: ServiceError | null, response: GetUserResponse) => void,
@@ -533,6 +2124,123 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Exchanges an email and password for a short-lived access token.
+   * UNAUTHENTICATED with the same message, and in about the same time, for
+   * an unknown email and a wrong password; RESOURCE_EXHAUSTED while an
+   * account is throttled after repeated failures.
+   */
+  authenticate(
+    request: AuthenticateRequest,
+    callback: (error: ServiceError | null, response: AuthenticateResponse) => void,
+  ): ClientUnaryCall;
+  authenticate(
+    request: AuthenticateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthenticateResponse) => void,
+  ): ClientUnaryCall;
+  authenticate(
+    request: AuthenticateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthenticateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks a token's signature, expiry, issuer and audience, and that its
+   * user still exists; returns its claims. UNAUTHENTICATED otherwise.
+   */
+  verifyToken(
+    request: VerifyTokenRequest,
+    callback: (error: ServiceError | null, response: VerifyTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyToken(
+    request: VerifyTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyTokenResponse) => void,
+  ): ClientUnaryCall;
+  verifyToken(
+    request: VerifyTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The public keys that verify access tokens (a JWK set), so that other
+   * services can verify tokens locally while this service is unreachable.
+   */
+  getPublicKeys(
+    request: GetPublicKeysRequest,
+    callback: (error: ServiceError | null, response: GetPublicKeysResponse) => void,
+  ): ClientUnaryCall;
+  getPublicKeys(
+    request: GetPublicKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPublicKeysResponse) => void,
+  ): ClientUnaryCall;
+  getPublicKeys(
+    request: GetPublicKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPublicKeysResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Exchanges a service's configured secret for a service token (role
+   * `service`); UNAUTHENTICATED for an unknown service or a wrong secret.
+   */
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Opens personal data sealed into an event with the user's key. Services
+   * only. NOT_FOUND once the user is erased: the key is gone.
+   */
+  revealPersonalData(
+    request: RevealPersonalDataRequest,
+    callback: (error: ServiceError | null, response: RevealPersonalDataResponse) => void,
+  ): ClientUnaryCall;
+  revealPersonalData(
+    request: RevealPersonalDataRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevealPersonalDataResponse) => void,
+  ): ClientUnaryCall;
+  revealPersonalData(
+    request: RevealPersonalDataRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevealPersonalDataResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Erases a user's personal data (the user themselves or an admin): deletes
+   * the user's key, which makes every sealed copy unreadable, removes the
+   * plaintext and publishes user.erased. Erasing twice is not an error.
+   */
+  eraseUser(
+    request: EraseUserRequest,
+    callback: (error: ServiceError | null, response: EraseUserResponse) => void,
+  ): ClientUnaryCall;
+  eraseUser(
+    request: EraseUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EraseUserResponse) => void,
+  ): ClientUnaryCall;
+  eraseUser(
+    request: EraseUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EraseUserResponse) => void,
   ): ClientUnaryCall;
 }
 
