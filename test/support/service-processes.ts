@@ -1,8 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ServiceProcess, spawnService, waitUntil } from '@conveyor/stack';
 import { probeReadyz } from '@conveyor/stack/readyz';
+import { TEST_ADMIN_EMAIL } from './auth.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Auth settings every service process gets unless the caller sets them:
+ * the test admin (see auth.ts) and one service secret, random per test run,
+ * that users accepts for notifications and gateway.
+ */
+const testServiceSecret = randomBytes(24).toString('base64url');
+export const authDefaults: Readonly<Record<string, string>> = {
+  USERS_ADMIN_EMAILS: TEST_ADMIN_EMAIL,
+  USERS_SERVICE_SECRETS: `notifications=${testServiceSecret},gateway=${testServiceSecret}`,
+  USERS_SERVICE_SECRET: testServiceSecret,
+};
 
 export interface ServiceUnderTest {
   name: string;
@@ -21,8 +35,11 @@ export async function startServiceProcess(
   const grpcPort = ports?.grpcPort ?? (await freePort());
   const opsPort = ports?.opsPort ?? (await freePort());
   const fullEnv = {
+    ...authDefaults,
     ...env,
     GRPC_PORT: String(grpcPort),
+    // The gateway speaks HTTP, not gRPC: its "grpcPort" is its HTTP port.
+    ...(name === 'gateway' ? { GATEWAY_PORT: String(grpcPort) } : {}),
     OPS_PORT: String(opsPort),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
   };

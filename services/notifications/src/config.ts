@@ -36,6 +36,11 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       WEBHOOK_TIMEOUT_MS: env.durationMs(5000),
       WEBHOOK_ALLOW_LOOPBACK: flag.default(false),
       WEBHOOK_MAX_PER_OWNER: z.coerce.number().int().min(1).max(100).default(10),
+      // users opens the sealed contact details of user.created v2 for this service.
+      USERS_ADDR: env.host('127.0.0.1:50051'),
+      USERS_SERVICE_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+      USERS_DEADLINE_MS: env.durationMs(2000),
+      USERS_RETRY_DELAY_MS: env.durationMs(5000),
     },
     source,
   );

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { catalog, dataSchemaUri, type EventDefinition, userCreatedV1 } from '@conveyor/contracts';
-import { type CloudEvent, newEvent } from '@conveyor/platform';
+import type { CloudEvent } from '@conveyor/platform';
 import { waitUntil } from '@conveyor/stack';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   drained,
@@ -13,13 +12,13 @@ import {
 } from './testing/notifications-harness.ts';
 
 /**
- * A newer producer publishes user.created v2 before this consumer knows it:
+ * A newer producer publishes user.created v7 before this consumer knows it:
  * poison (unknown version) until the consumer is upgraded. The upgrade is
- * simulated by adding v2 to the in-process catalog, as a new release would.
+ * simulated by adding v7 to the in-process catalog, as a new release would.
  */
-const userCreatedV2 = {
+const userCreatedV7 = {
   ...userCreatedV1,
-  version: 2,
+  version: 7,
   schema: z.object({
     userId: z.uuid(),
     email: z.email(),
@@ -30,11 +29,11 @@ const userCreatedV2 = {
   examples: [],
 } as unknown as EventDefinition;
 
-function userCreatedAsV2(email: string): CloudEvent {
+function userCreatedAsV7(email: string): CloudEvent {
   const event = userCreated(email, 'Vera Two');
   return {
     ...event,
-    dataschema: dataSchemaUri('user.created', 2),
+    dataschema: dataSchemaUri('user.created', 7),
     data: { ...(event.data as object), locale: 'en' },
   };
 }
@@ -65,7 +64,7 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
     });
 
   it('dead-letters a poison message on its first delivery, delivers the ones after it, and delivers it once when redriven after the fix', async (t) => {
-    const poison = userCreatedAsV2('vera@example.com');
+    const poison = userCreatedAsV7('vera@example.com');
     await h.publish(poison);
     const after = Array.from({ length: 5 }, (_, i) => userCreated(`after-${i}@example.com`));
     for (const event of after) await h.publish(event);
@@ -74,33 +73,33 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
       timeoutMs: 10_000,
       message: 'the messages after the poison one were not delivered',
     });
-    let page = await list({ reasonContains: 'unknown event user.created v2' });
+    let page = await list({ reasonContains: 'unknown event user.created v7' });
     assert.equal(page.deadLetters.length, 1);
     const first = page.deadLetters[0]!;
     assert.equal(first.deliveries, 1, 'dead-lettered within one delivery attempt');
     assert.equal(first.eventId, poison.id);
     assert.equal(first.originalSubject, 'user.created');
     assert.equal(first.originalStream, 'USERS');
-    assert.match(first.reason, /^poison: unknown event user.created v2/);
+    assert.match(first.reason, /^poison: unknown event user.created v7/);
 
     // Redriven before the fix: poison again, a new dead letter, still no mail.
     const early = await redrive({ id: first.id });
     assert.deepEqual(early.redriven, [first.id]);
     await waitUntil(
-      async () => (await list({ reasonContains: 'v2' })).deadLetters.some((d) => d.id !== first.id),
+      async () => (await list({ reasonContains: 'v7' })).deadLetters.some((d) => d.id !== first.id),
       {
         timeoutMs: 10_000,
         message: 'the early redrive was not dead-lettered again',
       },
     );
-    page = await list({ reasonContains: 'v2' });
+    page = await list({ reasonContains: 'v7' });
     assert.equal(page.deadLetters.length, 1);
     const second = page.deadLetters[0]!;
     assert.equal(second.eventId, poison.id);
     assert.equal(mailsTo('vera@example.com').length, 0);
 
-    // The fix: this consumer learns v2. Redrive twice at once, then once more.
-    (catalog as unknown as EventDefinition[]).push(userCreatedV2);
+    // The fix: this consumer learns v7. Redrive twice at once, then once more.
+    (catalog as unknown as EventDefinition[]).push(userCreatedV7);
     t.after(() => {
       (catalog as unknown as EventDefinition[]).pop();
     });
@@ -115,21 +114,12 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
       poison.id,
     ]);
     assert.equal(rows[0].n, 1);
-    assert.equal((await list({ reasonContains: 'v2' })).deadLetters.length, 0);
+    assert.equal((await list({ reasonContains: 'v7' })).deadLetters.length, 0);
   });
 
   it('lists with filters and pages, and purges by id, reason, subject or all, refusing an empty selection', async () => {
     const bad = (subject: 'user.created' | 'order.paid', marker: string): CloudEvent => {
-      const event = newEvent(
-        'user.created',
-        {
-          userId: uuidv7(),
-          email: `${marker}@example.com`,
-          name: marker,
-          createdAt: new Date().toISOString(),
-        },
-        { source: 'conveyor/test' },
-      );
+      const event = userCreated(`${marker}@example.com`, marker);
       return { ...event, type: subject, dataschema: dataSchemaUri(subject, 9) };
     };
     for (const marker of ['p1', 'p2', 'p3']) await h.publish(bad('user.created', marker));

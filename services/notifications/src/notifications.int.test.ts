@@ -19,6 +19,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { migrations } from './adapters/migrations.ts';
 import { loadNotificationsConfig } from './config.ts';
 import { type RunningNotificationsService, startNotificationsService } from './service.ts';
+import {
+  startTokenIssuer,
+  type TokenIssuer,
+  userCreated as userCreatedV1Event,
+} from './testing/notifications-harness.ts';
 
 describe('notifications service (real Postgres, NATS and SMTP)', () => {
   let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -28,14 +33,17 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
   let nc: NatsConnection;
   let sql: pg.Pool;
   let client: notificationsV1.NotificationServiceClient;
+  let users: TokenIssuer;
 
   before(async () => {
     db = await testDatabase('notifications');
     nats = await testNats();
     smtp = await testSmtpSink();
     await migrate({ url: db.url, schema: 'notifications', migrations });
+    users = await startTokenIssuer(db.url);
     service = await startNotificationsService(
       loadNotificationsConfig({
+        ...users.env,
         DATABASE_URL: db.url,
         NATS_URL: nats.url,
         SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
@@ -56,19 +64,14 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
     await sql?.end();
     await nc?.close();
     await service?.stop();
+    await users?.stop();
     await smtp?.close();
     await nats?.stop();
     await db?.drop();
   });
 
-  function userCreated(email: string, name = 'Test User') {
-    const userId = uuidv7();
-    return newEvent(
-      'user.created',
-      { userId, email, name, createdAt: new Date().toISOString() },
-      { source: 'conveyor/users', subject: userId },
-    );
-  }
+  // user.created v1 (plaintext contact details): no users service is needed to read it.
+  const userCreated = (email: string, name = 'Test User') => userCreatedV1Event(email, name);
 
   /** Publishes like the relay does; `msgId` lets a test bypass JetStream's dedupe to force a redelivery. */
   async function publish(event: ReturnType<typeof userCreated>, msgId = event.id) {
@@ -200,7 +203,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       client,
       client.listNotifications,
       { userId, pageSize: 1, pageToken: '' },
-      { deadlineMs: 5000 },
+      { deadlineMs: 5000, metadata: users.admin.metadata() },
     );
     assert.equal(page.notifications.length, 1);
     assert.equal(page.notifications[0]!.eventType, 'order.created');
@@ -209,7 +212,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       client,
       client.listNotifications,
       { userId, pageSize: 1, pageToken: page.nextPageToken },
-      { deadlineMs: 5000 },
+      { deadlineMs: 5000, metadata: users.admin.metadata() },
     );
     assert.equal(next.notifications[0]!.eventType, 'user.created');
     assert.equal(next.notifications[0]!.status, notificationsV1.NotificationStatus.NOTIFICATION_STATUS_SENT);
@@ -222,7 +225,10 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       [{ userId: '', pageSize: 0, pageToken: 'garbage' }, 'page_token'],
     ] as const) {
       await assert.rejects(
-        callUnary(client, client.listNotifications, request, { deadlineMs: 5000 }),
+        callUnary(client, client.listNotifications, request, {
+          deadlineMs: 5000,
+          metadata: users.admin.metadata(),
+        }),
         (e: Error & { details: string }) => e.details.startsWith(`${field}: `),
       );
     }

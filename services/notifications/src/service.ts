@@ -8,8 +8,11 @@ import {
   startEventConsumer,
   startService,
 } from '@conveyor/platform';
+import { startUsersTokenVerifier } from '@conveyor/platform/auth';
+import { traced } from '@conveyor/platform/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
+import { GrpcPersonalDataRevealer } from './adapters/grpc-personal-data-revealer.ts';
 import { HttpWebhookPoster } from './adapters/http-webhook-poster.ts';
 import { JetStreamDeadLetterQueue } from './adapters/jetstream-dead-letter-queue.ts';
 import { PostgresNotificationStore } from './adapters/postgres-notification-store.ts';
@@ -44,25 +47,51 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
   };
   return startService(options, async (runtime) => {
     const { pool, nc, jsm, logger, registry, shutdown } = runtime;
+    const verifier = await startUsersTokenVerifier({
+      address: config.USERS_ADDR,
+      logger,
+      registry,
+      resilience: { deadlineMs: config.USERS_DEADLINE_MS },
+    });
+    shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const store = new PostgresNotificationStore(pool);
     const webhooks = new PostgresWebhookStore(pool);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
-    const mailer = new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM });
+    const mailer = traced(
+      new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM }),
+      'send',
+      'smtp send',
+    );
     shutdown.add('final', 'close smtp pool', () => mailer.close());
     const sends = counter(registry, {
       name: 'conveyor_notification_sends_total',
       help: 'Notifications offered to a channel, by outcome (sent, failed, held, target-gone).',
       labelNames: ['channel', 'outcome'],
     });
+    const revealer = config.USERS_SERVICE_SECRET
+      ? new GrpcPersonalDataRevealer({
+          address: config.USERS_ADDR,
+          secret: config.USERS_SERVICE_SECRET,
+          deadlineMs: config.USERS_DEADLINE_MS,
+          retryDelayMs: config.USERS_RETRY_DELAY_MS,
+        })
+      : undefined;
+    if (revealer) shutdown.add('final', 'close users client', async () => revealer.close());
+    else logger.warn('USERS_SERVICE_SECRET unset: user.created v2 events wait until it is configured');
     const handler = handleEvent({
       store,
+      revealer,
       consumer: consumerName,
       newId: uuidv7,
       now: () => new Date(),
       dispatch: dispatchNotifications({
         store,
         mailer,
-        webhooks: new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+        webhooks: traced(
+          new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+          'post',
+          'webhook POST',
+        ),
         guard: new CircuitBreakerGuard({
           threshold: config.BREAKER_THRESHOLD,
           halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS,
@@ -128,6 +157,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
             purgeDeadLetters: purgeDeadLetters({ deadLetters }),
           },
           logger,
+          verifier,
         ),
       ],
     };

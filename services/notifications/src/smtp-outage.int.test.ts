@@ -43,7 +43,7 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
       for (let i = 0; sampling && i < 1200; i++) {
         samples.push({
           at: Date.now(),
-          state: await h.metric('conveyor_circuit_breaker_state', { breaker: 'smtp' }),
+          state: await h.metric('conveyor_circuit_breaker_state', { downstream: 'smtp' }),
         });
         await sleep(100);
       }
@@ -94,14 +94,14 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
 
     const notClosed = samples.filter((s) => s.state !== 0);
     const heldMs = notClosed.length ? notClosed.at(-1)!.at - notClosed[0]!.at : 0;
-    const held = await h.metric('conveyor_circuit_breaker_held_total', { breaker: 'smtp' });
+    const held = await h.metric('conveyor_circuit_breaker_held_total', { downstream: 'smtp' });
     const retries = await h.metric('conveyor_events_consumed_total', {
       consumer: 'notifications',
       subject: 'user.created',
       outcome: 'retry',
     });
     const opened = await h.metric('conveyor_circuit_breaker_transitions_total', {
-      breaker: 'smtp',
+      downstream: 'smtp',
       state: 'open',
     });
     t.diagnostic(

@@ -1,18 +1,71 @@
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { z } from 'zod';
+
+// `name=secret,name2=secret2`; values never appear in error messages.
+const serviceSecrets = z
+  .string()
+  .default('')
+  .refine(
+    (s) => s.trim() === '' || s.split(',').every((pair) => /^[a-z][a-z0-9-]{0,62}=.{16,}$/.test(pair.trim())),
+    { message: 'expected name=secret pairs, comma-separated, each secret at least 16 characters' },
+  )
+  .transform(
+    (s) =>
+      new Map(
+        s.trim() === ''
+          ? []
+          : s.split(',').map((pair) => {
+              const at = pair.trim().indexOf('=');
+              return [pair.trim().slice(0, at), pair.trim().slice(at + 1)] as const;
+            }),
+      ),
+  );
+
+const emailList = z
+  .string()
+  .default('')
+  .transform(
+    (s) =>
+      new Set(
+        s
+          .split(',')
+          .map((e) => e.trim().toLowerCase())
+          .filter((e) => e !== ''),
+      ),
+  );
 
 export function loadUsersConfig(source: Record<string, string | undefined> = process.env) {
-  return loadConfig(
+  const config = loadConfig(
     {
       ...serviceEnv,
+      NODE_ENV: z.string().default('development'),
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('users'),
       NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222'),
       NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
       GRPC_PORT: env.port(50051),
       OPS_PORT: env.port(9101),
+      // Checked when the service starts (loadSigningKey), so a bad key is never echoed here.
+      USERS_JWT_PRIVATE_KEY: z.string().optional(),
+      USERS_JWT_KEY_ID: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -')
+        .optional(),
+      USERS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
+      USERS_ADMIN_EMAILS: emailList,
+      USERS_SERVICE_SECRETS: serviceSecrets,
+      // Argon2id cost; stored in every hash, so changing it only affects new hashes.
+      USERS_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
+      USERS_ARGON2_PASSES: z.coerce.number().int().min(1).max(10).default(2),
+      USERS_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(8).default(1),
+      USERS_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+      USERS_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+      USERS_SIGN_IN_WINDOW_MS: env.durationMs(15 * 60_000),
+      USERS_SIGN_IN_LOCK_MS: env.durationMs(30_000),
     },
     source,
   );
+  return config;
 }
 
 export type UsersConfig = ReturnType<typeof loadUsersConfig>;

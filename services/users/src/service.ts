@@ -1,9 +1,20 @@
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import { type OutboxRelay, type RunningService, startService } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
+import { accountKey } from './adapters/account-key.ts';
+import { AesGcmSealer } from './adapters/aes-gcm-sealer.ts';
+import { Argon2PasswordHasher } from './adapters/argon2-password-hasher.ts';
+import { JoseTokenService } from './adapters/jose-token-service.ts';
+import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts';
 import { PostgresUserRepository } from './adapters/postgres-user-repository.ts';
+import { loadSigningKey } from './adapters/signing-key.ts';
+import { authenticate } from './app/authenticate.ts';
 import { createUser } from './app/create-user.ts';
+import { eraseUser } from './app/erase-user.ts';
 import { getUser } from './app/get-user.ts';
+import { issueServiceToken } from './app/issue-service-token.ts';
+import { revealPersonalData } from './app/reveal-personal-data.ts';
+import { verifyToken } from './app/verify-token.ts';
 import type { UsersConfig } from './config.ts';
 import { userGrpcService } from './ports/grpc-user-service.ts';
 
@@ -11,14 +22,60 @@ export interface RunningUsersService extends RunningService {
   relay: OutboxRelay;
 }
 
-/** Wires the users service; main.ts and the tests both start it through here. */
-export function startUsersService(config: UsersConfig): Promise<RunningUsersService> {
+const source = 'conveyor/users';
+
+/** Wires the users service; main.ts and the tests both start it through here. `now` is for tests. */
+export function startUsersService(
+  config: UsersConfig,
+  options: { now?: () => Date } = {},
+): Promise<RunningUsersService> {
+  const now = options.now ?? (() => new Date());
   return startService({ name: 'users', config, protoRoot, protoFiles: protoFiles.users }, async (runtime) => {
+    const signingKey = await loadSigningKey({
+      pem: config.USERS_JWT_PRIVATE_KEY,
+      keyId: config.USERS_JWT_KEY_ID,
+      production: config.NODE_ENV === 'production',
+      pool: runtime.pool,
+      logger: runtime.logger,
+    });
+    const tokens = await JoseTokenService.create({ ...signingKey, ttlSeconds: config.USERS_TOKEN_TTL, now });
+    const hasher = new Argon2PasswordHasher(
+      {
+        memoryKiB: config.USERS_ARGON2_MEMORY_KIB,
+        passes: config.USERS_ARGON2_PASSES,
+        parallelism: config.USERS_ARGON2_PARALLELISM,
+      },
+      { maxConcurrent: config.USERS_HASH_CONCURRENCY, maxQueued: 256 },
+    );
+    const dummyHash = await hasher.hash(`dummy-${uuidv7()}`);
     const relay = runtime.startOutboxRelay();
     const users = new PostgresUserRepository(runtime.pool, () => relay.signalCommitted());
+    const sealer = new AesGcmSealer();
+    const attempts = new PostgresSignInAttempts(runtime.pool, {
+      maxFailures: config.USERS_SIGN_IN_MAX_FAILURES,
+      windowMs: config.USERS_SIGN_IN_WINDOW_MS,
+      baseLockMs: config.USERS_SIGN_IN_LOCK_MS,
+      maxLockMs: Math.max(config.USERS_SIGN_IN_WINDOW_MS, config.USERS_SIGN_IN_LOCK_MS),
+    });
+    const services = new Set(config.USERS_SERVICE_SECRETS.keys());
     const app = {
-      createUser: createUser({ users, newId: uuidv7, now: () => new Date(), source: 'conveyor/users' }),
+      createUser: createUser({
+        users,
+        hasher,
+        sealer,
+        adminEmails: config.USERS_ADMIN_EMAILS,
+        newId: uuidv7,
+        now,
+        source,
+      }),
       getUser: getUser({ users }),
+      authenticate: authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now }),
+      verifyToken: verifyToken({ tokens, users, services }),
+      publicKeys: () => ({ keys: tokens.publicKeys(), issuer: tokens.issuer, audience: tokens.audience }),
+      issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
+      revealPersonalData: revealPersonalData({ users, sealer }),
+      eraseUser: eraseUser({ users, now, source }),
+      checkToken: (token: string) => tokens.verify(token),
     };
     return { grpc: [userGrpcService(app, runtime.logger)], relay };
   });

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
 import { testDatabase, testNats, waitUntil } from '@conveyor/stack';
-import { status } from '@grpc/grpc-js';
+import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { SignJWT, UnsecuredJWT } from 'jose';
 import pg from 'pg';
+import { accountKey } from './adapters/account-key.ts';
 import { migrations } from './adapters/migrations.ts';
 import { loadUsersConfig } from './config.ts';
 import { type RunningUsersService, startUsersService } from './service.ts';
+
+const ADMIN = 'chief@example.com';
+const SERVICE_SECRET = 'notifications-secret-0123456789';
 
 describe('users service (real Postgres and NATS)', () => {
   let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -17,6 +23,9 @@ describe('users service (real Postgres and NATS)', () => {
   let service: RunningUsersService;
   let client: usersV1.UserServiceClient;
   let sql: pg.Pool;
+  // The service's clock: real time plus an offset the tests move forward.
+  let offsetMs = 0;
+  const now = () => new Date(Date.now() + offsetMs);
 
   before(async () => {
     db = await testDatabase('users');
@@ -29,10 +38,13 @@ describe('users service (real Postgres and NATS)', () => {
         GRPC_PORT: '0',
         OPS_PORT: '0',
         LOG_LEVEL: 'warn',
+        USERS_ADMIN_EMAILS: ` ${ADMIN.toUpperCase()} , other-admin@example.com`,
+        USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
       }),
+      { now },
     );
     client = new usersV1.UserServiceClient(`127.0.0.1:${service.grpcPort}`, insecure());
-    sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=users' });
+    sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=users', max: 2 });
   });
 
   after(async () => {
@@ -43,17 +55,41 @@ describe('users service (real Postgres and NATS)', () => {
     await db?.drop();
   });
 
-  const create = (email: string, name: string) =>
-    callUnary(client, client.createUser, { email, name }, { deadlineMs: 5000 });
+  const deadline = { deadlineMs: 10_000 };
+  const create = (email: string, name: string, password = 'correct horse battery') =>
+    callUnary(client, client.createUser, { email, name, password }, deadline);
+  const signIn = (email: string, password: string) =>
+    callUnary(client, client.authenticate, { email, password }, deadline);
+  const bearer = (token: string) => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    return metadata;
+  };
+  const verify = (accessToken: string) => callUnary(client, client.verifyToken, { accessToken }, deadline);
+  const rejectsWith = (code: status, details?: RegExp) => (error: ServiceError) => {
+    assert.equal(error.code, code, `${error.code} ${error.details}`);
+    if (details) assert.match(error.details, details);
+    return true;
+  };
+  const signingKey = async () => {
+    const { rows } = await sql.query('select key_id, private_key_pem from signing_keys');
+    return { kid: rows[0].key_id as string, key: createPrivateKey(rows[0].private_key_pem as string) };
+  };
 
-  it('creates a user and publishes user.created through the outbox', async () => {
-    const { user } = await create('  Grace@Example.com', 'Grace Hopper');
+  it('signs a user up: user.created v2 in the stream and outbox carries only sealed personal data', async () => {
+    const password = `pw-${randomUUID()}`;
+    const { user } = await create('  Grace@Example.com', 'Grace Hopper', password);
     assert.ok(user);
     assert.equal(user.email, 'grace@example.com');
+    assert.equal(user.role, usersV1.Role.ROLE_CUSTOMER);
     assert.ok(user.createdAt instanceof Date);
 
-    const fetched = await callUnary(client, client.getUser, { id: user.id }, { deadlineMs: 5000 });
-    assert.deepEqual(fetched.user, user);
+    const { rows } = await sql.query('select password_hash from users where id = $1', [user.id]);
+    assert.match(
+      rows[0].password_hash,
+      /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
+    );
+    assert.ok(!rows[0].password_hash.includes(password));
 
     const nc = await connect({ servers: nats.url });
     try {
@@ -65,15 +101,40 @@ describe('users service (real Postgres and NATS)', () => {
       const msg = await jsm.streams.getMessage('USERS', { seq: 1 });
       assert.ok(msg);
       assert.equal(msg.subject, 'user.created');
-      assert.equal(msg.header.get('ce-type'), 'user.created');
+      assert.equal(msg.header.get('ce-dataschema'), 'urn:conveyor:event:user.created:v2');
       assert.equal(msg.header.get('ce-subject'), user.id);
-      assert.equal(msg.header.get('Nats-Msg-Id'), msg.header.get('ce-id'));
-      assert.deepEqual(msg.json(), {
-        userId: user.id,
-        email: 'grace@example.com',
-        name: 'Grace Hopper',
-        createdAt: user.createdAt.toISOString(),
-      });
+      const data = msg.json<{ userId: string; personalData: string; createdAt: string }>();
+      assert.deepEqual(Object.keys(data).sort(), ['createdAt', 'personalData', 'userId']);
+      assert.equal(data.userId, user.id);
+      const raw =
+        new TextDecoder().decode(msg.data) +
+        JSON.stringify([...msg.header.keys()].map((k) => msg.header.get(k)));
+      for (const secret of ['grace', 'Grace', 'Hopper', password]) assert.ok(!raw.includes(secret), secret);
+
+      // Services (only) reveal it with the user's key.
+      const { accessToken } = await callUnary(
+        client,
+        client.issueServiceToken,
+        { service: 'notifications', secret: SERVICE_SECRET },
+        deadline,
+      );
+      const revealed = await callUnary(
+        client,
+        client.revealPersonalData,
+        { userId: user.id, sealed: data.personalData },
+        { ...deadline, metadata: bearer(accessToken) },
+      );
+      assert.deepEqual(revealed, { email: 'grace@example.com', name: 'Grace Hopper' });
+      const customer = await signIn('grace@example.com', password);
+      await assert.rejects(
+        callUnary(
+          client,
+          client.revealPersonalData,
+          { userId: user.id, sealed: data.personalData },
+          { ...deadline, metadata: bearer(customer.accessToken) },
+        ),
+        rejectsWith(status.PERMISSION_DENIED),
+      );
     } finally {
       await nc.close();
     }
@@ -83,15 +144,16 @@ describe('users service (real Postgres and NATS)', () => {
     });
   });
 
+  it('makes listed emails admins', async () => {
+    const { user } = await create(ADMIN, 'Chief');
+    assert.equal(user?.role, usersV1.Role.ROLE_ADMIN);
+  });
+
   it('answers ALREADY_EXISTS for a second user with the same email, and writes no event', async () => {
     await create('dup@example.com', 'First');
     await assert.rejects(
       create(' DUP@example.com ', 'Second'),
-      (error: { code: number; details: string }) => {
-        assert.equal(error.code, status.ALREADY_EXISTS);
-        assert.match(error.details, /dup@example\.com already exists/);
-        return true;
-      },
+      rejectsWith(status.ALREADY_EXISTS, /dup@example\.com already exists/),
     );
     const { rows } = await sql.query('select count(*)::int as n from users where email = $1', [
       'dup@example.com',
@@ -99,34 +161,293 @@ describe('users service (real Postgres and NATS)', () => {
     assert.equal(rows[0].n, 1);
   });
 
-  const invalid: [string, { email: string; name: string }, string][] = [
-    ['email', { email: 'not-an-email', name: 'X' }, 'email'],
-    ['empty email', { email: '', name: 'X' }, 'email'],
-    ['empty name', { email: 'x@example.com', name: '   ' }, 'name'],
+  const invalid: [string, { email: string; name: string; password: string }, string][] = [
+    ['email', { email: 'not-an-email', name: 'X', password: 'long enough password' }, 'email'],
+    ['empty name', { email: 'x@example.com', name: '   ', password: 'long enough password' }, 'name'],
+    ['short password', { email: 'x@example.com', name: 'X', password: 'short-pw-11' }, 'password'],
+    ['long password', { email: 'x@example.com', name: 'X', password: 'p'.repeat(129) }, 'password'],
   ];
   for (const [title, input, field] of invalid) {
-    it(`answers INVALID_ARGUMENT naming the field for a bad ${title}`, async () => {
-      await assert.rejects(
-        create(input.email, input.name),
-        (error: { code: number; details: string; metadata: { get(k: string): unknown[] } }) => {
-          assert.equal(error.code, status.INVALID_ARGUMENT);
-          assert.match(error.details, new RegExp(`^${field}: `));
-          assert.deepEqual(error.metadata.get('invalid-field'), [field]);
-          return true;
-        },
-      );
+    it(`answers INVALID_ARGUMENT naming the field for a bad ${title}, never echoing the password`, async () => {
+      await assert.rejects(callUnary(client, client.createUser, input, deadline), (error: ServiceError) => {
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.match(error.details, new RegExp(`^${field}: `));
+        assert.deepEqual(error.metadata.get('invalid-field'), [field]);
+        assert.ok(!error.details.includes(input.password));
+        return true;
+      });
     });
   }
 
-  it('answers NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
-    await assert.rejects(
-      callUnary(client, client.getUser, { id: '0192f3a0-0000-7000-8000-000000000000' }, { deadlineMs: 5000 }),
-      { code: status.NOT_FOUND },
+  it('authenticates: a verifiable EdDSA token; same error for unknown email and wrong password', async () => {
+    const password = 'ada lovelace password';
+    const { user } = await create('ada@example.com', 'Ada', password);
+    const signed = await signIn(' ADA@example.com', password);
+    assert.equal(signed.user?.id, user?.id);
+    const [header] = signed.accessToken.split('.');
+    assert.equal(JSON.parse(Buffer.from(header!, 'base64url').toString()).alg, 'EdDSA');
+    const expiresIn = signed.expiresAt!.getTime() - Date.now();
+    assert.ok(expiresIn > 14 * 60_000 && expiresIn <= 15 * 60_000 + 1000, `${expiresIn}`);
+    const { claims } = await verify(signed.accessToken);
+    assert.equal(claims?.subject, user?.id);
+    assert.equal(claims?.role, usersV1.Role.ROLE_CUSTOMER);
+
+    const wrong = await signIn('ada@example.com', 'not the password!').catch((e: ServiceError) => e);
+    const unknown = await signIn('nobody@example.com', 'not the password!').catch((e: ServiceError) => e);
+    assert.equal((wrong as ServiceError).code, status.UNAUTHENTICATED);
+    assert.equal((unknown as ServiceError).code, status.UNAUTHENTICATED);
+    assert.equal((wrong as ServiceError).details, (unknown as ServiceError).details);
+  });
+
+  it('takes about as long for an unknown email as for a wrong password', async () => {
+    const knownEmails = ['timing-1@example.com', 'timing-2@example.com', 'timing-3@example.com'];
+    for (const email of knownEmails) await create(email, 'T', 'timing test password');
+    const time = async (email: string) => {
+      const started = performance.now();
+      await signIn(email, 'wrong password 123').catch(() => {});
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    // Twelve each, alternating; four per account stays under the lock threshold (5).
+    for (let i = 0; i < 12; i++) {
+      known.push(await time(knownEmails[i % 3]!));
+      unknown.push(await time(`ghost-${i}@example.com`));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ratio = median(unknown) / median(known);
+    console.log(
+      `sign-in failure median: known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`,
     );
-    await assert.rejects(callUnary(client, client.getUser, { id: 'nope' }, { deadlineMs: 5000 }), {
-      code: status.INVALID_ARGUMENT,
-      details: 'id: "nope" is not a UUID',
-    });
+    assert.ok(ratio > 0.5 && ratio < 2, `unknown/known time ratio ${ratio.toFixed(2)}`);
+  });
+
+  it('throttles repeated failures per account (known or not) with a growing lock; success resets', async () => {
+    const password = 'throttle test password';
+    await create('locked@example.com', 'L', password);
+    for (const email of ['locked@example.com', 'ghost@example.com']) {
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(signIn(email, 'wrong password 123'), rejectsWith(status.UNAUTHENTICATED));
+      }
+      // Locked now, even with the right password.
+      await assert.rejects(
+        signIn(email, email === 'locked@example.com' ? password : 'x'.repeat(12)),
+        (error: ServiceError) => {
+          assert.equal(error.code, status.RESOURCE_EXHAUSTED);
+          assert.match(error.details, /^too many failed sign-ins for this account; try again in (29|30) s$/);
+          return true;
+        },
+      );
+    }
+    offsetMs += 31_000;
+    await assert.rejects(
+      signIn('locked@example.com', 'wrong password 123'),
+      rejectsWith(status.UNAUTHENTICATED),
+    );
+    await assert.rejects(
+      signIn('locked@example.com', password),
+      rejectsWith(status.RESOURCE_EXHAUSTED, /in (59|60) s$/),
+    );
+    offsetMs += 61_000;
+    assert.ok((await signIn('locked@example.com', password)).accessToken);
+    const { rows } = await sql.query('select account from sign_in_failures');
+    assert.ok(
+      rows.every((r) => /^[0-9a-f]{64}$/.test(r.account)),
+      'throttle keys hold no address',
+    );
+    const accounts = rows.map((r) => r.account);
+    assert.ok(!accounts.includes(accountKey('locked@example.com')), 'success resets');
+    assert.ok(accounts.includes(accountKey('ghost@example.com')), 'unknown accounts are throttled too');
+  });
+
+  it('VerifyToken rejects tampered, expired, wrong-audience, wrong-issuer, alg none and HS256-with-public-key tokens', async () => {
+    const { user } = await create('verify@example.com', 'V', 'verify test password');
+    const { accessToken } = await signIn('verify@example.com', 'verify test password');
+    const { kid, key } = await signingKey();
+    const sign = (claims: { iss?: string; aud?: string; exp?: number }) =>
+      new SignJWT({ role: 'customer' })
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setSubject(user!.id)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setIssuer(claims.iss ?? 'conveyor-users')
+        .setAudience(claims.aud ?? 'conveyor')
+        .setExpirationTime(claims.exp ?? '5m')
+        .sign(key);
+    // Positive control: the same forge with the right claims passes.
+    assert.equal((await verify(await sign({}))).claims?.subject, user?.id);
+
+    const [h, p, s] = accessToken.split('.') as [string, string, string];
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...payload, role: 'admin' })).toString('base64url');
+    const flipped = `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+    const publicPem = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+    const hs256 = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user!.id)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setIssuer('conveyor-users')
+      .setAudience('conveyor')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(publicPem));
+    const none = new UnsecuredJWT({ role: 'admin', jti: randomUUID() })
+      .setSubject(user!.id)
+      .setIssuedAt()
+      .setIssuer('conveyor-users')
+      .setAudience('conveyor')
+      .setExpirationTime('5m')
+      .encode();
+    const cases: [string, string, RegExp][] = [
+      ['tampered payload', `${h}.${tamperedPayload}.${s}`, /signature invalid/],
+      ['tampered signature', `${h}.${p}.${flipped}`, /signature invalid/],
+      ['wrong audience', await sign({ aud: 'someone-else' }), /claim aud invalid/],
+      ['wrong issuer', await sign({ iss: 'evil' }), /claim iss invalid/],
+      ['expired', await sign({ exp: Math.floor(Date.now() / 1000) - 60 }), /expired/],
+      ['alg none', none, /algorithm not allowed|malformed/],
+      ['HS256 keyed with the public key', hs256, /algorithm not allowed/],
+      ['garbage', 'not.a.jwt', /malformed/],
+    ];
+    for (const [title, token, reason] of cases) {
+      await assert.rejects(verify(token), (error: ServiceError) => {
+        assert.equal(error.code, status.UNAUTHENTICATED, title);
+        assert.match(error.details, reason, title);
+        return true;
+      });
+    }
+    // A real token expires with the clock too.
+    offsetMs += 16 * 60_000;
+    await assert.rejects(verify(accessToken), rejectsWith(status.UNAUTHENTICATED, /expired/));
+    offsetMs -= 16 * 60_000;
+  });
+
+  it('publishes the JWK set and issues service tokens only for configured secrets', async () => {
+    const keys = await callUnary(client, client.getPublicKeys, {}, deadline);
+    assert.equal(keys.issuer, 'conveyor-users');
+    assert.equal(keys.audience, 'conveyor');
+    assert.equal(keys.keys.length, 1);
+    assert.equal(keys.keys[0]?.kty, 'OKP');
+    assert.equal(keys.keys[0]?.crv, 'Ed25519');
+    assert.equal(keys.keys[0]?.alg, 'EdDSA');
+    assert.equal(keys.keys[0]?.kid, (await signingKey()).kid);
+
+    const issued = await callUnary(
+      client,
+      client.issueServiceToken,
+      { service: 'notifications', secret: SERVICE_SECRET },
+      deadline,
+    );
+    const { claims } = await verify(issued.accessToken);
+    assert.equal(claims?.subject, 'service:notifications');
+    assert.equal(claims?.role, usersV1.Role.ROLE_SERVICE);
+    for (const request of [
+      { service: 'notifications', secret: `${SERVICE_SECRET}x` },
+      { service: 'gateway', secret: SERVICE_SECRET },
+    ]) {
+      await assert.rejects(
+        callUnary(client, client.issueServiceToken, request, deadline),
+        rejectsWith(status.UNAUTHENTICATED, /^unknown service or wrong secret$/),
+      );
+    }
+  });
+
+  it('GetUser: self, admins and services; others PERMISSION_DENIED; no token UNAUTHENTICATED', async () => {
+    const { user } = await create('getme@example.com', 'Get Me', 'get me password!');
+    const me = await signIn('getme@example.com', 'get me password!');
+    await create('stranger@example.com', 'S', 'stranger password');
+    const stranger = await signIn('stranger@example.com', 'stranger password');
+    const admin = await signIn(ADMIN, 'correct horse battery');
+    const service = await callUnary(
+      client,
+      client.issueServiceToken,
+      { service: 'notifications', secret: SERVICE_SECRET },
+      deadline,
+    );
+    const get = (token: string | undefined, id = user!.id) =>
+      callUnary(
+        client,
+        client.getUser,
+        { id },
+        { ...deadline, ...(token ? { metadata: bearer(token) } : {}) },
+      );
+    for (const token of [me.accessToken, admin.accessToken, service.accessToken]) {
+      assert.equal((await get(token)).user?.email, 'getme@example.com');
+    }
+    await assert.rejects(get(stranger.accessToken), rejectsWith(status.PERMISSION_DENIED));
+    await assert.rejects(get(undefined), rejectsWith(status.UNAUTHENTICATED, /missing authorization/));
+    await assert.rejects(get('nonsense'), rejectsWith(status.UNAUTHENTICATED));
+    await assert.rejects(
+      get(admin.accessToken, '0192f3a0-0000-7000-8000-000000000000'),
+      rejectsWith(status.NOT_FOUND),
+    );
+    await assert.rejects(
+      get(admin.accessToken, 'nope'),
+      rejectsWith(status.INVALID_ARGUMENT, /^id: "nope" is not a UUID$/),
+    );
+  });
+
+  it('EraseUser: crypto-shreds the key, removes plaintext, emits user.erased once, and is idempotent', async () => {
+    const password = 'erase me password';
+    const { user } = await create('erase.me@example.com', 'Erasmus Unique', password);
+    const me = await signIn('erase.me@example.com', password);
+    await signIn('erase.me@example.com', 'wrong password 123').catch(() => {});
+    await create('bystander@example.com', 'B', 'bystander password');
+    const bystander = await signIn('bystander@example.com', 'bystander password');
+    const erase = (token: string) =>
+      callUnary(client, client.eraseUser, { id: user!.id }, { ...deadline, metadata: bearer(token) });
+    await assert.rejects(erase(bystander.accessToken), rejectsWith(status.PERMISSION_DENIED));
+
+    const first = await erase(me.accessToken);
+    const second = await erase((await signIn(ADMIN, 'correct horse battery')).accessToken);
+    assert.deepEqual(second.erasedAt, first.erasedAt);
+
+    const row = (await sql.query('select * from users where id = $1', [user!.id])).rows[0];
+    assert.equal(row.email, null);
+    assert.equal(row.name, null);
+    assert.equal(row.password_hash, null);
+    assert.ok(row.erased_at instanceof Date);
+    assert.equal((await sql.query('select 1 from user_keys where user_id = $1', [user!.id])).rowCount, 0);
+    await assert.rejects(verify(me.accessToken), rejectsWith(status.UNAUTHENTICATED, /no longer exists/));
+    await assert.rejects(signIn('erase.me@example.com', password), rejectsWith(status.UNAUTHENTICATED));
+    const service = await callUnary(
+      client,
+      client.issueServiceToken,
+      { service: 'notifications', secret: SERVICE_SECRET },
+      deadline,
+    );
+    await assert.rejects(
+      callUnary(
+        client,
+        client.revealPersonalData,
+        { userId: user!.id, sealed: `v1.${'A'.repeat(16)}.${'B'.repeat(40)}` },
+        { ...deadline, metadata: bearer(service.accessToken) },
+      ),
+      rejectsWith(status.NOT_FOUND, /was erased/),
+    );
+    // The same email can sign up again as a new user.
+    assert.notEqual((await create('erase.me@example.com', 'Again', password)).user?.id, user?.id);
+
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const erasedEvents = async () => {
+        const found: string[] = [];
+        const info = await jsm.streams.info('USERS');
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const msg = await jsm.streams.getMessage('USERS', { seq }).catch(() => undefined);
+          if (msg?.subject === 'user.erased' && msg.json<{ userId: string }>().userId === user!.id)
+            found.push(msg.header.get('ce-id'));
+        }
+        return found;
+      };
+      await waitUntil(async () => (await erasedEvents()).length === 1, {
+        timeoutMs: 5000,
+        message: 'no user.erased',
+      });
+      assert.equal((await erasedEvents()).length, 1);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('reports ready on the ops port and exposes metrics', async () => {

@@ -7,11 +7,12 @@ import {
   orderPaidV1,
   orderShippedV1,
 } from './order-events.ts';
-import { userCreatedV1, userErasedV1 } from './user-events.ts';
+import { userCreatedV1, userCreatedV2, userErasedV1 } from './user-events.ts';
 
 /** Every integration event Conveyor publishes, every version. */
 export const catalog = [
   userCreatedV1,
+  userCreatedV2,
   userErasedV1,
   orderCreatedV1,
   orderPaidV1,

@@ -23,6 +23,35 @@ export const userCreatedV1 = defineEvent({
   ],
 });
 
+/**
+ * v2 carries no plaintext: email and name are sealed with the user's own key
+ * (AES-256-GCM, the user id as associated data) as `v1.<iv>.<ciphertext+tag>`
+ * (base64url parts). Consumers open it with users' RevealPersonalData; once
+ * the user is erased the key is gone and every stored copy is unreadable.
+ */
+export const userCreatedV2 = defineEvent({
+  type: 'user.created',
+  version: 2,
+  stream: 'USERS',
+  description:
+    'A user signed up. Contact details are sealed with the per-user key (crypto-shredding); reveal them through users.',
+  schema: z.object({
+    userId: uuid,
+    personalData: z
+      .string()
+      .max(4096)
+      .regex(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$/, 'expected v1.<iv>.<ciphertext+tag>'),
+    createdAt: timestamp,
+  }),
+  examples: [
+    {
+      userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e',
+      personalData: 'v1.AAECAwQFBgcICQoL.c2VhbGVkLXBlcnNvbmFsLWRhdGEtZXhhbXBsZQ',
+      createdAt: '2026-11-24T09:30:00.000Z',
+    },
+  ],
+});
+
 export const userErasedV1 = defineEvent({
   type: 'user.erased',
   version: 1,

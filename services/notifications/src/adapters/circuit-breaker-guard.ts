@@ -28,6 +28,10 @@ interface Breaker {
   openedAt: number;
 }
 
+/** Ordered by severity, like the resilience pipeline's gauge: `== 2` is open. */
+const gaugeValue = (state: CircuitState): number =>
+  state === CircuitState.Closed ? 0 : state === CircuitState.HalfOpen ? 1 : 2;
+
 const stateNames: Record<number, string> = {
   [CircuitState.Closed]: 'closed',
   [CircuitState.Open]: 'open',
@@ -43,7 +47,8 @@ const stateNames: Record<number, string> = {
  * or its single half-open trial is in flight, sends are held back (nothing is
  * sent), with the time left until the next trial as the retry hint. State
  * changes are logged and exported as conveyor_circuit_breaker_state
- * (0 closed, 1 open, 2 half-open).
+ * {downstream} with the resilience pipeline's encoding (0 closed, 1 half-open,
+ * 2 open), so one alert rule and one dashboard read every breaker.
  */
 export class CircuitBreakerGuard implements SendGuard {
   readonly #options: CircuitBreakerGuardOptions;
@@ -56,18 +61,18 @@ export class CircuitBreakerGuard implements SendGuard {
     this.#options = options;
     this.#state = gauge(options.registry, {
       name: 'conveyor_circuit_breaker_state',
-      help: 'Circuit breaker state per channel target: 0 closed, 1 open, 2 half-open.',
-      labelNames: ['breaker'],
+      help: 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open',
+      labelNames: ['downstream'],
     });
     this.#held = counter(options.registry, {
       name: 'conveyor_circuit_breaker_held_total',
       help: 'Sends held back (not tried, not counted as attempts) because the breaker was open.',
-      labelNames: ['breaker'],
+      labelNames: ['downstream'],
     });
     this.#transitions = counter(options.registry, {
       name: 'conveyor_circuit_breaker_transitions_total',
       help: 'Circuit breaker state changes, by the state entered.',
-      labelNames: ['breaker', 'state'],
+      labelNames: ['downstream', 'state'],
     });
   }
 
@@ -97,7 +102,7 @@ export class CircuitBreakerGuard implements SendGuard {
   }
 
   #heldBack(key: string, retryInMs: number, why: string): Exclude<SendOutcome, { kind: 'target-gone' }> {
-    this.#held.inc({ breaker: key });
+    this.#held.inc({ downstream: key });
     return { kind: 'held', retryInMs, reason: `circuit ${key} ${why}` };
   }
 
@@ -118,14 +123,14 @@ export class CircuitBreakerGuard implements SendGuard {
     });
     policy.onStateChange((state) => {
       const name = stateNames[state] ?? String(state);
-      this.#state.set({ breaker: key }, state);
-      this.#transitions.inc({ breaker: key, state: name });
+      this.#state.set({ downstream: key }, gaugeValue(state));
+      this.#transitions.inc({ downstream: key, state: name });
       const lastError = (policy.lastFailure as { error?: Error } | undefined)?.error?.message;
       const log = { breaker: key, state: name, lastError, halfOpenAfterMs: this.#options.halfOpenAfterMs };
       if (state === CircuitState.Closed) this.#options.logger.info(log, 'circuit breaker closed');
       else this.#options.logger.warn(log, `circuit breaker ${name}`);
     });
-    this.#state.set({ breaker: key }, CircuitState.Closed);
+    this.#state.set({ downstream: key }, gaugeValue(CircuitState.Closed));
     this.#breakers.set(key, breaker);
     return breaker;
   }
@@ -135,7 +140,7 @@ export class CircuitBreakerGuard implements SendGuard {
     for (const [key, breaker] of this.#breakers) {
       if (breaker.policy.state === CircuitState.Closed) {
         this.#breakers.delete(key);
-        this.#state.remove({ breaker: key });
+        this.#state.remove({ downstream: key });
       }
     }
   }

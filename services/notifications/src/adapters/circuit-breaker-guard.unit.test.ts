@@ -11,7 +11,7 @@ function guard() {
   const g = new CircuitBreakerGuard({ threshold: 2, halfOpenAfterMs: 100, logger, registry });
   const state = async (breaker: string) =>
     (await registry.getSingleMetric('conveyor_circuit_breaker_state')?.get())?.values.find(
-      (v) => v.labels.breaker === breaker,
+      (v) => v.labels.downstream === breaker,
     )?.value;
   return { g, state, registry };
 }
@@ -29,7 +29,7 @@ describe('CircuitBreakerGuard', () => {
       permanent: false,
       probe: false,
     });
-    assert.equal(await state('smtp'), 1);
+    assert.equal(await state('smtp'), 2, 'open');
     let tried = false;
     const held = await g.run('smtp', async () => {
       tried = true;
@@ -70,7 +70,7 @@ describe('CircuitBreakerGuard', () => {
     const opened = (await registry.getSingleMetric('conveyor_circuit_breaker_transitions_total')?.get())
       ?.values;
     assert.deepEqual(
-      opened?.map((v) => [v.labels.breaker, v.labels.state, v.value]),
+      opened?.map((v) => [v.labels.downstream, v.labels.state, v.value]),
       [['webhook:b.example', 'open', 1]],
     );
   });

@@ -1,8 +1,8 @@
-import type { CloudEvent, Delivery } from '@conveyor/platform';
+import { type CloudEvent, type Delivery, RetryLater } from '@conveyor/platform';
 import { planFor } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 import { webhookBody } from '../domain/webhook-payload.ts';
-import type { NotificationStore, NotificationUnit } from './ports.ts';
+import type { NotificationStore, NotificationUnit, PersonalDataRevealer } from './ports.ts';
 
 export interface HandleEventDeps {
   store: NotificationStore;
@@ -11,6 +11,8 @@ export interface HandleEventDeps {
   now: () => Date;
   /** The send step, run on every delivery (see dispatchNotifications). */
   dispatch: (eventId: string, delivery: Delivery) => Promise<void>;
+  /** Opens user.created v2's sealed contact details; undefined when not configured. */
+  revealer: PersonalDataRevealer | undefined;
 }
 
 /** Raised when an order event arrives before its user is known; retried later. */
@@ -29,7 +31,10 @@ export class RecipientUnknown extends Error {
  */
 export function handleEvent(deps: HandleEventDeps) {
   return async (event: CloudEvent, delivery: Delivery): Promise<void> => {
-    const plan = planFor(event.type, event.data);
+    const data = await revealedData(deps, event);
+    // Erased before we heard of it: the key is gone and no one is contacted.
+    if (data === 'erased') return;
+    const plan = planFor(event.type, data);
     if (plan.kind === 'ignore') return;
     await deps.store.handleOnce(deps.consumer, event.id, async (unit) => {
       const record = (userId: string, email: string | undefined, message: Message) =>
@@ -95,4 +100,24 @@ async function recordNotifications(
       message: { subject: event.type, text: body, html: '' },
     });
   }
+}
+
+/**
+ * The event's data with user.created v2's sealed personal data opened, so
+ * plans see v1's shape. The plaintext lives only in what handling stores
+ * (recipients, mail), which user.erased blanks.
+ */
+async function revealedData(deps: HandleEventDeps, event: CloudEvent): Promise<unknown> {
+  if (event.type !== 'user.created') return event.data;
+  const data = event.data as { userId: string; createdAt: string; personalData?: unknown };
+  if (typeof data.personalData !== 'string') return event.data;
+  if (!deps.revealer) {
+    throw new RetryLater(
+      'USERS_SERVICE_SECRET is not set: cannot reveal user.created v2 contact details',
+      60_000,
+    );
+  }
+  const contact = await deps.revealer.reveal(data.userId, data.personalData);
+  if (contact === 'erased') return 'erased';
+  return { userId: data.userId, createdAt: data.createdAt, email: contact.email, name: contact.name };
 }

@@ -28,7 +28,9 @@ export type Plan =
 export function planFor(type: string, data: unknown): Plan {
   switch (type as EventType) {
     case 'user.created': {
-      const d = data as EventData<'user.created'>;
+      // v1 data, or v2 with its sealed personal data already revealed (handleEvent does that).
+      const d = data as { userId: string; email: string; name: string };
+      if (typeof d.email !== 'string') throw new Error('user.created without revealed contact details');
       return {
         kind: 'welcome',
         recipient: { userId: d.userId, email: d.email, name: d.name },

@@ -30,7 +30,7 @@ function message(subject: string, greeting: string, lines: string[]): Message {
   return { subject, text, html };
 }
 
-export function welcome(data: EventData<'user.created'>): Message {
+export function welcome(data: { email: string; name: string }): Message {
   return message('Welcome to Conveyor', data.name, [
     `Your account ${data.email} is ready.`,
     'You will hear from us when your orders move.',

@@ -15,7 +15,14 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
+import { type SignedIn, signUpAdmin } from '../../../../test/support/auth.ts';
+import {
+  authDefaults,
+  type ServiceUnderTest,
+  startServiceProcess,
+} from '../../../../test/support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../test/support/webhook-receiver.ts';
+import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
 import { migrations } from '../adapters/migrations.ts';
 import { loadNotificationsConfig } from '../config.ts';
 import { type RunningNotificationsService, startNotificationsService } from '../service.ts';
@@ -35,7 +42,9 @@ export interface NotificationsHarness {
   client: notificationsV1.NotificationServiceClient;
   /** Publishes like the relay does; another `msgId` bypasses JetStream's dedupe (a forced redelivery). */
   publish(event: CloudEvent, msgId?: string): Promise<void>;
-  /** Calls a NotificationService method with a 10 s deadline. */
+  /** The users service the tokens come from, and an admin signed in there. */
+  users: TokenIssuer;
+  /** Calls a NotificationService method as the admin, with a 10 s deadline. */
   call<Req, Res>(
     method: (
       request: Req,
@@ -49,6 +58,46 @@ export interface NotificationsHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * A real users service (a process, on its own NATS so its user.created events
+ * stay out of the test's streams) that issues the tokens notifications' edge
+ * checks, with an admin signed in.
+ */
+export interface TokenIssuer {
+  address: string;
+  admin: SignedIn;
+  /** Env for a notifications service that verifies tokens here. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startTokenIssuer(databaseUrl: string): Promise<TokenIssuer> {
+  await migrate({ url: databaseUrl, schema: 'users', migrations: usersMigrations });
+  const nats = await testNats();
+  let process: ServiceUnderTest | undefined;
+  try {
+    process = await startServiceProcess('users', {
+      DATABASE_URL: databaseUrl,
+      NATS_URL: nats.url,
+      DATABASE_POOL_SIZE: '2',
+    });
+    const address = `127.0.0.1:${process.grpcPort}`;
+    return {
+      address,
+      admin: await signUpAdmin(address),
+      env: { USERS_ADDR: address, USERS_SERVICE_SECRET: authDefaults.USERS_SERVICE_SECRET ?? '' },
+      async stop() {
+        await process?.process.kill();
+        await nats.stop();
+      },
+    };
+  } catch (error) {
+    await process?.process.kill();
+    await nats.stop();
+    throw error;
+  }
+}
+
 export async function startHarness(
   prefix: string,
   env: Record<string, string> = {},
@@ -58,8 +107,10 @@ export async function startHarness(
   const smtp = await testSmtpSink();
   const receiver = await startWebhookReceiver();
   await migrate({ url: db.url, schema: 'notifications', migrations });
+  const users = await startTokenIssuer(db.url);
   const service = await startNotificationsService(
     loadNotificationsConfig({
+      ...users.env,
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
       SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
@@ -81,6 +132,7 @@ export async function startHarness(
     smtp,
     receiver,
     service,
+    users,
     nc,
     sql,
     client,
@@ -89,7 +141,8 @@ export async function startHarness(
       for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
       await jetstream(nc).publish(event.type, encodeData(event), { msgID: msgId, headers: h });
     },
-    call: (method, request) => callUnary(client, method, request, { deadlineMs: 10_000 }),
+    call: (method, request) =>
+      callUnary(client, method, request, { deadlineMs: 10_000, metadata: users.admin.metadata() }),
     async metric(name, labels = {}) {
       const metric = await service.registry.getSingleMetric(name)?.get();
       const match = metric?.values.find((v) =>
@@ -102,6 +155,7 @@ export async function startHarness(
       await sql.end();
       await nc.close();
       await service.stop();
+      await users.stop();
       await receiver.close();
       await smtp.close();
       await nats.stop();
@@ -110,12 +164,13 @@ export async function startHarness(
   };
 }
 
+/**
+ * user.created v1 (plaintext contact details), which older producers wrote
+ * and notifications still reads; newEvent would build the newest, sealed v2.
+ */
 export function userCreated(email: string, name = 'Test User', userId: string = uuidv7()): CloudEvent {
-  return newEvent(
-    'user.created',
-    { userId, email, name, createdAt: new Date().toISOString() },
-    { source: 'conveyor/users', subject: userId },
-  );
+  const data = { userId, email, name, createdAt: new Date().toISOString() };
+  return newEvent('user.created', data, { source: 'conveyor/users', subject: userId, version: 1 });
 }
 
 export function orderPaid(userId: string): CloudEvent {

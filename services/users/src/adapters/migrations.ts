@@ -15,4 +15,34 @@ export const migrations: Migration[] = [
   },
   { name: '0002_outbox', sql: messagingTablesSql.outbox },
   { name: '0003_outbox_wake_after_commit', sql: messagingTablesSql.dropOutboxTrigger },
+  {
+    // Erased users stay as tombstones (id, created_at, erased_at) with email,
+    // name and password hash null; null emails never collide in the unique index.
+    name: '0004_credentials_keys_erasure',
+    sql: `
+      alter table users alter column email drop not null;
+      alter table users alter column name drop not null;
+      alter table users add column role text not null default 'customer'
+        check (role in ('customer', 'admin'));
+      alter table users add column password_hash text;
+      alter table users add column erased_at timestamptz;
+      alter table users add constraint users_erased_has_no_personal_data
+        check (erased_at is null or (email is null and name is null and password_hash is null));
+      create table user_keys (
+        user_id uuid primary key references users (id),
+        data_key bytea not null check (octet_length(data_key) = 32)
+      );
+      create table sign_in_failures (
+        account text primary key,
+        failures integer not null,
+        last_failure_at timestamptz not null,
+        locked_until timestamptz
+      );
+      create table signing_keys (
+        name text primary key,
+        key_id text not null,
+        private_key_pem text not null
+      );
+    `,
+  },
 ];

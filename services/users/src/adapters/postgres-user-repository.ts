@@ -7,33 +7,52 @@ import {
 } from '@conveyor/platform';
 import { alreadyExists } from '@conveyor/platform/errors';
 import type { UserRepository } from '../app/user-repository.ts';
-import type { User } from '../domain/user.ts';
+import type { User, UserRole } from '../domain/user.ts';
+import { accountKey } from './account-key.ts';
 
 interface UserRow {
   id: string;
   email: string;
   name: string;
+  role: UserRole;
   created_at: Date;
 }
+
+const columns = 'id, email, name, role, created_at';
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  createdAt: row.created_at,
+});
 
 export class PostgresUserRepository implements UserRepository {
   readonly #pool: Pool;
   readonly #onCommitted: () => void;
 
-  /** `onCommitted` runs after a user and its events committed (it wakes the outbox relay). */
+  /** `onCommitted` runs after a write and its events committed (it wakes the outbox relay). */
   constructor(pool: Pool, onCommitted: () => void = () => {}) {
     this.#pool = pool;
     this.#onCommitted = onCommitted;
   }
 
-  async create(user: User, events: readonly CloudEvent[]): Promise<void> {
+  async create(
+    user: User,
+    passwordHash: string,
+    dataKey: Uint8Array,
+    events: readonly CloudEvent[],
+  ): Promise<void> {
     try {
       await withTransaction(this.#pool, async (tx) => {
-        await tx.query('insert into users (id, email, name, created_at) values ($1, $2, $3, $4)', [
+        await tx.query(
+          `insert into users (id, email, name, role, created_at, password_hash)
+           values ($1, $2, $3, $4, $5, $6)`,
+          [user.id, user.email, user.name, user.role, user.createdAt, passwordHash],
+        );
+        await tx.query('insert into user_keys (user_id, data_key) values ($1, $2)', [
           user.id,
-          user.email,
-          user.name,
-          user.createdAt,
+          Buffer.from(dataKey),
         ]);
         await appendToOutbox(tx, events);
       });
@@ -46,10 +65,55 @@ export class PostgresUserRepository implements UserRepository {
 
   async findById(id: string): Promise<User | undefined> {
     const { rows } = await this.#pool.query<UserRow>(
-      'select id, email, name, created_at from users where id = $1',
+      `select ${columns} from users where id = $1 and erased_at is null`,
       [id],
     );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findCredentials(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    const { rows } = await this.#pool.query<UserRow & { password_hash: string }>(
+      `select ${columns}, password_hash from users
+       where email = $1 and erased_at is null and password_hash is not null`,
+      [email],
+    );
     const row = rows[0];
-    return row && { id: row.id, email: row.email, name: row.name, createdAt: row.created_at };
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  async findDataKey(userId: string): Promise<Uint8Array | undefined> {
+    const { rows } = await this.#pool.query<{ data_key: Buffer }>(
+      'select data_key from user_keys where user_id = $1',
+      [userId],
+    );
+    return rows[0] && new Uint8Array(rows[0].data_key);
+  }
+
+  async erase(
+    id: string,
+    now: Date,
+    eraseEvent: (erasedAt: Date) => CloudEvent,
+  ): Promise<{ erasedAt: Date; erasedNow: boolean } | undefined> {
+    const result = await withTransaction(this.#pool, async (tx) => {
+      const { rows } = await tx.query<{ email: string | null; erased_at: Date | null }>(
+        'select email, erased_at from users where id = $1 for update',
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      if (row.erased_at) return { erasedAt: row.erased_at, erasedNow: false };
+      await tx.query('delete from user_keys where user_id = $1', [id]);
+      await tx.query(
+        `update users set email = null, name = null, password_hash = null, erased_at = $2 where id = $1`,
+        [id, now],
+      );
+      if (row.email !== null) {
+        await tx.query('delete from sign_in_failures where account = $1', [accountKey(row.email)]);
+      }
+      await appendToOutbox(tx, [eraseEvent(now)]);
+      return { erasedAt: now, erasedNow: true };
+    });
+    if (result?.erasedNow) this.#onCommitted();
+    return result;
   }
 }

@@ -1,25 +1,42 @@
 import { newEvent } from '@conveyor/platform';
+import { validatePassword } from '../domain/password-policy.ts';
 import { type NewUserInput, registerUser, type User } from '../domain/user.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PersonalDataSealer } from './personal-data-sealer.ts';
 import type { UserRepository } from './user-repository.ts';
 
 export interface CreateUserDeps {
   users: UserRepository;
+  hasher: PasswordHasher;
+  sealer: PersonalDataSealer;
+  /** Normalised emails that sign up as admins. */
+  adminEmails: ReadonlySet<string>;
   newId: () => string;
   now: () => Date;
   /** CloudEvents `source` of this service's events. */
   source: string;
 }
 
-/** Registers a user and announces it as `user.created`, in one transaction. */
+/**
+ * Registers a user with a fresh data key and announces it as user.created
+ * v2, whose personal data is sealed with that key, in one transaction.
+ */
 export function createUser(deps: CreateUserDeps) {
-  return async (input: NewUserInput): Promise<User> => {
-    const user = registerUser(input, { id: deps.newId(), now: deps.now() });
+  return async (input: NewUserInput & { password: string }): Promise<User> => {
+    const user = registerUser(input, { id: deps.newId(), now: deps.now(), adminEmails: deps.adminEmails });
+    const password = validatePassword(input.password);
+    const passwordHash = await deps.hasher.hash(password);
+    const dataKey = deps.sealer.newKey();
     const created = newEvent(
       'user.created',
-      { userId: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() },
+      {
+        userId: user.id,
+        personalData: deps.sealer.seal(dataKey, user.id, { email: user.email, name: user.name }),
+        createdAt: user.createdAt.toISOString(),
+      },
       { source: deps.source, subject: user.id, time: user.createdAt },
     );
-    await deps.users.create(user, [created]);
+    await deps.users.create(user, passwordHash, dataKey, [created]);
     return user;
   };
 }

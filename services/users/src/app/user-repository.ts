@@ -2,11 +2,28 @@ import type { CloudEvent } from '@conveyor/platform';
 import type { User } from '../domain/user.ts';
 
 /**
- * Where users live. `create` stores the user and its events atomically:
- * both commit or neither does (the outbox half of invariant 1).
- * It throws ALREADY_EXISTS when the email is taken.
+ * Where users, their credentials and their data keys live. Every write
+ * stores its events in the outbox in the same transaction (invariant 1).
  */
 export interface UserRepository {
-  create(user: User, events: readonly CloudEvent[]): Promise<void>;
+  /** Stores user, password hash and data key atomically; ALREADY_EXISTS when the email is taken. */
+  create(user: User, passwordHash: string, dataKey: Uint8Array, events: readonly CloudEvent[]): Promise<void>;
+  /** undefined for an unknown or erased user. */
   findById(id: string): Promise<User | undefined>;
+  /** By normalised email; undefined when no (unerased) user has it. */
+  findCredentials(email: string): Promise<{ user: User; passwordHash: string } | undefined>;
+  /** undefined once the user is erased (or never existed). */
+  findDataKey(userId: string): Promise<Uint8Array | undefined>;
+  /**
+   * Erases in one transaction: deletes the data key, password hash, email,
+   * name and sign-in throttling state, keeps a tombstone (id, created_at,
+   * erased_at) and appends `eraseEvent(erasedAt)` to the outbox. A user
+   * erased before keeps the first erased_at and gets no second event.
+   * undefined when the id is unknown.
+   */
+  erase(
+    id: string,
+    now: Date,
+    eraseEvent: (erasedAt: Date) => CloudEvent,
+  ): Promise<{ erasedAt: Date; erasedNow: boolean } | undefined>;
 }

@@ -1,11 +1,21 @@
 import { schemaParts } from '@conveyor/contracts';
 import { InvalidArgument } from '@conveyor/platform/errors';
 
+/** Roles a user can hold; `service` is only ever a token's role, never a user's. */
+export type UserRole = 'customer' | 'admin';
+
 export interface User {
   id: string;
   email: string;
   name: string;
   createdAt: Date;
+  role: UserRole;
+}
+
+/** Personal data: what erasure removes and what events carry only sealed. */
+export interface PersonalData {
+  email: string;
+  name: string;
 }
 
 export interface NewUserInput {
@@ -34,8 +44,15 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
   return { email, name };
 }
 
-/** A new user; id and time are given, never read here. */
-export function registerUser(input: NewUserInput, context: { id: string; now: Date }): User {
+/**
+ * A new user; id, time and the admin list are given, never read here.
+ * Admins are the users whose normalised email is in `adminEmails`.
+ */
+export function registerUser(
+  input: NewUserInput,
+  context: { id: string; now: Date; adminEmails?: ReadonlySet<string> },
+): User {
   const valid = validateNewUser(input);
-  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now };
+  const role: UserRole = context.adminEmails?.has(valid.email) ? 'admin' : 'customer';
+  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now, role };
 }

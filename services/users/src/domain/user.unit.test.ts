@@ -12,7 +12,20 @@ describe('registerUser', () => {
       email: 'ada@example.com',
       name: 'Ada Lovelace',
       createdAt: context.now,
+      role: 'customer',
     });
+  });
+
+  it('makes users whose normalised email is listed admins', () => {
+    const adminEmails = new Set(['boss@example.com']);
+    assert.equal(
+      registerUser({ email: ' BOSS@example.com', name: 'B' }, { ...context, adminEmails }).role,
+      'admin',
+    );
+    assert.equal(
+      registerUser({ email: 'other@example.com', name: 'O' }, { ...context, adminEmails }).role,
+      'customer',
+    );
   });
 
   const bad: [string, { email: string; name: string }, RegExp][] = [

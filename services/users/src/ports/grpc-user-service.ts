@@ -1,29 +1,124 @@
 import { usersV1 } from '@conveyor/contracts';
-import { type GrpcService, unary } from '@conveyor/platform';
+import { type GrpcService, toServiceError } from '@conveyor/platform';
+import { type handleUnaryCall, Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { User } from '../domain/user.ts';
+import { TooManySignInFailures } from '../app/authenticate.ts';
+import type { IssuedToken, PublicJwk } from '../app/token-service.ts';
+import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
+import type { PersonalData, User } from '../domain/user.ts';
+import { authorized, onlyRoles, selfOr } from './edge-auth.ts';
 
 export interface UserUseCases {
-  createUser(input: { email: string; name: string }): Promise<User>;
+  createUser(input: { email: string; name: string; password: string }): Promise<User>;
   getUser(id: string): Promise<User>;
+  authenticate(input: { email: string; password: string }): Promise<IssuedToken & { user: User }>;
+  verifyToken(token: string): Promise<TokenClaims>;
+  publicKeys(): { keys: PublicJwk[]; issuer: string; audience: string };
+  issueServiceToken(input: { service: string; secret: string }): Promise<IssuedToken>;
+  revealPersonalData(input: { userId: string; sealed: string }): Promise<PersonalData>;
+  eraseUser(id: string): Promise<Date>;
+  /** Local check of signature and claims, for edge authorisation of this service's own calls. */
+  checkToken(token: string): Promise<TokenClaims>;
 }
+
+const roleToProto: Record<TokenRole, usersV1.Role> = {
+  customer: usersV1.Role.ROLE_CUSTOMER,
+  admin: usersV1.Role.ROLE_ADMIN,
+  service: usersV1.Role.ROLE_SERVICE,
+};
 
 const toProto = (user: User): usersV1.User => ({
   id: user.id,
   email: user.email,
   name: user.name,
   createdAt: user.createdAt,
+  role: roleToProto[user.role],
 });
 
-/** Maps protobuf to use cases and back; errors become statuses in `unary`. */
+/**
+ * Like the platform's `unary`, plus RESOURCE_EXHAUSTED for a throttled
+ * account (with `retry-after-seconds` metadata).
+ */
+function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handler(call.request, call).then(
+      (response) => callback(null, response),
+      (error: unknown) => {
+        if (error instanceof TooManySignInFailures) {
+          const metadata = new Metadata();
+          metadata.set('retry-after-seconds', String(error.retryAfterSeconds));
+          callback({ code: status.RESOURCE_EXHAUSTED, details: error.message, metadata } as never);
+          return;
+        }
+        callback(toServiceError(method, logger, error) as never);
+      },
+    );
+  };
+}
+
+/** Maps protobuf to use cases and back; authorisation wraps the handlers that need a caller. */
 export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService {
+  const check = (token: string) => app.checkToken(token);
   const implementation: usersV1.UserServiceServer = {
     createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => ({
-      user: toProto(await app.createUser({ email: request.email, name: request.name })),
+      user: toProto(
+        await app.createUser({ email: request.email, name: request.name, password: request.password }),
+      ),
     })),
-    getUser: unary('GetUser', logger, async (request: usersV1.GetUserRequest) => ({
-      user: toProto(await app.getUser(request.id)),
-    })),
+    getUser: unary(
+      'GetUser',
+      logger,
+      authorized(
+        check,
+        selfOr(['admin', 'service'], (r: usersV1.GetUserRequest) => r.id),
+        async (request: usersV1.GetUserRequest) => ({ user: toProto(await app.getUser(request.id)) }),
+      ),
+    ),
+    authenticate: unary('Authenticate', logger, async (request: usersV1.AuthenticateRequest) => {
+      const result = await app.authenticate({ email: request.email, password: request.password });
+      return { accessToken: result.token, expiresAt: result.expiresAt, user: toProto(result.user) };
+    }),
+    verifyToken: unary('VerifyToken', logger, async (request: usersV1.VerifyTokenRequest) => {
+      const claims = await app.verifyToken(request.accessToken);
+      return {
+        claims: {
+          subject: claims.subject,
+          role: roleToProto[claims.role],
+          issuedAt: claims.issuedAt,
+          expiresAt: claims.expiresAt,
+          tokenId: claims.tokenId,
+        },
+      };
+    }),
+    getPublicKeys: unary('GetPublicKeys', logger, async () => app.publicKeys()),
+    issueServiceToken: unary(
+      'IssueServiceToken',
+      logger,
+      async (request: usersV1.IssueServiceTokenRequest) => {
+        const issued = await app.issueServiceToken({ service: request.service, secret: request.secret });
+        return { accessToken: issued.token, expiresAt: issued.expiresAt };
+      },
+    ),
+    revealPersonalData: unary(
+      'RevealPersonalData',
+      logger,
+      authorized(check, onlyRoles(['service']), async (request: usersV1.RevealPersonalDataRequest) =>
+        app.revealPersonalData({ userId: request.userId, sealed: request.sealed }),
+      ),
+    ),
+    eraseUser: unary(
+      'EraseUser',
+      logger,
+      authorized(
+        check,
+        selfOr(['admin'], (r: usersV1.EraseUserRequest) => r.id),
+        async (request: usersV1.EraseUserRequest) => ({ erasedAt: await app.eraseUser(request.id) }),
+      ),
+    ),
   };
   return {
     name: 'conveyor.users.v1.UserService',

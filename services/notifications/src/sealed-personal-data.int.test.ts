@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { usersV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { freePort, testNats } from '@conveyor/stack';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { v7 as uuidv7 } from 'uuid';
+import { signUp } from '../../../test/support/auth.ts';
+import {
+  authDefaults,
+  restartServiceProcess,
+  type ServiceUnderTest,
+  startServiceProcess,
+} from '../../../test/support/service-processes.ts';
+import { migrations as usersMigrations } from '../../users/src/adapters/migrations.ts';
+import { type NotificationsHarness, startHarness, userCreated } from './testing/notifications-harness.ts';
+
+/**
+ * user.created v2 carries sealed contact details; notifications opens them
+ * through users' RevealPersonalData. Users runs as a real process on its own
+ * NATS (so its relay does not feed this notifications instance); the test
+ * carries its events over, to control when notifications sees them.
+ */
+describe('notifications reads user.created v2 through users (real processes, Postgres, NATS)', () => {
+  let h: NotificationsHarness;
+  let usersNats: Awaited<ReturnType<typeof testNats>>;
+  let users: ServiceUnderTest;
+  let usersAddress: string;
+
+  before(async () => {
+    const grpcPort = await freePort();
+    usersAddress = `127.0.0.1:${grpcPort}`;
+    h = await startHarness('sealedpd', {
+      USERS_ADDR: usersAddress,
+      USERS_SERVICE_SECRET: authDefaults.USERS_SERVICE_SECRET!,
+      USERS_DEADLINE_MS: '1000',
+      USERS_RETRY_DELAY_MS: '300',
+      CONSUMER_MAX_DELIVER: '60',
+    });
+    // Its own schema: the harness's token issuer runs users on `users`, and
+    // each schema's outbox has one relay (ADR 0002) — this one must publish
+    // to usersNats.
+    await migrate({ url: h.db.url, schema: 'users_sealed', migrations: usersMigrations });
+    usersNats = await testNats();
+    users = await startServiceProcess(
+      'users',
+      {
+        DATABASE_URL: h.db.url,
+        DATABASE_SCHEMA: 'users_sealed',
+        NATS_URL: usersNats.url,
+        DATABASE_POOL_SIZE: '2',
+      },
+      { grpcPort, opsPort: await freePort() },
+    );
+  });
+
+  after(async () => {
+    await users?.process.kill();
+    await h?.stop();
+    await usersNats?.stop();
+  });
+
+  /** The user.created event users published for `userId`, as stored (headers and bytes). */
+  async function createdEvent(userId: string) {
+    const nc = await connect({ servers: usersNats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const info = await jsm.streams.info('USERS');
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const msg = await jsm.streams.getMessage('USERS', { seq }).catch(() => undefined);
+          if (msg?.subject === 'user.created' && msg.header.get('ce-subject') === userId) {
+            const headers: Record<string, string> = {};
+            for (const key of msg.header.keys()) headers[key] = msg.header.get(key);
+            return { headers, data: msg.data };
+          }
+        }
+        await sleep(100);
+      }
+      throw new Error(`no user.created for ${userId} in users' stream`);
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /** Publishes a copy to notifications' NATS; `newId` makes it a distinct event (not deduplicated). */
+  async function deliver(event: { headers: Record<string, string>; data: Uint8Array }, newId?: string) {
+    const h2 = natsHeaders();
+    for (const [k, v] of Object.entries(event.headers)) if (k !== 'Nats-Msg-Id') h2.set(k, v);
+    if (newId) h2.set('ce-id', newId);
+    await jetstream(h.nc).publish('user.created', event.data, { msgID: h2.get('ce-id'), headers: h2 });
+  }
+
+  it('welcomes with the revealed name; waits (redelivery) while users is down and recovers by itself', async () => {
+    const alice = await signUp(usersAddress, { email: 'alice.sealed@example.com', name: 'Alice Sealed' });
+    const event = await createdEvent(alice.userId);
+    assert.equal(event.headers['ce-dataschema'], 'urn:conveyor:event:user.created:v2');
+    assert.ok(!new TextDecoder().decode(event.data).includes('Alice'));
+
+    await users.process.kill();
+    await deliver(event);
+    await sleep(1500); // several RetryLater rounds (300 ms) against a dead users service
+    assert.equal(h.smtp.messages().filter((m) => m.to.includes('alice.sealed@example.com')).length, 0);
+    const { rows: none } = await h.sql.query('select 1 from inbox');
+    assert.equal(none.length, 0, 'nothing recorded while users is down');
+
+    users = await restartServiceProcess(users);
+    const [mail] = await h.smtp.waitFor((m) => m.to.includes('alice.sealed@example.com'), {
+      timeoutMs: 20_000,
+    });
+    assert.match(mail!.text, /Hello Alice Sealed,/);
+  });
+
+  it('sends nothing for a user erased before the event is handled (the key is gone)', async () => {
+    const bob = await signUp(usersAddress, { email: 'bob.sealed@example.com', name: 'Bob Sealed' });
+    const event = await createdEvent(bob.userId);
+    const client = new usersV1.UserServiceClient(usersAddress, insecure());
+    try {
+      await callUnary(
+        client,
+        client.eraseUser,
+        { id: bob.userId },
+        { deadlineMs: 5000, metadata: bob.metadata() },
+      );
+    } finally {
+      client.close();
+    }
+    await deliver(event, uuidv7());
+    // A later event is handled after it (one consumer, in order, when all goes well); then check.
+    await h.publish(userCreated('sentinel.sealed@example.com'));
+    await h.smtp.waitFor((m) => m.to.includes('sentinel.sealed@example.com'), { timeoutMs: 20_000 });
+    await sleep(500);
+    assert.equal(h.smtp.messages().filter((m) => m.to.includes('bob.sealed@example.com')).length, 0);
+    const { rows } = await h.sql.query(
+      `select count(*)::int as n from notifications where recipient = 'bob.sealed@example.com'`,
+    );
+    assert.equal(rows[0].n, 0);
+  });
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { userCreatedV2 } from '@conveyor/contracts';
+import { AesGcmSealer } from './aes-gcm-sealer.ts';
+
+const sealer = new AesGcmSealer();
+const userId = '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e';
+const data = { email: 'ada@example.com', name: 'Ada Lovelace' };
+
+describe('AES-256-GCM sealing of personal data', () => {
+  it('round-trips, holds no plaintext and matches user.created v2', () => {
+    const key = sealer.newKey();
+    const sealed = sealer.seal(key, userId, data);
+    assert.match(sealed, /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    assert.ok(!sealed.includes('ada') && !sealed.includes('Lovelace'));
+    assert.deepEqual(sealer.open(key, userId, sealed), data);
+    const event = { userId, personalData: sealed, createdAt: '2026-11-24T09:30:00.000Z' };
+    assert.ok(userCreatedV2.schema.safeParse(event).success);
+  });
+
+  it('uses a fresh IV each time', () => {
+    const key = sealer.newKey();
+    assert.notEqual(sealer.seal(key, userId, data), sealer.seal(key, userId, data));
+  });
+
+  it('refuses a tampered value, another user, another key and garbage', () => {
+    const key = sealer.newKey();
+    const sealed = sealer.seal(key, userId, data);
+    const [v, iv, body] = sealed.split('.') as [string, string, string];
+    const bytes = Buffer.from(body, 'base64url');
+    bytes[0]! ^= 1;
+    assert.equal(sealer.open(key, userId, `${v}.${iv}.${bytes.toString('base64url')}`), undefined);
+    const tag = Buffer.from(body, 'base64url');
+    tag[tag.length - 1]! ^= 1;
+    assert.equal(sealer.open(key, userId, `${v}.${iv}.${tag.toString('base64url')}`), undefined);
+    assert.equal(sealer.open(key, '0192f3a0-7c1e-7b6a-9d0e-000000000000', sealed), undefined);
+    assert.equal(sealer.open(sealer.newKey(), userId, sealed), undefined);
+    assert.equal(sealer.open(key, userId, 'v2.abc.def'), undefined);
+    assert.equal(sealer.open(key, userId, `v1.${iv}.`), undefined);
+  });
+});

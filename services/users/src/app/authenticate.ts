@@ -1,0 +1,56 @@
+import { AppError, InvalidArgument } from '@conveyor/platform/errors';
+import { normaliseEmail, type User } from '../domain/user.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { SignInAttempts } from './sign-in-attempts.ts';
+import type { IssuedToken, TokenService } from './token-service.ts';
+import type { UserRepository } from './user-repository.ts';
+
+/** An account is throttled; the port maps this to RESOURCE_EXHAUSTED. */
+export class TooManySignInFailures extends Error {
+  override name = 'TooManySignInFailures';
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(`too many failed sign-ins for this account; try again in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export interface AuthenticateDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  attempts: SignInAttempts;
+  tokens: TokenService;
+  /** A hash of a random password with the current parameters: unknown emails are checked against it. */
+  dummyHash: string;
+  /** The account key throttling is stored under (a digest of the normalised email). */
+  accountKey: (email: string) => string;
+  now: () => Date;
+}
+
+// One message for unknown email and wrong password: the answer never tells which.
+const rejected = () => new AppError('UNAUTHENTICATED', 'email or password is wrong');
+
+/**
+ * Exchanges email and password for an access token. An unknown email costs
+ * the same password check as a known one, and both count against the
+ * account's failure budget, so neither time nor throttling reveals whether
+ * an account exists.
+ */
+export function authenticate(deps: AuthenticateDeps) {
+  return async (input: { email: string; password: string }): Promise<IssuedToken & { user: User }> => {
+    const email = normaliseEmail(input.email ?? '');
+    if (email === '') throw new InvalidArgument('email', 'is required');
+    if (!input.password) throw new InvalidArgument('password', 'is required');
+    // Longer than the policy allows cannot match; bounded so hashing cost is too.
+    const password = input.password.slice(0, 1024);
+    const account = deps.accountKey(email);
+    const decision = await deps.attempts.begin(account, deps.now());
+    if (!decision.allowed) throw new TooManySignInFailures(Math.ceil(decision.retryAfterMs / 1000));
+    const found = await deps.users.findCredentials(email);
+    const matches = await deps.hasher.verify(found?.passwordHash ?? deps.dummyHash, password);
+    if (!found || !matches) throw rejected();
+    await deps.attempts.succeeded(account);
+    const issued = await deps.tokens.issue(found.user.id, found.user.role);
+    return { ...issued, user: found.user };
+  };
+}

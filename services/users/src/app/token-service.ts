@@ -1,0 +1,25 @@
+import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export interface PublicJwk {
+  kid: string;
+  kty: string;
+  alg: string;
+  crv: string;
+  x: string;
+  y: string;
+}
+
+/** Signs and checks access tokens with this service's key. */
+export interface TokenService {
+  issue(subject: string, role: TokenRole): Promise<IssuedToken>;
+  /** Signature, algorithm, issuer, audience and expiry; throws UNAUTHENTICATED naming no secret. */
+  verify(token: string): Promise<TokenClaims>;
+  publicKeys(): PublicJwk[];
+  readonly issuer: string;
+  readonly audience: string;
+}

@@ -1,0 +1,29 @@
+import { AppError } from '@conveyor/platform/errors';
+import { serviceNameOf, type TokenClaims } from '../domain/token-claims.ts';
+import type { TokenService } from './token-service.ts';
+import type { UserRepository } from './user-repository.ts';
+
+/**
+ * Checks a token fully: signature and claims (TokenService), then that its
+ * subject still exists: a user not erased, or a service still configured.
+ */
+export function verifyToken(deps: {
+  tokens: TokenService;
+  users: UserRepository;
+  services: ReadonlySet<string>;
+}) {
+  return async (token: string): Promise<TokenClaims> => {
+    const claims = await deps.tokens.verify(token);
+    const service = serviceNameOf(claims.subject);
+    if (service !== undefined) {
+      if (!deps.services.has(service)) {
+        throw new AppError('UNAUTHENTICATED', `access token rejected: service ${service} is not configured`);
+      }
+      return claims;
+    }
+    if (!(await deps.users.findById(claims.subject))) {
+      throw new AppError('UNAUTHENTICATED', 'access token rejected: its user no longer exists');
+    }
+    return claims;
+  };
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { usersV1 } from '@conveyor/contracts';
+import { callUnary, insecure } from '@conveyor/platform';
+import * as grpc from '@grpc/grpc-js';
+
+/** The admin address service-processes.ts passes in USERS_ADMIN_EMAILS by default. */
+export const TEST_ADMIN_EMAIL = 'admin@conveyor.test';
+
+/** A signed-up user with a fresh access token. */
+export interface SignedIn {
+  userId: string;
+  email: string;
+  password: string;
+  token: string;
+  /** New metadata carrying `authorization: Bearer <token>` for each call. */
+  metadata(): grpc.Metadata;
+}
+
+const DEADLINE_MS = 10_000;
+
+/**
+ * Signs a new user up through the users service at `usersAddress` (host:port)
+ * and authenticates them. Email defaults to a unique address, so tests stay
+ * parallel-safe; the password meets the 12-character policy.
+ */
+export async function signUp(
+  usersAddress: string,
+  options: { email?: string; name?: string; password?: string } = {},
+): Promise<SignedIn> {
+  const email = options.email ?? `user-${randomUUID()}@conveyor.test`;
+  const name = options.name ?? 'Test User';
+  const password = options.password ?? `pw-${randomUUID()}`;
+  const client = new usersV1.UserServiceClient(usersAddress, insecure());
+  try {
+    await callUnary(client, client.createUser, { email, name, password }, { deadlineMs: DEADLINE_MS });
+    return await signIn(client, email, password);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Signs up (or, when the address is already taken, signs in) the admin whose
+ * email is in the users service's USERS_ADMIN_EMAILS.
+ */
+export async function signUpAdmin(usersAddress: string, adminEmail = TEST_ADMIN_EMAIL): Promise<SignedIn> {
+  const password = 'admin-password-for-tests';
+  const client = new usersV1.UserServiceClient(usersAddress, insecure());
+  try {
+    try {
+      await callUnary(
+        client,
+        client.createUser,
+        { email: adminEmail, name: 'Test Admin', password },
+        { deadlineMs: DEADLINE_MS },
+      );
+    } catch (error) {
+      if ((error as grpc.ServiceError).code !== grpc.status.ALREADY_EXISTS) throw error;
+    }
+    const signedIn = await signIn(client, adminEmail, password);
+    return signedIn;
+  } finally {
+    client.close();
+  }
+}
+
+async function signIn(client: usersV1.UserServiceClient, email: string, password: string): Promise<SignedIn> {
+  const response = await callUnary(
+    client,
+    client.authenticate,
+    { email, password },
+    { deadlineMs: DEADLINE_MS },
+  );
+  const token = response.accessToken;
+  const userId = response.user?.id ?? '';
+  return {
+    userId,
+    email: response.user?.email ?? email.trim().toLowerCase(),
+    password,
+    token,
+    metadata() {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${token}`);
+      return metadata;
+    },
+  };
+}
