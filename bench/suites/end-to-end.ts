@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ordersV1, usersV1 } from '@conveyor/contracts';
+import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
 import { createDatabase, dropDatabase, startNatsServer, startSmtpSink, waitUntil } from '@conveyor/stack';
 import pg from 'pg';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { type SignedIn, signUp } from '../../test/support/auth.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../../test/support/service-processes.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import { closedLoop, Latency, openLoop } from '../lib/latency.ts';
@@ -43,34 +44,38 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       await startServiceProcess('orders', { ...common, USERS_ADDR: `127.0.0.1:${users.grpcPort}` }),
       await startServiceProcess('notifications', {
         ...common,
+        // Reveals sealed contact details of user.created v2 and verifies tokens.
+        USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
         SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
       }),
     );
-    const usersClient = new usersV1.UserServiceClient(`127.0.0.1:${users.grpcPort}`, insecure());
     const orders = new ordersV1.OrderServiceClient(`127.0.0.1:${services[1]!.grpcPort}`, insecure());
-    const userIds: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      const { user } = await callUnary(
-        usersClient,
-        usersClient.createUser,
-        { email: `bench-${i}-${randomUUID().slice(0, 6)}@example.com`, name: `Bench ${i}` },
-        { deadlineMs: 5000 },
+    // Customers sign up and sign in first (Argon2id is deliberately slow), 5 at a time;
+    // each order is then placed with its customer's access token.
+    const customers: SignedIn[] = [];
+    for (let i = 0; i < 50; i += 5) {
+      customers.push(
+        ...(await Promise.all(
+          [0, 1, 2, 3, 4].map((j) =>
+            signUp(`127.0.0.1:${users.grpcPort}`, {
+              email: `bench-${i + j}-${randomUUID().slice(0, 6)}@example.com`,
+            }),
+          ),
+        )),
       );
-      userIds.push(user!.id);
     }
     const placed: string[] = [];
+    const owners = new Map<string, SignedIn>();
     const place = async (i: number) => {
+      const customer = customers[i % customers.length]!;
       const { order } = await callUnary(
         orders,
         orders.placeOrder,
-        {
-          userId: userIds[i % userIds.length]!,
-          items: [{ sku: 'MUG-001', quantity: 1 }],
-          idempotencyKey: randomUUID(),
-        },
-        { deadlineMs: 10_000 },
+        { userId: '', items: [{ sku: 'MUG-001', quantity: 1 }], idempotencyKey: randomUUID() },
+        { deadlineMs: 10_000, metadata: customer.metadata() },
       );
       placed.push(order!.id);
+      owners.set(order!.id, customer);
       return order!.id;
     };
 
@@ -100,7 +105,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
     const open = await openLoop(rate, ctx.phaseMs, 2000, async (i) => {
       const t0 = performance.now();
       const id = await place(i);
-      if (i % 20 === 0) polls.push(pollReadModel(orders, id, t0, readLag));
+      if (i % 20 === 0) polls.push(pollReadModel(orders, id, owners.get(id)!, t0, readLag));
     });
     await Promise.all(polls);
     const ol = open.latency.summary();
@@ -136,7 +141,6 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       p999: lag.p999,
       note: `${lag.n} notifications`,
     });
-    usersClient.close();
     orders.close();
     const atRate = rows.find((r) => r.concurrency === 'open' && r.perSecond > 0);
     return {
@@ -169,13 +173,19 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
 async function pollReadModel(
   orders: ordersV1.OrderServiceClient,
   id: string,
+  owner: SignedIn,
   placedAt: number,
   lag: Latency,
 ) {
   const deadline = performance.now() + 10_000;
   while (performance.now() < deadline) {
     try {
-      await callUnary(orders, orders.getOrder, { orderId: id }, { deadlineMs: 2000 });
+      await callUnary(
+        orders,
+        orders.getOrder,
+        { orderId: id },
+        { deadlineMs: 2000, metadata: owner.metadata() },
+      );
       lag.record(performance.now() - placedAt);
       return;
     } catch {

@@ -63,7 +63,19 @@ export async function storeAppend(ctx: BenchContext): Promise<SuiteResult> {
   const rows: Row[] = [];
   const perSecond = new Map<string, number>();
   try {
-    const emmett = getPostgreSQLEventStore(url, { schema: { autoMigration: 'CreateOrUpdate' } });
+    // Emmett gets a pool the bench owns, as large as ours at the highest
+    // concurrency: its own default pool survived close() and crashed the bench
+    // when the database was force-dropped under its idle connections.
+    const emmettPool = createPool({
+      url,
+      schema: 'public',
+      applicationName: 'bench-emmett',
+      max: Math.max(...ctx.concurrencies),
+    });
+    const emmett = getPostgreSQLEventStore(url, {
+      schema: { autoMigration: 'CreateOrUpdate' },
+      connectionOptions: { pool: emmettPool, pooled: true },
+    });
     await emmett.appendToStream(`warmup-${uuidv7()}`, [{ type: 'Warmup', data: {} }]);
     for (const concurrency of ctx.concurrencies) {
       const pool = createPool({ url, schema, applicationName: 'bench', max: concurrency });
@@ -135,6 +147,7 @@ export async function storeAppend(ctx: BenchContext): Promise<SuiteResult> {
       await pool.end();
     }
     await emmett.close();
+    if (!emmettPool.ending) await emmettPool.end(); // close() may have ended it
   } finally {
     await dropDatabase(ctx.adminUrl, name);
   }

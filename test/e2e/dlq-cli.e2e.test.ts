@@ -11,6 +11,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { cli } from '../../packages/cli/src/cli-process.ts';
 import { migrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { TEST_ADMIN_EMAIL } from '../support/auth.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -19,6 +22,7 @@ describe('conveyor dlq and webhooks commands against a running notification serv
   let nats: Awaited<ReturnType<typeof testNats>>;
   let smtp: SmtpSink;
   let receiver: WebhookReceiver;
+  let users: ServiceUnderTest;
   let notifications: ServiceUnderTest;
   let nc: NatsConnection;
   let home: string;
@@ -30,20 +34,39 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     smtp = await testSmtpSink();
     receiver = await startWebhookReceiver();
     await migrate({ url: db.url, schema: 'notifications', migrations });
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    users = await startServiceProcess('users', { DATABASE_URL: db.url, NATS_URL: nats.url });
     notifications = await startServiceProcess('notifications', {
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
+      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
       SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
       WEBHOOK_ALLOW_LOOPBACK: 'true',
     });
     nc = await connect({ servers: nats.url });
     home = await mkdtemp(join(tmpdir(), 'conveyor-dlq-cli-'));
-    env = { CONVEYOR_HOME: home, NOTIFICATIONS_ADDR: `127.0.0.1:${notifications.grpcPort}` };
+    env = {
+      CONVEYOR_HOME: home,
+      XDG_STATE_HOME: home,
+      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
+      NOTIFICATIONS_ADDR: `127.0.0.1:${notifications.grpcPort}`,
+    };
+    // Webhooks and dead letters are for admins: sign the test admin up and log in as them.
+    const password = 'dlq-cli-admin-password';
+    const created = await cli(
+      ['users', 'create', '--email', TEST_ADMIN_EMAIL, '--name', 'Admin', '--password', password],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', password], env);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /\(admin\)/);
   });
 
   after(async () => {
     await nc?.close();
     await notifications?.process.stop(10_000);
+    await users?.process.stop(10_000);
     await receiver?.close();
     await smtp?.close();
     await nats?.stop();
@@ -91,16 +114,8 @@ describe('conveyor dlq and webhooks commands against a running notification serv
   });
 
   it('lists, shows, redrives and purges dead letters', async () => {
-    const event = newEvent(
-      'user.created',
-      {
-        userId: uuidv7(),
-        email: 'cli-poison@example.com',
-        name: 'Poison',
-        createdAt: new Date().toISOString(),
-      },
-      { source: 'conveyor/test' },
-    );
+    // Headers of a valid v1 user.created; the payload published below breaks its schema.
+    const event = userCreated('cli-poison@example.com', 'Poison');
     await publishRaw('user.created', toHeaders(event), '{"userId": 42}');
     const orderId = uuidv7();
     const paid = newEvent(
@@ -162,6 +177,10 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     assert.equal(purged.stdout.trim(), 'purged 1 dead letter(s)');
     assert.equal((await cli(['dlq', 'purge', '--all'], env)).stdout.trim(), 'purged 1 dead letter(s)');
     assert.equal((await cli(['dlq', 'list'], env)).stdout.trim(), 'no dead letters');
-    assert.equal(smtp.messages().length, 0);
+    assert.equal(
+      smtp.messages().filter((m) => !m.to.includes(TEST_ADMIN_EMAIL)).length,
+      0,
+      'only the admin’s welcome',
+    );
   });
 });

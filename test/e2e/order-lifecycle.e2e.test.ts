@@ -9,8 +9,10 @@ import pg from 'pg';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
-import { call, independentClient } from '../support/independent-clients.ts';
+import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
+import { independentClient } from '../support/independent-clients.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import { callAs } from './authorized-call.ts';
 
 interface Order {
   id: string;
@@ -24,7 +26,8 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   let nats: Awaited<ReturnType<typeof testNats>>;
   let smtp: SmtpSink;
   const services: ServiceUnderTest[] = [];
-  let users: ReturnType<typeof independentClient>;
+  let usersAddress: string;
+  let admin: SignedIn;
   let orders: ReturnType<typeof independentClient>;
 
   before(async () => {
@@ -41,17 +44,15 @@ describe('order lifecycle across users, orders and notifications (processes)', (
       startServiceProcess('orders', { ...common, USERS_ADDR: `127.0.0.1:${usersService.grpcPort}` }),
       startServiceProcess('notifications', {
         ...common,
+        USERS_ADDR: `127.0.0.1:${usersService.grpcPort}`,
         SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
         CONSUMER_BACKOFF_MS: '200,500,1000',
         CONSUMER_MAX_DELIVER: '30',
       }),
     ]);
     services.push(ordersService!, notificationsService!);
-    users = independentClient(
-      'conveyor/users/v1/users.proto',
-      'conveyor.users.v1.UserService',
-      `127.0.0.1:${usersService.grpcPort}`,
-    );
+    usersAddress = `127.0.0.1:${usersService.grpcPort}`;
+    admin = await signUpAdmin(usersAddress);
     orders = independentClient(
       'conveyor/orders/v1/orders.proto',
       'conveyor.orders.v1.OrderService',
@@ -60,7 +61,6 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   });
 
   after(async () => {
-    users?.close();
     orders?.close();
     await Promise.all(services.map((s) => s.process.stop(10_000)));
     await smtp?.close();
@@ -68,21 +68,19 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     await db?.drop();
   });
 
-  async function newUser(tag: string) {
+  async function newUser(tag: string): Promise<SignedIn & { id: string }> {
     const email = `${tag}-${randomUUID().slice(0, 8)}@example.com`;
-    const { user } = await call<{ user: { id: string } }>(users, 'CreateUser', {
-      email,
-      name: `User ${tag}`,
-    });
-    return { id: user.id, email };
+    const user = await signUp(usersAddress, { email, name: `User ${tag}` });
+    return { ...user, id: user.userId };
   }
-  const place = (userId: string, key = randomUUID()) =>
-    call<{ order: Order; replayed: boolean }>(orders, 'PlaceOrder', {
-      user_id: userId,
+  const place = (user: SignedIn, key = randomUUID()) =>
+    callAs<{ order: Order; replayed: boolean }>(user, orders, 'PlaceOrder', {
       items: [{ sku: 'MUG-001', quantity: 2 }],
       idempotency_key: key,
     });
-  const command = (method: string, request: object) => call<{ order: Order }>(orders, method, request);
+  /** Pay and cancel as the customer, ship and deliver as the admin. */
+  const command = (who: SignedIn, method: string, request: object) =>
+    callAs<{ order: Order }>(/Ship|Deliver/.test(method) ? admin : who, orders, method, request);
   const subjects = (email: string) =>
     smtp
       .messages()
@@ -91,11 +89,11 @@ describe('order lifecycle across users, orders and notifications (processes)', (
 
   it('places, pays, ships and delivers with one mail per event and a read model that follows', async () => {
     const user = await newUser('life');
-    const { order } = await place(user.id);
+    const { order } = await place(user);
     assert.equal(order.status, 'ORDER_STATUS_PLACED');
-    await command('PayOrder', { order_id: order.id });
-    await command('ShipOrder', { order_id: order.id, carrier: 'DHL', tracking_number: 'JD014600' });
-    const delivered = await command('DeliverOrder', { order_id: order.id });
+    await command(user, 'PayOrder', { order_id: order.id });
+    await command(user, 'ShipOrder', { order_id: order.id, carrier: 'DHL', tracking_number: 'JD014600' });
+    const delivered = await command(user, 'DeliverOrder', { order_id: order.id });
     assert.equal(delivered.order.version, 4);
 
     await smtp.waitFor((m) => m.to.includes(user.email), { count: 5, timeoutMs: 10_000 });
@@ -110,12 +108,13 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     ]);
     await waitUntil(
       async () =>
-        (await call<{ order: Order }>(orders, 'GetOrder', { order_id: order.id })).order.version === 4,
+        (await callAs<{ order: Order }>(user, orders, 'GetOrder', { order_id: order.id })).order.version ===
+        4,
       { timeoutMs: 5000, message: 'read model did not reach version 4' },
     );
-    const listed = await call<{ orders: Order[] }>(orders, 'ListOrders', { user_id: user.id });
+    const listed = await callAs<{ orders: Order[] }>(user, orders, 'ListOrders', {});
     assert.equal(listed.orders[0]?.status, 'ORDER_STATUS_DELIVERED');
-    const history = await call<{ entries: { event_type: string }[] }>(orders, 'GetOrderHistory', {
+    const history = await callAs<{ entries: { event_type: string }[] }>(user, orders, 'GetOrderHistory', {
       order_id: order.id,
     });
     assert.deepEqual(
@@ -127,7 +126,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   it('returns the first order for a retried PlaceOrder with the same key, and mails once', async () => {
     const user = await newUser('retry');
     const key = randomUUID();
-    const results = await Promise.all([place(user.id, key), place(user.id, key), place(user.id, key)]);
+    const results = await Promise.all([place(user, key), place(user, key), place(user, key)]);
     assert.equal(new Set(results.map((r) => r.order.id)).size, 1);
     assert.equal(results.filter((r) => r.replayed).length, 2);
     await smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
@@ -139,11 +138,11 @@ describe('order lifecycle across users, orders and notifications (processes)', (
 
   it('lets exactly one of a concurrent ship and cancel win', async () => {
     const user = await newUser('race');
-    const { order } = await place(user.id);
-    await command('PayOrder', { order_id: order.id });
+    const { order } = await place(user);
+    await command(user, 'PayOrder', { order_id: order.id });
     const outcomes = await Promise.allSettled([
-      command('ShipOrder', { order_id: order.id, carrier: 'UPS', tracking_number: '1Z' }),
-      command('CancelOrder', { order_id: order.id, reason: 'too slow' }),
+      command(user, 'ShipOrder', { order_id: order.id, carrier: 'UPS', tracking_number: '1Z' }),
+      command(user, 'CancelOrder', { order_id: order.id, reason: 'too slow' }),
     ]);
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
     const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -157,7 +156,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     const load = (async () => {
       // Bounded: at most 400 orders, stops when told or when the bound is hit.
       for (let i = 0; i < 400 && !stop; i++) {
-        accepted.push((await place(user.id)).order.id);
+        accepted.push((await place(user)).order.id);
         await new Promise((r) => setTimeout(r, 40));
       }
     })();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { freePort, type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
 import pg from 'pg';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
@@ -31,10 +31,17 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
     await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
     await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    // Notifications asks users to reveal sealed contact details, so it needs the address up front.
+    const usersPorts = { grpcPort: await freePort(), opsPort: await freePort() };
     [users, notifications] = await Promise.all([
-      startServiceProcess('users', common),
+      startServiceProcess(
+        'users',
+        { ...common, USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
+        usersPorts,
+      ),
       startServiceProcess('notifications', {
         ...common,
+        USERS_ADDR: `127.0.0.1:${usersPorts.grpcPort}`,
         SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
         CONSUMER_BACKOFF_MS: '250,500,1000',
         // A killed process's unacknowledged deliveries come back after this.
@@ -56,7 +63,8 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
     await db?.drop();
   });
 
-  const createUser = (email: string, name: string) => call<UserReply>(client, 'CreateUser', { email, name });
+  const createUser = (email: string, name: string) =>
+    call<UserReply>(client, 'CreateUser', { email, name, password: 'walking-skeleton-password' });
 
   it('delivers exactly one welcome mail within a second of CreateUser', async (t) => {
     const started = performance.now();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
-import { status } from '@grpc/grpc-js';
-import { call, independentClient } from '../support/independent-clients.ts';
+import { Metadata, status } from '@grpc/grpc-js';
+import { bearer, callWithMetadata } from '../e2e/authorized-call.ts';
+import { independentClient } from '../support/independent-clients.ts';
 
 /** One accepted order as its client saw it. */
 export interface AcceptedOrder {
@@ -127,13 +128,15 @@ export function startOrderLoad(options: LoadOptions) {
     method: string,
     request: object,
     settle?: (error: grpc.ServiceError) => T | undefined,
+    token?: string,
   ): Promise<T | undefined> {
     const began = Date.now();
     let lastCode = 'none';
     for (let i = 0; i < options.attempts; i++) {
       const { client, address } = pool.pick();
       try {
-        const response = await call<T>(client, method, request, 3000);
+        const metadata = token ? bearer(token) : new Metadata();
+        const response = await callWithMetadata<T>(client, method, request, metadata, 3000);
         result.successes.push(Date.now() - started);
         result.slowestCommandMs = Math.max(result.slowestCommandMs, Date.now() - began);
         return response;
@@ -156,22 +159,38 @@ export function startOrderLoad(options: LoadOptions) {
     while (!stopping && placed < options.maxOrders) {
       // CreateUser is not idempotent: a retry after an ambiguous failure may meet
       // ALREADY_EXISTS for its own first attempt; that user is then left unused.
+      const email = `load-${randomUUID()}@example.com`;
+      const password = `load-${randomUUID()}`;
       const created = await attempt<{ user: { id: string } }>('CreateUser', users, 'CreateUser', {
-        email: `load-${randomUUID()}@example.com`,
+        email,
         name: 'Load Tester',
+        password,
       });
       if (!created) continue;
       result.usersCreated++;
+      // Every order command carries the customer's access token.
+      const signedIn = await attempt<{ access_token: string }>('Authenticate', users, 'Authenticate', {
+        email,
+        password,
+      });
+      if (!signedIn) continue;
+      const token = signedIn.access_token;
       await sleep(options.pauseMs);
       if (stopping) break;
       placed++;
       const key = randomUUID();
       const request = {
-        user_id: created.user.id,
         items: [{ sku: 'MUG-001', quantity: 1 }],
         idempotency_key: key,
       };
-      const first = await attempt<{ order: { id: string } }>('PlaceOrder', orders, 'PlaceOrder', request);
+      const first = await attempt<{ order: { id: string } }>(
+        'PlaceOrder',
+        orders,
+        'PlaceOrder',
+        request,
+        undefined,
+        token,
+      );
       if (!first) continue;
       const order: AcceptedOrder = {
         orderId: first.order.id,
@@ -183,7 +202,14 @@ export function startOrderLoad(options: LoadOptions) {
       result.accepted.push(order);
       await sleep(options.pauseMs);
       // A retry of the same key must return the same order.
-      const again = await attempt<{ order: { id: string } }>('PlaceOrder', orders, 'PlaceOrder', request);
+      const again = await attempt<{ order: { id: string } }>(
+        'PlaceOrder',
+        orders,
+        'PlaceOrder',
+        request,
+        undefined,
+        token,
+      );
       if (again && again.order.id !== order.orderId) result.duplicateOrdersForKey++;
       const paid = await attempt<{ order: unknown } | 'already'>(
         'PayOrder',
@@ -192,6 +218,7 @@ export function startOrderLoad(options: LoadOptions) {
         { order_id: order.orderId },
         // An earlier attempt that timed out after committing leaves the order paid.
         (e) => (e.code === status.FAILED_PRECONDITION && /paid/.test(e.details) ? 'already' : undefined),
+        token,
       );
       order.paid = paid !== undefined;
       await sleep(options.pauseMs);

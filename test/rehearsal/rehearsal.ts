@@ -10,6 +10,7 @@ import { type NatsCluster, startNatsCluster } from '../../packages/stack/src/nat
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { authDefaults } from '../support/service-processes.ts';
 import { longestStall, startOrderLoad } from './order-load.ts';
 import { type Replica, startReplica } from './replicas.ts';
 import type { RehearsalReport } from './report.ts';
@@ -89,6 +90,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const common = () => {
       const up = cluster!.nodes.filter((n) => n.running);
       return {
+        // The test admin and the notifications service secret users accepts.
+        ...authDefaults,
         DATABASE_URL: options.databaseUrl,
         NATS_URL: up[started++ % up.length]!.url,
         NATS_STREAM_REPLICAS: '3',
@@ -103,8 +106,10 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         replicas.push(replica);
         return replica;
       });
-    const users = [await track(startReplica('users', 'users-a', common))];
-    users.push(await track(startReplica('users', 'users-b', common)));
+    // Cheap password hashes: every load worker signs a user up and in.
+    const usersEnv = () => ({ ...common(), USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' });
+    const users = [await track(startReplica('users', 'users-a', usersEnv))];
+    users.push(await track(startReplica('users', 'users-b', usersEnv)));
     const usersAddr = `ipv4:${users.map((u) => `127.0.0.1:${u.grpcPort}`).join(',')}`;
     await Promise.all([
       ...['a', 'b'].map((r) =>
@@ -121,6 +126,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           startReplica('notifications', `notifications-${r}`, () => ({
             ...common(),
             SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+            USERS_ADDR: usersAddr,
             MAIL_DOMAIN,
             CONSUMER_BACKOFF_MS: '200,500,1000,2000',
             CONSUMER_MAX_DELIVER: '50',

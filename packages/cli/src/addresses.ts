@@ -6,6 +6,7 @@ import {
   type StackFile,
   stackFilePath,
 } from '@conveyor/stack/stack-file';
+import { findAccessToken, notLoggedIn } from './access-token.ts';
 import { CliError } from './cli-error.ts';
 
 export interface ServiceTarget {
@@ -26,6 +27,10 @@ export interface Endpoints {
   services: string[];
   mailWeb: string;
   target(service: string): ServiceTarget;
+  /** The saved or CONVEYOR_TOKEN access token, or undefined. */
+  token: string | undefined;
+  /** The access token; a CliError telling how to log in when there is none. */
+  accessToken(): string;
 }
 
 /**
@@ -40,6 +45,7 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
   } catch (error) {
     throw new CliError(`cannot read ${stackPath}: ${(error as Error).message}`);
   }
+  const token = await findAccessToken(env);
   const target = (service: string): ServiceTarget => {
     const prefix = envPrefix(service);
     const defaults = serviceTable.find((entry) => entry.name === service);
@@ -64,5 +70,10 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
     services,
     mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
     target,
+    token,
+    accessToken: () => {
+      if (!token) throw notLoggedIn();
+      return token;
+    },
   };
 }

@@ -7,7 +7,8 @@ import { helpTopics } from './usage.ts';
 
 export type Command =
   | { kind: 'help'; topic: string | undefined }
-  | { kind: 'users create'; email: string; name: string; json: boolean }
+  | { kind: 'users create'; email: string; name: string; password: string; json: boolean }
+  | { kind: 'login'; email: string; password: string; json: boolean }
   | { kind: 'users get'; id: string; json: boolean }
   | { kind: 'notifications list'; userId: string | undefined; limit: number | undefined; json: boolean }
   | { kind: 'products list'; limit: number | undefined; json: boolean }
@@ -23,17 +24,28 @@ function users(sub: string | undefined, args: string[]): Command {
     const { values, positionals } = parse(() =>
       parseArgs({
         args,
-        options: { ...common, email: { type: 'string' }, name: { type: 'string' } },
+        options: {
+          ...common,
+          email: { type: 'string' },
+          name: { type: 'string' },
+          password: { type: 'string' },
+        },
         allowPositionals: true,
         strict: true,
       }),
     );
     if (values.help) return { kind: 'help', topic: 'users' };
     noPositionals('users create', positionals);
-    if (values.email === undefined || values.name === undefined) {
-      throw new UsageError('users create needs --email and --name');
+    if (values.email === undefined || values.name === undefined || values.password === undefined) {
+      throw new UsageError('users create needs --email, --name and --password');
     }
-    return { kind: 'users create', email: values.email, name: values.name, json: values.json === true };
+    return {
+      kind: 'users create',
+      email: values.email,
+      name: values.name,
+      password: values.password,
+      json: values.json === true,
+    };
   }
   if (sub === 'get') {
     const { values, positionals } = parse(() =>
@@ -107,6 +119,22 @@ function simple(kind: 'mail' | 'status', args: string[]): Command {
 }
 
 /** Turns the command line (without `node main.ts`) into a command; throws UsageError. */
+function login(args: string[]): Command {
+  const { values, positionals } = parse(() =>
+    parseArgs({
+      args,
+      options: { ...common, email: { type: 'string' }, password: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) return { kind: 'help', topic: 'login' };
+  noPositionals('login', positionals);
+  if (values.email === undefined || values.password === undefined)
+    throw new UsageError('login needs --email and --password');
+  return { kind: 'login', email: values.email, password: values.password, json: values.json === true };
+}
+
 export function parseCommand(argv: readonly string[]): Command {
   const [first, ...rest] = argv;
   switch (first) {
@@ -123,6 +151,8 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     case 'users':
       return users(rest[0], rest.slice(1));
+    case 'login':
+      return login(rest);
     case 'notifications':
       return notifications(rest[0], rest.slice(1));
     case 'products':

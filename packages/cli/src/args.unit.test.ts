@@ -23,19 +23,39 @@ describe('parseCommand', () => {
 
   it('parses users create and users get', () => {
     assert.deepEqual(
-      parseCommand(['users', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace']),
+      parseCommand([
+        'users',
+        'create',
+        '--email',
+        'ada@example.com',
+        '--name',
+        'Ada Lovelace',
+        '--password',
+        'pw',
+      ]),
       {
         kind: 'users create',
         email: 'ada@example.com',
         name: 'Ada Lovelace',
+        password: 'pw',
         json: false,
       },
     );
-    assert.deepEqual(parseCommand(['users', 'create', '--name=Ada', '--email=a@b.c', '--json']), {
-      kind: 'users create',
+    assert.deepEqual(
+      parseCommand(['users', 'create', '--name=Ada', '--email=a@b.c', '--password=x', '--json']),
+      {
+        kind: 'users create',
+        email: 'a@b.c',
+        name: 'Ada',
+        password: 'x',
+        json: true,
+      },
+    );
+    assert.deepEqual(parseCommand(['login', '--email', 'a@b.c', '--password', 'secret']), {
+      kind: 'login',
       email: 'a@b.c',
-      name: 'Ada',
-      json: true,
+      password: 'secret',
+      json: false,
     });
     assert.deepEqual(parseCommand(['users', 'get', 'abc', '--json']), {
       kind: 'users get',
@@ -67,9 +87,14 @@ describe('parseCommand', () => {
   it('rejects unknown commands, options and missing or extra arguments', () => {
     usageError(['bogus'], /unknown command: bogus/);
     usageError(['users', 'delete'], /unknown command: users delete/);
-    usageError(['users', 'create', '--email', 'a@b.c'], /needs --email and --name/);
+    usageError(['users', 'create', '--email', 'a@b.c'], /needs --email, --name and --password/);
     usageError(
-      ['users', 'create', '--email', 'a@b.c', '--name', 'A', '--age', '3'],
+      ['users', 'create', '--email', 'a@b.c', '--name', 'A'],
+      /needs --email, --name and --password/,
+    );
+    usageError(['login', '--email', 'a@b.c'], /login needs --email and --password/);
+    usageError(
+      ['users', 'create', '--email', 'a@b.c', '--name', 'A', '--password', 'p', '--age', '3'],
       /Unknown option '--age'$/,
     );
     usageError(['users', 'create', '--email'], /argument missing/);

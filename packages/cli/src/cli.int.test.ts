@@ -1,73 +1,76 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { usersV1 } from '@conveyor/contracts/grpc';
-import { freePort } from '@conveyor/stack';
+import { migrate } from '@conveyor/platform';
+import { freePort, testDatabase, testNats } from '@conveyor/stack';
 import { envPrefix, serviceTable } from '@conveyor/stack/service-table';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { migrations } from '../../../services/users/src/adapters/migrations.ts';
+import { loadUsersConfig } from '../../../services/users/src/config.ts';
+import { startUsersService } from '../../../services/users/src/service.ts';
 import { cli } from './cli-process.ts';
 
-/** A users service stand-in: rejects the email "taken@example.com", knows no ids. */
-async function fakeUsers(): Promise<{ address: string; stop(): void }> {
-  const server = new Server();
-  const implementation: usersV1.UserServiceServer = {
-    createUser(call, callback) {
-      if (call.request.email === 'taken@example.com') {
-        callback({
-          code: status.ALREADY_EXISTS,
-          details: 'a user with email taken@example.com already exists',
-        });
-        return;
-      }
-      const user = { id: 'u-1', email: call.request.email, name: call.request.name, createdAt: new Date() };
-      callback(null, { user });
-    },
-    getUser(call, callback) {
-      callback({ code: status.NOT_FOUND, details: `user ${call.request.id} not found` });
+/** The real users service, in-process, on a private database and NATS. */
+async function realUsers(): Promise<{ address: string; stop(): Promise<void> }> {
+  const db = await testDatabase('cli_users');
+  const nats = await testNats();
+  await migrate({ url: db.url, schema: 'users', migrations });
+  const service = await startUsersService(
+    loadUsersConfig({
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      GRPC_PORT: '0',
+      OPS_PORT: '0',
+      LOG_LEVEL: 'silent',
+      USERS_ARGON2_MEMORY_KIB: '8192',
+      USERS_ARGON2_PASSES: '1',
+    }),
+  );
+  return {
+    address: `127.0.0.1:${service.grpcPort}`,
+    async stop() {
+      await service.stop();
+      await nats.stop();
+      await db.drop();
     },
   };
-  server.addService(usersV1.UserServiceService, implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
 }
 
 describe('conveyor CLI (child process)', () => {
   let home: string;
   let stopped: Record<string, string>;
-  let users: Awaited<ReturnType<typeof fakeUsers>>;
+  let users: Awaited<ReturnType<typeof realUsers>>;
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'conveyor-cli-'));
     const port = await freePort();
     // Every address points at a port nobody listens on; CONVEYOR_HOME has no stack.json.
-    stopped = { CONVEYOR_HOME: home, SMTP_WEB_URL: `http://127.0.0.1:${port}` };
+    stopped = { CONVEYOR_HOME: home, XDG_STATE_HOME: home, SMTP_WEB_URL: `http://127.0.0.1:${port}` };
     for (const entry of serviceTable) {
       stopped[`${envPrefix(entry.name)}_ADDR`] = `127.0.0.1:${port}`;
       stopped[`${envPrefix(entry.name)}_OPS_URL`] = `http://127.0.0.1:${port}`;
     }
-    users = await fakeUsers();
+    users = await realUsers();
   });
 
   after(async () => {
-    users.stop();
+    await users?.stop();
     await rm(home, { recursive: true, force: true });
   });
 
   it('says the service is not reachable and how to start it (exit 1)', async () => {
-    const run = await cli(['users', 'create', '--email', 'ada@example.com', '--name', 'Ada'], stopped);
+    const run = await cli(
+      ['users', 'create', '--email', 'ada@example.com', '--name', 'Ada', '--password', 'p'.repeat(12)],
+      stopped,
+    );
     assert.equal(run.code, 1, run.stderr);
     assert.equal(
       run.stderr,
       `conveyor: the users service is not reachable at ${stopped.USERS_ADDR} — start the stack with ./bin/conveyor up\n`,
     );
     assert.equal(run.stdout, '');
-    const list = await cli(['notifications', 'list'], stopped);
+    const list = await cli(['notifications', 'list'], { ...stopped, CONVEYOR_TOKEN: 'a.b.c' });
     assert.equal(list.code, 1);
     assert.match(
       list.stderr,
@@ -98,6 +101,8 @@ describe('conveyor CLI (child process)', () => {
     for (const args of [
       ['bogus'],
       ['users', 'create', '--email', 'a@b.c', '--nmae', 'x'],
+      ['users', 'create', '--email', 'a@b.c', '--name', 'x'],
+      ['login', '--email', 'a@b.c'],
       ['users', 'get'],
     ]) {
       const run = await cli(args, stopped);
@@ -106,34 +111,81 @@ describe('conveyor CLI (child process)', () => {
     }
     const help = await cli(['help'], stopped);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /users create --email EMAIL --name NAME/);
+    assert.match(help.stdout, /users create --email EMAIL --name NAME --password PASSWORD/);
+    assert.match(help.stdout, /login --email EMAIL --password PASSWORD/);
   });
+
+  const password = 'correct horse battery';
 
   it('prints the created user, as a table or as JSON', async () => {
     const env = { ...stopped, USERS_ADDR: users.address };
-    const run = await cli(['users', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace'], env);
+    const run = await cli(
+      ['users', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace', '--password', password],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(
       run.stdout,
-      /^created user\nid +u-1\nemail +ada@example\.com\nname +Ada Lovelace\ncreated +\d{4}-/,
+      /^created user\nid +[0-9a-f-]{36}\nemail +ada@example\.com\nname +Ada Lovelace\nrole +customer\ncreated +\d{4}-/,
     );
-    const json = await cli(['users', 'create', '--email', 'ada@example.com', '--name', 'Ada', '--json'], env);
+    const json = await cli(
+      ['users', 'create', '--email', 'bea@example.com', '--name', 'Bea', '--password', password, '--json'],
+      env,
+    );
     assert.equal(json.code, 0, json.stderr);
     const user = JSON.parse(json.stdout) as { id: string; email: string; createdAt: string };
-    assert.equal(user.id, 'u-1');
+    assert.equal(user.email, 'bea@example.com');
     assert.ok(!Number.isNaN(Date.parse(user.createdAt)));
   });
 
   it('prints the status name and the message of a rejected request (exit 2)', async () => {
     const env = { ...stopped, USERS_ADDR: users.address };
-    const taken = await cli(['users', 'create', '--email', 'taken@example.com', '--name', 'Ada'], env);
-    assert.equal(taken.code, 2);
-    assert.equal(
-      taken.stderr,
-      'conveyor: ALREADY_EXISTS: a user with email taken@example.com already exists\n',
+    await cli(
+      ['users', 'create', '--email', 'taken@example.com', '--name', 'Ada', '--password', password],
+      env,
     );
-    const missing = await cli(['users', 'get', 'nobody'], env);
-    assert.equal(missing.code, 2);
-    assert.equal(missing.stderr, 'conveyor: NOT_FOUND: user nobody not found\n');
+    const taken = await cli(
+      ['users', 'create', '--email', 'taken@example.com', '--name', 'Ada', '--password', password],
+      env,
+    );
+    assert.equal(taken.code, 2);
+    assert.match(taken.stderr, /^conveyor: ALREADY_EXISTS: .*taken@example\.com/);
+    const wrong = await cli(['login', '--email', 'taken@example.com', '--password', 'not the password'], env);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /^conveyor: UNAUTHENTICATED: /);
+    assert.doesNotMatch(wrong.stderr, /not the password/);
+  });
+
+  it('logs in, saves the token for its owner only, and sends it; CONVEYOR_TOKEN overrides it', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'conveyor-state-'));
+    const env = { ...stopped, USERS_ADDR: users.address, XDG_STATE_HOME: state };
+    try {
+      const before = await cli(['orders', 'list'], env);
+      assert.equal(before.code, 1);
+      assert.match(before.stderr, /not logged in: run \.\/bin\/conveyor login --email/);
+      await cli(
+        ['users', 'create', '--email', 'cy@example.com', '--name', 'Cy', '--password', password],
+        env,
+      );
+      const login = await cli(['login', '--email', 'cy@example.com', '--password', password, '--json'], env);
+      assert.equal(login.code, 0, login.stderr);
+      const { userId, role, tokenPath } = JSON.parse(login.stdout) as {
+        userId: string;
+        role: string;
+        tokenPath: string;
+      };
+      assert.equal(role, 'customer');
+      assert.equal(tokenPath, join(state, 'conveyor', 'token'));
+      assert.equal((await stat(tokenPath)).mode & 0o777, 0o600);
+      assert.match(await readFile(tokenPath, 'utf8'), /^ey[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      const me = await cli(['users', 'get', userId], env);
+      assert.equal(me.code, 0, me.stderr);
+      assert.match(me.stdout, /email +cy@example\.com/);
+      const bogus = await cli(['users', 'get', userId], { ...env, CONVEYOR_TOKEN: 'not.a.token' });
+      assert.equal(bogus.code, 2);
+      assert.match(bogus.stderr, /UNAUTHENTICATED/);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 });

@@ -17,7 +17,7 @@ function withNotifications<T>(
   work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
 ): Promise<T> {
   const { grpc } = endpoints.target('notifications');
-  return callService('notifications', grpc, notificationsClient(grpc), work);
+  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
 }
 
 function toProto(selection: DlqSelection): notificationsV1.DeadLetterSelection {

@@ -1,4 +1,5 @@
-import type { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
+import type { notificationsV1, ordersV1 } from '@conveyor/contracts/grpc';
+import { usersV1 } from '@conveyor/contracts/grpc';
 import { renderFields, renderTable } from './table.ts';
 
 /** Local time as `YYYY-MM-DD HH:MM:SS`; `-` when missing or invalid. */
@@ -18,6 +19,13 @@ export function formatUser(user: usersV1.User): string {
     ['id', user.id],
     ['email', user.email],
     ['name', user.name],
+    [
+      'role',
+      usersV1
+        .roleToJSON(user.role)
+        .replace(/^ROLE_/, '')
+        .toLowerCase(),
+    ],
     ['created', formatTime(user.createdAt)],
   ]);
 }

@@ -57,13 +57,20 @@ describe('formatters', () => {
   });
 
   it('formats a user', () => {
-    const text = formatUser({ id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', createdAt: at });
+    const text = formatUser({
+      id: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      createdAt: at,
+      role: 2,
+    });
     assert.equal(
       text,
       [
         'id       u1',
         'email    ada@example.com',
         'name     Ada Lovelace',
+        'role     admin',
         'created  2026-01-02 03:04:05',
       ].join('\n'),
     );

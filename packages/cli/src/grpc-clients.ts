@@ -4,6 +4,8 @@ import {
   type CallOptions,
   type Client,
   connectivityState,
+  InterceptingCall,
+  type Interceptor,
   type Metadata,
   makeGenericClientConstructor,
   type ServiceDefinition,
@@ -14,16 +16,32 @@ import { service as healthService } from 'grpc-health-check';
 /** Every call's deadline. */
 export const DEADLINE_MS = 5000;
 
-export function usersClient(address: string): usersV1.UserServiceClient {
-  return new usersV1.UserServiceClient(address, insecure());
+/** Adds `authorization: Bearer <token>` to every call of a client. */
+function bearer(token: string | undefined): { interceptors?: Interceptor[] } {
+  if (!token) return {};
+  const interceptor: Interceptor = (options, next) =>
+    new InterceptingCall(next(options), {
+      start(metadata, listener, start) {
+        metadata.set('authorization', `Bearer ${token}`);
+        start(metadata, listener);
+      },
+    });
+  return { interceptors: [interceptor] };
 }
 
-export function ordersClient(address: string): ordersV1.OrderServiceClient {
-  return new ordersV1.OrderServiceClient(address, insecure());
+export function usersClient(address: string, token?: string): usersV1.UserServiceClient {
+  return new usersV1.UserServiceClient(address, insecure(), bearer(token));
 }
 
-export function notificationsClient(address: string): notificationsV1.NotificationServiceClient {
-  return new notificationsV1.NotificationServiceClient(address, insecure());
+export function ordersClient(address: string, token?: string): ordersV1.OrderServiceClient {
+  return new ordersV1.OrderServiceClient(address, insecure(), bearer(token));
+}
+
+export function notificationsClient(
+  address: string,
+  token?: string,
+): notificationsV1.NotificationServiceClient {
+  return new notificationsV1.NotificationServiceClient(address, insecure(), bearer(token));
 }
 
 interface HealthClient extends Client {

@@ -7,6 +7,8 @@ const rejections = new Set<number>([
   status.ALREADY_EXISTS,
   status.NOT_FOUND,
   status.FAILED_PRECONDITION,
+  status.PERMISSION_DENIED,
+  status.UNAUTHENTICATED,
 ]);
 
 export function isServiceError(error: unknown): error is ServiceError {
@@ -43,6 +45,11 @@ export function grpcFailure(
     );
   }
   const exitCode = rejections.has(error.code) ? exitCodes.rejected : exitCodes.failure;
+  if (error.code === status.UNAUTHENTICATED && service !== 'users')
+    return new CliError(
+      `${name}: ${error.details || error.message} — log in again: ./bin/conveyor login --email EMAIL --password PASSWORD`,
+      exitCode,
+    );
   return new CliError(`${name}: ${error.details || error.message}`, exitCode);
 }
 

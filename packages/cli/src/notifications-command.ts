@@ -12,8 +12,11 @@ export async function listNotifications(
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('notifications');
   const request = { userId: input.userId ?? '', pageSize: input.limit ?? 0, pageToken: '' };
-  const response = await callService('notifications', grpc, notificationsClient(grpc), (client) =>
-    callUnary(client, client.listNotifications, request, { deadlineMs: DEADLINE_MS }),
+  const response = await callService(
+    'notifications',
+    grpc,
+    notificationsClient(grpc, endpoints.accessToken()),
+    (client) => callUnary(client, client.listNotifications, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) {
     return { text: JSON.stringify(notificationsV1.ListNotificationsResponse.toJSON(response), null, 2) };

@@ -22,7 +22,7 @@ export async function placeOrder(
 ): Promise<Outcome> {
   const key = input.key ?? randomUUID();
   const { grpc } = endpoints.target('orders');
-  const client = ordersClient(grpc);
+  const client = ordersClient(grpc, endpoints.accessToken());
   const request = { userId: input.userId, items: input.items, idempotencyKey: key };
   let response: ordersV1.PlaceOrderResponse;
   try {
@@ -59,7 +59,7 @@ async function changeOrder(
   call: (client: OrdersClient) => Promise<{ order: ordersV1.Order | undefined }>,
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), call);
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), call);
   return orderOutcome(response.order, json, heading);
 }
 

@@ -16,7 +16,7 @@ export async function showOrder(
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(client, client.getOrder, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   return orderOutcome(response.order, input.json, '');
@@ -34,7 +34,7 @@ export async function listOrders(
     pageSize: input.limit ?? 0,
     pageToken: '',
   };
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(client, client.listOrders, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) return { text: JSON.stringify(ordersV1.ListOrdersResponse.toJSON(response), null, 2) };
@@ -53,7 +53,7 @@ export async function orderHistory(
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(client, client.getOrderHistory, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) return { text: JSON.stringify(ordersV1.GetOrderHistoryResponse.toJSON(response), null, 2) };
@@ -67,7 +67,7 @@ export async function orderAt(
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
   const request = { orderId: input.id, ...input.at };
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(client, client.getOrderAt, request, { deadlineMs: DEADLINE_MS }),
   );
   const heading =
@@ -81,7 +81,7 @@ export async function republishOrderEvents(
   input: { from: number; to: number; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(
       client,
       client.republishEvents,

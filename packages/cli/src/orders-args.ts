@@ -48,12 +48,12 @@ function place(args: string[]): OrdersCommand | Help {
   );
   if (values.help) return help;
   noPositionals('orders place', positionals);
-  if (values.user === undefined || values.item === undefined) {
-    throw new UsageError('orders place needs --user and at least one --item SKU:QTY');
+  if (values.item === undefined) {
+    throw new UsageError('orders place needs at least one --item SKU:QTY');
   }
   return {
     kind: 'orders place',
-    userId: values.user,
+    userId: values.user ?? '',
     items: parseItems(values.item),
     key: parseIdempotencyKey(values.key),
     json: values.json === true,
@@ -121,10 +121,9 @@ function list(args: string[]): OrdersCommand | Help {
   );
   if (values.help) return help;
   noPositionals('orders list', positionals);
-  if (values.user === undefined) throw new UsageError('orders list needs --user');
   return {
     kind: 'orders list',
-    userId: values.user,
+    userId: values.user ?? '',
     status: parseStatus(values.status),
     limit: parseLimit(values.limit),
     json: values.json === true,

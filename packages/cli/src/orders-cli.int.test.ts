@@ -16,13 +16,14 @@ const prices: Record<string, number> = { 'MUG-001': 1250, 'STICKER-PACK': 500 };
  * (RebuildProjections fails after one report once `failRebuild` is set).
  */
 async function fakeOrders() {
-  const seen = { keys: [] as string[], failRebuild: false };
+  const seen = { keys: [] as string[], authorization: [] as string[], failRebuild: false };
   const unimplemented = (_call: unknown, callback: (error: { code: number; details: string }) => void) =>
     callback({ code: status.UNIMPLEMENTED, details: 'not in this fake' });
   const implementation: ordersV1.OrderServiceServer = {
     placeOrder(call, callback) {
       const { userId, items, idempotencyKey } = call.request;
       seen.keys.push(idempotencyKey);
+      seen.authorization.push(String(call.metadata.get('authorization')[0] ?? ''));
       if (userId === 'u-crash') {
         callback({ code: status.INTERNAL, details: 'internal error' });
         return;
@@ -94,7 +95,7 @@ describe('conveyor orders and projections (child process)', () => {
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'conveyor-cli-orders-'));
     orders = await fakeOrders();
-    env = { CONVEYOR_HOME: home, ORDERS_ADDR: orders.address };
+    env = { CONVEYOR_HOME: home, XDG_STATE_HOME: home, ORDERS_ADDR: orders.address, CONVEYOR_TOKEN: 'h.p.s' };
   });
 
   after(async () => {
@@ -110,6 +111,7 @@ describe('conveyor orders and projections (child process)', () => {
     assert.equal(run.code, 0, run.stderr);
     const key = orders.seen.keys.at(-1) ?? '';
     assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(orders.seen.authorization.at(-1), 'Bearer h.p.s', 'the CLI sends its access token');
     assert.match(
       run.stdout,
       /^placed order\nid +o-1\nuser +u-1\nstatus +placed\ntotal +30\.00 EUR\nversion +1\n/,

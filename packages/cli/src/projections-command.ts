@@ -20,7 +20,7 @@ export async function rebuildProjections(
   out: ProgressOutput = process.stdout,
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const client = ordersClient(grpc);
+  const client = ordersClient(grpc, endpoints.accessToken());
   const printer = progressPrinter(out, input.json);
   const stream = client.rebuildProjections({}, { deadline: Date.now() + REBUILD_DEADLINE_MS });
   let outputGone = false;

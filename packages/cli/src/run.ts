@@ -10,7 +10,7 @@ import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
-import { createUser, getUser } from './users-command.ts';
+import { createUser, getUser, login } from './users-command.ts';
 import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
@@ -21,6 +21,8 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return createUser(endpoints, command);
     case 'users get':
       return getUser(endpoints, command);
+    case 'login':
+      return login(endpoints, command, env);
     case 'notifications list':
       return listNotifications(endpoints, command);
     case 'products list':

@@ -1,6 +1,10 @@
 const sections: Record<string, string> = {
-  users: `  users create --email EMAIL --name NAME    create a user (a welcome mail follows)
-  users get ID                              show one user`,
+  users: `  users create --email EMAIL --name NAME --password PASSWORD
+                                            sign a user up (password: 12-128 characters)
+  users get ID                              show one user (yourself, or anyone as admin)`,
+  login: `  login --email EMAIL --password PASSWORD   sign in; saves the access token (15 min) to
+                                            $XDG_STATE_HOME/conveyor/token (~/.local/state/...)
+                                            that every other command sends; CONVEYOR_TOKEN overrides`,
   notifications: `  notifications list [--user ID] [--limit N]
                                             notifications, newest first (N: 1-500)`,
   webhooks: `  webhooks register (--user ID | --global) --url URL
@@ -19,16 +23,17 @@ const sections: Record<string, string> = {
                                             remove dead letters for good`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
-  orders: `  orders place --user ID --item SKU:QTY [--item SKU:QTY ...] [--key KEY]
-                                            place an order priced from the catalog; KEY (default:
-                                            a new UUID, printed) makes retries return the same order
+  orders: `  orders place --item SKU:QTY [--item SKU:QTY ...] [--key KEY] [--user ID]
+                                            place an order priced from the catalog, for yourself
+                                            (admins: --user for someone else); KEY (default: a new
+                                            UUID, printed) makes retries return the same order
   orders pay ID                             pay a placed order
   orders ship ID --carrier C --tracking T   ship a paid order
   orders deliver ID                         mark a shipped order delivered
   orders cancel ID --reason TEXT            cancel an order that has not shipped
   orders show ID                            one order, from the read model
-  orders list --user ID [--status S] [--limit N]
-                                            a user's orders, newest first
+  orders list [--user ID] [--status S] [--limit N]
+                                            your orders (admins: --user's), newest first
                                             (S: placed, paid, shipped, delivered, cancelled)
   orders history ID                         every event of an order, with the state after it
   orders at ID --version N | --time T       the order after its Nth event, or as of T (ISO-8601,
@@ -55,9 +60,10 @@ Options:
 
 Examples:
   ./bin/conveyor up
-  ./bin/conveyor users create --email ada@example.com --name "Ada Lovelace"
+  ./bin/conveyor users create --email ada@example.com --name "Ada Lovelace" --password 'correct horse battery'
+  ./bin/conveyor login --email ada@example.com --password 'correct horse battery'
   ./bin/conveyor products list
-  ./bin/conveyor orders place --user USER_ID --item MUG-001:2 --item STICKER-PACK:1
+  ./bin/conveyor orders place --item MUG-001:2 --item STICKER-PACK:1
   ./bin/conveyor orders pay ORDER_ID
   ./bin/conveyor orders history ORDER_ID
   ./bin/conveyor projections rebuild
@@ -70,6 +76,8 @@ Examples:
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
 them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
+Every command but users create, login and products needs a login (ship, deliver, rebuild,
+republish, webhooks and dlq need an admin: an email in the users service's USERS_ADMIN_EMAILS).
 Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
 right status), 64 bad usage.
 `;

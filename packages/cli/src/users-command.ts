@@ -1,5 +1,6 @@
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform';
+import { saveAccessToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatUser } from './format.ts';
@@ -14,14 +15,14 @@ function show(user: usersV1.User | undefined, json: boolean, heading: string): O
 
 export async function createUser(
   endpoints: Endpoints,
-  input: { email: string; name: string; json: boolean },
+  input: { email: string; name: string; password: string; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('users');
   const response = await callService('users', grpc, usersClient(grpc), (client) =>
     callUnary(
       client,
       client.createUser,
-      { email: input.email, name: input.name },
+      { email: input.email, name: input.name, password: input.password },
       { deadlineMs: DEADLINE_MS },
     ),
   );
@@ -30,8 +31,37 @@ export async function createUser(
 
 export async function getUser(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
   const { grpc } = endpoints.target('users');
-  const response = await callService('users', grpc, usersClient(grpc), (client) =>
+  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
     callUnary(client, client.getUser, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   return show(response.user, input.json, '');
+}
+
+/** Authenticate, then save the token for the other commands. */
+export async function login(
+  endpoints: Endpoints,
+  input: { email: string; password: string; json: boolean },
+  env: NodeJS.ProcessEnv,
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  const response = await callService('users', grpc, usersClient(grpc), (client) =>
+    callUnary(
+      client,
+      client.authenticate,
+      { email: input.email, password: input.password },
+      { deadlineMs: DEADLINE_MS },
+    ),
+  );
+  const path = await saveAccessToken(env, response.accessToken);
+  const until = response.expiresAt?.toISOString() ?? 'unknown';
+  const role = response.user
+    ? usersV1.roleToJSON(response.user.role).replace('ROLE_', '').toLowerCase()
+    : 'unknown';
+  if (input.json)
+    return {
+      text: JSON.stringify({ userId: response.user?.id, role, expiresAt: until, tokenPath: path }, null, 2),
+    };
+  return {
+    text: `logged in as ${response.user?.email ?? input.email} (${role}) until ${until}\ntoken saved to ${path}`,
+  };
 }

@@ -15,7 +15,7 @@ function withNotifications<T>(
   work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
 ): Promise<T> {
   const { grpc } = endpoints.target('notifications');
-  return callService('notifications', grpc, notificationsClient(grpc), work);
+  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
 }
 
 export async function registerWebhook(

@@ -8,10 +8,10 @@ import {
   startService,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
-import { GrpcUserDirectory } from './adapters/grpc-user-directory.ts';
 import { PostgresCatalog } from './adapters/postgres-catalog.ts';
 import { PostgresProjectionRebuild } from './adapters/postgres-projection-rebuild.ts';
 import { PostgresOrderReadModels } from './adapters/postgres-read-models.ts';
+import { startTokenVerifier } from './adapters/users-token-verifier.ts';
 import { cancelOrder } from './app/cancel-order.ts';
 import { changeOrder } from './app/change-order.ts';
 import { deliverOrder } from './app/deliver-order.ts';
@@ -21,6 +21,7 @@ import { listOrders } from './app/list-orders.ts';
 import { listProducts } from './app/list-products.ts';
 import { orderCommandHandler } from './app/order-command-handler.ts';
 import { getOrderAt, getOrderHistory } from './app/order-history.ts';
+import { orderOwner } from './app/order-owner.ts';
 import { payOrder } from './app/pay-order.ts';
 import { placeOrder } from './app/place-order.ts';
 import { projectOrderEvent } from './app/project-order-event.ts';
@@ -61,10 +62,10 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
-    const users = new GrpcUserDirectory({ address: config.USERS_ADDR, deadlineMs: config.USERS_DEADLINE_MS });
-    shutdown.add('final', 'close users client', () => users.close());
-    const app = wireUseCases({ config, pool, store, readModels, users });
-    return { grpc: [orderGrpcService(app, logger)], relay };
+    const verifier = await startTokenVerifier(config, { logger, registry });
+    shutdown.add('final', 'close users client', () => verifier.stop());
+    const app = wireUseCases({ config, pool, store, readModels });
+    return { grpc: [orderGrpcService(app, logger, verifier)], relay };
   });
 }
 
@@ -73,9 +74,8 @@ function wireUseCases(deps: {
   pool: Pool;
   store: PostgresEventStore;
   readModels: PostgresOrderReadModels;
-  users: GrpcUserDirectory;
 }): OrderUseCases {
-  const { config, pool, store, readModels, users } = deps;
+  const { config, pool, store, readModels } = deps;
   const now = () => new Date();
   const catalog = new PostgresCatalog(pool);
   const handle = orderCommandHandler({
@@ -88,7 +88,8 @@ function wireUseCases(deps: {
   return {
     listProducts: listProducts({ catalog }),
     getProduct: getProduct({ catalog }),
-    placeOrder: placeOrder({ handle, store, catalog, users, newOrderId: uuidv7, now }),
+    orderOwner: orderOwner({ store }),
+    placeOrder: placeOrder({ handle, store, catalog, newOrderId: uuidv7, now }),
     payOrder: payOrder(change, now),
     shipOrder: shipOrder(change, now),
     deliverOrder: deliverOrder(change, now),

@@ -1,5 +1,5 @@
 import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform';
-import { InvalidArgument, notFound } from '@conveyor/platform/errors';
+import { InvalidArgument } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { LineItem } from '../domain/order.ts';
 import { normaliseSku } from '../domain/product.ts';
@@ -8,7 +8,6 @@ import { type OrderCommandHandler, orderCodec, orderDecider } from './order-comm
 import { orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';
 import { translatingRejections } from './rejections.ts';
-import type { UserDirectory } from './user-directory.ts';
 
 export interface PlaceOrderInput {
   userId: string;
@@ -20,7 +19,6 @@ export interface PlaceOrderDeps {
   handle: OrderCommandHandler;
   store: EventStore;
   catalog: Catalog;
-  users: UserDirectory;
   newOrderId: () => string;
   now: () => Date;
 }
@@ -29,14 +27,14 @@ export interface PlaceOrderDeps {
  * Places an order priced from the catalog. The idempotency key is claimed
  * per user in the same statement that appends the order's first event, so
  * a retried or racing request with the same key returns the first order and
- * never creates a second.
+ * never creates a second. Who may order for whom is the port's decision
+ * (the caller's verified token); the user id here is already authorised.
  */
 export function placeOrder(deps: PlaceOrderDeps) {
   return async (input: PlaceOrderInput, metadata: EventMetadata = {}) => {
     const userId = requireUuid(input.userId, 'user_id');
     const key = validateKey(input.idempotencyKey);
     const wanted = validateItems(input.items);
-    if (!(await deps.users.exists(userId))) throw notFound(`user ${userId}`);
     const items = await price(deps.catalog, wanted);
     const orderId = deps.newOrderId();
     const result = await translatingRejections(() =>

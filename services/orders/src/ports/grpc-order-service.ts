@@ -1,5 +1,15 @@
 import { ordersV1 } from '@conveyor/contracts';
 import { type GrpcService, toServiceError, unary } from '@conveyor/platform';
+import {
+  authenticated,
+  authorized,
+  bearerToken,
+  type Principal,
+  requireOwnerOrAdmin,
+  requireRole,
+  type TokenVerifier,
+} from '@conveyor/platform/auth';
+import { AppError } from '@conveyor/platform/errors';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { HistoryEntry } from '../app/order-history.ts';
@@ -20,6 +30,8 @@ export interface OrderUseCases {
     pageToken: string;
   }): Promise<{ items: Product[]; nextPageToken: string }>;
   getProduct(sku: string): Promise<Product>;
+  /** The user an order belongs to, from the event store; NOT_FOUND when there is no such order. */
+  orderOwner(orderId: string): Promise<string>;
   placeOrder(input: PlaceOrderInput): Promise<{ order: OrderView; replayed: boolean }>;
   payOrder(orderId: string): Promise<OrderView>;
   shipOrder(orderId: string, input: { carrier: string; trackingNumber: string }): Promise<OrderView>;
@@ -38,9 +50,39 @@ export interface OrderUseCases {
   republishEvents(range: { fromPosition: number; toPosition: number }): Promise<number>;
 }
 
-/** Protobuf ↔ use cases; errors become status codes in `unary` / toServiceError. */
-export function orderGrpcService(app: OrderUseCases, logger: Logger): GrpcService {
+/**
+ * The user a customer acts for: themselves. Admins may name anyone (empty =
+ * themselves); services place and list no orders.
+ */
+function actingFor(principal: Principal, requested: string): string {
+  requireRole(principal, ['customer', 'admin']);
+  if (requested === '' || requested === principal.subject) return principal.subject;
+  if (principal.role !== 'admin')
+    throw new AppError('PERMISSION_DENIED', 'user_id: customers can only act for themselves');
+  return requested;
+}
+
+/**
+ * Protobuf ↔ use cases; errors become status codes in `unary` / toServiceError.
+ * Every call except the catalog needs a verified token: customers see and
+ * change only their own orders; shipping, delivery, rebuild and republish
+ * are for admins.
+ */
+export function orderGrpcService(app: OrderUseCases, logger: Logger, verifier: TokenVerifier): GrpcService {
   const order = (o: OrderView) => ({ order: orderToProto(o) });
+  const signedIn = <Req, Res>(handler: (request: Req, principal: Principal) => Promise<Res>) =>
+    authenticated(verifier, handler);
+  const admin = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    authorized(verifier, ['admin'], (request: Req) => handler(request));
+  /** Runs `change` only when the caller owns the order or is an admin. */
+  const asOwner = async <T>(principal: Principal, orderId: string, change: () => Promise<T>) => {
+    requireOwnerOrAdmin(principal, await app.orderOwner(orderId), `order ${orderId}`);
+    return change();
+  };
+  const owned = (principal: Principal, o: OrderView) => {
+    requireOwnerOrAdmin(principal, o.userId, `order ${o.orderId}`);
+    return o;
+  };
   const implementation: ordersV1.OrderServiceServer = {
     listProducts: unary('ListProducts', logger, async (r: ordersV1.ListProductsRequest) => {
       const page = await app.listProducts({ pageSize: r.pageSize, pageToken: r.pageToken });
@@ -49,70 +91,115 @@ export function orderGrpcService(app: OrderUseCases, logger: Logger): GrpcServic
     getProduct: unary('GetProduct', logger, async (r: ordersV1.GetProductRequest) => ({
       product: productToProto(await app.getProduct(r.sku)),
     })),
-    placeOrder: unary('PlaceOrder', logger, async (r: ordersV1.PlaceOrderRequest) => {
-      const placed = await app.placeOrder({
-        userId: r.userId,
-        items: r.items,
-        idempotencyKey: r.idempotencyKey,
-      });
-      return { order: orderToProto(placed.order), replayed: placed.replayed };
-    }),
-    payOrder: unary('PayOrder', logger, async (r: ordersV1.PayOrderRequest) =>
-      order(await app.payOrder(r.orderId)),
+    placeOrder: unary(
+      'PlaceOrder',
+      logger,
+      signedIn(async (r: ordersV1.PlaceOrderRequest, principal) => {
+        const placed = await app.placeOrder({
+          userId: actingFor(principal, r.userId),
+          items: r.items,
+          idempotencyKey: r.idempotencyKey,
+        });
+        return { order: orderToProto(placed.order), replayed: placed.replayed };
+      }),
     ),
-    shipOrder: unary('ShipOrder', logger, async (r: ordersV1.ShipOrderRequest) =>
-      order(await app.shipOrder(r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber })),
-    ),
-    deliverOrder: unary('DeliverOrder', logger, async (r: ordersV1.DeliverOrderRequest) =>
-      order(await app.deliverOrder(r.orderId)),
-    ),
-    cancelOrder: unary('CancelOrder', logger, async (r: ordersV1.CancelOrderRequest) =>
-      order(await app.cancelOrder(r.orderId, r.reason)),
-    ),
-    getOrder: unary('GetOrder', logger, async (r: ordersV1.GetOrderRequest) =>
-      order(await app.getOrder(r.orderId)),
-    ),
-    listOrders: unary('ListOrders', logger, async (r: ordersV1.ListOrdersRequest) => {
-      const page = await app.listOrders({
-        userId: r.userId,
-        status: statusFromProto(r.status),
-        pageSize: r.pageSize,
-        pageToken: r.pageToken,
-      });
-      return { orders: page.items.map(summaryToProto), nextPageToken: page.nextPageToken };
-    }),
-    getOrderHistory: unary('GetOrderHistory', logger, async (r: ordersV1.GetOrderHistoryRequest) => ({
-      entries: (await app.getOrderHistory(r.orderId)).map((e) => ({
-        version: e.version,
-        eventId: e.eventId,
-        eventType: e.eventType,
-        recordedAt: e.recordedAt,
-        dataJson: JSON.stringify(e.data),
-        state: orderToProto(e.state),
-      })),
-    })),
-    getOrderAt: unary('GetOrderAt', logger, async (r: ordersV1.GetOrderAtRequest) =>
-      order(
-        await app.getOrderAt(r.orderId, {
-          ...(r.version !== undefined ? { version: r.version } : {}),
-          ...(r.time !== undefined ? { time: r.time } : {}),
-        }),
+    payOrder: unary(
+      'PayOrder',
+      logger,
+      signedIn(async (r: ordersV1.PayOrderRequest, principal) =>
+        order(await asOwner(principal, r.orderId, () => app.payOrder(r.orderId))),
       ),
     ),
-    republishEvents: unary('RepublishEvents', logger, async (r: ordersV1.RepublishEventsRequest) => ({
-      queued: await app.republishEvents({ fromPosition: r.fromPosition, toPosition: r.toPosition }),
-    })),
+    shipOrder: unary(
+      'ShipOrder',
+      logger,
+      admin(async (r: ordersV1.ShipOrderRequest) =>
+        order(await app.shipOrder(r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber })),
+      ),
+    ),
+    deliverOrder: unary(
+      'DeliverOrder',
+      logger,
+      admin(async (r: ordersV1.DeliverOrderRequest) => order(await app.deliverOrder(r.orderId))),
+    ),
+    cancelOrder: unary(
+      'CancelOrder',
+      logger,
+      signedIn(async (r: ordersV1.CancelOrderRequest, principal) =>
+        order(await asOwner(principal, r.orderId, () => app.cancelOrder(r.orderId, r.reason))),
+      ),
+    ),
+    getOrder: unary(
+      'GetOrder',
+      logger,
+      signedIn(async (r: ordersV1.GetOrderRequest, principal) =>
+        order(owned(principal, await app.getOrder(r.orderId))),
+      ),
+    ),
+    listOrders: unary(
+      'ListOrders',
+      logger,
+      signedIn(async (r: ordersV1.ListOrdersRequest, principal) => {
+        const page = await app.listOrders({
+          userId: actingFor(principal, r.userId),
+          status: statusFromProto(r.status),
+          pageSize: r.pageSize,
+          pageToken: r.pageToken,
+        });
+        return { orders: page.items.map(summaryToProto), nextPageToken: page.nextPageToken };
+      }),
+    ),
+    getOrderHistory: unary(
+      'GetOrderHistory',
+      logger,
+      signedIn(async (r: ordersV1.GetOrderHistoryRequest, principal) => {
+        const entries = await asOwner(principal, r.orderId, () => app.getOrderHistory(r.orderId));
+        return {
+          entries: entries.map((e) => ({
+            version: e.version,
+            eventId: e.eventId,
+            eventType: e.eventType,
+            recordedAt: e.recordedAt,
+            dataJson: JSON.stringify(e.data),
+            state: orderToProto(e.state),
+          })),
+        };
+      }),
+    ),
+    getOrderAt: unary(
+      'GetOrderAt',
+      logger,
+      signedIn(async (r: ordersV1.GetOrderAtRequest, principal) =>
+        order(
+          await asOwner(principal, r.orderId, () =>
+            app.getOrderAt(r.orderId, {
+              ...(r.version !== undefined ? { version: r.version } : {}),
+              ...(r.time !== undefined ? { time: r.time } : {}),
+            }),
+          ),
+        ),
+      ),
+    ),
+    republishEvents: unary(
+      'RepublishEvents',
+      logger,
+      admin(async (r: ordersV1.RepublishEventsRequest) => ({
+        queued: await app.republishEvents({ fromPosition: r.fromPosition, toPosition: r.toPosition }),
+      })),
+    ),
     rebuildProjections: (
       call: ServerWritableStream<ordersV1.RebuildProjectionsRequest, ordersV1.RebuildProjectionsResponse>,
     ) => {
-      app
-        .rebuildProjections((p) => {
-          if (!call.cancelled) call.write({ phase: p.phase, processed: p.processed, total: p.total });
-        })
-        .then(
-          () => call.end(),
-          (error: unknown) => call.emit('error', toServiceError('RebuildProjections', logger, error)),
-        );
+      const fail = (error: unknown) =>
+        call.emit('error', toServiceError('RebuildProjections', logger, error));
+      Promise.resolve()
+        .then(async () => requireRole(await verifier.verify(bearerToken(call.metadata)), ['admin']))
+        .then(() =>
+          app.rebuildProjections((p) => {
+            if (!call.cancelled) call.write({ phase: p.phase, processed: p.processed, total: p.total });
+          }),
+        )
+        .then(() => call.end(), fail);
     },
   };
   return {

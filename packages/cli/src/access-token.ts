@@ -1,0 +1,36 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CliError } from './cli-error.ts';
+
+/** Where `login` keeps the access token: $XDG_STATE_HOME/conveyor/token, else ~/.local/state/conveyor/token. */
+export function tokenPath(env: NodeJS.ProcessEnv): string {
+  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(state, 'conveyor', 'token');
+}
+
+/** The token to send: CONVEYOR_TOKEN wins over the saved one; undefined when there is neither. */
+export async function findAccessToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const fromEnv = env.CONVEYOR_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return (await readFile(tokenPath(env), 'utf8')).trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`cannot read ${tokenPath(env)}: ${(error as Error).message}`);
+  }
+}
+
+export const notLoggedIn = () =>
+  new CliError(
+    'not logged in: run ./bin/conveyor login --email <email> --password <password> (or set CONVEYOR_TOKEN)',
+  );
+
+/** Saves the token readable by its owner only. */
+export async function saveAccessToken(env: NodeJS.ProcessEnv, token: string): Promise<string> {
+  const path = tokenPath(env);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return path;
+}

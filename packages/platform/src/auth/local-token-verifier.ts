@@ -1,0 +1,45 @@
+import { createLocalJWKSet, errors, type JWK, jwtVerify } from 'jose';
+import { unauthenticated } from './bearer-token.ts';
+import { isRole, type Principal } from './principal.ts';
+
+/** The users service's public keys and the iss/aud its tokens carry. */
+export interface PublicKeySet {
+  keys: JWK[];
+  issuer: string;
+  audience: string;
+}
+
+/** Only asymmetric algorithms: `none` and HS* can never verify here. */
+export const acceptedAlgorithms = ['EdDSA', 'ES256'];
+
+export class UnknownKeyError extends Error {}
+
+/**
+ * Verifies a token's signature, expiry, issuer and audience against a key
+ * set, without the users service. Cannot know about erasure or revocation:
+ * see ADR 0012 for when this is allowed.
+ */
+export async function verifyLocally(token: string, set: PublicKeySet, now: Date): Promise<Principal> {
+  try {
+    const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: set.keys }), {
+      issuer: set.issuer,
+      audience: set.audience,
+      algorithms: acceptedAlgorithms,
+      currentDate: now,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+    });
+    const role = payload.role;
+    if (!isRole(role)) throw unauthenticated('invalid access token: unknown role');
+    return {
+      subject: payload.sub as string,
+      role,
+      tokenId: payload.jti as string,
+      expiresAt: new Date((payload.exp as number) * 1000),
+    };
+  } catch (error) {
+    if (error instanceof errors.JWKSNoMatchingKey) throw new UnknownKeyError('no key matches the token');
+    if (error instanceof errors.JWTExpired) throw unauthenticated('access token expired');
+    if (error instanceof errors.JOSEError) throw unauthenticated(`invalid access token: ${error.code}`);
+    throw error;
+  }
+}

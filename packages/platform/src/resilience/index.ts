@@ -1,0 +1,3 @@
+export * from './downstream.ts';
+export * from './resilience-options.ts';
+export * from './transient-failure.ts';

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ordersV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { testDatabase, testNats } from '@conveyor/stack';
+import { Metadata, status } from '@grpc/grpc-js';
+import { type SignedIn, signUp, signUpAdmin, TEST_ADMIN_EMAIL } from '../../../../test/support/auth.ts';
+import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
+import { loadUsersConfig } from '../../../users/src/config.ts';
+import { type RunningUsersService, startUsersService } from '../../../users/src/service.ts';
+import { migrations } from '../adapters/migrations.ts';
+import { loadOrdersConfig } from '../config.ts';
+import { type RunningOrdersService, startOrdersService } from '../service.ts';
+
+/** The edge of the order service with a real users service behind it. */
+describe('orders service: authorisation at the edge (real users service, Postgres, NATS)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let users: RunningUsersService;
+  let orders: RunningOrdersService;
+  let client: ordersV1.OrderServiceClient;
+  let alice: SignedIn;
+  let bob: SignedIn;
+  let admin: SignedIn;
+
+  before(async () => {
+    db = await testDatabase('orders_auth');
+    nats = await testNats();
+    await migrate({ url: db.url, schema: 'users', migrations: usersMigrations });
+    await migrate({ url: db.url, schema: 'orders', migrations });
+    const common = {
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      GRPC_PORT: '0',
+      OPS_PORT: '0',
+      LOG_LEVEL: 'warn',
+    };
+    users = await startUsersService(
+      loadUsersConfig({
+        ...common,
+        USERS_ADMIN_EMAILS: TEST_ADMIN_EMAIL,
+        USERS_ARGON2_MEMORY_KIB: '8192',
+        USERS_ARGON2_PASSES: '1',
+      }),
+    );
+    const usersAddress = `127.0.0.1:${users.grpcPort}`;
+    orders = await startOrdersService(
+      loadOrdersConfig({ ...common, DATABASE_POOL_SIZE: '4', USERS_ADDR: usersAddress }),
+    );
+    client = new ordersV1.OrderServiceClient(`127.0.0.1:${orders.grpcPort}`, insecure());
+    [alice, bob, admin] = await Promise.all([
+      signUp(usersAddress),
+      signUp(usersAddress),
+      signUpAdmin(usersAddress),
+    ]);
+  });
+
+  after(async () => {
+    client?.close();
+    await orders?.stop();
+    await users?.stop();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  const opts = (who: SignedIn | undefined) => ({
+    deadlineMs: 5000,
+    ...(who ? { metadata: who.metadata() } : {}),
+  });
+  const place = (who: SignedIn, userId = '') =>
+    callUnary(
+      client,
+      client.placeOrder,
+      { userId, items: [{ sku: 'MUG-001', quantity: 1 }], idempotencyKey: randomUUID() },
+      opts(who),
+    );
+  const rejects = async (call: Promise<unknown>, code: status, message?: RegExp) => {
+    await assert.rejects(call, (error: { code: number; details: string }) => {
+      assert.equal(error.code, code, `expected ${status[code]}, got ${status[error.code]}: ${error.details}`);
+      if (message) assert.match(error.details, message);
+      return true;
+    });
+  };
+
+  it('places an order for the caller and lets only the owner or an admin read it', async () => {
+    const { order } = await place(alice);
+    assert.equal(order?.userId, alice.userId);
+    const id = order?.id as string;
+    const history = await callUnary(client, client.getOrderHistory, { orderId: id }, opts(alice));
+    assert.equal(history.entries.length, 1);
+    await rejects(
+      callUnary(client, client.getOrderHistory, { orderId: id }, opts(bob)),
+      status.PERMISSION_DENIED,
+    );
+    await rejects(
+      callUnary(client, client.getOrderAt, { orderId: id, version: 1 }, opts(bob)),
+      status.PERMISSION_DENIED,
+    );
+    await callUnary(client, client.getOrderHistory, { orderId: id }, opts(admin));
+  });
+
+  it('does not let customer B pay or cancel customer A’s order, nor read it once projected', async () => {
+    const { order } = await place(alice);
+    const orderId = order?.id as string;
+    await rejects(
+      callUnary(client, client.payOrder, { orderId }, opts(bob)),
+      status.PERMISSION_DENIED,
+      /another user/,
+    );
+    await rejects(
+      callUnary(client, client.cancelOrder, { orderId, reason: 'mine now' }, opts(bob)),
+      status.PERMISSION_DENIED,
+    );
+    const deadline = Date.now() + 10_000;
+    let seen = false;
+    while (!seen && Date.now() < deadline) {
+      seen = await callUnary(client, client.getOrder, { orderId }, opts(alice)).then(
+        () => true,
+        () => new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
+      );
+    }
+    assert.ok(seen, 'the order reached the read model');
+    await rejects(callUnary(client, client.getOrder, { orderId }, opts(bob)), status.PERMISSION_DENIED);
+    const paid = await callUnary(client, client.payOrder, { orderId }, opts(alice));
+    assert.equal(paid.order?.status, ordersV1.OrderStatus.ORDER_STATUS_PAID);
+  });
+
+  it('keeps customers to their own lists and orders; admins act for anyone', async () => {
+    await rejects(place(bob, alice.userId), status.PERMISSION_DENIED, /user_id/);
+    await rejects(
+      callUnary(
+        client,
+        client.listOrders,
+        { userId: alice.userId, status: 0, pageSize: 10, pageToken: '' },
+        opts(bob),
+      ),
+      status.PERMISSION_DENIED,
+    );
+    const { order } = await place(admin, bob.userId);
+    assert.equal(order?.userId, bob.userId);
+  });
+
+  it('lets only admins ship and deliver, and republish', async () => {
+    const { order } = await place(alice);
+    const orderId = order?.id as string;
+    await callUnary(client, client.payOrder, { orderId }, opts(alice));
+    const ship = { orderId, carrier: 'DHL', trackingNumber: 'T-1' };
+    await rejects(
+      callUnary(client, client.shipOrder, ship, opts(alice)),
+      status.PERMISSION_DENIED,
+      /admin role/,
+    );
+    await rejects(callUnary(client, client.deliverOrder, { orderId }, opts(alice)), status.PERMISSION_DENIED);
+    await rejects(
+      callUnary(client, client.republishEvents, { fromPosition: 1, toPosition: 2 }, opts(alice)),
+      status.PERMISSION_DENIED,
+    );
+    const shipped = await callUnary(client, client.shipOrder, ship, opts(admin));
+    assert.equal(shipped.order?.status, ordersV1.OrderStatus.ORDER_STATUS_SHIPPED);
+    const delivered = await callUnary(client, client.deliverOrder, { orderId }, opts(admin));
+    assert.equal(delivered.order?.status, ordersV1.OrderStatus.ORDER_STATUS_DELIVERED);
+  });
+
+  it('answers UNAUTHENTICATED without a token or with a forged one, and serves the catalog to anyone', async () => {
+    await rejects(
+      callUnary(client, client.placeOrder, { userId: '', items: [], idempotencyKey: 'k' }, opts(undefined)),
+      status.UNAUTHENTICATED,
+      /missing access token/,
+    );
+    const forged = new Metadata();
+    const [h, p] = alice.token.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    forged.set(
+      'authorization',
+      `Bearer ${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url')}.${alice.token.split('.')[2]}`,
+    );
+    await rejects(
+      callUnary(
+        client,
+        client.shipOrder,
+        { orderId: randomUUID(), carrier: 'x', trackingNumber: 'y' },
+        { deadlineMs: 5000, metadata: forged },
+      ),
+      status.UNAUTHENTICATED,
+    );
+    const products = await callUnary(
+      client,
+      client.listProducts,
+      { pageSize: 2, pageToken: '' },
+      opts(undefined),
+    );
+    assert.equal(products.products.length, 2);
+  });
+});

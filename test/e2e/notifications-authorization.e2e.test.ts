@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { notificationsV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { type ServiceError, status } from '@grpc/grpc-js';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+
+/** The notification service's edge: own notifications for customers, operations for admins. */
+describe('notifications authorisation at the edge (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let users: ServiceUnderTest;
+  let notifications: ServiceUnderTest;
+  let client: notificationsV1.NotificationServiceClient;
+  let alice: SignedIn;
+  let bob: SignedIn;
+  let admin: SignedIn;
+
+  before(async () => {
+    db = await testDatabase('e2e_notif_auth');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    users = await startServiceProcess('users', {
+      ...common,
+      USERS_ARGON2_MEMORY_KIB: '8192',
+      USERS_ARGON2_PASSES: '1',
+    });
+    notifications = await startServiceProcess('notifications', {
+      ...common,
+      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+    });
+    client = new notificationsV1.NotificationServiceClient(`127.0.0.1:${notifications.grpcPort}`, insecure());
+    const address = `127.0.0.1:${users.grpcPort}`;
+    [alice, bob, admin] = await Promise.all([signUp(address), signUp(address), signUpAdmin(address)]);
+  });
+
+  after(async () => {
+    client?.close();
+    await notifications?.process.stop(10_000);
+    await users?.process.stop(10_000);
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  const as = (who: SignedIn | undefined) => ({
+    deadlineMs: 5000,
+    ...(who ? { metadata: who.metadata() } : {}),
+  });
+  const list = (who: SignedIn | undefined, userId = '') =>
+    callUnary(client, client.listNotifications, { userId, pageSize: 0, pageToken: '' }, as(who));
+  const refused = (call: Promise<unknown>, code: status) =>
+    assert.rejects(call, (e: ServiceError) => {
+      assert.equal(e.code, code, `expected ${status[code]}, got ${status[e.code]}: ${e.details}`);
+      return true;
+    });
+
+  it('shows customers their own notifications only, and admins anyone’s', async () => {
+    await waitUntil(async () => (await list(alice)).notifications.length > 0, {
+      timeoutMs: 15_000,
+      message: 'alice’s welcome notification did not appear',
+    });
+    const own = await list(alice);
+    assert.ok(own.notifications.every((n) => n.userId === alice.userId));
+    await refused(list(alice, bob.userId), status.PERMISSION_DENIED);
+    const forBob = await list(admin, bob.userId);
+    assert.ok(forBob.notifications.every((n) => n.userId === bob.userId));
+    await refused(list(undefined), status.UNAUTHENTICATED);
+  });
+
+  it('keeps webhooks and dead letters to admins', async () => {
+    const register = { userId: '', global: true, url: 'http://127.0.0.1:9/hook' };
+    await refused(callUnary(client, client.registerWebhook, register, as(alice)), status.PERMISSION_DENIED);
+    await refused(
+      callUnary(client, client.listWebhooks, { userId: '', pageSize: 0, pageToken: '' }, as(alice)),
+      status.PERMISSION_DENIED,
+    );
+    const dlq = { filter: undefined, pageSize: 0, pageToken: '' };
+    await refused(callUnary(client, client.listDeadLetters, dlq, as(alice)), status.PERMISSION_DENIED);
+    await refused(
+      callUnary(
+        client,
+        client.purgeDeadLetters,
+        { selection: { id: '', filter: undefined, all: true } },
+        as(bob),
+      ),
+      status.PERMISSION_DENIED,
+    );
+    const { webhook } = await callUnary(client, client.registerWebhook, register, as(admin));
+    assert.ok(webhook?.id);
+    await callUnary(client, client.listDeadLetters, dlq, as(admin));
+  });
+});
