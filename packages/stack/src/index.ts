@@ -27,6 +27,15 @@ export {
 } from './postgres-infra.ts';
 export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
 export {
+  type PrometheusOptions,
+  type PrometheusProcess,
+  prometheusBinary,
+  prometheusConfig,
+  queryPrometheus,
+  type ScrapeTarget,
+  startPrometheus,
+} from './prometheus.ts';
+export {
   type ReceivedMail,
   type SmtpSink,
   type SmtpSinkOptions,

@@ -51,7 +51,10 @@ describe('conveyor up (launcher, end to end)', () => {
       SMTP_PORT: String(await freePort()),
       SMTP_WEB_PORT: String(await freePort()),
       NO_COLOR: '1',
+      // The saved login lands here, not in the developer's ~/.local/state.
+      XDG_STATE_HOME: home,
     };
+    delete env.CONVEYOR_TOKEN;
     for (const entry of serviceTable) {
       env[`${envPrefix(entry.name)}_GRPC_PORT`] = String(await freePort());
       env[`${envPrefix(entry.name)}_OPS_PORT`] = String(await freePort());
@@ -102,11 +105,27 @@ describe('conveyor up (launcher, end to end)', () => {
     const email = `ada.${Date.now()}@example.com`;
     const created = await node(
       cliScript,
-      ['users', 'create', '--email', email, '--name', 'Ada Lovelace'],
+      ['users', 'create', '--email', email, '--name', 'Ada Lovelace', '--password', 'up-test-password'],
       cliEnv,
     );
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, new RegExp(`^email +${email.replace(/\./g, '\\.')}$`, 'm'));
+    // The local stack makes admin@conveyor.local an admin (USERS_ADMIN_EMAILS).
+    const adminPassword = 'local-admin-password';
+    await node(
+      cliScript,
+      ['users', 'create', '--email', 'admin@conveyor.local', '--name', 'Admin', '--password', adminPassword],
+      cliEnv,
+    );
+    const login = await node(
+      cliScript,
+      ['login', '--email', 'admin@conveyor.local', '--password', adminPassword],
+      cliEnv,
+    );
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /\(admin\)/);
+    const dlq = await node(cliScript, ['dlq', 'list'], cliEnv);
+    assert.equal(dlq.code, 0, dlq.stderr);
 
     await waitUntil(
       async () => {

@@ -10,6 +10,7 @@ import { awaitReady, describeExit } from './launcher/await-ready.ts';
 import { formatEndpoints } from './launcher/endpoints.ts';
 import { startNats, startPostgres, startSink } from './launcher/infra.ts';
 import { type LauncherConfig, launcherConfig } from './launcher/launcher-config.ts';
+import { startLocalPrometheus } from './launcher/local-prometheus.ts';
 import { createProgress, displayPath } from './launcher/progress.ts';
 import { repoRoot } from './launcher/repo-root.ts';
 import {
@@ -24,10 +25,13 @@ import { claimStackFile, releaseStackFile } from './launcher/stack-lock.ts';
 import { Teardown } from './launcher/teardown.ts';
 import { redact } from './postgres-infra.ts';
 
-const USAGE = `Usage: ./bin/conveyor up [--help]
+const USAGE = `Usage: ./bin/conveyor up [--prometheus] [--help]
 
 Runs Conveyor locally: PostgreSQL, NATS (JetStream), an SMTP sink and every service.
 Ctrl-C stops everything this command started; press it twice to force.
+
+  --prometheus          also start Prometheus (/usr/bin/prometheus, Debian package prometheus)
+                        scraping every service, with the alert rules loaded; prints its URL
 
 Environment (all optional):
   DATABASE_URL          PostgreSQL server to use (default postgres://postgres@127.0.0.1:5432/postgres;
@@ -39,6 +43,8 @@ Environment (all optional):
   LOG_LEVEL             services' log level (default info)
   CONVEYOR_LOG_JSON=1   print the services' raw JSON log lines
   CONVEYOR_HOME         state folder (default <repo>/.conveyor)
+  PROMETHEUS_PORT       Prometheus port with --prometheus (default 9090)
+  OTEL_EXPORTER_OTLP_ENDPOINT   send the services' traces there (e.g. Jaeger's http://127.0.0.1:4318)
 `;
 
 const progress = createProgress();
@@ -46,11 +52,16 @@ const teardown = new Teardown();
 const stopping = new AbortController();
 let services: RunningService[] = [];
 let stackPath: string | undefined;
+let withPrometheus = false;
 
 function parseFlags(): boolean {
   try {
-    const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+    const { values } = parseArgs({
+      options: { help: { type: 'boolean', short: 'h' }, prometheus: { type: 'boolean' } },
+      strict: true,
+    });
     if (values.help) process.stdout.write(USAGE);
+    withPrometheus = values.prometheus === true;
     return values.help !== true;
   } catch (error) {
     process.stderr.write(`conveyor up: ${(error as Error).message.split('. To specify')[0]}\n\n${USAGE}`);
@@ -129,12 +140,25 @@ async function start(config: LauncherConfig): Promise<number> {
     pid: process.pid,
     status: 'running',
     services: Object.fromEntries(
-      running.map((s) => [s.planned.entry.name, { grpc: s.grpc, ops: s.opsUrl, pid: s.process.pid }]),
+      running
+        .filter((s) => !s.planned.entry.http)
+        .map((s) => [s.planned.entry.name, { grpc: s.grpc, ops: s.opsUrl, pid: s.process.pid }]),
+    ),
+    web: Object.fromEntries(
+      running.filter((s) => s.planned.entry.http).map((s) => [s.planned.entry.name, `http://${s.grpc}`]),
     ),
     postgres: redact(postgres.url),
     nats: nats.url,
     smtp: { smtp: `127.0.0.1:${sink.smtpPort}`, web: `http://127.0.0.1:${sink.webPort}` },
   };
+  const prometheus = withPrometheus
+    ? await startLocalPrometheus({
+        services: running.map((s) => ({ name: s.planned.entry.name, opsUrl: s.opsUrl })),
+        repoRoot,
+        progress,
+        teardown,
+      })
+    : undefined;
   await writeStackFile(stackFilePath(config.home), stack);
   process.stdout.write(
     formatEndpoints(stack, {
@@ -144,6 +168,7 @@ async function start(config: LauncherConfig): Promise<number> {
       readySeconds: (Date.now() - started) / 1000,
     }),
   );
+  if (prometheus) process.stdout.write(`  Prometheus: ${prometheus.url}  (try /graph or /alerts)\n\n`);
 
   const failure = await untilStop(running);
   if (failure === undefined) return 0;

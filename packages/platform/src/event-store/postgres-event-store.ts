@@ -1,4 +1,5 @@
 import { type CloudEvent, encodeData, toHeaders } from '../messaging/cloud-event.ts';
+import { traceparentOf, withSpan } from '../observability/telemetry.ts';
 import type { Queryable } from '../postgres/pool.ts';
 import { isUniqueViolation } from '../postgres/pool.ts';
 import {
@@ -98,6 +99,9 @@ const toStored = (streamId: string, r: EventRow): StoredEvent => ({
   recordedAt: r.recorded_at,
 });
 
+const withTraceparent = (event: NewEvent, traceparent: string): NewEvent =>
+  event.metadata.traceparent ? event : { ...event, metadata: { ...event.metadata, traceparent } };
+
 export class PostgresEventStore implements EventStore {
   readonly #pool: Queryable;
   readonly #onAppended: (() => void) | undefined;
@@ -112,7 +116,41 @@ export class PostgresEventStore implements EventStore {
     this.#onAppended = options.onAppended;
   }
 
-  async appendToStream(
+  /**
+   * A span per append; events and outbox rows without a `traceparent` get the
+   * append's, so the relayed publish continues this trace and a replayed or
+   * republished event can link back to it.
+   */
+  appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    return withSpan(
+      'event_store append',
+      { attributes: { 'conveyor.stream_id': streamId, 'conveyor.event_count': events.length } },
+      async (span) => {
+        const traceparent = traceparentOf();
+        const result = await this.#append(
+          streamId,
+          traceparent ? events.map((e) => withTraceparent(e, traceparent)) : events,
+          traceparent
+            ? {
+                ...options,
+                outbox: (options.outbox ?? []).map((e) => ({
+                  ...e,
+                  traceparent: e.traceparent ?? traceparent,
+                })),
+              }
+            : options,
+        );
+        span.setAttribute('conveyor.append_result', result.kind);
+        return result;
+      },
+    );
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
     options: AppendOptions,

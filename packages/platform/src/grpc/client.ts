@@ -1,18 +1,35 @@
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { traceparentOf, tracer } from '../observability/telemetry.ts';
+import { observeRpc, type RpcMetrics, rpcMetrics, splitPath } from './rpc-metrics.ts';
 
 /** Insecure credentials for loopback and in-cluster traffic (mTLS belongs to the mesh). */
 export const insecure = () => credentials.createInsecure();
 
-type UnaryMethod<Req, Res> = (
+type UnaryMethod<Req, Res> = ((
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,
   callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
+) => unknown) & { path?: string };
+
+/*
+ * Process-wide, like OpenTelemetry's tracer provider: client calls are made
+ * deep inside adapters that have no registry of their own. startService sets
+ * it; in a process hosting several services (tests), the last one set wins.
+ */
+let clientMetrics: RpcMetrics | undefined;
+
+/** Records every callUnary in `registry` as rpc_client_duration_seconds / rpc_client_requests_total. */
+export function measureGrpcClients(registry: Registry): void {
+  clientMetrics = rpcMetrics(registry, 'client');
+}
 
 /**
  * Calls a unary method with a deadline; every client call in Conveyor goes
- * through here so none can wait forever.
+ * through here so none can wait forever. Each call is a CLIENT span whose
+ * context travels in `traceparent` metadata, so the server's span is its child.
  */
 export function callUnary<Req, Res>(
   client: Client,
@@ -20,13 +37,31 @@ export function callUnary<Req, Res>(
   request: Req,
   options: { deadlineMs: number; metadata?: Metadata },
 ): Promise<Res> {
+  const path = method.path ?? '/unknown/unknown';
+  const { service, method: rpcMethod } = splitPath(path);
+  const span = tracer().startSpan(`${service}/${rpcMethod}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': rpcMethod },
+  });
+  const metadata = options.metadata?.clone() ?? new Metadata();
+  const traceparent = traceparentOf(trace.setSpan(context.active(), span));
+  if (traceparent) metadata.set('traceparent', traceparent);
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     method.call(
       client,
       request,
-      options.metadata ?? new Metadata(),
+      metadata,
       { deadline: Date.now() + options.deadlineMs },
-      (error, response) => (error ? reject(error) : resolve(response)),
+      (error, response) => {
+        const code = error ? (error.code ?? 2) : 0;
+        span.setAttribute('rpc.grpc.status_code', code);
+        if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error.details || error.message });
+        span.end();
+        observeRpc(clientMetrics, path, code, (performance.now() - started) / 1000);
+        if (error) reject(error);
+        else resolve(response);
+      },
     );
   });
 }

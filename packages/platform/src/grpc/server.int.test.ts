@@ -57,18 +57,34 @@ function listServicesByReflection(address: string): Promise<string[]> {
   });
 }
 
+/** UNIMPLEMENTED for every UserService method; tests override the ones they exercise. */
+const unimplemented = Object.fromEntries(
+  Object.keys(usersV1.UserServiceService).map((method) => [
+    method,
+    (_call: unknown, callback: grpc.sendUnaryData<never>) =>
+      callback({ code: grpc.status.UNIMPLEMENTED, details: `${method} not in this test` }),
+  ]),
+) as unknown as usersV1.UserServiceServer;
+
 describe('gRPC server kit', () => {
   it('serves health that follows readiness, reflection, and maps errors to statuses', async () => {
     let dependencyUp = false;
     const readiness = new Readiness().add('dependency', async () => dependencyUp);
     const implementation: usersV1.UserServiceServer = {
+      ...unimplemented,
       createUser: unary('CreateUser', logger, async (req: usersV1.CreateUserRequest) => {
         if (req.email === 'race') throw aborted('lost a race');
         if (req.email === 'boom') throw new Error('database password is hunter2');
         throw new InvalidArgument('email', 'is required');
       }),
       getUser: unary('GetUser', logger, async (req: usersV1.GetUserRequest) => ({
-        user: { id: req.id, email: 'a@b.co', name: 'A', createdAt: new Date(0) },
+        user: {
+          id: req.id,
+          email: 'a@b.co',
+          name: 'A',
+          createdAt: new Date(0),
+          role: usersV1.Role.ROLE_CUSTOMER,
+        },
       })),
     };
     const server = createGrpcServer({
@@ -95,7 +111,7 @@ describe('gRPC server kit', () => {
 
       const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
       const create = (email: string) =>
-        callUnary(client, client.createUser, { email, name: '' }, { deadlineMs: 3000 });
+        callUnary(client, client.createUser, { email, name: '', password: '' }, { deadlineMs: 3000 });
       await assert.rejects(create(''), { code: grpc.status.INVALID_ARGUMENT, details: 'email: is required' });
       await assert.rejects(create('race'), { code: grpc.status.ABORTED, details: 'lost a race' });
       // Internals never leak: a generic message for unexpected errors.
@@ -114,6 +130,7 @@ describe('gRPC server kit', () => {
   it('fails a call that outlives its deadline with DEADLINE_EXCEEDED', async () => {
     const readiness = new Readiness();
     const slow: usersV1.UserServiceServer = {
+      ...unimplemented,
       createUser: unary('CreateUser', logger, () => new Promise(() => {})),
       getUser: unary('GetUser', logger, () => new Promise(() => {})),
     };

@@ -2,7 +2,10 @@ import { Server as GrpcServer, type Server, ServerCredentials, type ServiceDefin
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import type { Registry } from 'prom-client';
 import type { Readiness } from '../lifecycle/readiness.ts';
+import { guardedImplementation, tolerantDefinition } from './request-guard.ts';
+import { instrumentService } from './server-instrumentation.ts';
 
 export interface GrpcService {
   // biome-ignore lint/suspicious/noExplicitAny: grpc-js service definitions are untyped at this level.
@@ -16,20 +19,31 @@ export interface GrpcService {
 /**
  * A gRPC server with the service's handlers, `grpc.health.v1` (mirroring
  * readiness: NOT_SERVING while a dependency is down or during shutdown) and
- * server reflection for the given proto files. Not yet listening: call
- * listenGrpc, from the entry point or from a test on port 0.
+ * server reflection for the given proto files. Every service's handlers are
+ * traced and measured (rpc_server_* metrics in `registry`, when given). Not
+ * yet listening: call listenGrpc, from the entry point or from a test on port 0.
  */
 export function createGrpcServer(options: {
   services: readonly GrpcService[];
   readiness: Readiness;
   protoRoot: string;
   protoFiles: readonly string[];
+  registry?: Registry;
 }): Server {
   const server = new GrpcServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) {
+    server.addService(
+      tolerantDefinition(service.definition),
+      instrumentService(
+        service.definition,
+        guardedImplementation(service.definition, service.implementation),
+        options.registry,
+      ),
+    );
+  }
 
   const names = ['', ...options.services.map((s) => s.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));

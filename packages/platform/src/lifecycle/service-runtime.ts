@@ -1,6 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
+import { measureGrpcClients } from '../grpc/client.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
@@ -63,6 +64,7 @@ export async function startService<Extra extends object>(
     graceMs: config.SHUTDOWN_GRACE_MS,
   });
   const { logger, registry, readiness, shutdown } = defaults;
+  measureGrpcClients(registry);
   try {
     const pool = createPool({
       url: config.DATABASE_URL,
@@ -94,6 +96,7 @@ export async function startService<Extra extends object>(
       readiness,
       protoRoot: options.protoRoot,
       protoFiles: options.protoFiles,
+      registry,
     });
     const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
     shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));

@@ -24,6 +24,7 @@ describe('CloudEvents codec properties (fast-check)', () => {
           const event = newEvent(definition.type, definition.examples[0], {
             source: 's',
             streamversion: version,
+            version: definition.version,
           });
           assert.deepEqual(decodeEvent(new Map(Object.entries(toHeaders(event))), encodeData(event)), event);
         },
@@ -43,7 +44,10 @@ describe('CloudEvents codec properties (fast-check)', () => {
         ),
         fc.boolean(),
         (definition, overrides, removed, payload, keepPayload) => {
-          const event = newEvent(definition.type, definition.examples[0], { source: 's' });
+          const event = newEvent(definition.type, definition.examples[0], {
+            source: 's',
+            version: definition.version,
+          });
           const headers = new Map(Object.entries({ ...toHeaders(event), ...overrides }));
           for (const name of removed) headers.delete(name);
           try {

@@ -46,9 +46,15 @@ export function newEvent<T extends EventType>(
     id?: string;
     traceparent?: string;
     streamversion?: number;
+    /** An older version of the event (fixtures, replays); the newest by default. */
+    version?: number;
   },
 ): CloudEvent {
-  const definition = latestEventDefinition(type) as EventDefinition;
+  const definition =
+    options.version === undefined
+      ? (latestEventDefinition(type) as EventDefinition)
+      : findEventDefinition(type, options.version);
+  if (!definition) throw new Error(`event ${type} has no version ${options.version}`);
   const parsed = definition.schema.safeParse(data);
   if (!parsed.success) {
     throw new Error(

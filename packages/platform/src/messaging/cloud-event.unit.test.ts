@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { userCreatedV1 } from '@conveyor/contracts';
+import { userCreatedV2 } from '@conveyor/contracts';
 import { decodeEvent, encodeData, newEvent, PoisonMessageError, toHeaders } from './cloud-event.ts';
 
-const data = userCreatedV1.examples[0]!;
+const data = userCreatedV2.examples[0]!;
 const headersOf = (h: Record<string, string>) => new Map(Object.entries(h));
 
 describe('CloudEvents binary mode codec', () => {
@@ -20,7 +20,7 @@ describe('CloudEvents binary mode codec', () => {
     assert.equal(headers['ce-id'], event.id);
     assert.equal(headers['ce-specversion'], '1.0');
     assert.equal(headers['ce-type'], 'user.created');
-    assert.equal(headers['ce-dataschema'], 'urn:conveyor:event:user.created:v1');
+    assert.equal(headers['ce-dataschema'], 'urn:conveyor:event:user.created:v2');
     assert.equal(headers.traceparent, event.traceparent);
   });
 
@@ -29,7 +29,10 @@ describe('CloudEvents binary mode codec', () => {
   });
 
   it('refuses to build an event that breaks its schema', () => {
-    assert.throws(() => newEvent('user.created', { ...data, email: 'nope' }, { source: 's' }), /email/);
+    assert.throws(
+      () => newEvent('user.created', { ...data, personalData: 'nope' }, { source: 's' }),
+      /personalData/,
+    );
   });
 
   const poison: [string, (h: Record<string, string>) => void, Uint8Array?][] = [

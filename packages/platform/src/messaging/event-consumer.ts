@@ -1,9 +1,10 @@
-import { type JetStreamClient, type JsMsg, jetstream } from '@nats-io/jetstream';
+import { type JetStreamClient, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { counter, histogram } from '../observability/metrics.ts';
 import { type CloudEvent, decodeEvent, PoisonMessageError } from './cloud-event.ts';
+import { messagingMetrics, type Outcome, processInSpan, watchConsumer } from './consumer-telemetry.ts';
 import { publishDeadLetter } from './dead-letters.ts';
 
 export interface Delivery {
@@ -80,6 +81,13 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const consumer = await js.consumers.get(options.stream, durable);
   const concurrency = options.concurrency ?? 16;
   const metrics = options.registry && consumerMetrics(options.registry);
+  const unwatch =
+    options.registry &&
+    watchConsumer(options.registry, {
+      jsm: await jetstreamManager(options.nc, { timeout: 1000, checkAPI: false }),
+      stream: options.stream,
+      durable,
+    });
   const messages = await consumer.consume({ max_messages: concurrency });
   const inFlight = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
@@ -91,10 +99,15 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
           slotFreed = resolve;
         });
       }
-      const work = handleMessage(js, msg, options, metrics).finally(() => {
-        inFlight.delete(work);
-        slotFreed?.();
-      });
+      const work = processInSpan(msg, durable, () => handleMessage(js, msg, options, metrics))
+        .then(
+          () => {},
+          (error) => logger.error({ err: error, durable }, 'message handling failed'),
+        )
+        .finally(() => {
+          inFlight.delete(work);
+          slotFreed?.();
+        });
       inFlight.add(work);
     }
   })().catch((error) => logger.error({ err: error, durable }, 'consumer loop ended with an error'));
@@ -102,6 +115,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   logger.info({ stream: options.stream, durable }, 'consumer started');
   return {
     async stop() {
+      unwatch?.();
       await messages.close();
       await loop;
       await Promise.allSettled([...inFlight]);
@@ -115,7 +129,7 @@ async function handleMessage(
   msg: JsMsg,
   options: EventConsumerOptions,
   metrics: ReturnType<typeof consumerMetrics> | undefined,
-): Promise<void> {
+): Promise<Outcome> {
   const delivery: Delivery = {
     subject: msg.subject,
     stream: msg.info.stream,
@@ -131,10 +145,11 @@ async function handleMessage(
   });
   const started = performance.now();
   log.debug({ attempt: delivery.deliveryCount }, 'received');
-  let outcome: 'ack' | 'retry' | 'dead_letter' = 'ack';
+  let outcome: Outcome = 'ack';
   try {
     const event = decodeEvent(headers, msg.data);
     await options.handler(event, delivery);
+    crashBeforeAckForTests(options.durable);
     msg.ack();
   } catch (error) {
     const poison = error instanceof PoisonMessageError;
@@ -180,11 +195,17 @@ async function handleMessage(
     }
   } finally {
     metrics?.handled.inc({ consumer: options.durable, subject: msg.subject, outcome });
-    metrics?.duration.observe(
-      { consumer: options.durable, subject: msg.subject },
-      (performance.now() - started) / 1000,
-    );
+    const seconds = (performance.now() - started) / 1000;
+    metrics?.duration.observe({ consumer: options.durable, subject: msg.subject }, seconds);
+    const otel = {
+      messaging_system: 'nats',
+      messaging_destination_name: msg.subject,
+      messaging_consumer_group_name: options.durable,
+    };
+    metrics?.consumed.inc({ ...otel, outcome });
+    metrics?.processDuration.observe(otel, seconds);
   }
+  return outcome;
 }
 
 function delayFor(backoffMs: readonly number[], attempt: number): number {
@@ -192,7 +213,10 @@ function delayFor(backoffMs: readonly number[], attempt: number): number {
 }
 
 function consumerMetrics(registry: Registry) {
+  const otel = messagingMetrics(registry);
   return {
+    consumed: otel.consumed,
+    processDuration: otel.duration,
     handled: counter(registry, {
       name: 'conveyor_events_consumed_total',
       help: 'Events handled by a consumer, by outcome (ack, retry, dead_letter).',
@@ -205,4 +229,17 @@ function consumerMetrics(registry: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
   };
+}
+
+/**
+ * TEST-ONLY fault hook for the chaos suite (test/chaos): with
+ * CONVEYOR_TEST_CRASH_BEFORE_ACK=<durable>:<n>, the process SIGKILLs itself
+ * after the n-th handled message of that consumer, after its effect and
+ * before its ack. Never set it in production.
+ */
+const crashBeforeAck = /^([\w-]+):([1-9]\d*)$/.exec(process.env.CONVEYOR_TEST_CRASH_BEFORE_ACK ?? '');
+let handledBeforeCrash = 0;
+function crashBeforeAckForTests(durable: string): void {
+  if (crashBeforeAck?.[1] !== durable) return;
+  if (++handledBeforeCrash >= Number(crashBeforeAck[2])) process.kill(process.pid, 'SIGKILL');
 }

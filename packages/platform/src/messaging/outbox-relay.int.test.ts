@@ -20,7 +20,7 @@ function userCreated() {
   const userId = uuidv7();
   return newEvent(
     'user.created',
-    { userId, email: `${userId}@example.com`, name: 'R', createdAt: new Date().toISOString() },
+    { userId, personalData: `v1.${'A'.repeat(16)}.${'B'.repeat(40)}`, createdAt: new Date().toISOString() },
     { source: 'test' },
   );
 }

@@ -1,10 +1,19 @@
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { counter, gauge, histogram } from '../observability/metrics.ts';
+import {
+  contextFromTraceparent,
+  linkTo,
+  recordFailure,
+  traceparentOf,
+  tracer,
+} from '../observability/telemetry.ts';
+import { originTraceparentHeader } from './outbox.ts';
 
 export interface OutboxRelayOptions {
   url: string;
@@ -61,7 +70,9 @@ export class OutboxRelay {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #active = false;
-  readonly #metrics: { published: Counter; latency: Histogram; backlog: Gauge; active: Gauge } | undefined;
+  readonly #metrics:
+    | { published: Counter; sent: Counter; latency: Histogram; backlog: Gauge; active: Gauge }
+    | undefined;
 
   constructor(options: OutboxRelayOptions) {
     this.#o = { batchSize: 256, idlePollMs: 2000, standbyRetryMs: 2000, maxBackoffMs: 5000, ...options };
@@ -72,6 +83,11 @@ export class OutboxRelay {
         name: 'conveyor_outbox_published_total',
         help: 'Events published from the outbox and acknowledged by JetStream.',
         labelNames: ['subject'],
+      }),
+      sent: counter(registry, {
+        name: 'messaging_client_sent_messages_total',
+        help: 'Messages published to NATS and acknowledged (OTel messaging.client.sent.messages).',
+        labelNames: ['messaging_system', 'messaging_destination_name'],
       }),
       latency: histogram(registry, {
         name: 'conveyor_outbox_commit_to_puback_seconds',
@@ -216,6 +232,7 @@ export class OutboxRelay {
     const now = Date.now();
     for (const [i, row] of rows.entries()) {
       this.#metrics?.published.inc({ subject: row.subject });
+      this.#metrics?.sent.inc({ messaging_system: 'nats', messaging_destination_name: row.subject });
       this.#metrics?.latency.observe((now - row.created_at.getTime()) / 1000);
       if (acks[i]) this.#o.logger.debug({ eventId: row.event_id, seq: acks[i] }, 'published');
     }
@@ -226,13 +243,47 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /**
+   * One PRODUCER span per event (messaging semconv), a child of the context
+   * stored with the row, so the publish continues the trace of the command
+   * that wrote it; the span's own context goes out in `traceparent`, so
+   * consumers' process spans are its children.
+   */
   async #publish(row: OutboxRow): Promise<number> {
+    const origin = row.headers[originTraceparentHeader];
+    const span = tracer().startSpan(
+      `publish ${row.subject}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'publish',
+          'messaging.destination.name': row.subject,
+          'messaging.message.id': row.event_id,
+          'messaging.message.body.size': row.payload.length,
+        },
+        links: linkTo(origin),
+      },
+      contextFromTraceparent(row.headers.traceparent, row.headers.tracestate),
+    );
     const h = natsHeaders();
     for (const [key, value] of Object.entries(row.headers)) {
-      if (key !== 'Nats-Msg-Id') h.set(key, value);
+      if (key !== 'Nats-Msg-Id' && key !== 'traceparent') h.set(key, value);
     }
-    const ack = await this.#js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
-    return ack.seq;
+    const traceparent = traceparentOf(trace.setSpan(ROOT_CONTEXT, span)) ?? row.headers.traceparent;
+    if (traceparent) h.set('traceparent', traceparent);
+    try {
+      const ack = await this.#js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
+      span.setAttribute('messaging.nats.stream.sequence', ack.seq);
+      if (ack.duplicate) span.setAttribute('messaging.nats.duplicate', true);
+      return ack.seq;
+    } catch (error) {
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   #sleep(ms: number, wakeable = true): Promise<void> {

@@ -1,20 +1,31 @@
+import { traceparentOf } from '../observability/telemetry.ts';
 import type { Queryable } from '../postgres/pool.ts';
 import { type CloudEvent, encodeData, toHeaders } from './cloud-event.ts';
+
+/**
+ * Header kept with a re-queued event: the trace context of the command that
+ * first produced it. The relay's publish span links to it, while its parent
+ * is the operation that re-queued the event (ADR 0013).
+ */
+export const originTraceparentHeader = 'conveyor-origin-traceparent';
 
 /**
  * Writes events to the service's outbox table with the caller's client, so
  * they commit or roll back with the state change that caused them. One
  * statement for any number of events; the table's trigger wakes the relay.
+ * Events without a `traceparent` get the active one, so the relay's publish
+ * continues the trace of the operation that wrote them.
  */
 export async function appendToOutbox(db: Queryable, events: readonly CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
+  const traceparent = traceparentOf();
   await db.query(
     `insert into outbox (event_id, subject, headers, payload)
      select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bytea[])`,
     [
       events.map((e) => e.id),
       events.map((e) => e.type),
-      events.map((e) => JSON.stringify(toHeaders(e))),
+      events.map((e) => JSON.stringify(toHeaders({ ...e, traceparent: e.traceparent ?? traceparent }))),
       events.map((e) => Buffer.from(encodeData(e))),
     ],
   );
@@ -22,10 +33,19 @@ export async function appendToOutbox(db: Queryable, events: readonly CloudEvent[
 
 /**
  * Queues events for publishing again. An event whose row is still waiting in
- * the outbox is not queued twice. Returns how many rows were added.
+ * the outbox is not queued twice. Returns how many rows were added. The
+ * publish belongs to the trace of the caller (e.g. an admin's republish) and
+ * links to the event's original trace.
  */
 export async function requeueInOutbox(db: Queryable, events: readonly CloudEvent[]): Promise<number> {
   if (events.length === 0) return 0;
+  const current = traceparentOf();
+  const headersOf = (e: CloudEvent) => {
+    const headers = toHeaders({ ...e, traceparent: current ?? e.traceparent });
+    if (e.traceparent && e.traceparent !== headers.traceparent)
+      headers[originTraceparentHeader] = e.traceparent;
+    return JSON.stringify(headers);
+  };
   const result = await db.query(
     `insert into outbox (event_id, subject, headers, payload)
      select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bytea[])
@@ -33,7 +53,7 @@ export async function requeueInOutbox(db: Queryable, events: readonly CloudEvent
     [
       events.map((e) => e.id),
       events.map((e) => e.type),
-      events.map((e) => JSON.stringify(toHeaders(e))),
+      events.map(headersOf),
       events.map((e) => Buffer.from(encodeData(e))),
     ],
   );

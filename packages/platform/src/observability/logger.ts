@@ -1,31 +1,66 @@
 import { type Logger, pino } from 'pino';
+import { logCorrelation } from './telemetry.ts';
 
 export type { Logger } from 'pino';
 
 /**
- * JSON logs on stdout. Secrets never reach them: the paths below are
- * redacted wherever they appear in a log object.
+ * Paths redacted wherever they appear in a log object (top level, one level
+ * down, and request/response headers): credentials must never reach logs.
  */
-export function createLogger(options: { service: string; level?: string }): Logger {
-  return pino({
-    level: options.level ?? 'info',
-    base: { service: options.service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: [
-        'password',
-        '*.password',
-        'token',
-        '*.token',
-        'authorization',
-        '*.authorization',
-        'headers.authorization',
-        'secret',
-        '*.secret',
-        'databaseUrl',
-      ],
-      censor: '[redacted]',
+export const redactedPaths = [
+  'password',
+  '*.password',
+  'newPassword',
+  '*.newPassword',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'access_token',
+  '*.access_token',
+  'refreshToken',
+  '*.refreshToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  'metadata.authorization',
+  'cookie',
+  'headers.cookie',
+  'secret',
+  '*.secret',
+  'secrets',
+  'serviceSecret',
+  '*.serviceSecret',
+  'apiKey',
+  '*.apiKey',
+  'privateKey',
+  '*.privateKey',
+  'databaseUrl',
+  'DATABASE_URL',
+  '*.DATABASE_URL',
+];
+
+/**
+ * JSON logs on stdout. Every line written inside a traced request or message
+ * carries `trace_id` / `span_id` and its context (rpc method, event id,
+ * subject), so a log line leads to its trace and back.
+ */
+export function createLogger(options: {
+  service: string;
+  level?: string;
+  destination?: pino.DestinationStream;
+}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: options.service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: logCorrelation,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
     },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    options.destination,
+  );
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { traceQueries } from './query-tracing.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -9,6 +10,7 @@ export type Queryable = Pick<pg.Pool, 'query'>;
  * A pool whose connections see only the service's own schema first
  * (database per service; one server, separate schemas, locally).
  * Every statement has a timeout, so no query can hang a request forever.
+ * Queries made inside a traced operation are spans (query-tracing.ts).
  */
 export function createPool(options: {
   url: string;
@@ -29,6 +31,16 @@ export function createPool(options: {
   // An idle client that loses its connection emits here; without a listener
   // the process would crash. The pool replaces it on the next checkout.
   pool.on('error', () => {});
+  // Every connection's queries are spans when run inside a traced operation.
+  traceQueries(pool);
+  pool.on('connect', (client) => {
+    traceQueries(client);
+    // pg-pool drops its own error listener while a client is checked out, so
+    // a connection lost mid-query (Postgres restarting) would crash the
+    // process. The failed query rejects anyway; the broken client is
+    // discarded on release.
+    client.on('error', () => {});
+  });
   return pool;
 }
 

@@ -25,7 +25,10 @@ export function formatEndpoints(stack: StackFile, notes: EndpointNotes): string 
   if (stack.postgres) infra.push(['postgres', stack.postgres, notes.postgres]);
   if (stack.nats) infra.push(['nats', stack.nats, notes.nats]);
   if (stack.smtp) infra.push(['smtp sink', `smtp://${stack.smtp.smtp}`, `web UI ${stack.smtp.web}`]);
-  const count = `${services.length} service${services.length === 1 ? '' : 's'}`;
+  for (const [name, url] of Object.entries(stack.web ?? {}))
+    infra.push([name, url, 'web console, JSON API, /api/openapi.json']);
+  const total = services.length + Object.keys(stack.web ?? {}).length;
+  const count = `${total} service${total === 1 ? '' : 's'}`;
   return [
     '',
     `Conveyor is up: ${count} ready in ${notes.readySeconds.toFixed(1)} s`,
@@ -37,6 +40,7 @@ export function formatEndpoints(stack: StackFile, notes: EndpointNotes): string 
     '  Try:  ./bin/conveyor users create --email ada@example.com --name "Ada Lovelace"',
     '        ./bin/conveyor mail',
     '        ./bin/conveyor status',
+    ...Object.values(stack.web ?? {}).map((url) => `        open ${url} in a browser (the web console)`),
     '',
     `  State in ${notes.stackFile}. Ctrl-C stops everything.`,
     '',

@@ -28,6 +28,13 @@ export interface LauncherConfig {
   services: PlannedService[];
 }
 
+/** `<NAME>_GRPC_PORT`; an HTTP service's `<NAME>_PORT` (its `_GRPC_PORT` still honoured, as tests set it for every entry). */
+function servicePort(env: NodeJS.ProcessEnv, entry: ServiceEntry): number {
+  const prefix = envPrefix(entry.name);
+  const grpc = portFromEnv(env, `${prefix}_GRPC_PORT`, entry.grpcPort);
+  return entry.http ? portFromEnv(env, `${prefix}_PORT`, grpc) : grpc;
+}
+
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 export function launcherConfig(env: NodeJS.ProcessEnv = process.env): LauncherConfig {
@@ -50,7 +57,7 @@ export function launcherConfig(env: NodeJS.ProcessEnv = process.env): LauncherCo
     readyTimeoutMs: 60_000,
     services: presentServices().map((entry) => ({
       entry,
-      grpcPort: portFromEnv(env, `${envPrefix(entry.name)}_GRPC_PORT`, entry.grpcPort),
+      grpcPort: servicePort(env, entry),
       opsPort: portFromEnv(env, `${envPrefix(entry.name)}_OPS_PORT`, entry.opsPort),
     })),
   };

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { formatEndpoints } from './endpoints.ts';
 import { launcherConfig } from './launcher-config.ts';
 import { repoRoot } from './repo-root.ts';
+import { serviceEnv } from './run-services.ts';
 
 describe('launcherConfig', () => {
   it('uses the defaults', () => {
@@ -73,5 +74,41 @@ describe('formatEndpoints', () => {
     assert.match(text, /^ {2}smtp sink +smtp:\/\/127\.0\.0\.1:1025 +web UI http:\/\/127\.0\.0\.1:8025$/m);
     assert.match(text, /users create --email ada@example\.com --name "Ada Lovelace"/);
     assert.doesNotMatch(text, / +$/m);
+  });
+});
+
+describe('the gateway in the launcher', () => {
+  it('gets its HTTP port from GATEWAY_PORT and the addresses and ops URLs of the services it calls', () => {
+    const config = launcherConfig({ GATEWAY_PORT: '8181' });
+    const gateway = config.services.find((s) => s.entry.name === 'gateway');
+    assert.equal(gateway?.grpcPort, 8181);
+    const env = serviceEnv(
+      gateway!,
+      { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 },
+      'info',
+      config.services,
+    );
+    assert.equal(env.GATEWAY_PORT, '8181');
+    assert.equal(env.ORDERS_ADDR, '127.0.0.1:50052');
+    assert.equal(env.ORDERS_OPS_URL, 'http://127.0.0.1:9102');
+    const orders = config.services.find((s) => s.entry.name === 'orders');
+    assert.equal(
+      serviceEnv(
+        orders!,
+        { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 },
+        'info',
+        config.services,
+      ).USERS_OPS_URL,
+      undefined,
+    );
+  });
+
+  it('prints the web console URL', () => {
+    const text = formatEndpoints(
+      { startedAt: '', pid: 1, status: 'running', services: {}, web: { gateway: 'http://127.0.0.1:8080' } },
+      { postgres: '', nats: '', stackFile: 'stack.json', readySeconds: 1 },
+    );
+    assert.match(text, /^ {2}gateway +http:\/\/127\.0\.0\.1:8080 +web console/m);
+    assert.match(text, /open http:\/\/127\.0\.0\.1:8080 in a browser/);
   });
 });

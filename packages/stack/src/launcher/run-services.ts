@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { type ServiceProcess, spawnService } from '../process-group.ts';
 import type { LauncherConfig, PlannedService } from './launcher-config.ts';
 import { runMigrations } from './migrations.ts';
@@ -28,11 +30,18 @@ export function serviceEnv(
   const downstream = Object.fromEntries(
     (planned.entry.calls ?? []).flatMap((name) => {
       const target = all.find((p) => p.entry.name === name);
-      return target ? [[`${envPrefix(name)}_ADDR`, `127.0.0.1:${target.grpcPort}`]] : [];
+      if (!target) return [];
+      const addr: [string, string] = [`${envPrefix(name)}_ADDR`, `127.0.0.1:${target.grpcPort}`];
+      const ops: [string, string] = [`${envPrefix(name)}_OPS_URL`, `http://127.0.0.1:${target.opsPort}`];
+      return planned.entry.http ? [addr, ops] : [addr];
     }),
   );
+  const httpPort = planned.entry.http
+    ? { [`${envPrefix(planned.entry.name)}_PORT`]: String(planned.grpcPort) }
+    : {};
   return {
     ...downstream,
+    ...httpPort,
     DATABASE_URL: infra.databaseUrl,
     // Each service keeps its own default schema, whatever the launcher's shell says.
     DATABASE_SCHEMA: undefined,
@@ -45,7 +54,29 @@ export function serviceEnv(
     SMTP_URL: planned.entry.smtp ? `smtp://127.0.0.1:${infra.smtpPort}?tls=off` : undefined,
     // Local development: webhooks may point at a receiver on this machine.
     WEBHOOK_ALLOW_LOOPBACK: planned.entry.smtp ? 'true' : undefined,
+    // Local development: signing up with this address makes an admin (ship, deliver, dlq, webhooks).
+    USERS_ADMIN_EMAILS: planned.entry.name === 'users' ? 'admin@conveyor.local' : undefined,
+    // Every other service verifies access tokens with users (ADR 0012), whether or not it lists it in `calls`.
+    ...usersAddress(planned, all),
+    ...serviceSecrets(planned),
   };
+}
+
+/** One random secret per launcher run: users accepts it from notifications and gateway (IssueServiceToken). */
+const localServiceSecret = randomBytes(24).toString('base64url');
+
+function serviceSecrets(planned: PlannedService): Record<string, string> {
+  if (planned.entry.name === 'users')
+    return { USERS_SERVICE_SECRETS: `notifications=${localServiceSecret},gateway=${localServiceSecret}` };
+  if (planned.entry.name === 'notifications' || planned.entry.name === 'gateway')
+    return { USERS_SERVICE_SECRET: localServiceSecret };
+  return {};
+}
+
+function usersAddress(planned: PlannedService, all: readonly PlannedService[]): Record<string, string> {
+  const users = all.find((p) => p.entry.name === 'users');
+  if (!users || planned.entry.name === 'users') return {};
+  return { USERS_ADDR: `127.0.0.1:${users.grpcPort}` };
 }
 
 /** Fails naming the variable to change when a service's port is already taken. */
@@ -54,7 +85,11 @@ export async function checkServicePorts(services: readonly PlannedService[]): Pr
   for (const { entry, grpcPort, opsPort } of services) {
     const prefix = envPrefix(entry.name);
     if (!(await isPortFree(grpcPort)))
-      problems.push(`${entry.name} gRPC port ${grpcPort} (${prefix}_GRPC_PORT)`);
+      problems.push(
+        entry.http
+          ? `${entry.name} HTTP port ${grpcPort} (${prefix}_PORT)`
+          : `${entry.name} gRPC port ${grpcPort} (${prefix}_GRPC_PORT)`,
+      );
     if (!(await isPortFree(opsPort))) problems.push(`${entry.name} ops port ${opsPort} (${prefix}_OPS_PORT)`);
   }
   if (problems.length > 0) {
@@ -73,6 +108,7 @@ export async function migrateAll(
   signal: AbortSignal,
 ): Promise<void> {
   for (const planned of config.services) {
+    if (!existsSync(serviceSource(planned.entry.name, 'migrate.ts', root))) continue; // owns no data
     const env = serviceEnv(planned, infra, config.logLevel, config.services);
     const { applied } = await runMigrations(planned.entry.name, env, root, signal);
     progress.step('migrations', `${planned.entry.name} (${applied ?? '?'} applied)`);

@@ -11,6 +11,11 @@ export interface ServiceEntry {
   smtp?: boolean;
   /** Services it calls over gRPC: each gets `<NAME>_ADDR` with that service's address. */
   calls?: readonly string[];
+  /**
+   * Serves HTTP, not gRPC (the gateway): `grpcPort` is its HTTP port, set as `<NAME>_PORT`;
+   * it also gets `<NAME>_OPS_URL` of each service it calls, and no migrations run for it.
+   */
+  http?: boolean;
 }
 
 /**
@@ -21,6 +26,7 @@ export const serviceTable: readonly ServiceEntry[] = [
   { name: 'users', grpcPort: 50051, opsPort: 9101 },
   { name: 'orders', grpcPort: 50052, opsPort: 9102, calls: ['users'] },
   { name: 'notifications', grpcPort: 50053, opsPort: 9103, smtp: true },
+  { name: 'gateway', grpcPort: 8080, opsPort: 9104, calls: ['users', 'orders', 'notifications'], http: true },
 ];
 
 export function serviceSource(name: string, file: 'main.ts' | 'migrate.ts', root = repoRoot): string {

@@ -1,0 +1,89 @@
+import { Metadata, type ServiceDefinition, status } from '@grpc/grpc-js';
+
+/**
+ * Two kinds of request never reach a handler as data it could check:
+ * - bytes the generated decoder refuses (an int64 beyond 2^53, say) would make
+ *   grpc-js answer INTERNAL "Error deserializing request";
+ * - strings holding NUL, which Postgres refuses in text, would fail deep in a
+ *   query as INTERNAL.
+ * Both are the caller's mistake, so both become INVALID_ARGUMENT here, before
+ * any handler runs (DESIGN invariant 5: bad input gets a clear error).
+ */
+const undecodable = Symbol('undecodable request');
+
+interface Undecodable {
+  [undecodable]: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: grpc-js service definitions are untyped at this level.
+type AnyDefinition = ServiceDefinition<any>;
+// biome-ignore lint/suspicious/noExplicitAny: grpc-js handlers are untyped at this level.
+type Handler = (call: any, callback?: any) => void;
+
+/** The definition with decoders that hand a marker to the handler instead of throwing. */
+export function tolerantDefinition(definition: AnyDefinition): AnyDefinition {
+  const tolerant: Record<string, AnyDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    tolerant[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          return { [undecodable]: (error as Error).message } satisfies Undecodable;
+        }
+      },
+    };
+  }
+  return tolerant;
+}
+
+/** Handlers that answer INVALID_ARGUMENT for undecodable requests and NUL characters. */
+export function guardedImplementation(
+  definition: AnyDefinition,
+  implementation: Record<string, Handler>,
+): Record<string, Handler> {
+  const guarded: Record<string, Handler> = { ...implementation };
+  for (const [name, method] of Object.entries(definition)) {
+    const key = name in implementation ? name : (method.originalName ?? name);
+    const original = implementation[key];
+    if (typeof original !== 'function') continue;
+    guarded[key] = (call, callback) => {
+      const problem = requestProblem(call.request);
+      if (!problem) return original(call, callback);
+      const error = { code: status.INVALID_ARGUMENT, details: problem, metadata: new Metadata() };
+      if (typeof callback === 'function') callback(error);
+      else call.emit('error', error);
+    };
+  }
+  return guarded;
+}
+
+/** Why a request cannot be handled, or undefined when it can. */
+export function requestProblem(request: unknown): string | undefined {
+  if (request !== null && typeof request === 'object' && undecodable in request) {
+    return `request could not be decoded: ${(request as Undecodable)[undecodable]}`;
+  }
+  const field = nulField(request, '', 0);
+  return field === undefined ? undefined : `${field || 'request'}: must not contain NUL characters`;
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function nulField(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 16 || value === null || typeof value !== 'object') return undefined;
+  if (ArrayBuffer.isView(value)) return undefined; // bytes fields may hold anything
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nulField(item, `${path}[${index}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulField(item, path ? `${path}.${snake(key)}` : snake(key), depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,157 @@
+import { Streams } from '@conveyor/contracts';
+import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { counter, gauge, histogram } from '../observability/metrics.ts';
+import { contextFromTraceparent, tracer, withLogContext } from '../observability/telemetry.ts';
+
+export type Outcome = 'ack' | 'retry' | 'dead_letter';
+
+/**
+ * Runs the handling of one message inside a CONSUMER `process` span
+ * (messaging semconv), a child of the publisher's span named by the
+ * message's `traceparent`, with the subject, event id and consumer in the
+ * log context. Everything the handler does (queries, mails, webhooks,
+ * outbox writes) joins the producer's trace.
+ */
+export async function processInSpan(
+  msg: JsMsg,
+  durable: string,
+  handle: () => Promise<Outcome>,
+): Promise<Outcome> {
+  const eventId = msg.headers?.get('ce-id') || undefined;
+  const parent = contextFromTraceparent(
+    msg.headers?.get('traceparent') || undefined,
+    msg.headers?.get('tracestate') || undefined,
+  );
+  const span = tracer().startSpan(
+    `process ${msg.subject}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': msg.subject,
+        'messaging.consumer.group.name': durable,
+        'messaging.message.id': eventId ?? '',
+        'messaging.nats.stream': msg.info.stream,
+        'messaging.nats.stream.sequence': msg.info.streamSequence,
+        'messaging.nats.delivery_count': msg.info.deliveryCount,
+      },
+    },
+    parent,
+  );
+  const ctx = trace.setSpan(
+    withLogContext(parent, { consumer: durable, subject: msg.subject, event_id: eventId }),
+    span,
+  );
+  try {
+    const outcome = await context.with(ctx, handle);
+    span.setAttribute('conveyor.outcome', outcome);
+    if (outcome !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+    return outcome;
+  } finally {
+    span.end();
+  }
+}
+
+/** OTel-named consumer metrics, beside the conveyor_* ones the consumer keeps. */
+export function messagingMetrics(registry: Registry) {
+  return {
+    consumed: counter(registry, {
+      name: 'messaging_client_consumed_messages_total',
+      help: 'Messages delivered to a consumer (OTel messaging.client.consumed.messages), by outcome.',
+      labelNames: [
+        'messaging_system',
+        'messaging_destination_name',
+        'messaging_consumer_group_name',
+        'outcome',
+      ],
+    }),
+    duration: histogram(registry, {
+      name: 'messaging_process_duration_seconds',
+      help: 'Time to process one message (OTel messaging.process.duration).',
+      labelNames: ['messaging_system', 'messaging_destination_name', 'messaging_consumer_group_name'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+  };
+}
+
+interface Watched {
+  jsm: JetStreamManager;
+  stream: string;
+  durable: string;
+}
+const watchedByRegistry = new WeakMap<Registry, Set<Watched>>();
+
+/**
+ * Consumer lag and dead letters as gauges read from JetStream on each scrape
+ * (bounded: one info call per consumer and one for the dead-letter stream,
+ * each with a short timeout; a failed read leaves the last value):
+ * conveyor_consumer_pending_messages, conveyor_consumer_ack_pending_messages,
+ * conveyor_consumer_redelivered_messages, conveyor_dead_letters_messages.
+ * Returns the function that stops watching the consumer.
+ */
+export function watchConsumer(registry: Registry, watched: Watched): () => void {
+  let set = watchedByRegistry.get(registry);
+  if (!set) {
+    const all = new Set<Watched>();
+    set = all;
+    watchedByRegistry.set(registry, all);
+    const labelNames = ['stream', 'consumer'] as const;
+    const pending = gauge(registry, {
+      name: 'conveyor_consumer_pending_messages',
+      help: 'Messages in the stream not yet delivered to the consumer (lag).',
+      labelNames,
+    });
+    const ackPending = gauge(registry, {
+      name: 'conveyor_consumer_ack_pending_messages',
+      help: 'Messages delivered to the consumer and not yet acknowledged.',
+      labelNames,
+    });
+    const redelivered = gauge(registry, {
+      name: 'conveyor_consumer_redelivered_messages',
+      help: 'Messages delivered more than once and not yet acknowledged.',
+      labelNames,
+    });
+    const deadLetters = gauge(registry, {
+      name: 'conveyor_dead_letters_messages',
+      help: 'Messages in the dead-letter stream (depth).',
+      labelNames: ['stream'],
+    });
+    // prom-client calls collect() on every scrape; the first gauge reads for all four.
+    (pending as unknown as { collect: () => Promise<void> }).collect = async () => {
+      const consumers = [...all];
+      await Promise.all(
+        consumers.map(async ({ jsm, stream, durable }) => {
+          const info = await bounded(jsm.consumers.info(stream, durable));
+          if (!info) return;
+          const labels = { stream, consumer: durable };
+          pending.set(labels, info.num_pending);
+          ackPending.set(labels, info.num_ack_pending);
+          redelivered.set(labels, info.num_redelivered);
+        }),
+      );
+      const jsm = consumers[0]?.jsm;
+      const dlq = jsm && (await bounded(jsm.streams.info(Streams.deadLetters.name)));
+      if (dlq) deadLetters.set({ stream: Streams.deadLetters.name }, dlq.state.messages);
+    };
+  }
+  set.add(watched);
+  return () => set.delete(watched);
+}
+
+async function bounded<T>(work: Promise<T>, ms = 1000): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work.catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

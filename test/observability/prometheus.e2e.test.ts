@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ordersV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import {
+  type PrometheusProcess,
+  prometheusBinary,
+  queryPrometheus,
+  type SmtpSink,
+  startPrometheus,
+  testDatabase,
+  testNats,
+  testSmtpSink,
+  waitUntil,
+} from '@conveyor/stack';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { signUp } from '../support/auth.ts';
+import { repoRoot, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+
+const N = 8;
+const binary = prometheusBinary();
+const skip = binary ? false : 'prometheus binary not found (install the Debian package prometheus)';
+
+describe('a real Prometheus scrapes the services and answers for event throughput', { skip }, () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let prometheus: PrometheusProcess | undefined;
+  const services: ServiceUnderTest[] = [];
+  const service = (name: string) => services.find((s) => s.name === name)!;
+
+  before(async () => {
+    [db, nats, smtp] = await Promise.all([testDatabase('e2e_prometheus'), testNats(), testSmtpSink()]);
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    const start = async (name: string, env: Record<string, string>) => {
+      services.push(await startServiceProcess(name, env));
+    };
+    await start('users', common);
+    const usersAddr = `127.0.0.1:${service('users').grpcPort}`;
+    await Promise.all([
+      start('orders', { ...common, USERS_ADDR: usersAddr }),
+      start('notifications', {
+        ...common,
+        USERS_ADDR: usersAddr,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      }),
+    ]);
+    prometheus = await startPrometheus({
+      targets: services.map((s) => ({ service: s.name, address: `127.0.0.1:${s.opsPort}` })),
+      scrapeIntervalS: 1,
+      ruleFiles: [join(repoRoot, 'deploy/compose/alert-rules.yml')],
+    });
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await Promise.all([smtp?.close(), nats?.stop()]);
+    await db?.drop();
+  });
+
+  it(`returns the order.created throughput series after ${N} orders`, async (t) => {
+    const url = prometheus!.url;
+    await waitUntil(
+      async () => (await queryPrometheus(url, 'up{job="conveyor"} == 1')).length === services.length,
+      { timeoutMs: 15_000, intervalMs: 250, message: 'Prometheus did not see every service up' },
+    );
+
+    const customer = await signUp(`127.0.0.1:${service('users').grpcPort}`);
+    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${service('orders').grpcPort}`, insecure());
+    const placeOrders = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        await callUnary(
+          client,
+          client.placeOrder,
+          { userId: '', items: [{ sku: 'MUG-001', quantity: 1 }], idempotencyKey: randomUUID() },
+          { deadlineMs: 10_000, metadata: customer.metadata() },
+        );
+      }
+    };
+    const published =
+      'messaging_client_sent_messages_total{service="orders",messaging_destination_name="order.created"}';
+    const consumed =
+      'sum by (messaging_consumer_group_name) (messaging_client_consumed_messages_total{messaging_destination_name="order.created",outcome="ack"})';
+    const seen = (count: number) =>
+      waitUntil(
+        async () => {
+          const [p] = await queryPrometheus(url, published);
+          const c = await queryPrometheus(url, consumed);
+          return (
+            Number(p?.value[1]) === count && c.length === 2 && c.every((s) => Number(s.value[1]) === count)
+          );
+        },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 250,
+          message: `Prometheus never reported ${count} order.created published and consumed`,
+        },
+      );
+    // Two batches with scrapes between them: a counter series needs two different samples for a rate.
+    try {
+      await placeOrders(N / 2);
+      await seen(N / 2);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await placeOrders(N / 2);
+      await seen(N);
+    } finally {
+      client.close();
+    }
+
+    const rate = await queryPrometheus(url, `sum by (messaging_destination_name) (rate(${published}[1m]))`);
+    assert.equal(rate.length, 1);
+    assert.equal(rate[0]!.metric.messaging_destination_name, 'order.created');
+    assert.ok(Number(rate[0]!.value[1]) > 0, `rate is ${rate[0]!.value[1]}`);
+    t.diagnostic(`rate(order.created published[1m]) = ${Number(rate[0]!.value[1]).toFixed(3)}/s`);
+
+    const latency = await queryPrometheus(
+      url,
+      'histogram_quantile(0.99, sum by (le) (rate(rpc_server_duration_seconds_bucket{rpc_method="PlaceOrder"}[1m])))',
+    );
+    assert.equal(latency.length, 1, 'PlaceOrder latency is queryable');
+
+    const rules = (await (await fetch(`${url}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string }[] }[] };
+    };
+    const alerts = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+    assert.ok(alerts.includes('ConveyorConsumerLag'), `alert rules loaded: ${alerts.join(', ')}`);
+  });
+});
