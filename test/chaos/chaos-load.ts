@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import type { AcceptedOrder } from '../rehearsal/order-load.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
+
+export interface ChaosLoadResult {
+  accepted: AcceptedOrder[];
+  /** Different order ids returned for one idempotency key: must stay 0. */
+  duplicateOrdersForKey: number;
+  /** Commands given up after every attempt (their outcome is unknown; never counted as accepted). */
+  gaveUp: number;
+  retries: number;
+  /** Failures by `method code: details` (first 200 characters), for the report. */
+  errors: Record<string, number>;
+}
+
+const retryable = new Set<number>([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.ABORTED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+  grpc.status.CANCELLED,
+  grpc.status.RESOURCE_EXHAUSTED,
+]);
+
+/**
+ * Steady, bounded order load through the public gRPC APIs: each worker signs a
+ * customer up (CreateUser with a password, then Authenticate for a token when
+ * the users service offers it), places orders with an idempotency key (retried
+ * with the same key after ambiguous failures) and pays them. An order counts as
+ * accepted only once PlaceOrder answered OK.
+ */
+export function startChaosLoad(options: {
+  usersAddress: string;
+  ordersAddress: string;
+  workers: number;
+  pauseMs: number;
+  maxOrders: number;
+}) {
+  const users = independentClient(
+    'conveyor/users/v1/users.proto',
+    'conveyor.users.v1.UserService',
+    options.usersAddress,
+  );
+  const orders = independentClient(
+    'conveyor/orders/v1/orders.proto',
+    'conveyor.orders.v1.OrderService',
+    options.ordersAddress,
+  );
+  const started = Date.now();
+  const result: ChaosLoadResult = {
+    accepted: [],
+    duplicateOrdersForKey: 0,
+    gaveUp: 0,
+    retries: 0,
+    errors: {},
+  };
+  let stopping = false;
+  let placed = 0;
+
+  async function attempt<T>(
+    client: grpc.Client,
+    method: string,
+    request: object,
+    metadata: grpc.Metadata | undefined,
+    settle?: (e: grpc.ServiceError) => T | undefined,
+  ): Promise<T | undefined> {
+    for (let i = 0; i < 10; i++) {
+      try {
+        return await callWith<T>(client, method, request, metadata);
+      } catch (error) {
+        const e = error as grpc.ServiceError;
+        const settled = settle?.(e);
+        if (settled !== undefined) return settled;
+        const key = `${method} ${grpc.status[e.code] ?? e.code}: ${String(e.details).slice(0, 200)}`;
+        result.errors[key] = (result.errors[key] ?? 0) + 1;
+        if (!retryable.has(e.code)) break;
+        result.retries++;
+        await sleep(Math.min(100 * 2 ** i, 1500));
+      }
+    }
+    result.gaveUp++;
+    return undefined;
+  }
+
+  async function signUp(): Promise<{ userId: string; metadata: grpc.Metadata | undefined } | undefined> {
+    const email = `chaos-${randomUUID()}@example.com`;
+    const password = `pw-${randomUUID()}`;
+    const created = await attempt<{ user: { id: string } }>(
+      users,
+      'CreateUser',
+      { email, name: 'Chaos Tester', password },
+      undefined,
+    );
+    if (!created) return undefined;
+    // Before the users service had Authenticate (and orders needed tokens) there is nothing to send.
+    if (typeof (users as unknown as Record<string, unknown>).Authenticate !== 'function') {
+      return { userId: created.user.id, metadata: undefined };
+    }
+    const auth = await attempt<{ access_token: string } | 'none'>(
+      users,
+      'Authenticate',
+      { email, password },
+      undefined,
+      (e) => (e.code === grpc.status.UNIMPLEMENTED ? 'none' : undefined),
+    );
+    if (auth === undefined) return undefined;
+    if (auth === 'none' || !auth.access_token) return { userId: created.user.id, metadata: undefined };
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${auth.access_token}`);
+    return { userId: created.user.id, metadata };
+  }
+
+  async function worker(): Promise<void> {
+    while (!stopping && placed < options.maxOrders) {
+      const customer = await signUp();
+      if (!customer) continue;
+      for (let n = 0; n < 5 && !stopping && placed < options.maxOrders; n++) {
+        placed++;
+        const key = randomUUID();
+        const request = {
+          user_id: customer.userId,
+          items: [{ sku: 'MUG-001', quantity: 1 }],
+          idempotency_key: key,
+        };
+        const first = await attempt<{ order: { id: string } }>(
+          orders,
+          'PlaceOrder',
+          request,
+          customer.metadata,
+        );
+        if (!first) continue;
+        const order: AcceptedOrder = {
+          orderId: first.order.id,
+          userId: customer.userId,
+          idempotencyKey: key,
+          paid: false,
+          at: Date.now() - started,
+        };
+        result.accepted.push(order);
+        const again = await attempt<{ order: { id: string } }>(
+          orders,
+          'PlaceOrder',
+          request,
+          customer.metadata,
+        );
+        if (again && again.order.id !== order.orderId) result.duplicateOrdersForKey++;
+        const paid = await attempt<unknown>(
+          orders,
+          'PayOrder',
+          { order_id: order.orderId },
+          customer.metadata,
+          (e) =>
+            e.code === grpc.status.FAILED_PRECONDITION && /paid/.test(e.details) ? 'already' : undefined,
+        );
+        order.paid = paid !== undefined;
+        await sleep(options.pauseMs);
+      }
+    }
+  }
+
+  const running = Promise.all(Array.from({ length: options.workers }, () => worker()));
+  return {
+    result,
+    async stop(): Promise<ChaosLoadResult> {
+      stopping = true;
+      await running;
+      users.close();
+      orders.close();
+      return result;
+    },
+  };
+}
+
+function callWith<T>(
+  client: grpc.Client,
+  method: string,
+  request: object,
+  metadata: grpc.Metadata | undefined,
+): Promise<T> {
+  if (!metadata) return call<T>(client, method, request, 3000);
+  return new Promise((resolve, reject) => {
+    const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
+    if (!fn) throw new Error(`no method ${method}`);
+    fn.call(
+      client,
+      request,
+      metadata,
+      { deadline: Date.now() + 3000 },
+      (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)),
+    );
+  });
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { dataSchemaUri, findEventDefinition } from '@conveyor/contracts';
+import { migrate } from '@conveyor/platform';
+import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { v7 as uuidv7 } from 'uuid';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+
+interface DeadLetter {
+  consumer: string;
+  ceId: string;
+  reason: string;
+  deliveries: string;
+}
+
+// Consumers pick the schema by ce-type + the version in ce-dataschema; a version not in the
+// catalog (a producer ahead of this build) can never be read: dead-lettered at once with a reason.
+describe('consumers dead-letter events of an unknown version (orders projections, notifications)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let nc: NatsConnection;
+  const services: ServiceUnderTest[] = [];
+
+  before(async () => {
+    db = await testDatabase('contracts_unknown_version');
+    nats = await testNats();
+    smtp = await testSmtpSink();
+    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
+    services.push(
+      ...(await Promise.all([
+        startServiceProcess('orders', common),
+        startServiceProcess('notifications', {
+          ...common,
+          SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+          CONSUMER_BACKOFF_MS: '200',
+        }),
+      ])),
+    );
+    nc = await connect({ servers: nats.url });
+  });
+
+  after(async () => {
+    await nc?.close();
+    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  async function publish(type: string, version: number, data: unknown): Promise<string> {
+    const id = uuidv7();
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries({
+      'Nats-Msg-Id': id,
+      'ce-specversion': '1.0',
+      'ce-id': id,
+      'ce-type': type,
+      'ce-source': 'conveyor/test',
+      'ce-time': new Date().toISOString(),
+      'ce-dataschema': dataSchemaUri(type, version),
+      'content-type': 'application/json',
+    }))
+      h.set(k, v);
+    await jetstream(nc).publish(type, JSON.stringify(data), { headers: h });
+    return id;
+  }
+
+  async function deadLetters(): Promise<DeadLetter[]> {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info('DEADLETTERS');
+    const out: DeadLetter[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage('DEADLETTERS', { seq });
+      if (!m) continue;
+      out.push({
+        consumer: m.header.get('Conveyor-Dead-Letter-Consumer'),
+        ceId: m.header.get('ce-id'),
+        reason: m.header.get('Conveyor-Dead-Letter-Reason'),
+        deliveries: m.header.get('Conveyor-Deliveries'),
+      });
+    }
+    return out;
+  }
+
+  it('order.created v99 and user.created v99 go to DEADLETTERS on the first delivery, naming the version', async () => {
+    // Valid v1 data under a v99 label: only the version is wrong.
+    const order = await publish('order.created', 99, findEventDefinition('order.created', 1)!.examples[0]);
+    const user = await publish('user.created', 99, findEventDefinition('user.created', 1)!.examples[0]);
+    const wanted = [
+      { consumer: 'orders-projections', ceId: order, type: 'order.created' },
+      { consumer: 'notifications', ceId: order, type: 'order.created' },
+      { consumer: 'notifications', ceId: user, type: 'user.created' },
+    ];
+    let letters: DeadLetter[] = [];
+    await waitUntil(
+      async () => {
+        letters = await deadLetters();
+        return wanted.every((w) => letters.some((l) => l.consumer === w.consumer && l.ceId === w.ceId));
+      },
+      { timeoutMs: 20_000, intervalMs: 200, message: 'unknown-version events were not dead-lettered' },
+    );
+    for (const w of wanted) {
+      const letter = letters.find((l) => l.consumer === w.consumer && l.ceId === w.ceId)!;
+      assert.equal(letter.reason, `poison: unknown event ${w.type} v99`);
+      assert.equal(letter.deliveries, '1', 'never retried');
+    }
+    // The projection did not invent an order from it.
+    assert.equal(letters.filter((l) => l.ceId === order).length, 2);
+  });
+
+  it('keeps handling known versions after the unknown ones', async () => {
+    const before = (await deadLetters()).length;
+    const userId = uuidv7();
+    await publish('user.created', 1, {
+      userId,
+      email: 'known-version@example.com',
+      name: 'Known Version',
+      createdAt: new Date().toISOString(),
+    });
+    await smtp.waitFor((m) => m.to.includes('known-version@example.com'), { timeoutMs: 20_000 });
+    assert.equal((await deadLetters()).length, before);
+  });
+});
