@@ -4,6 +4,7 @@
 #   docker build --build-arg SERVICE=users -t conveyor/users .
 #   docker build --build-arg SERVICE=orders -t conveyor/orders .
 #   docker build --build-arg SERVICE=notifications -t conveyor/notifications .
+#   docker build --build-arg SERVICE=gateway -t conveyor/gateway .   (HTTP edge + web console)
 # Node 24 runs the TypeScript sources directly (ADR 0001): no build step, so the image holds
 # the sources the service needs and its production dependencies, nothing else.
 # The same image runs the service (default command) and its migrations:
@@ -25,7 +26,7 @@ COPY services/${SERVICE}/package.json services/${SERVICE}/
 # (scripts/toolchain.sh). Workspaces not copied (stack, cli, the other services) are skipped;
 # --omit=dev drops the root's tooling; no dependency of a service needs an install script.
 RUN --mount=type=cache,target=/root/.npm \
-    test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=users|orders|notifications' >&2; exit 1; } \
+    test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=users|orders|notifications|gateway' >&2; exit 1; } \
     && npm install --omit=dev --no-save --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # ── runtime ─────────────────────────────────────────────────────────────────────────────────────
@@ -38,6 +39,7 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     CONVEYOR_SERVICE=${SERVICE} \
     GRPC_HOST=0.0.0.0 \
+    GATEWAY_HOST=0.0.0.0 \
     OPS_HOST=0.0.0.0
 WORKDIR /app
 # Everything owned by root and read-only for the service's user: the root filesystem can be
@@ -53,7 +55,7 @@ WORKDIR /app/services/${SERVICE}
 USER 1000:1000
 # Docker and compose health: ready (dependencies answer, not shutting down) on the ops port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["node", "-e", "const p=process.env.OPS_PORT||{users:9101,orders:9102,notifications:9103}[process.env.CONVEYOR_SERVICE];fetch(`http://127.0.0.1:${p}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+    CMD ["node", "-e", "const p=process.env.OPS_PORT||{users:9101,orders:9102,notifications:9103,gateway:9104}[process.env.CONVEYOR_SERVICE];fetch(`http://127.0.0.1:${p}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--", "node"]
 CMD ["src/main.ts"]

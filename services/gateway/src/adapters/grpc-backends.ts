@@ -1,0 +1,94 @@
+import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
+import { insecure } from '@conveyor/platform';
+import { Downstream } from '@conveyor/platform/resilience';
+import { type CallOptions, type ClientReadableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+export type BackendName = 'users' | 'orders' | 'notifications';
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+export interface CallOptionsIn {
+  /** The caller's access token, forwarded as `authorization: Bearer`. */
+  token?: string;
+  /** Safe to retry (reads); commands are sent once. */
+  idempotent: boolean;
+}
+
+/**
+ * gRPC clients of the three services. Every call goes through that
+ * service's resilience pipeline (deadline → circuit breaker → retry, retries
+ * for idempotent calls only); the caller's token travels as metadata, so
+ * each service decides access itself.
+ */
+export class GrpcBackends {
+  readonly users: usersV1.UserServiceClient;
+  readonly orders: ordersV1.OrderServiceClient;
+  readonly notifications: notificationsV1.NotificationServiceClient;
+  readonly #downstreams: Record<BackendName, Downstream>;
+
+  constructor(options: {
+    addresses: Record<BackendName, string>;
+    deadlineMs: number;
+    logger: Logger;
+    registry?: Registry;
+  }) {
+    const deps = { logger: options.logger, ...(options.registry ? { registry: options.registry } : {}) };
+    const policy = { deadlineMs: options.deadlineMs };
+    this.#downstreams = {
+      users: new Downstream('users', policy, deps),
+      orders: new Downstream('orders', policy, deps),
+      notifications: new Downstream('notifications', policy, deps),
+    };
+    this.users = new usersV1.UserServiceClient(options.addresses.users, insecure());
+    this.orders = new ordersV1.OrderServiceClient(options.addresses.orders, insecure());
+    this.notifications = new notificationsV1.NotificationServiceClient(
+      options.addresses.notifications,
+      insecure(),
+    );
+  }
+
+  call<Req, Res>(
+    backend: BackendName,
+    method: Unary<Req, Res>,
+    request: Req,
+    options: CallOptionsIn,
+  ): Promise<Res> {
+    const client = this[backend];
+    return this.#downstreams[backend].call(
+      ({ deadline }) =>
+        new Promise<Res>((resolve, reject) => {
+          method.call(client, request, metadataFor(options.token), { deadline }, (error, response) =>
+            error ? reject(error) : resolve(response),
+          );
+        }),
+      { idempotent: options.idempotent },
+    );
+  }
+
+  /** A server stream (projection rebuild) with a long deadline of its own. */
+  rebuildProjections(
+    token: string,
+    deadlineMs: number,
+  ): ClientReadableStream<ordersV1.RebuildProjectionsResponse> {
+    return this.orders.rebuildProjections({}, metadataFor(token), { deadline: Date.now() + deadlineMs });
+  }
+
+  close(): void {
+    this.users.close();
+    this.orders.close();
+    this.notifications.close();
+  }
+}
+
+function metadataFor(token: string | undefined): Metadata {
+  const metadata = new Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}

@@ -1,0 +1,86 @@
+/** One sample of the Prometheus text format. */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface MetricsSummary {
+  service: string;
+  up: boolean;
+  eventsPublished: number;
+  eventsConsumed: number;
+  grpcRequests: number;
+  grpcErrors: number;
+  outboxBacklog: number;
+  consumerLag: Record<string, number>;
+  breakers: Record<string, 'closed' | 'open' | 'half-open'>;
+  deadLettered: number;
+}
+
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses the Prometheus text exposition format (comments and malformed lines skipped). */
+export function parsePrometheus(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const value = Number(m[3]);
+    if (Number.isNaN(value)) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(LABEL))
+      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, '$1');
+    samples.push({ name: m[1] as string, labels, value });
+  }
+  return samples;
+}
+
+const GRPC_TOTAL = /grpc.*_(handled|requests|calls)_total$/;
+const OK_CODES = new Set(['OK', '0', 'ok']);
+const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+/**
+ * What the operations dashboard shows of one service, from its /metrics.
+ * Metric names are Conveyor's (platform and services); gRPC and consumer-lag
+ * series are recognised by name pattern so that instrumentation added later
+ * (`*grpc*_handled_total{code}`, `*consumer_lag*` / `*consumer_pending*`) appears
+ * without changes here.
+ */
+export function summarize(service: string, samples: readonly Sample[]): MetricsSummary {
+  const sum = (pred: (s: Sample) => boolean) => samples.filter(pred).reduce((t, s) => t + s.value, 0);
+  const consumerLag: Record<string, number> = {};
+  const breakers: MetricsSummary['breakers'] = {};
+  for (const s of samples) {
+    if (/consumer_(lag|pending)/.test(s.name) && !s.name.endsWith('_created')) {
+      const key = s.labels.consumer ?? s.labels.durable ?? s.name;
+      consumerLag[key] = (consumerLag[key] ?? 0) + s.value;
+    }
+    if (s.name === 'conveyor_circuit_breaker_state') {
+      // Every breaker, {downstream}: 0 closed, 1 half-open, 2 open.
+      breakers[`→ ${s.labels.downstream ?? 'default'}`] = BREAKER_STATES[s.value] ?? 'open';
+    }
+  }
+  const grpc = (s: Sample) => GRPC_TOTAL.test(s.name) && (s.labels.kind ?? 'server') !== 'client';
+  const codeOf = (s: Sample) => s.labels.code ?? s.labels.grpc_code ?? s.labels.status ?? 'OK';
+  return {
+    service,
+    up: true,
+    eventsPublished: sum((s) => s.name === 'conveyor_outbox_published_total'),
+    eventsConsumed: sum((s) => s.name === 'conveyor_events_consumed_total' && s.labels.outcome === 'ack'),
+    grpcRequests: sum(grpc),
+    grpcErrors: sum((s) => grpc(s) && !OK_CODES.has(codeOf(s))),
+    outboxBacklog: sum((s) => s.name === 'conveyor_outbox_backlog'),
+    consumerLag,
+    breakers,
+    deadLettered: sum(
+      (s) => s.name === 'conveyor_events_consumed_total' && s.labels.outcome === 'dead_letter',
+    ),
+  };
+}
+
+export function downSummary(service: string): MetricsSummary {
+  return { ...summarize(service, []), up: false };
+}

@@ -1,0 +1,45 @@
+import { downSummary, type MetricsSummary, parsePrometheus, summarize } from './metrics-summary.ts';
+
+/** Reads a service's ops port. Implementations bound every request in time. */
+export interface ServiceProbe {
+  readonly name: string;
+  readyz(): Promise<{ ready: boolean; checks: Record<string, string> }>;
+  metrics(): Promise<string>;
+}
+
+export interface ServiceHealth {
+  name: string;
+  ready: boolean;
+  checks: Record<string, string>;
+  error: string;
+}
+
+export interface OpsSnapshot {
+  at: string;
+  health: ServiceHealth[];
+  metrics: MetricsSummary[];
+}
+
+/** Health and metrics of every service, asked in parallel; a service that does not answer is shown down. */
+export async function opsSnapshot(probes: readonly ServiceProbe[], now: () => Date): Promise<OpsSnapshot> {
+  const rows = await Promise.all(
+    probes.map(async (probe) => {
+      const [ready, text] = await Promise.allSettled([probe.readyz(), probe.metrics()]);
+      const health: ServiceHealth =
+        ready.status === 'fulfilled'
+          ? { name: probe.name, ready: ready.value.ready, checks: ready.value.checks, error: '' }
+          : {
+              name: probe.name,
+              ready: false,
+              checks: {},
+              error: String((ready.reason as Error)?.message ?? ready.reason),
+            };
+      const metrics =
+        text.status === 'fulfilled'
+          ? summarize(probe.name, parsePrometheus(text.value))
+          : downSummary(probe.name);
+      return { health, metrics };
+    }),
+  );
+  return { at: now().toISOString(), health: rows.map((r) => r.health), metrics: rows.map((r) => r.metrics) };
+}

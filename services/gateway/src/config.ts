@@ -1,0 +1,39 @@
+import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { z } from 'zod';
+
+const originList = z
+  .string()
+  .default('')
+  .refine(
+    (value) => value === '' || value.split(',').every((origin) => /^https?:\/\/[^/\s]+$/.test(origin.trim())),
+    'expected comma-separated origins like https://shop.example.com (no path)',
+  )
+  .transform((value) => (value === '' ? [] : value.split(',').map((o) => o.trim())));
+
+const opsUrl = (fallback: string) => env.url(['http', 'https'], fallback);
+
+export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
+  return loadConfig(
+    {
+      ...serviceEnv,
+      GATEWAY_HOST: env.host('127.0.0.1'),
+      GATEWAY_PORT: env.port(8080),
+      OPS_PORT: env.port(9104),
+      USERS_ADDR: env.host('127.0.0.1:50051'),
+      ORDERS_ADDR: env.host('127.0.0.1:50052'),
+      NOTIFICATIONS_ADDR: env.host('127.0.0.1:50053'),
+      USERS_OPS_URL: opsUrl('http://127.0.0.1:9101'),
+      ORDERS_OPS_URL: opsUrl('http://127.0.0.1:9102'),
+      NOTIFICATIONS_OPS_URL: opsUrl('http://127.0.0.1:9103'),
+      GATEWAY_DEADLINE_MS: env.durationMs(3000),
+      GATEWAY_CORS_ORIGINS: originList,
+      GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+      GATEWAY_SSE_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(1000),
+      GATEWAY_SSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(200),
+      GATEWAY_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
+    },
+    source,
+  );
+}
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+
+/**
+ * The JSON shapes of the public API. Requests are validated with these and
+ * the OpenAPI document is generated from them, so the document cannot drift
+ * from what the gateway accepts and returns.
+ */
+const timestamp = z.string().datetime().nullable();
+const uuid = z.string().min(1).max(64);
+
+export const Money = z.object({ amountMinor: z.number().int(), currency: z.string() }).meta({ id: 'Money' });
+export const Product = z
+  .object({ sku: z.string(), name: z.string(), description: z.string(), price: Money })
+  .meta({ id: 'Product' });
+export const OrderStatus = z.enum(['placed', 'paid', 'shipped', 'delivered', 'cancelled', 'unknown']);
+export const Order = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    status: OrderStatus,
+    items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPrice: Money })),
+    total: Money,
+    version: z.number().int(),
+    placedAt: timestamp,
+    paidAt: timestamp,
+    shippedAt: timestamp,
+    deliveredAt: timestamp,
+    cancelledAt: timestamp,
+    carrier: z.string(),
+    trackingNumber: z.string(),
+    cancelReason: z.string(),
+  })
+  .meta({ id: 'Order' });
+export const OrderSummary = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    status: OrderStatus,
+    total: Money,
+    itemCount: z.number().int(),
+    version: z.number().int(),
+    placedAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'OrderSummary' });
+export const HistoryEntry = z
+  .object({
+    version: z.number().int(),
+    eventId: z.string(),
+    eventType: z.string(),
+    recordedAt: timestamp,
+    data: z.unknown(),
+    state: Order,
+  })
+  .meta({ id: 'HistoryEntry' });
+export const User = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: z.enum(['customer', 'admin', 'service', 'unknown']),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'User' });
+export const Session = z.object({ user: User, expiresAt: timestamp }).meta({ id: 'Session' });
+export const Notification = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    channel: z.string(),
+    recipient: z.string(),
+    subject: z.string(),
+    status: z.enum(['pending', 'sent', 'failed', 'cancelled', 'unknown']),
+    attempts: z.number().int(),
+    lastError: z.string(),
+    createdAt: timestamp,
+    sentAt: timestamp,
+  })
+  .meta({ id: 'Notification' });
+export const DeadLetter = z
+  .object({
+    id: z.string(),
+    originalSubject: z.string(),
+    originalStream: z.string(),
+    originalSequence: z.number().int(),
+    reason: z.string(),
+    deliveries: z.number().int(),
+    attempts: z.number().int(),
+    failedAt: timestamp,
+    consumer: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    headers: z.record(z.string(), z.string()).optional(),
+    payload: z.string().optional(),
+  })
+  .meta({ id: 'DeadLetter' });
+export const ServiceHealth = z
+  .object({
+    name: z.string(),
+    ready: z.boolean(),
+    checks: z.record(z.string(), z.string()),
+    error: z.string(),
+  })
+  .meta({ id: 'ServiceHealth' });
+export const MetricsSummary = z
+  .object({
+    service: z.string(),
+    up: z.boolean(),
+    eventsPublished: z.number(),
+    eventsConsumed: z.number(),
+    grpcRequests: z.number(),
+    grpcErrors: z.number(),
+    outboxBacklog: z.number(),
+    consumerLag: z.record(z.string(), z.number()),
+    breakers: z.record(z.string(), z.enum(['closed', 'open', 'half-open'])),
+    deadLettered: z.number(),
+  })
+  .meta({ id: 'MetricsSummary' });
+export const OpsSnapshot = z
+  .object({ at: z.string(), health: z.array(ServiceHealth), metrics: z.array(MetricsSummary) })
+  .meta({ id: 'OpsSnapshot' });
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    field: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export const page = <T extends z.ZodType>(key: string, item: T) =>
+  z.object({ [key]: z.array(item), nextPageToken: z.string() });
+
+// Requests
+export const SignUpRequest = z.object({
+  email: z.string().trim().email('must be an email address').max(254),
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  password: z.string().min(12, 'must be at least 12 characters').max(128),
+});
+export const LogInRequest = z.object({
+  email: z.string().trim().min(1, 'must not be empty').max(254),
+  password: z.string().min(1, 'must not be empty').max(128),
+});
+export const PlaceOrderRequest = z.object({
+  items: z
+    .array(
+      z.object({
+        sku: z.string().min(1, 'must not be empty').max(64),
+        quantity: z.number().int().min(1).max(1000),
+      }),
+    )
+    .min(1, 'must have at least one line')
+    .max(50),
+});
+export const ShipOrderRequest = z.object({
+  carrier: z.string().trim().min(1, 'must not be empty').max(100),
+  trackingNumber: z.string().trim().min(1, 'must not be empty').max(100),
+});
+export const CancelOrderRequest = z.object({ reason: z.string().trim().max(500).default('') });
+export const Empty = z.object({});
+export const IdempotencyKey = z.string().min(1).max(128);
+export const OrderId = uuid;

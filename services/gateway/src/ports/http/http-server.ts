@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { GatewayDeps } from './deps.ts';
+import { eventRoutes } from './event-routes.ts';
+import { openApiDocument } from './openapi.ts';
+import { opsRoutes } from './ops-routes.ts';
+import { orderRoutes } from './order-routes.ts';
+import { HttpProblem, problem, toProblem } from './problem.ts';
+import { parseWith, type RequestContext, readJson, tokenOf } from './request-context.ts';
+import { compileRoutes, type Route } from './route.ts';
+import { applyCors, isJsonRequest, isSecure, setSecurityHeaders } from './security.ts';
+import { sessionRoutes } from './session-routes.ts';
+import { staticFiles } from './static-files.ts';
+
+export interface HttpOptions {
+  corsOrigins: readonly string[];
+  bodyLimitBytes: number;
+  secureCookies: 'auto' | 'always' | 'never';
+  webRoot: string;
+  logger: Logger;
+  onRequest?: (route: string, status: number, seconds: number) => void;
+}
+
+/** Every API route, in one table: the router and the OpenAPI document both read it. */
+export function apiRoutes(deps: GatewayDeps): Route[] {
+  const routes = [...sessionRoutes(deps), ...orderRoutes(deps), ...opsRoutes(deps), ...eventRoutes(deps)];
+  routes.push({
+    method: 'GET',
+    path: '/api/openapi.json',
+    tag: 'meta',
+    summary: 'This OpenAPI 3.1 document',
+    auth: 'none',
+    response: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+    handle: async () => document,
+  });
+  const document = openApiDocument(routes);
+  return routes;
+}
+
+/** The gateway's node:http server (not listening: the caller listens, tests on port 0). */
+export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Server {
+  const routes = apiRoutes(deps);
+  const router = compileRoutes(routes);
+  const serveStatic = staticFiles(options.webRoot);
+  return createServer((req, res) => {
+    const started = performance.now();
+    void handle(req, res).finally(() =>
+      options.onRequest?.(routeLabel(req), res.statusCode, (performance.now() - started) / 1000),
+    );
+  });
+
+  function routeLabel(req: IncomingMessage): string {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    const m = router.match(req.method ?? 'GET', path);
+    return m && 'route' in m ? m.route.path : path.startsWith('/api/') ? 'unmatched' : 'static';
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const secure = isSecure(req, options.secureCookies);
+    setSecurityHeaders(res, secure);
+    try {
+      if (applyCors(req, res, options.corsOrigins)) return;
+      if (!url.pathname.startsWith('/api/')) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw problem.methodNotAllowed(['GET']);
+        if (await serveStatic(url.pathname, res)) return;
+        throw problem.notFound(`no file at ${url.pathname}`);
+      }
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      if (!match) throw problem.notFound(`no route ${req.method} ${url.pathname}; see /api/openapi.json`);
+      if ('allowed' in match) {
+        res.setHeader('allow', match.allowed.join(', '));
+        throw problem.methodNotAllowed(match.allowed);
+      }
+      if (match.route.method === 'POST' && !isJsonRequest(req)) throw problem.unsupportedMediaType();
+      const token = tokenOf(req);
+      let status = match.route.status ?? 200;
+      const ctx: RequestContext = {
+        setStatus(n) {
+          status = n;
+        },
+        req,
+        res,
+        params: match.params,
+        query: url.searchParams,
+        secure,
+        token,
+        requireToken() {
+          if (!token) throw problem.unauthenticated();
+          return token;
+        },
+        body: async (schema) => parseWith(schema, await readJson(req, options.bodyLimitBytes)),
+      };
+      const result = await match.route.handle(ctx);
+      if (result === undefined || res.headersSent) return;
+      sendJson(res, status, result);
+    } catch (error) {
+      const { body, internal } = toProblem(error);
+      if (internal) options.logger.error({ err: error, path: url.pathname }, 'request failed');
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (error instanceof HttpProblem && error.status === 401) res.setHeader('www-authenticate', 'Bearer');
+      sendJson(res, body.status, body, 'application/problem+json');
+    }
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': `${type}; charset=utf-8`,
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

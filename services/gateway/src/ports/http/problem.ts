@@ -1,0 +1,131 @@
+import { AppError, type AppErrorCode, InvalidArgument } from '@conveyor/platform/errors';
+import { status } from '@grpc/grpc-js';
+
+/** An error the edge answers with as RFC 9457 problem details. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly field: string | undefined;
+  constructor(httpStatus: number, title: string, detail: string, field?: string) {
+    super(detail);
+    this.status = httpStatus;
+    this.title = title;
+    this.field = field;
+  }
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  field?: string;
+}
+
+const byCode: Record<number, [number, string]> = {
+  [status.INVALID_ARGUMENT]: [400, 'invalid-argument'],
+  [status.OUT_OF_RANGE]: [400, 'out-of-range'],
+  [status.UNAUTHENTICATED]: [401, 'unauthenticated'],
+  [status.PERMISSION_DENIED]: [403, 'permission-denied'],
+  [status.NOT_FOUND]: [404, 'not-found'],
+  [status.ALREADY_EXISTS]: [409, 'already-exists'],
+  [status.ABORTED]: [409, 'aborted'],
+  [status.FAILED_PRECONDITION]: [409, 'failed-precondition'],
+  [status.RESOURCE_EXHAUSTED]: [429, 'resource-exhausted'],
+  [status.CANCELLED]: [499, 'cancelled'],
+  [status.UNIMPLEMENTED]: [501, 'unimplemented'],
+  [status.UNAVAILABLE]: [503, 'unavailable'],
+  [status.DEADLINE_EXCEEDED]: [504, 'deadline-exceeded'],
+};
+
+const byAppCode: Record<AppErrorCode, [number, string]> = {
+  INVALID_ARGUMENT: [400, 'invalid-argument'],
+  UNAUTHENTICATED: [401, 'unauthenticated'],
+  PERMISSION_DENIED: [403, 'permission-denied'],
+  NOT_FOUND: [404, 'not-found'],
+  ALREADY_EXISTS: [409, 'already-exists'],
+  ABORTED: [409, 'aborted'],
+  FAILED_PRECONDITION: [409, 'failed-precondition'],
+  UNAVAILABLE: [503, 'unavailable'],
+};
+
+const titles: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthenticated',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  429: 'Too many requests',
+  499: 'Cancelled',
+  500: 'Internal error',
+  501: 'Not implemented',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+};
+
+/**
+ * Translates anything thrown by a handler: HttpProblem as is; a gRPC error by
+ * its code, keeping the service's message (and the `invalid-field` metadata
+ * as `field`); anything else is a 500 with a generic detail (logged, never leaked).
+ */
+export function toProblem(error: unknown): { body: ProblemBody; internal: boolean } {
+  if (error instanceof HttpProblem) {
+    return { body: body(error.status, error.title, error.message, error.field), internal: false };
+  }
+  if (error instanceof AppError) {
+    const [httpStatus, slug] = byAppCode[error.code];
+    const field = error instanceof InvalidArgument ? error.field : undefined;
+    return {
+      body: body(httpStatus, titles[httpStatus] ?? slug, error.message, field, slug),
+      internal: false,
+    };
+  }
+  const e = error as { code?: unknown; details?: string; metadata?: { get(key: string): unknown[] } };
+  if (typeof e?.code === 'number' && byCode[e.code]) {
+    const [httpStatus, slug] = byCode[e.code] as [number, string];
+    const field = e.metadata?.get?.('invalid-field')?.[0];
+    return {
+      body: body(
+        httpStatus,
+        titles[httpStatus] ?? slug,
+        e.details ?? slug,
+        typeof field === 'string' ? field : undefined,
+        slug,
+      ),
+      internal: false,
+    };
+  }
+  return { body: body(500, 'Internal error', 'internal error'), internal: true };
+}
+
+function body(httpStatus: number, title: string, detail: string, field?: string, slug?: string): ProblemBody {
+  return {
+    type: `https://conveyor.dev/problems/${slug ?? title.toLowerCase().replaceAll(' ', '-')}`,
+    title,
+    status: httpStatus,
+    detail,
+    ...(field ? { field } : {}),
+  };
+}
+
+export const problem = {
+  badRequest: (field: string, problemText: string) =>
+    new HttpProblem(400, 'Bad request', `${field}: ${problemText}`, field),
+  unauthenticated: (detail = 'sign in first: no session cookie or bearer token') =>
+    new HttpProblem(401, 'Unauthenticated', detail),
+  forbidden: (detail: string) => new HttpProblem(403, 'Forbidden', detail),
+  notFound: (detail: string) => new HttpProblem(404, 'Not found', detail),
+  methodNotAllowed: (allowed: string[]) =>
+    new HttpProblem(405, 'Method not allowed', `allowed: ${allowed.join(', ')}`),
+  tooLarge: (limit: number) => new HttpProblem(413, 'Payload too large', `the body exceeds ${limit} bytes`),
+  unsupportedMediaType: () =>
+    new HttpProblem(
+      415,
+      'Unsupported media type',
+      'requests that change state must send content-type: application/json',
+    ),
+  unavailable: (detail: string) => new HttpProblem(503, 'Service unavailable', detail),
+};

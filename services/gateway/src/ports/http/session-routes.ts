@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import * as S from './api-schemas.ts';
+import { verifyCaller } from './caller.ts';
+import type { GatewayDeps } from './deps.ts';
+import { SESSION_COOKIE } from './request-context.ts';
+import type { Route } from './route.ts';
+import { sessionCookie } from './security.ts';
+import { userView } from './views.ts';
+
+/** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I. */
+export function sessionRoutes({ backends }: GatewayDeps): Route[] {
+  const logIn = async (ctx: Parameters<Route['handle']>[0], email: string, password: string) => {
+    const auth = await backends.call(
+      'users',
+      backends.users.authenticate,
+      { email, password },
+      { idempotent: false },
+    );
+    const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
+    ctx.res.setHeader('set-cookie', sessionCookie(auth.accessToken, maxAge, ctx.secure, SESSION_COOKIE));
+    return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
+  };
+  return [
+    {
+      method: 'POST',
+      path: '/api/signup',
+      tag: 'session',
+      summary: 'Sign up and log in: sets the session cookie',
+      auth: 'none',
+      request: S.SignUpRequest,
+      response: S.Session,
+      status: 201,
+      async handle(ctx) {
+        const body = await ctx.body(S.SignUpRequest);
+        await backends.call('users', backends.users.createUser, body, { idempotent: false });
+        return logIn(ctx, body.email, body.password);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/login',
+      tag: 'session',
+      summary: 'Log in: sets the HttpOnly session cookie (SameSite=Strict)',
+      auth: 'none',
+      request: S.LogInRequest,
+      response: S.Session,
+      async handle(ctx) {
+        const body = await ctx.body(S.LogInRequest);
+        return logIn(ctx, body.email, body.password);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/logout',
+      tag: 'session',
+      summary: 'Log out: clears the session cookie',
+      auth: 'none',
+      request: S.Empty,
+      response: z.object({ loggedOut: z.boolean() }),
+      async handle(ctx) {
+        ctx.res.setHeader('set-cookie', sessionCookie('', 0, ctx.secure, SESSION_COOKIE));
+        return { loggedOut: true };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/me',
+      tag: 'session',
+      summary: 'The signed-in user',
+      auth: 'user',
+      response: S.Session,
+      async handle(ctx) {
+        const caller = await verifyCaller(backends, ctx.requireToken());
+        const { user } = await backends.call(
+          'users',
+          backends.users.getUser,
+          { id: caller.subject },
+          { token: caller.token, idempotent: true },
+        );
+        return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
+      },
+    },
+  ];
+}

@@ -1,0 +1,102 @@
+import type { ServerResponse } from 'node:http';
+import { HttpProblem } from './problem.ts';
+
+export interface SseStream {
+  send(event: string, data: unknown): void;
+  readonly closed: boolean;
+  /** Resolves when the client goes away or the stream is closed. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Server-Sent Events with a bound on open streams (each one polls the
+ * services), a heartbeat comment so proxies keep idle streams open, and a
+ * maximum lifetime after which the browser's EventSource reconnects.
+ */
+export class SseStreams {
+  #open = 0;
+  readonly #max: number;
+  readonly #streams = new Set<SseStream>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  start(res: ServerResponse, options: { heartbeatMs?: number; maxLifetimeMs?: number } = {}): SseStream {
+    if (this.#open >= this.#max) {
+      throw new HttpProblem(503, 'Service unavailable', `too many live streams (${this.#max}); retry later`);
+    }
+    this.#open++;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    let closed = false;
+    let resolveDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
+    const lifetime = setTimeout(() => stream.close(), options.maxLifetimeMs ?? 15 * 60_000);
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      clearTimeout(lifetime);
+      this.#open--;
+      this.#streams.delete(stream);
+      resolveDone();
+    };
+    const stream: SseStream = {
+      send(event, data) {
+        if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      },
+      get closed() {
+        return closed;
+      },
+      done,
+      close() {
+        if (!closed) res.end();
+        finish();
+      },
+    };
+    res.on('close', finish);
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  closeAll(): void {
+    for (const stream of [...this.#streams]) stream.close();
+  }
+}
+
+/**
+ * Runs `tick` every intervalMs until the stream closes; a failing tick sends
+ * an `error` event with the problem and ends the stream (the client decides
+ * whether to reconnect).
+ */
+export async function pollInto(
+  stream: SseStream,
+  intervalMs: number,
+  tick: () => Promise<void>,
+  onError: (error: unknown) => unknown,
+): Promise<void> {
+  while (!stream.closed) {
+    try {
+      await tick();
+    } catch (error) {
+      stream.send('problem', onError(error));
+      stream.close();
+      return;
+    }
+    await Promise.race([new Promise((r) => setTimeout(r, intervalMs)), stream.done]);
+  }
+}

@@ -1,0 +1,109 @@
+import type { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
+import type { z } from 'zod';
+import type * as S from './api-schemas.ts';
+
+/** Protobuf messages → the API's JSON shapes (lower-case enums, ISO timestamps, null when unset). */
+const iso = (date: Date | undefined) => (date ? date.toISOString() : null);
+const money = (m: ordersV1.Money | undefined): z.infer<typeof S.Money> => ({
+  amountMinor: m?.amountMinor ?? 0,
+  currency: m?.currency ?? '',
+});
+const orderStatus = ['unknown', 'placed', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
+const statusOf = (n: number): (typeof orderStatus)[number] => orderStatus[n] ?? 'unknown';
+
+export const productView = (p: ordersV1.Product): z.infer<typeof S.Product> => ({
+  sku: p.sku,
+  name: p.name,
+  description: p.description,
+  price: money(p.price),
+});
+
+export const orderView = (o: ordersV1.Order | undefined): z.infer<typeof S.Order> => ({
+  id: o?.id ?? '',
+  userId: o?.userId ?? '',
+  status: statusOf(o?.status ?? 0),
+  items: (o?.items ?? []).map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: money(i.unitPrice) })),
+  total: money(o?.total),
+  version: o?.version ?? 0,
+  placedAt: iso(o?.placedAt),
+  paidAt: iso(o?.paidAt),
+  shippedAt: iso(o?.shippedAt),
+  deliveredAt: iso(o?.deliveredAt),
+  cancelledAt: iso(o?.cancelledAt),
+  carrier: o?.carrier ?? '',
+  trackingNumber: o?.trackingNumber ?? '',
+  cancelReason: o?.cancelReason ?? '',
+});
+
+export const orderSummaryView = (o: ordersV1.OrderSummary): z.infer<typeof S.OrderSummary> => ({
+  id: o.id,
+  userId: o.userId,
+  status: statusOf(o.status),
+  total: money(o.total),
+  itemCount: o.itemCount,
+  version: o.version,
+  placedAt: iso(o.placedAt),
+  updatedAt: iso(o.updatedAt),
+});
+
+export const historyEntryView = (e: ordersV1.HistoryEntry): z.infer<typeof S.HistoryEntry> => ({
+  version: e.version,
+  eventId: e.eventId,
+  eventType: e.eventType,
+  recordedAt: iso(e.recordedAt),
+  data: parseJson(e.dataJson),
+  state: orderView(e.state),
+});
+
+const roles = ['unknown', 'customer', 'admin', 'service'] as const;
+export const roleOf = (n: number): (typeof roles)[number] => roles[n] ?? 'unknown';
+
+export const userView = (u: usersV1.User | undefined): z.infer<typeof S.User> => ({
+  id: u?.id ?? '',
+  email: u?.email ?? '',
+  name: u?.name ?? '',
+  role: roleOf(u?.role ?? 0),
+  createdAt: iso(u?.createdAt),
+});
+
+const notificationStatus = ['unknown', 'pending', 'sent', 'failed', 'cancelled'] as const;
+export const notificationView = (n: notificationsV1.Notification): z.infer<typeof S.Notification> => ({
+  id: n.id,
+  userId: n.userId,
+  eventId: n.eventId,
+  eventType: n.eventType,
+  channel: n.channel,
+  recipient: n.recipient,
+  subject: n.subject,
+  status: notificationStatus[n.status as number] ?? 'unknown',
+  attempts: n.attempts,
+  lastError: n.lastError,
+  createdAt: iso(n.createdAt),
+  sentAt: iso(n.sentAt),
+});
+
+export const deadLetterView = (
+  d: notificationsV1.DeadLetter,
+  full = false,
+): z.infer<typeof S.DeadLetter> => ({
+  id: d.id,
+  originalSubject: d.originalSubject,
+  originalStream: d.originalStream,
+  originalSequence: d.originalSequence,
+  reason: d.reason,
+  deliveries: d.deliveries,
+  attempts: d.attempts,
+  failedAt: iso(d.failedAt),
+  consumer: d.consumer,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  ...(full ? { headers: d.headers, payload: Buffer.from(d.payload).toString('utf8') } : {}),
+});
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

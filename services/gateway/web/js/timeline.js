@@ -1,0 +1,153 @@
+import { api, live } from './api.js';
+import { field, h, money, replace, short, toast, when } from './dom.js';
+import { signInFirst } from './guards.js';
+import { orderActions } from './storefront.js';
+
+/** Every event of one order, and a slider that shows the order as it was after each version. */
+export function timelinePage(main, session, orderId) {
+  if (!session.user) return signInFirst(main, 'Order timeline');
+  const events = h('ol', { class: 'events', id: 'events' });
+  const slider = h('input', {
+    type: 'range',
+    min: '1',
+    max: '1',
+    step: '1',
+    value: '1',
+    id: 'version-slider',
+  });
+  const sliderOut = h('output', { for: 'version-slider', id: 'version-output' }, 'version 1');
+  const state = h('div', { class: 'card', id: 'state-at', 'aria-live': 'polite' });
+  const live_ = h('p', { class: 'status', id: 'live-status', 'aria-live': 'polite' });
+  const actions = h('div', { class: 'actions', id: 'order-actions' });
+  replace(
+    main,
+    h('h1', {}, `Order ${short(orderId)} timeline`),
+    live_,
+    actions,
+    h(
+      'div',
+      { class: 'columns' },
+      h('section', { 'aria-labelledby': 'events-h' }, h('h2', { id: 'events-h' }, 'Events'), events),
+      h(
+        'section',
+        { 'aria-labelledby': 'travel-h' },
+        h('h2', { id: 'travel-h' }, 'Time travel'),
+        field('State at version', slider),
+        sliderOut,
+        state,
+      ),
+    ),
+  );
+
+  let requested = 0;
+  const showAt = async (version) => {
+    const ticket = ++requested;
+    sliderOut.textContent = `version ${version}`;
+    slider.setAttribute('aria-valuetext', `version ${version}`);
+    const { order } = await api.get(`/api/orders/${orderId}/at?version=${version}`);
+    if (ticket !== requested) return;
+    replace(
+      state,
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Status'),
+        h('dd', { id: 'state-status' }, h('span', { class: `badge ${order.status}` }, order.status)),
+        h('dt', {}, 'Version'),
+        h('dd', {}, String(order.version)),
+        h('dt', {}, 'Total'),
+        h('dd', {}, money(order.total)),
+        h('dt', {}, 'Items'),
+        h('dd', {}, order.items.map((i) => `${i.quantity} × ${i.sku}`).join(', ')),
+        order.carrier && [
+          h('dt', {}, 'Shipped with'),
+          h('dd', {}, `${order.carrier} ${order.trackingNumber}`),
+        ],
+      ),
+    );
+  };
+  slider.addEventListener('input', () =>
+    showAt(Number(slider.value)).catch((e) => toast(e.message, 'error')),
+  );
+
+  const loadHistory = async () => {
+    const { entries } = await api.get(`/api/orders/${orderId}/history`);
+    replace(
+      events,
+      entries.map((e) =>
+        h(
+          'li',
+          {},
+          h('strong', {}, `v${e.version} ${e.eventType}`),
+          ' ',
+          h('small', {}, when(e.recordedAt)),
+          h(
+            'pre',
+            { tabindex: '0', 'aria-label': `v${e.version} ${e.eventType} data` },
+            JSON.stringify(e.data, null, 2),
+          ),
+        ),
+      ),
+    );
+    const atEnd = Number(slider.value) === Number(slider.max);
+    slider.max = String(Math.max(1, entries.length));
+    if (atEnd) slider.value = slider.max;
+    await showAt(Number(slider.value));
+  };
+
+  const adminShip = (order) => {
+    if (session.user.role !== 'admin') return [];
+    const carrier = h('input', { id: 'ship-carrier', value: 'DHL', required: true });
+    const tracking = h('input', {
+      id: 'ship-tracking',
+      value: `JD${Date.now().toString().slice(-8)}`,
+      required: true,
+    });
+    const post = (path, body) =>
+      api.post(`/api/orders/${orderId}/${path}`, body).then(
+        () => toast(`Order ${path === 'ship' ? 'shipped' : 'delivered'}`),
+        (e) => toast(e.message, 'error'),
+      );
+    if (order.status === 'paid') {
+      return h(
+        'form',
+        {
+          class: 'inline',
+          onsubmit: (e) => {
+            e.preventDefault();
+            post('ship', { carrier: carrier.value, trackingNumber: tracking.value });
+          },
+        },
+        field('Carrier', carrier),
+        field('Tracking number', tracking),
+        h('button', { type: 'submit' }, 'Ship order'),
+      );
+    }
+    if (order.status === 'shipped')
+      return h('button', { type: 'button', onclick: () => post('deliver', {}) }, 'Mark delivered');
+    return [];
+  };
+
+  let lastVersion = 0;
+  const stop = live(`/api/events/orders/${orderId}`, {
+    order: (order) => {
+      replace(
+        live_,
+        'Now ',
+        h('span', { class: `badge ${order.status}`, 'data-status': order.status }, order.status),
+        ` · version ${order.version} · ${money(order.total)}`,
+      );
+      replace(
+        actions,
+        order.userId === session.user.id ? orderActions(order, () => {}) : [],
+        adminShip(order),
+      );
+      if (order.version !== lastVersion) {
+        lastVersion = order.version;
+        loadHistory().catch((e) => toast(e.message, 'error'));
+      }
+    },
+    problem: (p) => toast(p.detail, 'error'),
+  });
+  return stop;
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import axe from 'axe-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type GatewayStack, startGatewayStack } from '../../services/gateway/src/testing/gateway-stack.ts';
+import { publishPoison } from '../../services/gateway/src/testing/poison.ts';
+import { TEST_ADMIN_EMAIL } from '../support/auth.ts';
+import { repoRoot } from '../support/service-processes.ts';
+
+const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
+const shots = join(repoRoot, 'test-results', 'browser');
+const sizes = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
+
+/**
+ * The web console in a real browser (Debian's chromium driven by
+ * playwright-core; no browser is downloaded) against the gateway and every
+ * service as processes.
+ */
+describe('web console in chromium', () => {
+  let stack: GatewayStack;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    await mkdir(shots, { recursive: true });
+    [stack, browser] = await Promise.all([
+      startGatewayStack('browser'),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      }),
+    ]);
+    const context = await browser.newContext({ viewport: sizes.desktop });
+    context.setDefaultTimeout(15_000);
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+        pageErrors.push(`csp: ${message.text()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** Screenshots at phone and desktop width, and an axe-core audit with no serious or critical violations. */
+  async function capture(name: string): Promise<void> {
+    for (const [size, viewport] of Object.entries(sizes)) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: join(shots, `${name}-${size}.png`), fullPage: true });
+    }
+    await page.setViewportSize(sizes.desktop);
+    // Evaluated over the DevTools protocol, so the page's CSP (no inline scripts) stays on.
+    await page.evaluate(axe.source);
+    const violations = await page.evaluate(async () => {
+      const g = globalThis as unknown as { axe: typeof axe; document: unknown };
+      const result = await g.axe.run(g.document as never, { resultTypes: ['violations'] });
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(violations, [], `${name}: accessibility violations`);
+  }
+
+  async function signUp(email: string, name: string, password: string) {
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('#signup-email').fill(email);
+    await page.locator('#signup-password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Store', level: 1 }).waitFor();
+  }
+
+  it('signs up, orders, watches it live, scrubs the timeline, ships as admin and redrives a dead letter', async () => {
+    await page.goto(stack.url);
+    await page.getByRole('heading', { name: 'Welcome to Conveyor' }).waitFor();
+    await capture('sign-in');
+
+    // Storefront: sign up, place an order, see the confirmation arrive live.
+    const email = `shopper-${crypto.randomUUID().slice(0, 8)}@conveyor.test`;
+    await signUp(email, 'Shopper', 'correct horse battery');
+    const quantity = page.locator('input[type=number]').first();
+    await quantity.fill('2');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.locator('#order-status [data-status="placed"]').waitFor();
+    await page.locator('#inbox li', { hasText: /confirmed/ }).waitFor();
+    await capture('store');
+
+    // Pay: the status changes live, through the SSE stream.
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.locator('#order-status [data-status="paid"]').waitFor();
+    const href = await page.getByRole('link', { name: 'Open timeline' }).getAttribute('href');
+    const orderId = href?.split('/').pop() ?? '';
+    assert.match(orderId, /^[0-9a-f-]{36}$/);
+
+    // Timeline: every event, and the slider moved with the keyboard shows each version's state.
+    await page.getByRole('link', { name: 'Open timeline' }).click();
+    await page.locator('#events li').nth(1).waitFor();
+    assert.equal(await page.locator('#events li').count(), 2);
+    const slider = page.getByLabel('State at version');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await page.locator('#state-status', { hasText: 'placed' }).waitFor();
+    assert.equal(await page.locator('#version-output').textContent(), 'version 1');
+    await page.keyboard.press('End');
+    await page.locator('#state-status', { hasText: 'paid' }).waitFor();
+    await capture('timeline');
+
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByRole('link', { name: `Order ${orderId.slice(-8)}` }).waitFor();
+    await capture('orders');
+
+    // Admin: ship the order from its timeline.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Welcome to Conveyor' }).waitFor();
+    await signUp(TEST_ADMIN_EMAIL, 'Admin', 'admin-password-for-browser');
+    await page.goto(`${stack.url}/#/orders/${orderId}`);
+    await page.getByRole('button', { name: 'Ship order' }).click();
+    await page.locator('#live-status [data-status="shipped"]').waitFor();
+    await page.locator('#events li').nth(2).waitFor();
+
+    // Operations: a poison message becomes a dead letter; inspect and redrive it; rebuild projections.
+    const poisonId = await publishPoison(stack.nats.url);
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.locator('#health li.ok').nth(2).waitFor();
+    const row = page.locator('#dead-letters tr', { hasText: 'order.paid' });
+    for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
+      await page.getByRole('button', { name: 'Refresh dead letters' }).click();
+      await page.waitForTimeout(250);
+    }
+    const deadLetterId = (await row.first().getAttribute('data-id')) ?? '';
+    assert.ok(deadLetterId, 'the poison message was not listed as a dead letter');
+    await row
+      .first()
+      .getByRole('button', { name: /Inspect/ })
+      .click();
+    await page.locator('#dead-letter-detail pre', { hasText: poisonId }).waitFor();
+    await page.getByRole('button', { name: 'Rebuild projections' }).click();
+    await page.locator('#rebuild-status', { hasText: 'Rebuild done.' }).waitFor();
+    const progress = await page
+      .locator('#rebuild-progress')
+      .evaluate((p) => [(p as unknown as { value: number }).value, (p as unknown as { max: number }).max]);
+    assert.equal(progress[0], progress[1]);
+    // Two snapshots make the first rate: the chart then draws a line of at least two points.
+    await page.locator('.chart polyline[points*=" "]').first().waitFor({ state: 'attached' });
+    await capture('operations');
+    await row
+      .first()
+      .getByRole('button', { name: /Redrive/ })
+      .click();
+    await page.locator('#toast', { hasText: `Redrove dead letter ${deadLetterId}` }).waitFor();
+    await page.locator(`#dead-letters tr[data-id="${deadLetterId}"]`).waitFor({ state: 'detached' });
+    assert.deepEqual(pageErrors, [], 'script errors or CSP violations in the console');
+  });
+});
