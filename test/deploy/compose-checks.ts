@@ -88,7 +88,50 @@ export function composeProblems(compose: ComposeFile, root: string): string[] {
     const migrated = Object.entries(conditions).some(
       ([dep, c]) => /migrate/.test(dep) && c.condition === 'service_completed_successfully',
     );
-    if (!migrated) out.push(`${name}: does not wait for a migration to complete`);
+    // A service without migrations (the gateway owns no data) has nothing to wait for.
+    const service = typeof s.build === 'object' ? s.build.args?.SERVICE : undefined;
+    const hasMigrations = existsSync(join(root, 'services', String(service), 'src', 'migrate.ts'));
+    if (!migrated && hasMigrations) out.push(`${name}: does not wait for a migration to complete`);
+  }
+  return out;
+}
+
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR-default}` with the given variables (none by default). */
+export function interpolate(value: string, vars: Record<string, string> = {}): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (_, name, op, fallback) => {
+    const set = vars[name];
+    if (op === ':-') return set ? set : (fallback ?? '');
+    if (op === '-') return set ?? fallback ?? '';
+    return set ?? '';
+  });
+}
+
+/**
+ * Service tokens (ADR 0011): every caller holding USERS_SERVICE_SECRET must appear in users'
+ * USERS_SERVICE_SECRETS (`name=secret,…`) with the same secret, of at least 16 characters, after
+ * interpolation with `vars` (so the defaults agree, and so do values set from the environment).
+ */
+export function serviceSecretProblems(compose: ComposeFile, vars: Record<string, string> = {}): string[] {
+  const out: string[] = [];
+  const users = compose.services.users;
+  const list = interpolate(users ? (environment(users).USERS_SERVICE_SECRETS ?? '') : '', vars);
+  const known = new Map(
+    list
+      .split(',')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
+  );
+  for (const [name, secret] of known) {
+    if (secret.length < 16)
+      out.push(`users: USERS_SERVICE_SECRETS entry ${name} is shorter than 16 characters`);
+  }
+  for (const [name, s] of Object.entries(compose.services)) {
+    const own = environment(s).USERS_SERVICE_SECRET;
+    if (own === undefined) continue;
+    if (!known.has(name))
+      out.push(`${name}: has USERS_SERVICE_SECRET but is not in users' USERS_SERVICE_SECRETS`);
+    else if (known.get(name) !== interpolate(own, vars))
+      out.push(`${name}: USERS_SERVICE_SECRET differs from its entry in users' USERS_SERVICE_SECRETS`);
   }
   return out;
 }

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { appServices, type ComposeFile, composeProblems, environment } from './compose-checks.ts';
+import {
+  appServices,
+  type ComposeFile,
+  composeProblems,
+  environment,
+  interpolate,
+  serviceSecretProblems,
+} from './compose-checks.ts';
 import { repoPath } from './kustomize.ts';
 
 const root = repoPath();
@@ -68,7 +75,7 @@ describe('docker-compose.yml', () => {
     assert.match(s.postgres!.image!, /^postgres:/);
     assert.deepEqual(
       appServices(compose).map(([name]) => name),
-      ['users', 'orders', 'notifications'],
+      ['users', 'orders', 'notifications', 'gateway'],
     );
     for (const name of Object.keys(ops)) {
       assert.deepEqual(s[`${name}-migrate`]?.command, ['src/migrate.ts']);
@@ -82,11 +89,59 @@ describe('docker-compose.yml', () => {
 
   it('points each service at its peers: users for orders, the mail sink for notifications', () => {
     assert.equal(environment(compose.services.orders!).USERS_ADDR, 'users:50051');
+    assert.equal(environment(compose.services.notifications!).USERS_ADDR, 'users:50051');
     assert.equal(environment(compose.services.notifications!).SMTP_URL, 'smtp://mailpit:1025?tls=off');
-    for (const [name] of appServices(compose)) {
+    const gateway = environment(compose.services.gateway!);
+    assert.deepEqual(
+      [gateway.USERS_ADDR, gateway.ORDERS_ADDR, gateway.NOTIFICATIONS_ADDR, gateway.ORDERS_OPS_URL],
+      ['users:50051', 'orders:50052', 'notifications:50053', 'http://orders:9102'],
+    );
+    assert.equal(gateway.DATABASE_URL, undefined, 'the gateway owns no data');
+    for (const [name] of appServices(compose).filter(([n]) => n !== 'gateway')) {
       assert.equal(environment(compose.services[name]!).NATS_URL, 'nats://nats:4222');
       assert.match(environment(compose.services[name]!).DATABASE_URL!, /@postgres:5432\/conveyor$/);
     }
+  });
+
+  it('gives users its admins and service secrets, and each caller its own matching secret (dev values)', () => {
+    const users = environment(compose.services.users!);
+    assert.equal(interpolate(users.USERS_ADMIN_EMAILS!), 'admin@conveyor.local');
+    assert.equal(users.USERS_JWT_PRIVATE_KEY, undefined, 'compose is a dev setup: users generates its key');
+    assert.equal(users.NODE_ENV, undefined);
+    for (const name of ['notifications', 'gateway']) {
+      const env = environment(compose.services[name]!);
+      assert.equal(env.USERS_ADDR, 'users:50051');
+      assert.match(interpolate(env.USERS_SERVICE_SECRET!), /dev-only/);
+    }
+    assert.match(interpolate(users.USERS_SERVICE_SECRETS!), /^notifications=[^,]+,gateway=[^,]+$/);
+    assert.deepEqual(serviceSecretProblems(compose), []);
+    // Secrets set from the shell reach both sides.
+    const vars = { NOTIFICATIONS_SERVICE_SECRET: 'n'.repeat(32), GATEWAY_SERVICE_SECRET: 'g'.repeat(32) };
+    assert.deepEqual(serviceSecretProblems(compose, vars), []);
+    assert.match(interpolate(users.USERS_SERVICE_SECRETS!, vars), /gateway=g{32}$/);
+  });
+
+  it('the secret check fails when a caller and users disagree', () => {
+    // Compose's ${…} written without tripping the template-string lint.
+    const dollar = '$';
+    const bad: ComposeFile = {
+      services: {
+        users: {
+          environment: {
+            USERS_SERVICE_SECRETS: `notifications=${dollar}{N:-aaaaaaaaaaaaaaaa},gateway=short`,
+          },
+        },
+        notifications: { environment: { USERS_SERVICE_SECRET: `${dollar}{N:-bbbbbbbbbbbbbbbb}` } },
+        gateway: { environment: ['USERS_SERVICE_SECRET=short'] },
+        orders: { environment: { USERS_SERVICE_SECRET: 'cccccccccccccccc' } },
+      },
+    };
+    assert.deepEqual(serviceSecretProblems(bad), [
+      'users: USERS_SERVICE_SECRETS entry gateway is shorter than 16 characters',
+      "notifications: USERS_SERVICE_SECRET differs from its entry in users' USERS_SERVICE_SECRETS",
+      "orders: has USERS_SERVICE_SECRET but is not in users' USERS_SERVICE_SECRETS",
+    ]);
+    assert.deepEqual(serviceSecretProblems(bad, { N: 'aaaaaaaaaaaaaaaa' }).length, 2);
   });
 
   it('has Prometheus scrape every service’s ops port and Grafana read Prometheus', () => {

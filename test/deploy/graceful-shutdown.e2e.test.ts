@@ -36,6 +36,9 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      // Cheap hashes: this test is about draining calls, not about Argon2id's cost.
+      USERS_ARGON2_MEMORY_KIB: '8192',
+      USERS_ARGON2_PASSES: '1',
     });
   });
 
@@ -78,6 +81,7 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
           await call(clients[n % clients.length]!, 'CreateUser', {
             email: `shutdown-${randomUUID()}@example.com`,
             name: 'Shutdown Test',
+            password: 'shutdown-test-password',
           });
           outcomes.push({ startedAt, endedAt: performance.now(), code: 'OK' });
         } catch (error) {

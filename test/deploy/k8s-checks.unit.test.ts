@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { policyViolations, referenceViolations } from './k8s-policy.ts';
+import {
+  allowsConnection,
+  inlineSecretViolations,
+  policyViolations,
+  referenceViolations,
+} from './k8s-policy.ts';
 import { schemaErrors } from './k8s-schemas.ts';
 import type { K8sObject } from './kustomize.ts';
 
@@ -207,5 +212,110 @@ describe('referenceViolations', () => {
       'HorizontalPodAutoscaler/h: target Deployment/api not rendered',
     ]);
     assert.deepEqual(referenceViolations(objects.slice(0, 1), ['settings', 'db']), []);
+  });
+});
+
+describe('inlineSecretViolations', () => {
+  it('flags rendered Secrets and credentials written as literal env values', () => {
+    const web = deployment({
+      ...good,
+      env: [
+        { name: 'DB_PASSWORD', value: 'hunter2' },
+        { name: 'USERS_SERVICE_SECRETS', value: 'a=$(A_SECRET),b=plain-text-secret' },
+        { name: 'USERS_JWT_PRIVATE_KEY', valueFrom: { secretKeyRef: { name: 'k', key: 'pem' } } },
+        { name: 'ALL_SECRETS', value: 'a=$(A_SECRET),b=$(B_SECRET)' },
+        { name: 'LOG_LEVEL', value: 'info' },
+      ],
+    });
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { p: 'x' } };
+    assert.deepEqual(inlineSecretViolations([web, secret]), [
+      'Deployment/web container web: DB_PASSWORD has a literal value, not a secretKeyRef',
+      'Deployment/web container web: USERS_SERVICE_SECRETS has a literal value, not a secretKeyRef',
+      'Secret/db: Secret rendered with its values',
+    ]);
+    assert.deepEqual(inlineSecretViolations([deployment(good)]), []);
+  });
+});
+
+describe('allowsConnection', () => {
+  const pod = (name: string, component: string, port: number): K8sObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, component } },
+        spec: { containers: [{ name, ports: [{ name: 'grpc', containerPort: port }] }] },
+      },
+    },
+  });
+  const policy = (name: string, spec: Record<string, unknown>): K8sObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name },
+    spec,
+  });
+  const workloads = [pod('api', 'service', 9000), pod('edge', 'edge', 8080)];
+  const denyAll = policy('deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  const apiIngress = policy('api-in', {
+    podSelector: { matchLabels: { app: 'api' } },
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 'grpc' }] }],
+  });
+  const edgeEgress = (values: string[], port: number) =>
+    policy('edge-out', {
+      podSelector: { matchLabels: { app: 'edge' } },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ podSelector: { matchExpressions: [{ key: 'component', operator: 'In', values }] } }],
+          ports: [{ protocol: 'TCP', port }],
+        },
+      ],
+    });
+
+  it('allows what no policy isolates, and what both sides allow', () => {
+    assert.equal(allowsConnection(workloads, 'edge', 'api', 9000), true);
+    assert.equal(
+      allowsConnection(
+        [...workloads, denyAll, apiIngress, edgeEgress(['service'], 9000)],
+        'edge',
+        'api',
+        9000,
+      ),
+      true,
+    );
+  });
+
+  it('refuses when egress, ingress, the port or the selector does not allow it', () => {
+    assert.equal(allowsConnection([...workloads, denyAll], 'edge', 'api', 9000), false);
+    assert.equal(allowsConnection([...workloads, denyAll, apiIngress], 'edge', 'api', 9000), false);
+    assert.equal(
+      allowsConnection([...workloads, denyAll, edgeEgress(['service'], 9000)], 'edge', 'api', 9000),
+      false,
+    );
+    assert.equal(
+      allowsConnection(
+        [...workloads, denyAll, apiIngress, edgeEgress(['service'], 9001)],
+        'edge',
+        'api',
+        9000,
+      ),
+      false,
+    );
+    assert.equal(
+      allowsConnection(
+        [...workloads, denyAll, apiIngress, edgeEgress(['database'], 9000)],
+        'edge',
+        'api',
+        9000,
+      ),
+      false,
+    );
+    assert.throws(
+      () => allowsConnection(workloads, 'edge', 'nothing', 1),
+      /Deployment\/nothing not rendered/,
+    );
   });
 });

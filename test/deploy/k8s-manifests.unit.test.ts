@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { policyViolations, referenceViolations } from './k8s-policy.ts';
+import {
+  allowsConnection,
+  inlineSecretViolations,
+  policyViolations,
+  referenceViolations,
+} from './k8s-policy.ts';
 import { schemaErrors } from './k8s-schemas.ts';
 import { type K8sObject, objectId, renderKustomization, repoPath } from './kustomize.ts';
 
 // Secrets production creates outside the repository (docs/deploy.md); dev renders its own.
-const prodSecrets = ['conveyor-db-app', 'notifications-smtp', 'users-signing-keys'];
+const prodSecrets = [
+  'conveyor-db-app',
+  'notifications-smtp',
+  'users-signing-keys',
+  'conveyor-service-secrets',
+];
 const services = { users: [50051, 9101], orders: [50052, 9102], notifications: [50053, 9103] } as const;
 
 const render = (overlay: string) => renderKustomization(repoPath('deploy/k8s/overlays', overlay));
@@ -84,6 +94,47 @@ for (const [overlay, namespace, external] of [
       );
     });
 
+    it('writes no credential as a literal env value (dev keeps its Secrets in secrets.yaml)', () => {
+      const literal = inlineSecretViolations(objects).filter((v) => !v.startsWith('Secret/'));
+      assert.deepEqual(literal, []);
+    });
+
+    it('wires tokens: users signs with its Secret key, notifications and gateway present their own secret', () => {
+      // biome-ignore lint/suspicious/noExplicitAny: reading rendered env entries.
+      const envOf = (name: string): Record<string, any> => {
+        const c = podOf(find(objects, 'Deployment', name)).containers[0];
+        return Object.fromEntries(c.env.map((e: { name: string }) => [e.name, e]));
+      };
+      const users = envOf('users');
+      assert.deepEqual(users.USERS_JWT_PRIVATE_KEY.valueFrom.secretKeyRef, {
+        name: 'users-signing-keys',
+        key: 'private-key.pem',
+      });
+      assert.deepEqual(users.USERS_JWT_KEY_ID.valueFrom.secretKeyRef, {
+        name: 'users-signing-keys',
+        key: 'key-id',
+      });
+      // Each entry of users' list is built from the very Secret key its caller reads.
+      const list = users.USERS_SERVICE_SECRETS.value as string;
+      for (const caller of ['notifications', 'gateway']) {
+        const own = envOf(caller);
+        assert.equal(own.USERS_ADDR.value, 'users:50051');
+        const ref = own.USERS_SERVICE_SECRET.valueFrom.secretKeyRef;
+        assert.deepEqual(ref, { name: 'conveyor-service-secrets', key: caller });
+        const variable = new RegExp(`(?:^|,)${caller}=\\$\\((\\w+)\\)`).exec(list)?.[1];
+        assert.ok(variable, `${caller} in USERS_SERVICE_SECRETS`);
+        assert.deepEqual(users[variable].valueFrom.secretKeyRef, ref);
+      }
+      assert.equal(envOf('orders').USERS_ADDR.value, 'users:50051');
+    });
+
+    it('lets notifications, orders and the gateway reach users on gRPC, and not the database from the gateway', () => {
+      for (const caller of ['notifications', 'orders', 'gateway'])
+        assert.ok(allowsConnection(objects, caller, 'users', 50051), `${caller} → users:50051`);
+      assert.ok(allowsConnection(objects, 'gateway', 'orders', 50052));
+      assert.equal(allowsConnection(objects, 'gateway', 'users', 9999), false);
+    });
+
     it('keeps a default-deny ingress policy and lets orders reach users', () => {
       const deny = find(objects, 'NetworkPolicy', 'default-deny-ingress').spec;
       assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress'] });
@@ -147,8 +198,31 @@ describe('overlay differences', () => {
     assert.equal(dev.filter((o) => o.kind === 'ServiceMonitor').length, 0);
   });
 
+  it('keeps credentials out of base: no Secret and no literal credential in its rendering', () => {
+    assert.deepEqual(inlineSecretViolations(renderKustomization(repoPath('deploy/k8s/base'))), []);
+  });
+
+  it('runs users with NODE_ENV=production in prod (key required) and names dev admins', () => {
+    assert.equal(config(prod).NODE_ENV, 'production');
+    assert.equal(config(dev).NODE_ENV, 'development');
+    assert.equal(config(dev).USERS_ADMIN_EMAILS, 'admin@conveyor.local');
+    assert.equal(config(prod).USERS_ADMIN_EMAILS, '');
+  });
+
   it('renders no Secret in prod, and dev secrets only with development values', () => {
-    assert.deepEqual(prod.filter((o) => o.kind === 'Secret').map(objectId), []);
+    assert.deepEqual(inlineSecretViolations(prod), []);
+    // biome-ignore lint/suspicious/noExplicitAny: reading rendered Secrets.
+    const secret = (name: string) => find(dev, 'Secret', name) as any;
+    const signing = secret('users-signing-keys').stringData;
+    assert.match(signing['key-id'], /^dev-only-/);
+    assert.match(
+      signing['private-key.pem'],
+      /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=]+\n-----END PRIVATE KEY-----\n$/,
+    );
+    for (const value of Object.values(secret('conveyor-service-secrets').stringData) as string[]) {
+      assert.match(value, /dev-only/);
+      assert.ok(value.length >= 16);
+    }
     const db = find(dev, 'Secret', 'conveyor-db-app') as unknown as K8sObject & {
       type: string;
       stringData: Record<string, string>;

@@ -179,3 +179,130 @@ export function referenceViolations(
   }
   return out;
 }
+
+// Env vars that carry credentials by their name.
+const secretName = /SECRET|PASSWORD|PRIVATE_KEY|TOKEN|CREDENTIAL/;
+// A literal value may only assemble other variables: `$(A)` or `name=$(A),other=$(B)`.
+const assembled =
+  /^(?:[a-z][a-z0-9-]*=)?\$\([A-Za-z_][A-Za-z0-9_]*\)(?:,(?:[a-z][a-z0-9-]*=)?\$\([A-Za-z_][A-Za-z0-9_]*\))*$/;
+
+/**
+ * Credentials written into the manifests: rendered Secret objects (base and prod must reference
+ * Secrets created outside the repository), and env vars named like credentials with a literal
+ * value instead of a secretKeyRef (or an assembly of variables that come from one).
+ */
+export function inlineSecretViolations(objects: readonly K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objects) {
+    const where = `${o.kind}/${o.metadata.name}`;
+    if (o.kind === 'Secret') out.push(`${where}: Secret rendered with its values`);
+    for (const pod of podSpecs(o) as (PodSpec & { containers?: { env?: unknown[] }[] })[]) {
+      const containers = [...(pod.containers ?? []), ...(pod.initContainers ?? [])] as (Container & {
+        env?: { name: string; value?: string }[];
+      })[];
+      for (const c of containers) {
+        for (const e of c.env ?? []) {
+          if (secretName.test(e.name) && e.value !== undefined && !assembled.test(e.value))
+            out.push(`${where} container ${c.name}: ${e.name} has a literal value, not a secretKeyRef`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Kubernetes label-selector semantics: an empty selector matches everything. */
+function matches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return key in labels && values.includes(labels[key]!);
+    if (operator === 'NotIn') return !(key in labels) || !values.includes(labels[key]!);
+    if (operator === 'Exists') return key in labels;
+    if (operator === 'DoesNotExist') return !(key in labels);
+    return false;
+  });
+  return byLabels && byExpressions;
+}
+
+interface Peer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: unknown;
+}
+interface PolicyRule {
+  to?: Peer[];
+  from?: Peer[];
+  ports?: { protocol?: string; port?: number | string }[];
+}
+interface PolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  ingress?: PolicyRule[];
+  egress?: PolicyRule[];
+}
+
+function workload(objects: readonly K8sObject[], name: string) {
+  const o = objects.find((w) => w.kind === 'Deployment' && w.metadata.name === name);
+  // biome-ignore lint/suspicious/noExplicitAny: reading a rendered pod template.
+  const template = (o?.spec as any)?.template;
+  if (!template) throw new Error(`Deployment/${name} not rendered`);
+  const ports: { name?: string; containerPort: number }[] = template.spec.containers.flatMap(
+    (c: Container) => c.ports ?? [],
+  );
+  return { labels: (template.metadata?.labels ?? {}) as Record<string, string>, ports };
+}
+
+/**
+ * Whether NetworkPolicies in one namespace let Deployment `from` open TCP `port` on Deployment
+ * `to`: some egress rule of `from` (if any policy isolates its egress) and some ingress rule of
+ * `to` (if any isolates its ingress) must name the other pod (same namespace: a podSelector peer
+ * without namespaceSelector) and the port, by number or by the target's named container port.
+ */
+export function allowsConnection(
+  objects: readonly K8sObject[],
+  from: string,
+  to: string,
+  port: number,
+): boolean {
+  const source = workload(objects, from);
+  const target = workload(objects, to);
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.spec as PolicySpec);
+  const portMatches = (rule: PolicyRule) =>
+    !rule.ports ||
+    rule.ports.some(
+      (p) =>
+        (p.protocol ?? 'TCP') === 'TCP' &&
+        (p.port === undefined ||
+          p.port === port ||
+          target.ports.some((q) => q.name === p.port && q.containerPort === port)),
+    );
+  const direction = (
+    type: 'Egress' | 'Ingress',
+    subject: Record<string, string>,
+    peer: Record<string, string>,
+  ) => {
+    const isolating = policies.filter(
+      (p) =>
+        matches(p.podSelector, subject) &&
+        (p.policyTypes ?? (type === 'Ingress' ? ['Ingress'] : [])).includes(type),
+    );
+    if (!isolating.length) return true;
+    return isolating.some((p) =>
+      ((type === 'Egress' ? p.egress : p.ingress) ?? []).some((rule) => {
+        const peers = type === 'Egress' ? rule.to : rule.from;
+        const peerOk =
+          !peers || peers.some((q) => q.podSelector && !q.namespaceSelector && matches(q.podSelector, peer));
+        return peerOk && portMatches(rule);
+      }),
+    );
+  };
+  return (
+    direction('Egress', source.labels, target.labels) && direction('Ingress', target.labels, source.labels)
+  );
+}

@@ -1,5 +1,6 @@
 import type { Model } from '@kubernetes-models/base';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -33,6 +34,7 @@ const models: Record<string, ModelClass> = {
   'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
   'monitoring.coreos.com/v1 ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1 PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1 PrometheusRule': PrometheusRule,
 };
 
 /**
