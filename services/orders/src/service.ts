@@ -8,6 +8,7 @@ import {
   startService,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
+import { CachedCatalog } from './adapters/cached-catalog.ts';
 import { PostgresCatalog } from './adapters/postgres-catalog.ts';
 import { PostgresProjectionRebuild } from './adapters/postgres-projection-rebuild.ts';
 import { PostgresOrderReadModels } from './adapters/postgres-read-models.ts';
@@ -77,7 +78,11 @@ function wireUseCases(deps: {
 }): OrderUseCases {
   const { config, pool, store, readModels } = deps;
   const now = () => new Date();
-  const catalog = new PostgresCatalog(pool);
+  const postgresCatalog = new PostgresCatalog(pool);
+  const catalog =
+    config.CATALOG_CACHE_TTL_MS > 0
+      ? new CachedCatalog(postgresCatalog, { ttlMs: config.CATALOG_CACHE_TTL_MS })
+      : postgresCatalog;
   const handle = orderCommandHandler({
     store,
     newEventId: uuidv7,
