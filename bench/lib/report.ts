@@ -34,7 +34,7 @@ export function toMarkdown(report: Report): string {
     '|---|---|---|---|---|---|---|---|',
     ...report.rows.map(
       (r) =>
-        `| ${r.group} | ${r.name} | ${r.concurrency} | ${fmt(r.perSecond, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.p999, 2)} | ${r.note ?? ''} |`,
+        `| ${r.group} | ${r.name} | ${r.concurrency} | ${r.perSecond > 0 ? fmt(r.perSecond, 0) : ''} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.p999, 2)} | ${r.note ?? ''} |`,
     ),
     '',
     '## Ratios (same run)',

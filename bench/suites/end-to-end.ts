@@ -12,6 +12,7 @@ import { migrations as userMigrations } from '../../services/users/src/adapters/
 import { type SignedIn, signUp } from '../../test/support/auth.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../../test/support/service-processes.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
+import { type CpuComponents, cpuBetween, pidsNamed, sampleCpu } from '../lib/cpu.ts';
 import { closedLoop, Latency, openLoop } from '../lib/latency.ts';
 import type { Row } from '../lib/report.ts';
 
@@ -80,10 +81,37 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
     };
 
     const rows: Row[] = [];
+    const cpuComponents: CpuComponents = {
+      postgres: () => pidsNamed('postgres'),
+      'nats-server': () => [nats.pid],
+      ...Object.fromEntries(
+        ['users', 'orders', 'notifications'].map((name, i) => [name, () => [services[i]!.process.pid ?? 0]]),
+      ),
+      'load generator + SMTP sink': () => [process.pid],
+    };
+    const widest = Math.max(...ctx.concurrencies);
     for (const concurrency of ctx.concurrencies) {
+      const cpuBefore = sampleCpu(cpuComponents);
       const result = await closedLoop(concurrency, ctx.phaseMs, (w, i) =>
         place(w * 1_000_000 + i).then(() => {}),
       );
+      if (concurrency === widest) {
+        const cpu = cpuBetween(cpuBefore, sampleCpu(cpuComponents));
+        const wall = result.seconds;
+        const perOrderMs = (seconds: number) => ((seconds / Math.max(1, result.ops)) * 1000).toFixed(2);
+        for (const { name, seconds } of cpu) {
+          ctx.log(
+            `end to end · CPU @${concurrency} · ${name}: ${((seconds / wall) * 100).toFixed(0)}% of a core, ${perOrderMs(seconds)} ms per order`,
+          );
+          rows.push({
+            group: 'end to end CPU',
+            name,
+            concurrency,
+            perSecond: 0, // not a rate: the note says how much CPU
+            note: `${((seconds / wall) * 100).toFixed(0)}% of a core, ${perOrderMs(seconds)} ms CPU per order (consumers may lag the closed loop)`,
+          });
+        }
+      }
       const l = result.latency.summary();
       ctx.log(
         `end to end · PlaceOrder closed loop @${concurrency}: ${result.perSecond.toFixed(0)}/s, p99 ${l.p99} ms`,
