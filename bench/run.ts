@@ -16,12 +16,16 @@ import pg from 'pg';
 import type { BenchContext, SuiteResult } from './lib/context.ts';
 import { type Report, writeReport } from './lib/report.ts';
 import { endToEnd } from './suites/end-to-end.ts';
+import { grpcOverhead } from './suites/grpc-overhead.ts';
 import { natsBaseline } from './suites/nats-baseline.ts';
+import { projectionRebuild } from './suites/projection-rebuild.ts';
 import { storeAppend } from './suites/store-append.ts';
 
 const suites: Record<string, (ctx: BenchContext) => Promise<SuiteResult>> = {
   'store-append': storeAppend,
   nats: natsBaseline,
+  'projection-rebuild': projectionRebuild,
+  'grpc-overhead': grpcOverhead,
   'end-to-end': endToEnd,
 };
 

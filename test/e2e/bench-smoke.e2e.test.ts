@@ -24,7 +24,14 @@ describe('benchmark smoke run', () => {
       checks: { name: string; ok: boolean }[];
       ratios: unknown[];
     };
-    for (const group of ['event store append', 'nats baseline', 'outbox relay', 'end to end']) {
+    for (const group of [
+      'event store append',
+      'nats baseline',
+      'outbox relay',
+      'projection rebuild',
+      'grpc overhead',
+      'end to end',
+    ]) {
       assert.ok(
         report.rows.some((r) => r.group === group),
         `no ${group} rows`,

@@ -19,7 +19,8 @@ export type AppErrorCode =
   | 'ABORTED'
   | 'UNAVAILABLE'
   | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED';
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED';
 
 /** A bad field in a request; the message names it, e.g. `email: must be an email address`. */
 export class InvalidArgument extends AppError {
@@ -27,6 +28,15 @@ export class InvalidArgument extends AppError {
   constructor(field: string, problem: string) {
     super('INVALID_ARGUMENT', `${field}: ${problem}`);
     this.field = field;
+  }
+}
+
+/** Refused for now (a throttle, a quota); the caller may try again after `retryAfterSeconds`. */
+export class ResourceExhausted extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('RESOURCE_EXHAUSTED', message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

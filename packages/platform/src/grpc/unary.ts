@@ -1,6 +1,6 @@
 import { type handleUnaryCall, Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { AppError } from '../errors.ts';
+import { AppError, ResourceExhausted } from '../errors.ts';
 
 const statusOf: Record<AppError['code'], status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
@@ -11,6 +11,7 @@ const statusOf: Record<AppError['code'], status> = {
   UNAVAILABLE: status.UNAVAILABLE,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   PERMISSION_DENIED: status.PERMISSION_DENIED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
 };
 
 export interface ServiceErrorLike {
@@ -42,6 +43,8 @@ export function toServiceError(method: string, logger: Logger, error: unknown): 
   const metadata = new Metadata();
   if (error instanceof AppError) {
     if ('field' in error && typeof error.field === 'string') metadata.set('invalid-field', error.field);
+    if (error instanceof ResourceExhausted)
+      metadata.set('retry-after-seconds', String(error.retryAfterSeconds));
     logger.debug({ method, code: error.code, msg: error.message }, 'request rejected');
     return { code: statusOf[error.code], details: error.message, metadata };
   }

@@ -1,4 +1,4 @@
-import { AppError, InvalidArgument } from '@conveyor/platform/errors';
+import { AppError, InvalidArgument, ResourceExhausted } from '@conveyor/platform/errors';
 import { normaliseEmail, type User } from '../domain/user.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { SignInAttempts } from './sign-in-attempts.ts';
@@ -6,12 +6,12 @@ import type { IssuedToken, TokenService } from './token-service.ts';
 import type { UserRepository } from './user-repository.ts';
 
 /** An account is throttled; the port maps this to RESOURCE_EXHAUSTED. */
-export class TooManySignInFailures extends Error {
-  override name = 'TooManySignInFailures';
-  readonly retryAfterSeconds: number;
+export class TooManySignInFailures extends ResourceExhausted {
   constructor(retryAfterSeconds: number) {
-    super(`too many failed sign-ins for this account; try again in ${retryAfterSeconds} s`);
-    this.retryAfterSeconds = retryAfterSeconds;
+    super(
+      `too many failed sign-ins for this account; try again in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    );
   }
 }
 

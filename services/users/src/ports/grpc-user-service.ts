@@ -1,8 +1,6 @@
 import { usersV1 } from '@conveyor/contracts';
-import { type GrpcService, toServiceError } from '@conveyor/platform';
-import { type handleUnaryCall, Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { type GrpcService, unary } from '@conveyor/platform';
 import type { Logger } from 'pino';
-import { TooManySignInFailures } from '../app/authenticate.ts';
 import type { IssuedToken, PublicJwk } from '../app/token-service.ts';
 import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
 import type { PersonalData, User } from '../domain/user.ts';
@@ -34,31 +32,6 @@ const toProto = (user: User): usersV1.User => ({
   createdAt: user.createdAt,
   role: roleToProto[user.role],
 });
-
-/**
- * Like the platform's `unary`, plus RESOURCE_EXHAUSTED for a throttled
- * account (with `retry-after-seconds` metadata).
- */
-function unary<Req, Res>(
-  method: string,
-  logger: Logger,
-  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
-): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    handler(call.request, call).then(
-      (response) => callback(null, response),
-      (error: unknown) => {
-        if (error instanceof TooManySignInFailures) {
-          const metadata = new Metadata();
-          metadata.set('retry-after-seconds', String(error.retryAfterSeconds));
-          callback({ code: status.RESOURCE_EXHAUSTED, details: error.message, metadata } as never);
-          return;
-        }
-        callback(toServiceError(method, logger, error) as never);
-      },
-    );
-  };
-}
 
 /** Maps protobuf to use cases and back; authorisation wraps the handlers that need a caller. */
 export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService {

@@ -47,6 +47,7 @@ const byAppCode: Record<AppErrorCode, [number, string]> = {
   ABORTED: [409, 'aborted'],
   FAILED_PRECONDITION: [409, 'failed-precondition'],
   UNAVAILABLE: [503, 'unavailable'],
+  RESOURCE_EXHAUSTED: [429, 'resource-exhausted'],
 };
 
 const titles: Record<number, string> = {
