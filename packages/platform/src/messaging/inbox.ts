@@ -7,9 +7,11 @@ import type { Queryable } from '../postgres/pool.ts';
  * once, so this row is what makes the effect happen once.
  */
 export async function recordInInbox(db: Queryable, consumer: string, eventId: string): Promise<boolean> {
-  const result = await db.query(
-    'insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing',
-    [consumer, eventId],
-  );
+  // Named: parsed and planned once per connection, as every statement run per event is.
+  const result = await db.query({
+    name: 'conveyor-inbox-record',
+    text: 'insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing',
+    values: [consumer, eventId],
+  });
   return result.rowCount === 1;
 }

@@ -217,10 +217,11 @@ export class OutboxRelay {
   async #drainOnce(): Promise<number> {
     const client = this.#client!;
     this.#notified = false;
-    const { rows } = await client.query<OutboxRow>(
-      'select position, event_id, subject, headers, payload, created_at from outbox order by position limit $1',
-      [this.#o.batchSize],
-    );
+    const { rows } = await client.query<OutboxRow>({
+      name: 'conveyor-outbox-batch',
+      text: 'select position, event_id, subject, headers, payload, created_at from outbox order by position limit $1',
+      values: [this.#o.batchSize],
+    });
     if (rows.length === 0) {
       this.#metrics?.backlog.set(0);
       return 0;
@@ -237,9 +238,11 @@ export class OutboxRelay {
       if (acks[i]) this.#o.logger.debug({ eventId: row.event_id, seq: acks[i] }, 'published');
     }
     await this.#o.afterPublish?.(rows.map((r) => r.event_id));
-    await client.query('delete from outbox where position = any($1::bigint[])', [
-      rows.map((r) => r.position),
-    ]);
+    await client.query({
+      name: 'conveyor-outbox-delete',
+      text: 'delete from outbox where position = any($1::bigint[])',
+      values: [rows.map((r) => r.position)],
+    });
     return rows.length;
   }
 

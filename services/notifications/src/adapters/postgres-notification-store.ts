@@ -71,11 +71,12 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   async deliveryState(eventId: string): Promise<{ pending: string[]; failed: Notification[] }> {
-    const { rows } = await this.#pool.query<NotificationRow>(
-      `select ${columns} from notifications where event_id = $1 and status in ('pending', 'failed')
+    const { rows } = await this.#pool.query<NotificationRow>({
+      name: 'notifications-delivery-state',
+      text: `select ${columns} from notifications where event_id = $1 and status in ('pending', 'failed')
        order by channel, target`,
-      [eventId],
-    );
+      values: [eventId],
+    });
     return {
       pending: rows.filter((r) => r.status === 'pending').map((r) => r.id),
       failed: rows.filter((r) => r.status === 'failed').map(fromRow),
@@ -88,10 +89,11 @@ export class PostgresNotificationStore implements NotificationStore {
     now: () => Date,
   ): Promise<'applied' | 'busy' | 'settled'> {
     return withTransaction(this.#pool, async (tx) => {
-      const { rows } = await tx.query<NotificationRow>(
-        `select ${columns} from notifications where id = $1 and status = 'pending' for update skip locked`,
-        [id],
-      );
+      const { rows } = await tx.query<NotificationRow>({
+        name: 'notifications-claim',
+        text: `select ${columns} from notifications where id = $1 and status = 'pending' for update skip locked`,
+        values: [id],
+      });
       const row = rows[0];
       if (!row) {
         const { rows: still } = await tx.query(
@@ -110,8 +112,9 @@ export class PostgresNotificationStore implements NotificationStore {
       }
       const decision = await deliver({ notification: fromRow(row), webhook });
       const at = now();
-      await tx.query(
-        `update notifications set
+      await tx.query({
+        name: 'notifications-settle',
+        text: `update notifications set
            status = $2,
            attempts = attempts + $3,
            failures = failures + $4,
@@ -119,7 +122,7 @@ export class PostgresNotificationStore implements NotificationStore {
            last_attempt_at = case when $3 > 0 then $7 else last_attempt_at end,
            sent_at = case when $2 = 'sent' then $7 else sent_at end
          where id = $1`,
-        [
+        values: [
           id,
           decision.status,
           decision.attempted ? 1 : 0,
@@ -130,7 +133,7 @@ export class PostgresNotificationStore implements NotificationStore {
             : decision.lastError.slice(0, 1000),
           at,
         ],
-      );
+      });
       return 'applied';
     });
   }
@@ -197,10 +200,11 @@ function unitOf(tx: PoolClient): NotificationUnit {
       // The share lock orders this against a concurrent erasure (which updates
       // the row): either the erasure sees and blanks what this transaction
       // records, or this transaction sees the user erased.
-      const { rows } = await tx.query<{ email: string | null; name: string | null }>(
-        'select email, name from recipients where user_id = $1 for share',
-        [userId],
-      );
+      const { rows } = await tx.query<{ email: string | null; name: string | null }>({
+        name: 'notifications-find-recipient',
+        text: 'select email, name from recipients where user_id = $1 for share',
+        values: [userId],
+      });
       const row = rows[0];
       if (!row) return undefined;
       // Erased: known, but never contacted again.
@@ -208,19 +212,21 @@ function unitOf(tx: PoolClient): NotificationUnit {
       return { userId, email: row.email, name: row.name ?? '' };
     },
     async findWebhooks(userId: string): Promise<WebhookTarget[]> {
-      const { rows } = await tx.query<WebhookTarget>(
-        'select id, url from webhooks where user_id = $1 or user_id is null order by created_at, id',
-        [userId],
-      );
+      const { rows } = await tx.query<WebhookTarget>({
+        name: 'notifications-find-webhooks',
+        text: 'select id, url from webhooks where user_id = $1 or user_id is null order by created_at, id',
+        values: [userId],
+      });
       return rows;
     },
     async addNotification(n: NewNotification) {
-      await tx.query(
-        `insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
+      await tx.query({
+        name: 'notifications-add',
+        text: `insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
            subject, body_text, body_html, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (event_id, channel, target) do nothing`,
-        [
+        values: [
           n.id,
           n.userId,
           n.eventId,
@@ -234,7 +240,7 @@ function unitOf(tx: PoolClient): NotificationUnit {
           n.message.html,
           n.createdAt,
         ],
-      );
+      });
     },
   };
 }
