@@ -38,16 +38,17 @@ export function parsePrometheus(text: string): Sample[] {
   return samples;
 }
 
-const GRPC_TOTAL = /grpc.*_(handled|requests|calls)_total$/;
-const OK_CODES = new Set(['OK', '0', 'ok']);
+/** The platform's server-side call counter (rpc-metrics.ts), by numeric status code. */
+const RPC_REQUESTS = 'rpc_server_requests_total';
+/** Codes that mean the server failed, as the ConveyorRpcErrorRate alert counts them. */
+const SERVER_ERROR_CODES = new Set(['2', '4', '12', '13', '14', '15']);
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
 
 /**
  * What the operations dashboard shows of one service, from its /metrics.
- * Metric names are Conveyor's (platform and services); gRPC and consumer-lag
- * series are recognised by name pattern so that instrumentation added later
- * (`*grpc*_handled_total{code}`, `*consumer_lag*` / `*consumer_pending*`) appears
- * without changes here.
+ * Metric names are the platform's: gRPC calls from `rpc_server_requests_total`
+ * (errors are server-side codes, as the error-rate alert counts them),
+ * consumer lag from `*consumer_lag*` / `*consumer_pending*` series.
  */
 export function summarize(service: string, samples: readonly Sample[]): MetricsSummary {
   const sum = (pred: (s: Sample) => boolean) => samples.filter(pred).reduce((t, s) => t + s.value, 0);
@@ -63,15 +64,14 @@ export function summarize(service: string, samples: readonly Sample[]): MetricsS
       breakers[`→ ${s.labels.downstream ?? 'default'}`] = BREAKER_STATES[s.value] ?? 'open';
     }
   }
-  const grpc = (s: Sample) => GRPC_TOTAL.test(s.name) && (s.labels.kind ?? 'server') !== 'client';
-  const codeOf = (s: Sample) => s.labels.code ?? s.labels.grpc_code ?? s.labels.status ?? 'OK';
+  const grpc = (s: Sample) => s.name === RPC_REQUESTS;
   return {
     service,
     up: true,
     eventsPublished: sum((s) => s.name === 'conveyor_outbox_published_total'),
     eventsConsumed: sum((s) => s.name === 'conveyor_events_consumed_total' && s.labels.outcome === 'ack'),
     grpcRequests: sum(grpc),
-    grpcErrors: sum((s) => grpc(s) && !OK_CODES.has(codeOf(s))),
+    grpcErrors: sum((s) => grpc(s) && SERVER_ERROR_CODES.has(s.labels.rpc_grpc_status_code ?? '')),
     outboxBacklog: sum((s) => s.name === 'conveyor_outbox_backlog'),
     consumerLag,
     breakers,

@@ -8,8 +8,10 @@ conveyor_outbox_published_total{subject="order.created"} 7
 conveyor_outbox_published_total{subject="order.paid"} 3
 conveyor_events_consumed_total{consumer="notifications",subject="order.paid",outcome="ack"} 5
 conveyor_events_consumed_total{consumer="notifications",subject="order.paid",outcome="dead_letter"} 2
-conveyor_grpc_server_handled_total{method="GetOrder",code="OK"} 90
-conveyor_grpc_server_handled_total{method="GetOrder",code="NOT_FOUND"} 10
+rpc_server_requests_total{rpc_service="conveyor.orders.v1.OrderService",rpc_method="GetOrder",rpc_grpc_status_code="0"} 90
+rpc_server_requests_total{rpc_service="conveyor.orders.v1.OrderService",rpc_method="GetOrder",rpc_grpc_status_code="5"} 7
+rpc_server_requests_total{rpc_service="conveyor.orders.v1.OrderService",rpc_method="GetOrder",rpc_grpc_status_code="14"} 3
+rpc_client_requests_total{rpc_service="conveyor.users.v1.UserService",rpc_method="VerifyToken",rpc_grpc_status_code="14"} 50
 conveyor_outbox_backlog 4
 conveyor_consumer_pending_messages{consumer="notifications"} 12
 conveyor_circuit_breaker_state{downstream="smtp"} 2
@@ -21,7 +23,7 @@ not a sample line
 describe('metrics summary', () => {
   it('parses samples with labels and skips comments and junk', () => {
     const samples = parsePrometheus(text);
-    assert.equal(samples.length, 11);
+    assert.equal(samples.length, 13);
     assert.deepEqual(samples.at(-1)?.labels, { text: 'a "quoted" value' });
   });
 
@@ -32,7 +34,7 @@ describe('metrics summary', () => {
       eventsPublished: 10,
       eventsConsumed: 5,
       grpcRequests: 100,
-      grpcErrors: 10,
+      grpcErrors: 3,
       outboxBacklog: 4,
       consumerLag: { notifications: 12 },
       breakers: { '→ smtp': 'open', '→ users': 'half-open' },
