@@ -1,5 +1,5 @@
 import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
-import { insecure } from '@conveyor/platform';
+import { callUnary, insecure } from '@conveyor/platform';
 import { Downstream } from '@conveyor/platform/resilience';
 import { type CallOptions, type ClientReadableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -62,11 +62,11 @@ export class GrpcBackends {
   ): Promise<Res> {
     const client = this[backend];
     return this.#downstreams[backend].call(
+      // Through callUnary: a CLIENT span per attempt, `traceparent` to the backend, rpc_client_* metrics.
       ({ deadline }) =>
-        new Promise<Res>((resolve, reject) => {
-          method.call(client, request, metadataFor(options.token), { deadline }, (error, response) =>
-            error ? reject(error) : resolve(response),
-          );
+        callUnary(client, method, request, {
+          deadlineMs: Math.max(1, deadline.getTime() - Date.now()),
+          metadata: metadataFor(options.token),
         }),
       { idempotent: options.idempotent },
     );
