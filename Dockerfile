@@ -36,7 +36,12 @@ ARG SERVICE
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/*
+# Memory: a capped heap with small semi-spaces and a fixed malloc mmap threshold keep a busy service
+# under 200 MB of RSS at the same throughput (ADR 0016; packages/stack/src/service-runtime.ts holds the
+# same values for local runs, and test/deploy checks they agree). Add flags to NODE_OPTIONS to override.
 ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8" \
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 \
     CONVEYOR_SERVICE=${SERVICE} \
     GRPC_HOST=0.0.0.0 \
     GATEWAY_HOST=0.0.0.0 \

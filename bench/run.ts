@@ -82,6 +82,20 @@ try {
     );
     report.checks.push(...result.checks);
   }
+  // Across suites: issue 10 asks end to end for ≥ 0.5× the raw transaction's ceiling at the widest concurrency.
+  const widest = Math.max(...ctx.concurrencies);
+  const rate = (group: string, name: string) =>
+    report.rows.find((r) => r.group === group && r.name === name && r.concurrency === widest)?.perSecond;
+  const endToEnd = rate('end to end', 'PlaceOrder, closed loop');
+  const rawTx = rate('event store append', 'raw 4-statement tx');
+  if (endToEnd && rawTx) {
+    report.ratios.push({
+      name: `end to end PlaceOrder vs raw 4-statement tx @${widest}`,
+      value: endToEnd / rawTx,
+      target: 0.5,
+      met: endToEnd / rawTx >= 0.5,
+    });
+  }
 } catch (error) {
   failed = true;
   report.checks.push({ name: 'harness', ok: false, detail: (error as Error).stack ?? String(error) });

@@ -180,16 +180,5 @@ function callWith<T>(
   request: object,
   metadata: grpc.Metadata | undefined,
 ): Promise<T> {
-  if (!metadata) return call<T>(client, method, request, 3000);
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
-    if (!fn) throw new Error(`no method ${method}`);
-    fn.call(
-      client,
-      request,
-      metadata,
-      { deadline: Date.now() + 3000 },
-      (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)),
-    );
-  });
+  return call<T>(client, method, request, 3000, metadata);
 }

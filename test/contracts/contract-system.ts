@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { migrate } from '@conveyor/platform';
+import { bearerMetadata } from '@conveyor/platform/auth';
 import { type SmtpSink, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
-import { independentClient } from '../support/independent-clients.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 export const CONTRACT_ADMIN_EMAIL = 'admin@conveyor.test';
@@ -44,7 +45,7 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
       DATABASE_POOL_SIZE: '3',
       NATS_URL: nats.url,
       USERS_ADMIN_EMAILS: CONTRACT_ADMIN_EMAIL,
-      USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET},gateway=${SERVICE_SECRET}`,
+      USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
       USERS_SERVICE_SECRET: SERVICE_SECRET,
     };
     // Each service is recorded as soon as it runs, so a failure to start another still stops it.
@@ -92,33 +93,18 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
   }
 }
 
-/** A unary call with optional metadata and a deadline. */
+/** A unary call with optional metadata and a 5 s deadline. */
 export function rpc<Res = Record<string, unknown>>(
   client: grpc.Client,
   method: string,
   request: object,
   metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
-    if (typeof fn !== 'function') {
-      reject(new Error(`the proto has no method ${method}`));
-      return;
-    }
-    fn.call(
-      client,
-      request,
-      metadata,
-      { deadline: Date.now() + 5000 },
-      (error: grpc.ServiceError | null, res: Res) => (error ? reject(error) : resolve(res)),
-    );
-  });
+  return call<Res>(client, method, request, 5000, metadata);
 }
 
 export function bearer(token: string): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
+  return bearerMetadata(new grpc.Metadata(), token);
 }
 
 /** Asserts the call fails with `code` and a message matching `message` (e.g. naming the field). */

@@ -108,17 +108,20 @@ describe('docker-compose.yml', () => {
     assert.equal(interpolate(users.USERS_ADMIN_EMAILS!), 'admin@conveyor.local');
     assert.equal(users.USERS_JWT_PRIVATE_KEY, undefined, 'compose is a dev setup: users generates its key');
     assert.equal(users.NODE_ENV, undefined);
-    for (const name of ['notifications', 'gateway']) {
-      const env = environment(compose.services[name]!);
-      assert.equal(env.USERS_ADDR, 'users:50051');
-      assert.match(interpolate(env.USERS_SERVICE_SECRET!), /dev-only/);
-    }
-    assert.match(interpolate(users.USERS_SERVICE_SECRETS!), /^notifications=[^,]+,gateway=[^,]+$/);
+    const notifications = environment(compose.services.notifications!);
+    assert.equal(notifications.USERS_ADDR, 'users:50051');
+    assert.match(interpolate(notifications.USERS_SERVICE_SECRET!), /dev-only/);
+    // Least privilege: notifications is the only caller of IssueServiceToken, so no other service
+    // (the gateway included) holds a service secret or has an entry in users' list.
+    for (const [name, s] of appServices(compose).filter(([n]) => n !== 'notifications'))
+      assert.equal(environment(s).USERS_SERVICE_SECRET, undefined, `${name} holds no service secret`);
+    assert.match(interpolate(users.USERS_SERVICE_SECRETS!), /^notifications=[^,]+$/);
     assert.deepEqual(serviceSecretProblems(compose), []);
-    // Secrets set from the shell reach both sides.
-    const vars = { NOTIFICATIONS_SERVICE_SECRET: 'n'.repeat(32), GATEWAY_SERVICE_SECRET: 'g'.repeat(32) };
+    // A secret set from the shell reaches both sides.
+    const vars = { NOTIFICATIONS_SERVICE_SECRET: 'n'.repeat(32) };
     assert.deepEqual(serviceSecretProblems(compose, vars), []);
-    assert.match(interpolate(users.USERS_SERVICE_SECRETS!, vars), /gateway=g{32}$/);
+    assert.equal(interpolate(users.USERS_SERVICE_SECRETS!, vars), `notifications=${'n'.repeat(32)}`);
+    assert.equal(interpolate(notifications.USERS_SERVICE_SECRET!, vars), 'n'.repeat(32));
   });
 
   it('the secret check fails when a caller and users disagree', () => {
@@ -128,16 +131,16 @@ describe('docker-compose.yml', () => {
       services: {
         users: {
           environment: {
-            USERS_SERVICE_SECRETS: `notifications=${dollar}{N:-aaaaaaaaaaaaaaaa},gateway=short`,
+            USERS_SERVICE_SECRETS: `notifications=${dollar}{N:-aaaaaaaaaaaaaaaa},billing=short`,
           },
         },
         notifications: { environment: { USERS_SERVICE_SECRET: `${dollar}{N:-bbbbbbbbbbbbbbbb}` } },
-        gateway: { environment: ['USERS_SERVICE_SECRET=short'] },
+        billing: { environment: ['USERS_SERVICE_SECRET=short'] },
         orders: { environment: { USERS_SERVICE_SECRET: 'cccccccccccccccc' } },
       },
     };
     assert.deepEqual(serviceSecretProblems(bad), [
-      'users: USERS_SERVICE_SECRETS entry gateway is shorter than 16 characters',
+      'users: USERS_SERVICE_SECRETS entry billing is shorter than 16 characters',
       "notifications: USERS_SERVICE_SECRET differs from its entry in users' USERS_SERVICE_SECRETS",
       "orders: has USERS_SERVICE_SECRET but is not in users' USERS_SERVICE_SECRETS",
     ]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { serviceRuntime } from '@conveyor/stack';
 import { inBuildContext, lintDockerfile, parseDockerfile } from './dockerfile-checks.ts';
 import { repoPath } from './kustomize.ts';
 
@@ -65,6 +66,15 @@ describe('Dockerfile', () => {
     assert.match(get('HEALTHCHECK')[0]!, /\/readyz/);
     assert.deepEqual(get('WORKDIR').at(-1), `/app/services/$${'{SERVICE}'}`);
     assert.match(instructions[0]!.args, /^NODE_IMAGE=node:24\.\d+\.\d+-\w+-slim$/);
+  });
+
+  it('runs node with the heap and malloc settings local runs use', () => {
+    const env = parseDockerfile(dockerfile)
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    assert.ok(env.includes(`NODE_OPTIONS="${serviceRuntime.nodeOptions}"`), env);
+    assert.ok(env.includes(`GLIBC_TUNABLES=${serviceRuntime.glibcTunables}`), env);
   });
 });
 

@@ -99,7 +99,7 @@ for (const [overlay, namespace, external] of [
       assert.deepEqual(literal, []);
     });
 
-    it('wires tokens: users signs with its Secret key, notifications and gateway present their own secret', () => {
+    it('wires tokens: users signs with its Secret key, notifications presents its own secret, no one else holds one', () => {
       // biome-ignore lint/suspicious/noExplicitAny: reading rendered env entries.
       const envOf = (name: string): Record<string, any> => {
         const c = podOf(find(objects, 'Deployment', name)).containers[0];
@@ -116,7 +116,7 @@ for (const [overlay, namespace, external] of [
       });
       // Each entry of users' list is built from the very Secret key its caller reads.
       const list = users.USERS_SERVICE_SECRETS.value as string;
-      for (const caller of ['notifications', 'gateway']) {
+      for (const caller of ['notifications']) {
         const own = envOf(caller);
         assert.equal(own.USERS_ADDR.value, 'users:50051');
         const ref = own.USERS_SERVICE_SECRET.valueFrom.secretKeyRef;
@@ -125,6 +125,14 @@ for (const [overlay, namespace, external] of [
         assert.ok(variable, `${caller} in USERS_SERVICE_SECRETS`);
         assert.deepEqual(users[variable].valueFrom.secretKeyRef, ref);
       }
+      // Least privilege: only notifications calls IssueServiceToken, so the list names no one else
+      // and neither orders nor the gateway is handed a service secret.
+      assert.deepEqual(
+        list.split(',').map((entry) => entry.slice(0, entry.indexOf('='))),
+        ['notifications'],
+      );
+      for (const other of ['orders', 'gateway'])
+        assert.equal(envOf(other).USERS_SERVICE_SECRET, undefined, `${other} holds no service secret`);
       assert.equal(envOf('orders').USERS_ADDR.value, 'users:50051');
     });
 
@@ -219,7 +227,13 @@ describe('overlay differences', () => {
       signing['private-key.pem'],
       /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=]+\n-----END PRIVATE KEY-----\n$/,
     );
-    for (const value of Object.values(secret('conveyor-service-secrets').stringData) as string[]) {
+    const serviceSecrets = secret('conveyor-service-secrets').stringData;
+    assert.deepEqual(
+      Object.keys(serviceSecrets),
+      ['notifications'],
+      'one key per caller of IssueServiceToken',
+    );
+    for (const value of Object.values(serviceSecrets) as string[]) {
       assert.match(value, /dev-only/);
       assert.ok(value.length >= 16);
     }

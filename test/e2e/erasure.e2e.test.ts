@@ -11,9 +11,8 @@ import { migrations as notificationMigrations } from '../../services/notificatio
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { independentClient } from '../support/independent-clients.ts';
+import { callAs, independentClient } from '../support/independent-clients.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
-import { callAs } from './authorized-call.ts';
 
 const SCHEMAS = ['users', 'orders', 'notifications'];
 

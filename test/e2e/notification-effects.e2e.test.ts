@@ -12,14 +12,13 @@ import { migrations } from '../../services/notifications/src/adapters/migrations
 import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { signUpAdmin } from '../support/auth.ts';
-import { independentClient } from '../support/independent-clients.ts';
+import { callAs, independentClient } from '../support/independent-clients.ts';
 import {
   restartServiceProcess,
   type ServiceUnderTest,
   startServiceProcess,
 } from '../support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
-import { callAs } from './authorized-call.ts';
 
 const concurrency = 16;
 

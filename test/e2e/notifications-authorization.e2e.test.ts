@@ -73,6 +73,10 @@ describe('notifications authorisation at the edge (processes)', () => {
     const own = await list(alice);
     assert.ok(own.notifications.every((n) => n.userId === alice.userId));
     await refused(list(alice, bob.userId), status.PERMISSION_DENIED);
+    await waitUntil(async () => (await list(admin, bob.userId)).notifications.length > 0, {
+      timeoutMs: 15_000,
+      message: 'the admin did not see bob’s welcome notification',
+    });
     const forBob = await list(admin, bob.userId);
     assert.ok(forBob.notifications.every((n) => n.userId === bob.userId));
     await refused(list(undefined), status.UNAUTHENTICATED);

@@ -10,9 +10,8 @@ import { migrations as notificationMigrations } from '../../services/notificatio
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { independentClient } from '../support/independent-clients.ts';
+import { callAs, independentClient } from '../support/independent-clients.ts';
 import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
-import { callAs } from './authorized-call.ts';
 
 interface Order {
   id: string;
@@ -68,11 +67,8 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     await db?.drop();
   });
 
-  async function newUser(tag: string): Promise<SignedIn & { id: string }> {
-    const email = `${tag}-${randomUUID().slice(0, 8)}@example.com`;
-    const user = await signUp(usersAddress, { email, name: `User ${tag}` });
-    return { ...user, id: user.userId };
-  }
+  const newUser = (tag: string): Promise<SignedIn> =>
+    signUp(usersAddress, { email: `${tag}-${randomUUID().slice(0, 8)}@example.com`, name: `User ${tag}` });
   const place = (user: SignedIn, key = randomUUID()) =>
     callAs<{ order: Order; replayed: boolean }>(user, orders, 'PlaceOrder', {
       items: [{ sku: 'MUG-001', quantity: 2 }],

@@ -100,7 +100,6 @@ describe('end-to-end scenarios (processes)', () => {
   });
 
   it('concurrent ship and cancel of a paid order: exactly one wins, the other is FAILED_PRECONDITION or ABORTED', async () => {
-    const outcomes: string[] = [];
     for (let round = 0; round < 5; round++) {
       const customer = await signUp(system);
       const { order } = await place(customer);
@@ -118,7 +117,6 @@ describe('end-to-end scenarios (processes)', () => {
         `loser got ${grpc.status[code]}`,
       );
       const winner = ship.status === 'fulfilled' ? 'OrderShipped' : 'OrderCancelled';
-      outcomes.push(winner);
       const entries = await history(order.id, admin);
       assert.deepEqual(
         entries.map((e) => e.event_type),
@@ -134,7 +132,6 @@ describe('end-to-end scenarios (processes)', () => {
         },
       );
     }
-    assert.equal(outcomes.length, 5);
   });
 
   it('retried PlaceOrder with one idempotency key: one order, the retries replayed', async () => {

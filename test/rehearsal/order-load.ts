@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bearerMetadata } from '@conveyor/platform/auth';
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
-import { bearer, callWithMetadata } from '../e2e/authorized-call.ts';
-import { independentClient } from '../support/independent-clients.ts';
+import { call, independentClient } from '../support/independent-clients.ts';
 
 /** One accepted order as its client saw it. */
 export interface AcceptedOrder {
@@ -135,8 +135,8 @@ export function startOrderLoad(options: LoadOptions) {
     for (let i = 0; i < options.attempts; i++) {
       const { client, address } = pool.pick();
       try {
-        const metadata = token ? bearer(token) : new Metadata();
-        const response = await callWithMetadata<T>(client, method, request, metadata, 3000);
+        const metadata = token ? bearerMetadata(new Metadata(), token) : new Metadata();
+        const response = await call<T>(client, method, request, 3000, metadata);
         result.successes.push(Date.now() - started);
         result.slowestCommandMs = Math.max(result.slowestCommandMs, Date.now() - began);
         return response;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, type ServiceProcess, spawnService } from '@conveyor/stack';
+import { freePort, type ServiceProcess, serviceRuntimeEnv, spawnService } from '@conveyor/stack';
 import { probeReadyz } from '@conveyor/stack/readyz';
 import { repoRoot } from '../support/service-processes.ts';
 
@@ -46,6 +46,7 @@ async function startProcess(
       command: process.execPath,
       args: [`services/${service}/src/main.ts`],
       env: {
+        ...serviceRuntimeEnv(),
         ...env,
         GRPC_PORT: String(ports.grpcPort),
         OPS_PORT: String(ports.opsPort),

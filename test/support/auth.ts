@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
+import { bearerMetadata } from '@conveyor/platform/auth';
 import * as grpc from '@grpc/grpc-js';
 
 /** The admin address service-processes.ts passes in USERS_ADMIN_EMAILS by default. */
@@ -57,8 +58,7 @@ export async function signUpAdmin(usersAddress: string, adminEmail = TEST_ADMIN_
     } catch (error) {
       if ((error as grpc.ServiceError).code !== grpc.status.ALREADY_EXISTS) throw error;
     }
-    const signedIn = await signIn(client, adminEmail, password);
-    return signedIn;
+    return await signIn(client, adminEmail, password);
   } finally {
     client.close();
   }
@@ -78,10 +78,6 @@ async function signIn(client: usersV1.UserServiceClient, email: string, password
     email: response.user?.email ?? email.trim().toLowerCase(),
     password,
     token,
-    metadata() {
-      const metadata = new grpc.Metadata();
-      metadata.set('authorization', `Bearer ${token}`);
-      return metadata;
-    },
+    metadata: () => bearerMetadata(new grpc.Metadata(), token),
   };
 }

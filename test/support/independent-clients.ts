@@ -23,23 +23,37 @@ export function independentClient(protoFile: string, service: string, address: s
   return new Ctor(address, grpc.credentials.createInsecure());
 }
 
-/** Promisified unary call with a deadline. */
+/** Promisified unary call with a deadline, and metadata when given (e.g. a bearer token). */
 export function call<Res>(
   client: grpc.Client,
   method: string,
   request: object,
   deadlineMs = 5000,
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, grpc.requestCallback<Res> & ((...a: unknown[]) => void)>)[
-      method
-    ];
-    if (!fn) throw new Error(`no method ${method}`);
+    const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
+    if (typeof fn !== 'function') {
+      reject(new Error(`the proto has no method ${method}`));
+      return;
+    }
     fn.call(
       client,
       request,
+      metadata,
       { deadline: Date.now() + deadlineMs },
       (error: grpc.ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)),
     );
   });
+}
+
+/** A call with the signed-in caller's access token. */
+export function callAs<Res>(
+  who: { metadata(): grpc.Metadata },
+  client: grpc.Client,
+  method: string,
+  request: object,
+  deadlineMs = 5000,
+): Promise<Res> {
+  return call<Res>(client, method, request, deadlineMs, who.metadata());
 }

@@ -27,8 +27,6 @@ export interface Endpoints {
   services: string[];
   mailWeb: string;
   target(service: string): ServiceTarget;
-  /** The saved or CONVEYOR_TOKEN access token, or undefined. */
-  token: string | undefined;
   /** The access token; a CliError telling how to log in when there is none. */
   accessToken(): string;
 }
@@ -70,7 +68,6 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
     services,
     mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
     target,
-    token,
     accessToken: () => {
       if (!token) throw notLoggedIn();
       return token;

@@ -118,7 +118,6 @@ function simple(kind: 'mail' | 'status', args: string[]): Command {
   return { kind, json: values.json === true };
 }
 
-/** Turns the command line (without `node main.ts`) into a command; throws UsageError. */
 function login(args: string[]): Command {
   const { values, positionals } = parse(() =>
     parseArgs({
@@ -135,6 +134,7 @@ function login(args: string[]): Command {
   return { kind: 'login', email: values.email, password: values.password, json: values.json === true };
 }
 
+/** Turns the command line (without `node main.ts`) into a command; throws UsageError. */
 export function parseCommand(argv: readonly string[]): Command {
   const [first, ...rest] = argv;
   switch (first) {

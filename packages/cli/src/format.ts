@@ -14,18 +14,20 @@ export function formatTime(value: Date | string | undefined): string {
   );
 }
 
+/** ROLE_ADMIN → admin */
+export function roleLabel(role: usersV1.Role): string {
+  return usersV1
+    .roleToJSON(role)
+    .replace(/^ROLE_/, '')
+    .toLowerCase();
+}
+
 export function formatUser(user: usersV1.User): string {
   return renderFields([
     ['id', user.id],
     ['email', user.email],
     ['name', user.name],
-    [
-      'role',
-      usersV1
-        .roleToJSON(user.role)
-        .replace(/^ROLE_/, '')
-        .toLowerCase(),
-    ],
+    ['role', roleLabel(user.role)],
     ['created', formatTime(user.createdAt)],
   ]);
 }

@@ -11,7 +11,7 @@ export async function listProducts(
   input: { limit: number | undefined; json: boolean },
 ) {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.token), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
     callUnary(
       client,
       client.listProducts,
@@ -28,7 +28,7 @@ export async function getProduct(
   input: { sku: string; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.token), (client) =>
+  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
     callUnary(client, client.getProduct, { sku: input.sku }, { deadlineMs: DEADLINE_MS }),
   );
   if (!response.product) return { text: 'the service returned no product' };

@@ -3,7 +3,7 @@ import { callUnary } from '@conveyor/platform';
 import { saveAccessToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
-import { formatUser } from './format.ts';
+import { formatUser, roleLabel } from './format.ts';
 import { DEADLINE_MS, usersClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
 
@@ -54,9 +54,7 @@ export async function login(
   );
   const path = await saveAccessToken(env, response.accessToken);
   const until = response.expiresAt?.toISOString() ?? 'unknown';
-  const role = response.user
-    ? usersV1.roleToJSON(response.user.role).replace('ROLE_', '').toLowerCase()
-    : 'unknown';
+  const role = response.user ? roleLabel(response.user.role) : 'unknown';
   if (input.json)
     return {
       text: JSON.stringify({ userId: response.user?.id, role, expiresAt: until, tokenPath: path }, null, 2),

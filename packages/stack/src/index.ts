@@ -35,6 +35,7 @@ export {
   type ScrapeTarget,
   startPrometheus,
 } from './prometheus.ts';
+export { serviceRuntime, serviceRuntimeEnv } from './service-runtime.ts';
 export {
   type ReceivedMail,
   type SmtpSink,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hasExited, terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
@@ -104,6 +104,28 @@ async function monitor<T>(node: NodeSpec, path: string): Promise<{ status: numbe
  * between all of them. For rehearsing node crashes with R3 streams.
  */
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(options);
+    } catch (error) {
+      // Ports are found free and then bound by the servers: another process (a
+      // parallel test) can take one in between. Start again on fresh ports and
+      // empty stores (a failed start holds nothing worth keeping).
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+      options.log?.(
+        'nats',
+        `a port was taken while the cluster started; starting again (attempt ${attempt + 1})`,
+      );
+      const size = options.size ?? 3;
+      const clusterName = options.name ?? 'conveyor';
+      for (let i = 1; i <= size; i++) {
+        await rm(join(options.baseDir, `${clusterName}-${i}`), { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+async function startClusterOnce(options: NatsClusterOptions): Promise<NatsCluster> {
   const size = options.size ?? 3;
   if (size < 1 || size > 7) throw new Error(`a local NATS cluster has 1 to 7 nodes, not ${size}`);
   const clusterName = options.name ?? 'conveyor';

@@ -119,6 +119,9 @@ describe('gateway over real services (processes)', () => {
     assert.equal(big.status, 413);
     assert.equal((await api('GET', '/api/nope')).status, 404);
     assert.equal((await api('GET', '/api/signup')).status, 405);
+    const malformed = await api('GET', '/api/orders/%E0%A4%A');
+    assert.equal(malformed.status, 400, 'a malformed path parameter is a bad request, not a crash');
+    assert.equal(malformed.body.field, 'id');
     const anonymous = await api('GET', '/api/orders');
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer');
@@ -270,6 +273,7 @@ describe('gateway over real services (processes)', () => {
   it('shows operations to admins only: health, metrics, dead letters and redrive, rebuild progress', async () => {
     const customer = await signUpViaGateway('ops');
     assert.equal((await api('GET', '/api/ops/snapshot', { cookie: customer.cookie })).status, 403);
+    assert.equal((await api('GET', '/api/ops/dead-letters', { cookie: customer.cookie })).status, 403);
     const admin = await signUpAdmin(`127.0.0.1:${stack.users.grpcPort}`, TEST_ADMIN_EMAIL);
     const snapshot = await api('GET', '/api/ops/snapshot', { token: admin.token });
     assert.deepEqual(

@@ -64,7 +64,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
     const verifier = await startTokenVerifier(config, { logger, registry });
-    shutdown.add('final', 'close users client', () => verifier.stop());
+    shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const app = wireUseCases({ config, pool, store, readModels });
     return { grpc: [orderGrpcService(app, logger, verifier)], relay };
   });

@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
+import { normaliseEmail } from './domain/user.ts';
 
 // `name=secret,name2=secret2`; values never appear in error messages.
 const serviceSecrets = z
@@ -29,13 +31,13 @@ const emailList = z
       new Set(
         s
           .split(',')
-          .map((e) => e.trim().toLowerCase())
+          .map(normaliseEmail)
           .filter((e) => e !== ''),
       ),
   );
 
 export function loadUsersConfig(source: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(
+  return loadConfig(
     {
       ...serviceEnv,
       NODE_ENV: z.string().default('development'),
@@ -58,14 +60,19 @@ export function loadUsersConfig(source: Record<string, string | undefined> = pro
       USERS_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
       USERS_ARGON2_PASSES: z.coerce.number().int().min(1).max(10).default(2),
       USERS_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(8).default(1),
-      USERS_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+      // Hashing is CPU-bound: more at once than cores only holds more memory (USERS_ARGON2_MEMORY_KIB each) while queueing.
+      USERS_HASH_CONCURRENCY: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(Math.min(4, availableParallelism())),
       USERS_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
       USERS_SIGN_IN_WINDOW_MS: env.durationMs(15 * 60_000),
       USERS_SIGN_IN_LOCK_MS: env.durationMs(30_000),
     },
     source,
   );
-  return config;
 }
 
 export type UsersConfig = ReturnType<typeof loadUsersConfig>;

@@ -57,6 +57,16 @@ export function startUsersService(
       baseLockMs: config.USERS_SIGN_IN_LOCK_MS,
       maxLockMs: Math.max(config.USERS_SIGN_IN_WINDOW_MS, config.USERS_SIGN_IN_LOCK_MS),
     });
+    // Forget quiet, unlocked sign-in failures once a minute (each replica; skip locked keeps them apart).
+    const pruning = setInterval(() => {
+      attempts.prune(now()).then(
+        (pruned) => pruned > 0 && runtime.logger.debug({ pruned }, 'pruned sign-in failures'),
+        (error: unknown) =>
+          runtime.logger.warn({ err: error }, 'pruning sign-in failures failed; retrying in a minute'),
+      );
+    }, 60_000);
+    pruning.unref();
+    runtime.shutdown.add('work', 'stop pruning sign-in failures', () => clearInterval(pruning));
     const services = new Set(config.USERS_SERVICE_SECRETS.keys());
     const app = {
       createUser: createUser({

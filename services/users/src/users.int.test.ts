@@ -11,6 +11,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import pg from 'pg';
 import { accountKey } from './adapters/account-key.ts';
 import { migrations } from './adapters/migrations.ts';
+import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts';
 import { loadUsersConfig } from './config.ts';
 import { type RunningUsersService, startUsersService } from './service.ts';
 
@@ -260,6 +261,59 @@ describe('users service (real Postgres and NATS)', () => {
     assert.ok(accounts.includes(accountKey('ghost@example.com')), 'unknown accounts are throttled too');
   });
 
+  it('prunes sign-in failures that no longer decide anything: quiet for a window and not locked', async () => {
+    const attempts = new PostgresSignInAttempts(sql, {
+      maxFailures: 2,
+      windowMs: 60_000,
+      baseLockMs: 600_000,
+      maxLockMs: 600_000,
+    });
+    const [quiet, locked, recent] = ['a', 'b', 'c'].map((c) => c.repeat(64)) as [string, string, string];
+    const t0 = new Date('2026-11-24T10:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    await attempts.begin(quiet, t0);
+    await attempts.begin(locked, t0);
+    await attempts.begin(locked, t0); // the limit: locked for 10 min
+    await attempts.begin(recent, at(50_000));
+    const left = async () =>
+      (
+        await sql.query<{ account: string }>('select account from sign_in_failures where account = any($1)', [
+          [quiet, locked, recent],
+        ])
+      ).rows
+        .map((r) => r.account[0])
+        .sort();
+    assert.equal(await attempts.prune(at(30_000)), 0);
+    assert.equal(await attempts.prune(at(61_000)), 1);
+    assert.deepEqual(await left(), ['b', 'c']);
+    assert.equal(await attempts.prune(at(11 * 60_000)), 2);
+    assert.deepEqual(await left(), []);
+  });
+
+  it('refunds an attempt that reached no verdict, unless another attempt counted since', async () => {
+    const attempts = new PostgresSignInAttempts(sql);
+    const account = 'd'.repeat(64);
+    const failures = async () =>
+      (
+        await sql.query<{ failures: number }>('select failures from sign_in_failures where account = $1', [
+          account,
+        ])
+      ).rows[0]?.failures;
+    const t0 = new Date('2026-11-24T11:00:00.000Z');
+    const first = await attempts.begin(account, t0);
+    assert.ok(first.allowed);
+    const second = await attempts.begin(account, new Date(t0.getTime() + 1000));
+    assert.ok(second.allowed);
+    await attempts.refund(account, first); // the second counted since: not first's to undo
+    assert.equal(await failures(), 2);
+    await attempts.refund(account, second);
+    assert.equal(await failures(), 1);
+    const third = await attempts.begin(account, new Date(t0.getTime() + 2000));
+    assert.ok(third.allowed);
+    assert.equal(third.before?.failures, 1);
+    await attempts.succeeded(account);
+  });
+
   it('VerifyToken rejects tampered, expired, wrong-audience, wrong-issuer, alg none and HS256-with-public-key tokens', async () => {
     const { user } = await create('verify@example.com', 'V', 'verify test password');
     const { accessToken } = await signIn('verify@example.com', 'verify test password');
@@ -374,7 +428,7 @@ describe('users service (real Postgres and NATS)', () => {
       assert.equal((await get(token)).user?.email, 'getme@example.com');
     }
     await assert.rejects(get(stranger.accessToken), rejectsWith(status.PERMISSION_DENIED));
-    await assert.rejects(get(undefined), rejectsWith(status.UNAUTHENTICATED, /missing authorization/));
+    await assert.rejects(get(undefined), rejectsWith(status.UNAUTHENTICATED, /^missing access token/));
     await assert.rejects(get('nonsense'), rejectsWith(status.UNAUTHENTICATED));
     await assert.rejects(
       get(admin.accessToken, '0192f3a0-0000-7000-8000-000000000000'),

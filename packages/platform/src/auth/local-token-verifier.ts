@@ -14,6 +14,17 @@ export const acceptedAlgorithms = ['EdDSA', 'ES256'];
 
 export class UnknownKeyError extends Error {}
 
+/** One resolver per fetched key set: jose imports each key once, not on every verification. */
+const resolvers = new WeakMap<PublicKeySet, ReturnType<typeof createLocalJWKSet>>();
+function keyResolver(set: PublicKeySet): ReturnType<typeof createLocalJWKSet> {
+  let resolver = resolvers.get(set);
+  if (!resolver) {
+    resolver = createLocalJWKSet({ keys: set.keys });
+    resolvers.set(set, resolver);
+  }
+  return resolver;
+}
+
 /**
  * Verifies a token's signature, expiry, issuer and audience against a key
  * set, without the users service. Cannot know about erasure or revocation:
@@ -21,7 +32,7 @@ export class UnknownKeyError extends Error {}
  */
 export async function verifyLocally(token: string, set: PublicKeySet, now: Date): Promise<Principal> {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: set.keys }), {
+    const { payload } = await jwtVerify(token, keyResolver(set), {
       issuer: set.issuer,
       audience: set.audience,
       algorithms: acceptedAlgorithms,

@@ -24,6 +24,7 @@ function wrap(store: InMemoryEventStore, overrides: Partial<EventStore>): EventS
     appendToStream: (...a) => store.appendToStream(...a),
     readStream: (...a) => store.readStream(...a),
     readAll: (...a) => store.readAll(...a),
+    readByStream: (...a) => store.readByStream(...a),
     findIdempotencyClaim: (...a) => store.findIdempotencyClaim(...a),
     loadSnapshot: (...a) => store.loadSnapshot(...a),
     saveSnapshot: (...a) => store.saveSnapshot(...a),

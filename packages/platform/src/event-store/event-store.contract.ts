@@ -155,6 +155,41 @@ export function eventStoreContract(
         assert.equal((await store.readAll({ afterPosition: head, limit: 2 })).length, 2);
       }));
 
+    it('reads streams by prefix in (stream, version) order, up to a position, page by page', () =>
+      withStore(async (store) => {
+        // Ids sort the same under any collation: one prefix, then lowercase letters.
+        const prefix = `bulk${uuidv7().replaceAll('-', '')}-`;
+        const [a, b, c] = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
+        await store.appendToStream(c, newEvents(1), { expectedVersion: 0 });
+        await store.appendToStream(a, newEvents(2), { expectedVersion: 0 });
+        await store.appendToStream(`other-${uuidv7()}`, newEvents(1), { expectedVersion: 0 });
+        await store.appendToStream(b, newEvents(1), { expectedVersion: 0 });
+        const upTo = await store.headPosition();
+        await store.appendToStream(a, newEvents(1), { expectedVersion: 2 }); // after maxPosition
+        const read = async (after: { streamId: string; version: number } | undefined, limit: number) =>
+          (await store.readByStream({ prefix, after, maxPosition: upTo, limit })).map(
+            (e) => [e.streamId, e.version] as const,
+          );
+        assert.deepEqual(await read(undefined, 10), [
+          [a, 1],
+          [a, 2],
+          [b, 1],
+          [c, 1],
+        ]);
+        // Pages continue from the last (stream, version) read, also within a stream.
+        assert.deepEqual(await read(undefined, 1), [[a, 1]]);
+        assert.deepEqual(await read({ streamId: a, version: 1 }, 2), [
+          [a, 2],
+          [b, 1],
+        ]);
+        assert.deepEqual(await read({ streamId: b, version: 1 }, 10), [[c, 1]]);
+        // LIKE's wildcards in a prefix are plain characters.
+        assert.deepEqual(
+          await store.readByStream({ prefix: 'bulk%', after: undefined, maxPosition: upTo, limit: 10 }),
+          [],
+        );
+      }));
+
     it('keeps the newest snapshot', () =>
       withStore(async (store) => {
         const id = stream();

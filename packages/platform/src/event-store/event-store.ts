@@ -76,7 +76,7 @@ export interface Snapshot {
  * - an append at a stale or future expectedVersion throws ConcurrencyConflict
  *   and stores nothing, so versions are gapless and unique per stream;
  * - events are immutable; readStream returns them in version order,
- *   readAll in position order;
+ *   readAll in position order, readByStream in (stream id, version) order;
  * - safe for concurrent use by many callers and processes.
  */
 export interface EventStore {
@@ -88,6 +88,18 @@ export interface EventStore {
   readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): Promise<StoredEvent[]>;
   /** Events with position > afterPosition, at most `limit`, in position order. */
   readAll(options: { afterPosition: number; limit: number }): Promise<StoredEvent[]>;
+  /**
+   * Events of the streams whose id starts with `prefix`, at positions up to
+   * `maxPosition`, after `after` in (stream id, version) order, at most
+   * `limit`: each stream's events arrive together, so a bulk fold (a
+   * rebuild) computes each stream's result once instead of revisiting it.
+   */
+  readByStream(options: {
+    prefix: string;
+    after: { streamId: string; version: number } | undefined;
+    maxPosition: number;
+    limit: number;
+  }): Promise<StoredEvent[]>;
   /** The stream holding an idempotency claim, if any. */
   findIdempotencyClaim(scope: string, key: string): Promise<string | undefined>;
   loadSnapshot(streamId: string): Promise<Snapshot | undefined>;

@@ -71,6 +71,21 @@ export class InMemoryEventStore implements EventStore {
       .map((e) => structuredClone(e));
   }
 
+  async readByStream(options: Parameters<EventStore['readByStream']>[0]) {
+    const after = options.after;
+    return [...this.#streams.keys()]
+      .filter((id) => id.startsWith(options.prefix) && (!after || id >= after.streamId))
+      .sort()
+      .flatMap((id) => this.#streams.get(id) ?? [])
+      .filter(
+        (e) =>
+          e.position <= options.maxPosition &&
+          (!after || e.streamId > after.streamId || e.version > after.version),
+      )
+      .slice(0, options.limit)
+      .map((e) => structuredClone(e));
+  }
+
   async findIdempotencyClaim(scope: string, key: string) {
     return this.#claims.get(`${scope}\u0000${key}`);
   }

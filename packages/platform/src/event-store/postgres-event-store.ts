@@ -212,6 +212,24 @@ export class PostgresEventStore implements EventStore {
     return rows.map((r) => toStored(r.stream_id, r));
   }
 
+  async readByStream(options: Parameters<EventStore['readByStream']>[0]) {
+    // The row comparison walks events_stream_version from the last stream read.
+    const { rows } = await this.#pool.query<EventRow & { stream_id: string }>({
+      name: 'event-store-read-by-stream',
+      text: `select stream_id, position, version, event_id, type, data, metadata, recorded_at from events
+       where (stream_id, version) > ($1, $2) and stream_id like $3 and position <= $4
+       order by stream_id, version limit $5`,
+      values: [
+        options.after?.streamId ?? '',
+        options.after?.version ?? 0,
+        `${options.prefix.replace(/[\\%_]/g, '\\$&')}%`,
+        options.maxPosition,
+        options.limit,
+      ],
+    });
+    return rows.map((r) => toStored(r.stream_id, r));
+  }
+
   async findIdempotencyClaim(scope: string, key: string) {
     const { rows } = await this.#pool.query<{ stream_id: string }>(
       'select stream_id from idempotency_claims where scope = $1 and key = $2',

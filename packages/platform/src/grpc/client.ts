@@ -37,8 +37,8 @@ export function callUnary<Req, Res>(
   request: Req,
   options: { deadlineMs: number; metadata?: Metadata },
 ): Promise<Res> {
-  const path = method.path ?? '/unknown/unknown';
-  const { service, method: rpcMethod } = splitPath(path);
+  const rpc = splitPath(method.path ?? '/unknown/unknown');
+  const { service, method: rpcMethod } = rpc;
   const span = tracer().startSpan(`${service}/${rpcMethod}`, {
     kind: SpanKind.CLIENT,
     attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': rpcMethod },
@@ -58,7 +58,7 @@ export function callUnary<Req, Res>(
         span.setAttribute('rpc.grpc.status_code', code);
         if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error.details || error.message });
         span.end();
-        observeRpc(clientMetrics, path, code, (performance.now() - started) / 1000);
+        observeRpc(clientMetrics, rpc, code, (performance.now() - started) / 1000);
         if (error) reject(error);
         else resolve(response);
       },

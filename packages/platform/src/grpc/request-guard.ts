@@ -1,4 +1,5 @@
 import { Metadata, type ServiceDefinition, status } from '@grpc/grpc-js';
+import { mapHandlers } from './map-handlers.ts';
 
 /**
  * Two kinds of request never reach a handler as data it could check:
@@ -43,20 +44,13 @@ export function guardedImplementation(
   definition: AnyDefinition,
   implementation: Record<string, Handler>,
 ): Record<string, Handler> {
-  const guarded: Record<string, Handler> = { ...implementation };
-  for (const [name, method] of Object.entries(definition)) {
-    const key = name in implementation ? name : (method.originalName ?? name);
-    const original = implementation[key];
-    if (typeof original !== 'function') continue;
-    guarded[key] = (call, callback) => {
-      const problem = requestProblem(call.request);
-      if (!problem) return original(call, callback);
-      const error = { code: status.INVALID_ARGUMENT, details: problem, metadata: new Metadata() };
-      if (typeof callback === 'function') callback(error);
-      else call.emit('error', error);
-    };
-  }
-  return guarded;
+  return mapHandlers(definition, implementation, (_method, original) => (call, callback) => {
+    const problem = requestProblem(call.request);
+    if (!problem) return original(call, callback);
+    const error = { code: status.INVALID_ARGUMENT, details: problem, metadata: new Metadata() };
+    if (typeof callback === 'function') callback(error);
+    else call.emit('error', error);
+  });
 }
 
 /** Why a request cannot be handled, or undefined when it can. */

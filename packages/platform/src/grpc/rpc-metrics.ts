@@ -33,9 +33,15 @@ export function splitPath(path: string): { service: string; method: string } {
   return { service, method };
 }
 
-export function observeRpc(metrics: RpcMetrics | undefined, path: string, code: number, seconds: number) {
+/** Records one call; `rpc` is the method's `splitPath`, computed once by the caller. */
+export function observeRpc(
+  metrics: RpcMetrics | undefined,
+  rpc: { service: string; method: string },
+  code: number,
+  seconds: number,
+) {
   if (!metrics) return;
-  const { service, method } = splitPath(path);
+  const { service, method } = rpc;
   const labels = { rpc_service: service, rpc_method: method, rpc_grpc_status_code: String(code) };
   metrics.duration.observe(labels, seconds);
   metrics.requests.inc(labels);

@@ -2,6 +2,7 @@ import type { Metadata, ServiceDefinition } from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { contextFromTraceparent, tracer, withLogContext } from '../observability/telemetry.ts';
+import { mapHandlers } from './map-handlers.ts';
 import { observeRpc, rpcMetrics, splitPath } from './rpc-metrics.ts';
 
 type Handler = (call: CallLike, callback?: (error: unknown, ...rest: unknown[]) => void) => unknown;
@@ -25,13 +26,10 @@ export function instrumentService(
   registry: Registry | undefined,
 ): Record<string, Handler> {
   const metrics = registry && rpcMetrics(registry, 'server');
-  const wrapped: Record<string, Handler> = { ...implementation };
-  for (const [name, method] of Object.entries(definition)) {
-    const key = name in implementation ? name : (method.originalName ?? name);
-    const original = implementation[key];
-    if (typeof original !== 'function') continue;
-    const { service, method: rpcMethod } = splitPath(method.path);
-    wrapped[key] = (call, callback) => {
+  return mapHandlers(definition, implementation, (method, original) => {
+    const rpc = splitPath(method.path);
+    const { service, method: rpcMethod } = rpc;
+    return (call, callback) => {
       const started = performance.now();
       const header = call.metadata.get('traceparent')[0];
       const state = call.metadata.get('tracestate')[0];
@@ -55,7 +53,7 @@ export function instrumentService(
         // Server spans are errors only for codes that mean the server failed (rpc semconv).
         if ([2, 4, 12, 13, 14, 15].includes(code)) span.setStatus({ code: SpanStatusCode.ERROR, message });
         span.end();
-        observeRpc(metrics, method.path, code, (performance.now() - started) / 1000);
+        observeRpc(metrics, rpc, code, (performance.now() - started) / 1000);
       };
       const spanContext = trace.setSpan(
         withLogContext(parent, { rpc_method: `${service}/${rpcMethod}` }),
@@ -74,6 +72,5 @@ export function instrumentService(
       call.on?.('cancelled', () => end(1, 'cancelled'));
       return context.with(spanContext, () => original.call(implementation, call));
     };
-  }
-  return wrapped;
+  });
 }

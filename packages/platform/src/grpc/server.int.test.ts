@@ -113,6 +113,11 @@ describe('gRPC server kit', () => {
       const create = (email: string) =>
         callUnary(client, client.createUser, { email, name: '', password: '' }, { deadlineMs: 3000 });
       await assert.rejects(create(''), { code: grpc.status.INVALID_ARGUMENT, details: 'email: is required' });
+      // The request guard answers before the handler runs (which would say "is required").
+      await assert.rejects(create('a\u0000b'), {
+        code: grpc.status.INVALID_ARGUMENT,
+        details: 'email: must not contain NUL characters',
+      });
       await assert.rejects(create('race'), { code: grpc.status.ABORTED, details: 'lost a race' });
       // Internals never leak: a generic message for unexpected errors.
       await assert.rejects(create('boom'), { code: grpc.status.INTERNAL, details: 'internal error' });

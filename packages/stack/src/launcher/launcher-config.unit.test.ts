@@ -103,6 +103,17 @@ describe('the gateway in the launcher', () => {
     );
   });
 
+  it('gives every service but users the users address, for token verification (ADR 0012)', () => {
+    const config = launcherConfig({});
+    const infra = { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 };
+    const usersAddr = (name: string) =>
+      serviceEnv(config.services.find((s) => s.entry.name === name)!, infra, 'info', config.services)
+        .USERS_ADDR;
+    for (const name of ['orders', 'notifications', 'gateway'])
+      assert.equal(usersAddr(name), '127.0.0.1:50051');
+    assert.equal(usersAddr('users'), undefined);
+  });
+
   it('prints the web console URL', () => {
     const text = formatEndpoints(
       { startedAt: '', pid: 1, status: 'running', services: {}, web: { gateway: 'http://127.0.0.1:8080' } },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type ServiceProcess, spawnService } from '../process-group.ts';
+import { serviceRuntimeEnv } from '../service-runtime.ts';
 import type { LauncherConfig, PlannedService } from './launcher-config.ts';
 import { runMigrations } from './migrations.ts';
 import { isPortFree } from './ports.ts';
@@ -56,27 +57,17 @@ export function serviceEnv(
     WEBHOOK_ALLOW_LOOPBACK: planned.entry.smtp ? 'true' : undefined,
     // Local development: signing up with this address makes an admin (ship, deliver, dlq, webhooks).
     USERS_ADMIN_EMAILS: planned.entry.name === 'users' ? 'admin@conveyor.local' : undefined,
-    // Every other service verifies access tokens with users (ADR 0012), whether or not it lists it in `calls`.
-    ...usersAddress(planned, all),
     ...serviceSecrets(planned),
   };
 }
 
-/** One random secret per launcher run: users accepts it from notifications and gateway (IssueServiceToken). */
+/** One random secret per launcher run: users accepts it from notifications (IssueServiceToken). */
 const localServiceSecret = randomBytes(24).toString('base64url');
 
 function serviceSecrets(planned: PlannedService): Record<string, string> {
-  if (planned.entry.name === 'users')
-    return { USERS_SERVICE_SECRETS: `notifications=${localServiceSecret},gateway=${localServiceSecret}` };
-  if (planned.entry.name === 'notifications' || planned.entry.name === 'gateway')
-    return { USERS_SERVICE_SECRET: localServiceSecret };
+  if (planned.entry.name === 'users') return { USERS_SERVICE_SECRETS: `notifications=${localServiceSecret}` };
+  if (planned.entry.name === 'notifications') return { USERS_SERVICE_SECRET: localServiceSecret };
   return {};
-}
-
-function usersAddress(planned: PlannedService, all: readonly PlannedService[]): Record<string, string> {
-  const users = all.find((p) => p.entry.name === 'users');
-  if (!users || planned.entry.name === 'users') return {};
-  return { USERS_ADDR: `127.0.0.1:${users.grpcPort}` };
 }
 
 /** Fails naming the variable to change when a service's port is already taken. */
@@ -125,7 +116,7 @@ export function spawnAll(config: LauncherConfig, infra: StackInfra, root: string
       name: planned.entry.name,
       command: process.execPath,
       args: [serviceSource(planned.entry.name, 'main.ts', root)],
-      env: serviceEnv(planned, infra, config.logLevel, config.services),
+      env: { ...serviceRuntimeEnv(), ...serviceEnv(planned, infra, config.logLevel, config.services) },
       cwd: root,
       prefixWidth: width,
     }),

@@ -25,7 +25,7 @@ export interface ServiceEntry {
 export const serviceTable: readonly ServiceEntry[] = [
   { name: 'users', grpcPort: 50051, opsPort: 9101 },
   { name: 'orders', grpcPort: 50052, opsPort: 9102, calls: ['users'] },
-  { name: 'notifications', grpcPort: 50053, opsPort: 9103, smtp: true },
+  { name: 'notifications', grpcPort: 50053, opsPort: 9103, smtp: true, calls: ['users'] },
   { name: 'gateway', grpcPort: 8080, opsPort: 9104, calls: ['users', 'orders', 'notifications'], http: true },
 ];
 

@@ -26,9 +26,11 @@ export interface GatewayStack {
   stop(): Promise<void>;
 }
 
+/** `gatewayEnv` is for the gateway only; `everyEnv` for every process (e.g. where to export spans). */
 export async function startGatewayStack(
   prefix: string,
   gatewayEnv: Record<string, string> = {},
+  everyEnv: Record<string, string> = {},
 ): Promise<GatewayStack> {
   const started: ServiceUnderTest[] = [];
   const db = await testDatabase(prefix);
@@ -48,7 +50,7 @@ export async function startGatewayStack(
     ] as const) {
       await migrate({ url: db.url, schema, migrations });
     }
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
+    const common = { ...everyEnv, DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
     const users = await startServiceProcess('users', {
       ...common,
       USERS_ARGON2_MEMORY_KIB: '8192',
@@ -70,6 +72,7 @@ export async function startGatewayStack(
     if (failed) throw failed.reason;
     const [orders, notifications] = started.slice(1) as [ServiceUnderTest, ServiceUnderTest];
     const gateway = await startServiceProcess('gateway', {
+      ...everyEnv,
       USERS_ADDR: usersAddr,
       ORDERS_ADDR: `127.0.0.1:${orders.grpcPort}`,
       NOTIFICATIONS_ADDR: `127.0.0.1:${notifications.grpcPort}`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { dataSchemaUri } from '@conveyor/contracts';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 
@@ -17,7 +18,7 @@ export async function publishPoison(natsUrl: string, subject = 'order.paid'): Pr
     h.set('ce-source', 'gateway-test');
     h.set('ce-time', new Date().toISOString());
     h.set('ce-subject', randomUUID());
-    h.set('ce-dataschema', `urn:conveyor:event:${subject}:v7`);
+    h.set('ce-dataschema', dataSchemaUri(subject, 7));
     h.set('content-type', 'application/json');
     await jetstream(nc).publish(subject, new TextEncoder().encode('{"poison":true}'), {
       headers: h,

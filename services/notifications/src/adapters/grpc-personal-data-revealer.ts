@@ -1,5 +1,6 @@
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, PoisonMessageError, RetryLater } from '@conveyor/platform';
+import { bearerMetadata } from '@conveyor/platform/auth';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { PersonalDataRevealer } from '../app/ports.ts';
 
@@ -28,7 +29,11 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
     retryDelayMs: number;
     now?: () => number;
   }) {
-    this.#client = new usersV1.UserServiceClient(options.address, insecure());
+    // Reconnect soon after users returns (as GrpcUsersAuthApi does), not after grpc-js's 120 s backoff cap.
+    this.#client = new usersV1.UserServiceClient(options.address, insecure(), {
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
     this.#secret = options.secret;
     this.#deadlineMs = options.deadlineMs;
     this.#retryDelayMs = options.retryDelayMs;
@@ -37,8 +42,7 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
 
   async reveal(userId: string, sealed: string): Promise<{ email: string; name: string } | 'erased'> {
     try {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${await this.#serviceToken()}`);
+      const metadata = bearerMetadata(new Metadata(), await this.#serviceToken());
       const data = await callUnary(
         this.#client,
         this.#client.revealPersonalData,

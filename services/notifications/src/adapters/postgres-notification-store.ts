@@ -196,20 +196,28 @@ function unitOf(tx: PoolClient): NotificationUnit {
         [userId],
       );
     },
-    async findRecipient(userId: string) {
-      // The share lock orders this against a concurrent erasure (which updates
-      // the row): either the erasure sees and blanks what this transaction
-      // records, or this transaction sees the user erased.
-      const { rows } = await tx.query<{ email: string | null; name: string | null }>({
-        name: 'notifications-find-recipient',
-        text: 'select email, name from recipients where user_id = $1 for share',
+    async findContacts(userId: string) {
+      // One round trip for both. The share lock orders this against a
+      // concurrent erasure (which updates the row): either the erasure sees
+      // and blanks what this transaction records, or this transaction sees
+      // the user erased.
+      const { rows } = await tx.query<{
+        email: string | null;
+        name: string | null;
+        webhooks: WebhookTarget[];
+      }>({
+        name: 'notifications-find-contacts',
+        text: `select email, name,
+           (select coalesce(json_agg(json_build_object('id', w.id, 'url', w.url) order by w.created_at, w.id), '[]')
+            from webhooks w where w.user_id = $1 or w.user_id is null) as webhooks
+         from recipients where user_id = $1 for share`,
         values: [userId],
       });
       const row = rows[0];
-      if (!row) return undefined;
+      if (!row) return { recipient: undefined, webhooks: [] };
       // Erased: known, but never contacted again.
-      if (row.email === null) return 'erased';
-      return { userId, email: row.email, name: row.name ?? '' };
+      if (row.email === null) return { recipient: 'erased' as const, webhooks: [] };
+      return { recipient: { userId, email: row.email, name: row.name ?? '' }, webhooks: row.webhooks };
     },
     async findWebhooks(userId: string): Promise<WebhookTarget[]> {
       const { rows } = await tx.query<WebhookTarget>({
@@ -220,7 +228,7 @@ function unitOf(tx: PoolClient): NotificationUnit {
       return rows;
     },
     async addNotification(n: NewNotification) {
-      await tx.query({
+      const result = await tx.query({
         name: 'notifications-add',
         text: `insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
            subject, body_text, body_html, created_at)
@@ -241,6 +249,7 @@ function unitOf(tx: PoolClient): NotificationUnit {
           n.createdAt,
         ],
       });
+      return result.rowCount === 1;
     },
   };
 }

@@ -51,8 +51,15 @@ export class SendInProgress extends Error {
  *   redrive makes those notifications pending again.
  */
 export function dispatchNotifications(deps: DispatchDeps) {
-  return async (eventId: string, delivery: Delivery): Promise<void> => {
-    const { pending, failed } = await deps.store.deliveryState(eventId);
+  return async (
+    eventId: string,
+    delivery: Delivery,
+    fresh?: { pending: readonly string[] },
+  ): Promise<void> => {
+    // Just recorded by this delivery: all pending, none given up; otherwise read what is left.
+    const { pending, failed } = fresh
+      ? { pending: fresh.pending, failed: [] }
+      : await deps.store.deliveryState(eventId);
     const policy = {
       maxAttempts: deps.maxAttempts,
       backoffMs: deps.backoffMs,

@@ -116,6 +116,18 @@ describe('dispatchNotifications', () => {
     );
   });
 
+  it('sends what the first handling just recorded without reading the event’s state back', async () => {
+    const { store, applied } = fakeStore([notification({}), notification({ id: 'n-old' })]);
+    store.deliveryState = async () => assert.fail('deliveryState read although the pending ids were given');
+    const { dispatch, mails } = deps(store, {});
+    await dispatch('e1', delivery(1), { pending: ['n-email'] });
+    assert.equal(mails.length, 1);
+    assert.deepEqual(
+      applied.map(([id]) => id),
+      ['n-email'],
+    );
+  });
+
   it('sends what it can and retries a held mail after the breaker hint, without an attempt', async () => {
     const { store, applied } = fakeStore([
       notification({}),

@@ -2,15 +2,24 @@ import { type CloudEvent, type Delivery, RetryLater } from '@conveyor/platform';
 import { planFor } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 import { webhookBody } from '../domain/webhook-payload.ts';
-import type { NotificationStore, NotificationUnit, PersonalDataRevealer } from './ports.ts';
+import type {
+  NewNotification,
+  NotificationStore,
+  NotificationUnit,
+  PersonalDataRevealer,
+  WebhookTarget,
+} from './ports.ts';
 
 export interface HandleEventDeps {
   store: NotificationStore;
   consumer: string;
   newId: () => string;
   now: () => Date;
-  /** The send step, run on every delivery (see dispatchNotifications). */
-  dispatch: (eventId: string, delivery: Delivery) => Promise<void>;
+  /**
+   * The send step, run on every delivery (see dispatchNotifications);
+   * `fresh` names what this delivery has just recorded, when it was the first.
+   */
+  dispatch: (eventId: string, delivery: Delivery, fresh?: { pending: readonly string[] }) => Promise<void>;
   /** Opens user.created v2's sealed contact details; undefined when not configured. */
   revealer: PersonalDataRevealer | undefined;
 }
@@ -36,9 +45,18 @@ export function handleEvent(deps: HandleEventDeps) {
     if (data === 'erased') return;
     const plan = planFor(event.type, data);
     if (plan.kind === 'ignore') return;
-    await deps.store.handleOnce(deps.consumer, event.id, async (unit) => {
-      const record = (userId: string, email: string | undefined, message: Message) =>
-        recordNotifications(deps, unit, event, userId, email, message);
+    const recorded: string[] = [];
+    const first = await deps.store.handleOnce(deps.consumer, event.id, async (unit) => {
+      const record = async (
+        userId: string,
+        email: string | undefined,
+        message: Message,
+        webhooks?: readonly WebhookTarget[],
+      ) => {
+        recorded.push(
+          ...(await recordNotifications(deps, unit, event, { userId, email, message, webhooks })),
+        );
+      };
       switch (plan.kind) {
         case 'welcome': {
           // A late redelivery of user.created after user.erased contacts no one.
@@ -52,10 +70,10 @@ export function handleEvent(deps: HandleEventDeps) {
           await record(plan.userId, undefined, { subject: event.type, text: '', html: '' });
           return;
         case 'notify-user': {
-          const to = await unit.findRecipient(plan.userId);
+          const { recipient: to, webhooks } = await unit.findContacts(plan.userId);
           if (!to) throw new RecipientUnknown(`no contact details for user ${plan.userId} yet`);
           if (to === 'erased') return;
-          await record(plan.userId, to.email, plan.render(to));
+          await record(plan.userId, to.email, plan.render(to), webhooks);
           return;
         }
         default: {
@@ -64,21 +82,32 @@ export function handleEvent(deps: HandleEventDeps) {
         }
       }
     });
-    await deps.dispatch(event.id, delivery);
+    // The first handling knows what it recorded (all pending), so dispatch need not read it back.
+    await deps.dispatch(event.id, delivery, first ? { pending: recorded } : undefined);
   };
 }
 
+/** Records one pending notification per (channel, target); returns the ids recorded. */
 async function recordNotifications(
   deps: HandleEventDeps,
   unit: NotificationUnit,
   event: CloudEvent,
-  userId: string,
-  email: string | undefined,
-  message: Message,
-): Promise<void> {
+  to: {
+    userId: string;
+    email: string | undefined;
+    message: Message;
+    /** Already read with the recipient; read here when undefined. */
+    webhooks: readonly WebhookTarget[] | undefined;
+  },
+): Promise<string[]> {
+  const { userId, email, message } = to;
+  const recorded: string[] = [];
+  const add = async (n: NewNotification) => {
+    if (await unit.addNotification(n)) recorded.push(n.id);
+  };
   const common = { userId, eventId: event.id, eventType: event.type, createdAt: deps.now() };
   if (email !== undefined) {
-    await unit.addNotification({
+    await add({
       ...common,
       id: deps.newId(),
       channel: 'email',
@@ -87,11 +116,11 @@ async function recordNotifications(
       message,
     });
   }
-  const webhooks = await unit.findWebhooks(userId);
-  if (webhooks.length === 0) return;
+  const webhooks = to.webhooks ?? (await unit.findWebhooks(userId));
+  if (webhooks.length === 0) return recorded;
   const body = webhookBody(event);
   for (const webhook of webhooks) {
-    await unit.addNotification({
+    await add({
       ...common,
       id: deps.newId(),
       channel: 'webhook',
@@ -100,6 +129,7 @@ async function recordNotifications(
       message: { subject: event.type, text: body, html: '' },
     });
   }
+  return recorded;
 }
 
 /**

@@ -49,12 +49,18 @@ export interface NotificationUnit {
    * blanks stored notification content and cancels what is still pending.
    */
   forgetRecipient(userId: string): Promise<void>;
-  /** undefined: not known (yet); 'erased': known, and never to be contacted again. */
-  findRecipient(userId: string): Promise<Recipient | 'erased' | undefined>;
+  /**
+   * The user's contact details and webhooks (theirs and the global ones),
+   * read together. recipient undefined: not known (yet); 'erased': known,
+   * and never to be contacted again (webhooks are then empty).
+   */
+  findContacts(
+    userId: string,
+  ): Promise<{ recipient: Recipient | 'erased' | undefined; webhooks: WebhookTarget[] }>;
   /** The user's webhooks and the global ones. */
   findWebhooks(userId: string): Promise<WebhookTarget[]>;
-  /** A second add for the same (event, channel, target) is ignored. */
-  addNotification(n: NewNotification): Promise<void>;
+  /** A second add for the same (event, channel, target) is ignored (false). */
+  addNotification(n: NewNotification): Promise<boolean>;
 }
 
 /** A notification claimed for sending, with what its channel needs. */

@@ -50,11 +50,26 @@ export class PostgresProjectionRebuild implements RebuildTarget {
   }
 
   #session(client: PoolClient): RebuildSession {
+    let deferredIndexes: string[] = [];
     return {
       createShadow: async () => {
         await client.query(`drop table if exists ${this.#shadow}`);
         await client.query(`create table ${this.#shadow} (like ${this.#live} including all)`);
+        // Keep the indexes behind constraints (the primary key the upserts need); build the others after the copy.
+        const { rows } = await client.query<{ name: string; def: string }>(
+          `select c.relname as name, pg_get_indexdef(i.indexrelid) as def
+           from pg_index i join pg_class c on c.oid = i.indexrelid
+           where i.indrelid = $1::regclass
+             and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`,
+          [this.#shadow],
+        );
+        for (const index of rows) await client.query(`drop index ${quoteIdent(index.name)}`);
+        deferredIndexes = rows.map((r) => r.def);
         return new PostgresOrderReadModels(this.#pool, this.#shadow);
+      },
+      indexShadow: async () => {
+        for (const def of deferredIndexes) await client.query(def);
+        deferredIndexes = [];
       },
       swap: async (finish) => {
         try {

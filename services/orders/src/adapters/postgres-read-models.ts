@@ -111,20 +111,21 @@ export class PostgresOrderReadModels implements OrderReadModels, OrderProjection
   }
 
   /** One statement for any number of rows; of two rows for one order, the higher version wins. */
-  async upsertIfNewer(rows: readonly ProjectedOrder[]): Promise<void> {
+  async upsertIfNewer(rows: readonly ProjectedOrder[]): Promise<number> {
     const newest = new Map<string, ProjectedOrder>();
     for (const row of rows) {
       const seen = newest.get(row.view.orderId);
       if (!seen || seen.view.version < row.view.version) newest.set(row.view.orderId, row);
     }
-    if (newest.size === 0) return;
-    await this.#db.query(
+    if (newest.size === 0) return 0;
+    const result = await this.#db.query(
       `insert into ${this.#table} (${columns})
        select ${columns} from jsonb_to_recordset($1::jsonb) as r(${recordType})
        on conflict (order_id) do update set ${updates}
        where ${this.#table}.version < excluded.version`,
       [JSON.stringify([...newest.values()].map(recordOf))],
     );
+    return result.rowCount ?? 0;
   }
 
   /**

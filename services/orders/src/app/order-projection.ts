@@ -22,7 +22,8 @@ export interface ProjectedOrder {
  */
 export interface OrderProjectionTable {
   getOrders(orderIds: readonly string[]): Promise<Map<string, OrderView>>;
-  upsertIfNewer(rows: readonly ProjectedOrder[]): Promise<void>;
+  /** Returns how many rows it wrote (inserted or moved forward). */
+  upsertIfNewer(rows: readonly ProjectedOrder[]): Promise<number>;
 }
 
 export interface VersionedEvent {

@@ -109,6 +109,7 @@ describe('rebuildProjections (real Postgres)', () => {
         target.exclusively((session) =>
           work({
             createShadow: () => session.createShadow(),
+            indexShadow: () => session.indexShadow(),
             swap: async (finish) => {
               await commitLate();
               await session.swap(finish);
@@ -171,6 +172,7 @@ describe('rebuildProjections (real Postgres)', () => {
         target.exclusively((session) =>
           work({
             createShadow: () => session.createShadow(),
+            indexShadow: () => session.indexShadow(),
             swap: (finish) =>
               session.swap(async (inside) => {
                 await finish(inside);

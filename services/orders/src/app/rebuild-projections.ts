@@ -10,10 +10,12 @@ import {
 } from './order-projection.ts';
 
 /**
- * Progress in event-store positions: `processed` is the last position read,
- * `total` the head position (taken at the start, raised as events arrive).
- * Positions can skip numbers (an append that lost its race used one), so
- * they measure progress rather than count events. At 'done' both are equal.
+ * Progress against the head position (`total`, taken at the start, raised as
+ * events arrive). While copying, `processed` counts the events read (they
+ * are read stream by stream, not by position); from catching up on, it is
+ * the last position read. Positions can skip numbers (an append that lost
+ * its race used one), so these measure progress rather than count events
+ * exactly. At 'done' both are equal.
  */
 export interface RebuildProgress {
   phase: 'copying' | 'catching-up' | 'swapping' | 'done';
@@ -28,9 +30,18 @@ export interface ShadowTable extends OrderProjectionTable {
 
 type StoreReads = Pick<EventStore, 'readAll' | 'readStream'>;
 
+/** The prefix of order streams; other streams in the store are not projected. */
+const orderStreamPrefix = orderStreamId('');
+
 export interface RebuildSession {
-  /** An empty table shaped like the live one, replacing any a failed rebuild left. */
+  /**
+   * An empty table shaped like the live one, replacing any a failed rebuild
+   * left, with its primary key but without its other indexes: a bulk copy
+   * is cheaper without them.
+   */
   createShadow(): Promise<ShadowTable>;
+  /** Builds the shadow's other indexes (each in one pass over the copied rows). */
+  indexShadow(): Promise<void>;
   /**
    * One transaction: blocks writes to the live table (reads go on), runs
    * `finish` with the shadow and the store read inside that transaction,
@@ -46,7 +57,7 @@ export interface RebuildTarget {
 }
 
 export interface RebuildProjectionsDeps {
-  store: Pick<EventStore, 'readAll' | 'readStream' | 'headPosition'>;
+  store: Pick<EventStore, 'readAll' | 'readByStream' | 'readStream' | 'headPosition'>;
   target: RebuildTarget;
   /** Events per read; rows are written once per batch. */
   batchSize?: number;
@@ -55,8 +66,13 @@ export interface RebuildProjectionsDeps {
 /**
  * Rebuilds the order read model from the event store without downtime:
  * build a shadow beside the live table while the live projector keeps
- * going, catch up, then swap inside one short transaction. Positions are
- * commit-time *insertion* order, not commit order: a transaction can commit
+ * going, catch up, then swap inside one short transaction.
+ *
+ * The bulk copy reads the events up to the head stream by stream, so each
+ * order is folded and written once (no row read back, none rewritten), into
+ * a shadow that gets its secondary indexes only afterwards. Catching up
+ * then reads by position from that head, as the live projector does.
+ * Positions are insertion order, not commit order: a transaction can commit
  * after a higher position was read, so the swap also reconciles every row
  * against its stream's last version.
  */
@@ -72,7 +88,13 @@ export function rebuildProjections(deps: RebuildProjectionsDeps) {
       };
       const outside = { table: shadow, events: deps.store };
 
-      await copyAfter(cursor, batchSize, outside, () => report('copying'), cursor.total);
+      const upTo = cursor.total;
+      await copyByStream(deps.store, shadow, upTo, batchSize, (read) => {
+        cursor.position = Math.min(read, upTo);
+        report('copying');
+      });
+      await session.indexShadow();
+      cursor.position = upTo;
       cursor.total = await deps.store.headPosition();
       await copyAfter(cursor, batchSize, outside, () => report('catching-up'));
       // Most late commits are repaired here, so the swap has little left to do.
@@ -85,6 +107,72 @@ export function rebuildProjections(deps: RebuildProjectionsDeps) {
       });
       report('done');
     });
+}
+
+/**
+ * Folds every order stream's events up to position `upTo` into the table,
+ * reading them in (stream, version) order: a stream's events are
+ * consecutive, so its row is complete when the next stream starts (or the
+ * store ends), and each row is written once.
+ */
+async function copyByStream(
+  store: Pick<EventStore, 'readByStream' | 'readStream'>,
+  table: ShadowTable,
+  upTo: number,
+  batchSize: number,
+  afterBatch: (eventsRead: number) => void,
+): Promise<void> {
+  let after: { streamId: string; version: number } | undefined;
+  let open: StoredEvent[] = []; // the stream the last batch ended in, maybe continued by the next
+  let read = 0;
+  for (;;) {
+    const batch = await store.readByStream({
+      prefix: orderStreamPrefix,
+      after,
+      maxPosition: upTo,
+      limit: batchSize,
+    });
+    read += batch.length;
+    const complete: StoredEvent[][] = [];
+    for (const stored of batch) {
+      if (open.length > 0 && open[0]!.streamId !== stored.streamId) {
+        complete.push(open);
+        open = [];
+      }
+      open.push(stored);
+    }
+    const end = batch.length < batchSize;
+    if (end && open.length > 0) {
+      complete.push(open);
+      open = [];
+    }
+    const rows: ProjectedOrder[] = [];
+    for (const stream of complete) {
+      const row = await foldStream(store, stream);
+      if (row) rows.push(row);
+    }
+    await table.upsertIfNewer(rows);
+    afterBatch(read);
+    const last = batch.at(-1);
+    if (end || !last) return;
+    after = { streamId: last.streamId, version: last.version };
+  }
+}
+
+/** The row of one order from its events 1..n read in order; a gap (never expected) is refolded from the store. */
+async function foldStream(
+  store: Pick<EventStore, 'readStream'>,
+  stream: readonly StoredEvent[],
+): Promise<ProjectedOrder | undefined> {
+  const next = advance(
+    undefined,
+    stream.map((stored) => ({ version: stored.version, event: decodeOrderEvent(stored) })),
+  );
+  if (next === 'gap') {
+    const first = stream[0]!;
+    return foldStored(await store.readStream(first.streamId, { toVersion: stream.at(-1)?.version }));
+  }
+  return next === 'duplicate' || next === 'empty' ? undefined : next;
 }
 
 interface Into {

@@ -73,7 +73,7 @@ export function orderGrpcService(app: OrderUseCases, logger: Logger, verifier: T
   const signedIn = <Req, Res>(handler: (request: Req, principal: Principal) => Promise<Res>) =>
     authenticated(verifier, handler);
   const admin = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    authorized(verifier, ['admin'], (request: Req) => handler(request));
+    authorized(verifier, ['admin'], handler);
   /** Runs `change` only when the caller owns the order or is an admin. */
   const asOwner = async <T>(principal: Principal, orderId: string, change: () => Promise<T>) => {
     requireOwnerOrAdmin(principal, await app.orderOwner(orderId), `order ${orderId}`);

@@ -45,4 +45,9 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    // Pruning finds forgettable rows (quiet for a whole window, not locked) by their last failure.
+    name: '0005_sign_in_failures_by_last_failure',
+    sql: 'create index sign_in_failures_by_last_failure on sign_in_failures (last_failure_at)',
+  },
 ];

@@ -44,10 +44,18 @@ export function authenticate(deps: AuthenticateDeps) {
     // Longer than the policy allows cannot match; bounded so hashing cost is too.
     const password = input.password.slice(0, 1024);
     const account = deps.accountKey(email);
-    const decision = await deps.attempts.begin(account, deps.now());
-    if (!decision.allowed) throw new TooManySignInFailures(Math.ceil(decision.retryAfterMs / 1000));
-    const found = await deps.users.findCredentials(email);
-    const matches = await deps.hasher.verify(found?.passwordHash ?? deps.dummyHash, password);
+    const attempt = await deps.attempts.begin(account, deps.now());
+    if (!attempt.allowed) throw new TooManySignInFailures(Math.ceil(attempt.retryAfterMs / 1000));
+    let found: Awaited<ReturnType<UserRepository['findCredentials']>>;
+    let matches: boolean;
+    try {
+      found = await deps.users.findCredentials(email);
+      matches = await deps.hasher.verify(found?.passwordHash ?? deps.dummyHash, password);
+    } catch (error) {
+      // No verdict (the hasher's queue is full, the database is gone): not a failed sign-in.
+      await deps.attempts.refund(account, attempt).catch(() => {});
+      throw error;
+    }
     if (!found || !matches) throw rejected();
     await deps.attempts.succeeded(account);
     const issued = await deps.tokens.issue(found.user.id, found.user.role);

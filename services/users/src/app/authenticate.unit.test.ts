@@ -20,9 +20,12 @@ const ada: User = {
 /** Fakes: a hasher that records which hash it checked, an in-memory throttle store on a fake clock. */
 function setup() {
   const checked: string[] = [];
+  const hasherState = { saturated: false };
   const hasher: PasswordHasher = {
     hash: async (p) => `hash(${p})`,
     verify: async (stored, p) => {
+      if (hasherState.saturated)
+        throw new AppError('UNAVAILABLE', 'users: too many password checks in progress');
       checked.push(stored);
       return stored === `hash(${p})`;
     },
@@ -30,12 +33,20 @@ function setup() {
   const states = new Map<string, ThrottleState>();
   const attempts: SignInAttempts = {
     async begin(account, now) {
-      const decision = checkThrottle(states.get(account), now);
-      if (decision.allowed) states.set(account, recordFailure(states.get(account), now));
-      return decision;
+      const before = states.get(account);
+      const decision = checkThrottle(before, now);
+      if (!decision.allowed) return decision;
+      const counted = recordFailure(before, now);
+      states.set(account, counted);
+      return { allowed: true, before, counted };
     },
     async succeeded(account) {
       states.delete(account);
+    },
+    async refund(account, attempt) {
+      if (states.get(account) !== attempt.counted) return;
+      if (attempt.before) states.set(account, attempt.before);
+      else states.delete(account);
     },
   };
   const users = {
@@ -55,7 +66,7 @@ function setup() {
     accountKey: (e) => `key:${e}`,
     now: () => new Date(nowMs),
   });
-  return { run, checked, states, advance: (ms: number) => (nowMs += ms) };
+  return { run, checked, states, hasherState, advance: (ms: number) => (nowMs += ms) };
 }
 
 describe('authenticate', () => {
@@ -88,6 +99,25 @@ describe('authenticate', () => {
     assert.equal(locked.message, 'too many failed sign-ins for this account; try again in 30 s');
     assert.equal(checked.length, before, 'no password check while locked');
     advance(30_000);
+    assert.ok((await run({ email: 'ada@example.com', password: 'right password!' })).token);
+  });
+
+  it('does not count an attempt the hasher could not check, so overload never locks an account', async () => {
+    const { run, states, hasherState } = setup();
+    await assert.rejects(run({ email: 'ada@example.com', password: 'wrong password!' }));
+    hasherState.saturated = true;
+    for (let i = 0; i < 6; i++) {
+      await assert.rejects(
+        run({ email: 'ada@example.com', password: 'right password!' }),
+        (error: unknown) => {
+          assert.ok(error instanceof AppError);
+          assert.equal(error.code, 'UNAVAILABLE');
+          return true;
+        },
+      );
+    }
+    assert.equal(states.get('key:ada@example.com')?.failures, 1, 'only the wrong password counted');
+    hasherState.saturated = false;
     assert.ok((await run({ email: 'ada@example.com', password: 'right password!' })).token);
   });
 

@@ -1,10 +1,10 @@
 import { usersV1 } from '@conveyor/contracts';
 import { type GrpcService, unary } from '@conveyor/platform';
+import { authenticated, authorized, requireOwnerOrAdmin, type TokenVerifier } from '@conveyor/platform/auth';
 import type { Logger } from 'pino';
 import type { IssuedToken, PublicJwk } from '../app/token-service.ts';
 import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
 import type { PersonalData, User } from '../domain/user.ts';
-import { authorized, onlyRoles, selfOr } from './edge-auth.ts';
 
 export interface UserUseCases {
   createUser(input: { email: string; name: string; password: string }): Promise<User>;
@@ -35,7 +35,8 @@ const toProto = (user: User): usersV1.User => ({
 
 /** Maps protobuf to use cases and back; authorisation wraps the handlers that need a caller. */
 export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService {
-  const check = (token: string) => app.checkToken(token);
+  // This service's own calls are checked locally with its own key.
+  const verifier: TokenVerifier = { verify: (token) => app.checkToken(token) };
   const implementation: usersV1.UserServiceServer = {
     createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => ({
       user: toProto(
@@ -45,11 +46,10 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
     getUser: unary(
       'GetUser',
       logger,
-      authorized(
-        check,
-        selfOr(['admin', 'service'], (r: usersV1.GetUserRequest) => r.id),
-        async (request: usersV1.GetUserRequest) => ({ user: toProto(await app.getUser(request.id)) }),
-      ),
+      authenticated(verifier, async (request: usersV1.GetUserRequest, principal) => {
+        if (principal.role !== 'service') requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
+        return { user: toProto(await app.getUser(request.id)) };
+      }),
     ),
     authenticate: unary('Authenticate', logger, async (request: usersV1.AuthenticateRequest) => {
       const result = await app.authenticate({ email: request.email, password: request.password });
@@ -79,18 +79,17 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
     revealPersonalData: unary(
       'RevealPersonalData',
       logger,
-      authorized(check, onlyRoles(['service']), async (request: usersV1.RevealPersonalDataRequest) =>
+      authorized(verifier, ['service'], async (request: usersV1.RevealPersonalDataRequest) =>
         app.revealPersonalData({ userId: request.userId, sealed: request.sealed }),
       ),
     ),
     eraseUser: unary(
       'EraseUser',
       logger,
-      authorized(
-        check,
-        selfOr(['admin'], (r: usersV1.EraseUserRequest) => r.id),
-        async (request: usersV1.EraseUserRequest) => ({ erasedAt: await app.eraseUser(request.id) }),
-      ),
+      authenticated(verifier, async (request: usersV1.EraseUserRequest, principal) => {
+        requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
+        return { erasedAt: await app.eraseUser(request.id) };
+      }),
     ),
   };
   return {

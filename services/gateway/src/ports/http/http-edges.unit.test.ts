@@ -5,6 +5,26 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { problem, toProblem } from './problem.ts';
 import { compileRoutes, type Route } from './route.ts';
 import { sessionCookie } from './security.ts';
+import { SseStreams } from './sse.ts';
+
+/** The part of a ServerResponse SseStreams uses; `destroyed` as after the client left. */
+function fakeResponse(destroyed: boolean) {
+  const listeners: (() => void)[] = [];
+  const res = {
+    destroyed,
+    ended: false,
+    writeHead: () => res,
+    write: () => true,
+    end: () => {
+      res.ended = true;
+    },
+    on: (_event: string, listener: () => void) => listeners.push(listener),
+    leave: () => {
+      for (const listener of listeners) listener();
+    },
+  };
+  return res;
+}
 
 const route = (method: 'GET' | 'POST', path: string) =>
   ({
@@ -54,6 +74,46 @@ describe('HTTP edge pieces', () => {
     assert.deepEqual(hit.params, { id: 'a/b' });
     assert.deepEqual(router.match('DELETE', '/api/orders/1'), { allowed: ['GET'] });
     assert.equal(router.match('GET', '/api/orders/1/pay/x'), undefined);
+  });
+
+  it('answers a malformed percent-encoded parameter with 400 naming it, not a URIError', () => {
+    const router = compileRoutes([route('GET', '/api/orders/{id}')]);
+    assert.throws(
+      () => router.match('GET', '/api/orders/%E0%A4%A'),
+      (error: unknown) => {
+        const { body, internal } = toProblem(error);
+        assert.equal(internal, false);
+        assert.equal(body.status, 400);
+        assert.equal(body.field, 'id');
+        return true;
+      },
+    );
+  });
+
+  it('bounds live streams and frees a slot when a client leaves, even before its stream started', async () => {
+    const streams = new SseStreams(1);
+    const live = fakeResponse(false);
+    const first = streams.start(live as never, { heartbeatMs: 60_000 });
+    assert.equal(streams.open, 1);
+    assert.throws(
+      () => streams.start(fakeResponse(false) as never),
+      (e: unknown) => {
+        assert.equal(toProblem(e).body.status, 503);
+        return true;
+      },
+    );
+    live.leave();
+    await first.done;
+    assert.equal(first.closed, true);
+    assert.equal(streams.open, 0);
+    const gone = streams.start(fakeResponse(true) as never, { heartbeatMs: 60_000 });
+    assert.equal(gone.closed, true, 'a client that already left gets no polling stream');
+    await gone.done;
+    assert.equal(streams.open, 0);
+    const last = streams.start(fakeResponse(false) as never, { heartbeatMs: 60_000 });
+    streams.closeAll();
+    assert.equal(last.closed, true);
+    assert.equal(streams.open, 0);
   });
 
   it('builds HttpOnly SameSite=Strict cookies, Secure only when asked', () => {

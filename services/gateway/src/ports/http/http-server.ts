@@ -8,6 +8,7 @@ import { opsRoutes } from './ops-routes.ts';
 import { orderRoutes } from './order-routes.ts';
 import { HttpProblem, problem, toProblem } from './problem.ts';
 import { parseWith, type RequestContext, readJson, tokenOf } from './request-context.ts';
+import { inRequestSpan, type RequestSpan } from './request-span.ts';
 import { compileRoutes, type Route } from './route.ts';
 import { applyCors, isJsonRequest, isSecure, setSecurityHeaders } from './security.ts';
 import { sessionRoutes } from './session-routes.ts';
@@ -45,26 +46,25 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
   const serveStatic = staticFiles(options.webRoot);
   return createServer((req, res) => {
     const started = performance.now();
-    void handle(req, res).finally(() =>
-      options.onRequest?.(routeLabel(req), res.statusCode, (performance.now() - started) / 1000),
+    void inRequestSpan(req, res, (span) => handle(req, res, span)).then((route) =>
+      options.onRequest?.(route, res.statusCode, (performance.now() - started) / 1000),
     );
   });
 
-  function routeLabel(req: IncomingMessage): string {
-    const path = (req.url ?? '/').split('?')[0] as string;
-    const m = router.match(req.method ?? 'GET', path);
-    return m && 'route' in m ? m.route.path : path.startsWith('/api/') ? 'unmatched' : 'static';
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+  /** Answers one request; never rejects. Resolves to the route label for metrics. */
+  async function handle(req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<string> {
+    let label = 'unmatched';
+    let pathname = req.url ?? '/';
     const secure = isSecure(req, options.secureCookies);
     setSecurityHeaders(res, secure);
     try {
-      if (applyCors(req, res, options.corsOrigins)) return;
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      pathname = url.pathname;
+      if (applyCors(req, res, options.corsOrigins)) return label;
       if (!url.pathname.startsWith('/api/')) {
+        label = 'static';
         if (req.method !== 'GET' && req.method !== 'HEAD') throw problem.methodNotAllowed(['GET']);
-        if (await serveStatic(url.pathname, res)) return;
+        if (await serveStatic(url.pathname, res)) return label;
         throw problem.notFound(`no file at ${url.pathname}`);
       }
       const match = router.match(req.method ?? 'GET', url.pathname);
@@ -73,6 +73,8 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
         res.setHeader('allow', match.allowed.join(', '));
         throw problem.methodNotAllowed(match.allowed);
       }
+      label = match.route.path;
+      span.matched(label);
       if (match.route.method === 'POST' && !isJsonRequest(req)) throw problem.unsupportedMediaType();
       const token = tokenOf(req);
       let status = match.route.status ?? 200;
@@ -93,18 +95,18 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
         body: async (schema) => parseWith(schema, await readJson(req, options.bodyLimitBytes)),
       };
       const result = await match.route.handle(ctx);
-      if (result === undefined || res.headersSent) return;
-      sendJson(res, status, result);
+      if (result !== undefined && !res.headersSent) sendJson(res, status, result);
     } catch (error) {
       const { body, internal } = toProblem(error);
-      if (internal) options.logger.error({ err: error, path: url.pathname }, 'request failed');
+      if (internal) options.logger.error({ err: error, path: pathname }, 'request failed');
       if (res.headersSent) {
         res.end();
-        return;
+        return label;
       }
       if (error instanceof HttpProblem && error.status === 401) res.setHeader('www-authenticate', 'Bearer');
       sendJson(res, body.status, body, 'application/problem+json');
     }
+    return label;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { problem } from './problem.ts';
 import type { RequestContext } from './request-context.ts';
 
 /**
@@ -35,7 +36,7 @@ export function compileRoutes(routes: readonly Route[]) {
     pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
   }));
   return {
-    /** The route for a method and path, `405` with the allowed methods, or undefined. */
+    /** The route for a method and path, `405` with the allowed methods, or undefined; 400 for a malformed parameter. */
     match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined {
       const allowed: string[] = [];
       for (const c of compiled) {
@@ -47,11 +48,19 @@ export function compileRoutes(routes: readonly Route[]) {
         }
         const params: Record<string, string> = {};
         c.names.forEach((name, i) => {
-          params[name] = decodeURIComponent(m[i + 1] as string);
+          params[name] = decodeParam(name, m[i + 1] as string);
         });
         return { route: c.route, params };
       }
       return allowed.length ? { allowed } : undefined;
     },
   };
+}
+
+function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw problem.badRequest(name, 'is not valid percent-encoding');
+  }
 }

@@ -15,7 +15,6 @@ export interface SseStream {
  * maximum lifetime after which the browser's EventSource reconnects.
  */
 export class SseStreams {
-  #open = 0;
   readonly #max: number;
   readonly #streams = new Set<SseStream>();
 
@@ -24,14 +23,13 @@ export class SseStreams {
   }
 
   get open(): number {
-    return this.#open;
+    return this.#streams.size;
   }
 
   start(res: ServerResponse, options: { heartbeatMs?: number; maxLifetimeMs?: number } = {}): SseStream {
-    if (this.#open >= this.#max) {
+    if (this.#streams.size >= this.#max) {
       throw new HttpProblem(503, 'Service unavailable', `too many live streams (${this.#max}); retry later`);
     }
-    this.#open++;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -51,7 +49,6 @@ export class SseStreams {
       closed = true;
       clearInterval(heartbeat);
       clearTimeout(lifetime);
-      this.#open--;
       this.#streams.delete(stream);
       resolveDone();
     };
@@ -68,8 +65,10 @@ export class SseStreams {
         finish();
       },
     };
-    res.on('close', finish);
     this.#streams.add(stream);
+    res.on('close', finish);
+    // The client may have left while the route checked access: 'close' has fired already.
+    if (res.destroyed) finish();
     return stream;
   }
 
