@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
 import { type ReceivedSpan, startOtlpReceiver } from '../../../test/observability/otlp-receiver.ts';
-import { type SignedIn, signUp } from '../../../test/support/auth.ts';
+import { type SignedIn, signUp, signUpAdmin } from '../../../test/support/auth.ts';
 import { type GatewayStack, startGatewayStack } from './testing/gateway-stack.ts';
 
 const SERVER = 2;
@@ -190,5 +190,31 @@ describe('gateway HTTP server spans (processes, real OTLP/HTTP export)', () => {
     assert.equal(stream.attributes['http.response.status_code'], 200);
     const poll = await span('orders GetOrder under the stream', ordersServer('GetOrder', incoming.traceId));
     assert.ok(ancestors(poll).some((s) => s.spanId === stream.spanId));
+  });
+  it('puts the projection rebuild stream in the request trace', async () => {
+    const admin = await signUpAdmin(`127.0.0.1:${stack.users.grpcPort}`);
+    const incoming = incomingTrace();
+    const response = await fetch(`${stack.url}/api/ops/projections/rebuild`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${admin.token}`,
+        'content-type': 'application/json',
+        traceparent: incoming.traceparent,
+      },
+      body: '{}',
+    });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /event: done/);
+
+    const server = await span(
+      'gateway POST rebuild',
+      gatewayServer((s) => s.traceId === incoming.traceId),
+    );
+    assert.equal(server.name, 'POST /api/ops/projections/rebuild');
+    const rebuild = await span(
+      'orders RebuildProjections',
+      ordersServer('RebuildProjections', incoming.traceId),
+    );
+    assert.ok(ancestors(rebuild).some((s) => s.spanId === server.spanId));
   });
 });

@@ -1,5 +1,5 @@
 import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure } from '@conveyor/platform';
+import { callUnary, insecure, traceparentOf } from '@conveyor/platform';
 import { Downstream } from '@conveyor/platform/resilience';
 import { type CallOptions, type ClientReadableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -72,12 +72,18 @@ export class GrpcBackends {
     );
   }
 
-  /** A server stream (projection rebuild) with a long deadline of its own. */
+  /**
+   * A server stream (projection rebuild) with a long deadline of its own. Not through the
+   * pipeline (a stream is not retried), but in the request's trace: orders' span is its child.
+   */
   rebuildProjections(
     token: string,
     deadlineMs: number,
   ): ClientReadableStream<ordersV1.RebuildProjectionsResponse> {
-    return this.orders.rebuildProjections({}, metadataFor(token), { deadline: Date.now() + deadlineMs });
+    const metadata = metadataFor(token);
+    const traceparent = traceparentOf();
+    if (traceparent) metadata.set('traceparent', traceparent);
+    return this.orders.rebuildProjections({}, metadata, { deadline: Date.now() + deadlineMs });
   }
 
   close(): void {
