@@ -20,7 +20,7 @@ import { probeReadyz } from '@conveyor/stack/readyz';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
-import { repoRoot } from '../support/service-processes.ts';
+import { authEnvFor, repoRoot } from '../support/service-processes.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
 export const CHAOS_MAIL_DOMAIN = 'chaos.conveyor.local';
@@ -125,9 +125,7 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
         DATABASE_POOL_SIZE: '4',
         NATS_URL: `nats://${natsProxy.address}`,
         SHUTDOWN_GRACE_MS: '5000',
-        USERS_ADMIN_EMAILS: CHAOS_ADMIN_EMAIL,
-        USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
-        USERS_SERVICE_SECRET: SERVICE_SECRET,
+        ...authEnvFor(name, { adminEmail: CHAOS_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET }),
         USERS_ADDR: `127.0.0.1:${grpcPorts.users}`,
         PROJECTION_ACK_WAIT_MS: '5000',
         PROJECTION_BACKOFF_MS: '200,500,1000',

@@ -8,7 +8,7 @@ import { migrations as notificationMigrations } from '../../services/notificatio
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import { authEnvFor, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 export const CONTRACT_ADMIN_EMAIL = 'admin@conveyor.test';
 export const SERVICE_SECRET = 'contract-service-secret-0123456789';
@@ -44,9 +44,6 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
       DATABASE_URL: db.url,
       DATABASE_POOL_SIZE: '3',
       NATS_URL: nats.url,
-      USERS_ADMIN_EMAILS: CONTRACT_ADMIN_EMAIL,
-      USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
-      USERS_SERVICE_SECRET: SERVICE_SECRET,
     };
     // Each service is recorded as soon as it runs, so a failure to start another still stops it.
     const track = async (starting: Promise<ServiceUnderTest>) => {
@@ -54,13 +51,15 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
       started.push(service);
       return service;
     };
-    const users = await track(startServiceProcess('users', common));
+    const auth = { adminEmail: CONTRACT_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET };
+    const users = await track(startServiceProcess('users', { ...common, ...authEnvFor('users', auth) }));
     const withUsers = { ...common, USERS_ADDR: `127.0.0.1:${users.grpcPort}` };
     const starts = await Promise.allSettled([
       track(startServiceProcess('orders', withUsers)),
       track(
         startServiceProcess('notifications', {
           ...withUsers,
+          ...authEnvFor('notifications', auth),
           SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
           CONSUMER_BACKOFF_MS: '200,500',
         }),

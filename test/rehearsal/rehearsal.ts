@@ -10,7 +10,6 @@ import { type NatsCluster, startNatsCluster } from '../../packages/stack/src/nat
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
 import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
-import { authDefaults } from '../support/service-processes.ts';
 import { longestStall, startOrderLoad } from './order-load.ts';
 import { type Replica, startReplica } from './replicas.ts';
 import type { RehearsalReport } from './report.ts';
@@ -90,8 +89,6 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const common = () => {
       const up = cluster!.nodes.filter((n) => n.running);
       return {
-        // The test admin and the notifications service secret users accepts.
-        ...authDefaults,
         DATABASE_URL: options.databaseUrl,
         NATS_URL: up[started++ % up.length]!.url,
         NATS_STREAM_REPLICAS: '3',

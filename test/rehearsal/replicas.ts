@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, type ServiceProcess, serviceRuntimeEnv, spawnService } from '@conveyor/stack';
 import { probeReadyz } from '@conveyor/stack/readyz';
-import { repoRoot } from '../support/service-processes.ts';
+import { authEnvFor, repoRoot } from '../support/service-processes.ts';
 
 /** One replica of a service as a process, on its own ports, that can be killed and started again. */
 export interface Replica {
@@ -47,6 +47,7 @@ async function startProcess(
       args: [`services/${service}/src/main.ts`],
       env: {
         ...serviceRuntimeEnv(),
+        ...authEnvFor(service),
         ...env,
         GRPC_PORT: String(ports.grpcPort),
         OPS_PORT: String(ports.opsPort),

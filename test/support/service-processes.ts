@@ -6,17 +6,33 @@ import { TEST_ADMIN_EMAIL } from './auth.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * Auth settings every service process gets unless the caller sets them:
- * the test admin (see auth.ts) and one service secret, random per test run,
- * that users accepts for notifications.
- */
-const testServiceSecret = randomBytes(24).toString('base64url');
-export const authDefaults: Readonly<Record<string, string>> = {
-  USERS_ADMIN_EMAILS: TEST_ADMIN_EMAIL,
-  USERS_SERVICE_SECRETS: `notifications=${testServiceSecret}`,
-  USERS_SERVICE_SECRET: testServiceSecret,
+export interface TestAuth {
+  /** Signs up as an admin (users' USERS_ADMIN_EMAILS). */
+  adminEmail: string;
+  /** The secret notifications presents to users (ADR 0011). */
+  serviceSecret: string;
+}
+
+/** The test admin (see auth.ts) and a service secret, random per test run. */
+export const testAuth: TestAuth = {
+  adminEmail: TEST_ADMIN_EMAIL,
+  serviceSecret: randomBytes(24).toString('base64url'),
 };
+
+/**
+ * The auth settings service `name` gets, as deployed (ADR 0011, least privilege): users the admin
+ * list and the secrets of its callers, notifications its own secret, every other service none.
+ */
+export function authEnvFor(name: string, auth: TestAuth = testAuth): Record<string, string> {
+  if (name === 'users') {
+    return {
+      USERS_ADMIN_EMAILS: auth.adminEmail,
+      USERS_SERVICE_SECRETS: `notifications=${auth.serviceSecret}`,
+    };
+  }
+  if (name === 'notifications') return { USERS_SERVICE_SECRET: auth.serviceSecret };
+  return {};
+}
 
 export interface ServiceUnderTest {
   name: string;
@@ -36,7 +52,7 @@ export async function startServiceProcess(
   const opsPort = ports?.opsPort ?? (await freePort());
   const fullEnv = {
     ...serviceRuntimeEnv(),
-    ...authDefaults,
+    ...authEnvFor(name),
     ...env,
     GRPC_PORT: String(grpcPort),
     // The gateway speaks HTTP, not gRPC: its "grpcPort" is its HTTP port.

@@ -10,7 +10,6 @@ import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { signUp } from '../../../test/support/auth.ts';
 import {
-  authDefaults,
   restartServiceProcess,
   type ServiceUnderTest,
   startServiceProcess,
@@ -35,7 +34,6 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     usersAddress = `127.0.0.1:${grpcPort}`;
     h = await startHarness('sealedpd', {
       USERS_ADDR: usersAddress,
-      USERS_SERVICE_SECRET: authDefaults.USERS_SERVICE_SECRET!,
       USERS_DEADLINE_MS: '1000',
       USERS_RETRY_DELAY_MS: '300',
       CONSUMER_MAX_DELIVER: '60',

@@ -17,9 +17,9 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { type SignedIn, signUpAdmin } from '../../../../test/support/auth.ts';
 import {
-  authDefaults,
   type ServiceUnderTest,
   startServiceProcess,
+  testAuth,
 } from '../../../../test/support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../test/support/webhook-receiver.ts';
 import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
@@ -85,7 +85,7 @@ export async function startTokenIssuer(databaseUrl: string): Promise<TokenIssuer
     return {
       address,
       admin: await signUpAdmin(address),
-      env: { USERS_ADDR: address, USERS_SERVICE_SECRET: authDefaults.USERS_SERVICE_SECRET ?? '' },
+      env: { USERS_ADDR: address, USERS_SERVICE_SECRET: testAuth.serviceSecret },
       async stop() {
         await process?.process.kill();
         await nats.stop();
