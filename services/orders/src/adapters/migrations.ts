@@ -54,4 +54,10 @@ export const migrations: Migration[] = [
     `,
   },
   { name: '0005_outbox_wake_after_commit', sql: messagingTablesSql.dropOutboxTrigger },
+  {
+    // When the projection last wrote the row (its clock, not the event's): the read model's
+    // freshness, and the end of the benchmark's event-recorded → projected lag.
+    name: '0006_order_summaries_projected_at',
+    sql: `alter table order_summaries add column projected_at timestamptz not null default now();`,
+  },
 ];

@@ -110,7 +110,10 @@ export class PostgresOrderReadModels implements OrderReadModels, OrderProjection
     return rows.map(summaryOfRow);
   }
 
-  /** One statement for any number of rows; of two rows for one order, the higher version wins. */
+  /**
+   * One statement for any number of rows; of two rows for one order, the higher version wins.
+   * A written row gets `projected_at` (now), a row left alone keeps its own.
+   */
   async upsertIfNewer(rows: readonly ProjectedOrder[]): Promise<number> {
     const newest = new Map<string, ProjectedOrder>();
     for (const row of rows) {
@@ -119,9 +122,9 @@ export class PostgresOrderReadModels implements OrderReadModels, OrderProjection
     }
     if (newest.size === 0) return 0;
     const result = await this.#db.query(
-      `insert into ${this.#table} (${columns})
-       select ${columns} from jsonb_to_recordset($1::jsonb) as r(${recordType})
-       on conflict (order_id) do update set ${updates}
+      `insert into ${this.#table} (${columns}, projected_at)
+       select ${columns}, clock_timestamp() from jsonb_to_recordset($1::jsonb) as r(${recordType})
+       on conflict (order_id) do update set ${updates}, projected_at = excluded.projected_at
        where ${this.#table}.version < excluded.version`,
       [JSON.stringify([...newest.values()].map(recordOf))],
     );

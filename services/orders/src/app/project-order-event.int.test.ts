@@ -65,6 +65,23 @@ describe('projectOrderEvent (real Postgres)', () => {
     assert.deepEqual((await snapshotRows(t.pool)).get(orderId), before);
   });
 
+  it('stamps projected_at when it writes a row: how fresh the read model is', async () => {
+    const { orderId, events } = await storedOrder(1);
+    const projectedAt = async () =>
+      (
+        await t.pool.query<{ projected_at: Date }>(
+          'select projected_at from order_summaries where order_id = $1',
+          [orderId],
+        )
+      ).rows[0]!.projected_at;
+    const before = new Date();
+    await deliver(orderId, events[0]!);
+    const first = await projectedAt();
+    assert.ok(first >= new Date(before.getTime() - 1000) && first <= new Date(Date.now() + 1000));
+    await deliver(orderId, events[1]!);
+    assert.ok((await projectedAt()) > first, 'a newer version moves it');
+  });
+
   it('ends correct when v3 arrives before v2 and v1', async () => {
     const { orderId, events } = await storedOrder(2);
     const [v1, v2, v3] = events;
