@@ -84,8 +84,17 @@ export async function openLoop(
   durationMs: number,
   maxInFlight: number,
   op: (i: number) => Promise<void>,
-): Promise<{ ops: number; errors: number; dropped: number; latency: Latency; seconds: number }> {
+): Promise<{
+  ops: number;
+  errors: number;
+  /** Errors by gRPC status code (or "other"), e.g. 14 for calls a service refused as overloaded. */
+  errorCodes: Record<string, number>;
+  dropped: number;
+  latency: Latency;
+  seconds: number;
+}> {
   const latency = new Latency();
+  const errorCodes: Record<string, number> = {};
   const interval = 1000 / ratePerSecond;
   const total = Math.floor((durationMs / 1000) * ratePerSecond);
   const started = performance.now();
@@ -106,13 +115,15 @@ export async function openLoop(
         latency.record(performance.now() - intended);
         ops++;
       },
-      () => {
+      (error: unknown) => {
         errors++;
+        const code = String((error as { code?: unknown }).code ?? 'other');
+        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
       },
     );
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   }
   await Promise.all(inFlight);
-  return { ops, errors, dropped, latency, seconds: (performance.now() - started) / 1000 };
+  return { ops, errors, errorCodes, dropped, latency, seconds: (performance.now() - started) / 1000 };
 }

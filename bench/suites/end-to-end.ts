@@ -133,8 +133,13 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       placedAtRate.push(await place(i));
     });
     const ol = open.latency.summary();
+    // Refused as overloaded (UNAVAILABLE, ADR 0017) is the services shedding what they cannot serve.
+    const refused = open.errorCodes['14'] ?? 0;
+    const errorNote = `${open.errors} errors (${refused} refused as overloaded${
+      open.errors > refused ? `; by code ${JSON.stringify(open.errorCodes)}` : ''
+    })`;
     ctx.log(
-      `end to end · PlaceOrder open loop @${rate}/s: p50 ${ol.p50} ms, p99 ${ol.p99} ms, ${open.errors} errors, ${open.dropped} not sent`,
+      `end to end · PlaceOrder open loop @${rate}/s: p50 ${ol.p50} ms, p99 ${ol.p99} ms (admitted), ${errorNote}, ${open.dropped} not sent`,
     );
     rows.push({
       group: 'end to end',
@@ -142,7 +147,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       concurrency: 'open',
       perSecond: open.ops / open.seconds,
       ...ol,
-      note: `${open.errors} errors, ${open.dropped} not sent (in-flight cap)`,
+      note: `${errorNote}, ${open.dropped} not sent (load generator's in-flight cap)`,
     });
 
     const checks = await convergence(sql, placed, ctx);

@@ -79,4 +79,6 @@ export const serviceEnv = {
   GRPC_HOST: env.host('127.0.0.1'),
   OPS_HOST: env.host('127.0.0.1'),
   SHUTDOWN_GRACE_MS: env.durationMs(10_000),
+  /** Unary gRPC calls handled at once; beyond it calls are refused with UNAVAILABLE (ADR 0017). */
+  GRPC_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(64),
 };

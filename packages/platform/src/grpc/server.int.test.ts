@@ -8,7 +8,9 @@ import { service as healthService } from 'grpc-health-check';
 import { pino } from 'pino';
 import { aborted, InvalidArgument } from '../errors.ts';
 import { Readiness } from '../lifecycle/readiness.ts';
+import { createMetricsRegistry } from '../observability/metrics.ts';
 import { callUnary } from './client.ts';
+import { InFlightLimit } from './in-flight-limit.ts';
 import { createGrpcServer, listenGrpc, stopGrpc } from './server.ts';
 import { unary } from './unary.ts';
 
@@ -158,6 +160,83 @@ describe('gRPC server kit', () => {
         code: grpc.status.DEADLINE_EXCEEDED,
       });
     } finally {
+      client.close();
+      await stopGrpc(server, 100);
+    }
+  });
+  it('refuses unary calls beyond the in-flight limit with UNAVAILABLE, at once, and admits again when calls end', async () => {
+    const readiness = new Readiness();
+    const registry = createMetricsRegistry('limit-test');
+    const limit = new InFlightLimit(3, registry);
+    const waiting: (() => void)[] = [];
+    let handled = 0;
+    const implementation: usersV1.UserServiceServer = {
+      ...unimplemented,
+      // Holds every call until the test releases it; id "hang" never answers (a stuck handler).
+      getUser: unary('GetUser', logger, async (req: usersV1.GetUserRequest) => {
+        handled++;
+        if (req.id === 'hang') await new Promise(() => {});
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        return { user: { id: req.id, email: 'a@b.co', name: 'A', createdAt: new Date(0), role: 1 } };
+      }),
+    };
+    const server = createGrpcServer({
+      services: [
+        { name: 'conveyor.users.v1.UserService', definition: usersV1.UserServiceService, implementation },
+      ],
+      readiness,
+      protoRoot,
+      protoFiles: protoFiles.users,
+      registry,
+      inFlightLimit: limit,
+    });
+    const port = await listenGrpc(server, '127.0.0.1', 0);
+    const address = `127.0.0.1:${port}`;
+    const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
+    const get = (id: string, deadlineMs = 5000) => callUnary(client, client.getUser, { id }, { deadlineMs });
+    const metric = async (name: string) =>
+      (await registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
+    try {
+      readiness.watch(60_000);
+      await readiness.report();
+      const admitted = [get('a'), get('b'), get('c')];
+      while (waiting.length < 3) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(limit.inFlight, 3);
+      assert.match((await metric('rpc_server_in_flight')).join(), / 3$/);
+
+      const started = performance.now();
+      await assert.rejects(get('d'), {
+        code: grpc.status.UNAVAILABLE,
+        details: 'overloaded: 3 calls in flight; retry with backoff',
+      });
+      assert.ok(performance.now() - started < 1000, 'refused at once, not queued');
+      assert.equal(handled, 3, 'the refused call never reached the handler');
+      assert.ok(
+        (await metric('rpc_server_requests_total')).some(
+          (l) =>
+            l.includes('rpc_method="GetUser"') && l.includes('rpc_grpc_status_code="14"') && l.endsWith(' 1'),
+        ),
+        'a refused call is counted as UNAVAILABLE',
+      );
+      assert.equal(await healthCheck(address, ''), 'SERVING', 'health is never refused');
+
+      for (const release of waiting.splice(0)) release();
+      assert.deepEqual(
+        (await Promise.all(admitted)).map((r) => r.user?.id),
+        ['a', 'b', 'c'],
+      );
+      assert.equal(limit.inFlight, 0);
+
+      // A caller that gives up (deadline) frees its slot even though the handler never answers.
+      await assert.rejects(get('hang', 200), { code: grpc.status.DEADLINE_EXCEEDED });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(limit.inFlight, 0);
+      const after = get('e');
+      while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+      waiting.shift()!();
+      assert.equal((await after).user?.id, 'e');
+    } finally {
+      for (const release of waiting) release();
       client.close();
       await stopGrpc(server, 100);
     }

@@ -4,6 +4,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../lifecycle/readiness.ts';
+import type { InFlightLimit } from './in-flight-limit.ts';
 import { guardedImplementation, tolerantDefinition } from './request-guard.ts';
 import { instrumentService } from './server-instrumentation.ts';
 
@@ -20,7 +21,8 @@ export interface GrpcService {
  * A gRPC server with the service's handlers, `grpc.health.v1` (mirroring
  * readiness: NOT_SERVING while a dependency is down or during shutdown) and
  * server reflection for the given proto files. Every service's handlers are
- * traced and measured (rpc_server_* metrics in `registry`, when given). Not
+ * traced and measured (rpc_server_* metrics in `registry`, when given) and,
+ * with `inFlightLimit`, admitted only while the process has room. Not
  * yet listening: call listenGrpc, from the entry point or from a test on port 0.
  */
 export function createGrpcServer(options: {
@@ -29,17 +31,25 @@ export function createGrpcServer(options: {
   protoRoot: string;
   protoFiles: readonly string[];
   registry?: Registry;
+  /** Admission of unary calls (ADR 0017); none: unlimited. */
+  inFlightLimit?: InFlightLimit;
 }): Server {
   const server = new GrpcServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
+  const limit = options.inFlightLimit;
+  // biome-ignore lint/suspicious/noExplicitAny: as GrpcService.
+  const admit = (definition: ServiceDefinition<any>, implementation: any) =>
+    limit ? limit.wrap(definition, implementation) : implementation;
   for (const service of options.services) {
     server.addService(
       tolerantDefinition(service.definition),
+      // Outermost the span and metrics, so refused calls are traced and counted; then admission,
+      // before the request guard and the handler spend anything on a call that cannot run.
       instrumentService(
         service.definition,
-        guardedImplementation(service.definition, service.implementation),
+        admit(service.definition, guardedImplementation(service.definition, service.implementation)),
         options.registry,
       ),
     );

@@ -2,6 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { measureGrpcClients } from '../grpc/client.ts';
+import { InFlightLimit } from '../grpc/in-flight-limit.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
@@ -17,6 +18,7 @@ export interface RuntimeConfig {
   GRPC_HOST: string;
   GRPC_PORT: number;
   SHUTDOWN_GRACE_MS: number;
+  GRPC_MAX_IN_FLIGHT: number;
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
   NATS_URL: string;
@@ -97,6 +99,7 @@ export async function startService<Extra extends object>(
       protoRoot: options.protoRoot,
       protoFiles: options.protoFiles,
       registry,
+      inFlightLimit: new InFlightLimit(config.GRPC_MAX_IN_FLIGHT, registry),
     });
     const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
     shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
