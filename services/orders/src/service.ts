@@ -9,6 +9,7 @@ import {
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { CachedCatalog } from './adapters/cached-catalog.ts';
+import { GrpcUserDirectory } from './adapters/grpc-user-directory.ts';
 import { PostgresCatalog } from './adapters/postgres-catalog.ts';
 import { PostgresProjectionRebuild } from './adapters/postgres-projection-rebuild.ts';
 import { PostgresOrderReadModels } from './adapters/postgres-read-models.ts';
@@ -66,7 +67,9 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     const verifier = await startTokenVerifier(config, { logger, registry });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const app = wireUseCases({ config, pool, store, readModels });
-    return { grpc: [orderGrpcService(app, logger, verifier)], relay };
+    const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream);
+    shutdown.add('final', 'close users client', () => users.close());
+    return { grpc: [orderGrpcService(app, logger, verifier, users)], relay };
   });
 }
 

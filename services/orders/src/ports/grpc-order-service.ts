@@ -10,6 +10,7 @@ import {
   type TokenVerifier,
 } from '@conveyor/platform/auth';
 import { AppError } from '@conveyor/platform/errors';
+import { requireUuid } from '@conveyor/platform/validation';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { HistoryEntry } from '../app/order-history.ts';
@@ -50,6 +51,11 @@ export interface OrderUseCases {
   republishEvents(range: { fromPosition: number; toPosition: number }): Promise<number>;
 }
 
+/** Whether a user exists (not erased), asked with the caller's token. */
+export interface UserDirectory {
+  exists(userId: string, token: string): Promise<boolean>;
+}
+
 /**
  * The user a customer acts for: themselves. Admins may name anyone (empty =
  * themselves); services place and list no orders.
@@ -68,7 +74,12 @@ function actingFor(principal: Principal, requested: string): string {
  * change only their own orders; shipping, delivery, rebuild and republish
  * are for admins.
  */
-export function orderGrpcService(app: OrderUseCases, logger: Logger, verifier: TokenVerifier): GrpcService {
+export function orderGrpcService(
+  app: OrderUseCases,
+  logger: Logger,
+  verifier: TokenVerifier,
+  users: UserDirectory,
+): GrpcService {
   const order = (o: OrderView) => ({ order: orderToProto(o) });
   const signedIn = <Req, Res>(handler: (request: Req, principal: Principal) => Promise<Res>) =>
     authenticated(verifier, handler);
@@ -94,9 +105,17 @@ export function orderGrpcService(app: OrderUseCases, logger: Logger, verifier: T
     placeOrder: unary(
       'PlaceOrder',
       logger,
-      signedIn(async (r: ordersV1.PlaceOrderRequest, principal) => {
+      authenticated(verifier, async (r: ordersV1.PlaceOrderRequest, principal, call) => {
+        const userId = actingFor(principal, r.userId);
+        // An admin ordering for someone else names a user that must exist: an order for nobody
+        // would be stored, and its confirmation would wait for contact details that never come.
+        if (userId !== principal.subject) {
+          requireUuid(userId, 'user_id');
+          if (!(await users.exists(userId, bearerToken(call.metadata))))
+            throw new AppError('NOT_FOUND', `user_id: no user ${userId} (never created, or erased)`);
+        }
         const placed = await app.placeOrder({
-          userId: actingFor(principal, r.userId),
+          userId,
           items: r.items,
           idempotencyKey: r.idempotencyKey,
         });

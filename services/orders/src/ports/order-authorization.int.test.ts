@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ordersV1 } from '@conveyor/contracts';
+import { ordersV1, usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
 import { testDatabase, testNats } from '@conveyor/stack';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -139,6 +139,29 @@ describe('orders service: authorisation at the edge (real users service, Postgre
     );
     const { order } = await place(admin, bob.userId);
     assert.equal(order?.userId, bob.userId);
+  });
+
+  it('refuses an admin order for a user that does not exist or was erased, and stores nothing', async () => {
+    const nobody = randomUUID();
+    await rejects(place(admin, nobody), status.NOT_FOUND, new RegExp(`user_id: no user ${nobody}`));
+    await rejects(place(admin, 'not-a-uuid'), status.INVALID_ARGUMENT, /user_id/);
+
+    const carol = await signUp(`127.0.0.1:${users.grpcPort}`);
+    await place(admin, carol.userId);
+    const usersClient = new usersV1.UserServiceClient(`127.0.0.1:${users.grpcPort}`, insecure());
+    try {
+      await callUnary(usersClient, usersClient.eraseUser, { id: carol.userId }, opts(admin));
+    } finally {
+      usersClient.close();
+    }
+    await rejects(place(admin, carol.userId), status.NOT_FOUND, /never created, or erased/);
+    const { orders: left } = await callUnary(
+      client,
+      client.listOrders,
+      { userId: nobody, status: 0, pageSize: 10, pageToken: '' },
+      opts(admin),
+    );
+    assert.equal(left.length, 0, 'no order was stored for nobody');
   });
 
   it('lets only admins ship and deliver, and republish', async () => {

@@ -176,7 +176,8 @@ export interface PlaceOrderItem {
 export interface PlaceOrderRequest {
   /**
    * The ordering user. Empty means the caller; a customer may only name
-   * themselves (PERMISSION_DENIED otherwise), an admin may name anyone.
+   * themselves (PERMISSION_DENIED otherwise), an admin may name any existing
+   * user (NOT_FOUND for one never created or erased).
    */
   userId: string;
   /** 1 to 50 lines; a SKU may appear once. */
