@@ -89,6 +89,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       'load generator + SMTP sink': () => [process.pid],
     };
     const widest = Math.max(...ctx.concurrencies);
+    let widestPerSecond = 0;
     for (const concurrency of ctx.concurrencies) {
       const cpuBefore = sampleCpu(cpuComponents);
       const result = await closedLoop(concurrency, ctx.phaseMs, (w, i) =>
@@ -111,6 +112,7 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
           });
         }
       }
+      if (concurrency === widest) widestPerSecond = result.perSecond;
       const l = result.latency.summary();
       ctx.log(
         `end to end · PlaceOrder closed loop @${concurrency}: ${result.perSecond.toFixed(0)}/s, p99 ${l.p99} ms`,
@@ -125,59 +127,84 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       });
     }
 
-    // Open loop at a fixed rate. The lags are read from the database afterwards (below), not
-    // polled: polling the read model loads the very services it measures.
-    const rate = ctx.smoke ? 100 : 1000;
-    const placedAtRate: string[] = [];
-    const open = await openLoop(rate, ctx.phaseMs, 2000, async (i) => {
-      placedAtRate.push(await place(i));
-    });
-    const ol = open.latency.summary();
-    // Refused as overloaded (UNAVAILABLE, ADR 0017) is the services shedding what they cannot serve.
-    const refused = open.errorCodes['14'] ?? 0;
-    const errorNote = `${open.errors} errors (${refused} refused as overloaded${
-      open.errors > refused ? `; by code ${JSON.stringify(open.errorCodes)}` : ''
-    })`;
-    ctx.log(
-      `end to end · PlaceOrder open loop @${rate}/s: p50 ${ol.p50} ms, p99 ${ol.p99} ms (admitted), ${errorNote}, ${open.dropped} not sent`,
-    );
-    rows.push({
-      group: 'end to end',
-      name: `PlaceOrder, open loop at ${rate}/s`,
-      concurrency: 'open',
-      perSecond: open.ops / open.seconds,
-      ...ol,
-      note: `${errorNote}, ${open.dropped} not sent (load generator's in-flight cap)`,
-    });
-
-    const checks = await convergence(sql, placed, ctx);
-    // Only the orders of the open loop: the closed loop's backlog is not the fixed rate's lag.
-    const readLag = await readModelLag(sql, placedAtRate);
-    rows.push({
-      group: 'end to end',
-      name: `place → read model (open loop at ${rate}/s)`,
-      concurrency: 'open',
-      perSecond: 0,
-      p50: readLag.p50,
-      p99: readLag.p99,
-      p999: readLag.p999,
-      note: `${readLag.n} orders (event recorded → row projected, from the database)`,
-    });
-    const lag = await notificationLag(sql, placedAtRate);
     const ms = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)} ms`);
-    ctx.log(
-      `end to end · lag at ${rate}/s: read model p50 ${ms(readLag.p50)}, p99 ${ms(readLag.p99)} (${readLag.n}); notification p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)} (${lag.n})`,
-    );
-    rows.push({
-      group: 'end to end',
-      name: `place → confirmation mail sent (open loop at ${rate}/s)`,
-      concurrency: 'open',
-      perSecond: 0,
-      p50: lag.p50,
-      p99: lag.p99,
-      p999: lag.p999,
-      note: `${lag.n} notifications (event recorded → mail accepted by SMTP, from the database)`,
-    });
+    /**
+     * One open-loop phase at `rate` orders/s. It starts once the consumers have caught up with
+     * everything before it, so its lags are its own and not an earlier phase's backlog, and it
+     * waits for its own orders before reading their lags from the database (not by polling: that
+     * loads the very services it measures).
+     */
+    const openLoopPhase = async (rate: number, why: string) => {
+      const backlog = placed.length;
+      const drainMs = await drained(sql, [...placed], 180_000);
+      ctx.log(`end to end · consumers caught up with ${backlog} earlier orders in ${drainMs.toFixed(0)} ms`);
+      rows.push({
+        group: 'end to end',
+        name: `consumers catch up before the open loop at ${rate}/s`,
+        concurrency: 'all',
+        perSecond: 0,
+        note: `${drainMs.toFixed(0)} ms for the backlog of ${backlog} orders to be projected and confirmed`,
+      });
+      const ids: string[] = [];
+      const open = await openLoop(rate, ctx.phaseMs, 2000, async (i) => {
+        ids.push(await place(i));
+      });
+      const ol = open.latency.summary();
+      // Refused as overloaded (UNAVAILABLE, ADR 0017) is the services shedding what they cannot serve.
+      const refused = open.errorCodes['14'] ?? 0;
+      const errorNote = `${open.errors} errors (${refused} refused as overloaded${
+        open.errors > refused ? `; by code ${JSON.stringify(open.errorCodes)}` : ''
+      })`;
+      ctx.log(
+        `end to end · PlaceOrder open loop @${rate}/s (${why}): p50 ${ol.p50} ms, p99 ${ol.p99} ms (admitted), ${errorNote}, ${open.dropped} not sent`,
+      );
+      rows.push({
+        group: 'end to end',
+        name: `PlaceOrder, open loop at ${rate}/s (${why})`,
+        concurrency: 'open',
+        perSecond: open.ops / open.seconds,
+        ...ol,
+        note: `${errorNote}, ${open.dropped} not sent (load generator's in-flight cap)`,
+      });
+      await drained(sql, ids, 120_000);
+      const readLag = await readModelLag(sql, ids);
+      const mailLag = await notificationLag(sql, ids);
+      ctx.log(
+        `end to end · lag at ${rate}/s: read model p50 ${ms(readLag.p50)}, p99 ${ms(readLag.p99)} (${readLag.n}); notification p50 ${ms(mailLag.p50)}, p99 ${ms(mailLag.p99)} (${mailLag.n})`,
+      );
+      rows.push(
+        {
+          group: 'end to end',
+          name: `place → read model (open loop at ${rate}/s)`,
+          concurrency: 'open',
+          perSecond: 0,
+          p50: readLag.p50,
+          p99: readLag.p99,
+          p999: readLag.p999,
+          note: `${readLag.n} orders (event recorded → row projected, from the database)`,
+        },
+        {
+          group: 'end to end',
+          name: `place → confirmation mail sent (open loop at ${rate}/s)`,
+          concurrency: 'open',
+          perSecond: 0,
+          p50: mailLag.p50,
+          p99: mailLag.p99,
+          p999: mailLag.p999,
+          note: `${mailLag.n} notifications (event recorded → mail accepted by SMTP, from the database)`,
+        },
+      );
+      return { latency: ol, readLag, lag: mailLag };
+    };
+
+    // The issue's fixed rate, then half of what the widest closed loop sustained: latency where
+    // the machine is not saturated.
+    const rate = ctx.smoke ? 100 : 1000;
+    const target = await openLoopPhase(rate, 'target rate');
+    const sustainable = Math.max(10, Math.round((widestPerSecond * 0.5) / 10) * 10);
+    await openLoopPhase(sustainable, 'half the closed-loop peak');
+    const { readLag, lag } = target;
+    const checks = await convergence(sql, placed, ctx);
     // Peak resident memory of each service over the whole suite (closed loops and the open loop).
     const memory = ['users', 'orders', 'notifications'].map((service, i) => {
       const bytes = peakRssBytes(services[i]!.process.pid ?? 0);
@@ -193,7 +220,6 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       return { service, mb };
     });
     orders.close();
-    const atRate = rows.find((r) => r.concurrency === 'open' && r.perSecond > 0);
     const under = (name: string, value: number | undefined, limit: number, unit: string) => ({
       name,
       ok: (value ?? Infinity) <= limit,
@@ -205,9 +231,9 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       ratios: [],
       checks: [
         ...checks,
-        ...(atRate && !ctx.smoke
+        ...(!ctx.smoke
           ? [
-              under(`PlaceOrder p99 at ${rate}/s ≤ 25 ms`, atRate.p99, 25, 'ms'),
+              under(`PlaceOrder p99 at ${rate}/s ≤ 25 ms`, target.latency.p99, 25, 'ms'),
               under(
                 `place → read model p99 at ${rate}/s ≤ 100 ms`,
                 readLag.n > 0 ? readLag.p99 : undefined,
@@ -236,34 +262,47 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
 }
 
 /** Every accepted order in the store and the read model; exactly one confirmation each. */
+/** How many of `placed` are stored, projected and confirmed (mail sent). */
+async function pipelineCounts(sql: pg.Pool, placed: readonly string[]) {
+  const count = async (query: string) => (await sql.query(query, [placed])).rows[0].n as number;
+  return {
+    stored: await count(
+      `select count(distinct stream_id)::int as n from orders.events where stream_id = any(select 'order-' || unnest($1::text[]))`,
+    ),
+    projected: await count(
+      'select count(*)::int as n from orders.order_summaries where order_id = any($1::uuid[])',
+    ),
+    notified:
+      await count(`select count(*)::int as n from notifications.notifications n join orders.events e on e.event_id = n.event_id
+           where n.event_type = 'order.created' and n.status = 'sent' and e.stream_id = any(select 'order-' || unnest($1::text[]))`),
+  };
+}
+
+/** Waits (bounded) until every order of `placed` is projected and confirmed; the time it took, in ms. */
+async function drained(sql: pg.Pool, placed: readonly string[], timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  await waitUntil(
+    async () => {
+      const c = await pipelineCounts(sql, placed);
+      return c.projected === placed.length && c.notified === placed.length;
+    },
+    { timeoutMs, intervalMs: 250, message: `the consumers did not catch up within ${timeoutMs} ms` },
+  ).catch(() => {});
+  return performance.now() - started;
+}
+
 async function convergence(
   sql: pg.Pool,
   placed: string[],
   ctx: BenchContext,
 ): Promise<SuiteResult['checks']> {
-  const count = async (query: string) => (await sql.query(query, [placed])).rows[0].n as number;
-  const stored = () =>
-    count(
-      `select count(distinct stream_id)::int as n from orders.events where stream_id = any(select 'order-' || unnest($1::text[]))`,
-    );
-  const projected = () =>
-    count('select count(*)::int as n from orders.order_summaries where order_id = any($1::uuid[])');
-  const notified = () =>
-    count(`select count(*)::int as n from notifications.notifications n join orders.events e on e.event_id = n.event_id
-           where n.event_type = 'order.created' and n.status = 'sent' and e.stream_id = any(select 'order-' || unnest($1::text[]))`);
-  const started = performance.now();
-  await waitUntil(async () => (await projected()) === placed.length && (await notified()) === placed.length, {
-    timeoutMs: 120_000,
-    intervalMs: 250,
-    message: 'the system did not converge within 120 s',
-  }).catch(() => {});
-  const convergedMs = performance.now() - started;
+  const convergedMs = await drained(sql, placed, 120_000);
   const duplicates = (
     await sql.query(
       `select count(*)::int as n from (select event_id from notifications.notifications group by event_id, channel having count(*) > 1) d`,
     )
   ).rows[0].n as number;
-  const [s, p, n] = [await stored(), await projected(), await notified()];
+  const { stored: s, projected: p, notified: n } = await pipelineCounts(sql, placed);
   ctx.log(
     `end to end · ${placed.length} accepted: ${s} stored, ${p} projected, ${n} notified; converged ${convergedMs.toFixed(0)} ms after load`,
   );
