@@ -21,6 +21,8 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       GRPC_PORT: env.port(50053),
       OPS_PORT: env.port(9103),
       SMTP_URL: env.url(['smtp', 'smtps'], 'smtp://127.0.0.1:1025?tls=off'),
+      /** SMTP connections, i.e. mails sent at once; a crash can resend at most this many (ADR 0004). */
+      SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
       MAIL_FROM: z.string().min(3).default('Conveyor <no-reply@conveyor.local>'),
       MAIL_DOMAIN: z.string().min(1).default('conveyor.local'),
       CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -58,7 +58,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     const webhooks = new PostgresWebhookStore(pool);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
     const mailer = traced(
-      new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM }),
+      new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM, poolSize: config.SMTP_POOL_SIZE }),
       'send',
       'smtp send',
     );

@@ -11,12 +11,12 @@ export class SmtpMailer implements Mailer {
   readonly #transport: Transporter;
   readonly #from: string;
 
-  constructor(options: { url: string; from: string; timeoutMs?: number }) {
+  constructor(options: { url: string; from: string; timeoutMs?: number; poolSize?: number }) {
     const timeout = options.timeoutMs ?? 10_000;
     const url = new URL(options.url);
     this.#transport = nodemailer.createTransport({
       pool: true,
-      maxConnections: 4,
+      maxConnections: options.poolSize ?? 4,
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
       secure: url.protocol === 'smtps:',
