@@ -36,19 +36,26 @@ function tryBind(port: number): Promise<number> {
   });
 }
 
+/** Ports this process has handed out: callers often take several before binding any. */
+const handedOut = new Set<number>();
+
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago, for a process about to listen on it.
- * Picked at random below the ephemeral range, so the remaining race is only with another
- * caller picking the same port in the same moment, not with the many client connections
- * tests open; falls back to a kernel-chosen port if that range is crowded.
+ * Picked at random below the ephemeral range, and never twice in one process, so the remaining
+ * race is only with another process picking the same port in the same moment, not with the
+ * many client connections tests open; falls back to a kernel-chosen port if that range is crowded.
  */
 export async function freePort(): Promise<number> {
   const end = ephemeralRangeStart();
   if (end - LISTEN_RANGE_START >= 1_000) {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const candidate = LISTEN_RANGE_START + Math.floor(Math.random() * (end - LISTEN_RANGE_START));
+      if (handedOut.has(candidate)) continue;
       const port = await tryBind(candidate);
-      if (port > 0) return port;
+      if (port > 0) {
+        handedOut.add(port);
+        return port;
+      }
     }
   }
   const port = await tryBind(0);
