@@ -82,9 +82,9 @@ async function snapshot(sql: pg.Client, accepted: readonly AcceptedOrder[]) {
 }
 
 /**
- * Waits (bounded) until the outboxes are empty, the read models caught up, every
- * stored event and user has its notification and every notification was sent and mailed, then compares the accepted orders with
- * the event store, the read model, the notification log and the sink's mails.
+ * Waits (bounded) until the outboxes are empty, the read models caught up, every stored event
+ * and user has its notification and every notification was sent and mailed, then compares the
+ * accepted orders with the event store, the read model, the notification log and the sink's mails.
  */
 export async function verifyRehearsal(options: {
   databaseUrl: string;

@@ -67,7 +67,8 @@ export async function startServiceProcess(
     env: fullEnv,
     cwd: repoRoot,
   });
-  // A child that dies on start (a bad setting, a port taken) fails the wait at once.
+  // A child that dies on start (a bad setting, a port taken) fails the wait at once. (The race
+  // handles diedFirst, so its rejection at a later kill by the test is not unhandled.)
   const diedFirst = child.exited.then((code) => {
     throw new Error(`${name} exited (code ${code}) before it became ready; its output is above`);
   });
@@ -84,7 +85,6 @@ export async function startServiceProcess(
     await child.kill(); // never leave a service the caller cannot stop
     throw error;
   }
-  diedFirst.catch(() => {}); // a later exit (a kill by the test) is not an error
   return { name, grpcPort, opsPort, env, process: child };
 }
 

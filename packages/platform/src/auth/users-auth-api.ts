@@ -2,7 +2,7 @@ import { usersV1 } from '@conveyor/contracts';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { JWK } from 'jose';
-import { callUnary, insecure } from '../grpc/client.ts';
+import { callUnary, insecure, reconnectSoon } from '../grpc/client.ts';
 import { unauthenticated } from './bearer-token.ts';
 import type { PublicKeySet } from './local-token-verifier.ts';
 import { type Principal, roleFromProto } from './principal.ts';
@@ -22,11 +22,7 @@ export class GrpcUsersAuthApi implements UsersAuthApi {
   readonly #client: usersV1.UserServiceClient;
 
   constructor(address: string) {
-    // Reconnect soon after the users service returns, not after grpc-js's default 120 s backoff cap.
-    this.#client = new usersV1.UserServiceClient(address, insecure(), {
-      'grpc.initial_reconnect_backoff_ms': 250,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    });
+    this.#client = new usersV1.UserServiceClient(address, insecure(), reconnectSoon);
   }
 
   async verifyToken(token: string, deadlineMs: number): Promise<Principal> {

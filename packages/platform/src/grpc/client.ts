@@ -7,6 +7,15 @@ import { observeRpc, type RpcMetrics, rpcMetrics, splitPath } from './rpc-metric
 /** Insecure credentials for loopback and in-cluster traffic (mTLS belongs to the mesh). */
 export const insecure = () => credentials.createInsecure();
 
+/**
+ * Channel options for a client of a service that restarts (a deploy, a crash): reconnect soon
+ * after it returns, not after grpc-js's default backoff, which grows to 120 s.
+ */
+export const reconnectSoon = {
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2000,
+} as const;
+
 type UnaryMethod<Req, Res> = ((
   request: Req,
   metadata: Metadata,

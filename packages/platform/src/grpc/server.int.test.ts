@@ -68,6 +68,26 @@ const unimplemented = Object.fromEntries(
   ]),
 ) as unknown as usersV1.UserServiceServer;
 
+/** A listening server with `implementation` as conveyor.users.v1.UserService; its address. */
+async function serveUsers(
+  implementation: usersV1.UserServiceServer,
+  options: { readiness: Readiness } & Pick<
+    Parameters<typeof createGrpcServer>[0],
+    'registry' | 'inFlightLimit'
+  >,
+) {
+  const server = createGrpcServer({
+    services: [
+      { name: 'conveyor.users.v1.UserService', definition: usersV1.UserServiceService, implementation },
+    ],
+    protoRoot,
+    protoFiles: protoFiles.users,
+    ...options,
+  });
+  const port = await listenGrpc(server, '127.0.0.1', 0);
+  return { server, address: `127.0.0.1:${port}` };
+}
+
 describe('gRPC server kit', () => {
   it('serves health that follows readiness, reflection, and maps errors to statuses', async () => {
     let dependencyUp = false;
@@ -89,16 +109,7 @@ describe('gRPC server kit', () => {
         },
       })),
     };
-    const server = createGrpcServer({
-      services: [
-        { name: 'conveyor.users.v1.UserService', definition: usersV1.UserServiceService, implementation },
-      ],
-      readiness,
-      protoRoot,
-      protoFiles: protoFiles.users,
-    });
-    const port = await listenGrpc(server, '127.0.0.1', 0);
-    const address = `127.0.0.1:${port}`;
+    const { server, address } = await serveUsers(implementation, { readiness });
     try {
       readiness.watch(60_000);
       await readiness.report();
@@ -141,20 +152,8 @@ describe('gRPC server kit', () => {
       createUser: unary('CreateUser', logger, () => new Promise(() => {})),
       getUser: unary('GetUser', logger, () => new Promise(() => {})),
     };
-    const server = createGrpcServer({
-      services: [
-        {
-          name: 'conveyor.users.v1.UserService',
-          definition: usersV1.UserServiceService,
-          implementation: slow,
-        },
-      ],
-      readiness,
-      protoRoot,
-      protoFiles: protoFiles.users,
-    });
-    const port = await listenGrpc(server, '127.0.0.1', 0);
-    const client = new usersV1.UserServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const { server, address } = await serveUsers(slow, { readiness });
+    const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
     try {
       await assert.rejects(callUnary(client, client.getUser, { id: 'x' }, { deadlineMs: 200 }), {
         code: grpc.status.DEADLINE_EXCEEDED,
@@ -180,18 +179,11 @@ describe('gRPC server kit', () => {
         return { user: { id: req.id, email: 'a@b.co', name: 'A', createdAt: new Date(0), role: 1 } };
       }),
     };
-    const server = createGrpcServer({
-      services: [
-        { name: 'conveyor.users.v1.UserService', definition: usersV1.UserServiceService, implementation },
-      ],
+    const { server, address } = await serveUsers(implementation, {
       readiness,
-      protoRoot,
-      protoFiles: protoFiles.users,
       registry,
       inFlightLimit: limit,
     });
-    const port = await listenGrpc(server, '127.0.0.1', 0);
-    const address = `127.0.0.1:${port}`;
     const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
     const get = (id: string, deadlineMs = 5000) => callUnary(client, client.getUser, { id }, { deadlineMs });
     const metric = async (name: string) =>

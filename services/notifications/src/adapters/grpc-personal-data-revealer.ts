@@ -1,5 +1,5 @@
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, PoisonMessageError, RetryLater } from '@conveyor/platform';
+import { callUnary, insecure, PoisonMessageError, RetryLater, reconnectSoon } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { PersonalDataRevealer } from '../app/ports.ts';
@@ -29,11 +29,7 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
     retryDelayMs: number;
     now?: () => number;
   }) {
-    // Reconnect soon after users returns (as GrpcUsersAuthApi does), not after grpc-js's 120 s backoff cap.
-    this.#client = new usersV1.UserServiceClient(options.address, insecure(), {
-      'grpc.initial_reconnect_backoff_ms': 250,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    });
+    this.#client = new usersV1.UserServiceClient(options.address, insecure(), reconnectSoon);
     this.#secret = options.secret;
     this.#deadlineMs = options.deadlineMs;
     this.#retryDelayMs = options.retryDelayMs;

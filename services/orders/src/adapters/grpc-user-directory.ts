@@ -1,5 +1,6 @@
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure } from '@conveyor/platform';
+import { callUnary, insecure, reconnectSoon } from '@conveyor/platform';
+import { bearerMetadata } from '@conveyor/platform/auth';
 import type { Downstream } from '@conveyor/platform/resilience';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { UserDirectory } from '../ports/grpc-order-service.ts';
@@ -14,16 +15,12 @@ export class GrpcUserDirectory implements UserDirectory {
   readonly #downstream: Downstream;
 
   constructor(address: string, downstream: Downstream) {
-    this.#client = new usersV1.UserServiceClient(address, insecure(), {
-      'grpc.initial_reconnect_backoff_ms': 250,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    });
+    this.#client = new usersV1.UserServiceClient(address, insecure(), reconnectSoon);
     this.#downstream = downstream;
   }
 
   async exists(userId: string, token: string): Promise<boolean> {
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${token}`);
+    const metadata = bearerMetadata(new Metadata(), token);
     try {
       await this.#downstream.call(
         ({ deadline }) =>
