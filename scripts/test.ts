@@ -86,6 +86,7 @@ const patterns = files.length
       `packages/*/src/**/*.${tier}.test.ts`,
       `services/*/src/**/*.${tier}.test.ts`,
       `test/**/*.${tier}.test.ts`,
+      `bench/**/*.${tier}.test.ts`,
     ]);
 const summaryDir = mkdtempSync(join(tmpdir(), 'conveyor-test-summary-'));
 const summaryPath = join(summaryDir, 'summary.json');

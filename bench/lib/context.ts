@@ -4,6 +4,10 @@ import type { Row } from './report.ts';
 export interface BenchContext {
   /** Admin URL of the Postgres server (databases are created per suite). */
   adminUrl: string;
+  /** The server's processes now (its postmaster's tree when the bench started it). */
+  postgresPids: () => number[];
+  /** pg_stat_statements is loaded: statements per order can be counted. */
+  statementStats: boolean;
   smoke: boolean;
   /** Milliseconds each measured phase runs. */
   phaseMs: number;
@@ -13,6 +17,8 @@ export interface BenchContext {
 
 export interface SuiteResult {
   rows: Row[];
-  ratios: { name: string; value: number; target?: number }[];
+  ratios: { name: string; value: number; target?: number; atMost?: boolean }[];
   checks: { name: string; ok: boolean; detail: string; target?: boolean }[];
+  /** Figures other suites' ratios use, keyed `<pipeline>.<figure>` (see measure-pipeline.ts). */
+  figures?: Record<string, number>;
 }

@@ -74,17 +74,20 @@ export async function closedLoop(
   return { ops, errors, seconds, perSecond: ops / seconds, latency, ...(firstError ? { firstError } : {}) };
 }
 
-/**
- * Open loop: starts `op` at a fixed rate for `durationMs` regardless of how
- * long earlier ones take (so queueing shows up in latency), with at most
- * `maxInFlight` outstanding. Latency counts from the intended start time.
- */
-export async function openLoop(
-  ratePerSecond: number,
-  durationMs: number,
-  maxInFlight: number,
-  op: (i: number) => Promise<void>,
-): Promise<{
+export interface OpenLoopOptions {
+  ratePerSecond: number;
+  durationMs: number;
+  /** Calls outstanding at most; a start beyond it is dropped (counted, not sent). */
+  maxInFlight: number;
+  /** One call; `intendedAt` is its scheduled start, epoch ms (for lags measured elsewhere). */
+  op: (i: number, intendedAt: number) => Promise<void>;
+  /** Checked before each start: true stops offering load (the rate is lost anyway). */
+  abort?: () => boolean;
+}
+
+export interface OpenLoopResult {
+  /** Starts scheduled before the end or the abort. */
+  offered: number;
   ops: number;
   errors: number;
   /** Errors by gRPC status code (or "other"), e.g. 14 for calls a service refused as overloaded. */
@@ -92,25 +95,40 @@ export async function openLoop(
   dropped: number;
   latency: Latency;
   seconds: number;
-}> {
+  aborted: boolean;
+}
+
+/**
+ * Open loop: starts `op` at a fixed rate for `durationMs` regardless of how long earlier ones take
+ * (so queueing shows up in latency), with at most `maxInFlight` outstanding. Latency counts from
+ * the intended start time.
+ */
+export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const latency = new Latency();
   const errorCodes: Record<string, number> = {};
-  const interval = 1000 / ratePerSecond;
-  const total = Math.floor((durationMs / 1000) * ratePerSecond);
+  const interval = 1000 / options.ratePerSecond;
+  const total = Math.floor((options.durationMs / 1000) * options.ratePerSecond);
   const started = performance.now();
   let ops = 0;
   let errors = 0;
   let dropped = 0;
+  let offered = 0;
+  let aborted = false;
   const inFlight = new Set<Promise<void>>();
   for (let i = 0; i < total; i++) {
     const intended = started + i * interval;
     const wait = intended - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    if (inFlight.size >= maxInFlight) {
+    if (options.abort?.()) {
+      aborted = true;
+      break;
+    }
+    offered++;
+    if (inFlight.size >= options.maxInFlight) {
       dropped++;
       continue;
     }
-    const p = op(i).then(
+    const p = options.op(i, performance.timeOrigin + intended).then(
       () => {
         latency.record(performance.now() - intended);
         ops++;
@@ -125,5 +143,14 @@ export async function openLoop(
     inFlight.add(tracked);
   }
   await Promise.all(inFlight);
-  return { ops, errors, errorCodes, dropped, latency, seconds: (performance.now() - started) / 1000 };
+  return {
+    offered,
+    ops,
+    errors,
+    errorCodes,
+    dropped,
+    latency,
+    seconds: (performance.now() - started) / 1000,
+    aborted,
+  };
 }

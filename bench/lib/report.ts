@@ -18,7 +18,7 @@ export interface Report {
   startedAt: string;
   smoke: boolean;
   rows: Row[];
-  ratios: { name: string; value: number; target?: number; met?: boolean }[];
+  ratios: { name: string; value: number; target?: number; atMost?: boolean; met?: boolean }[];
   checks: { name: string; ok: boolean; detail: string; target?: boolean }[];
 }
 
@@ -43,7 +43,7 @@ export function toMarkdown(report: Report): string {
     '|---|---|---|---|',
     ...report.ratios.map(
       (r) =>
-        `| ${r.name} | ${fmt(r.value, 2)} | ${r.target === undefined ? '' : `≥ ${r.target}`} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
+        `| ${r.name} | ${fmt(r.value, 2)} | ${r.target === undefined ? '' : `${r.atMost ? '≤' : '≥'} ${r.target}`} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
     ),
     '',
     '## Checks',

