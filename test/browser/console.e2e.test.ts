@@ -26,7 +26,9 @@ describe('web console in chromium', () => {
 
   before(async () => {
     await mkdir(shots, { recursive: true });
-    [stack, browser] = await Promise.all([
+    // Both settle before any failure is thrown, so after() stops a stack that came up beside a
+    // browser that did not (a missing chromium used to leave the services running and the file hung).
+    const [started, launched] = await Promise.allSettled([
       startGatewayStack('browser'),
       chromium.launch({
         executablePath: CHROMIUM,
@@ -41,6 +43,10 @@ describe('web console in chromium', () => {
         ],
       }),
     ]);
+    if (started.status === 'fulfilled') stack = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (launched.status === 'rejected') throw launched.reason;
     const context = await browser.newContext({ viewport: sizes.desktop });
     context.setDefaultTimeout(15_000);
     page = await context.newPage();

@@ -134,6 +134,8 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
         CONSUMER_BACKOFF_MS: '200,500,1000,2000',
         CONSUMER_MAX_DELIVER: '50',
         CONSUMER_ACK_WAIT_MS: '5000',
+        // A killed replica's claimed deliveries come back after this (ADR 0018).
+        DELIVERY_LEASE_MS: '5000',
       };
       services[name] = serviceProcess(name, env, grpcPorts[name], await freePort(), natsProxy, pgProxy, log);
       cleanups.push(() => services[name].stop());

@@ -46,6 +46,7 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
         CONSUMER_BACKOFF_MS: '250,500,1000',
         // A killed process's unacknowledged deliveries come back after this.
         CONSUMER_ACK_WAIT_MS: '3000',
+        DELIVERY_LEASE_MS: '3000',
       }),
     ]);
     client = independentClient(

@@ -128,6 +128,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             CONSUMER_BACKOFF_MS: '200,500,1000,2000',
             CONSUMER_MAX_DELIVER: '50',
             CONSUMER_ACK_WAIT_MS: '10000',
+            DELIVERY_LEASE_MS: '10000',
           })),
         ),
       ),

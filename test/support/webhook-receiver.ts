@@ -32,8 +32,11 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** A real HTTP server on loopback that records every webhook POST (bodies up to 1 MiB). */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+/**
+ * A real HTTP server on loopback that records every webhook POST (bodies up to 1 MiB), on `port`
+ * when given (a receiver coming back where webhooks were refused), else on a free one.
+ */
+export async function startWebhookReceiver(options: { port?: number } = {}): Promise<WebhookReceiver> {
   const requests: ReceivedWebhook[] = [];
   let answer: (path: string) => number = () => 204;
   let delayMs = 0;
@@ -60,7 +63,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     );
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -26,13 +26,23 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       MAIL_FROM: z.string().min(3).default('Conveyor <no-reply@conveyor.local>'),
       MAIL_DOMAIN: z.string().min(1).default('conveyor.local'),
       CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-      // Deliveries of one event, including those held back by an open circuit breaker:
-      // the safety cap on how long an outage can hold a message (≈2 h with the default backoff).
+      // Deliveries of one event to the recording step (an unknown recipient, users unreachable)
+      // before it is dead-lettered; sends never hold an event (they are scheduled in Postgres).
       CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(30),
       CONSUMER_BACKOFF_MS: delays.default([1000, 5000, 15_000, 60_000, 300_000]),
       CONSUMER_ACK_WAIT_MS: env.durationMs(30_000),
       // Failed sends of one notification, while its channel is healthy, before it is given up.
       DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+      // Retry delays of a failed send, by counted failure (the last repeats), jittered ±20%.
+      DELIVERY_BACKOFF_MS: delays.default([1000, 5000, 15_000, 60_000, 300_000]),
+      // A delivery not sent this long after it was recorded (a target down for a day) is given up.
+      DELIVERY_MAX_AGE_MS: env.durationMs(24 * 60 * 60 * 1000),
+      // How long a claimed delivery is this replica's; a crashed replica's come back after it.
+      DELIVERY_LEASE_MS: env.durationMs(60_000),
+      // How often to look for due retries and work recorded by other replicas.
+      DELIVERY_POLL_MS: env.durationMs(1000),
+      // Webhook POSTs in flight at once per webhook (each webhook is its own bulkhead).
+      WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
       BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
       BREAKER_HALF_OPEN_MS: env.durationMs(10_000),
       WEBHOOK_TIMEOUT_MS: env.durationMs(5000),

@@ -9,17 +9,18 @@ import {
   startService,
 } from '@conveyor/platform';
 import { startUsersTokenVerifier } from '@conveyor/platform/auth';
-import { traced } from '@conveyor/platform/telemetry';
+import { inTraceOf, traced } from '@conveyor/platform/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
 import { GrpcPersonalDataRevealer } from './adapters/grpc-personal-data-revealer.ts';
 import { HttpWebhookPoster } from './adapters/http-webhook-poster.ts';
 import { JetStreamDeadLetterQueue } from './adapters/jetstream-dead-letter-queue.ts';
+import { PostgresDeliveryQueue } from './adapters/postgres-delivery-queue.ts';
 import { PostgresNotificationStore } from './adapters/postgres-notification-store.ts';
 import { PostgresWebhookStore } from './adapters/postgres-webhook-store.ts';
 import { SmtpMailer } from './adapters/smtp-mailer.ts';
 import { deleteWebhook } from './app/delete-webhook.ts';
-import { dispatchNotifications } from './app/dispatch-notifications.ts';
+import { DeliveryScheduler } from './app/deliver-notifications.ts';
 import { getDeadLetter } from './app/get-dead-letter.ts';
 import { handleEvent } from './app/handle-event.ts';
 import { listDeadLetters } from './app/list-dead-letters.ts';
@@ -55,6 +56,9 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const store = new PostgresNotificationStore(pool);
+    // Names this process's claims on the delivery schedule (ADR 0018).
+    const replica = uuidv7();
+    let claims = 0;
     const webhooks = new PostgresWebhookStore(pool);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
     const mailer = traced(
@@ -65,7 +69,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     shutdown.add('final', 'close smtp pool', () => mailer.close());
     const sends = counter(registry, {
       name: 'conveyor_notification_sends_total',
-      help: 'Notifications offered to a channel, by outcome (sent, failed, held, target-gone).',
+      help: 'Notifications offered to a channel, by outcome (sent, failed, held, target-gone, expired).',
       labelNames: ['channel', 'outcome'],
     });
     const revealer = config.USERS_SERVICE_SECRET
@@ -78,34 +82,47 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       : undefined;
     if (revealer) shutdown.add('final', 'close users client', async () => revealer.close());
     else logger.warn('USERS_SERVICE_SECRET unset: user.created v2 events wait until it is configured');
+    const scheduler = new DeliveryScheduler({
+      queue: new PostgresDeliveryQueue(pool),
+      mailer,
+      webhooks: traced(
+        new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+        'post',
+        'webhook POST',
+      ),
+      guard: new CircuitBreakerGuard({
+        threshold: config.BREAKER_THRESHOLD,
+        halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS,
+        logger,
+        registry,
+      }),
+      deadLetters,
+      mailDomain: config.MAIL_DOMAIN,
+      policy: {
+        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+        backoffMs: config.DELIVERY_BACKOFF_MS,
+        maxAgeMs: config.DELIVERY_MAX_AGE_MS,
+      },
+      concurrency: { smtp: config.SMTP_POOL_SIZE, webhook: config.WEBHOOK_CONCURRENCY },
+      leaseMs: config.DELIVERY_LEASE_MS,
+      pollMs: config.DELIVERY_POLL_MS,
+      now: () => new Date(),
+      random: Math.random,
+      newClaim: () => `${replica}:${claims++}`,
+      logger,
+      inTrace: inTraceOf,
+      onOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
+    });
+    scheduler.start();
+    // After the consumers (intake) stop: what they recorded last is still delivered or released.
+    shutdown.add('work', 'stop delivering', () => scheduler.stop());
     const handler = handleEvent({
       store,
       revealer,
       consumer: consumerName,
       newId: uuidv7,
       now: () => new Date(),
-      dispatch: dispatchNotifications({
-        store,
-        mailer,
-        webhooks: traced(
-          new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
-          'post',
-          'webhook POST',
-        ),
-        guard: new CircuitBreakerGuard({
-          threshold: config.BREAKER_THRESHOLD,
-          halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS,
-          logger,
-          registry,
-        }),
-        mailDomain: config.MAIL_DOMAIN,
-        now: () => new Date(),
-        random: Math.random,
-        maxDeliver: config.CONSUMER_MAX_DELIVER,
-        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
-        backoffMs: config.CONSUMER_BACKOFF_MS,
-        onOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
-      }),
+      onRecorded: () => scheduler.wake(),
     });
 
     const consumers: RunningConsumer[] = [];

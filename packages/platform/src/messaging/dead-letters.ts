@@ -13,6 +13,8 @@ export const DeadLetterHeaders = {
   /** Send attempts the handler counted itself, when it gave up on its own budget. */
   attempts: 'Conveyor-Attempts',
   failedAt: 'Conveyor-Failed-At',
+  /** Set when a delivery of one notification was given up (not the message itself). */
+  notificationId: 'Conveyor-Notification-Id',
 } as const;
 
 export interface FailedMessage {
@@ -25,6 +27,8 @@ export interface FailedMessage {
   headers: ReadonlyMap<string, string>;
   data: Uint8Array;
   reason: string;
+  /** Nats-Msg-Id; default `<consumer>:<stream>:<sequence>`. */
+  msgId?: string | undefined;
 }
 
 /**
@@ -49,7 +53,7 @@ export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessa
   h.set(DeadLetterHeaders.failedAt, new Date().toISOString());
   await js.publish(deadLetterSubject(failed.consumer, failed.subject), failed.data, {
     headers: h,
-    msgID: `${failed.consumer}:${failed.stream}:${failed.streamSequence}`,
+    msgID: failed.msgId ?? `${failed.consumer}:${failed.stream}:${failed.streamSequence}`,
   });
 }
 

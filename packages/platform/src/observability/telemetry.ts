@@ -127,6 +127,11 @@ export function contextFromTraceparent(traceparent: string | undefined, tracesta
 }
 
 /** `traceparent` of the given (default: active) context's span, or undefined when there is none. */
+/** Runs `fn` with the context `traceparent` names active (the current one when undefined), so its spans join that trace. */
+export function inTraceOf<T>(traceparent: string | undefined, fn: () => T): T {
+  return traceparent ? context.with(contextFromTraceparent(traceparent), fn) : fn();
+}
+
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};
   w3c.inject(ctx, carrier, defaultTextMapSetter);

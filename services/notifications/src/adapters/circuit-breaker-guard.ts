@@ -40,9 +40,9 @@ const stateNames: Record<number, string> = {
 };
 
 /**
- * One cockatiel circuit breaker per channel target ("smtp", "webhook:<host>"),
+ * One cockatiel circuit breaker per bulkhead ("smtp", "webhook:<webhook id>"),
  * so a dead mail server or one customer's dead endpoint stops costing every
- * notification an attempt. Only transient failures count (a permanent
+ * notification an attempt, and the scheduler stops claiming for it. Only transient failures count (a permanent
  * refusal says nothing about the channel's health). While a breaker is open
  * or its single half-open trial is in flight, sends are held back (nothing is
  * sent), with the time left until the next trial as the retry hint. State
@@ -76,7 +76,24 @@ export class CircuitBreakerGuard implements SendGuard {
     });
   }
 
-  async run(key: string, send: () => Promise<void>): Promise<Exclude<SendOutcome, { kind: 'target-gone' }>> {
+  admits(key: string): number {
+    const breaker = this.#breakers.get(key);
+    if (!breaker) return Number.POSITIVE_INFINITY;
+    switch (breaker.policy.state) {
+      case CircuitState.Closed:
+        return Number.POSITIVE_INFINITY;
+      case CircuitState.Open:
+        // Its wait is over: the next send is the trial.
+        return Date.now() >= breaker.openedAt + this.#options.halfOpenAfterMs ? 1 : 0;
+      default:
+        return 0; // half-open (a trial in flight) or isolated
+    }
+  }
+
+  async run(
+    key: string,
+    send: () => Promise<void>,
+  ): Promise<Exclude<SendOutcome, { kind: 'target-gone' } | { kind: 'expired' }>> {
     const breaker = this.#breaker(key);
     const state = breaker.policy.state;
     if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) {
@@ -101,7 +118,11 @@ export class CircuitBreakerGuard implements SendGuard {
     }
   }
 
-  #heldBack(key: string, retryInMs: number, why: string): Exclude<SendOutcome, { kind: 'target-gone' }> {
+  #heldBack(
+    key: string,
+    retryInMs: number,
+    why: string,
+  ): Exclude<SendOutcome, { kind: 'target-gone' } | { kind: 'expired' }> {
     this.#held.inc({ downstream: key });
     return { kind: 'held', retryInMs, reason: `circuit ${key} ${why}` };
   }

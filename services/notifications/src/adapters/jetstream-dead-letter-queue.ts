@@ -1,14 +1,15 @@
-import { deadLetterSubject } from '@conveyor/contracts';
+import { deadLetterSubject, Streams } from '@conveyor/contracts';
 import {
   DeadLetterHeaders,
   deleteDeadLetter,
+  publishDeadLetter,
   purgeDeadLetters,
   readDeadLetter,
   republishDeadLetter,
   type StoredDeadLetter,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from '../app/ports.ts';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, Notification } from '../app/ports.ts';
 
 export interface JetStreamDeadLetterQueueOptions {
   jsm: JetStreamManager;
@@ -68,6 +69,43 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
     );
   }
 
+  /**
+   * Ids only (event, notification, channel, webhook), never the mail or its address: dead letters
+   * are kept 90 days and erasure must not have to find them. One copy per give-up: the
+   * Nats-Msg-Id names the notification and its attempt count.
+   */
+  addDelivery(failure: { notification: Notification; reason: string }): Promise<void> {
+    const n = failure.notification;
+    const stream = n.eventType.startsWith('user.') ? Streams.users.name : Streams.orders.name;
+    const headers = new Map<string, string>([
+      ['ce-id', n.eventId],
+      ['ce-type', n.eventType],
+      [DeadLetterHeaders.notificationId, n.id],
+      ['Conveyor-Channel', n.channel],
+      ...(n.webhookId ? ([['Conveyor-Webhook-Id', n.webhookId]] as const) : []),
+    ]);
+    const data = new TextEncoder().encode(
+      JSON.stringify({
+        notificationId: n.id,
+        eventId: n.eventId,
+        channel: n.channel,
+        webhookId: n.webhookId ?? null,
+      }),
+    );
+    return publishDeadLetter(this.#jsm.jetstream(), {
+      consumer: this.#consumer,
+      subject: n.eventType,
+      stream,
+      streamSequence: 0,
+      deliveries: 0,
+      attempts: n.attempts,
+      headers,
+      data,
+      reason: failure.reason,
+      msgId: `${this.#consumer}:delivery:${n.id}:${n.attempts}`,
+    });
+  }
+
   remove(id: string): Promise<boolean> {
     return deleteDeadLetter(this.#jsm, Number(id));
   }
@@ -100,6 +138,7 @@ function toDeadLetter(stored: StoredDeadLetter): DeadLetter {
     failedAt: failedAt && !Number.isNaN(Date.parse(failedAt)) ? new Date(failedAt) : undefined,
     eventId: get('ce-id'),
     eventType: get('ce-type'),
+    notificationId: get(DeadLetterHeaders.notificationId),
     headers: stored.headers,
     payload: stored.data,
   };

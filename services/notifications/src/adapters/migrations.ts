@@ -1,4 +1,5 @@
 import { type Migration, messagingTablesSql } from '@conveyor/platform';
+import { deliveryQueueSql } from './postgres-delivery-queue.ts';
 
 export const migrations: Migration[] = [
   { name: '0001_inbox', sql: messagingTablesSql.inbox },
@@ -64,6 +65,23 @@ export const migrations: Migration[] = [
         check (status in ('pending', 'sent', 'failed', 'cancelled'));
       create index notifications_event on notifications (event_id);
       create index notifications_webhook_pending on notifications (webhook_id) where status = 'pending';
+    `,
+  },
+  {
+    // Issue 16 (ADR 0018): deliveries are scheduled in Postgres, claimed under a lease and sent
+    // outside any transaction; the event is acknowledged once recorded.
+    name: '0004_delivery_queue',
+    sql: `
+      ${deliveryQueueSql}
+      insert into delivery_queue (notification_id, bulkhead, due_at)
+      select id, case when channel = 'email' then 'smtp' else 'webhook:' || webhook_id::text end, now()
+      from notifications where status = 'pending';
+      -- The unique (event_id, channel, target) serves every lookup by event.
+      drop index notifications_event;
+      -- Pending deliveries are found through delivery_queue: with no index on status, settling a
+      -- notification changes no indexed column and can be a HOT update; room on each page for it.
+      drop index notifications_webhook_pending;
+      alter table notifications set (fillfactor = 80);
     `,
   },
 ];

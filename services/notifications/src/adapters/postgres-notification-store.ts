@@ -1,55 +1,9 @@
 import { type Pool, type PoolClient, recordInInbox, withTransaction } from '@conveyor/platform';
-import type {
-  ClaimedNotification,
-  NewNotification,
-  Notification,
-  NotificationStore,
-  NotificationUnit,
-  WebhookTarget,
-} from '../app/ports.ts';
-import type { DeliveryDecision } from '../domain/delivery-decision.ts';
+import { traceparentOf } from '@conveyor/platform/telemetry';
+import type { NewNotification, NotificationStore, NotificationUnit, WebhookTarget } from '../app/ports.ts';
+import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
-
-interface NotificationRow {
-  id: string;
-  user_id: string;
-  event_id: string;
-  event_type: string;
-  channel: Notification['channel'];
-  recipient: string;
-  webhook_id: string | null;
-  subject: string;
-  body_text: string;
-  body_html: string;
-  status: Notification['status'];
-  attempts: number;
-  failures: number;
-  last_error: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-  last_attempt_at: Date | null;
-}
-
-const columns =
-  'id, user_id, event_id, event_type, channel, recipient, webhook_id, subject, body_text, body_html, status, attempts, failures, last_error, created_at, sent_at, last_attempt_at';
-
-const fromRow = (r: NotificationRow): Notification => ({
-  id: r.id,
-  userId: r.user_id,
-  eventId: r.event_id,
-  eventType: r.event_type,
-  channel: r.channel,
-  recipient: r.recipient,
-  webhookId: r.webhook_id ?? undefined,
-  message: { subject: r.subject, text: r.body_text, html: r.body_html },
-  status: r.status,
-  attempts: r.attempts,
-  failures: r.failures,
-  lastError: r.last_error ?? undefined,
-  createdAt: r.created_at,
-  sentAt: r.sent_at ?? undefined,
-  lastAttemptAt: r.last_attempt_at ?? undefined,
-});
+import { columns, fromRow, type NotificationRow } from './notification-rows.ts';
 
 export class PostgresNotificationStore implements NotificationStore {
   readonly #pool: Pool;
@@ -70,80 +24,27 @@ export class PostgresNotificationStore implements NotificationStore {
     });
   }
 
-  async deliveryState(eventId: string): Promise<{ pending: string[]; failed: Notification[] }> {
-    const { rows } = await this.#pool.query<NotificationRow>({
-      name: 'notifications-delivery-state',
-      text: `select ${columns} from notifications where event_id = $1 and status in ('pending', 'failed')
-       order by channel, target`,
-      values: [eventId],
-    });
-    return {
-      pending: rows.filter((r) => r.status === 'pending').map((r) => r.id),
-      failed: rows.filter((r) => r.status === 'failed').map(fromRow),
-    };
-  }
-
-  async deliverOne(
-    id: string,
-    deliver: (claimed: ClaimedNotification) => Promise<DeliveryDecision>,
-    now: () => Date,
-  ): Promise<'applied' | 'busy' | 'settled'> {
+  requeueFailed(which: { eventId: string } | { notificationId: string }): Promise<number> {
+    // Failed → pending with a fresh budget, and due now; the attempts count keeps counting.
+    const byEvent = 'eventId' in which;
     return withTransaction(this.#pool, async (tx) => {
-      const { rows } = await tx.query<NotificationRow>({
-        name: 'notifications-claim',
-        text: `select ${columns} from notifications where id = $1 and status = 'pending' for update skip locked`,
-        values: [id],
-      });
-      const row = rows[0];
-      if (!row) {
-        const { rows: still } = await tx.query(
-          `select 1 from notifications where id = $1 and status = 'pending'`,
-          [id],
-        );
-        return still.length > 0 ? 'busy' : 'settled';
-      }
-      let webhook: ClaimedNotification['webhook'];
-      if (row.channel === 'webhook' && row.webhook_id) {
-        const { rows: hooks } = await tx.query<{ url: string; secret: string }>(
-          'select url, secret from webhooks where id = $1',
-          [row.webhook_id],
-        );
-        webhook = hooks[0];
-      }
-      const decision = await deliver({ notification: fromRow(row), webhook });
-      const at = now();
-      await tx.query({
-        name: 'notifications-settle',
-        text: `update notifications set
-           status = $2,
-           attempts = attempts + $3,
-           failures = failures + $4,
-           last_error = case when $5::boolean then $6 else last_error end,
-           last_attempt_at = case when $3 > 0 then $7 else last_attempt_at end,
-           sent_at = case when $2 = 'sent' then $7 else sent_at end
-         where id = $1`,
-        values: [
-          id,
-          decision.status,
-          decision.attempted ? 1 : 0,
-          decision.counted ? 1 : 0,
-          decision.lastError !== undefined,
-          decision.lastError === undefined || decision.lastError === null
-            ? null
-            : decision.lastError.slice(0, 1000),
-          at,
-        ],
-      });
-      return 'applied';
+      const { rows } = await tx.query<{
+        id: string;
+        channel: 'email' | 'webhook';
+        webhook_id: string | null;
+      }>(
+        `update notifications set status = 'pending', failures = 0
+         where ${byEvent ? 'event_id' : 'id'} = $1 and status = 'failed' returning id, channel, webhook_id`,
+        [byEvent ? which.eventId : which.notificationId],
+      );
+      await tx.query(
+        `insert into delivery_queue (notification_id, bulkhead, due_at)
+         select id, bulkhead, now() from unnest($1::uuid[], $2::text[]) as r(id, bulkhead)
+         on conflict (notification_id) do nothing`,
+        [rows.map((r) => r.id), rows.map((r) => bulkheadOf(r.channel, r.webhook_id ?? undefined))],
+      );
+      return rows.length;
     });
-  }
-
-  async resetFailed(eventId: string): Promise<number> {
-    const result = await this.#pool.query(
-      `update notifications set status = 'pending', failures = 0 where event_id = $1 and status = 'failed'`,
-      [eventId],
-    );
-    return result.rowCount ?? 0;
   }
 
   async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
@@ -188,6 +89,12 @@ function unitOf(tx: PoolClient): NotificationUnit {
       );
       // Their webhook URLs are contact details too.
       await tx.query('delete from webhooks where user_id = $1', [userId]);
+      // Their pending deliveries leave the schedule; the rows below say they were cancelled.
+      await tx.query(
+        `delete from delivery_queue where notification_id in
+           (select id from notifications where user_id = $1 and status = 'pending')`,
+        [userId],
+      );
       await tx.query(
         `update notifications set recipient = '[erased]', body_text = '[erased]', body_html = '[erased]',
            status = case when status = 'pending' then 'cancelled' else status end,
@@ -227,29 +134,42 @@ function unitOf(tx: PoolClient): NotificationUnit {
       });
       return rows;
     },
-    async addNotification(n: NewNotification) {
-      const result = await tx.query({
+    async addNotifications(list: readonly NewNotification[]) {
+      if (list.length === 0) return [];
+      // One round trip for every channel and target of the event: the notifications, and a
+      // delivery due now for each one recorded (a duplicate records and schedules nothing).
+      const { rows } = await tx.query<{ notification_id: string }>({
         name: 'notifications-add',
-        text: `insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
-           subject, body_text, body_html, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         on conflict (event_id, channel, target) do nothing`,
+        text: `with n as (
+           insert into notifications (id, user_id, event_id, event_type, channel, target, webhook_id, recipient,
+             subject, body_text, body_html, created_at)
+           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[],
+             $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+           on conflict (event_id, channel, target) do nothing
+           returning id
+         )
+         insert into delivery_queue (notification_id, bulkhead, due_at, traceparent)
+         select n.id, b.bulkhead, now(), $14 from n join unnest($1::uuid[], $13::text[]) as b(id, bulkhead) on b.id = n.id
+         returning notification_id`,
         values: [
-          n.id,
-          n.userId,
-          n.eventId,
-          n.eventType,
-          n.channel,
-          n.webhookId ?? '',
-          n.webhookId ?? null,
-          n.recipient,
-          n.message.subject,
-          n.message.text,
-          n.message.html,
-          n.createdAt,
+          list.map((n) => n.id),
+          list.map((n) => n.userId),
+          list.map((n) => n.eventId),
+          list.map((n) => n.eventType),
+          list.map((n) => n.channel),
+          list.map((n) => n.webhookId ?? ''),
+          list.map((n) => n.webhookId ?? null),
+          list.map((n) => n.recipient),
+          list.map((n) => n.message.subject),
+          list.map((n) => n.message.text),
+          list.map((n) => n.message.html),
+          list.map((n) => n.createdAt),
+          list.map((n) => bulkheadOf(n.channel, n.webhookId)),
+          // The handling's trace (the consumer's process span): the send joins it later.
+          traceparentOf() ?? null,
         ],
       });
-      return result.rowCount === 1;
+      return rows.map((r) => r.notification_id);
     },
   };
 }

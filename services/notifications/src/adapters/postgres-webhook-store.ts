@@ -6,6 +6,7 @@ import {
   withTransaction,
 } from '@conveyor/platform';
 import type { Webhook, WebhookStore } from '../app/ports.ts';
+import { bulkheadOf } from '../domain/delivery-decision.ts';
 
 interface WebhookRow {
   id: string;
@@ -81,10 +82,12 @@ export class PostgresWebhookStore implements WebhookStore {
     return withTransaction(this.#pool, async (tx) => {
       const deleted = await tx.query('delete from webhooks where id = $1', [id]);
       if (deleted.rowCount === 0) return undefined;
+      // Its scheduled deliveries leave the schedule and are marked cancelled.
       const cancelled = await tx.query(
-        `update notifications set status = 'cancelled', last_error = 'webhook deleted'
-         where webhook_id = $1 and status = 'pending'`,
-        [id],
+        `with q as (delete from delivery_queue where bulkhead = $1 returning notification_id)
+         update notifications set status = 'cancelled', last_error = 'webhook deleted'
+         where id in (select notification_id from q) and status = 'pending'`,
+        [bulkheadOf('webhook', id)],
       );
       return { cancelled: cancelled.rowCount ?? 0 };
     });

@@ -1,4 +1,4 @@
-import { type CloudEvent, type Delivery, RetryLater } from '@conveyor/platform';
+import { type CloudEvent, RetryLater } from '@conveyor/platform';
 import { planFor } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 import { webhookBody } from '../domain/webhook-payload.ts';
@@ -15,11 +15,8 @@ export interface HandleEventDeps {
   consumer: string;
   newId: () => string;
   now: () => Date;
-  /**
-   * The send step, run on every delivery (see dispatchNotifications);
-   * `fresh` names what this delivery has just recorded, when it was the first.
-   */
-  dispatch: (eventId: string, delivery: Delivery, fresh?: { pending: readonly string[] }) => Promise<void>;
+  /** Called after a handling committed new deliveries (wakes the delivery scheduler). */
+  onRecorded?: () => void;
   /** Opens user.created v2's sealed contact details; undefined when not configured. */
   revealer: PersonalDataRevealer | undefined;
 }
@@ -30,16 +27,14 @@ export class RecipientUnknown extends Error {
 }
 
 /**
- * Handles one event in two steps, each safe to repeat:
- * 1. once per event (inbox): record recipients and one pending notification
- *    per (channel, target): the user's email and each matching webhook;
- * 2. every time: send what is still pending for this event (dispatch).
- * A crash after 1 leaves pending rows the redelivery sends; a crash between
- * a send and its commit resends with the same Message-ID / idempotency key,
- * which receivers recognise. Never a second notification record.
+ * Records one event, once (inbox), in one transaction: recipients, and one
+ * pending notification per (channel, target) — the user's email and each
+ * matching webhook — each with its delivery scheduled. Then the message is
+ * acknowledged; sending is the delivery scheduler's (deliver-notifications.ts),
+ * so no outage of a channel holds the event. A redelivery records nothing.
  */
 export function handleEvent(deps: HandleEventDeps) {
-  return async (event: CloudEvent, delivery: Delivery): Promise<void> => {
+  return async (event: CloudEvent): Promise<void> => {
     const data = await revealedData(deps, event);
     // Erased before we heard of it: the key is gone and no one is contacted.
     if (data === 'erased') return;
@@ -82,12 +77,11 @@ export function handleEvent(deps: HandleEventDeps) {
         }
       }
     });
-    // The first handling knows what it recorded (all pending), so dispatch need not read it back.
-    await deps.dispatch(event.id, delivery, first ? { pending: recorded } : undefined);
+    if (first && recorded.length > 0) deps.onRecorded?.();
   };
 }
 
-/** Records one pending notification per (channel, target); returns the ids recorded. */
+/** Records one pending notification per (channel, target), in one statement; returns the ids recorded. */
 async function recordNotifications(
   deps: HandleEventDeps,
   unit: NotificationUnit,
@@ -101,13 +95,10 @@ async function recordNotifications(
   },
 ): Promise<string[]> {
   const { userId, email, message } = to;
-  const recorded: string[] = [];
-  const add = async (n: NewNotification) => {
-    if (await unit.addNotification(n)) recorded.push(n.id);
-  };
   const common = { userId, eventId: event.id, eventType: event.type, createdAt: deps.now() };
+  const list: NewNotification[] = [];
   if (email !== undefined) {
-    await add({
+    list.push({
       ...common,
       id: deps.newId(),
       channel: 'email',
@@ -117,10 +108,9 @@ async function recordNotifications(
     });
   }
   const webhooks = to.webhooks ?? (await unit.findWebhooks(userId));
-  if (webhooks.length === 0) return recorded;
-  const body = webhookBody(event);
+  const body = webhooks.length > 0 ? webhookBody(event) : '';
   for (const webhook of webhooks) {
-    await add({
+    list.push({
       ...common,
       id: deps.newId(),
       channel: 'webhook',
@@ -129,7 +119,7 @@ async function recordNotifications(
       message: { subject: event.type, text: body, html: '' },
     });
   }
-  return recorded;
+  return unit.addNotifications(list);
 }
 
 /**

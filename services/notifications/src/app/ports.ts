@@ -1,4 +1,4 @@
-import type { DeliveryDecision, SendOutcome } from '../domain/delivery-decision.ts';
+import type { SendOutcome } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 
@@ -59,15 +59,11 @@ export interface NotificationUnit {
   ): Promise<{ recipient: Recipient | 'erased' | undefined; webhooks: WebhookTarget[] }>;
   /** The user's webhooks and the global ones. */
   findWebhooks(userId: string): Promise<WebhookTarget[]>;
-  /** A second add for the same (event, channel, target) is ignored (false). */
-  addNotification(n: NewNotification): Promise<boolean>;
-}
-
-/** A notification claimed for sending, with what its channel needs. */
-export interface ClaimedNotification {
-  notification: Notification;
-  /** For webhook notifications: where and how to sign; undefined when the webhook was deleted. */
-  webhook: { url: string; secret: string } | undefined;
+  /**
+   * Records notifications as pending and schedules their delivery (due now); one already
+   * recorded for the same (event, channel, target) is left alone. Returns the ids recorded.
+   */
+  addNotifications(notifications: readonly NewNotification[]): Promise<string[]>;
 }
 
 export interface NotificationStore {
@@ -81,22 +77,11 @@ export interface NotificationStore {
     eventId: string,
     work: (unit: NotificationUnit) => Promise<void>,
   ): Promise<boolean>;
-  /** Ids of the event's pending notifications, and the ones given up. */
-  deliveryState(eventId: string): Promise<{ pending: string[]; failed: Notification[] }>;
   /**
-   * Claims one pending notification with a row lock held while `deliver`
-   * runs, then applies the decision it returns, in one transaction: two
-   * deliveries of an event never send the same notification at once.
-   * 'busy': another delivery holds it now; 'settled': it is not pending any
-   * more (sent or given up meanwhile).
+   * Makes given-up notifications pending again with a fresh budget and due now (redrive): those
+   * of one event, or the one notification named. Returns how many.
    */
-  deliverOne(
-    id: string,
-    deliver: (claimed: ClaimedNotification) => Promise<DeliveryDecision>,
-    now: () => Date,
-  ): Promise<'applied' | 'busy' | 'settled'>;
-  /** Makes the event's failed notifications pending again with a fresh budget (redrive). */
-  resetFailed(eventId: string): Promise<number>;
+  requeueFailed(which: { eventId: string } | { notificationId: string }): Promise<number>;
   list(query: {
     userId?: string;
     limit: number;
@@ -149,13 +134,20 @@ export interface WebhookPoster {
 }
 
 /**
- * Runs sends to one channel target (`key`, e.g. "smtp") behind a circuit
- * breaker. Never throws: it reports sent, failed (permanent or not, and
- * whether the call was the breaker's half-open probe) or held (the breaker
- * is open and nothing was sent).
+ * Runs sends to one channel target (`key`, a bulkhead: "smtp", "webhook:<id>") behind a circuit
+ * breaker. Never throws: it reports sent, failed (permanent or not, and whether the call was the
+ * breaker's half-open probe) or held (the breaker is open and nothing was sent).
  */
 export interface SendGuard {
-  run(key: string, send: () => Promise<void>): Promise<Exclude<SendOutcome, { kind: 'target-gone' }>>;
+  run(
+    key: string,
+    send: () => Promise<void>,
+  ): Promise<Exclude<SendOutcome, { kind: 'target-gone' } | { kind: 'expired' }>>;
+  /**
+   * How many sends to `key` may start now: Infinity while its breaker is closed, 1 when an open
+   * breaker's wait is over (its trial), 0 while it is open or its trial is in flight.
+   */
+  admits(key: string): number;
 }
 
 export interface Webhook {
@@ -181,7 +173,10 @@ export interface WebhookStore {
   remove(id: string): Promise<{ cancelled: number } | undefined>;
 }
 
-/** A message the consumer gave up on, as stored in the dead-letter stream. */
+/**
+ * A message the consumer gave up on, or a delivery the scheduler gave up on, as stored in the
+ * dead-letter stream.
+ */
 export interface DeadLetter {
   /** Sequence in the dead-letter stream. */
   id: string;
@@ -195,6 +190,8 @@ export interface DeadLetter {
   failedAt: Date | undefined;
   eventId: string | undefined;
   eventType: string | undefined;
+  /** Set for a given-up delivery: redriving it requeues this notification (nothing is republished). */
+  notificationId: string | undefined;
   headers: ReadonlyMap<string, string>;
   payload: Uint8Array;
 }
@@ -223,6 +220,12 @@ export interface DeadLetterQueue {
   republish(deadLetter: DeadLetter): Promise<void>;
   /** false when it was not there (removed meanwhile). */
   remove(id: string): Promise<boolean>;
+  /**
+   * Records a delivery given up after its attempts (or its maximum age): the dead letter names
+   * the notification and carries ids only, no personal data. Resolves once stored; repeating it
+   * for the same give-up stores one copy.
+   */
+  addDelivery(failure: { notification: Notification; reason: string }): Promise<void>;
   /** Removes every dead letter of this consumer, or those of one original subject. */
   purge(subject: string | undefined): Promise<number>;
 }

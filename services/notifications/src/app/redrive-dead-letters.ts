@@ -20,15 +20,17 @@ export interface RedriveDeps {
 const maxPages = 50;
 
 /**
- * Redrives dead letters one by one:
- * 1. make the event's given-up notifications pending again (fresh budget),
- *    so the redelivery — which finds the event in the inbox and records
- *    nothing — sends them;
+ * Redrives dead letters one by one. A given-up delivery (it names its
+ * notification): make that notification pending again with a fresh budget
+ * and due now, then remove the dead letter; the delivery scheduler sends it.
+ * A message the consumer could not record (poison, or failures past
+ * max_deliver):
+ * 1. make the event's given-up notifications pending again (fresh budget);
  * 2. republish the original (same headers and ce-id) and wait for its PubAck;
  * 3. remove the dead letter.
  * In this order a crash leaves the dead letter in place and a second redrive
  * does no harm: JetStream drops a republish of the same dead letter within
- * its duplicate window, the inbox drops it after, and step 1 touches only
+ * its duplicate window, the inbox drops it after, and requeueing touches only
  * notifications that are still failed.
  */
 export function redriveDeadLetters(deps: RedriveDeps) {
@@ -55,10 +57,15 @@ export function redriveDeadLetters(deps: RedriveDeps) {
     }
     const redriven: string[] = [];
     for (const deadLetter of chosen) {
-      if (deadLetter.eventId && uuidPattern.test(deadLetter.eventId)) {
-        await deps.store.resetFailed(deadLetter.eventId);
+      if (deadLetter.notificationId && uuidPattern.test(deadLetter.notificationId)) {
+        // A given-up delivery: the event was recorded long ago; schedule that one delivery again.
+        await deps.store.requeueFailed({ notificationId: deadLetter.notificationId });
+      } else {
+        if (deadLetter.eventId && uuidPattern.test(deadLetter.eventId)) {
+          await deps.store.requeueFailed({ eventId: deadLetter.eventId });
+        }
+        await deps.deadLetters.republish(deadLetter);
       }
-      await deps.deadLetters.republish(deadLetter);
       await deps.deadLetters.remove(deadLetter.id);
       redriven.push(deadLetter.id);
     }

@@ -1,32 +1,27 @@
 /**
  * What happened when one notification was offered to its channel.
  * - sent: the server accepted it.
- * - held: the channel's circuit breaker is open; nothing was sent, so it is
+ * - held: the target's circuit breaker is open; nothing was sent, so it is
  *   not an attempt and does not spend the notification's budget.
  * - failed: a send was tried and failed. `permanent` when retrying cannot
  *   help (a 5xx mail reply, a 4xx webhook answer); `probe` when it was the
- *   breaker's half-open trial call, whose failure is the channel's, not the
+ *   breaker's half-open trial call, whose failure is the target's, not the
  *   notification's, so it is recorded but not counted against the budget.
  * - target-gone: the webhook was deleted meanwhile.
+ * - expired: not sent within the delivery's maximum age; nothing was tried.
  */
 export type SendOutcome =
   | { kind: 'sent' }
   | { kind: 'held'; retryInMs: number; reason: string }
   | { kind: 'failed'; error: string; permanent: boolean; probe: boolean }
-  | { kind: 'target-gone'; reason: string };
+  | { kind: 'target-gone'; reason: string }
+  | { kind: 'expired'; reason: string };
 
 export interface DeliveryPolicy {
   /** Counted failures after which a notification is given up. */
   maxAttempts: number;
   /** Retry delays by counted failure (1st, 2nd, …); the last repeats. */
   backoffMs: readonly number[];
-  /** This is the event's last delivery: whatever is not sent now is given up. */
-  lastDelivery: boolean;
-  /**
-   * A held notification is retried after at least this long (the consumer's
-   * backoff step for this delivery), so a long outage spreads redeliveries out.
-   */
-  holdFloorMs: number;
 }
 
 export interface DeliveryDecision {
@@ -37,7 +32,10 @@ export interface DeliveryDecision {
   counted: boolean;
   /** New last error; null clears it, undefined keeps it. */
   lastError: string | null | undefined;
-  /** When still pending: retry after this long (before jitter). */
+  /**
+   * When still pending: try again after this long (before jitter); undefined
+   * when it may go again as soon as its target takes sends (a held one).
+   */
   retryInMs: number | undefined;
 }
 
@@ -58,26 +56,27 @@ export function decideDelivery(
         lastError: outcome.reason,
         retryInMs: undefined,
       };
+    case 'expired':
+      return {
+        status: 'failed',
+        attempted: false,
+        counted: false,
+        lastError: outcome.reason,
+        retryInMs: undefined,
+      };
     case 'held':
-      return policy.lastDelivery
-        ? {
-            status: 'failed',
-            attempted: false,
-            counted: false,
-            lastError: `${outcome.reason} at the event's last delivery`,
-            retryInMs: undefined,
-          }
-        : {
-            status: 'pending',
-            attempted: false,
-            counted: false,
-            lastError: undefined,
-            retryInMs: Math.max(outcome.retryInMs, policy.holdFloorMs),
-          };
+      // Nothing was tried: the breaker decides when the target takes sends again.
+      return {
+        status: 'pending',
+        attempted: false,
+        counted: false,
+        lastError: undefined,
+        retryInMs: undefined,
+      };
     case 'failed': {
       const counted = !outcome.probe;
       const failures = failuresSoFar + (counted ? 1 : 0);
-      const givenUp = outcome.permanent || failures >= policy.maxAttempts || policy.lastDelivery;
+      const givenUp = outcome.permanent || failures >= policy.maxAttempts;
       return {
         status: givenUp ? 'failed' : 'pending',
         attempted: true,
@@ -95,4 +94,13 @@ export function decideDelivery(
 
 function backoff(delays: readonly number[], failures: number): number {
   return delays[Math.min(Math.max(failures, 1), delays.length) - 1] ?? 1000;
+}
+
+/**
+ * The bulkhead a notification is delivered through: its channel and target. Each has its own
+ * circuit breaker, concurrency and queue of due deliveries, so one target's outage or slowness
+ * never holds another's.
+ */
+export function bulkheadOf(channel: 'email' | 'webhook', webhookId: string | undefined): string {
+  return channel === 'email' ? 'smtp' : `webhook:${webhookId ?? ''}`;
 }

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DeliveryPolicy, decideDelivery } from './delivery-decision.ts';
+import { bulkheadOf, type DeliveryPolicy, decideDelivery } from './delivery-decision.ts';
 
-const policy: DeliveryPolicy = {
-  maxAttempts: 3,
-  backoffMs: [100, 200, 400],
-  lastDelivery: false,
-  holdFloorMs: 50,
-};
+const policy: DeliveryPolicy = { maxAttempts: 3, backoffMs: [100, 200, 400] };
 
 describe('decideDelivery', () => {
   it('marks a sent notification sent and clears its error', () => {
@@ -20,26 +15,17 @@ describe('decideDelivery', () => {
     });
   });
 
-  it('holds without an attempt while the breaker is open, at least the hold floor', () => {
-    const held = { kind: 'held', retryInMs: 10, reason: 'circuit smtp open' } as const;
-    assert.deepEqual(decideDelivery(2, held, policy), {
-      status: 'pending',
-      attempted: false,
-      counted: false,
-      lastError: undefined,
-      retryInMs: 50,
-    });
-    assert.equal(decideDelivery(2, { ...held, retryInMs: 5000 }, policy).retryInMs, 5000);
-  });
-
-  it('never gives up on held notifications except at the last delivery', () => {
+  it('holds without an attempt while the breaker is open, however many failures came before', () => {
     const held = { kind: 'held', retryInMs: 10, reason: 'circuit smtp open' } as const;
     for (let failures = 0; failures < 10; failures++) {
-      assert.equal(decideDelivery(failures, held, policy).status, 'pending');
+      assert.deepEqual(decideDelivery(failures, held, policy), {
+        status: 'pending',
+        attempted: false,
+        counted: false,
+        lastError: undefined,
+        retryInMs: undefined,
+      });
     }
-    const last = decideDelivery(0, held, { ...policy, lastDelivery: true });
-    assert.equal(last.status, 'failed');
-    assert.match(last.lastError ?? '', /circuit smtp open at the event's last delivery/);
   });
 
   it('counts transient failures and backs off exponentially until the budget is spent', () => {
@@ -76,5 +62,21 @@ describe('decideDelivery', () => {
   it('cancels a notification whose target is gone', () => {
     const d = decideDelivery(0, { kind: 'target-gone', reason: 'webhook deleted' }, policy);
     assert.deepEqual([d.status, d.attempted, d.lastError], ['cancelled', false, 'webhook deleted']);
+  });
+
+  it('gives up on an expired notification without trying it or charging the budget', () => {
+    const d = decideDelivery(1, { kind: 'expired', reason: 'not delivered within 24 h' }, policy);
+    assert.deepEqual(
+      [d.status, d.attempted, d.counted, d.lastError],
+      ['failed', false, false, 'not delivered within 24 h'],
+    );
+  });
+});
+
+describe('bulkheadOf', () => {
+  it('gives email one bulkhead and every webhook its own', () => {
+    assert.equal(bulkheadOf('email', undefined), 'smtp');
+    assert.equal(bulkheadOf('webhook', 'a'), 'webhook:a');
+    assert.notEqual(bulkheadOf('webhook', 'a'), bulkheadOf('webhook', 'b'));
   });
 });

@@ -119,6 +119,8 @@ export async function startHarness(
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       CONSUMER_BACKOFF_MS: '200,400',
       CONSUMER_MAX_DELIVER: '4',
+      DELIVERY_BACKOFF_MS: '200,400',
+      DELIVERY_POLL_MS: '100',
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       ...env,
     }),
@@ -188,6 +190,16 @@ export function userErased(userId: string): CloudEvent {
     { userId, erasedAt: new Date().toISOString() },
     { source: 'conveyor/users', subject: userId },
   );
+}
+
+/**
+ * True once nothing is left to do: both consumers have nothing pending or unacknowledged and no
+ * delivery is scheduled, so no send can still be on its way (a late duplicate would show after).
+ */
+export async function settled(h: Pick<NotificationsHarness, 'nc' | 'sql'>): Promise<boolean> {
+  if (!(await drained(h.nc))) return false;
+  const { rowCount } = await h.sql.query('select 1 from delivery_queue limit 1');
+  return rowCount === 0;
 }
 
 /** Waits until the consumers on both streams have nothing pending or unacknowledged. */

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ordersV1 } from '@conveyor/contracts';
+import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { freePort, type SmtpSink, startSmtpSink, testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import pg from 'pg';
+import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
+import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
+import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
+import { callAs, independentClient } from '../support/independent-clients.ts';
+import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const orders = 1000;
+const rate = 100; // orders/s, below what this machine sustains with other tests running beside
+
+/**
+ * Issue 16: one dead third-party endpoint must not stop anyone's mail. A global webhook whose
+ * receiver refuses connections gets every order event; the confirmation mails keep their latency,
+ * and when the receiver comes back every webhook delivery arrives, once.
+ */
+describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let smtp: SmtpSink;
+  let receiver: WebhookReceiver | undefined;
+  const services: ServiceUnderTest[] = [];
+  let sql: pg.Pool;
+
+  before(async () => {
+    db = await testDatabase('e2e_dead_webhook');
+    nats = await testNats();
+    smtp = await startSmtpSink({ smtpPort: 0, capacity: 3 * orders });
+    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
+    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
+    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    const users = await startServiceProcess('users', common);
+    services.push(users);
+    const usersAddr = `127.0.0.1:${users.grpcPort}`;
+    services.push(
+      await startServiceProcess('orders', { ...common, USERS_ADDR: usersAddr }),
+      await startServiceProcess('notifications', {
+        ...common,
+        USERS_ADDR: usersAddr,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+        // Trials soon after the receiver is back, so the test does not wait for the default 10 s.
+        BREAKER_HALF_OPEN_MS: '1000',
+      }),
+    );
+    sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+
+  after(async () => {
+    await sql?.end();
+    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await receiver?.close();
+    await smtp?.close();
+    await nats?.stop();
+    await db?.drop();
+  });
+
+  /** Places `orders` orders at `rate`/s (open loop) and waits for every confirmation; the mail p99 in ms. */
+  async function placeAndMail(
+    customers: SignedIn[],
+    count = orders,
+    perSecond = rate,
+  ): Promise<{ ids: string[]; p99: number }> {
+    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${services[1]!.grpcPort}`, insecure());
+    const intended = new Map<string, number>();
+    const started = Date.now();
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      // perSecond 0: one after the other.
+      if (perSecond === 0 && calls.length > 0) await calls.at(-1);
+      const at = perSecond === 0 ? Date.now() : started + (i * 1000) / perSecond;
+      const wait = at - Date.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      calls.push(
+        callUnary(
+          client,
+          client.placeOrder,
+          {
+            userId: '',
+            items: [{ sku: 'MUG-001', quantity: 1 }],
+            idempotencyKey: `dead-webhook-${started}-${i}`,
+          },
+          { deadlineMs: 10_000, metadata: customers[i % customers.length]!.metadata() },
+        ).then(({ order }) => {
+          intended.set(order!.id, at);
+        }),
+      );
+    }
+    const results = await Promise.allSettled(calls);
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.equal(
+      refused.length,
+      0,
+      `${refused.length} orders refused: ${String((refused[0] as PromiseRejectedResult | undefined)?.reason)}`,
+    );
+    const { rows } = await sql.query<{ order_id: string; event_id: string }>(
+      `select substr(stream_id, 7) as order_id, event_id::text from orders.events
+        where version = 1 and stream_id = any(select 'order-' || unnest($1::text[]))`,
+      [[...intended.keys()]],
+    );
+    const byMessageId = new Map(rows.map((r) => [`<${r.event_id}.email@conveyor.local>`, r.order_id]));
+    const mailed = () => smtp.messages().filter((m) => byMessageId.has(m.messageId));
+    await waitUntil(() => new Set(mailed().map((m) => m.messageId)).size === count, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      message: `not every one of ${count} orders got its confirmation mail within 60 s`,
+    });
+    const lags = mailed()
+      .map((m) => Date.parse(m.receivedAt) - intended.get(byMessageId.get(m.messageId)!)!)
+      .sort((a, b) => a - b);
+    client.close();
+    return { ids: [...intended.keys()], p99: lags[Math.ceil(lags.length * 0.99) - 1]! };
+  }
+
+  it('keeps every customer mail flowing while a global webhook is refused, then delivers each webhook once', async (t) => {
+    const usersAddr = `127.0.0.1:${services[0]!.grpcPort}`;
+    const customers = await Promise.all([0, 1, 2, 3, 4].map(() => signUp(usersAddr)));
+    // Warm up, one order at a time first (token verdicts cached, pools open: a cold start would
+    // pile the first calls up past the admission limit), then at the test's rate (JIT, including
+    // this process's SMTP sink, which parses every mail: cold, it made the first phase's p99 ~1.5 s).
+    await placeAndMail(customers, 50, 0);
+    await placeAndMail(customers, 300, rate);
+    const healthy = await placeAndMail(customers);
+    t.diagnostic(`without a webhook: place → mail p99 ${healthy.p99} ms`);
+
+    // Nothing listens on the webhook's port: every POST is refused at once.
+    const port = await freePort();
+    const admin = await signUpAdmin(usersAddr);
+    const client = independentClient(
+      'conveyor/notifications/v1/notifications.proto',
+      'conveyor.notifications.v1.NotificationService',
+      `127.0.0.1:${services[2]!.grpcPort}`,
+    );
+    const { webhook, secret } = await callAs<{ webhook: { id: string }; secret: string }>(
+      admin,
+      client,
+      'RegisterWebhook',
+      { global: true, url: `http://127.0.0.1:${port}/hooks` },
+    );
+    client.close();
+    const dead = await placeAndMail(customers);
+    t.diagnostic(`with the global webhook refused: place → mail p99 ${dead.p99} ms`);
+    // 1.5× the same run's figure; 50 ms absorbs scheduling jitter when both are small.
+    assert.ok(
+      dead.p99 <= 1.5 * healthy.p99 + 50,
+      `mail p99 ${dead.p99} ms with a dead webhook vs ${healthy.p99} ms without`,
+    );
+
+    receiver = await startWebhookReceiver({ port });
+    const { rows } = await sql.query<{ event_id: string }>(
+      `select event_id::text from orders.events
+        where version = 1 and stream_id = any(select 'order-' || unnest($1::text[]))`,
+      [dead.ids],
+    );
+    const expected = new Set(rows.map((r) => r.event_id));
+    await waitUntil(
+      () =>
+        expected.size ===
+        new Set(
+          receiver!
+            .delivered()
+            .filter((r) => expected.has(r.eventId))
+            .map((r) => r.eventId),
+        ).size,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        message: 'not every webhook arrived after the receiver came back',
+      },
+    );
+    // Quiescent: nothing pending any more, so no send can still be on its way (a late duplicate shows).
+    await waitUntil(
+      async () =>
+        (await sql.query(`select 1 from notifications.notifications where status = 'pending' limit 1`))
+          .rowCount === 0,
+      { timeoutMs: 30_000, intervalMs: 200, message: 'deliveries still pending' },
+    );
+    const hooks = receiver.delivered().filter((r) => expected.has(r.eventId));
+    const keys = new Map<string, number>();
+    for (const r of hooks) {
+      assert.equal(r.idempotencyKey, `${r.eventId}.${webhook.id}`);
+      assert.ok(receiver.verify(r, secret), 'signed with the registered secret');
+      keys.set(r.idempotencyKey, (keys.get(r.idempotencyKey) ?? 0) + 1);
+    }
+    const repeated = [...keys.values()].filter((n) => n > 1).length;
+    t.diagnostic(`${hooks.length} webhook requests for ${expected.size} events; ${repeated} keys repeated`);
+    assert.equal(keys.size, orders);
+    assert.equal(repeated, 0, 'a refused connection cannot have delivered anything, so nothing repeats');
+  });
+});
