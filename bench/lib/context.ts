@@ -9,6 +9,8 @@ export interface BenchContext {
   /** pg_stat_statements is loaded: statements per order can be counted. */
   statementStats: boolean;
   smoke: boolean;
+  /** `--rate N`: one run of 30 s at N orders/s instead of the search (for profiling). */
+  fixedRate: number | undefined;
   /** Milliseconds each measured phase runs. */
   phaseMs: number;
   concurrencies: number[];

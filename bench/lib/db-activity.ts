@@ -9,7 +9,7 @@ import type pg from 'pg';
  * The observer's own queries carry the marker comment and are left out; they never write.
  */
 export interface DbMark {
-  statements: Map<string, { calls: number; query: string }> | undefined;
+  statements: Map<string, { calls: number; ms: number; query: string }> | undefined;
   xid: bigint;
 }
 
@@ -17,7 +17,9 @@ export interface DbActivity {
   statements: number | undefined;
   commits: number;
   /** The most frequent statements in the phase, most first. */
-  top: { calls: number; query: string }[];
+  top: { calls: number; ms: number; query: string }[];
+  /** The statements that took the most execution time in the phase, most first. */
+  costliest: { calls: number; ms: number; query: string }[];
 }
 
 const marker = '/* bench-observer */';
@@ -48,23 +50,25 @@ export async function markDb(observer: pg.Pool, database: string, withStatements
     ).rows[0]!.x,
   );
   if (!withStatements) return { statements: undefined, xid };
-  const { rows } = await observer.query<{ queryid: string; calls: string; query: string }>(
-    `${marker} select s.queryid::text, s.calls::text, s.query from pg_stat_statements s
+  const { rows } = await observer.query<{ queryid: string; calls: string; ms: number; query: string }>(
+    `${marker} select s.queryid::text, s.calls::text, s.total_exec_time as ms, s.query from pg_stat_statements s
       join pg_database d on d.oid = s.dbid
      where d.datname = $1 and s.query not like '${marker}%'`,
     [database],
   );
   return {
-    statements: new Map(rows.map((r) => [r.queryid, { calls: Number(r.calls), query: r.query }])),
+    statements: new Map(rows.map((r) => [r.queryid, { calls: Number(r.calls), ms: Number(r.ms), query: r.query }])),
     xid,
   };
 }
 
 export function activityBetween(before: DbMark, after: DbMark): DbActivity {
   const commits = Number(after.xid - before.xid);
-  if (!after.statements || !before.statements) return { statements: undefined, commits, top: [] };
+  if (!after.statements || !before.statements)
+    return { statements: undefined, commits, top: [], costliest: [] };
   const deltas = [...after.statements].map(([id, s]) => ({
     calls: s.calls - (before.statements?.get(id)?.calls ?? 0),
+    ms: s.ms - (before.statements?.get(id)?.ms ?? 0),
     query: s.query.replace(/\s+/g, ' ').trim().slice(0, 160),
   }));
   const changed = deltas.filter((d) => d.calls > 0).sort((a, b) => b.calls - a.calls);
@@ -72,5 +76,6 @@ export function activityBetween(before: DbMark, after: DbMark): DbActivity {
     statements: changed.reduce((sum, d) => sum + d.calls, 0),
     commits,
     top: changed.slice(0, 12),
+    costliest: [...changed].sort((a, b) => b.ms - a.ms).slice(0, 12),
   };
 }

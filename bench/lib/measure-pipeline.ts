@@ -53,6 +53,16 @@ export async function measurePipeline(
   });
   ctx.log(`${p.label} · PlaceOrder at one client: p50 ${s.p50} ms, p99 ${s.p99} ms`);
 
+  if (ctx.fixedRate) {
+    const fixed = await probe(p, ledger, ctx.fixedRate, {
+      durationMs: 30_000,
+      mailP99Ms: 1000,
+      drainTimeoutMs: drainMs,
+    });
+    ctx.log(`${p.label} · at ${ctx.fixedRate}/s: ${fixed.verdict}`);
+    rows.push(...probeRows(group, `at a fixed ${ctx.fixedRate}/s`, fixed, true), ...cpuRows(p.label, fixed));
+    return { rows, ratios: [], checks: await lossAndDuplicates(p, ledger, drainMs), figures };
+  }
   const search = await findSustainedRate(p, ledger, {
     startRate: ctx.smoke ? 20 : 100,
     probeMs: ctx.smoke ? 1500 : 15_000,
@@ -83,32 +93,7 @@ export async function measurePipeline(
     if (sustained.db.statements !== undefined)
       figures[`${p.label}.statementsPerOrder`] = sustained.db.statements / completed;
     figures[`${p.label}.commitsPerOrder`] = sustained.db.commits / completed;
-    for (const c of sustained.cpu) {
-      rows.push({
-        group: `CPU per completed order · ${p.label}`,
-        name: `${c.harness ? 'harness: ' : ''}${c.name}`,
-        concurrency: 'open',
-        perSecond: 0,
-        note: `${perOrder(c.seconds * 1000, completed)} ms per order, ${((c.seconds / (sustained.seconds + sustained.drainMs / 1000)) * 100).toFixed(0)}% of a core`,
-      });
-    }
-    rows.push({
-      group: `CPU per completed order · ${p.label}`,
-      name: 'system (all but the harness)',
-      concurrency: 'open',
-      perSecond: 0,
-      note: `${perOrder(systemSeconds * 1000, completed)} ms per order over ${completed} orders (load ${sustained.seconds.toFixed(0)} s + drain ${(sustained.drainMs / 1000).toFixed(1)} s)`,
-    });
-    rows.push({
-      group: `Postgres per completed order · ${p.label}`,
-      name: 'statements (round trips) and commits (write transactions)',
-      concurrency: 'open',
-      perSecond: 0,
-      note: `${sustained.db.statements === undefined ? 'statements not measured (no pg_stat_statements)' : `${perOrder(sustained.db.statements, completed)} statements`}, ${perOrder(sustained.db.commits, completed)} commits; most frequent: ${sustained.db.top
-        .slice(0, 6)
-        .map((t) => `${perOrder(t.calls, completed)}× ${t.query.slice(0, 60)}`)
-        .join(' | ')}`,
-    });
+    rows.push(...cpuRows(p.label, sustained));
     ctx.log(
       `${p.label} · sustained ${sustained.rate}/s; system CPU ${perOrder(systemSeconds * 1000, completed)} ms per completed order; ${sustained.db.statements === undefined ? '' : `${perOrder(sustained.db.statements, completed)} statements, `}${perOrder(sustained.db.commits, completed)} commits per order`,
     );
@@ -134,6 +119,40 @@ export async function measurePipeline(
     detail: sustained ? `${sustained.rate}/s after ${search.probes.length} runs` : 'no rate passed',
   });
   return { rows, ratios: [], checks, figures };
+}
+
+/** CPU per completed order per process, the system's sum, and Postgres statements and commits per order. */
+function cpuRows(label: string, r: Probe): Row[] {
+  const completed = r.admitted;
+  const systemSeconds = r.cpu.filter((c) => !c.harness).reduce((sum, c) => sum + c.seconds, 0);
+  const wall = r.seconds + r.drainMs / 1000;
+  const group = `CPU per completed order · ${label}`;
+  const row = (name: string, note: string): Row => ({ group, name, concurrency: 'open', perSecond: 0, note });
+  return [
+    ...r.cpu.map((c) =>
+      row(
+        `${c.harness ? 'harness: ' : ''}${c.name}`,
+        `${perOrder(c.seconds * 1000, completed)} ms per order, ${((c.seconds / wall) * 100).toFixed(0)}% of a core`,
+      ),
+    ),
+    row(
+      'system (all but the harness)',
+      `${perOrder(systemSeconds * 1000, completed)} ms per order over ${completed} orders (load ${r.seconds.toFixed(0)} s + drain ${(r.drainMs / 1000).toFixed(1)} s)`,
+    ),
+    {
+      ...row(
+        'statements (round trips) and commits (write transactions)',
+        `${r.db.statements === undefined ? 'statements not measured (no pg_stat_statements)' : `${perOrder(r.db.statements, completed)} statements`}, ${perOrder(r.db.commits, completed)} commits; most frequent: ${r.db.top
+          .slice(0, 6)
+          .map((t) => `${perOrder(t.calls, completed)}× ${t.query.slice(0, 60)}`)
+          .join(' | ')}; most execution time: ${r.db.costliest
+          .slice(0, 6)
+          .map((t) => `${perOrder(t.ms, completed, 3)} ms ${t.query.slice(0, 60)}`)
+          .join(' | ')}`,
+      ),
+      group: `Postgres per completed order · ${label}`,
+    },
+  ];
 }
 
 function probeRows(group: string, what: string, r: Probe, withVerdict: boolean): Row[] {

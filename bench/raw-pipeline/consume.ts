@@ -1,47 +1,64 @@
-import { jetstream } from '@nats-io/jetstream';
+import { type JsMsg, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+export interface RawMessage {
+  data: Uint8Array;
+  headers: Map<string, string>;
+}
+
 /**
- * Pulls from a durable consumer and runs `handle` on up to `concurrency` messages at once; a
- * message is acknowledged when `handle` resolves and redelivered after a short delay when it
- * throws. The raw pipeline's whole consumer: no middleware, spans, metrics or dead letters.
+ * Pulls from a durable consumer and hands its messages to `handle` in batches, as Conveyor's
+ * consumer does: the first message alone at once, those arriving meanwhile together next, up to
+ * `batchSize`, one batch at a time. A batch is acknowledged when `handle` resolves and redelivered
+ * after a short delay when it throws. No middleware, spans, metrics or dead letters.
  */
 export async function consume(
   nc: NatsConnection,
   stream: string,
   durable: string,
-  concurrency: number,
-  handle: (data: Uint8Array, headers: Map<string, string>) => Promise<void>,
+  batchSize: number,
+  handle: (batch: RawMessage[]) => Promise<void>,
 ): Promise<{ stop(): Promise<void> }> {
   const consumer = await jetstream(nc).consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: concurrency });
-  const inFlight = new Set<Promise<void>>();
-  let freed: (() => void) | undefined;
+  const messages = await consumer.consume({ max_messages: batchSize * 2 });
+  const pending: JsMsg[] = [];
+  let running: Promise<void> | undefined;
+  let room: (() => void) | undefined;
+  const drain = async () => {
+    while (pending.length > 0) {
+      const batch = pending.splice(0, batchSize);
+      room?.();
+      const raw = batch.map((msg) => {
+        const headers = new Map<string, string>();
+        for (const [key, values] of msg.headers ?? []) headers.set(key, values[0] ?? '');
+        return { data: msg.data, headers };
+      });
+      await handle(raw).then(
+        () => {
+          for (const msg of batch) msg.ack();
+        },
+        (error) => {
+          console.error(`${durable}: ${(error as Error).message}`);
+          for (const msg of batch) msg.nak(1000);
+        },
+      );
+    }
+  };
   const loop = (async () => {
     for await (const msg of messages) {
-      while (inFlight.size >= concurrency) await new Promise<void>((r) => (freed = r));
-      const headers = new Map<string, string>();
-      for (const [key, values] of msg.headers ?? []) headers.set(key, values[0] ?? '');
-      const work: Promise<void> = handle(msg.data, headers)
-        .then(
-          () => msg.ack(),
-          (error) => {
-            console.error(`${durable}: ${(error as Error).message}`);
-            msg.nak(1000);
-          },
-        )
-        .finally(() => {
-          inFlight.delete(work);
-          freed?.();
-        });
-      inFlight.add(work);
+      pending.push(msg);
+      running ??= drain().finally(() => {
+        running = undefined;
+      });
+      while (pending.length >= batchSize) await new Promise<void>((r) => (room = r));
     }
   })();
   return {
     async stop() {
       await messages.close();
+      room?.();
       await loop;
-      await Promise.allSettled([...inFlight]);
+      while (running) await running;
     },
   };
 }

@@ -1,9 +1,9 @@
 /**
- * The raw pipeline's notification side: for each order.created, one statement records the inbox
- * row and the pending notification (nothing when the inbox row exists), the mail goes out over a
- * plain SMTP connection pool with a Message-ID derived from the event id, and one statement
- * settles it; then the message is acknowledged. A redelivery finds the inbox row and sends what
- * is still pending. node-pg, nats.js and net only. Started by bench/suites/raw-pipeline.ts.
+ * The raw pipeline's notification side, in batches as Conveyor's consumer takes them: one
+ * statement reads the recipients, one records the inbox rows and pending notifications (nothing
+ * for an event handled before), the mails go out over a plain SMTP connection pool with Message-IDs
+ * derived from the event ids, and one statement settles them; then the batch is acknowledged. A
+ * redelivery finds the inbox rows and sends what is still pending. node-pg, nats.js and net only. Started by bench/suites/raw-pipeline.ts.
  *
  * Settings (environment): DATABASE_URL, NATS_URL, POOL_SIZE, CONSUMER_CONCURRENCY, SMTP_PORT,
  * SMTP_POOL_SIZE.
@@ -24,15 +24,19 @@ const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: Number(en
 const nc = await connect({ servers: env('NATS_URL') });
 const mailer = rawMailer(Number(env('SMTP_PORT')), Number(env('SMTP_POOL_SIZE')));
 
+// One statement per batch: the inbox rows, and a pending notification for each event not handled before.
 const recordSql = `
   with inbox as (
-    insert into raw_notifications.inbox (consumer, event_id) values ('raw-notifications', $1)
-    on conflict do nothing returning 1
+    insert into raw_notifications.inbox (consumer, event_id) select 'raw-notifications', unnest($1::uuid[])
+    on conflict do nothing returning event_id
   )
   insert into raw_notifications.notifications (id, event_id, event_type, user_id, channel, target, recipient,
     subject, body_text, body_html, created_at)
-  select $2, $1, 'order.created', $3, 'email', '', $4, $5, $6, $7, now() where exists (select 1 from inbox)
-  returning id`;
+  select n.id, n.event_id, 'order.created', n.user_id, 'email', '', n.recipient, n.subject, n.body_text, n.body_html, now()
+  from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
+    as n(event_id, id, user_id, recipient, subject, body_text, body_html)
+  join inbox using (event_id)
+  returning id, event_id, recipient, subject, body_text, body_html`;
 
 interface Order {
   orderId: string;
@@ -80,17 +84,34 @@ function mime(eventId: string, to: string, m: { subject: string; text: string; h
   ].join('\r\n');
 }
 
-async function send(
-  id: string,
-  eventId: string,
-  to: string,
-  m: { subject: string; text: string; html: string },
-) {
-  await mailer.send({ from: 'no-reply@raw.bench', to, data: mime(eventId, to, m) });
+interface Recorded {
+  id: string;
+  event_id: string;
+  recipient: string;
+  subject: string;
+  body_text: string;
+  body_html: string;
+}
+
+/** Sends every mail of the batch over the pool, then settles them all in one statement. */
+async function sendAll(recorded: Recorded[]): Promise<void> {
+  const sent = await Promise.all(
+    recorded.map((r) =>
+      mailer
+        .send({
+          from: 'no-reply@raw.bench',
+          to: r.recipient,
+          data: mime(r.event_id, r.recipient, { subject: r.subject, text: r.body_text, html: r.body_html }),
+        })
+        .then(() => ({ id: r.id, at: new Date() })),
+    ),
+  );
+  if (sent.length === 0) return;
   await pool.query({
     name: 'settle',
-    text: `update raw_notifications.notifications set status = 'sent', attempts = attempts + 1, sent_at = now() where id = $1`,
-    values: [id],
+    text: `update raw_notifications.notifications n set status = 'sent', attempts = attempts + 1, sent_at = s.at
+           from unnest($1::uuid[], $2::timestamptz[]) as s(id, at) where n.id = s.id`,
+    values: [sent.map((s) => s.id), sent.map((s) => s.at)],
   });
 }
 
@@ -99,36 +120,47 @@ const consumer = await consume(
   rawStream.name,
   'raw-notifications',
   Number(env('CONSUMER_CONCURRENCY')),
-  async (data, headers) => {
-    const eventId = headers.get('ce-id') ?? '';
-    const order = JSON.parse(Buffer.from(data).toString()) as Order;
-    const { rows: people } = await pool.query<{ email: string; name: string }>({
-      name: 'recipient',
-      text: 'select email, name from raw_notifications.recipients where user_id = $1',
-      values: [order.userId],
+  async (batch) => {
+    const events = batch.map((m) => ({
+      eventId: m.headers.get('ce-id') ?? '',
+      order: JSON.parse(Buffer.from(m.data).toString()) as Order,
+    }));
+    const { rows: people } = await pool.query<{ user_id: string; email: string; name: string }>({
+      name: 'recipients',
+      text: 'select user_id::text, email, name from raw_notifications.recipients where user_id = any($1::uuid[])',
+      values: [events.map((e) => e.order.userId)],
     });
-    const person = people[0];
-    if (!person) throw new Error(`no recipient ${order.userId}`);
-    const message = render(order, person.name);
-    const { rows } = await pool.query<{ id: string }>({
+    const byUser = new Map(people.map((p) => [p.user_id, p]));
+    const rendered = events.map((e) => {
+      const person = byUser.get(e.order.userId);
+      if (!person) throw new Error(`no recipient ${e.order.userId}`);
+      return { ...e, person, message: render(e.order, person.name) };
+    });
+    const { rows } = await pool.query<Recorded>({
       name: 'record',
       text: recordSql,
-      values: [eventId, uuidv7(), order.userId, person.email, message.subject, message.text, message.html],
+      values: [
+        rendered.map((r) => r.eventId),
+        rendered.map(() => uuidv7()),
+        rendered.map((r) => r.order.userId),
+        rendered.map((r) => r.person.email),
+        rendered.map((r) => r.message.subject),
+        rendered.map((r) => r.message.text),
+        rendered.map((r) => r.message.html),
+      ],
     });
-    if (rows[0]) return send(rows[0].id, eventId, person.email, message);
-    // Handled before: send whatever that handling left pending (a crash between record and settle).
-    const { rows: pending } = await pool.query<{
-      id: string;
-      recipient: string;
-      subject: string;
-      body_text: string;
-      body_html: string;
-    }>(
-      `select id, recipient, subject, body_text, body_html from raw_notifications.notifications where event_id = $1 and status = 'pending'`,
-      [eventId],
-    );
-    for (const p of pending)
-      await send(p.id, eventId, p.recipient, { subject: p.subject, text: p.body_text, html: p.body_html });
+    // Handled before (a redelivery): send whatever that handling left pending (a crash before the settle).
+    const recordedNow = new Set(rows.map((r) => r.event_id));
+    const again = rendered.filter((r) => !recordedNow.has(r.eventId)).map((r) => r.eventId);
+    const { rows: pending } =
+      again.length > 0
+        ? await pool.query<Recorded>(
+            `select id, event_id, recipient, subject, body_text, body_html from raw_notifications.notifications
+           where event_id = any($1::uuid[]) and status = 'pending'`,
+            [again],
+          )
+        : { rows: [] as Recorded[] };
+    await sendAll([...rows, ...pending]);
   },
 );
 

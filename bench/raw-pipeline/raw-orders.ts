@@ -175,10 +175,14 @@ const relay = (() => {
   };
 })();
 
+// One statement per batch: every order of the batch, newest version wins (order.created only here).
 const upsertSql = `
   insert into raw_orders.order_summaries (order_id, user_id, status, items, total_minor, currency, item_count, version,
     placed_at, updated_at, projected_at)
-  values ($1, $2, 'placed', $3::jsonb, $4, $5, $6, 1, $7, $7, clock_timestamp())
+  select o.order_id, o.user_id, 'placed', o.items, o.total_minor, o.currency, o.item_count, 1, o.placed_at, o.placed_at,
+    clock_timestamp()
+  from unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::bigint[], $5::text[], $6::int[], $7::timestamptz[])
+    as o(order_id, user_id, items, total_minor, currency, item_count, placed_at)
   on conflict (order_id) do update set status = excluded.status, items = excluded.items, version = excluded.version,
     updated_at = excluded.updated_at, projected_at = excluded.projected_at
   where raw_orders.order_summaries.version < excluded.version`;
@@ -188,25 +192,28 @@ const projections = await consume(
   rawStream.name,
   'raw-projections',
   Number(env('PROJECTION_CONCURRENCY')),
-  async (data) => {
-    const order = JSON.parse(Buffer.from(data).toString()) as {
-      orderId: string;
-      userId: string;
-      items: { quantity: number }[];
-      total: { amountMinor: number; currency: string };
-      placedAt: string;
-    };
+  async (batch) => {
+    const orders = batch.map(
+      (m) =>
+        JSON.parse(Buffer.from(m.data).toString()) as {
+          orderId: string;
+          userId: string;
+          items: { quantity: number }[];
+          total: { amountMinor: number; currency: string };
+          placedAt: string;
+        },
+    );
     await pool.query({
       name: 'project',
       text: upsertSql,
       values: [
-        order.orderId,
-        order.userId,
-        JSON.stringify(order.items),
-        order.total.amountMinor,
-        order.total.currency,
-        order.items.reduce((s, i) => s + i.quantity, 0),
-        order.placedAt,
+        orders.map((o) => o.orderId),
+        orders.map((o) => o.userId),
+        orders.map((o) => JSON.stringify(o.items)),
+        orders.map((o) => o.total.amountMinor),
+        orders.map((o) => o.total.currency),
+        orders.map((o) => o.items.reduce((s, i) => s + i.quantity, 0)),
+        orders.map((o) => o.placedAt),
       ],
     });
   },

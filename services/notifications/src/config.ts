@@ -25,6 +25,7 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(4),
       MAIL_FROM: z.string().min(3).default('Conveyor <no-reply@conveyor.local>'),
       MAIL_DOMAIN: z.string().min(1).default('conveyor.local'),
+      // Events recorded together in one transaction at most (each stream's consumer).
       CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
       // Deliveries of one event to the recording step (an unknown recipient, users unreachable)
       // before it is dead-lettered; sends never hold an event (they are scheduled in Postgres).

@@ -9,7 +9,7 @@ import {
   startService,
 } from '@conveyor/platform';
 import { startUsersTokenVerifier } from '@conveyor/platform/auth';
-import { inTraceOf, traced } from '@conveyor/platform/telemetry';
+import { inTraceOf, traced, traceparentOf } from '@conveyor/platform/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
 import { GrpcPersonalDataRevealer } from './adapters/grpc-personal-data-revealer.ts';
@@ -22,11 +22,11 @@ import { SmtpMailer } from './adapters/smtp-mailer.ts';
 import { deleteWebhook } from './app/delete-webhook.ts';
 import { DeliveryScheduler } from './app/deliver-notifications.ts';
 import { getDeadLetter } from './app/get-dead-letter.ts';
-import { handleEvent } from './app/handle-event.ts';
 import { listDeadLetters } from './app/list-dead-letters.ts';
 import { listNotifications } from './app/list-notifications.ts';
 import { listWebhooks } from './app/list-webhooks.ts';
 import { purgeDeadLetters } from './app/purge-dead-letters.ts';
+import { recordEvents } from './app/record-events.ts';
 import { redriveDeadLetters } from './app/redrive-dead-letters.ts';
 import { registerWebhook } from './app/register-webhook.ts';
 import type { NotificationsConfig } from './config.ts';
@@ -55,7 +55,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       resilience: { deadlineMs: config.USERS_DEADLINE_MS },
     });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
-    const store = new PostgresNotificationStore(pool);
+    const store = new PostgresNotificationStore(pool, consumerName);
     // Names this process's claims on the delivery schedule (ADR 0018).
     const replica = uuidv7();
     let claims = 0;
@@ -111,18 +111,19 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       newClaim: () => `${replica}:${claims++}`,
       logger,
       inTrace: inTraceOf,
+      currentTrace: () => traceparentOf(),
       onOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
     });
     scheduler.start();
     // After the consumers (intake) stop: what they recorded last is still delivered or released.
     shutdown.add('work', 'stop delivering', () => scheduler.stop());
-    const handler = handleEvent({
+    const handler = recordEvents({
       store,
       revealer,
       consumer: consumerName,
       newId: uuidv7,
       now: () => new Date(),
-      onRecorded: () => scheduler.wake(),
+      delivery: scheduler,
     });
 
     const consumers: RunningConsumer[] = [];
@@ -140,10 +141,10 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
           nc,
           stream: stream.name,
           durable: consumerName,
-          handler,
+          handler: { batch: handler },
           logger,
           registry,
-          concurrency: config.CONSUMER_CONCURRENCY,
+          batchSize: config.CONSUMER_CONCURRENCY,
           maxDeliver: config.CONSUMER_MAX_DELIVER,
           backoffMs: config.CONSUMER_BACKOFF_MS,
         }),

@@ -26,7 +26,7 @@ import { getOrderAt, getOrderHistory } from './app/order-history.ts';
 import { orderOwner } from './app/order-owner.ts';
 import { payOrder } from './app/pay-order.ts';
 import { placeOrder } from './app/place-order.ts';
-import { projectOrderEvent } from './app/project-order-event.ts';
+import { projectOrderEvents } from './app/project-order-event.ts';
 import { rebuildProjections } from './app/rebuild-projections.ts';
 import { republishEvents } from './app/republish-events.ts';
 import { shipOrder } from './app/ship-order.ts';
@@ -57,8 +57,8 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       jsm,
       logger,
       registry,
-      project: projectOrderEvent({ table: readModels, store }),
-      concurrency: config.PROJECTION_CONCURRENCY,
+      project: projectOrderEvents({ table: readModels, store }),
+      batchSize: config.PROJECTION_CONCURRENCY,
       maxDeliver: config.PROJECTION_MAX_DELIVER,
       backoffMs: config.PROJECTION_BACKOFF_MS,
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,

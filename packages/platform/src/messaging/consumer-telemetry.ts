@@ -3,54 +3,68 @@ import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { counter, gauge, histogram } from '../observability/metrics.ts';
-import { contextFromTraceparent, tracer, withLogContext } from '../observability/telemetry.ts';
-
-export type Outcome = 'ack' | 'retry' | 'dead_letter';
+import { contextFromTraceparent, linkTo, tracer, withLogContext } from '../observability/telemetry.ts';
 
 /**
- * Runs the handling of one message inside a CONSUMER `process` span
- * (messaging semconv), a child of the publisher's span named by the
- * message's `traceparent`, with the subject, event id and consumer in the
- * log context. Everything the handler does (queries, mails, webhooks,
- * outbox writes) joins the producer's trace.
+ * Runs the handling of a batch inside one CONSUMER `process` span (messaging semconv). A batch of
+ * one is a child of its publisher's span (named by the message's `traceparent`), so a lone order's
+ * trace runs unbroken from PlaceOrder to the mail; a larger batch links to each message's context
+ * (the OpenTelemetry convention for batch processing) and counts them. The consumer and, for a
+ * batch of one, the subject and event id go into the log context.
  */
-export async function processInSpan(
-  msg: JsMsg,
+export async function processBatchInSpan<T>(
+  msgs: readonly JsMsg[],
   durable: string,
-  handle: () => Promise<Outcome>,
-): Promise<Outcome> {
-  const eventId = msg.headers?.get('ce-id') || undefined;
-  const parent = contextFromTraceparent(
-    msg.headers?.get('traceparent') || undefined,
-    msg.headers?.get('tracestate') || undefined,
-  );
+  handle: () => Promise<T>,
+): Promise<T> {
+  const first = msgs[0]!;
+  const one = msgs.length === 1;
+  const traceOf = (msg: JsMsg) => ({
+    traceparent: msg.headers?.get('traceparent') || undefined,
+    tracestate: msg.headers?.get('tracestate') || undefined,
+  });
+  const parent = one
+    ? contextFromTraceparent(traceOf(first).traceparent, traceOf(first).tracestate)
+    : context.active();
+  const eventId = one ? first.headers?.get('ce-id') || undefined : undefined;
+  const subjects = new Set(msgs.map((m) => m.subject));
+  const subject = subjects.size === 1 ? first.subject : 'batch';
   const span = tracer().startSpan(
-    `process ${msg.subject}`,
+    `process ${subject}`,
     {
       kind: SpanKind.CONSUMER,
       attributes: {
         'messaging.system': 'nats',
         'messaging.operation.type': 'process',
         'messaging.operation.name': 'process',
-        'messaging.destination.name': msg.subject,
+        'messaging.destination.name': subject,
         'messaging.consumer.group.name': durable,
-        'messaging.message.id': eventId ?? '',
-        'messaging.nats.stream': msg.info.stream,
-        'messaging.nats.stream.sequence': msg.info.streamSequence,
-        'messaging.nats.delivery_count': msg.info.deliveryCount,
+        'messaging.batch.message_count': msgs.length,
+        'messaging.nats.stream': first.info.stream,
+        ...(one
+          ? {
+              'messaging.message.id': eventId ?? '',
+              'messaging.nats.stream.sequence': first.info.streamSequence,
+              'messaging.nats.delivery_count': first.info.deliveryCount,
+            }
+          : {}),
       },
+      links: one ? [] : msgs.flatMap((m) => linkTo(traceOf(m).traceparent)),
     },
     parent,
   );
   const ctx = trace.setSpan(
-    withLogContext(parent, { consumer: durable, subject: msg.subject, event_id: eventId }),
+    withLogContext(parent, {
+      consumer: durable,
+      ...(one ? { subject: first.subject, event_id: eventId } : {}),
+    }),
     span,
   );
   try {
-    const outcome = await context.with(ctx, handle);
-    span.setAttribute('conveyor.outcome', outcome);
-    if (outcome !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-    return outcome;
+    return await context.with(ctx, handle);
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    throw error;
   } finally {
     span.end();
   }

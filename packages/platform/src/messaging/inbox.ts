@@ -15,3 +15,22 @@ export async function recordInInbox(db: Queryable, consumer: string, eventId: st
   });
   return result.rowCount === 1;
 }
+
+/**
+ * recordInInbox for a batch, in one statement: returns the ids recorded now (the events not
+ * handled before), so the caller applies the effects of those only.
+ */
+export async function recordManyInInbox(
+  db: Queryable,
+  consumer: string,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const { rows } = await db.query<{ event_id: string }>({
+    name: 'conveyor-inbox-record-many',
+    text: `insert into inbox (consumer, event_id) select $1, unnest($2::uuid[])
+           on conflict do nothing returning event_id::text`,
+    values: [consumer, eventIds],
+  });
+  return new Set(rows.map((r) => r.event_id));
+}

@@ -159,7 +159,9 @@ export class OutboxRelay {
         }
         const published = await this.#drainOnce();
         backoff = 100;
-        if (published === 0) await this.#sleep(this.#o.idlePollMs);
+        // A short batch read everything committed before it; a later commit wakes the relay (a
+        // sleep returns at once if one did meanwhile), so no empty read follows every batch.
+        if (published < this.#o.batchSize) await this.#sleep(this.#o.idlePollMs);
       } catch (error) {
         this.#o.logger.warn({ err: error, retryInMs: backoff }, 'outbox relay failed; retrying');
         await this.#disconnectIfBroken();

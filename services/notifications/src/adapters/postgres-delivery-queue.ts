@@ -120,6 +120,10 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
     }));
   }
 
+  async compact(): Promise<void> {
+    await this.#db.query('vacuum (skip_locked) delivery_queue');
+  }
+
   async settle(outcomes: readonly Settlement[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.#db.query({

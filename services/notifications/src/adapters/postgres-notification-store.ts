@@ -1,5 +1,6 @@
-import { type Pool, type PoolClient, recordInInbox, withTransaction } from '@conveyor/platform';
+import { type Pool, type PoolClient, recordManyInInbox, withTransaction } from '@conveyor/platform';
 import { traceparentOf } from '@conveyor/platform/telemetry';
+import type { HandOff } from '../app/delivery-queue.ts';
 import type { NewNotification, NotificationStore, NotificationUnit, WebhookTarget } from '../app/ports.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
@@ -7,21 +8,16 @@ import { columns, fromRow, type NotificationRow } from './notification-rows.ts';
 
 export class PostgresNotificationStore implements NotificationStore {
   readonly #pool: Pool;
+  readonly #consumer: string;
 
-  constructor(pool: Pool) {
+  /** `consumer` names this service's inbox rows. */
+  constructor(pool: Pool, consumer: string) {
     this.#pool = pool;
+    this.#consumer = consumer;
   }
 
-  handleOnce(
-    consumer: string,
-    eventId: string,
-    work: (unit: NotificationUnit) => Promise<void>,
-  ): Promise<boolean> {
-    return withTransaction(this.#pool, async (tx) => {
-      if (!(await recordInInbox(tx, consumer, eventId))) return false;
-      await work(unitOf(tx));
-      return true;
-    });
+  inTransaction(work: (unit: NotificationUnit) => Promise<void>): Promise<void> {
+    return withTransaction(this.#pool, (tx) => work(unitOf(tx, this.#consumer)));
   }
 
   requeueFailed(which: { eventId: string } | { notificationId: string }): Promise<number> {
@@ -68,8 +64,9 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 }
 
-function unitOf(tx: PoolClient): NotificationUnit {
+function unitOf(tx: PoolClient, consumer: string): NotificationUnit {
   return {
+    claimInbox: (eventIds) => recordManyInInbox(tx, consumer, eventIds),
     async saveRecipient(r: Recipient) {
       // An erased user stays erased even if user.created is redelivered late:
       // the conditional update then touches no row (but still locks it).
@@ -103,28 +100,35 @@ function unitOf(tx: PoolClient): NotificationUnit {
         [userId],
       );
     },
-    async findContacts(userId: string) {
-      // One round trip for both. The share lock orders this against a
-      // concurrent erasure (which updates the row): either the erasure sees
-      // and blanks what this transaction records, or this transaction sees
-      // the user erased.
+    async findContactsMany(userIds) {
+      // One round trip for all of them. The share locks order this against a concurrent erasure
+      // (which updates the row): either the erasure sees and blanks what this transaction
+      // records, or this transaction sees the user erased.
       const { rows } = await tx.query<{
+        user_id: string;
         email: string | null;
         name: string | null;
         webhooks: WebhookTarget[];
       }>({
-        name: 'notifications-find-contacts',
-        text: `select email, name,
+        name: 'notifications-find-contacts-many',
+        text: `select r.user_id::text, r.email, r.name,
            (select coalesce(json_agg(json_build_object('id', w.id, 'url', w.url) order by w.created_at, w.id), '[]')
-            from webhooks w where w.user_id = $1 or w.user_id is null) as webhooks
-         from recipients where user_id = $1 for share`,
-        values: [userId],
+            from webhooks w where w.user_id = r.user_id or w.user_id is null) as webhooks
+         from recipients r where r.user_id = any($1::uuid[]) order by r.user_id for share`,
+        values: [userIds],
       });
-      const row = rows[0];
-      if (!row) return { recipient: undefined, webhooks: [] };
-      // Erased: known, but never contacted again.
-      if (row.email === null) return { recipient: 'erased' as const, webhooks: [] };
-      return { recipient: { userId, email: row.email, name: row.name ?? '' }, webhooks: row.webhooks };
+      return new Map(
+        rows.map((row) => [
+          row.user_id,
+          // Erased: known, but never contacted again.
+          row.email === null
+            ? { recipient: 'erased' as const, webhooks: [] }
+            : {
+                recipient: { userId: row.user_id, email: row.email, name: row.name ?? '' },
+                webhooks: row.webhooks,
+              },
+        ]),
+      );
     },
     async findWebhooks(userId: string): Promise<WebhookTarget[]> {
       const { rows } = await tx.query<WebhookTarget>({
@@ -134,8 +138,9 @@ function unitOf(tx: PoolClient): NotificationUnit {
       });
       return rows;
     },
-    async addNotifications(list: readonly NewNotification[]) {
+    async addNotifications(list: readonly NewNotification[], handOff?: HandOff) {
       if (list.length === 0) return [];
+      const traceparent = traceparentOf() ?? null;
       // One round trip for every channel and target of the event: the notifications, and a
       // delivery due now for each one recorded (a duplicate records and schedules nothing).
       const { rows } = await tx.query<{ notification_id: string }>({
@@ -148,8 +153,11 @@ function unitOf(tx: PoolClient): NotificationUnit {
            on conflict (event_id, channel, target) do nothing
            returning id
          )
-         insert into delivery_queue (notification_id, bulkhead, due_at, traceparent)
-         select n.id, b.bulkhead, now(), $14 from n join unnest($1::uuid[], $13::text[]) as b(id, bulkhead) on b.id = n.id
+         insert into delivery_queue (notification_id, bulkhead, due_at, traceparent, claimed_by, claimed_until)
+         select n.id, b.bulkhead, now(), b.traceparent,
+           case when b.bulkhead = $15 then $16 end,
+           case when b.bulkhead = $15 then now() + $17 * interval '1 millisecond' end
+         from n join unnest($1::uuid[], $13::text[], $14::text[]) as b(id, bulkhead, traceparent) on b.id = n.id
          returning notification_id`,
         values: [
           list.map((n) => n.id),
@@ -165,8 +173,11 @@ function unitOf(tx: PoolClient): NotificationUnit {
           list.map((n) => n.message.html),
           list.map((n) => n.createdAt),
           list.map((n) => bulkheadOf(n.channel, n.webhookId)),
-          // The handling's trace (the consumer's process span): the send joins it later.
-          traceparentOf() ?? null,
+          // The handling's trace (its process span; a batch's links to each event's): sends join it.
+          list.map(() => traceparent),
+          handOff?.bulkhead ?? null,
+          handOff?.claim ?? null,
+          handOff?.leaseMs ?? 0,
         ],
       });
       return rows.map((r) => r.notification_id);

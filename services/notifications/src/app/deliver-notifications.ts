@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import { type DeliveryPolicy, decideDelivery, type SendOutcome } from '../domain/delivery-decision.ts';
-import type { ClaimedDelivery, ClaimRequest, DeliveryQueue, Settlement } from './delivery-queue.ts';
+import type {
+  ClaimedDelivery,
+  ClaimRequest,
+  DeliveryHandOff,
+  DeliveryQueue,
+  HandOff,
+  Settlement,
+} from './delivery-queue.ts';
 import { GroupFlush } from './group-flush.ts';
 import type { DeadLetterQueue, Mailer, Notification, SendGuard, WebhookPoster } from './ports.ts';
 
@@ -29,6 +36,8 @@ export interface DeliverNotificationsDeps {
   logger: Logger;
   /** Runs a send inside the trace it continues (telemetry; the identity when there is none). */
   inTrace: <T>(traceparent: string | undefined, send: () => Promise<T>) => Promise<T>;
+  /** The active trace context, when there is one (telemetry). */
+  currentTrace: () => string | undefined;
   /** Called once per send outcome (metrics). */
   onOutcome?: (channel: Notification['channel'], outcome: SendOutcome['kind']) => void;
 }
@@ -55,7 +64,7 @@ const maxInHand = 256;
  * A crash leaves claims that expire with their lease: those deliveries are claimed again (and may
  * be resent with the same Message-ID or Idempotency-Key).
  */
-export class DeliveryScheduler {
+export class DeliveryScheduler implements DeliveryHandOff {
   readonly #d: DeliverNotificationsDeps;
   readonly #bulkheads = new Map<string, Bulkhead>();
   readonly #settles: GroupFlush<Settlement>;
@@ -70,17 +79,53 @@ export class DeliveryScheduler {
 
   constructor(deps: DeliverNotificationsDeps) {
     this.#d = deps;
-    this.#settles = new GroupFlush((items) => deps.queue.settle(items), {
+    this.#settles = new GroupFlush((items) => this.#settle(items), {
       maxBatch: 500,
       onError: (error, items) =>
         deps.logger.warn({ err: error, items }, 'settling deliveries failed; retrying'),
     });
   }
 
+  #settledSinceCompact = 0;
+  #lastCompact = 0;
+
+  /** Settles a group; now and then (every 1,000 rows left, at most once a second) compacts the schedule. */
+  async #settle(items: Settlement[]): Promise<void> {
+    await this.#d.queue.settle(items);
+    this.#settledSinceCompact += items.length;
+    const now = performance.now();
+    if (this.#settledSinceCompact >= 1000 && now - this.#lastCompact >= 1000) {
+      this.#settledSinceCompact = 0;
+      this.#lastCompact = now;
+      await this.#d.queue
+        .compact()
+        .catch((error) => this.#d.logger.warn({ err: error }, 'compacting the schedule failed'));
+    }
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run();
+  }
+
+  /**
+   * A claim for deliveries about to be recorded on `bulkhead`, while this replica can send them
+   * soon: its breaker takes sends and it holds less than four times its in-hand cap (a few
+   * hundred milliseconds of sends for SMTP, far inside the lease).
+   */
+  reserve(bulkhead: string): HandOff | undefined {
+    if (!this.#running || this.#d.guard.admits(bulkhead) !== Number.POSITIVE_INFINITY) return undefined;
+    const b = this.#bulkhead(bulkhead);
+    if (b.waiting.length + b.inFlight >= 4 * b.inHandCap || this.#inHand >= maxInHand) return undefined;
+    return { bulkhead, claim: this.#d.newClaim(), leaseMs: this.#d.leaseMs };
+  }
+
+  /** Deliveries recorded under a reserved claim: sent from here, no claim query needed. */
+  accept(deliveries: readonly ClaimedDelivery[]): void {
+    // Each continues the trace of the handling that recorded it (the caller's).
+    const traceparent = this.#d.currentTrace();
+    for (const c of deliveries) this.#hold({ ...c, traceparent: c.traceparent ?? traceparent });
   }
 
   /** New deliveries were recorded (or slots freed): claim now rather than at the next poll. */

@@ -57,4 +57,31 @@ export interface ClaimRequest {
 export interface DeliveryQueue {
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   settle(outcomes: readonly Settlement[]): Promise<void>;
+  /**
+   * Reclaims the space of settled deliveries now. Every delivery is inserted and deleted within
+   * moments, so the schedule is mostly dead rows between autovacuum's rounds (a minute apart):
+   * claims and settles would wade through them. Cheap on a small table; skipped when another
+   * replica is doing it.
+   */
+  compact(): Promise<void>;
+}
+
+/** A claim taken while recording: the recording replica sends what it recorded without claiming it. */
+export interface HandOff {
+  bulkhead: string;
+  claim: string;
+  leaseMs: number;
+}
+
+/**
+ * The hot path around the claim query: deliveries recorded by this replica on a bulkhead it can
+ * send to soon are recorded already claimed by it, and handed over in memory once committed.
+ */
+export interface DeliveryHandOff {
+  /** A claim for deliveries to be recorded on `bulkhead` now; undefined when they should wait for a claim. */
+  reserve(bulkhead: string): HandOff | undefined;
+  /** The deliveries recorded under a reserved claim, after their transaction committed. */
+  accept(deliveries: readonly ClaimedDelivery[]): void;
+  /** Deliveries were recorded that nobody holds yet: claim them now rather than at the next poll. */
+  wake(): void;
 }

@@ -1,6 +1,7 @@
 import type { SendOutcome } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
+import type { HandOff } from './delivery-queue.ts';
 
 export type Channel = 'email' | 'webhook';
 export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
@@ -50,33 +51,28 @@ export interface NotificationUnit {
    */
   forgetRecipient(userId: string): Promise<void>;
   /**
-   * The user's contact details and webhooks (theirs and the global ones),
-   * read together. recipient undefined: not known (yet); 'erased': known,
-   * and never to be contacted again (webhooks are then empty).
+   * Several users' contact details and webhooks (theirs and the global ones), read in one
+   * statement. A user missing from the map is not known (yet); recipient 'erased': known, and
+   * never to be contacted again (webhooks are then empty).
    */
-  findContacts(
-    userId: string,
-  ): Promise<{ recipient: Recipient | 'erased' | undefined; webhooks: WebhookTarget[] }>;
+  findContactsMany(
+    userIds: readonly string[],
+  ): Promise<Map<string, { recipient: Recipient | 'erased'; webhooks: WebhookTarget[] }>>;
+  /** Records the events in the inbox; returns those not handled before (their effects apply now). */
+  claimInbox(eventIds: readonly string[]): Promise<Set<string>>;
   /** The user's webhooks and the global ones. */
   findWebhooks(userId: string): Promise<WebhookTarget[]>;
   /**
-   * Records notifications as pending and schedules their delivery (due now); one already
-   * recorded for the same (event, channel, target) is left alone. Returns the ids recorded.
+   * Records notifications as pending and schedules their delivery (due now), those on the
+   * hand-off's bulkhead already claimed by it; one already recorded for the same (event, channel,
+   * target) is left alone. Returns the ids recorded.
    */
-  addNotifications(notifications: readonly NewNotification[]): Promise<string[]>;
+  addNotifications(notifications: readonly NewNotification[], handOff?: HandOff): Promise<string[]>;
 }
 
 export interface NotificationStore {
-  /**
-   * Runs `work` and records (consumer, eventId) in the inbox in one
-   * transaction. Returns false without running it when the event was handled
-   * before; a throw from `work` rolls everything back.
-   */
-  handleOnce(
-    consumer: string,
-    eventId: string,
-    work: (unit: NotificationUnit) => Promise<void>,
-  ): Promise<boolean>;
+  /** Runs `work` in one transaction; a throw from it rolls everything back. */
+  inTransaction(work: (unit: NotificationUnit) => Promise<void>): Promise<void>;
   /**
    * Makes given-up notifications pending again with a fresh budget and due now (redrive): those
    * of one event, or the one notification named. Returns how many.

@@ -1,6 +1,12 @@
 import { type EventStore, PoisonMessageError } from '@conveyor/platform';
 import type { OrderEvent } from '../domain/order.ts';
-import { advance, type OrderProjectionTable, repairFromStore } from './order-projection.ts';
+import {
+  advance,
+  type OrderProjectionTable,
+  type ProjectedOrder,
+  repairFromStore,
+  type VersionedEvent,
+} from './order-projection.ts';
 
 export type ProjectionOutcome = 'applied' | 'duplicate' | 'repaired' | 'ignored';
 
@@ -54,3 +60,54 @@ export function projectOrderEvent(deps: ProjectOrderEventDeps) {
 }
 
 export type ProjectOrderEvent = ReturnType<typeof projectOrderEvent>;
+
+export interface OrderEventDelivery {
+  orderId: string;
+  version: number | undefined;
+  event: OrderEvent;
+}
+
+/**
+ * Applies a batch of delivered order events (stream order): one read of the rows that must exist
+ * (orders whose events in the batch start past version 1), each order's events folded onto its row
+ * in version order, and one guarded upsert for every order that moved. An order with a gap is
+ * refolded from the store on its own. Outcomes come back per event, in order: an event without a
+ * usable version is poison; every other event of the batch is applied (or a duplicate) together.
+ */
+export function projectOrderEvents(deps: ProjectOrderEventDeps) {
+  return async (batch: readonly OrderEventDelivery[]): Promise<('applied' | 'poison')[]> => {
+    const outcomes = batch.map((d) =>
+      d.version === undefined || !Number.isSafeInteger(d.version) || d.version < 1 ? 'poison' : 'applied',
+    );
+    const byOrder = new Map<string, VersionedEvent[]>();
+    for (const [i, d] of batch.entries()) {
+      if (outcomes[i] === 'poison') continue;
+      const events = byOrder.get(d.orderId) ?? [];
+      events.push({ version: d.version!, event: d.event });
+      byOrder.set(d.orderId, events);
+    }
+    // Only an order whose first event is not in the batch can have a row to read.
+    const toRead = [...byOrder]
+      .filter(([, events]) => Math.min(...events.map((e) => e.version)) > 1)
+      .map(([id]) => id);
+    const rows = toRead.length > 0 ? await deps.table.getOrders(toRead) : new Map();
+    const moved: ProjectedOrder[] = [];
+    for (const [orderId, events] of byOrder) {
+      const next = advance(
+        rows.get(orderId),
+        events.sort((a, b) => a.version - b.version),
+      );
+      if (next === 'gap')
+        await repairFromStore(
+          { events: deps.store, table: deps.table },
+          orderId,
+          Math.max(...events.map((e) => e.version)),
+        );
+      else if (next !== 'duplicate' && next !== 'empty') moved.push(next);
+    }
+    if (moved.length > 0) await deps.table.upsertIfNewer(moved);
+    return outcomes as ('applied' | 'poison')[];
+  };
+}
+
+export type ProjectOrderEvents = ReturnType<typeof projectOrderEvents>;

@@ -19,7 +19,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
 import { decodeOrderEvent, toIntegrationEvent } from '../app/order-event-mapping.ts';
 import { appendCommand, lifecycle, type OrdersDb, ordersDb } from '../app/order-streams.fixture.ts';
-import { projectOrderEvent } from '../app/project-order-event.ts';
+import { projectOrderEvents } from '../app/project-order-event.ts';
 import { projectionsDurable, startProjectionConsumer } from './projection-consumer.ts';
 
 describe('projection consumer (real NATS and Postgres)', () => {
@@ -41,8 +41,8 @@ describe('projection consumer (real NATS and Postgres)', () => {
       nc,
       jsm,
       logger: createLogger({ service: 'orders-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-      project: projectOrderEvent({ table: readModels, store: t.store }),
-      concurrency: 8,
+      project: projectOrderEvents({ table: readModels, store: t.store }),
+      batchSize: 8,
       maxDeliver: 3,
       backoffMs: [100],
       ackWaitMs: 5000,

@@ -1,7 +1,8 @@
 import { Streams } from '@conveyor/contracts';
 import {
-  type EventHandler,
+  type BatchHandler,
   ensureDurableConsumer,
+  type HandlingOutcome,
   type RunningConsumer,
   startEventConsumer,
 } from '@conveyor/platform';
@@ -10,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { fromIntegrationEvent } from '../app/order-event-mapping.ts';
-import type { ProjectOrderEvent } from '../app/project-order-event.ts';
+import type { OrderEventDelivery, ProjectOrderEvents } from '../app/project-order-event.ts';
 
 /** The projections' durable consumer on ORDERS; shared by every replica (they split the work). */
 export const projectionsDurable = 'orders-projections';
@@ -20,8 +21,9 @@ export interface ProjectionConsumerOptions {
   jsm: JetStreamManager;
   logger: Logger;
   registry?: Registry;
-  project: ProjectOrderEvent;
-  concurrency: number;
+  project: ProjectOrderEvents;
+  /** Events handled together at most. */
+  batchSize: number;
   /** Attempts before a delivery is dead-lettered (the consumer's max_deliver). */
   maxDeliver: number;
   backoffMs: readonly number[];
@@ -40,26 +42,39 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
     filterSubjects: [...Streams.orders.subjects],
     maxDeliver: options.maxDeliver,
     ackWaitMs: options.ackWaitMs,
-    maxAckPending: options.concurrency * 4,
+    maxAckPending: options.batchSize * 4,
   });
   return startEventConsumer({
     nc: options.nc,
     stream: Streams.orders.name,
     durable: projectionsDurable,
-    handler: projectionHandler(options.project),
+    handler: { batch: projectionHandler(options.project) },
     logger: options.logger,
     registry: options.registry,
-    concurrency: options.concurrency,
+    batchSize: options.batchSize,
     maxDeliver: options.maxDeliver,
     backoffMs: options.backoffMs,
   });
 }
 
-/** CloudEvent → domain event → projector. An `order.*` type the projection does not show is acknowledged. */
-export function projectionHandler(project: ProjectOrderEvent): EventHandler {
-  return async (event) => {
-    const mapped = fromIntegrationEvent(event);
-    if (!mapped) return;
-    await project(mapped.orderId, mapped.version, mapped.event);
+/**
+ * CloudEvents → domain events → the batch projector. An `order.*` type the projection does not
+ * show is acknowledged; one without a usable stream version is poison.
+ */
+export function projectionHandler(project: ProjectOrderEvents): BatchHandler {
+  return async (batch) => {
+    const mapped = batch.map(({ event }) => fromIntegrationEvent(event));
+    const deliveries: OrderEventDelivery[] = mapped.filter((m) => m !== undefined);
+    const results = await project(deliveries);
+    let next = 0;
+    return mapped.map((m): HandlingOutcome => {
+      if (!m) return { kind: 'ack' };
+      return results[next++] === 'poison'
+        ? {
+            kind: 'dead-letter',
+            reason: `poison: order ${m.orderId}: ${m.event.type} has no valid streamversion (${m.version})`,
+          }
+        : { kind: 'ack' };
+    });
   };
 }

@@ -1,0 +1,238 @@
+import {
+  type CloudEvent,
+  type HandlingOutcome,
+  outcomeOfError,
+  type ReceivedEvent,
+  RetryLater,
+} from '@conveyor/platform';
+import { type Plan, planFor } from '../domain/notification-plan.ts';
+import type { Message } from '../domain/templates.ts';
+import { webhookBody } from '../domain/webhook-payload.ts';
+import type { ClaimedDelivery, DeliveryHandOff, HandOff } from './delivery-queue.ts';
+import type {
+  NewNotification,
+  NotificationStore,
+  NotificationUnit,
+  PersonalDataRevealer,
+  WebhookTarget,
+} from './ports.ts';
+
+export interface RecordEventsDeps {
+  store: NotificationStore;
+  consumer: string;
+  newId: () => string;
+  now: () => Date;
+  /** The delivery scheduler: takes over what was recorded (ADR 0018). */
+  delivery?: DeliveryHandOff;
+  /** Opens user.created v2's sealed contact details; undefined when not configured. */
+  revealer: PersonalDataRevealer | undefined;
+}
+
+type Planned = { event: CloudEvent; plan: Exclude<Plan, { kind: 'ignore' }> };
+
+/**
+ * Records a batch of events, each once (inbox), in one transaction: recipients, and one pending
+ * notification per (channel, target) — the user's email and each matching webhook — each with its
+ * delivery scheduled. Then the messages are acknowledged; sending is the delivery scheduler's
+ * (deliver-notifications.ts), so no outage of a channel holds an event (ADR 0018).
+ *
+ * Events are applied in stream order. Consecutive order events form a run recorded with one
+ * contacts read, one inbox insert and one insert of every notification; a sign-up or an erasure
+ * is applied on its own between runs, so a run after it sees it. An order event whose user is not
+ * known yet is retried later (not recorded), without failing its batch-mates. Sealed contact
+ * details are revealed before the transaction opens: nothing is held across that call.
+ */
+export function recordEvents(deps: RecordEventsDeps) {
+  return async (batch: readonly ReceivedEvent[]): Promise<HandlingOutcome[]> => {
+    const outcomes: HandlingOutcome[] = batch.map(() => ({ kind: 'ack' }));
+    const planned: (Planned & { i: number })[] = [];
+    await Promise.all(
+      batch.map(async ({ event }, i) => {
+        try {
+          const data = await revealedData(deps, event);
+          // Erased before we heard of it: the key is gone and no one is contacted.
+          if (data === 'erased') return;
+          const plan = planFor(event.type, data);
+          if (plan.kind !== 'ignore') planned.push({ i, event, plan });
+        } catch (error) {
+          outcomes[i] = outcomeOfError(error);
+        }
+      }),
+    );
+    if (planned.length === 0) return outcomes;
+    planned.sort((a, b) => a.i - b.i);
+    // Mails recorded now are recorded as this replica's to send, when it can send them soon.
+    const handOff = deps.delivery?.reserve('smtp');
+    const recorded: NewNotification[] = [];
+    await deps.store.inTransaction(async (unit) => {
+      recorded.length = 0; // a retried transaction starts over
+      for (const segment of segments(planned)) {
+        const list =
+          segment[0]!.plan.kind === 'notify-user'
+            ? await recordOrderEvents(deps, unit, segment, outcomes)
+            : await recordUserEvent(deps, unit, segment[0]!);
+        const ids = new Set(await unit.addNotifications(list, handOff));
+        recorded.push(...list.filter((n) => ids.has(n.id)));
+      }
+    });
+    const mine = handOff ? recorded.filter((n) => n.channel === 'email') : [];
+    if (mine.length > 0) deps.delivery?.accept(mine.map((n) => claimedNow(n, handOff!)));
+    if (recorded.length > mine.length) deps.delivery?.wake();
+    return outcomes;
+  };
+}
+
+/** Runs of consecutive notify-user events; every other event alone. */
+function segments<T extends Planned>(planned: T[]): T[][] {
+  const out: T[][] = [];
+  for (const p of planned) {
+    const last = out.at(-1);
+    if (p.plan.kind === 'notify-user' && last?.[0]?.plan.kind === 'notify-user') last.push(p);
+    else out.push([p]);
+  }
+  return out;
+}
+
+async function recordUserEvent(
+  deps: RecordEventsDeps,
+  unit: NotificationUnit,
+  { event, plan }: Planned,
+): Promise<NewNotification[]> {
+  if (!(await unit.claimInbox([event.id])).has(event.id)) return [];
+  switch (plan.kind) {
+    case 'welcome': {
+      // A late redelivery of user.created after user.erased contacts no one.
+      if (!(await unit.saveRecipient(plan.recipient))) return [];
+      const { userId, email } = plan.recipient;
+      return notificationsFor(deps, event, userId, email, plan.message, await unit.findWebhooks(userId));
+    }
+    case 'forget-user': {
+      await unit.forgetRecipient(plan.userId);
+      // Global webhooks still hear of the erasure (the body carries ids only).
+      const empty = { subject: event.type, text: '', html: '' };
+      return notificationsFor(
+        deps,
+        event,
+        plan.userId,
+        undefined,
+        empty,
+        await unit.findWebhooks(plan.userId),
+      );
+    }
+    case 'notify-user':
+      throw new Error('order events are recorded in runs');
+    default: {
+      const unreachable: never = plan;
+      throw new Error(`unhandled plan ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** A run of order events: contacts and inbox, one statement each for the run; the notifications to record. */
+async function recordOrderEvents(
+  deps: RecordEventsDeps,
+  unit: NotificationUnit,
+  run: (Planned & { i: number })[],
+  outcomes: HandlingOutcome[],
+): Promise<NewNotification[]> {
+  const contacts = await unit.findContactsMany([
+    ...new Set(run.map((p) => (p.plan as { userId: string }).userId)),
+  ]);
+  const known = run.filter((p) => {
+    const userId = (p.plan as { userId: string }).userId;
+    if (contacts.get(userId)?.recipient) return true;
+    // Not known yet (user.created not handled): try again later; nothing is recorded for it now.
+    outcomes[p.i] = { kind: 'retry', reason: `no contact details for user ${userId} yet` };
+    return false;
+  });
+  const fresh = await unit.claimInbox(known.map((p) => p.event.id));
+  const notifications: NewNotification[] = [];
+  for (const { event, plan } of known) {
+    if (!fresh.has(event.id) || plan.kind !== 'notify-user') continue;
+    const { recipient, webhooks } = contacts.get(plan.userId)!;
+    if (!recipient || recipient === 'erased') continue;
+    notifications.push(
+      ...notificationsFor(deps, event, plan.userId, recipient.email, plan.render(recipient), webhooks),
+    );
+  }
+  return notifications;
+}
+
+/** A delivery recorded already claimed, as the scheduler holds it. */
+function claimedNow(n: NewNotification, handOff: HandOff): ClaimedDelivery {
+  return {
+    notification: {
+      ...n,
+      status: 'pending',
+      attempts: 0,
+      failures: 0,
+      lastError: undefined,
+      sentAt: undefined,
+      lastAttemptAt: undefined,
+    },
+    bulkhead: handOff.bulkhead,
+    webhook: undefined,
+    claim: handOff.claim,
+    traceparent: undefined, // the scheduler takes the handling's own
+  };
+}
+
+/** One pending notification per (channel, target): the email when there is an address, each webhook. */
+function notificationsFor(
+  deps: RecordEventsDeps,
+  event: CloudEvent,
+  userId: string,
+  email: string | undefined,
+  message: Message,
+  webhooks: readonly WebhookTarget[],
+): NewNotification[] {
+  const common = {
+    userId,
+    eventId: event.id,
+    eventType: event.type,
+    createdAt: deps.now(),
+  };
+  const list: NewNotification[] = [];
+  if (email !== undefined) {
+    list.push({
+      ...common,
+      id: deps.newId(),
+      channel: 'email',
+      recipient: email,
+      webhookId: undefined,
+      message,
+    });
+  }
+  const body = webhooks.length > 0 ? webhookBody(event) : '';
+  for (const webhook of webhooks) {
+    list.push({
+      ...common,
+      id: deps.newId(),
+      channel: 'webhook',
+      recipient: webhook.url,
+      webhookId: webhook.id,
+      message: { subject: event.type, text: body, html: '' },
+    });
+  }
+  return list;
+}
+
+/**
+ * The event's data with user.created v2's sealed personal data opened, so
+ * plans see v1's shape. The plaintext lives only in what handling stores
+ * (recipients, mail), which user.erased blanks.
+ */
+async function revealedData(deps: RecordEventsDeps, event: CloudEvent): Promise<unknown> {
+  if (event.type !== 'user.created') return event.data;
+  const data = event.data as { userId: string; createdAt: string; personalData?: unknown };
+  if (typeof data.personalData !== 'string') return event.data;
+  if (!deps.revealer) {
+    throw new RetryLater(
+      'USERS_SERVICE_SECRET is not set: cannot reveal user.created v2 contact details',
+      60_000,
+    );
+  }
+  const contact = await deps.revealer.reveal(data.userId, data.personalData);
+  if (contact === 'erased') return 'erased';
+  return { userId: data.userId, createdAt: data.createdAt, email: contact.email, name: contact.name };
+}
