@@ -57,7 +57,9 @@ export async function markDb(observer: pg.Pool, database: string, withStatements
     [database],
   );
   return {
-    statements: new Map(rows.map((r) => [r.queryid, { calls: Number(r.calls), ms: Number(r.ms), query: r.query }])),
+    statements: new Map(
+      rows.map((r) => [r.queryid, { calls: Number(r.calls), ms: Number(r.ms), query: r.query }]),
+    ),
     xid,
   };
 }

@@ -5,7 +5,8 @@
  * what JetStream acknowledged, and a projection consumer with one upsert per event. node-pg and
  * nats.js only; no Conveyor runtime code. Started by bench/suites/raw-pipeline.ts with IPC.
  *
- * Settings (environment): DATABASE_URL, NATS_URL, POOL_SIZE, RELAY_BATCH, PROJECTION_CONCURRENCY.
+ * Settings (environment): DATABASE_URL, NATS_URL, POOL_SIZE, RELAY_BATCH, APPEND_GROUP,
+ * PROJECTION_CONCURRENCY.
  */
 import { ordersV1 } from '@conveyor/contracts';
 import * as grpc from '@grpc/grpc-js';
@@ -48,6 +49,66 @@ const appendSql = `
   )
   select position from event`;
 
+// Group commit, as Conveyor's event store does it: appends that arrive while one is in flight go
+// together in one statement (the first alone at once); a failed group falls back to one by one.
+const appendManySql = `
+  with a as (
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::bytea[])
+      as a(scope, key, stream_id, event_id, data, headers, payload)
+  ), claim as (
+    insert into raw_orders.idempotency_claims (scope, key, stream_id) select scope, key, stream_id from a
+    on conflict do nothing returning stream_id
+  ), event as (
+    insert into raw_orders.events (stream_id, version, event_id, type, data)
+    select a.stream_id, 1, a.event_id, 'order.created', a.data from a join claim using (stream_id)
+    returning stream_id
+  ), outboxed as (
+    insert into raw_orders.outbox (event_id, subject, headers, payload)
+    select a.event_id, '${rawStream.subject}', a.headers, a.payload from a join event using (stream_id)
+  )
+  select stream_id from event`;
+
+type AppendValues = [string, string, string, string, string, string, Buffer];
+const appendGroup = Number(env('APPEND_GROUP'));
+const waiting: { values: AppendValues; done: (ok: boolean) => void; fail: (e: unknown) => void }[] = [];
+let appending = false;
+
+function append(values: AppendValues): Promise<boolean> {
+  return new Promise((done, fail) => {
+    waiting.push({ values, done, fail });
+    if (!appending) void appendLoop();
+  });
+}
+
+async function appendOne(w: (typeof waiting)[number]): Promise<void> {
+  await pool
+    .query({ name: 'append', text: appendSql, values: w.values })
+    .then((r) => w.done(r.rows.length > 0), w.fail);
+}
+
+async function appendLoop(): Promise<void> {
+  appending = true;
+  while (waiting.length > 0) {
+    const group = waiting.splice(0, appendGroup);
+    if (group.length === 1) {
+      await appendOne(group[0]!);
+      continue;
+    }
+    try {
+      const { rows } = await pool.query<{ stream_id: string }>({
+        name: 'append-many',
+        text: appendManySql,
+        values: [0, 1, 2, 3, 4, 5, 6].map((c) => group.map((w) => w.values[c])),
+      });
+      const written = new Set(rows.map((r) => r.stream_id));
+      for (const w of group) w.done(written.has(w.values[2]));
+    } catch {
+      for (const w of group) await appendOne(w);
+    }
+  }
+  appending = false;
+}
+
 async function placeOrder(request: ordersV1.PlaceOrderRequest): Promise<ordersV1.PlaceOrderResponse> {
   const orderId = uuidv7();
   const eventId = uuidv7();
@@ -76,20 +137,16 @@ async function placeOrder(request: ordersV1.PlaceOrderRequest): Promise<ordersV1
     'ce-subject': orderId,
     'ce-time': placedAt.toISOString(),
   };
-  const { rows } = await pool.query({
-    name: 'append',
-    text: appendSql,
-    values: [
-      `place-order:${request.userId}`,
-      request.idempotencyKey,
-      `order-${orderId}`,
-      eventId,
-      data,
-      JSON.stringify(headers),
-      Buffer.from(data),
-    ],
-  });
-  if (rows.length === 0) throw Object.assign(new Error('idempotency key used before'), { code: 6 });
+  const appended = await append([
+    `place-order:${request.userId}`,
+    request.idempotencyKey,
+    `order-${orderId}`,
+    eventId,
+    data,
+    JSON.stringify(headers),
+    Buffer.from(data),
+  ]);
+  if (!appended) throw Object.assign(new Error('idempotency key used before'), { code: 6 });
   relay.wake();
   return {
     order: {

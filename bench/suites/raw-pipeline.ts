@@ -48,6 +48,7 @@ export async function rawPipeline(ctx: BenchContext): Promise<SuiteResult> {
       ...common,
       POOL_SIZE: String(conveyor.ordersPool),
       RELAY_BATCH: String(conveyor.relayBatch),
+      APPEND_GROUP: String(conveyor.appendGroup),
       PROJECTION_CONCURRENCY: String(conveyor.projectionConcurrency),
     });
     children.push(orders.child);
@@ -111,6 +112,7 @@ function conveyorSettings() {
   const notifications = loadNotificationsConfig(required);
   return {
     ordersPool: orders.DATABASE_POOL_SIZE,
+    appendGroup: orders.APPEND_GROUP_COMMIT,
     relayBatch: outboxRelayDefaults.batchSize,
     projectionConcurrency: orders.PROJECTION_CONCURRENCY,
     projectionAckWaitMs: orders.PROJECTION_ACK_WAIT_MS,

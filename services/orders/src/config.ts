@@ -30,6 +30,10 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       CATALOG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
       SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(10_000).default(50),
       COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+      // New orders arriving while one is being stored are stored together, up to this many in one
+      // statement (group commit); 1 stores each on its own.
+      APPEND_GROUP_COMMIT: z.coerce.number().int().min(1).max(1000).default(64),
+      // Events projected together (one batch, one upsert) at most.
       PROJECTION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
       PROJECTION_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(20),
       PROJECTION_BACKOFF_MS: delays.default([500, 2000, 10_000]),

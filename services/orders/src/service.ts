@@ -50,7 +50,10 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
   return startService(options, async (runtime) => {
     const { pool, nc, jsm, logger, registry, shutdown } = runtime;
     const relay = runtime.startOutboxRelay();
-    const store = new PostgresEventStore(pool, { onAppended: () => relay.signalCommitted() });
+    const store = new PostgresEventStore(pool, {
+      onAppended: () => relay.signalCommitted(),
+      groupCommit: config.APPEND_GROUP_COMMIT,
+    });
     const readModels = new PostgresOrderReadModels(pool);
     const projections = await startProjectionConsumer({
       nc,

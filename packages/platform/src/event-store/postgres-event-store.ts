@@ -1,5 +1,6 @@
 import { type CloudEvent, encodeData, toHeaders } from '../messaging/cloud-event.ts';
 import { traceparentOf, withSpan } from '../observability/telemetry.ts';
+import { GroupCommit } from '../postgres/group-commit.ts';
 import type { Queryable } from '../postgres/pool.ts';
 import { isUniqueViolation } from '../postgres/pool.ts';
 import {
@@ -77,6 +78,50 @@ const appendSql = `
   select position, version, event_id, type, data, metadata, recorded_at from inserted order by version
 `;
 
+/*
+ * Group commit of new streams (expected version 0): several appends in one statement, each with
+ * its own checks. A command's stream must not exist yet and its idempotency key must be new;
+ * commands that fail either check write nothing and are told apart afterwards (conflict or
+ * duplicate), exactly as one append would tell them. A command never shares a group with another
+ * of the same stream or the same key (GroupCommit's conflicts), so no two in a group can collide;
+ * a collision with a concurrent append (a unique violation) fails the group, whose members then
+ * run one by one.
+ */
+const appendNewStreamsSql = `
+  with cmd as (
+    select * from unnest($1::text[], $2::text[], $3::text[]) with ordinality as c(stream_id, scope, key, i)
+  ), fresh as (
+    select c.* from cmd c where not exists (select 1 from events e where e.stream_id = c.stream_id)
+  ), claim as (
+    insert into idempotency_claims (scope, key, stream_id)
+    select scope, key, stream_id from fresh where scope is not null
+    on conflict do nothing
+    returning scope, key
+  ), go as (
+    select f.* from fresh f
+    where f.scope is null or exists (select 1 from claim c where c.scope = f.scope and c.key = f.key)
+  ), inserted as (
+    insert into events (stream_id, version, event_id, type, data, metadata)
+    select go.stream_id, e.version, e.id, e.type, e.data, e.metadata
+    from unnest($4::int[], $5::int[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[])
+      as e(cmd, version, id, type, data, metadata)
+    join go on go.i = e.cmd
+    returning stream_id, position, version, event_id, type, data, metadata, recorded_at
+  ), outboxed as (
+    insert into outbox (event_id, subject, headers, payload)
+    select o.id, o.subject, o.headers, o.payload
+    from unnest($10::int[], $11::uuid[], $12::text[], $13::jsonb[], $14::bytea[]) as o(cmd, id, subject, headers, payload)
+    join go on go.i = o.cmd
+  )
+  select stream_id, position, version, event_id, type, data, metadata, recorded_at from inserted
+`;
+
+interface PendingAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  options: AppendOptions;
+}
+
 interface EventRow {
   stream_id?: string;
   position: string;
@@ -105,15 +150,34 @@ const withTraceparent = (event: NewEvent, traceparent: string): NewEvent =>
 export class PostgresEventStore implements EventStore {
   readonly #pool: Queryable;
   readonly #onAppended: (() => void) | undefined;
+  readonly #newStreams: GroupCommit<PendingAppend, AppendResult | Error> | undefined;
 
   /**
    * A pool, or a client inside a transaction. Its search_path must lead to
    * the schema holding the event store tables. `onAppended` runs after each
    * append that wrote outbox rows has committed (e.g. to wake the relay).
+   * `groupCommit` (a pool only): appends that start a stream, arriving while
+   * one is in flight, go to Postgres together, up to this many in one statement.
    */
-  constructor(pool: Queryable, options: { onAppended?: () => void } = {}) {
+  constructor(pool: Queryable, options: { onAppended?: () => void; groupCommit?: number } = {}) {
     this.#pool = pool;
     this.#onAppended = options.onAppended;
+    this.#newStreams =
+      options.groupCommit && options.groupCommit > 1
+        ? new GroupCommit({
+            maxBatch: options.groupCommit,
+            many: (items) => this.#appendNewStreams(items),
+            one: (item) =>
+              this.#appendOne(item.streamId, item.events, item.options).catch((error: unknown) =>
+                error instanceof ConcurrencyConflict ? error : Promise.reject(error),
+              ),
+            conflicts: (a, b) =>
+              a.streamId === b.streamId ||
+              (a.options.idempotency !== undefined &&
+                a.options.idempotency.scope === b.options.idempotency?.scope &&
+                a.options.idempotency.key === b.options.idempotency?.key),
+          })
+        : undefined;
   }
 
   /**
@@ -151,6 +215,62 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    if (!this.#newStreams || options.expectedVersion !== 0 || events.length === 0) {
+      return this.#appendOne(streamId, events, options);
+    }
+    const result = await this.#newStreams.submit({ streamId, events, options });
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /** Appends of new streams in one statement; each gets its own result (or its conflict). */
+  async #appendNewStreams(items: readonly PendingAppend[]): Promise<(AppendResult | Error)[]> {
+    const events = items.flatMap((item, i) => item.events.map((e, j) => ({ cmd: i + 1, version: j + 1, e })));
+    const outbox = items.flatMap((item, i) => (item.options.outbox ?? []).map((o) => ({ cmd: i + 1, o })));
+    const { rows } = await this.#pool.query<EventRow & { stream_id: string }>({
+      name: 'conveyor_event_store_append_new_streams',
+      text: appendNewStreamsSql,
+      values: [
+        items.map((item) => item.streamId),
+        items.map((item) => item.options.idempotency?.scope ?? null),
+        items.map((item) => item.options.idempotency?.key ?? null),
+        events.map((x) => x.cmd),
+        events.map((x) => x.version),
+        events.map((x) => x.e.eventId),
+        events.map((x) => x.e.type),
+        events.map((x) => JSON.stringify(x.e.data)),
+        events.map((x) => JSON.stringify(x.e.metadata)),
+        outbox.map((x) => x.cmd),
+        outbox.map((x) => x.o.id),
+        outbox.map((x) => x.o.type),
+        outbox.map((x) => JSON.stringify(toHeaders(x.o))),
+        outbox.map((x) => Buffer.from(encodeData(x.o))),
+      ],
+    });
+    const byStream = new Map<string, EventRow[]>();
+    for (const r of rows) byStream.set(r.stream_id!, [...(byStream.get(r.stream_id!) ?? []), r]);
+    if (outbox.length > 0 && rows.length > 0) this.#onAppended?.();
+    return Promise.all(
+      items.map(async (item): Promise<AppendResult | Error> => {
+        const written = byStream.get(item.streamId);
+        if (written) {
+          written.sort((a, b) => a.version - b.version);
+          return { kind: 'appended', events: written.map((r) => toStored(item.streamId, r)) };
+        }
+        const key = item.options.idempotency;
+        const holder = key ? await this.findIdempotencyClaim(key.scope, key.key) : undefined;
+        return holder !== undefined
+          ? { kind: 'duplicate', streamId: holder }
+          : new ConcurrencyConflict(item.streamId, item.options.expectedVersion);
+      }),
+    );
+  }
+
+  async #appendOne(
     streamId: string,
     events: readonly NewEvent[],
     options: AppendOptions,
