@@ -1,5 +1,5 @@
+import type { MailSink } from '@conveyor/stack';
 import type pg from 'pg';
-import type { MailSink } from '../mail-sink/mail-sink.ts';
 import { type CpuComponents, cpuBetween, sampleCpu } from './cpu.ts';
 import { activityBetween, type DbActivity, markDb } from './db-activity.ts';
 import { Latency, openLoop } from './latency.ts';

@@ -175,6 +175,7 @@ const relay = (() => {
   let wake: (() => void) | undefined;
   let woken = false;
   let running = true;
+  let acked: string[] = [];
   const loop = (async () => {
     await client.connect();
     while (running) {
@@ -187,9 +188,13 @@ const relay = (() => {
         payload: Buffer;
       }>({
         name: 'relay-read',
-        text: 'select position, event_id, subject, headers, payload from raw_orders.outbox order by position limit $1',
-        values: [relayBatch],
+        // Deletes what the last batch published and reads the next, in one round trip, as Conveyor's relay.
+        text: `with gone as (delete from raw_orders.outbox where position = any($2::bigint[]))
+               select position, event_id, subject, headers, payload from raw_orders.outbox
+               where position <> all($2::bigint[]) order by position limit $1`,
+        values: [relayBatch, acked],
       });
+      acked = [];
       if (rows.length > 0) {
         await Promise.all(
           rows.map((row) => {
@@ -198,13 +203,17 @@ const relay = (() => {
             return js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
           }),
         );
-        await client.query({
-          name: 'relay-delete',
-          text: 'delete from raw_orders.outbox where position = any($1::bigint[])',
-          values: [rows.map((r) => r.position)],
-        });
+        acked = rows.map((r) => r.position);
       }
       if (rows.length < relayBatch && !woken && running) {
+        if (acked.length > 0) {
+          await client.query({
+            name: 'relay-delete',
+            text: 'delete from raw_orders.outbox where position = any($1::bigint[])',
+            values: [acked],
+          });
+          acked = [];
+        }
         await new Promise<void>((resolve) => {
           const idle = setTimeout(resolve, 2000);
           wake = () => {

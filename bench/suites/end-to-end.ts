@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { createDatabase, dropDatabase, startNatsServer } from '@conveyor/stack';
+import { createDatabase, dropDatabase, startMailSink, startNatsServer } from '@conveyor/stack';
 import pg from 'pg';
 import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
@@ -15,7 +15,6 @@ import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import { measurePipeline } from '../lib/measure-pipeline.ts';
 import { peakRssBytes } from '../lib/memory.ts';
 import type { Row } from '../lib/report.ts';
-import { startMailSink } from '../mail-sink/mail-sink.ts';
 
 /**
  * Conveyor as users get it: users, orders and notifications as processes with their defaults; a

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, outboxRelayDefaults } from '@conveyor/platform';
-import { createDatabase, dropDatabase, serviceRuntimeEnv, startNatsServer } from '@conveyor/stack';
+import {
+  createDatabase,
+  dropDatabase,
+  serviceRuntimeEnv,
+  startMailSink,
+  startNatsServer,
+} from '@conveyor/stack';
 import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -15,7 +21,6 @@ import { loadNotificationsConfig } from '../../services/notifications/src/config
 import { loadOrdersConfig } from '../../services/orders/src/config.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import { measurePipeline } from '../lib/measure-pipeline.ts';
-import { startMailSink } from '../mail-sink/mail-sink.ts';
 import { rawSchemaSql, rawStream } from '../raw-pipeline/schema.ts';
 
 /**

@@ -1,3 +1,4 @@
+export { type MailSink, type SinkCount, startMailSink } from './mail-counter/mail-sink.ts';
 export {
   DEFAULT_NATS_URL,
   type EnsuredNats,

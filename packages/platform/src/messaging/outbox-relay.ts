@@ -161,7 +161,11 @@ export class OutboxRelay {
         backoff = 100;
         // A short batch read everything committed before it; a later commit wakes the relay (a
         // sleep returns at once if one did meanwhile), so no empty read follows every batch.
-        if (published < this.#o.batchSize) await this.#sleep(this.#o.idlePollMs);
+        if (published < this.#o.batchSize) {
+          // Woken already: the next read deletes the published rows. Idle: delete them now.
+          if (!this.#notified) await this.#deleteAcked();
+          await this.#sleep(this.#o.idlePollMs);
+        }
       } catch (error) {
         this.#o.logger.warn({ err: error, retryInMs: backoff }, 'outbox relay failed; retrying');
         await this.#disconnectIfBroken();
@@ -172,6 +176,7 @@ export class OutboxRelay {
         backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
       }
     }
+    await this.#deleteAcked().catch(() => {});
     await this.#disconnect();
   }
 
@@ -223,15 +228,26 @@ export class OutboxRelay {
     await client?.end().catch(() => {});
   }
 
-  /** Publishes one batch; returns how many rows it published. */
+  /** Rows published and acknowledged, not deleted yet: the next read deletes them in the same round trip. */
+  #acked: string[] = [];
+
+  /**
+   * Deletes what the last batch published and reads the next batch, in one statement (the read
+   * skips the rows it deletes: both see the same snapshot), then publishes it. Rows are deleted
+   * only after their PubAck, so a crash republishes at most the last batch (deduplicated by
+   * Nats-Msg-Id, then by the consumers' inboxes). Returns how many rows it published.
+   */
   async #drainOnce(): Promise<number> {
     const client = this.#client!;
     this.#notified = false;
     const { rows } = await client.query<OutboxRow>({
       name: 'conveyor-outbox-batch',
-      text: 'select position, event_id, subject, headers, payload, created_at from outbox order by position limit $1',
-      values: [this.#o.batchSize],
+      text: `with gone as (delete from outbox where position = any($2::bigint[]))
+             select position, event_id, subject, headers, payload, created_at from outbox
+             where position <> all($2::bigint[]) order by position limit $1`,
+      values: [this.#o.batchSize, this.#acked],
     });
+    this.#acked = [];
     if (rows.length === 0) {
       this.#metrics?.backlog.set(0);
       return 0;
@@ -248,12 +264,19 @@ export class OutboxRelay {
       if (acks[i]) this.#o.logger.debug({ eventId: row.event_id, seq: acks[i] }, 'published');
     }
     await this.#o.afterPublish?.(rows.map((r) => r.event_id));
-    await client.query({
+    this.#acked = rows.map((r) => r.position);
+    return rows.length;
+  }
+
+  /** Deletes what was published when no read follows soon (idle, stopping). */
+  async #deleteAcked(): Promise<void> {
+    if (this.#acked.length === 0 || !this.#client) return;
+    await this.#client.query({
       name: 'conveyor-outbox-delete',
       text: 'delete from outbox where position = any($1::bigint[])',
-      values: [rows.map((r) => r.position)],
+      values: [this.#acked],
     });
-    return rows.length;
+    this.#acked = [];
   }
 
   /**

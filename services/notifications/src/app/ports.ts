@@ -73,6 +73,21 @@ export interface NotificationUnit {
 export interface NotificationStore {
   /** Runs `work` in one transaction; a throw from it rolls everything back. */
   inTransaction(work: (unit: NotificationUnit) => Promise<void>): Promise<void>;
+  /** As NotificationUnit.findContactsMany, outside a transaction (recordRun rechecks erasure). */
+  findContactsMany(
+    userIds: readonly string[],
+  ): Promise<Map<string, { recipient: Recipient | 'erased'; webhooks: WebhookTarget[] }>>;
+  /**
+   * In one statement: records the events in the inbox, and for those not handled before, their
+   * notifications with their deliveries (on the hand-off's bulkhead already claimed) — only while
+   * their user is not erased, checked under a share lock on the user's contact row, so an erasure
+   * either sees and cancels them or they are not recorded. Returns the notification ids recorded.
+   */
+  recordRun(run: {
+    eventIds: readonly string[];
+    notifications: readonly NewNotification[];
+    handOff: HandOff | undefined;
+  }): Promise<string[]>;
   /**
    * Makes given-up notifications pending again with a fresh budget and due now (redrive): those
    * of one event, or the one notification named. Returns how many.

@@ -64,17 +64,18 @@ export function recordEvents(deps: RecordEventsDeps) {
     // Mails recorded now are recorded as this replica's to send, when it can send them soon.
     const handOff = deps.delivery?.reserve('smtp');
     const recorded: NewNotification[] = [];
-    await deps.store.inTransaction(async (unit) => {
-      recorded.length = 0; // a retried transaction starts over
-      for (const segment of segments(planned)) {
-        const list =
-          segment[0]!.plan.kind === 'notify-user'
-            ? await recordOrderEvents(deps, unit, segment, outcomes)
-            : await recordUserEvent(deps, unit, segment[0]!);
+    // Each segment commits on its own (each event is recorded once whatever the others do).
+    for (const segment of segments(planned)) {
+      if (segment[0]!.plan.kind === 'notify-user') {
+        recorded.push(...(await recordOrderEvents(deps, segment, outcomes, handOff)));
+        continue;
+      }
+      await deps.store.inTransaction(async (unit) => {
+        const list = await recordUserEvent(deps, unit, segment[0]!);
         const ids = new Set(await unit.addNotifications(list, handOff));
         recorded.push(...list.filter((n) => ids.has(n.id)));
-      }
-    });
+      });
+    }
     const mine = handOff ? recorded.filter((n) => n.channel === 'email') : [];
     if (mine.length > 0) deps.delivery?.accept(mine.map((n) => claimedNow(n, handOff!)));
     if (recorded.length > mine.length) deps.delivery?.wake();
@@ -128,14 +129,18 @@ async function recordUserEvent(
   }
 }
 
-/** A run of order events: contacts and inbox, one statement each for the run; the notifications to record. */
+/**
+ * A run of order events in two round trips: the contacts of their users, then one statement that
+ * records the inbox rows and every notification with its delivery (see NotificationStore.recordRun).
+ * Returns the notifications recorded.
+ */
 async function recordOrderEvents(
   deps: RecordEventsDeps,
-  unit: NotificationUnit,
   run: (Planned & { i: number })[],
   outcomes: HandlingOutcome[],
+  handOff: HandOff | undefined,
 ): Promise<NewNotification[]> {
-  const contacts = await unit.findContactsMany([
+  const contacts = await deps.store.findContactsMany([
     ...new Set(run.map((p) => (p.plan as { userId: string }).userId)),
   ]);
   const known = run.filter((p) => {
@@ -145,36 +150,20 @@ async function recordOrderEvents(
     outcomes[p.i] = { kind: 'retry', reason: `no contact details for user ${userId} yet` };
     return false;
   });
-  const fresh = await unit.claimInbox(known.map((p) => p.event.id));
   const notifications: NewNotification[] = [];
   for (const { event, plan } of known) {
-    if (!fresh.has(event.id) || plan.kind !== 'notify-user') continue;
+    if (plan.kind !== 'notify-user') continue;
     const { recipient, webhooks } = contacts.get(plan.userId)!;
+    // Erased: the event is recorded as handled; no one is contacted.
     if (!recipient || recipient === 'erased') continue;
     notifications.push(
       ...notificationsFor(deps, event, plan.userId, recipient.email, plan.render(recipient), webhooks),
     );
   }
-  return notifications;
-}
-
-/** A delivery recorded already claimed, as the scheduler holds it. */
-function claimedNow(n: NewNotification, handOff: HandOff): ClaimedDelivery {
-  return {
-    notification: {
-      ...n,
-      status: 'pending',
-      attempts: 0,
-      failures: 0,
-      lastError: undefined,
-      sentAt: undefined,
-      lastAttemptAt: undefined,
-    },
-    bulkhead: handOff.bulkhead,
-    webhook: undefined,
-    claim: handOff.claim,
-    traceparent: undefined, // the scheduler takes the handling's own
-  };
+  const ids = new Set(
+    await deps.store.recordRun({ eventIds: known.map((p) => p.event.id), notifications, handOff }),
+  );
+  return notifications.filter((n) => ids.has(n.id));
 }
 
 /** One pending notification per (channel, target): the email when there is an address, each webhook. */
@@ -235,4 +224,23 @@ async function revealedData(deps: RecordEventsDeps, event: CloudEvent): Promise<
   const contact = await deps.revealer.reveal(data.userId, data.personalData);
   if (contact === 'erased') return 'erased';
   return { userId: data.userId, createdAt: data.createdAt, email: contact.email, name: contact.name };
+}
+
+/** A delivery recorded already claimed, as the scheduler holds it. */
+function claimedNow(n: NewNotification, handOff: HandOff): ClaimedDelivery {
+  return {
+    notification: {
+      ...n,
+      status: 'pending',
+      attempts: 0,
+      failures: 0,
+      lastError: undefined,
+      sentAt: undefined,
+      lastAttemptAt: undefined,
+    },
+    bulkhead: handOff.bulkhead,
+    webhook: undefined,
+    claim: handOff.claim,
+    traceparent: undefined, // the scheduler takes the handling's own
+  };
 }

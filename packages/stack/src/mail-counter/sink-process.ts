@@ -1,6 +1,6 @@
 /**
- * The benchmark's SMTP sink, a process of its own so its CPU is counted apart from the load
- * generator's and neither delays the other. It accepts every mail, reads only the Message-ID,
+ * A counting SMTP sink (the benchmark's, and tests that time mails under load), a process of its
+ * own so its CPU is counted apart from the load generator's and neither delays the other. It accepts every mail, reads only the Message-ID,
  * counts, and remembers when each Message-ID first arrived (up to CAPACITY of them) and how many
  * arrived again: a second copy of a Message-ID is a duplicate effect.
  *
