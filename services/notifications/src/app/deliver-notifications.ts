@@ -81,6 +81,8 @@ export class DeliveryScheduler implements DeliveryHandOff {
     this.#d = deps;
     this.#settles = new GroupFlush((items) => this.#settle(items), {
       maxBatch: 500,
+      // Outcomes are bookkeeping (the mail is out already): wait a little to settle them together.
+      lingerMs: 5,
       onError: (error, items) =>
         deps.logger.warn({ err: error, items }, 'settling deliveries failed; retrying'),
     });

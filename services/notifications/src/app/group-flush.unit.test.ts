@@ -61,3 +61,22 @@ describe('GroupFlush', () => {
     assert.deepEqual(m.groups, [[1], [1, 2]]);
   });
 });
+
+describe('GroupFlush with a linger', () => {
+  it('waits for company before writing a group that starts alone, and not while draining', async () => {
+    const m = manualFlush();
+    const g = new GroupFlush(m.flush, { maxBatch: 100, onError: () => {}, lingerMs: 20 });
+    g.push(1);
+    g.push(2);
+    assert.equal(m.groups.length, 0, 'lingering');
+    for (let i = 0; i < 1000 && m.groups.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.deepEqual(m.groups, [[1, 2]]);
+    await m.settle();
+    g.push(3);
+    const drained = g.drained();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(m.groups.at(-1), [3], 'a drain writes at once');
+    await m.settle();
+    await drained;
+  });
+});
