@@ -54,6 +54,21 @@ describe('postgres-infra', () => {
     assert.equal(await probePostgres(url, 1000), false);
   });
 
+  it('drops a database right after its pool ended without forcing off the sessions still leaving', {
+    skip: noServer && 'no PostgreSQL at the test URL',
+  }, async () => {
+    const name = `t_infra_leaving_${process.pid}_${Date.now()}`;
+    const url = await createDatabase(adminUrl, name);
+    const pool = new pg.Pool({ connectionString: url, max: 40 });
+    const errors: string[] = [];
+    pool.on('error', (error) => errors.push(error.message));
+    await Promise.all(Array.from({ length: 40 }, () => pool.query('select pg_sleep(0.01)')));
+    await pool.end(); // resolves before its forty connections have closed
+    await dropDatabase(adminUrl, name);
+    await new Promise((r) => setTimeout(r, 100)); // a forced-off session's error would arrive meanwhile
+    assert.deepEqual(errors, []);
+  });
+
   it('starts embedded Postgres, reuses its data on a second start', { timeout: 180_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'conveyor-pg-'));
     const dataDir = join(dir, 'data');

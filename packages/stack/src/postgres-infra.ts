@@ -99,9 +99,23 @@ export async function createDatabase(adminUrl: string, name: string): Promise<st
   return databaseUrl(adminUrl, name);
 }
 
-/** Drops database `name` if it exists, disconnecting its sessions (WITH (FORCE)). */
-export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+/**
+ * Drops database `name` if it exists, disconnecting its sessions (WITH (FORCE)). Sessions already
+ * leaving get up to `graceMs` first: node-pg's `pool.end()` resolves before its connections have
+ * closed, and a session forced off meanwhile reaches the client as an error with nobody listening
+ * (an uncaught exception in the test that just ended its pool).
+ */
+export async function dropDatabase(adminUrl: string, name: string, graceMs = 1000): Promise<void> {
   await withAdmin(adminUrl, async (client) => {
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = $1',
+        [name],
+      );
+      if (rows[0]!.n === 0 || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
   });
 }
