@@ -31,6 +31,16 @@ export class InvalidArgument extends AppError {
   }
 }
 
+/**
+ * A caller's value for an error message: quoted, and cut to its first `max` characters with its
+ * length when longer, so an error never carries a hostile input back whole.
+ */
+export function quote(value: string, max = 40): string {
+  const chars = [...value];
+  if (chars.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(chars.slice(0, max).join(''))}… (${chars.length} characters)`;
+}
+
 /** Refused for now (a throttle, a quota); the caller may try again after `retryAfterSeconds`. */
 export class ResourceExhausted extends AppError {
   readonly retryAfterSeconds: number;

@@ -1,4 +1,4 @@
-import { InvalidArgument } from './errors.ts';
+import { InvalidArgument, quote } from './errors.ts';
 
 /** Request checks every service shares; each failure names the field. */
 
@@ -6,7 +6,7 @@ export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 /** A UUID in its format (any case). */
 export function checkUuid(field: string, value: string): void {
-  if (!uuidPattern.test(value)) throw new InvalidArgument(field, `"${value}" is not a UUID`);
+  if (!uuidPattern.test(value)) throw new InvalidArgument(field, `${quote(value)} is not a UUID`);
 }
 
 /** A present UUID, lower-cased. */

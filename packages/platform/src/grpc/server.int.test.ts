@@ -233,4 +233,43 @@ describe('gRPC server kit', () => {
       await stopGrpc(server, 100);
     }
   });
+  it('answers huge or non-ASCII bad input with a short INVALID_ARGUMENT at once, and the connection stays usable', async () => {
+    const readiness = new Readiness();
+    const implementation: usersV1.UserServiceServer = {
+      ...unimplemented,
+      // Echoes the value as validators do ("… is not a UUID").
+      getUser: unary('GetUser', logger, async (req: usersV1.GetUserRequest) => {
+        if (req.id !== 'ok') throw new InvalidArgument('id', `"${req.id}" is not a user id`);
+        return { user: { id: 'ok', email: 'a@b.co', name: 'A', createdAt: new Date(0), role: 1 } };
+      }),
+    };
+    const { server, address } = await serveUsers(implementation, { readiness });
+    const client = new usersV1.UserServiceClient(address, grpc.credentials.createInsecure());
+    const get = (id: string) => callUnary(client, client.getUser, { id }, { deadlineMs: 2000 });
+    try {
+      for (const [what, id] of [
+        ['1 KB', 'x'.repeat(1024)],
+        ['8 KB', 'x'.repeat(8192)],
+        ['40 KB of é', 'é'.repeat(40_000)],
+        ['100 KB', 'x'.repeat(100_000)],
+        ['1 MB', 'x'.repeat(1_000_000)],
+      ] as const) {
+        const [bad, good] = await Promise.allSettled([get(id), get('ok')]);
+        assert.equal(bad.status, 'rejected', what);
+        const error = (bad as PromiseRejectedResult).reason as grpc.ServiceError;
+        assert.ok(
+          [grpc.status.INVALID_ARGUMENT, grpc.status.RESOURCE_EXHAUSTED].includes(error.code),
+          `${what}: ${error.code} ${error.details?.slice(0, 80)}`,
+        );
+        assert.ok(
+          Buffer.byteLength(error.details) < 512,
+          `${what}: details of ${error.details.length} chars`,
+        );
+        assert.equal(good.status, 'fulfilled', `${what}: a concurrent call on the same connection`);
+      }
+    } finally {
+      client.close();
+      await stopGrpc(server, 100);
+    }
+  });
 });

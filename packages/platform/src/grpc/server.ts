@@ -35,7 +35,9 @@ export function createGrpcServer(options: {
   inFlightLimit?: InFlightLimit;
 }): Server {
   const server = new GrpcServer({
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    // No request comes near it (strings are at most 8 KiB, see request-guard.ts); 64 calls in flight
+    // of 4 MiB each would take a service past its memory budget (ADR 0016).
+    'grpc.max_receive_message_length': 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
   const limit = options.inFlightLimit;

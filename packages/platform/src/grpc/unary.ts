@@ -46,8 +46,28 @@ export function toServiceError(method: string, logger: Logger, error: unknown): 
     if (error instanceof ResourceExhausted)
       metadata.set('retry-after-seconds', String(error.retryAfterSeconds));
     logger.debug({ method, code: error.code, msg: error.message }, 'request rejected');
-    return { code: statusOf[error.code], details: error.message, metadata };
+    return { code: statusOf[error.code], details: boundedDetails(error.message), metadata };
   }
   logger.error({ err: error, method }, 'request failed');
   return { code: status.INTERNAL, details: 'internal error', metadata };
+}
+
+/**
+ * The status message as sent, at most `maxBytes` on the wire: grpc-js percent-encodes every byte
+ * outside printable ASCII (an "é" costs 6), and a status that does not fit in its header frame never
+ * reaches the caller, who then waits for the deadline (and so does every call sharing the
+ * connection). Messages are written to be short; this is the net under the ones that quote input.
+ */
+export function boundedDetails(message: string, maxBytes = 400): string {
+  let cost = 0;
+  let end = 0;
+  for (const char of message) {
+    const code = char.codePointAt(0)!;
+    const printable = code >= 0x20 && code <= 0x7e && char !== '%';
+    const next = printable ? 1 : 3 * Buffer.byteLength(char);
+    if (cost + next > maxBytes - 9) return `${message.slice(0, end)}…`;
+    cost += next;
+    end += char.length;
+  }
+  return message;
 }

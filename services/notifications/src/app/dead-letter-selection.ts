@@ -1,4 +1,4 @@
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { InvalidArgument, quote } from '@conveyor/platform/errors';
 import type { DeadLetterFilter } from './ports.ts';
 
 /** One dead letter, or those matching a filter (an empty filter only with `all`). */
@@ -7,7 +7,8 @@ export type DeadLetterSelection = { id: string } | { filter: DeadLetterFilter };
 const subjectPattern = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export function checkDeadLetterId(field: string, id: string): string {
-  if (!/^[1-9][0-9]{0,15}$/.test(id)) throw new InvalidArgument(field, `"${id}" is not a dead letter id`);
+  if (!/^[1-9][0-9]{0,15}$/.test(id))
+    throw new InvalidArgument(field, `${quote(id)} is not a dead letter id`);
   return id;
 }
 
@@ -15,7 +16,7 @@ export function checkFilter(field: string, filter: DeadLetterFilter): DeadLetter
   const subject = filter.subject || undefined;
   const reasonContains = filter.reasonContains || undefined;
   if (subject !== undefined && (subject.length > 200 || !subjectPattern.test(subject))) {
-    throw new InvalidArgument(`${field}.subject`, `"${subject}" is not a subject like user.created`);
+    throw new InvalidArgument(`${field}.subject`, `${quote(subject)} is not a subject like user.created`);
   }
   if (reasonContains !== undefined && reasonContains.length > 200) {
     throw new InvalidArgument(`${field}.reason_contains`, 'must be at most 200 characters');

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { InvalidArgument, quote } from '@conveyor/platform/errors';
 import { decodeKeysetToken, keysetPage, pageSize, requireUuid } from '@conveyor/platform/validation';
 import type { ExistingStatus, OrderSummaryView } from './order-view.ts';
 import type { OrderReadModels } from './read-models.ts';
@@ -19,7 +19,7 @@ export function listOrders(deps: { readModels: Pick<OrderReadModels, 'listOrders
   return async (query: ListOrdersQuery): Promise<{ items: OrderSummaryView[]; nextPageToken: string }> => {
     const userId = requireUuid(query.userId, 'user_id');
     if (query.status !== undefined && !statuses.includes(query.status)) {
-      throw new InvalidArgument('status', `"${query.status}" is not an order status`);
+      throw new InvalidArgument('status', `${quote(query.status)} is not an order status`);
     }
     const limit = pageSize('page_size', query.pageSize, 500, 50);
     const token = query.pageToken ? decodeKeysetToken(query.pageToken) : undefined;

@@ -1,5 +1,5 @@
 import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform';
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { InvalidArgument, quote } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { LineItem } from '../domain/order.ts';
 import { normaliseSku } from '../domain/product.ts';
@@ -69,7 +69,7 @@ function validateItems(items: PlaceOrderInput['items']): { sku: string; quantity
   const seen = new Set<string>();
   return items.map((item, i) => {
     const sku = normaliseSku(item.sku);
-    if (!sku) throw new InvalidArgument(`items[${i}].sku`, `"${item.sku}" is not a SKU`);
+    if (!sku) throw new InvalidArgument(`items[${i}].sku`, `${quote(item.sku)} is not a SKU`);
     if (seen.has(sku))
       throw new InvalidArgument(`items[${i}].sku`, `${sku} appears twice; use one line with a quantity`);
     seen.add(sku);

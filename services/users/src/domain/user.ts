@@ -1,5 +1,5 @@
 import { schemaParts } from '@conveyor/contracts';
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { InvalidArgument, quote } from '@conveyor/platform/errors';
 
 /** Roles a user can hold; `service` is only ever a token's role, never a user's. */
 export type UserRole = 'customer' | 'admin';
@@ -36,7 +36,7 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
   const email = normaliseEmail(input.email ?? '');
   if (email === '') throw new InvalidArgument('email', 'is required');
   if (email.length > 254) throw new InvalidArgument('email', 'must be at most 254 characters');
-  if (!isEmail(email)) throw new InvalidArgument('email', `"${input.email}" is not an email address`);
+  if (!isEmail(email)) throw new InvalidArgument('email', `${quote(input.email)} is not an email address`);
   const name = (input.name ?? '').trim().replace(/\s+/g, ' ');
   if (name === '') throw new InvalidArgument('name', 'is required');
   if ([...name].length > 100) throw new InvalidArgument('name', 'must be at most 100 characters');
