@@ -104,4 +104,36 @@ describe('notifications authorisation at the edge (processes)', () => {
     assert.ok(webhook?.id);
     await callUnary(client, client.listDeadLetters, dlq, as(admin));
   });
+
+  it('never shows a customer the operator’s global webhooks or their errors', async () => {
+    const secretUrl = 'http://127.0.0.1:9/hooks/s3cr3t-token-for-operators';
+    const { webhook } = await callUnary(
+      client,
+      client.registerWebhook,
+      { userId: '', global: true, url: secretUrl },
+      as(admin),
+    );
+    const carol = await signUp(`127.0.0.1:${users.grpcPort}`);
+    // The admin sees carol's notifications for the global webhook (delivery refused: port 9).
+    await waitUntil(
+      async () =>
+        (await list(admin, carol.userId)).notifications.some(
+          (n) => n.webhookId === webhook?.id && n.attempts > 0,
+        ),
+      { timeoutMs: 15_000, message: 'the global webhook was not tried for carol’s welcome' },
+    );
+    await waitUntil(async () => (await list(carol)).notifications.length > 0, {
+      timeoutMs: 15_000,
+      message: 'carol’s welcome mail did not appear',
+    });
+    const own = await list(carol);
+    assert.deepEqual(
+      own.notifications.map((n) => n.channel),
+      own.notifications.map(() => 'email'),
+      'a customer lists the mail sent to them, not operator webhooks',
+    );
+    assert.ok(!JSON.stringify(own).includes('s3cr3t'), 'the webhook URL does not reach the customer');
+    await callUnary(client, client.deleteWebhook, { id: webhook?.id ?? '' }, as(admin));
+  });
 });
+

@@ -81,12 +81,21 @@ export class PostgresNotificationStore implements NotificationStore {
     });
   }
 
-  async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
+  async list(query: {
+    userId?: string;
+    ownDeliveriesOnly?: boolean;
+    limit: number;
+    after?: { createdAt: Date; id: string };
+  }) {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.userId) {
       params.push(query.userId);
       where.push(`user_id = $${params.length}`);
+    }
+    if (query.ownDeliveriesOnly) {
+      where.push(`(channel = 'email' or exists (select 1 from webhooks w
+                    where w.id = notifications.webhook_id and w.user_id = notifications.user_id))`);
     }
     if (query.after) {
       params.push(query.after.createdAt, query.after.id);

@@ -95,6 +95,8 @@ export interface NotificationStore {
   requeueFailed(which: { eventId: string } | { notificationId: string }): Promise<number>;
   list(query: {
     userId?: string;
+    /** Mail to the user and the webhooks registered for them only: no operator's global webhooks. */
+    ownDeliveriesOnly?: boolean;
     limit: number;
     after?: { createdAt: Date; id: string };
   }): Promise<Notification[]>;

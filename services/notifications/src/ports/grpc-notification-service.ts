@@ -65,6 +65,7 @@ export function notificationGrpcService(
         const page = await app.listNotifications({
           ...request,
           userId: notificationsOwner(principal, request.userId),
+          ownDeliveriesOnly: principal.role !== 'admin',
         });
         return { notifications: page.items.map(notificationToProto), nextPageToken: page.nextPageToken };
       }),
