@@ -83,6 +83,23 @@ describe('order commands on real Postgres', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('refuses a known idempotency key with a different body, naming the key, and replays the same body', async () => {
+    const idempotencyKey = uuidv7();
+    const first = await place({ userId, items: [{ sku: 'MUG-001', quantity: 2 }], idempotencyKey });
+    // The same order again (SKU spelled otherwise, lines in another order): a replay.
+    const again = await place({ userId, items: [{ sku: 'mug-001', quantity: 2 }], idempotencyKey });
+    assert.equal(again.replayed, true);
+    assert.equal(again.order.orderId, first.order.orderId);
+    for (const items of [[{ sku: 'MUG-001', quantity: 3 }], [{ sku: 'STICKER-PACK', quantity: 2 }]]) {
+      await assert.rejects(place({ userId, items, idempotencyKey }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'FAILED_PRECONDITION');
+        assert.match(error.message, /idempotency_key/);
+        assert.ok(error.message.includes(idempotencyKey), error.message);
+        return true;
+      });
+    }
+  });
+
   it('keeps versions gapless under 50 concurrent commands on one order', async (t) => {
     const { order } = await newOrder();
     const kinds: OrderCommand[] = [

@@ -1,5 +1,5 @@
 import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform';
-import { InvalidArgument, quote } from '@conveyor/platform/errors';
+import { failedPrecondition, InvalidArgument, quote } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { LineItem } from '../domain/order.ts';
 import { normaliseSku } from '../domain/product.ts';
@@ -27,8 +27,10 @@ export interface PlaceOrderDeps {
  * Places an order priced from the catalog. The idempotency key is claimed
  * per user in the same statement that appends the order's first event, so
  * a retried or racing request with the same key returns the first order and
- * never creates a second. Who may order for whom is the port's decision
- * (the caller's verified token); the user id here is already authorised.
+ * never creates a second; the same key with other lines is refused
+ * (FAILED_PRECONDITION), not answered with an order the caller did not ask
+ * for. Who may order for whom is the port's decision (the caller's verified
+ * token); the user id here is already authorised.
  */
 export function placeOrder(deps: PlaceOrderDeps) {
   return async (input: PlaceOrderInput, metadata: EventMetadata = {}) => {
@@ -51,8 +53,20 @@ export function placeOrder(deps: PlaceOrderDeps) {
     if (result.kind === 'applied')
       return { order: viewOf(result.state, result.version) as OrderView, replayed: false };
     const first = await loadAggregate(deps.store, result.streamId, orderDecider, orderCodec);
+    if (first.state.status !== 'none' && linesOf(first.state.items) !== linesOf(wanted))
+      throw failedPrecondition(
+        `idempotency_key: ${quote(key, 128)} was used for another order (${first.state.orderId}); use a new key for a new order`,
+      );
     return { order: viewOf(first.state, first.version) as OrderView, replayed: true };
   };
+}
+
+/** What an order asks for, whatever the order of its lines: the same body replays, another is refused. */
+function linesOf(items: readonly { sku: string; quantity: number }[]): string {
+  return items
+    .map((i) => `${i.sku}×${i.quantity}`)
+    .sort()
+    .join(',');
 }
 
 function validateKey(raw: string): string {
