@@ -136,4 +136,3 @@ describe('notifications authorisation at the edge (processes)', () => {
     await callUnary(client, client.deleteWebhook, { id: webhook?.id ?? '' }, as(admin));
   });
 });
-

@@ -3556,7 +3556,8 @@ export const OrderServiceService = {
   },
   /**
    * Places an order priced from the catalog. Retrying with the same
-   * idempotency key (same user) returns the first order instead of a new one.
+   * idempotency key (same user) and the same lines returns the first order
+   * instead of a new one; the same key with other lines is FAILED_PRECONDITION.
    */
   placeOrder: {
     path: "/conveyor.orders.v1.OrderService/PlaceOrder" as const,
@@ -3690,7 +3691,8 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   getProduct: handleUnaryCall<GetProductRequest, GetProductResponse>;
   /**
    * Places an order priced from the catalog. Retrying with the same
-   * idempotency key (same user) returns the first order instead of a new one.
+   * idempotency key (same user) and the same lines returns the first order
+   * instead of a new one; the same key with other lines is FAILED_PRECONDITION.
    */
   placeOrder: handleUnaryCall<PlaceOrderRequest, PlaceOrderResponse>;
   /** FAILED_PRECONDITION unless the order is placed. */
@@ -3757,7 +3759,8 @@ export interface OrderServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Places an order priced from the catalog. Retrying with the same
-   * idempotency key (same user) returns the first order instead of a new one.
+   * idempotency key (same user) and the same lines returns the first order
+   * instead of a new one; the same key with other lines is FAILED_PRECONDITION.
    */
   placeOrder(
     request: PlaceOrderRequest,
