@@ -6,6 +6,7 @@ export * from './event-store/in-memory-event-store.ts';
 export * from './event-store/postgres-event-store.ts';
 export * from './grpc/client.ts';
 export * from './grpc/in-flight-limit.ts';
+export { maxRequestStringLength } from './grpc/request-guard.ts';
 export * from './grpc/server.ts';
 export * from './grpc/unary.ts';
 export * from './lifecycle/ops-server.ts';
