@@ -9,8 +9,11 @@ export interface PublicKeySet {
   audience: string;
 }
 
-/** Only asymmetric algorithms: `none` and HS* can never verify here. */
-export const acceptedAlgorithms = ['EdDSA', 'ES256'];
+/**
+ * The one algorithm users signs with (Ed25519): `none`, HS* and any other algorithm never verify
+ * here, whatever keys the set holds.
+ */
+export const acceptedAlgorithms = ['EdDSA'];
 
 export class UnknownKeyError extends Error {}
 

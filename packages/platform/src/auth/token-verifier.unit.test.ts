@@ -143,6 +143,28 @@ describe('UsersTokenVerifier', () => {
     assert.equal((await v.verify(good)).role, 'customer');
   });
 
+  it('refuses locally an algorithm users never issues (ES256), even with a matching key in the set', async () => {
+    const key = await signingKey('k1');
+    const ec = await generateKeyPair('ES256');
+    const ecJwk: JWK = { ...(await exportJWK(ec.publicKey)), kid: 'ec1', alg: 'ES256' };
+    const { api, state } = fakeUsers(() => [key.jwk, ecJwk]);
+    const v = verifier(api, 0);
+    await v.start();
+    v.stop();
+    state.up = false;
+    const es256 = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec1' })
+      .setSubject('0190a000-0000-7000-8000-000000000001')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setJti('j')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(ec.privateKey);
+    await assert.rejects(v.verify(es256), { code: 'UNAUTHENTICATED' });
+    assert.equal((await v.verify(await key.sign({}))).role, 'customer');
+  });
+
   it('fails with UNAVAILABLE naming users when it has no keys to fall back on', async () => {
     const key = await signingKey('k1');
     const { api, state } = fakeUsers(() => [key.jwk]);

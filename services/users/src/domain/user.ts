@@ -37,6 +37,16 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
   if (email === '') throw new InvalidArgument('email', 'is required');
   if (email.length > 254) throw new InvalidArgument('email', 'must be at most 254 characters');
   if (!isEmail(email)) throw new InvalidArgument('email', `${quote(input.email)} is not an email address`);
+  // RFC 5321's limits, which the pattern does not count: mail servers refuse longer parts.
+  const at = email.lastIndexOf('@');
+  if (at > 64) throw new InvalidArgument('email', 'must have at most 64 characters before the @');
+  if (
+    email
+      .slice(at + 1)
+      .split('.')
+      .some((label) => label.length > 63)
+  )
+    throw new InvalidArgument('email', 'must have at most 63 characters between dots in its domain');
   const name = (input.name ?? '').trim().replace(/\s+/g, ' ');
   if (name === '') throw new InvalidArgument('name', 'is required');
   if ([...name].length > 100) throw new InvalidArgument('name', 'must be at most 100 characters');

@@ -33,6 +33,16 @@ describe('registerUser', () => {
     ['email without @', { email: 'ada.example.com', name: 'A' }, /^email: .* is not an email address/],
     ['email without domain dot', { email: 'ada@localhost', name: 'A' }, /^email: /],
     ['too long email', { email: `${'a'.repeat(250)}@x.io`, name: 'A' }, /^email: must be at most 254/],
+    [
+      'local part over 64',
+      { email: `${'a'.repeat(65)}@x.io`, name: 'A' },
+      /^email: .*64 characters before the @/,
+    ],
+    [
+      'domain label over 63',
+      { email: `a@${'b'.repeat(64)}.io`, name: 'A' },
+      /^email: .*63 characters between dots/,
+    ],
     ['missing name', { email: 'a@b.co', name: '' }, /^name: is required/],
     ['too long name', { email: 'a@b.co', name: 'n'.repeat(101) }, /^name: must be at most 100/],
     ['control characters', { email: 'a@b.co', name: 'a\u0007b' }, /^name: must not contain control/],
