@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
 
@@ -9,6 +10,22 @@ const originList = z
     'expected comma-separated origins like https://shop.example.com (no path)',
   )
   .transform((value) => (value === '' ? [] : value.split(',').map((o) => o.trim())));
+
+/** Addresses and CIDR ranges, comma-separated (`10.0.0.0/8,::1`). */
+const proxyList = z
+  .string()
+  .default('')
+  .transform((value) => (value.trim() === '' ? [] : value.split(',').map((p) => p.trim())))
+  .refine(
+    (entries) =>
+      entries.every((entry) => {
+        const [address = '', bits] = entry.split('/');
+        const family = isIP(address);
+        if (family === 0) return false;
+        return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+      }),
+    'expected comma-separated IP addresses or CIDR ranges like 10.0.0.0/8',
+  );
 
 const opsUrl = (fallback: string) => env.url(['http', 'https'], fallback);
 
@@ -30,6 +47,9 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
       GATEWAY_SSE_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(1000),
       GATEWAY_SSE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(200),
+      GATEWAY_SSE_MAX_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
+      GATEWAY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
+      GATEWAY_TRUSTED_PROXIES: proxyList,
       GATEWAY_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
     },
     source,

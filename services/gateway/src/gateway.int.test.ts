@@ -18,7 +18,8 @@ describe('gateway over real services (processes)', () => {
   let stack: GatewayStack;
 
   before(async () => {
-    stack = await startGatewayStack('gw_int');
+    // As behind a TLS-terminating proxy on this host: its X-Forwarded-Proto is believed.
+    stack = await startGatewayStack('gw_int', { GATEWAY_TRUSTED_PROXIES: '127.0.0.1,::1' });
   });
   after(async () => {
     await stack?.stop();
@@ -155,7 +156,10 @@ describe('gateway over real services (processes)', () => {
       body: { email: other.email, password: other.password },
       headers: { 'x-forwarded-proto': 'https', 'content-type': 'application/json' },
     });
-    assert.match(https.headers.get('set-cookie') ?? '', /; Secure/);
+    assert.match(
+      https.headers.get('set-cookie') ?? '',
+      /^__Host-conveyor_session=[^;]+; Path=\/; .*; Secure/,
+    );
   });
 
   it('places, replays, reads, time-travels and moves an order; only admins ship', async () => {

@@ -46,7 +46,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // Itself too: its breakers towards each service show on the dashboard.
     httpServiceProbe('gateway', `http://127.0.0.1:${defaults.ops.port}`, 1500),
   ];
-  const streams = new SseStreams(config.GATEWAY_SSE_MAX_CONNECTIONS);
+  const streams = new SseStreams(config.GATEWAY_SSE_MAX_CONNECTIONS, config.GATEWAY_SSE_MAX_PER_USER);
   const requests = histogram(registry, {
     name: 'conveyor_http_request_duration_seconds',
     help: 'Gateway HTTP requests by route template and status.',
@@ -72,6 +72,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       corsOrigins: config.GATEWAY_CORS_ORIGINS,
       bodyLimitBytes: config.GATEWAY_BODY_LIMIT_BYTES,
       secureCookies: config.GATEWAY_SECURE_COOKIES,
+      trustedProxies: config.GATEWAY_TRUSTED_PROXIES,
+      maxInFlight: config.GATEWAY_MAX_IN_FLIGHT,
       webRoot,
       logger,
       onRequest: (route, status, seconds) => requests.observe({ route, status: String(status) }, seconds),

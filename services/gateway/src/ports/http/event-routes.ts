@@ -25,12 +25,13 @@ export function eventRoutes(deps: GatewayDeps): Route[] {
       async handle(ctx) {
         const token = ctx.requireToken();
         const orderId = parseWith(S.OrderId, ctx.params.id, 'id');
+        const caller = await verifyCaller(backends, token);
         const get = () =>
           backends.call('orders', backends.orders.getOrder, { orderId }, { token, idempotent: true });
         // Fail before the stream starts (401/403/404 as plain problems). A just-placed order may
         // not be projected yet: NOT_FOUND is asked again for a short, bounded while.
         const first = await retryNotFound(get, PROJECTION_GRACE_MS);
-        const stream = deps.streams.start(ctx.res);
+        const stream = deps.streams.start(ctx.res, { owner: caller.subject });
         let last = '';
         const emit = (order: ReturnType<typeof orderView>) => {
           const key = `${order.version}:${order.status}`;
@@ -59,7 +60,7 @@ export function eventRoutes(deps: GatewayDeps): Route[] {
       response: 'sse',
       async handle(ctx) {
         const caller = await verifyCaller(backends, ctx.requireToken());
-        const stream = deps.streams.start(ctx.res);
+        const stream = deps.streams.start(ctx.res, { owner: caller.subject });
         let last = '';
         await pollInto(
           stream,

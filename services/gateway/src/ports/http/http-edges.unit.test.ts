@@ -116,6 +116,27 @@ describe('HTTP edge pieces', () => {
     assert.equal(streams.open, 0);
   });
 
+  it('bounds live streams per user too: one account cannot hold them all', async () => {
+    const streams = new SseStreams(10, 2);
+    const open = (owner: string) =>
+      streams.start(fakeResponse(false) as never, { owner, heartbeatMs: 60_000 });
+    const [a1] = [open('alice'), open('alice')];
+    assert.throws(
+      () => open('alice'),
+      (e: unknown) => {
+        const { body } = toProblem(e);
+        assert.equal(body.status, 429);
+        assert.match(String(body.detail), /2 live streams per user/);
+        return true;
+      },
+    );
+    open('bob');
+    a1?.close();
+    open('alice');
+    assert.equal(streams.open, 3);
+    streams.closeAll();
+  });
+
   it('builds HttpOnly SameSite=Strict cookies, Secure only when asked', () => {
     assert.equal(
       sessionCookie('t k', 60.7, false, 's'),

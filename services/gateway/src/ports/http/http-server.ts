@@ -10,7 +10,7 @@ import { HttpProblem, problem, toProblem } from './problem.ts';
 import { parseWith, type RequestContext, readJson, tokenOf } from './request-context.ts';
 import { inRequestSpan, type RequestSpan } from './request-span.ts';
 import { compileRoutes, type Route } from './route.ts';
-import { applyCors, isJsonRequest, isSecure, setSecurityHeaders } from './security.ts';
+import { applyCors, isJsonRequest, isSecure, setSecurityHeaders, trustedProxies } from './security.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { staticFiles } from './static-files.ts';
 
@@ -20,6 +20,10 @@ export interface HttpOptions {
   secureCookies: 'auto' | 'always' | 'never';
   webRoot: string;
   logger: Logger;
+  /** Peers (addresses, CIDR ranges) whose X-Forwarded-Proto is believed; none by default. */
+  trustedProxies?: readonly string[];
+  /** Requests handled at once; beyond it 503 with Retry-After at once (live streams count while open). */
+  maxInFlight?: number;
   onRequest?: (route: string, status: number, seconds: number) => void;
 }
 
@@ -44,8 +48,20 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
   const routes = apiRoutes(deps);
   const router = compileRoutes(routes);
   const serveStatic = staticFiles(options.webRoot);
+  const trusted = trustedProxies(options.trustedProxies ?? []);
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  let inFlight = 0;
   return createServer((req, res) => {
     const started = performance.now();
+    if (inFlight >= maxInFlight) {
+      res.setHeader('retry-after', '1');
+      const body = problem.unavailable(`too many requests in flight (${maxInFlight}); retry shortly`);
+      sendJson(res, 503, toProblem(body).body, 'application/problem+json');
+      options.onRequest?.('refused', 503, (performance.now() - started) / 1000);
+      return;
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
     void inRequestSpan(req, res, (span) => handle(req, res, span)).then((route) =>
       options.onRequest?.(route, res.statusCode, (performance.now() - started) / 1000),
     );
@@ -55,7 +71,7 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
   async function handle(req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<string> {
     let label = 'unmatched';
     let pathname = req.url ?? '/';
-    const secure = isSecure(req, options.secureCookies);
+    const secure = isSecure(req, options.secureCookies, trusted);
     setSecurityHeaders(res, secure);
     try {
       const url = new URL(req.url ?? '/', 'http://gateway');
@@ -76,7 +92,7 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
       label = match.route.path;
       span.matched(label);
       if (match.route.method === 'POST' && !isJsonRequest(req)) throw problem.unsupportedMediaType();
-      const token = tokenOf(req);
+      const token = tokenOf(req, secure);
       let status = match.route.status ?? 200;
       const ctx: RequestContext = {
         setStatus(n) {

@@ -85,7 +85,12 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {
-        session: { type: 'apiKey', in: 'cookie', name: 'conveyor_session' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'conveyor_session',
+          description: 'Set by /api/login; named `__Host-conveyor_session` over https',
+        },
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
     },

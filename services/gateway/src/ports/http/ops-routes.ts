@@ -102,9 +102,9 @@ export function opsRoutes(deps: GatewayDeps): Route[] {
       response: 'sse',
       async handle(ctx) {
         const token = ctx.requireToken();
-        await requireAdmin(backends, token);
+        const admin = await requireAdmin(backends, token);
         await ctx.body(S.Empty);
-        const stream = deps.streams.start(ctx.res);
+        const stream = deps.streams.start(ctx.res, { owner: admin.subject });
         const call = backends.rebuildProjections(token, deps.rebuildDeadlineMs);
         stream.done.then(() => call.cancel());
         await new Promise<void>((resolve) => {
@@ -132,8 +132,8 @@ export function opsRoutes(deps: GatewayDeps): Route[] {
       auth: 'admin',
       response: 'sse',
       async handle(ctx) {
-        await requireAdmin(backends, ctx.requireToken());
-        const stream = deps.streams.start(ctx.res);
+        const admin = await requireAdmin(backends, ctx.requireToken());
+        const stream = deps.streams.start(ctx.res, { owner: admin.subject });
         await pollInto(
           stream,
           deps.opsIntervalMs,

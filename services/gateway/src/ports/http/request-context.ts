@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { problem } from './problem.ts';
-
-export const SESSION_COOKIE = 'conveyor_session';
+import { sessionCookieName } from './security.ts';
 
 /** What a route handler sees of one request. */
 export interface RequestContext {
@@ -22,10 +21,11 @@ export interface RequestContext {
   body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>;
 }
 
-export function tokenOf(req: IncomingMessage): string | undefined {
+/** The bearer token, else the session cookie of this request's kind (https reads only `__Host-`). */
+export function tokenOf(req: IncomingMessage, secure: boolean): string | undefined {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
-  return cookies(req)[SESSION_COOKIE];
+  return cookies(req)[sessionCookieName(secure)];
 }
 
 export function cookies(req: IncomingMessage): Record<string, string> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 /**
@@ -18,9 +19,45 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function isSecure(req: IncomingMessage, mode: 'auto' | 'always' | 'never'): boolean {
+/**
+ * The peers whose `X-Forwarded-Proto` is believed: addresses and CIDR ranges (`10.0.0.0/8`,
+ * `::1`). Anyone else could claim https and get what only https should (HSTS, the `__Host-` cookie).
+ */
+export function trustedProxies(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (isIP(address) === 0) throw new Error(`not an IP address or CIDR range: ${entry}`);
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list;
+}
+
+export function isSecure(
+  req: IncomingMessage,
+  mode: 'auto' | 'always' | 'never',
+  trusted?: BlockList,
+): boolean {
   if (mode !== 'auto') return mode === 'always';
-  return (req.socket as TLSSocket).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+  if ((req.socket as TLSSocket).encrypted === true) return true;
+  if (req.headers['x-forwarded-proto'] !== 'https' || !trusted) return false;
+  const peer = req.socket.remoteAddress ?? '';
+  // An IPv4 peer on a dual-stack socket reads ::ffff:a.b.c.d.
+  const v4 = peer.startsWith('::ffff:') ? peer.slice(7) : undefined;
+  return v4
+    ? trusted.check(v4, 'ipv4')
+    : isIP(peer) !== 0 && trusted.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The session cookie's name: `__Host-` over https, so browsers take it only from a secure origin
+ * of this exact host with Path=/ (no http page or sibling subdomain can plant one); plain over
+ * http (development), where browsers refuse `__Host-` cookies.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-conveyor_session' : 'conveyor_session';
 }
 
 export function setSecurityHeaders(res: ServerResponse, secure: boolean): void {

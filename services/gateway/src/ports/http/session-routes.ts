@@ -2,9 +2,8 @@ import { z } from 'zod';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
-import { SESSION_COOKIE } from './request-context.ts';
 import type { Route } from './route.ts';
-import { sessionCookie } from './security.ts';
+import { sessionCookie, sessionCookieName } from './security.ts';
 import { userView } from './views.ts';
 
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I. */
@@ -17,7 +16,10 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       { idempotent: false },
     );
     const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
-    ctx.res.setHeader('set-cookie', sessionCookie(auth.accessToken, maxAge, ctx.secure, SESSION_COOKIE));
+    ctx.res.setHeader(
+      'set-cookie',
+      sessionCookie(auth.accessToken, maxAge, ctx.secure, sessionCookieName(ctx.secure)),
+    );
     return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
   };
   return [
@@ -58,7 +60,7 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       request: S.Empty,
       response: z.object({ loggedOut: z.boolean() }),
       async handle(ctx) {
-        ctx.res.setHeader('set-cookie', sessionCookie('', 0, ctx.secure, SESSION_COOKIE));
+        ctx.res.setHeader('set-cookie', sessionCookie('', 0, ctx.secure, sessionCookieName(ctx.secure)));
         return { loggedOut: true };
       },
     },

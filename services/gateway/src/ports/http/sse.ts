@@ -11,24 +11,40 @@ export interface SseStream {
 
 /**
  * Server-Sent Events with a bound on open streams (each one polls the
- * services), a heartbeat comment so proxies keep idle streams open, and a
- * maximum lifetime after which the browser's EventSource reconnects.
+ * services) and on the streams of one user (so one account cannot take them
+ * all), a heartbeat comment so proxies keep idle streams open, and a maximum
+ * lifetime after which the browser's EventSource reconnects.
  */
 export class SseStreams {
   readonly #max: number;
+  readonly #maxPerOwner: number;
   readonly #streams = new Set<SseStream>();
+  readonly #perOwner = new Map<string, number>();
 
-  constructor(max: number) {
+  constructor(max: number, maxPerOwner = Number.POSITIVE_INFINITY) {
     this.#max = max;
+    this.#maxPerOwner = maxPerOwner;
   }
 
   get open(): number {
     return this.#streams.size;
   }
 
-  start(res: ServerResponse, options: { heartbeatMs?: number; maxLifetimeMs?: number } = {}): SseStream {
+  /** Opens a stream for `owner` (a user id): 503 when the gateway has no room, 429 when the user has none. */
+  start(
+    res: ServerResponse,
+    options: { owner?: string; heartbeatMs?: number; maxLifetimeMs?: number } = {},
+  ): SseStream {
     if (this.#streams.size >= this.#max) {
       throw new HttpProblem(503, 'Service unavailable', `too many live streams (${this.#max}); retry later`);
+    }
+    const owner = options.owner;
+    if (owner !== undefined && (this.#perOwner.get(owner) ?? 0) >= this.#maxPerOwner) {
+      throw new HttpProblem(
+        429,
+        'Too many requests',
+        `at most ${this.#maxPerOwner} live streams per user; close one first`,
+      );
     }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -50,6 +66,11 @@ export class SseStreams {
       clearInterval(heartbeat);
       clearTimeout(lifetime);
       this.#streams.delete(stream);
+      if (owner !== undefined) {
+        const left = (this.#perOwner.get(owner) ?? 1) - 1;
+        if (left > 0) this.#perOwner.set(owner, left);
+        else this.#perOwner.delete(owner);
+      }
       resolveDone();
     };
     const stream: SseStream = {
@@ -66,6 +87,7 @@ export class SseStreams {
       },
     };
     this.#streams.add(stream);
+    if (owner !== undefined) this.#perOwner.set(owner, (this.#perOwner.get(owner) ?? 0) + 1);
     res.on('close', finish);
     // The client may have left while the route checked access: 'close' has fired already.
     if (res.destroyed) finish();
