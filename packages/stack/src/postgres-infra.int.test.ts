@@ -62,10 +62,13 @@ describe('postgres-infra', () => {
     const pool = new pg.Pool({ connectionString: url, max: 40 });
     const errors: string[] = [];
     pool.on('error', (error) => errors.push(error.message));
+    // A forced-off session's error arrives before its connection ends: wait for every end.
+    const ended: Promise<unknown>[] = [];
+    pool.on('connect', (client) => ended.push(once(client, 'end')));
     await Promise.all(Array.from({ length: 40 }, () => pool.query('select pg_sleep(0.01)')));
     await pool.end(); // resolves before its forty connections have closed
     await dropDatabase(adminUrl, name);
-    await new Promise((r) => setTimeout(r, 100)); // a forced-off session's error would arrive meanwhile
+    await Promise.all(ended);
     assert.deepEqual(errors, []);
   });
 

@@ -6,18 +6,22 @@ import { GroupFlush } from './group-flush.ts';
 function manualFlush() {
   const groups: number[][] = [];
   const waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  let called: (() => void) | undefined;
   const flush = (items: number[]) =>
     new Promise<void>((resolve, reject) => {
       groups.push(items);
       waiting.push({ resolve, reject });
+      called?.();
     });
+  /** Resolves at the next call of the flush. */
+  const nextCall = () => new Promise<void>((resolve) => (called = resolve));
   const settle = async (how: 'ok' | 'fail' = 'ok') => {
     const w = waiting.shift()!;
     if (how === 'ok') w.resolve();
     else w.reject(new Error('database down'));
     await new Promise((r) => setImmediate(r));
   };
-  return { groups, flush, settle };
+  return { groups, flush, settle, nextCall };
 }
 
 describe('GroupFlush', () => {
@@ -66,10 +70,11 @@ describe('GroupFlush with a linger', () => {
   it('waits for company before writing a group that starts alone, and not while draining', async () => {
     const m = manualFlush();
     const g = new GroupFlush(m.flush, { maxBatch: 100, onError: () => {}, lingerMs: 20 });
+    const flushed = m.nextCall();
     g.push(1);
     g.push(2);
     assert.equal(m.groups.length, 0, 'lingering');
-    for (let i = 0; i < 1000 && m.groups.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+    await flushed;
     assert.deepEqual(m.groups, [[1, 2]]);
     await m.settle();
     g.push(3);
