@@ -62,7 +62,27 @@ function generateProtoInto(dir: string): Map<string, string> {
     stdio: 'inherit',
   });
   const out = join(dir, 'packages/contracts/src/gen');
-  return new Map(listFiles(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+  return new Map(listFiles(out).map((f) => [f, checkedTimestamps(readFileSync(join(out, f), 'utf8'))]));
+}
+
+// ts-proto turns a google.protobuf.Timestamp into a Date before any handler sees it, and reads nanos
+// of -1 or seconds past year 9999 as some other instant. Protobuf defines nanos 0 to 999,999,999
+// and seconds from 0001-01-01 to 9999-12-31, so the decoder refuses the rest; grpc servers answer
+// that as INVALID_ARGUMENT (request-guard.ts).
+const generatedFromTimestamp = `function fromTimestamp(t: Timestamp): Date {
+  let millis`;
+const checkedFromTimestamp = `function fromTimestamp(t: Timestamp): Date {
+  // Added by scripts/gen.ts: protobuf's range, refused rather than read as another instant.
+  if (!(t.nanos >= 0 && t.nanos <= 999_999_999) || !(t.seconds >= -62_135_596_800 && t.seconds <= 253_402_300_799)) {
+    throw new RangeError("google.protobuf.Timestamp out of range (nanos 0 to 999999999, years 1 to 9999)");
+  }
+  let millis`;
+
+function checkedTimestamps(source: string): string {
+  if (!source.includes('function fromTimestamp(')) return source;
+  if (!source.includes(generatedFromTimestamp))
+    throw new Error('ts-proto changed fromTimestamp: update gen.ts');
+  return source.replace(generatedFromTimestamp, checkedFromTimestamp);
 }
 
 function compare(label: string, dir: string, wanted: Map<string, string>): string[] {

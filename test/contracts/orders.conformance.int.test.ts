@@ -276,6 +276,26 @@ describe('OrderService conformance (independent client)', () => {
         status.INVALID_ARGUMENT,
         /version/,
       );
+      // protobuf's Timestamp: nanos 0 to 999,999,999, seconds from year 1 to 9999. Anything else is
+      // refused, not read as some other instant.
+      for (const time of [
+        { seconds: 1_800_000_000, nanos: -1 },
+        { seconds: 1_800_000_000, nanos: 1_000_000_000 },
+        { seconds: 253_402_300_800, nanos: 0 },
+        { seconds: -62_135_596_801, nanos: 0 },
+      ]) {
+        await rejects(
+          call('GetOrderAt', { order_id: order.id, time }, admin),
+          status.INVALID_ARGUMENT,
+          /Timestamp/,
+        );
+      }
+      const at = await call<{ order: { id: string } }>(
+        'GetOrderAt',
+        { order_id: order.id, time: { seconds: Math.ceil(Date.now() / 1000) + 60, nanos: 999_999_999 } },
+        admin,
+      );
+      assert.equal(at.order.id, order.id);
     });
 
     it('keeps republish for admins and names a bad range', async () => {

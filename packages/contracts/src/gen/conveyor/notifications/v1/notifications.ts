@@ -3025,6 +3025,10 @@ function toTimestamp(date: Date): Timestamp {
 }
 
 function fromTimestamp(t: Timestamp): Date {
+  // Added by scripts/gen.ts: protobuf's range, refused rather than read as another instant.
+  if (!(t.nanos >= 0 && t.nanos <= 999_999_999) || !(t.seconds >= -62_135_596_800 && t.seconds <= 253_402_300_799)) {
+    throw new RangeError("google.protobuf.Timestamp out of range (nanos 0 to 999999999, years 1 to 9999)");
+  }
   let millis = (t.seconds || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
