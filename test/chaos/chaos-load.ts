@@ -88,7 +88,8 @@ export function startChaosLoad(options: {
   async function signUp(): Promise<{ userId: string; metadata: grpc.Metadata | undefined } | undefined> {
     const email = `chaos-${randomUUID()}@example.com`;
     const password = `pw-${randomUUID()}`;
-    const created = await attempt<{ user: { id: string } }>(
+    // Older revisions answered the new user here; today's answer the same for a taken address (nothing).
+    const created = await attempt<{ user?: { id: string } }>(
       users,
       'CreateUser',
       { email, name: 'Chaos Tester', password },
@@ -97,9 +98,9 @@ export function startChaosLoad(options: {
     if (!created) return undefined;
     // Before the users service had Authenticate (and orders needed tokens) there is nothing to send.
     if (typeof (users as unknown as Record<string, unknown>).Authenticate !== 'function') {
-      return { userId: created.user.id, metadata: undefined };
+      return created.user ? { userId: created.user.id, metadata: undefined } : undefined;
     }
-    const auth = await attempt<{ access_token: string } | 'none'>(
+    const auth = await attempt<{ access_token: string; user: { id: string } } | 'none'>(
       users,
       'Authenticate',
       { email, password },
@@ -107,10 +108,11 @@ export function startChaosLoad(options: {
       (e) => (e.code === grpc.status.UNIMPLEMENTED ? 'none' : undefined),
     );
     if (auth === undefined) return undefined;
-    if (auth === 'none' || !auth.access_token) return { userId: created.user.id, metadata: undefined };
+    if (auth === 'none' || !auth.access_token)
+      return created.user ? { userId: created.user.id, metadata: undefined } : undefined;
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${auth.access_token}`);
-    return { userId: created.user.id, metadata };
+    return { userId: auth.user.id, metadata };
   }
 
   async function worker(): Promise<void> {

@@ -48,7 +48,7 @@ describe('AsyncAPI document of the event catalog', () => {
       .map((c) => c.address());
     assert.deepEqual(addresses.sort(), [...new Set(catalog.map((d) => d.type))].sort());
     for (const definition of catalog) {
-      const id = `${definition.type.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())}V${definition.version}`;
+      const id = `${definition.type.replace(/[._](\w)/g, (_, c: string) => c.toUpperCase())}V${definition.version}`;
       const channel: ChannelInterface | undefined = document
         .channels()
         .all()

@@ -141,15 +141,12 @@ export async function signUp(
   email = `c-${randomUUID()}@example.com`,
 ): Promise<Customer> {
   const password = `pw-${randomUUID()}`;
-  const { user } = await rpc<{ user: { id: string } }>(system.users, 'CreateUser', {
-    email,
-    name: 'Contract Customer',
-    password,
-  });
-  const { access_token } = await rpc<{ access_token: string }>(system.users, 'Authenticate', {
-    email,
-    password,
-  });
+  await rpc(system.users, 'CreateUser', { email, name: 'Contract Customer', password });
+  const { access_token, user } = await rpc<{ access_token: string; user: { id: string } }>(
+    system.users,
+    'Authenticate',
+    { email, password },
+  );
   return {
     id: user.id,
     email: email.trim().toLowerCase(),

@@ -35,13 +35,21 @@ describe('UserService conformance (independent client)', () => {
   after(async () => {
     await system?.stop();
   });
-  const create = (request: object) => rpc<{ user: User }>(system.users, 'CreateUser', request);
+  const create = (request: object) => rpc<{ user?: User }>(system.users, 'CreateUser', request);
+  /** Sign-up answers nothing about the account; signing in shows it. */
+  const createAndSignIn = async (request: { email: string; name: string; password: string }) => {
+    assert.equal((await create(request)).user ?? null, null, 'sign-up answers no user');
+    return rpc<{ user: User }>(system.users, 'Authenticate', {
+      email: request.email,
+      password: request.password,
+    });
+  };
 
   describe('CreateUser', () => {
     it('normalises the email, trims the name, answers a customer with a UUIDv7 and a creation time', async () => {
       const local = `Mixed.${randomUUID().slice(0, 8)}`;
       const before = Date.now();
-      const { user } = await create({
+      const { user } = await createAndSignIn({
         email: `  ${local}@Example.COM `,
         name: '  Ada  ',
         password: 'correct horse battery',
@@ -59,12 +67,24 @@ describe('UserService conformance (independent client)', () => {
       assert.equal(user.role, 'ROLE_ADMIN');
     });
 
-    it('answers ALREADY_EXISTS for the same email in another case', async () => {
+    it('answers the same email in another case exactly as a new one, and keeps the first account', async () => {
       const email = `dup-${randomUUID().slice(0, 8)}@example.com`;
-      await create({ email, name: 'First', password: 'correct horse battery' });
+      const first = await createAndSignIn({ email, name: 'First', password: 'correct horse battery' });
+      const again = await create({
+        email: email.toUpperCase(),
+        name: 'Second',
+        password: 'other horse battery',
+      });
+      const fresh = await create({ email: `new-${email}`, name: 'Fresh', password: 'correct horse battery' });
+      assert.deepEqual(again, fresh);
+      const still = await rpc<{ user: User }>(system.users, 'Authenticate', {
+        email,
+        password: 'correct horse battery',
+      });
+      assert.deepEqual(still.user, first.user);
       await rejects(
-        create({ email: email.toUpperCase(), name: 'Second', password: 'correct horse battery' }),
-        status.ALREADY_EXISTS,
+        rpc(system.users, 'Authenticate', { email, password: 'other horse battery' }),
+        status.UNAUTHENTICATED,
       );
     });
 

@@ -12,10 +12,6 @@ import {
   startServiceProcess,
 } from '../support/service-processes.ts';
 
-interface UserReply {
-  user: { id: string; email: string; name: string };
-}
-
 describe('walking skeleton: users → outbox → JetStream → notifications → SMTP (processes)', () => {
   let db: Awaited<ReturnType<typeof testDatabase>>;
   let nats: Awaited<ReturnType<typeof testNats>>;
@@ -65,7 +61,11 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
   });
 
   const createUser = (email: string, name: string) =>
-    call<UserReply>(client, 'CreateUser', { email, name, password: 'walking-skeleton-password' });
+    call<Record<string, unknown>>(client, 'CreateUser', {
+      email,
+      name,
+      password: 'walking-skeleton-password',
+    });
 
   // The latency is reported, not asserted: alone this path takes about 220 ms,
   // but the suite runs files in parallel on two cores and a timed assertion
@@ -73,7 +73,7 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
   // (place → notification lag).
   it('delivers exactly one welcome mail after CreateUser', async (t) => {
     const started = performance.now();
-    const { user } = await createUser('first@example.com', 'First User');
+    const answer = await createUser('first@example.com', 'First User');
     await smtp.waitFor((m) => m.to.includes('first@example.com'), { timeoutMs: 10_000 });
     const latencyMs = performance.now() - started;
     t.diagnostic(`CreateUser → mail at the SMTP sink: ${latencyMs.toFixed(0)} ms`);
@@ -81,7 +81,15 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
     const mails = smtp.messages().filter((m) => m.to.includes('first@example.com'));
     assert.equal(mails.length, 1);
     assert.match(mails[0]!.text, /Hello First User,/);
-    assert.ok(user.id);
+
+    // The same address again: the same answer, no second account, and the owner hears of it.
+    assert.deepEqual(await createUser(' FIRST@example.com', 'Impostor'), answer);
+    const [warning] = await smtp.waitFor(
+      (m) => m.to.includes('first@example.com') && /sign-up/i.test(m.subject),
+      { timeoutMs: 10_000 },
+    );
+    assert.match(warning!.text, /Hello First User,/, 'addressed to the owner by their own name');
+    assert.doesNotMatch(warning!.text, /Impostor/);
   });
 
   // SMTP acceptance and the database commit that records it cannot be one

@@ -117,25 +117,34 @@ describe('conveyor CLI (child process)', () => {
 
   const password = 'correct horse battery';
 
-  it('prints the created user, as a table or as JSON', async () => {
+  it('signs up with the same answer for a new and a taken address, as text or as JSON', async () => {
     const env = { ...stopped, USERS_ADDR: users.address };
-    const run = await cli(
-      ['users', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace', '--password', password],
-      env,
-    );
+    const signUp = (email: string, json: string[] = []) =>
+      cli(
+        ['users', 'create', '--email', email, '--name', 'Ada Lovelace', '--password', password, ...json],
+        env,
+      );
+    const run = await signUp('ada@example.com');
     assert.equal(run.code, 0, run.stderr);
-    assert.match(
-      run.stdout,
-      /^created user\nid +[0-9a-f-]{36}\nemail +ada@example\.com\nname +Ada Lovelace\nrole +customer\ncreated +\d{4}-/,
-    );
-    const json = await cli(
-      ['users', 'create', '--email', 'bea@example.com', '--name', 'Bea', '--password', password, '--json'],
-      env,
-    );
+    assert.match(run.stdout, /^signed up ada@example\.com: log in with \.\/bin\/conveyor login\n/);
+    assert.match(run.stdout, /already had an account, nothing changed and its owner was mailed/);
+    const again = await signUp(' ADA@example.com');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, run.stdout);
+    const json = await signUp('bea@example.com', ['--json']);
     assert.equal(json.code, 0, json.stderr);
-    const user = JSON.parse(json.stdout) as { id: string; email: string; createdAt: string };
-    assert.equal(user.email, 'bea@example.com');
-    assert.ok(!Number.isNaN(Date.parse(user.createdAt)));
+    assert.deepEqual(JSON.parse(json.stdout), { signedUp: 'bea@example.com' });
+    const state = await mkdtemp(join(tmpdir(), 'conveyor-state-'));
+    try {
+      const login = await cli(['login', '--email', 'ada@example.com', '--password', password, '--json'], {
+        ...env,
+        XDG_STATE_HOME: state,
+      });
+      assert.equal(login.code, 0, login.stderr);
+      assert.match((JSON.parse(login.stdout) as { userId: string }).userId, /^[0-9a-f-]{36}$/);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 
   it('prints the status name and the message of a rejected request (exit 2)', async () => {
@@ -144,12 +153,12 @@ describe('conveyor CLI (child process)', () => {
       ['users', 'create', '--email', 'taken@example.com', '--name', 'Ada', '--password', password],
       env,
     );
-    const taken = await cli(
-      ['users', 'create', '--email', 'taken@example.com', '--name', 'Ada', '--password', password],
+    const bad = await cli(
+      ['users', 'create', '--email', 'not-an-email', '--name', 'Ada', '--password', password],
       env,
     );
-    assert.equal(taken.code, 2);
-    assert.match(taken.stderr, /^conveyor: ALREADY_EXISTS: .*taken@example\.com/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^conveyor: INVALID_ARGUMENT: email: /);
     const wrong = await cli(['login', '--email', 'taken@example.com', '--password', 'not the password'], env);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /^conveyor: UNAUTHENTICATED: /);

@@ -18,7 +18,7 @@ export async function createUser(
   input: { email: string; name: string; password: string; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('users');
-  const response = await callService('users', grpc, usersClient(grpc), (client) =>
+  await callService('users', grpc, usersClient(grpc), (client) =>
     callUnary(
       client,
       client.createUser,
@@ -26,7 +26,15 @@ export async function createUser(
       { deadlineMs: DEADLINE_MS },
     ),
   );
-  return show(response.user, input.json, 'created user\n');
+  // The service answers the same for a taken address, so this can say no more than it does.
+  const email = input.email.trim().toLowerCase();
+  if (input.json) return { text: JSON.stringify({ signedUp: email }) };
+  return {
+    text: [
+      `signed up ${email}: log in with ./bin/conveyor login`,
+      '(if the address already had an account, nothing changed and its owner was mailed)',
+    ].join('\n'),
+  };
 }
 
 export async function getUser(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {

@@ -109,7 +109,7 @@ describe('conveyor up (launcher, end to end)', () => {
       cliEnv,
     );
     assert.equal(created.code, 0, created.stderr);
-    assert.match(created.stdout, new RegExp(`^email +${email.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(created.stdout, new RegExp(`^signed up ${email.replace(/\./g, '\\.')}: log in`));
     // The local stack makes admin@conveyor.local an admin (USERS_ADMIN_EMAILS).
     const adminPassword = 'local-admin-password';
     await node(

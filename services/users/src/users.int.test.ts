@@ -57,10 +57,15 @@ describe('users service (real Postgres and NATS)', () => {
   });
 
   const deadline = { deadlineMs: 10_000 };
-  const create = (email: string, name: string, password = 'correct horse battery') =>
+  const signUp = (email: string, name: string, password = 'correct horse battery') =>
     callUnary(client, client.createUser, { email, name, password }, deadline);
   const signIn = (email: string, password: string) =>
     callUnary(client, client.authenticate, { email, password }, deadline);
+  /** Signs up, then in: sign-up itself says nothing about the account. */
+  const create = async (email: string, name: string, password = 'correct horse battery') => {
+    await signUp(email, name, password);
+    return signIn(email, password);
+  };
   const bearer = (token: string) => {
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${token}`);
@@ -150,16 +155,77 @@ describe('users service (real Postgres and NATS)', () => {
     assert.equal(user?.role, usersV1.Role.ROLE_ADMIN);
   });
 
-  it('answers ALREADY_EXISTS for a second user with the same email, and writes no event', async () => {
-    await create('dup@example.com', 'First');
+  it('answers a taken address exactly as a new one, keeps the first account and tells its owner', async () => {
+    const first = await create('dup@example.com', 'First', 'first owner password');
+    const fresh = await signUp('fresh@example.com', 'Fresh');
+    const taken = await signUp(' DUP@example.com ', 'Second', 'second comer password');
+    assert.deepEqual(taken, fresh);
+    assert.deepEqual(usersV1.CreateUserResponse.encode(taken).finish(), new Uint8Array());
+    const { rows } = await sql.query('select id, name from users where email = $1', ['dup@example.com']);
+    assert.deepEqual(rows, [{ id: first.user?.id, name: 'First' }]);
+    // The owner's password still works; the second comer's does not.
+    await signIn('dup@example.com', 'first owner password');
     await assert.rejects(
-      create(' DUP@example.com ', 'Second'),
-      rejectsWith(status.ALREADY_EXISTS, /dup@example\.com already exists/),
+      signIn('dup@example.com', 'second comer password'),
+      rejectsWith(status.UNAUTHENTICATED),
     );
-    const { rows } = await sql.query('select count(*)::int as n from users where email = $1', [
-      'dup@example.com',
-    ]);
-    assert.equal(rows[0].n, 1);
+
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const attempts = async () => {
+        const found: { userId: string; subject: string | undefined }[] = [];
+        const info = await jsm.streams.info('USERS');
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const msg = await jsm.streams.getMessage('USERS', { seq }).catch(() => undefined);
+          if (msg?.subject !== 'user.signup_attempted') continue;
+          const data = msg.json<{ userId: string }>();
+          assert.deepEqual(Object.keys(data).sort(), ['attemptedAt', 'userId']);
+          found.push({ userId: data.userId, subject: msg.header.get('ce-subject') });
+        }
+        return found;
+      };
+      await waitUntil(async () => (await attempts()).length > 0, {
+        timeoutMs: 5000,
+        message: 'user.signup_attempted did not reach the USERS stream',
+      });
+      const owner = { userId: first.user?.id, subject: first.user?.id };
+      assert.deepEqual(await attempts(), [owner]);
+      // At most one such mail an hour per owner: sign-up is public, so this would be a mail cannon.
+      await signUp('dup@example.com', 'Third', 'third comer password');
+      offsetMs += 61 * 60_000;
+      try {
+        await signUp('dup@example.com', 'Fourth', 'fourth comer password');
+      } finally {
+        offsetMs -= 61 * 60_000;
+      }
+      await waitUntil(async () => (await attempts()).length > 1, {
+        timeoutMs: 5000,
+        message: 'the attempt an hour later was not announced',
+      });
+      assert.deepEqual(await attempts(), [owner, owner]);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('takes about as long to sign up with a taken address as with a new one', async () => {
+    await create('taken-timing@example.com', 'T', 'timing test password');
+    const time = async (email: string) => {
+      const started = performance.now();
+      await signUp(email, 'T', 'timing test password');
+      return performance.now() - started;
+    };
+    const taken: number[] = [];
+    const fresh: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      taken.push(await time('taken-timing@example.com'));
+      fresh.push(await time(`fresh-timing-${i}@example.com`));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ratio = median(taken) / median(fresh);
+    console.log(`sign-up median: taken ${median(taken).toFixed(1)} ms, new ${median(fresh).toFixed(1)} ms`);
+    assert.ok(ratio > 0.5 && ratio < 2, `taken/new time ratio ${ratio.toFixed(2)}`);
   });
 
   const invalid: [string, { email: string; name: string; password: string }, string][] = [

@@ -7,13 +7,14 @@ import {
   orderPaidV1,
   orderShippedV1,
 } from './order-events.ts';
-import { userCreatedV1, userCreatedV2, userErasedV1 } from './user-events.ts';
+import { userCreatedV1, userCreatedV2, userErasedV1, userSignupAttemptedV1 } from './user-events.ts';
 
 /** Every integration event Conveyor publishes, every version. */
 export const catalog = [
   userCreatedV1,
   userCreatedV2,
   userErasedV1,
+  userSignupAttemptedV1,
   orderCreatedV1,
   orderPaidV1,
   orderShippedV1,

@@ -60,3 +60,18 @@ export const userErasedV1 = defineEvent({
   schema: z.object({ userId: uuid, erasedAt: timestamp }),
   examples: [{ userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e', erasedAt: '2026-12-01T10:00:00.000Z' }],
 });
+
+/**
+ * Someone signed up with the address of an existing account. Sign-up answers such a request exactly
+ * as it answers a new address (it must not tell whether an address is taken); this event lets
+ * notifications tell the owner instead. It names the owner only: the address is theirs already.
+ */
+export const userSignupAttemptedV1 = defineEvent({
+  type: 'user.signup_attempted',
+  version: 1,
+  stream: 'USERS',
+  description:
+    "Someone tried to sign up with an existing user's address; notifications mails the owner. Carries ids only.",
+  schema: z.object({ userId: uuid, attemptedAt: timestamp }),
+  examples: [{ userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e', attemptedAt: '2026-12-05T10:00:00.000Z' }],
+});

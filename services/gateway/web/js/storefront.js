@@ -149,12 +149,19 @@ async function loadCatalog(section, place) {
 
 function authForms(session) {
   const input = (attrs) => h('input', { required: true, ...attrs });
+  const signIn = async (credentials) => {
+    const { user } = await api.post('/api/login', credentials);
+    toast(`Signed in as ${user.email}`);
+    session.signedIn(user);
+  };
   const submit = (path, read) => async (e) => {
     e.preventDefault();
     try {
-      const { user } = await api.post(path, read(new FormData(e.target)));
-      toast(`Signed in as ${user.email}`);
-      session.signedIn(user);
+      const body = read(new FormData(e.target));
+      if (path === '/api/login') return await signIn(body);
+      // Sign-up answers the same whether or not the address is taken; logging in tells the new owner.
+      const { detail } = await api.post(path, body);
+      await signIn({ email: body.email, password: body.password }).catch(() => toast(detail));
     } catch (error) {
       toast(error.message, 'error');
     }

@@ -6,6 +6,7 @@ import {
   orderDelivered,
   orderPaid,
   orderShipped,
+  signupAttempted,
   welcome,
 } from './templates.ts';
 
@@ -39,6 +40,10 @@ export function planFor(type: string, data: unknown): Plan {
     }
     case 'user.erased':
       return { kind: 'forget-user', userId: (data as EventData<'user.erased'>).userId };
+    case 'user.signup_attempted': {
+      const d = data as EventData<'user.signup_attempted'>;
+      return { kind: 'notify-user', userId: d.userId, render: (to) => signupAttempted(d, to) };
+    }
     case 'order.created': {
       const d = data as EventData<'order.created'>;
       return { kind: 'notify-user', userId: d.userId, render: (to) => orderConfirmation(d, to) };

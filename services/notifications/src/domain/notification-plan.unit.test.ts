@@ -19,6 +19,21 @@ describe('planFor', () => {
     assert.match(plan.message.html, /Hello Ada &lt;Lovelace&gt;,/);
   });
 
+  it("tells an account's owner that someone tried to sign up with their address", () => {
+    const plan = planFor('user.signup_attempted', {
+      userId: 'u1',
+      attemptedAt: '2026-12-05T10:00:00.000Z',
+    });
+    assert.equal(plan.kind, 'notify-user');
+    if (plan.kind !== 'notify-user') return;
+    assert.equal(plan.userId, 'u1');
+    const message = plan.render({ userId: 'u1', email: 'ada@example.com', name: 'Ada' });
+    assert.equal(message.subject, 'A sign-up with your address');
+    assert.match(message.text, /^Hello Ada,/);
+    assert.match(message.text, /2026-12-05 10:00 UTC/);
+    assert.match(message.text, /Nothing changed/);
+  });
+
   it('forgets an erased user', () => {
     assert.deepEqual(planFor('user.erased', { userId: 'u1', erasedAt: '2026-12-01T10:00:00.000Z' }), {
       kind: 'forget-user',

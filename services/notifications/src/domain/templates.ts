@@ -46,6 +46,15 @@ export function welcome(data: { email: string; name: string }): Message {
   ]);
 }
 
+export function signupAttempted(data: EventData<'user.signup_attempted'>, to: Addressee): Message {
+  const when = `${data.attemptedAt.slice(0, 10)} ${data.attemptedAt.slice(11, 16)} UTC`;
+  return message('A sign-up with your address', to.name, [
+    `On ${when} someone tried to create a Conveyor account with your address, which already has one.`,
+    'Nothing changed: your account is as it was and no one was signed in.',
+    'If it was you, log in with your password. If not, you need not do anything.',
+  ]);
+}
+
 export function orderConfirmation(data: EventData<'order.created'>, to: Addressee): Message {
   const items = data.items.map((i) => `${i.quantity} × ${i.sku} at ${formatMoney(i.unitPrice)}`);
   return message(`Order ${shortId(data.orderId)} confirmed`, to.name, [

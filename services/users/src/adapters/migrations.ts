@@ -50,4 +50,9 @@ export const migrations: Migration[] = [
     name: '0005_sign_in_failures_by_last_failure',
     sql: 'create index sign_in_failures_by_last_failure on sign_in_failures (last_failure_at)',
   },
+  {
+    // When the owner was last told of a sign-up with their address (at most one mail an hour).
+    name: '0006_users_signup_attempt_announced_at',
+    sql: 'alter table users add column signup_attempt_announced_at timestamptz',
+  },
 ];

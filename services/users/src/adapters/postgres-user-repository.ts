@@ -5,7 +5,7 @@ import {
   type Pool,
   withTransaction,
 } from '@conveyor/platform';
-import { alreadyExists } from '@conveyor/platform/errors';
+import { AppError } from '@conveyor/platform/errors';
 import type { UserRepository } from '../app/user-repository.ts';
 import type { User, UserRole } from '../domain/user.ts';
 import { accountKey } from './account-key.ts';
@@ -42,7 +42,7 @@ export class PostgresUserRepository implements UserRepository {
     passwordHash: string,
     dataKey: Uint8Array,
     events: readonly CloudEvent[],
-  ): Promise<void> {
+  ): Promise<{ created: true } | { created: false; ownerId: string }> {
     try {
       await withTransaction(this.#pool, async (tx) => {
         await tx.query(
@@ -57,10 +57,38 @@ export class PostgresUserRepository implements UserRepository {
         await appendToOutbox(tx, events);
       });
       this.#onCommitted();
+      return { created: true };
     } catch (error) {
-      if (isUniqueViolation(error, 'users_email_key')) throw alreadyExists(`a user with email ${user.email}`);
-      throw error;
+      if (!isUniqueViolation(error, 'users_email_key')) throw error;
+      const { rows } = await this.#pool.query<{ id: string }>('select id from users where email = $1', [
+        user.email,
+      ]);
+      // Erased in between (erasure clears the email): the address is free again; the caller retries.
+      if (!rows[0]) throw new AppError('UNAVAILABLE', 'the address was released while signing up; try again');
+      return { created: false, ownerId: rows[0].id };
     }
+  }
+
+  async announceSignupAttempt(
+    ownerId: string,
+    at: Date,
+    minGapMs: number,
+    event: CloudEvent,
+  ): Promise<boolean> {
+    const announced = await withTransaction(this.#pool, async (tx) => {
+      const { rowCount } = await tx.query(
+        `update users set signup_attempt_announced_at = $2
+         where id = $1 and erased_at is null
+           and (signup_attempt_announced_at is null
+                or signup_attempt_announced_at <= $2::timestamptz - make_interval(secs => $3 / 1000.0))`,
+        [ownerId, at, minGapMs],
+      );
+      if (rowCount === 0) return false;
+      await appendToOutbox(tx, [event]);
+      return true;
+    });
+    if (announced) this.#onCommitted();
+    return announced;
   }
 
   async findById(id: string): Promise<User | undefined> {

@@ -1,6 +1,6 @@
 import { newEvent } from '@conveyor/platform';
 import { validatePassword } from '../domain/password-policy.ts';
-import { type NewUserInput, registerUser, type User } from '../domain/user.ts';
+import { type NewUserInput, registerUser } from '../domain/user.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PersonalDataSealer } from './personal-data-sealer.ts';
 import type { UserRepository } from './user-repository.ts';
@@ -18,11 +18,18 @@ export interface CreateUserDeps {
 }
 
 /**
- * Registers a user with a fresh data key and announces it as user.created
- * v2, whose personal data is sealed with that key, in one transaction.
+ * Registers a user with a fresh data key and announces it as user.created v2, whose personal data
+ * is sealed with that key, in one transaction.
+ *
+ * A taken address is answered exactly as a new one, after the same work (hashing, sealing, one
+ * transaction), so sign-up does not tell who has an account: nothing is stored for it, and
+ * user.signup_attempted (at most one an hour per owner) lets notifications tell the owner instead.
  */
+/** Sign-up is public: its owner hears of attempts with their address at most once an hour. */
+const SIGNUP_ATTEMPT_MAIL_GAP_MS = 60 * 60_000;
+
 export function createUser(deps: CreateUserDeps) {
-  return async (input: NewUserInput & { password: string }): Promise<User> => {
+  return async (input: NewUserInput & { password: string }): Promise<void> => {
     const user = registerUser(input, { id: deps.newId(), now: deps.now(), adminEmails: deps.adminEmails });
     const password = validatePassword(input.password);
     const passwordHash = await deps.hasher.hash(password);
@@ -36,7 +43,18 @@ export function createUser(deps: CreateUserDeps) {
       },
       { source: deps.source, subject: user.id, time: user.createdAt },
     );
-    await deps.users.create(user, passwordHash, dataKey, [created]);
-    return user;
+    const outcome = await deps.users.create(user, passwordHash, dataKey, [created]);
+    if (outcome.created) return;
+    const attempted = newEvent(
+      'user.signup_attempted',
+      { userId: outcome.ownerId, attemptedAt: user.createdAt.toISOString() },
+      { source: deps.source, subject: outcome.ownerId, time: user.createdAt },
+    );
+    await deps.users.announceSignupAttempt(
+      outcome.ownerId,
+      user.createdAt,
+      SIGNUP_ATTEMPT_MAIL_GAP_MS,
+      attempted,
+    );
   };
 }

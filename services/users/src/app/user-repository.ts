@@ -6,8 +6,21 @@ import type { User } from '../domain/user.ts';
  * stores its events in the outbox in the same transaction (invariant 1).
  */
 export interface UserRepository {
-  /** Stores user, password hash and data key atomically; ALREADY_EXISTS when the email is taken. */
-  create(user: User, passwordHash: string, dataKey: Uint8Array, events: readonly CloudEvent[]): Promise<void>;
+  /**
+   * Stores user, password hash, data key and events atomically. When the email is taken it stores
+   * nothing and answers the id of the user who has it.
+   */
+  create(
+    user: User,
+    passwordHash: string,
+    dataKey: Uint8Array,
+    events: readonly CloudEvent[],
+  ): Promise<{ created: true } | { created: false; ownerId: string }>;
+  /**
+   * Stores `event` (a sign-up with the owner's address) unless one was stored for that owner less
+   * than `minGapMs` before `at`; true when it was stored.
+   */
+  announceSignupAttempt(ownerId: string, at: Date, minGapMs: number, event: CloudEvent): Promise<boolean>;
   /** undefined for an unknown or erased user. */
   findById(id: string): Promise<User | undefined>;
   /** By normalised email; undefined when no (unerased) user has it. */

@@ -7,7 +7,8 @@ import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
 import type { PersonalData, User } from '../domain/user.ts';
 
 export interface UserUseCases {
-  createUser(input: { email: string; name: string; password: string }): Promise<User>;
+  /** Answers the same for a new and a taken address. */
+  createUser(input: { email: string; name: string; password: string }): Promise<void>;
   getUser(id: string): Promise<User>;
   authenticate(input: { email: string; password: string }): Promise<IssuedToken & { user: User }>;
   verifyToken(token: string): Promise<TokenClaims>;
@@ -38,11 +39,10 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
   // This service's own calls are checked locally with its own key.
   const verifier: TokenVerifier = { verify: (token) => app.checkToken(token) };
   const implementation: usersV1.UserServiceServer = {
-    createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => ({
-      user: toProto(
-        await app.createUser({ email: request.email, name: request.name, password: request.password }),
-      ),
-    })),
+    createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => {
+      await app.createUser({ email: request.email, name: request.name, password: request.password });
+      return { user: undefined };
+    }),
     getUser: unary(
       'GetUser',
       logger,

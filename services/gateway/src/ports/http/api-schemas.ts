@@ -140,6 +140,9 @@ export const SignUpRequest = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100),
   password: z.string().min(12, 'must be at least 12 characters').max(128),
 });
+export const SignUpAccepted = z
+  .object({ accepted: z.literal(true), detail: z.string() })
+  .meta({ id: 'SignUpAccepted' });
 export const LogInRequest = z.object({
   email: z.string().trim().min(1, 'must not be empty').max(254),
   password: z.string().min(1, 'must not be empty').max(128),

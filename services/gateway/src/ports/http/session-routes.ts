@@ -6,6 +6,9 @@ import type { Route } from './route.ts';
 import { sessionCookie, sessionCookieName } from './security.ts';
 import { userView } from './views.ts';
 
+const SIGNED_UP =
+  'Signed up: log in with this password. If the address already had an account, nothing changed and its owner was mailed.';
+
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I. */
 export function sessionRoutes({ backends }: GatewayDeps): Route[] {
   const logIn = async (ctx: Parameters<Route['handle']>[0], email: string, password: string) => {
@@ -27,15 +30,16 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       method: 'POST',
       path: '/api/signup',
       tag: 'session',
-      summary: 'Sign up and log in: sets the session cookie',
+      summary:
+        'Sign up. The same answer whether or not the address is taken (its owner is mailed instead); log in next',
       auth: 'none',
       request: S.SignUpRequest,
-      response: S.Session,
-      status: 201,
+      response: S.SignUpAccepted,
+      status: 202,
       async handle(ctx) {
         const body = await ctx.body(S.SignUpRequest);
         await backends.call('users', backends.users.createUser, body, { idempotent: false });
-        return logIn(ctx, body.email, body.password);
+        return { accepted: true as const, detail: SIGNED_UP };
       },
     },
     {

@@ -100,6 +100,11 @@ export interface CreateUserRequest {
 }
 
 export interface CreateUserResponse {
+  /**
+   * Never set: a user here would tell a new address from a taken one.
+   *
+   * @deprecated
+   */
   user: User | undefined;
 }
 
@@ -1923,9 +1928,12 @@ export const EraseUserResponse: MessageFns<EraseUserResponse> = {
 export type UserServiceService = typeof UserServiceService;
 export const UserServiceService = {
   /**
-   * Signs a user up. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS. The password is
-   * hashed with Argon2id and never stored, logged or published.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored.
+   * The answer is the same, and takes about as long, whether or not the
+   * address is taken, so sign-up does not tell who has an account: a taken
+   * address stores nothing and its owner is mailed (user.signup_attempted).
+   * Sign in with Authenticate to learn the account. The password is hashed
+   * with Argon2id and never stored, logged or published.
    */
   createUser: {
     path: "/conveyor.users.v1.UserService/CreateUser" as const,
@@ -2040,9 +2048,12 @@ export const UserServiceService = {
 
 export interface UserServiceServer extends UntypedServiceImplementation {
   /**
-   * Signs a user up. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS. The password is
-   * hashed with Argon2id and never stored, logged or published.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored.
+   * The answer is the same, and takes about as long, whether or not the
+   * address is taken, so sign-up does not tell who has an account: a taken
+   * address stores nothing and its owner is mailed (user.signup_attempted).
+   * Sign in with Authenticate to learn the account. The password is hashed
+   * with Argon2id and never stored, logged or published.
    */
   createUser: handleUnaryCall<CreateUserRequest, CreateUserResponse>;
   /**
@@ -2087,9 +2098,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
 
 export interface UserServiceClient extends Client {
   /**
-   * Signs a user up. The email is trimmed and lower-cased before it is stored;
-   * a second user with the same email is ALREADY_EXISTS. The password is
-   * hashed with Argon2id and never stored, logged or published.
+   * Signs a user up. The email is trimmed and lower-cased before it is stored.
+   * The answer is the same, and takes about as long, whether or not the
+   * address is taken, so sign-up does not tell who has an account: a taken
+   * address stores nothing and its owner is mailed (user.signup_attempted).
+   * Sign in with Authenticate to learn the account. The password is hashed
+   * with Argon2id and never stored, logged or published.
    */
   createUser(
     request: CreateUserRequest,
@@ -2268,6 +2282,10 @@ function toTimestamp(date: Date): Timestamp {
 }
 
 function fromTimestamp(t: Timestamp): Date {
+  // Added by scripts/gen.ts: protobuf's range, refused rather than read as another instant.
+  if (!(t.nanos >= 0 && t.nanos <= 999_999_999) || !(t.seconds >= -62_135_596_800 && t.seconds <= 253_402_300_799)) {
+    throw new RangeError("google.protobuf.Timestamp out of range (nanos 0 to 999999999, years 1 to 9999)");
+  }
   let millis = (t.seconds || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
