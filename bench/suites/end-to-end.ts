@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { createDatabase, dropDatabase, startMailSink, startNatsServer } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import {
+  createDatabase,
+  dropDatabase,
+  type ServiceName,
+  type System,
+  startMailSink,
+  startSystem,
+} from '@conveyor/stack';
 import pg from 'pg';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp } from '../../test/support/auth.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../../test/support/service-processes.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import { measurePipeline } from '../lib/measure-pipeline.ts';
 import { peakRssBytes } from '../lib/memory.ts';
@@ -25,32 +25,21 @@ import type { Row } from '../lib/report.ts';
 export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
   const name = `bench_e2e_${Date.now()}`;
   const url = await createDatabase(ctx.adminUrl, name);
-  const store = mkdtempSync(join(tmpdir(), 'conveyor-bench-e2e-nats-'));
-  const nats = await startNatsServer({ port: 0, storeDir: store });
   const sink = await startMailSink();
-  const services: ServiceUnderTest[] = [];
+  let system: System | undefined;
   const observer = new pg.Pool({ connectionString: url, max: 2 });
   try {
-    for (const [schema, migrations] of [
-      ['users', userMigrations],
-      ['orders', orderMigrations],
-      ['notifications', notificationMigrations],
-    ] as const) {
-      await migrate({ url, schema, migrations });
-    }
-    const common = { DATABASE_URL: url, NATS_URL: nats.url, LOG_LEVEL: 'warn' };
-    const users = await startServiceProcess('users', common);
-    const usersAddr = `127.0.0.1:${users.grpcPort}`;
-    services.push(
-      users,
-      await startServiceProcess('orders', { ...common, USERS_ADDR: usersAddr }),
-      await startServiceProcess('notifications', {
-        ...common,
-        // Reveals sealed contact details of user.created v2 and verifies tokens.
-        USERS_ADDR: usersAddr,
-        SMTP_URL: `smtp://127.0.0.1:${sink.port}?tls=off`,
-      }),
-    );
+    // On the bench's database (with pg_stat_statements) and mail sink; a private nats-server.
+    // Notifications calls users to reveal sealed contact details of user.created v2 and verify tokens.
+    const conveyor = await startSystem({
+      name,
+      services: ['users', 'orders', 'notifications'],
+      env: { all: { LOG_LEVEL: 'warn' } },
+      infra: { databaseUrl: url, smtpUrl: `smtp://127.0.0.1:${sink.port}?tls=off` },
+    });
+    system = conveyor;
+    const { nats } = conveyor;
+    const usersAddr = conveyor.address('users');
     // Customers sign up and sign in first (Argon2id is deliberately slow), 5 at a time; each
     // order is then placed with its customer's access token. Their welcome mails come first.
     const customers: SignedIn[] = [];
@@ -67,8 +56,8 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
     while ((await sink.count()).mails < customers.length && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const orders = new ordersV1.OrderServiceClient(`127.0.0.1:${services[1]!.grpcPort}`, insecure());
-    const pid = (i: number) => () => [services[i]!.process.pid ?? 0];
+    const orders = new ordersV1.OrderServiceClient(conveyor.address('orders'), insecure());
+    const pid = (service: ServiceName) => () => [conveyor.service(service).process.pid ?? 0];
     const measured = await measurePipeline(ctx, {
       label: 'conveyor',
       place: async (i) => {
@@ -88,9 +77,9 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
         system: {
           postgres: ctx.postgresPids,
           'nats-server': () => [nats.pid],
-          users: pid(0),
-          orders: pid(1),
-          notifications: pid(2),
+          users: pid('users'),
+          orders: pid('orders'),
+          notifications: pid('notifications'),
         },
         harness: { 'load generator': () => [process.pid], 'mail sink': () => [sink.pid] },
       },
@@ -100,8 +89,8 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
     });
     orders.close();
     // Peak resident memory of each service over the whole suite.
-    const memory = ['users', 'orders', 'notifications'].map((service, i) => {
-      const bytes = peakRssBytes(services[i]!.process.pid ?? 0);
+    const memory = (['users', 'orders', 'notifications'] as const).map((service) => {
+      const bytes = peakRssBytes(conveyor.service(service).process.pid ?? 0);
       return { service, mb: bytes === undefined ? undefined : bytes / 1024 / 1024 };
     });
     const rows: Row[] = memory.map(({ service, mb }) => ({
@@ -127,11 +116,9 @@ export async function endToEnd(ctx: BenchContext): Promise<SuiteResult> {
       ],
     };
   } finally {
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await system?.stop();
     await observer.end();
     await sink.stop();
-    await nats.stop();
-    rmSync(store, { recursive: true, force: true });
     await dropDatabase(ctx.adminUrl, name);
   }
 }

@@ -39,7 +39,7 @@ node scripts/chaos.ts [...]          # the same without the wrapper
 
 The run starts its own embedded Postgres and nats-server, an SMTP sink and users, orders and
 notifications as processes. Every service reaches NATS and Postgres through its own fault-injecting
-TCP proxy on loopback (test/chaos/fault-proxy.ts: latency, blackhole, one-way stall, cut). For each
+TCP proxy on loopback (packages/stack/src/fault-proxy.ts: latency, blackhole, one-way stall, held acks, cut). For each
 experiment a bounded load (customers sign up, place orders with an idempotency key, retry them, pay)
 runs before, during and after the fault. Then, once the system is quiet, it checks:
 

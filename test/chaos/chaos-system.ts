@@ -1,27 +1,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { migrate } from '@conveyor/platform';
 import {
   createDatabase,
   type EmbeddedPostgres,
+  type FaultProxy,
   freePort,
   type NatsProcess,
-  type ServiceProcess,
+  type ServiceUnderTest,
   type SmtpSink,
-  serviceRuntimeEnv,
-  spawnService,
+  type System,
   startEmbeddedPostgres,
+  startFaultProxy,
   startNatsServer,
   startSmtpSink,
+  startSystem,
 } from '@conveyor/stack';
-import { probeReadyz } from '@conveyor/stack/readyz';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
-import { authEnvFor, repoRoot } from '../support/service-processes.ts';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
 export const CHAOS_MAIL_DOMAIN = 'chaos.conveyor.local';
 export const CHAOS_ADMIN_EMAIL = 'admin@conveyor.test';
@@ -72,8 +66,6 @@ export interface ChaosSystem {
   close(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
-
 /**
  * Everything the chaos experiments need, private to this run: an embedded
  * Postgres (its own data folder, so it can be restarted), a nats-server, an SMTP
@@ -93,13 +85,6 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
     let postgres: EmbeddedPostgres = await startEmbeddedPostgres(pgOptions);
     cleanups.push(() => postgres.stop());
     const databaseUrl = await createDatabase(postgres.url, 'conveyor_chaos');
-    for (const [schema, list] of [
-      ['users', userMigrations],
-      ['orders', orderMigrations],
-      ['notifications', notificationMigrations],
-    ] as const) {
-      await migrate({ url: databaseUrl, schema, migrations: list });
-    }
     const nats = await startNatsServer({ storeDir: join(dir, 'nats'), name: 'chaos' });
     const natsPids = [nats.pid];
     cleanups.push(() => nats.stop());
@@ -107,10 +92,9 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
     cleanups.push(() => smtp.close());
     log(`postgres 127.0.0.1:${pgPort}, ${nats.url}, smtp 127.0.0.1:${smtp.smtpPort} (data in ${dir})`);
 
-    const services = {} as Record<ServiceName, ChaosService>;
-    const grpcPorts = Object.fromEntries(
-      await Promise.all(serviceNames.map(async (n) => [n, await freePort()] as const)),
-    ) as Record<ServiceName, number>;
+    // Each service reaches NATS and Postgres through its own proxies.
+    const proxies = {} as Record<ServiceName, { natsProxy: FaultProxy; pgProxy: FaultProxy }>;
+    const proxiedEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
     for (const name of serviceNames) {
       const natsProxy = await startFaultProxy(nats.port);
       const pgProxy = await startFaultProxy(pgPort);
@@ -118,33 +102,44 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
         () => natsProxy.close(),
         () => pgProxy.close(),
       );
+      proxies[name] = { natsProxy, pgProxy };
       const proxiedDb = new URL(databaseUrl);
       proxiedDb.port = String(pgProxy.port);
-      const env: Record<string, string> = {
-        DATABASE_URL: proxiedDb.toString(),
-        DATABASE_POOL_SIZE: '4',
-        NATS_URL: `nats://${natsProxy.address}`,
-        SHUTDOWN_GRACE_MS: '5000',
-        ...authEnvFor(name, { adminEmail: CHAOS_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET }),
-        USERS_ADDR: `127.0.0.1:${grpcPorts.users}`,
-        PROJECTION_ACK_WAIT_MS: '5000',
-        PROJECTION_BACKOFF_MS: '200,500,1000',
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-        MAIL_DOMAIN: CHAOS_MAIL_DOMAIN,
-        CONSUMER_BACKOFF_MS: '200,500,1000,2000',
-        CONSUMER_MAX_DELIVER: '50',
-        CONSUMER_ACK_WAIT_MS: '5000',
-        // A killed replica's claimed deliveries come back after this (ADR 0018).
-        DELIVERY_LEASE_MS: '5000',
-      };
-      services[name] = serviceProcess(name, env, grpcPorts[name], await freePort(), natsProxy, pgProxy, log);
-      cleanups.push(() => services[name].stop());
+      proxiedEnv[name] = { DATABASE_URL: proxiedDb.toString(), NATS_URL: `nats://${natsProxy.address}` };
     }
-    // users first: orders and notifications call it.
-    await services.users.start();
-    // allSettled: a failed start must not leave the other one starting while everything is closed.
-    const starts = await Promise.allSettled([services.orders.start(), services.notifications.start()]);
-    for (const start of starts) if (start.status === 'rejected') throw start.reason;
+    const system = await startSystem({
+      name: 'chaos',
+      services: serviceNames,
+      infra: { databaseUrl, natsUrl: nats.url, smtp: false },
+      auth: { adminEmail: CHAOS_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET },
+      output: log,
+      startAttempts: 5,
+      onStartFailure: (service, error) =>
+        log(`${service.name}: start failed, trying again: ${error.message}`),
+      env: {
+        all: {
+          DATABASE_POOL_SIZE: '4',
+          SHUTDOWN_GRACE_MS: '5000',
+          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+          PROJECTION_ACK_WAIT_MS: '5000',
+          PROJECTION_BACKOFF_MS: '200,500,1000',
+          SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+          MAIL_DOMAIN: CHAOS_MAIL_DOMAIN,
+          CONSUMER_BACKOFF_MS: '200,500,1000,2000',
+          CONSUMER_MAX_DELIVER: '50',
+          CONSUMER_ACK_WAIT_MS: '5000',
+          // A killed replica's claimed deliveries come back after this (ADR 0018).
+          DELIVERY_LEASE_MS: '5000',
+        },
+        ...proxiedEnv,
+      },
+    });
+    cleanups.push(async () => {
+      await system.stop();
+    });
+    const services = Object.fromEntries(
+      serviceNames.map((name) => [name, supervised(system, name, proxies[name])]),
+    ) as Record<ServiceName, ChaosService>;
     return {
       databaseUrl,
       natsUrl: nats.url,
@@ -164,50 +159,40 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
   }
 }
 
-function serviceProcess(
+/** A service of `system` that the run can kill and start again, and a supervisor restarts. */
+function supervised(
+  system: System,
   name: ServiceName,
-  env: Record<string, string>,
-  grpcPort: number,
-  opsPort: number,
-  natsProxy: FaultProxy,
-  pgProxy: FaultProxy,
-  log: (line: string) => void,
+  proxies: { natsProxy: FaultProxy; pgProxy: FaultProxy },
 ): ChaosService {
-  let current: ServiceProcess | undefined;
+  const first = system.service(name);
+  let current: ServiceUnderTest | undefined = first;
   let state: 'down' | 'starting' | 'up' | 'crashed' = 'down';
   const pids: number[] = [];
   const unplannedExits: string[] = [];
   let exitExpected = false;
-  const launch = (extraEnv: Record<string, string>) =>
-    spawnService({
-      name,
-      command: process.execPath,
-      args: [`services/${name}/src/main.ts`],
-      env: {
-        ...serviceRuntimeEnv(),
-        ...env,
-        ...extraEnv,
-        GRPC_PORT: String(grpcPort),
-        OPS_PORT: String(opsPort),
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
-      },
-      cwd: repoRoot,
-      color: false,
-      write: (text) => {
-        for (const line of text.trimEnd().split('\n')) log(line);
-      },
+  const watch = (service: ServiceUnderTest) => {
+    current = service;
+    if (service.process.pid) pids.push(service.process.pid);
+    state = 'up';
+    void service.process.exited.then((code) => {
+      if (current !== service || state !== 'up') return;
+      state = 'crashed';
+      if (exitExpected) exitExpected = false;
+      else unplannedExits.push(`${name} exit ${code ?? 'by signal'}`);
     });
+  };
+  watch(first);
   return {
     name,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
-    natsProxy,
-    pgProxy,
+    grpcAddress: first.address,
+    ...proxies,
     get pid() {
-      return current?.pid;
+      return current?.process.pid;
     },
     pids,
     get exited() {
-      return current?.exited;
+      return current?.process.exited;
     },
     unplannedExits,
     expectExit() {
@@ -223,46 +208,23 @@ function serviceProcess(
     },
     async start(extraEnv = {}) {
       state = 'starting';
-      // Bounded: a process that exits during start-up (e.g. Postgres still restarting) is started again.
-      const deadline = Date.now() + READY_TIMEOUT_MS * 2;
-      for (let attempt = 1; ; attempt++) {
-        const child = launch(extraEnv);
-        current = child;
-        if (child.pid) pids.push(child.pid);
-        let exited = false;
-        void child.exited.then(() => {
-          exited = true;
-        });
-        const until = Date.now() + READY_TIMEOUT_MS;
-        while (!exited && Date.now() < until) {
-          if ((await probeReadyz(`http://127.0.0.1:${opsPort}`)).ready) {
-            state = 'up';
-            void child.exited.then((code) => {
-              if (current !== child || state !== 'up') return;
-              state = 'crashed';
-              if (exitExpected) exitExpected = false;
-              else unplannedExits.push(`${name} exit ${code ?? 'by signal'}`);
-            });
-            return;
-          }
-          await sleep(100);
-        }
-        await child.kill();
-        if (Date.now() > deadline || attempt >= 5) {
-          state = 'down';
-          throw new Error(`${name} did not become ready`);
-        }
-        await sleep(500 * attempt);
+      current = undefined;
+      // The system starts a process that exits during start-up (Postgres restarting) again, 5 times.
+      try {
+        watch(await system.restart(first, extraEnv));
+      } catch (error) {
+        state = 'down';
+        throw error;
       }
     },
     async kill() {
       state = 'down';
-      await current?.kill();
+      await current?.process.kill();
       current = undefined;
     },
     async stop() {
       state = 'down';
-      await current?.stop(10_000);
+      await current?.process.stop(10_000);
       current = undefined;
     },
   };

@@ -162,27 +162,23 @@ export const experiments: readonly Experiment[] = [
   },
   {
     name: 'consumer-kill-before-ack',
-    fault: 'notifications SIGKILLs itself after its 5th handled event, effect done, before the ack',
+    fault:
+      'notifications is SIGKILLed once its 5th ack is on the way and held by its NATS proxy: effects done, acks lost',
     async run(system) {
       const notifications = system.services.notifications;
-      await notifications.stop();
-      notifications.expectExit();
-      await notifications.start({ CONVEYOR_TEST_CRASH_BEFORE_ACK: 'notifications:5' });
-      const code = await Promise.race([notifications.exited, sleep(15_000).then(() => 'running' as const)]);
-      const problems = code === 'running' ? ['the notifications process did not crash at the hook'] : [];
-      if (code === 'running') {
-        await notifications.kill();
-        await notifications.start();
-      } else {
-        // The run's supervisor restarts it without the hook; this waits for that (or does it).
-        await notifications.supervise();
-        await waitUntil(() => notifications.running, {
-          timeoutMs: 60_000,
-          intervalMs: 100,
-          message: 'notifications did not come back after the crash',
-        });
+      const proxy = notifications.natsProxy;
+      proxy.set({ kind: 'hold-up-after', marker: '+ACK', count: 5 });
+      const problems: string[] = [];
+      try {
+        await waitUntil(() => proxy.markersSeen >= 5, { timeoutMs: 15_000, intervalMs: 20, message: 'acks' });
+      } catch {
+        problems.push(`notifications sent ${proxy.markersSeen} acks in 15 s, not 5`);
       }
-      return { problems, details: [`notifications exit: ${code === null ? 'SIGKILL' : String(code)}`] };
+      const held = proxy.markersSeen;
+      await notifications.kill();
+      proxy.set({ kind: 'pass' });
+      await notifications.start();
+      return { problems, details: [`acks sent before the kill: ${held} (the last held, with all after it)`] };
     },
   },
 ];

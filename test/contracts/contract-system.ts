@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { migrate } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
+import { type ServiceUnderTest, type SmtpSink, type System, startSystem } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import { authEnvFor, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 export const CONTRACT_ADMIN_EMAIL = 'admin@conveyor.test';
 export const SERVICE_SECRET = 'contract-service-secret-0123456789';
@@ -20,76 +15,48 @@ export interface ContractSystem {
   notifications: grpc.Client;
   services: Record<'users' | 'orders' | 'notifications', ServiceUnderTest>;
   smtp: SmtpSink;
+  /** The whole system underneath. */
+  system: System;
   stop(): Promise<void>;
 }
 
 export async function startContractSystem(prefix: string): Promise<ContractSystem> {
-  const db = await testDatabase(prefix);
-  const nats = await testNats();
-  const smtp = await testSmtpSink();
-  const started: ServiceUnderTest[] = [];
+  const system = await startSystem({
+    name: prefix,
+    services: ['users', 'orders', 'notifications'],
+    env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500' } },
+    auth: { adminEmail: CONTRACT_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET },
+  });
   const clients: grpc.Client[] = [];
-  const stop = async () => {
-    for (const c of clients) c.close();
-    await Promise.all(started.map((s) => s.process.stop(10_000)));
-    await smtp.close();
-    await nats.stop();
-    await db.drop();
+  const client = (proto: string, service: string, address: string) => {
+    const c = independentClient(proto, service, address);
+    clients.push(c);
+    return c;
   };
-  try {
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = {
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: '3',
-      NATS_URL: nats.url,
-    };
-    // Each service is recorded as soon as it runs, so a failure to start another still stops it.
-    const track = async (starting: Promise<ServiceUnderTest>) => {
-      const service = await starting;
-      started.push(service);
-      return service;
-    };
-    const auth = { adminEmail: CONTRACT_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET };
-    const users = await track(startServiceProcess('users', { ...common, ...authEnvFor('users', auth) }));
-    const withUsers = { ...common, USERS_ADDR: `127.0.0.1:${users.grpcPort}` };
-    const starts = await Promise.allSettled([
-      track(startServiceProcess('orders', withUsers)),
-      track(
-        startServiceProcess('notifications', {
-          ...withUsers,
-          ...authEnvFor('notifications', auth),
-          SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-          CONSUMER_BACKOFF_MS: '200,500',
-        }),
-      ),
-    ]);
-    for (const start of starts) if (start.status === 'rejected') throw start.reason;
-    const [orders, notifications] = starts.map(
-      (r) => (r as PromiseFulfilledResult<ServiceUnderTest>).value,
-    ) as [ServiceUnderTest, ServiceUnderTest];
-    const client = (proto: string, service: string, port: number) => {
-      const c = independentClient(proto, service, `127.0.0.1:${port}`);
-      clients.push(c);
-      return c;
-    };
-    return {
-      users: client('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', users.grpcPort),
-      orders: client('conveyor/orders/v1/orders.proto', 'conveyor.orders.v1.OrderService', orders.grpcPort),
-      notifications: client(
-        'conveyor/notifications/v1/notifications.proto',
-        'conveyor.notifications.v1.NotificationService',
-        notifications.grpcPort,
-      ),
-      services: { users, orders, notifications },
-      smtp,
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return {
+    users: client('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', system.address('users')),
+    orders: client(
+      'conveyor/orders/v1/orders.proto',
+      'conveyor.orders.v1.OrderService',
+      system.address('orders'),
+    ),
+    notifications: client(
+      'conveyor/notifications/v1/notifications.proto',
+      'conveyor.notifications.v1.NotificationService',
+      system.address('notifications'),
+    ),
+    services: {
+      users: system.service('users'),
+      orders: system.service('orders'),
+      notifications: system.service('notifications'),
+    },
+    smtp: system.smtp,
+    system,
+    async stop() {
+      for (const c of clients) c.close();
+      await system.stop();
+    },
+  };
 }
 
 /** A unary call with optional metadata and a 5 s deadline. */

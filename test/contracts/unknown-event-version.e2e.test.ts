@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dataSchemaUri, findEventDefinition } from '@conveyor/contracts';
-import { migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 interface DeadLetter {
   consumer: string;
@@ -21,38 +17,21 @@ interface DeadLetter {
 // Consumers pick the schema by ce-type + the version in ce-dataschema; a version not in the
 // catalog (a producer ahead of this build) can never be read: dead-lettered at once with a reason.
 describe('consumers dead-letter events of an unknown version (orders projections, notifications)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let nc: NatsConnection;
-  const services: ServiceUnderTest[] = [];
 
   before(async () => {
-    db = await testDatabase('contracts_unknown_version');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
-    services.push(
-      ...(await Promise.all([
-        startServiceProcess('orders', common),
-        startServiceProcess('notifications', {
-          ...common,
-          SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-          CONSUMER_BACKOFF_MS: '200',
-        }),
-      ])),
-    );
-    nc = await connect({ servers: nats.url });
+    system = await startSystem({
+      name: 'contracts_unknown_version',
+      services: ['orders', 'notifications'],
+      env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200' } },
+    });
+    nc = await connect({ servers: system.natsUrl });
   });
 
   after(async () => {
     await nc?.close();
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   async function publish(type: string, version: number, data: unknown): Promise<string> {
@@ -125,7 +104,7 @@ describe('consumers dead-letter events of an unknown version (orders projections
       name: 'Known Version',
       createdAt: new Date().toISOString(),
     });
-    await smtp.waitFor((m) => m.to.includes('known-version@example.com'), { timeoutMs: 20_000 });
+    await system.smtp.waitFor((m) => m.to.includes('known-version@example.com'), { timeoutMs: 20_000 });
     assert.equal((await deadLetters()).length, before);
   });
 });

@@ -2,16 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { migrate } from '@conveyor/platform';
-import { type TestDatabase, type TestNats, testDatabase, testNats } from '@conveyor/stack';
+import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 interface Outcome {
   startedAt: number;
@@ -24,32 +21,33 @@ const GRACE_MS = 8000;
 // What Kubernetes does to a pod: SIGTERM while requests are in flight. The service must go
 // unready first, stop taking calls, finish the ones it has, and exit 0 within its grace period.
 describe('graceful shutdown of a service process on SIGTERM under load', () => {
-  let db: TestDatabase;
-  let nats: TestNats;
+  let system: System;
   let users: ServiceUnderTest;
 
   before(async () => {
-    db = await testDatabase('shutdown');
-    nats = await testNats();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    users = await startServiceProcess('users', {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      // Cheap hashes: this test is about draining calls, not about Argon2id's cost.
-      USERS_ARGON2_MEMORY_KIB: '8192',
-      USERS_ARGON2_PASSES: '1',
+    system = await startSystem({
+      name: 'shutdown',
+      services: ['users'],
+      env: {
+        users: {
+          SHUTDOWN_GRACE_MS: String(GRACE_MS),
+          // Cheap hashes: this test is about draining calls, not about Argon2id's cost.
+          USERS_ARGON2_MEMORY_KIB: '8192',
+          USERS_ARGON2_PASSES: '1',
+        },
+      },
+      infra: { smtp: false },
     });
+    users = system.service('users');
   });
 
   after(async () => {
     await users?.process.stop(1000);
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   it('completes or refuses (UNAVAILABLE) every call, flips /readyz to 503 first, and exits 0 in time', async (t) => {
-    const address = `127.0.0.1:${users.grpcPort}`;
+    const address = users.address;
     const clients = Array.from({ length: 4 }, () =>
       independentClient('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', address),
     );
@@ -65,7 +63,7 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
     const poller = (async () => {
       for (let i = 0; i < 2000 && !exitedAt; i++) {
         try {
-          const response = await fetch(`http://127.0.0.1:${users.opsPort}/readyz`);
+          const response = await fetch(`${users.opsUrl}/readyz`);
           readyz.push({ at: performance.now(), status: response.status });
         } catch {
           readyz.push({ at: performance.now(), status: 'refused' });
@@ -127,9 +125,9 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
     assert.ok(firstUnready, '/readyz answered 503 after SIGTERM, before the ops port closed');
 
     // Every call that succeeded is durable with its event; none that was refused left an effect.
-    const sql = new pg.Client({ connectionString: db.url });
+    const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: system.natsUrl });
     try {
       const stored = (await sql.query('select count(*)::int as n from users.users')).rows[0].n;
       const outbox = (await sql.query('select count(*)::int as n from users.outbox')).rows[0].n;

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { freePort, type MailSink, startMailSink, testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import { freePort, type MailSink, type System, startMailSink, startSystem, waitUntil } from '@conveyor/stack';
 import pg from 'pg';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
 import { callAs, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const orders = 1000;
@@ -21,47 +17,37 @@ const rate = 100; // orders/s, below what this machine sustains with other tests
  * and when the receiver comes back every webhook delivery arrives, once.
  */
 describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let system: System;
   // The counting sink: a process of its own that reads only Message-IDs, so timing mails does not
   // depend on how fast this test process can parse them while other tests share the machine.
   let smtp: MailSink;
   let receiver: WebhookReceiver | undefined;
-  const services: ServiceUnderTest[] = [];
   let sql: pg.Pool;
 
   before(async () => {
-    db = await testDatabase('e2e_dead_webhook');
-    nats = await testNats();
     smtp = await startMailSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    const users = await startServiceProcess('users', common);
-    services.push(users);
-    const usersAddr = `127.0.0.1:${users.grpcPort}`;
-    services.push(
-      await startServiceProcess('orders', { ...common, USERS_ADDR: usersAddr }),
-      await startServiceProcess('notifications', {
-        ...common,
-        USERS_ADDR: usersAddr,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.port}?tls=off`,
-        WEBHOOK_ALLOW_LOOPBACK: 'true',
-        // Trials soon after the receiver is back, so the test does not wait for the default 10 s.
-        BREAKER_HALF_OPEN_MS: '1000',
-      }),
-    );
-    sql = new pg.Pool({ connectionString: db.url, max: 2 });
+    system = await startSystem({
+      name: 'e2e_dead_webhook',
+      services: ['users', 'orders', 'notifications'],
+      // The system's own sink is in this process; mail goes to the counting sink instead.
+      infra: { smtp: false },
+      env: {
+        notifications: {
+          SMTP_URL: `smtp://127.0.0.1:${smtp.port}?tls=off`,
+          WEBHOOK_ALLOW_LOOPBACK: 'true',
+          // Trials soon after the receiver is back, so the test does not wait for the default 10 s.
+          BREAKER_HALF_OPEN_MS: '1000',
+        },
+      },
+    });
+    sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
   });
 
   after(async () => {
     await sql?.end();
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
+    await system?.stop();
     await receiver?.close();
     await smtp?.stop();
-    await nats?.stop();
-    await db?.drop();
   });
 
   /** Places `orders` orders at `rate`/s (open loop) and waits for every confirmation; the mail p99 in ms. */
@@ -70,7 +56,7 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
     count = orders,
     perSecond = rate,
   ): Promise<{ ids: string[]; p99: number }> {
-    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${services[1]!.grpcPort}`, insecure());
+    const client = new ordersV1.OrderServiceClient(system.address('orders'), insecure());
     const intended = new Map<string, number>();
     const started = Date.now();
     const calls: Promise<void>[] = [];
@@ -127,7 +113,7 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
   }
 
   it('keeps every customer mail flowing while a global webhook is refused, then delivers each webhook once', async (t) => {
-    const usersAddr = `127.0.0.1:${services[0]!.grpcPort}`;
+    const usersAddr = system.address('users');
     const customers = await Promise.all([0, 1, 2, 3, 4].map(() => signUp(usersAddr)));
     // Warm up, one order at a time first (token verdicts cached, pools open: a cold start would
     // pile the first calls up past the admission limit), then at the test's rate (JIT, including
@@ -143,7 +129,7 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
     const client = independentClient(
       'conveyor/notifications/v1/notifications.proto',
       'conveyor.notifications.v1.NotificationService',
-      `127.0.0.1:${services[2]!.grpcPort}`,
+      system.address('notifications'),
     );
     const { webhook, secret } = await callAs<{ webhook: { id: string }; secret: string }>(
       admin,

@@ -3,53 +3,38 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodeData, migrate, newEvent, toHeaders } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { encodeData, newEvent, toHeaders } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { cli } from '../../packages/cli/src/cli-process.ts';
-import { migrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { TEST_ADMIN_EMAIL } from '../support/auth.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 describe('conveyor dlq and webhooks commands against a running notification service (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let receiver: WebhookReceiver;
-  let users: ServiceUnderTest;
-  let notifications: ServiceUnderTest;
   let nc: NatsConnection;
   let home: string;
   let env: Record<string, string>;
 
   before(async () => {
-    db = await testDatabase('e2e_dlq_cli');
-    nats = await testNats();
-    smtp = await testSmtpSink();
     receiver = await startWebhookReceiver();
-    await migrate({ url: db.url, schema: 'notifications', migrations });
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    users = await startServiceProcess('users', { DATABASE_URL: db.url, NATS_URL: nats.url });
-    notifications = await startServiceProcess('notifications', {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
-      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      WEBHOOK_ALLOW_LOOPBACK: 'true',
+    system = await startSystem({
+      name: 'e2e_dlq_cli',
+      services: ['users', 'notifications'],
+      env: { notifications: { WEBHOOK_ALLOW_LOOPBACK: 'true' } },
     });
-    nc = await connect({ servers: nats.url });
+    nc = await connect({ servers: system.natsUrl });
     home = await mkdtemp(join(tmpdir(), 'conveyor-dlq-cli-'));
     env = {
       CONVEYOR_HOME: home,
       XDG_STATE_HOME: home,
-      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
-      NOTIFICATIONS_ADDR: `127.0.0.1:${notifications.grpcPort}`,
+      USERS_ADDR: system.address('users'),
+      NOTIFICATIONS_ADDR: system.address('notifications'),
     };
     // Webhooks and dead letters are for admins: sign the test admin up and log in as them.
     const password = 'dlq-cli-admin-password';
@@ -65,12 +50,8 @@ describe('conveyor dlq and webhooks commands against a running notification serv
 
   after(async () => {
     await nc?.close();
-    await notifications?.process.stop(10_000);
-    await users?.process.stop(10_000);
+    await system?.stop();
     await receiver?.close();
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
     if (home) await rm(home, { recursive: true, force: true });
   });
 
@@ -178,7 +159,7 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     assert.equal((await cli(['dlq', 'purge', '--all'], env)).stdout.trim(), 'purged 1 dead letter(s)');
     assert.equal((await cli(['dlq', 'list'], env)).stdout.trim(), 'no dead letters');
     assert.equal(
-      smtp.messages().filter((m) => !m.to.includes(TEST_ADMIN_EMAIL)).length,
+      system.smtp.messages().filter((m) => !m.to.includes(TEST_ADMIN_EMAIL)).length,
       0,
       'only the admin’s welcome',
     );

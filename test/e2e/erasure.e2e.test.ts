@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
 import { callAs, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 const SCHEMAS = ['users', 'orders', 'notifications'];
 
@@ -23,50 +19,29 @@ const SCHEMAS = ['users', 'orders', 'notifications'];
  * history stays intact.
  */
 describe('erasure across users, orders and notifications (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let sql: pg.Pool;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
-  const services: ServiceUnderTest[] = [];
   let usersAddress: string;
   let admin: SignedIn;
   let orders: ReturnType<typeof independentClient>;
 
   before(async () => {
-    db = await testDatabase('e2e_erasure');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
-    const users = await startServiceProcess('users', common);
-    services.push(users);
-    usersAddress = `127.0.0.1:${users.grpcPort}`;
-    const started = await Promise.allSettled([
-      startServiceProcess('orders', { ...common, USERS_ADDR: usersAddress }),
-      startServiceProcess('notifications', {
-        ...common,
-        USERS_ADDR: usersAddress,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-        CONSUMER_BACKOFF_MS: '200,500,1000',
-      }),
-    ]);
-    // Whatever did start is stopped in after(), even when the other failed.
-    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const ordersService = services[1]!;
+    system = await startSystem({
+      name: 'e2e_erasure',
+      services: ['users', 'orders', 'notifications'],
+      env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500,1000' } },
+    });
+    usersAddress = system.address('users');
     admin = await signUpAdmin(usersAddress);
     orders = independentClient(
       'conveyor/orders/v1/orders.proto',
       'conveyor.orders.v1.OrderService',
-      `127.0.0.1:${ordersService.grpcPort}`,
+      system.address('orders'),
     );
-    sql = new pg.Pool({ connectionString: db.url, max: 2 });
-    nc = await connect({ servers: nats.url });
+    sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
+    nc = await connect({ servers: system.natsUrl });
     jsm = await jetstreamManager(nc);
   });
 
@@ -74,10 +49,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
     orders?.close();
     await nc?.close();
     await sql?.end();
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   /** Every text, json(b), bytea or array column of every table in the service schemas, as text. */
@@ -144,12 +116,14 @@ describe('erasure across users, orders and notifications (processes)', () => {
       idempotency_key: randomUUID(),
     });
     const orderId = placed.order.id;
-    const [welcome] = await smtp.waitFor((m) => m.to.includes(email) && /Welcome/.test(m.subject), {
+    const [welcome] = await system.smtp.waitFor((m) => m.to.includes(email) && /Welcome/.test(m.subject), {
       timeoutMs: 30_000,
     });
     assert.match(welcome!.text, new RegExp(name));
     // The order confirmation too: its text carries the name.
-    await smtp.waitFor((m) => m.to.includes(email) && !/Welcome/.test(m.subject), { timeoutMs: 30_000 });
+    await system.smtp.waitFor((m) => m.to.includes(email) && !/Welcome/.test(m.subject), {
+      timeoutMs: 30_000,
+    });
     const historyBefore = await callAs<{ entries: { event_id: string; data_json: string }[] }>(
       admin,
       orders,

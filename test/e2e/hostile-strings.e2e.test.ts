@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { protoRoot } from '@conveyor/contracts';
-import { maxRequestStringLength, migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
+import { maxRequestStringLength } from '@conveyor/platform';
+import { type System, startSystem } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUpAdmin } from '../support/auth.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 /**
  * Hostile strings (issue 17): every string field of every unary RPC of every service, alone, at
@@ -84,47 +80,25 @@ function stringFields(definition: PackageDefinition, pkg: string, type: TypeDesc
 }
 
 describe('hostile strings in every field of every RPC (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
-  const services = new Map<string, ServiceUnderTest>();
+  let system: System;
   let admin: SignedIn;
 
   before(async () => {
-    db = await testDatabase('e2e_hostile');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '3' };
-    services.set('users', await startServiceProcess('users', common));
-    const usersAddress = `127.0.0.1:${services.get('users')!.grpcPort}`;
-    const started = await Promise.allSettled([
-      startServiceProcess('orders', { ...common, USERS_ADDR: usersAddress }),
-      startServiceProcess('notifications', {
-        ...common,
-        USERS_ADDR: usersAddress,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      }),
-    ]);
-    for (const result of started)
-      if (result.status === 'fulfilled') services.set(result.value.name, result.value);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    admin = await signUpAdmin(usersAddress);
+    system = await startSystem({
+      name: 'e2e_hostile',
+      services: ['users', 'orders', 'notifications'],
+      env: { all: { DATABASE_POOL_SIZE: '3' } },
+    });
+    admin = await signUpAdmin(system.address('users'));
   });
 
   after(async () => {
-    for (const s of services.values()) await s.process.stop(10_000);
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   for (const proto of protos) {
     it(`${proto.process}: answers at once, in a short status, and the connection stays usable`, async (t) => {
-      const address = `127.0.0.1:${services.get(proto.process)!.grpcPort}`;
+      const address = system.address(proto.process);
       const definition = loadSync(proto.file, { includeDirs: [protoRoot], keepCase: true, defaults: true });
       const client = independentClient(proto.file, proto.service, address);
       const Health = grpc.makeGenericClientConstructor(healthService, 'Health');

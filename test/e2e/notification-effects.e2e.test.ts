@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CloudEvent, encodeData, migrate, toHeaders } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { type CloudEvent, encodeData, toHeaders } from '@conveyor/platform';
+import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { migrations } from '../../services/notifications/src/adapters/migrations.ts';
 import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { signUpAdmin } from '../support/auth.ts';
 import { callAs, independentClient } from '../support/independent-clients.ts';
-import {
-  restartServiceProcess,
-  type ServiceUnderTest,
-  startServiceProcess,
-} from '../support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const smtpPool = 4;
@@ -29,55 +22,44 @@ const webhookConcurrency = 4;
 const resendBoundPerKill = 4 * smtpPool + 2 * webhookConcurrency;
 
 describe('notification effects once: mail + webhook under forced redelivery and SIGKILL of two replicas (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let receiver: WebhookReceiver;
-  let users: ServiceUnderTest;
   let replicas: ServiceUnderTest[] = [];
   let nc: NatsConnection;
   let sql: pg.Pool;
 
   before(async () => {
-    db = await testDatabase('e2e_effects');
-    nats = await testNats();
-    smtp = await testSmtpSink();
     receiver = await startWebhookReceiver();
-    await migrate({ url: db.url, schema: 'notifications', migrations });
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    // Users only signs the admin in who registers the webhook (and verifies that token).
-    users = await startServiceProcess('users', { DATABASE_URL: db.url, NATS_URL: nats.url });
-    const env = {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
-      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      WEBHOOK_ALLOW_LOOPBACK: 'true',
-      SMTP_POOL_SIZE: String(smtpPool),
-      WEBHOOK_CONCURRENCY: String(webhookConcurrency),
-      CONSUMER_BACKOFF_MS: '250,500,1000',
-      // A killed process's unacknowledged messages, and its claimed deliveries, come back after these.
-      CONSUMER_ACK_WAIT_MS: '3000',
-      DELIVERY_LEASE_MS: '3000',
-    };
-    // Two replicas share the consumer and the delivery schedule.
-    replicas = [
-      await startServiceProcess('notifications', env),
-      await startServiceProcess('notifications', env),
-    ];
-    nc = await connect({ servers: nats.url });
-    sql = new pg.Pool({ connectionString: db.url, max: 2 });
+    system = await startSystem({
+      name: 'e2e_effects',
+      // Users only signs the admin in who registers the webhook (and verifies that token).
+      services: ['users', 'notifications'],
+      env: {
+        notifications: {
+          WEBHOOK_ALLOW_LOOPBACK: 'true',
+          SMTP_POOL_SIZE: String(smtpPool),
+          WEBHOOK_CONCURRENCY: String(webhookConcurrency),
+          CONSUMER_BACKOFF_MS: '250,500,1000',
+          // A killed process's unacknowledged messages, and its claimed deliveries, come back after these.
+          CONSUMER_ACK_WAIT_MS: '3000',
+          DELIVERY_LEASE_MS: '3000',
+        },
+      },
+    });
+    // Two replicas share the consumer and the delivery schedule. The second is added, not asked for
+    // with `replicas: { notifications: 2 }`: startSystem gives replicas started together the same
+    // index, so one would be lost (and never stopped).
+    await system.addReplica('notifications');
+    replicas = system.replicas('notifications');
+    nc = await connect({ servers: system.natsUrl });
+    sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
   });
 
   after(async () => {
     await nc?.close();
     await sql?.end();
-    await Promise.all(replicas.map((r) => r.process.stop(10_000)));
-    await users?.process.stop(10_000);
+    await system?.stop();
     await receiver?.close();
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
   });
 
   async function publish(event: CloudEvent, msgId: string): Promise<void> {
@@ -94,9 +76,9 @@ describe('notification effects once: mail + webhook under forced redelivery and 
     const client = independentClient(
       'conveyor/notifications/v1/notifications.proto',
       'conveyor.notifications.v1.NotificationService',
-      `127.0.0.1:${replicas[0]!.grpcPort}`,
+      replicas[0]!.address,
     );
-    const admin = await signUpAdmin(`127.0.0.1:${users.grpcPort}`);
+    const admin = await signUpAdmin(system.address('users'));
     const { secret } = await callAs<{ secret: string }>(admin, client, 'RegisterWebhook', {
       global: true,
       url: `${receiver.url}/all`,
@@ -122,7 +104,7 @@ describe('notification effects once: mail + webhook under forced redelivery and 
       }
     })();
 
-    const mails = () => smtp.messages().filter((m) => m.to[0]?.startsWith('effect-'));
+    const mails = () => system.smtp.messages().filter((m) => m.to[0]?.startsWith('effect-'));
     // Kill each replica mid-stream in turn, then bring it back on its ports.
     for (const [i, after] of [30, 80].entries()) {
       await waitUntil(() => mails().length >= after && receiver.delivered().length >= after, {
@@ -131,7 +113,7 @@ describe('notification effects once: mail + webhook under forced redelivery and 
       });
       await replicas[i]!.process.kill();
       t.diagnostic(`SIGKILLed replica ${i + 1} after ${published} of ${total} events were published`);
-      replicas[i] = await restartServiceProcess(replicas[i]!);
+      replicas[i] = await system.restart(replicas[i]!);
     }
     await publishing;
 

@@ -1,56 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { notificationsV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 /** The notification service's edge: own notifications for customers, operations for admins. */
 describe('notifications authorisation at the edge (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
-  let users: ServiceUnderTest;
-  let notifications: ServiceUnderTest;
+  let system: System;
   let client: notificationsV1.NotificationServiceClient;
   let alice: SignedIn;
   let bob: SignedIn;
   let admin: SignedIn;
 
   before(async () => {
-    db = await testDatabase('e2e_notif_auth');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    users = await startServiceProcess('users', {
-      ...common,
-      USERS_ARGON2_MEMORY_KIB: '8192',
-      USERS_ARGON2_PASSES: '1',
+    system = await startSystem({
+      name: 'e2e_notif_auth',
+      services: ['users', 'notifications'],
+      env: {
+        users: { USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
+        notifications: { WEBHOOK_ALLOW_LOOPBACK: 'true' },
+      },
     });
-    notifications = await startServiceProcess('notifications', {
-      ...common,
-      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
-      SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      WEBHOOK_ALLOW_LOOPBACK: 'true',
-    });
-    client = new notificationsV1.NotificationServiceClient(`127.0.0.1:${notifications.grpcPort}`, insecure());
-    const address = `127.0.0.1:${users.grpcPort}`;
+    client = new notificationsV1.NotificationServiceClient(system.address('notifications'), insecure());
+    const address = system.address('users');
     [alice, bob, admin] = await Promise.all([signUp(address), signUp(address), signUpAdmin(address)]);
   });
 
   after(async () => {
     client?.close();
-    await notifications?.process.stop(10_000);
-    await users?.process.stop(10_000);
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   const as = (who: SignedIn | undefined) => ({
@@ -113,7 +93,7 @@ describe('notifications authorisation at the edge (processes)', () => {
       { userId: '', global: true, url: secretUrl },
       as(admin),
     );
-    const carol = await signUp(`127.0.0.1:${users.grpcPort}`);
+    const carol = await signUp(system.address('users'));
     // The admin sees carol's notifications for the global webhook (delivery refused: port 9).
     await waitUntil(
       async () =>

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
 import { callAs, independentClient } from '../support/independent-clients.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 
 interface Order {
   id: string;
@@ -21,50 +16,29 @@ interface Order {
 }
 
 describe('order lifecycle across users, orders and notifications (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
-  const services: ServiceUnderTest[] = [];
+  let system: System;
   let usersAddress: string;
   let admin: SignedIn;
   let orders: ReturnType<typeof independentClient>;
 
   before(async () => {
-    db = await testDatabase('e2e_orders');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    const usersService = await startServiceProcess('users', common);
-    services.push(usersService);
-    const [ordersService, notificationsService] = await Promise.all([
-      startServiceProcess('orders', { ...common, USERS_ADDR: `127.0.0.1:${usersService.grpcPort}` }),
-      startServiceProcess('notifications', {
-        ...common,
-        USERS_ADDR: `127.0.0.1:${usersService.grpcPort}`,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-        CONSUMER_BACKOFF_MS: '200,500,1000',
-        CONSUMER_MAX_DELIVER: '30',
-      }),
-    ]);
-    services.push(ordersService!, notificationsService!);
-    usersAddress = `127.0.0.1:${usersService.grpcPort}`;
+    system = await startSystem({
+      name: 'e2e_orders',
+      services: ['users', 'orders', 'notifications'],
+      env: { notifications: { CONSUMER_BACKOFF_MS: '200,500,1000', CONSUMER_MAX_DELIVER: '30' } },
+    });
+    usersAddress = system.address('users');
     admin = await signUpAdmin(usersAddress);
     orders = independentClient(
       'conveyor/orders/v1/orders.proto',
       'conveyor.orders.v1.OrderService',
-      `127.0.0.1:${ordersService!.grpcPort}`,
+      system.address('orders'),
     );
   });
 
   after(async () => {
     orders?.close();
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   const newUser = (tag: string): Promise<SignedIn> =>
@@ -78,7 +52,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   const command = (who: SignedIn, method: string, request: object) =>
     callAs<{ order: Order }>(/Ship|Deliver/.test(method) ? admin : who, orders, method, request);
   const subjects = (email: string) =>
-    smtp
+    system.smtp
       .messages()
       .filter((m) => m.to.includes(email))
       .map((m) => m.subject);
@@ -92,7 +66,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     const delivered = await command(user, 'DeliverOrder', { order_id: order.id });
     assert.equal(delivered.order.version, 4);
 
-    await smtp.waitFor((m) => m.to.includes(user.email), { count: 5, timeoutMs: 10_000 });
+    await system.smtp.waitFor((m) => m.to.includes(user.email), { count: 5, timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 300));
     const short = order.id.slice(-8);
     assert.deepEqual(subjects(user.email).sort(), [
@@ -125,7 +99,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     const results = await Promise.all([place(user, key), place(user, key), place(user, key)]);
     assert.equal(new Set(results.map((r) => r.order.id)).size, 1);
     assert.equal(results.filter((r) => r.replayed).length, 2);
-    await smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
+    await system.smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
       timeoutMs: 10_000,
     });
     await new Promise((r) => setTimeout(r, 500));
@@ -157,20 +131,20 @@ describe('order lifecycle across users, orders and notifications (processes)', (
       }
     })();
     await new Promise((r) => setTimeout(r, 1000));
-    await nats.kill();
+    await system.nats.kill();
     const downAt = accepted.length;
     await new Promise((r) => setTimeout(r, 10_000));
     const duringOutage = accepted.length - downAt;
-    await nats.restart();
+    await system.nats.restart();
     await new Promise((r) => setTimeout(r, 1000));
     stop = true;
     await load;
     t.diagnostic(`${accepted.length} orders accepted, ${duringOutage} of them while NATS was down`);
     assert.ok(duringOutage > 0, 'orders were not accepted during the outage');
 
-    const sql = new pg.Client({ connectionString: db.url });
+    const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: system.nats.url });
     try {
       await waitUntil(
         async () => (await sql.query('select count(*)::int as n from orders.outbox')).rows[0].n === 0,
@@ -193,12 +167,12 @@ describe('order lifecycle across users, orders and notifications (processes)', (
           ).rows[0].n === accepted.length,
         { timeoutMs: 30_000, message: 'read models did not converge' },
       );
-      await smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
+      await system.smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
         count: accepted.length,
         timeoutMs: 60_000,
       });
       await new Promise((r) => setTimeout(r, 1000));
-      const confirmations = smtp
+      const confirmations = system.smtp
         .messages()
         .filter((m) => m.to.includes(user.email) && /confirmed/.test(m.subject));
       assert.equal(new Set(confirmations.map((m) => m.messageId)).size, accepted.length);

@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import {
-  restartServiceProcess,
-  type ServiceUnderTest,
-  startServiceProcess,
-} from '../support/service-processes.ts';
 
 /**
  * Issue 4's "user service killed" check with real processes: while users is
@@ -21,8 +14,7 @@ import {
  * closes by itself.
  */
 describe('users service killed: orders degrades to local keys and recovers (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let system: System;
   let users: ServiceUnderTest;
   let orders: ServiceUnderTest;
   let client: ordersV1.OrderServiceClient;
@@ -30,36 +22,31 @@ describe('users service killed: orders degrades to local keys and recovers (proc
   let admin: SignedIn;
 
   before(async () => {
-    db = await testDatabase('e2e_users_outage');
-    nats = await testNats();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, DATABASE_POOL_SIZE: '4' };
-    users = await startServiceProcess('users', {
-      ...common,
-      USERS_ARGON2_MEMORY_KIB: '8192',
-      USERS_ARGON2_PASSES: '1',
+    system = await startSystem({
+      name: 'e2e_users_outage',
+      services: ['users', 'orders'],
+      env: {
+        all: { DATABASE_POOL_SIZE: '4' },
+        users: { USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
+        orders: {
+          USERS_DEADLINE_MS: '1000',
+          USERS_BREAKER_FAILURES: '3',
+          USERS_BREAKER_HALF_OPEN_MS: '1000',
+          // Every command asks users, so the breaker sees each call.
+          AUTH_CACHE_TTL_MS: '0',
+        },
+      },
     });
-    orders = await startServiceProcess('orders', {
-      ...common,
-      USERS_ADDR: `127.0.0.1:${users.grpcPort}`,
-      USERS_DEADLINE_MS: '1000',
-      USERS_BREAKER_FAILURES: '3',
-      USERS_BREAKER_HALF_OPEN_MS: '1000',
-      // Every command asks users, so the breaker sees each call.
-      AUTH_CACHE_TTL_MS: '0',
-    });
-    client = new ordersV1.OrderServiceClient(`127.0.0.1:${orders.grpcPort}`, insecure());
-    const usersAddress = `127.0.0.1:${users.grpcPort}`;
+    users = system.service('users');
+    orders = system.service('orders');
+    client = new ordersV1.OrderServiceClient(orders.address, insecure());
+    const usersAddress = users.address;
     [customer, admin] = await Promise.all([signUp(usersAddress), signUpAdmin(usersAddress)]);
   });
 
   after(async () => {
     client?.close();
-    await orders?.process.stop(10_000);
-    await users?.process.stop(10_000);
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   const place = (who: SignedIn) =>
@@ -74,7 +61,7 @@ describe('users service killed: orders degrades to local keys and recovers (proc
     const value = await f();
     return { value, ms: performance.now() - started };
   };
-  const metrics = async () => (await fetch(`http://127.0.0.1:${orders.opsPort}/metrics`)).text();
+  const metrics = async () => (await fetch(`${orders.opsUrl}/metrics`)).text();
   const breakerState = async () => {
     const line = (await metrics())
       .split('\n')
@@ -150,7 +137,7 @@ describe('users service killed: orders degrades to local keys and recovers (proc
     );
 
     const remoteBeforeRestart = await remoteVerifications();
-    users = await restartServiceProcess(users);
+    users = await system.restart(users);
     const recoveredIn = await timed(() =>
       waitUntil(
         async () => {

@@ -1,63 +1,40 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from '@conveyor/platform';
-import { freePort, type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
 import pg from 'pg';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { call, independentClient } from '../support/independent-clients.ts';
-import {
-  restartServiceProcess,
-  type ServiceUnderTest,
-  startServiceProcess,
-} from '../support/service-processes.ts';
 
 describe('walking skeleton: users → outbox → JetStream → notifications → SMTP (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
-  let users: ServiceUnderTest;
+  let system: System;
   let notifications: ServiceUnderTest;
   let client: ReturnType<typeof independentClient>;
 
   before(async () => {
-    db = await testDatabase('e2e_skeleton');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    // Notifications asks users to reveal sealed contact details, so it needs the address up front.
-    const usersPorts = { grpcPort: await freePort(), opsPort: await freePort() };
-    [users, notifications] = await Promise.all([
-      startServiceProcess(
-        'users',
-        { ...common, USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
-        usersPorts,
-      ),
-      startServiceProcess('notifications', {
-        ...common,
-        USERS_ADDR: `127.0.0.1:${usersPorts.grpcPort}`,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-        CONSUMER_BACKOFF_MS: '250,500,1000',
-        // A killed process's unacknowledged deliveries come back after this.
-        CONSUMER_ACK_WAIT_MS: '3000',
-        DELIVERY_LEASE_MS: '3000',
-      }),
-    ]);
+    // Notifications asks users to reveal sealed contact details, so it needs users' address.
+    system = await startSystem({
+      name: 'e2e_skeleton',
+      services: ['users', 'notifications'],
+      env: {
+        users: { USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
+        notifications: {
+          CONSUMER_BACKOFF_MS: '250,500,1000',
+          // A killed process's unacknowledged deliveries come back after this.
+          CONSUMER_ACK_WAIT_MS: '3000',
+          DELIVERY_LEASE_MS: '3000',
+        },
+      },
+    });
+    notifications = system.service('notifications');
     client = independentClient(
       'conveyor/users/v1/users.proto',
       'conveyor.users.v1.UserService',
-      `127.0.0.1:${users.grpcPort}`,
+      system.address('users'),
     );
   });
 
   after(async () => {
     client?.close();
-    await Promise.all([users?.process.stop(10_000), notifications?.process.stop(10_000)]);
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   const createUser = (email: string, name: string) =>
@@ -74,17 +51,17 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
   it('delivers exactly one welcome mail after CreateUser', async (t) => {
     const started = performance.now();
     const answer = await createUser('first@example.com', 'First User');
-    await smtp.waitFor((m) => m.to.includes('first@example.com'), { timeoutMs: 10_000 });
+    await system.smtp.waitFor((m) => m.to.includes('first@example.com'), { timeoutMs: 10_000 });
     const latencyMs = performance.now() - started;
     t.diagnostic(`CreateUser → mail at the SMTP sink: ${latencyMs.toFixed(0)} ms`);
     await new Promise((r) => setTimeout(r, 500));
-    const mails = smtp.messages().filter((m) => m.to.includes('first@example.com'));
+    const mails = system.smtp.messages().filter((m) => m.to.includes('first@example.com'));
     assert.equal(mails.length, 1);
     assert.match(mails[0]!.text, /Hello First User,/);
 
     // The same address again: the same answer, no second account, and the owner hears of it.
     assert.deepEqual(await createUser(' FIRST@example.com', 'Impostor'), answer);
-    const [warning] = await smtp.waitFor(
+    const [warning] = await system.smtp.waitFor(
       (m) => m.to.includes('first@example.com') && /sign-up/i.test(m.subject),
       { timeoutMs: 10_000 },
     );
@@ -110,17 +87,17 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
         created = Math.min(i + 4, total);
       }
     })();
-    await waitUntil(() => smtp.messages().filter((m) => m.to[0]?.startsWith('crash-')).length >= 20, {
+    await waitUntil(() => system.smtp.messages().filter((m) => m.to[0]?.startsWith('crash-')).length >= 20, {
       timeoutMs: 15_000,
       message: 'mails did not start flowing',
     });
     await notifications.process.kill();
     t.diagnostic(`killed notifications after ${created} users were created`);
     await new Promise((r) => setTimeout(r, 300));
-    notifications = await restartServiceProcess(notifications);
+    notifications = await system.restart(notifications);
     await creating;
 
-    const crashMails = () => smtp.messages().filter((m) => m.to[0]?.startsWith('crash-'));
+    const crashMails = () => system.smtp.messages().filter((m) => m.to[0]?.startsWith('crash-'));
     await waitUntil(() => new Set(crashMails().map((m) => m.to[0])).size === total, {
       timeoutMs: 30_000,
       message: 'not every user got a welcome mail',
@@ -139,7 +116,7 @@ describe('walking skeleton: users → outbox → JetStream → notifications →
     t.diagnostic(`${mails.length} mails for ${total} users; ${resent} resent with the same Message-ID`);
     assert.ok(resent <= 4, `${resent} resends: more than the sends that can be in flight at a kill`);
 
-    const sql = new pg.Client({ connectionString: db.url });
+    const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
     try {
       const { rows } = await sql.query(

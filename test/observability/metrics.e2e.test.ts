@@ -2,54 +2,27 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { signUp } from '../support/auth.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 import { type Sample, scrape, sumOf } from './prometheus-text.ts';
 
 const N = 12;
 
 describe('metrics endpoints report a known workload exactly (processes)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
-  const services: ServiceUnderTest[] = [];
-  const service = (name: string) => services.find((s) => s.name === name)!;
+  let system: System;
 
   before(async () => {
-    [db, nats, smtp] = await Promise.all([testDatabase('e2e_metrics'), testNats(), testSmtpSink()]);
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    const start = async (name: string, env: Record<string, string>) => {
-      services.push(await startServiceProcess(name, env));
-    };
-    await start('users', common);
-    const usersAddr = `127.0.0.1:${service('users').grpcPort}`;
-    await Promise.all([
-      start('orders', { ...common, USERS_ADDR: usersAddr }),
-      start('notifications', {
-        ...common,
-        USERS_ADDR: usersAddr,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      }),
-    ]);
+    system = await startSystem({ name: 'e2e_metrics', services: ['users', 'orders', 'notifications'] });
   });
 
   after(async () => {
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await Promise.all([smtp?.close(), nats?.stop()]);
-    await db?.drop();
+    await system?.stop();
   });
 
   it(`counts ${N} PlaceOrder calls, their events published and consumed, and drains the outbox`, async (t) => {
-    const customer = await signUp(`127.0.0.1:${service('users').grpcPort}`);
-    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${service('orders').grpcPort}`, insecure());
+    const customer = await signUp(system.address('users'));
+    const client = new ordersV1.OrderServiceClient(system.address('orders'), insecure());
     try {
       for (let i = 0; i < N; i++) {
         await callUnary(
@@ -72,7 +45,7 @@ describe('metrics endpoints report a known workload exactly (processes)', () => 
     } finally {
       client.close();
     }
-    await smtp.waitFor((m) => m.to.includes(customer.email) && /confirmed/.test(m.subject), {
+    await system.smtp.waitFor((m) => m.to.includes(customer.email) && /confirmed/.test(m.subject), {
       count: N,
       timeoutMs: 20_000,
     });
@@ -88,8 +61,8 @@ describe('metrics endpoints report a known workload exactly (processes)', () => 
     await waitUntil(
       async () => {
         [orders, notifications] = await Promise.all([
-          scrape(service('orders').opsPort),
-          scrape(service('notifications').opsPort),
+          scrape(system.service('orders').opsPort),
+          scrape(system.service('notifications').opsPort),
         ]);
         return (
           consumedBy(orders, 'orders-projections') === N &&
@@ -104,7 +77,7 @@ describe('metrics endpoints report a known workload exactly (processes)', () => 
       },
       { timeoutMs: 15_000, intervalMs: 250, message: 'consumers did not report every order.created' },
     );
-    const users = await scrape(service('users').opsPort);
+    const users = await scrape(system.service('users').opsPort);
 
     const placeOrder = { rpc_service: 'conveyor.orders.v1.OrderService', rpc_method: 'PlaceOrder' };
     assert.equal(sumOf(orders, 'rpc_server_requests_total', { ...placeOrder, rpc_grpc_status_code: '0' }), N);

@@ -3,55 +3,32 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
+import { callUnary, insecure } from '@conveyor/platform';
 import {
   type PrometheusProcess,
   prometheusBinary,
   queryPrometheus,
-  type SmtpSink,
+  type ServiceUnderTest,
+  type System,
   startPrometheus,
-  testDatabase,
-  testNats,
-  testSmtpSink,
+  startSystem,
   waitUntil,
 } from '@conveyor/stack';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { signUp } from '../support/auth.ts';
-import { repoRoot, type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
+import { repoRoot } from '../support/service-processes.ts';
 
 const N = 8;
 const binary = prometheusBinary();
 const skip = binary ? false : 'prometheus binary not found (install the Debian package prometheus)';
 
 describe('a real Prometheus scrapes the services and answers for event throughput', { skip }, () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let prometheus: PrometheusProcess | undefined;
-  const services: ServiceUnderTest[] = [];
-  const service = (name: string) => services.find((s) => s.name === name)!;
+  let services: ServiceUnderTest[] = [];
 
   before(async () => {
-    [db, nats, smtp] = await Promise.all([testDatabase('e2e_prometheus'), testNats(), testSmtpSink()]);
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    const start = async (name: string, env: Record<string, string>) => {
-      services.push(await startServiceProcess(name, env));
-    };
-    await start('users', common);
-    const usersAddr = `127.0.0.1:${service('users').grpcPort}`;
-    await Promise.all([
-      start('orders', { ...common, USERS_ADDR: usersAddr }),
-      start('notifications', {
-        ...common,
-        USERS_ADDR: usersAddr,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      }),
-    ]);
+    system = await startSystem({ name: 'e2e_prometheus', services: ['users', 'orders', 'notifications'] });
+    services = (['users', 'orders', 'notifications'] as const).map((name) => system.service(name));
     prometheus = await startPrometheus({
       targets: services.map((s) => ({ service: s.name, address: `127.0.0.1:${s.opsPort}` })),
       scrapeIntervalS: 1,
@@ -61,9 +38,7 @@ describe('a real Prometheus scrapes the services and answers for event throughpu
 
   after(async () => {
     await prometheus?.stop();
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await Promise.all([smtp?.close(), nats?.stop()]);
-    await db?.drop();
+    await system?.stop();
   });
 
   it(`returns the order.created throughput series after ${N} orders`, async (t) => {
@@ -73,8 +48,8 @@ describe('a real Prometheus scrapes the services and answers for event throughpu
       { timeoutMs: 15_000, intervalMs: 250, message: 'Prometheus did not see every service up' },
     );
 
-    const customer = await signUp(`127.0.0.1:${service('users').grpcPort}`);
-    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${service('orders').grpcPort}`, insecure());
+    const customer = await signUp(system.address('users'));
+    const client = new ordersV1.OrderServiceClient(system.address('orders'), insecure());
     const placeOrders = async (count: number) => {
       for (let i = 0; i < count; i++) {
         await callUnary(

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { signUp } from '../support/auth.ts';
-import { type ServiceUnderTest, startServiceProcess } from '../support/service-processes.ts';
 import { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 
 const SERVER = 2;
@@ -17,58 +13,32 @@ const PRODUCER = 4;
 const CONSUMER = 5;
 
 describe('one trace from PlaceOrder to the confirmation email (processes, real OTLP/HTTP export)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let smtp: SmtpSink;
+  let system: System;
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-  const services: ServiceUnderTest[] = [];
 
   before(async () => {
-    [db, nats, smtp, receiver] = await Promise.all([
-      testDatabase('e2e_trace'),
-      testNats(),
-      testSmtpSink(),
-      startOtlpReceiver(),
-    ]);
-    await migrate({ url: db.url, schema: 'users', migrations: userMigrations });
-    await migrate({ url: db.url, schema: 'orders', migrations: orderMigrations });
-    await migrate({ url: db.url, schema: 'notifications', migrations: notificationMigrations });
-    const common = {
-      DATABASE_URL: db.url,
-      NATS_URL: nats.url,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    };
-    // Each one pushed as it starts, so `after` stops whatever did start.
-    const start = async (name: string, env: Record<string, string>) => {
-      const service = await startServiceProcess(name, env);
-      services.push(service);
-      return service;
-    };
-    const users = await start('users', common);
-    const usersAddr = `127.0.0.1:${users.grpcPort}`;
-    await Promise.all([
-      start('orders', { ...common, USERS_ADDR: usersAddr }),
-      start('notifications', {
-        ...common,
-        USERS_ADDR: usersAddr,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-      }),
-    ]);
+    receiver = await startOtlpReceiver();
+    system = await startSystem({
+      name: 'e2e_trace',
+      services: ['users', 'orders', 'notifications'],
+      env: {
+        all: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+        },
+      },
+    });
   });
 
   after(async () => {
-    await Promise.all(services.map((s) => s.process.stop(10_000)));
-    await Promise.all([smtp?.close(), nats?.stop(), receiver?.close()]);
-    await db?.drop();
+    await system?.stop();
+    await receiver?.close();
   });
 
   it('links orders, the relay publish, NATS consumers, users and the SMTP send under one trace id', async (t) => {
-    const byName = (name: string) => services.find((s) => s.name === name)!;
-    const [users, orders] = [byName('users'), byName('orders')];
-    const customer = await signUp(`127.0.0.1:${users!.grpcPort}`);
-    const client = new ordersV1.OrderServiceClient(`127.0.0.1:${orders!.grpcPort}`, insecure());
+    const customer = await signUp(system.address('users'));
+    const client = new ordersV1.OrderServiceClient(system.address('orders'), insecure());
     let orderId: string;
     try {
       const placed = await callUnary(
@@ -81,7 +51,7 @@ describe('one trace from PlaceOrder to the confirmation email (processes, real O
     } finally {
       client.close();
     }
-    await smtp.waitFor((m) => m.to.includes(customer.email) && /confirmed/.test(m.subject), {
+    await system.smtp.waitFor((m) => m.to.includes(customer.email) && /confirmed/.test(m.subject), {
       timeoutMs: 15_000,
     });
 

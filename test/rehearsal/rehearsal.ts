@@ -2,16 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { migrate } from '@conveyor/platform';
-import { startSmtpSink } from '@conveyor/stack';
+import {
+  type NatsCluster,
+  type ServiceName,
+  type ServiceUnderTest,
+  type System,
+  startNatsCluster,
+  startSmtpSink,
+  startSystem,
+} from '@conveyor/stack';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { type NatsCluster, startNatsCluster } from '../../packages/stack/src/nats-cluster.ts';
-import { migrations as notificationMigrations } from '../../services/notifications/src/adapters/migrations.ts';
-import { migrations as orderMigrations } from '../../services/orders/src/adapters/migrations.ts';
-import { migrations as userMigrations } from '../../services/users/src/adapters/migrations.ts';
 import { longestStall, startOrderLoad } from './order-load.ts';
-import { type Replica, startReplica } from './replicas.ts';
+import { type Replica, replicaLabel, replicaOf } from './replicas.ts';
 import type { RehearsalReport } from './report.ts';
 import { verifyRehearsal } from './verify.ts';
 
@@ -71,68 +74,63 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const natsDir = await mkdtemp(join(tmpdir(), 'conveyor-rehearsal-nats-'));
   const replicas: Replica[] = [];
   let cluster: NatsCluster | undefined;
+  let system: System | undefined;
   const smtp = await startSmtpSink({ smtpPort: 0, capacity: 1_000_000 });
   try {
     cluster = await startNatsCluster({ baseDir: natsDir, size: 3, name: 'rehearsal' });
     mark(`NATS cluster up: ${cluster.nodes.map((n) => `${n.name} ${n.url}`).join(', ')}`);
-    for (const [schema, list] of [
-      ['users', userMigrations],
-      ['orders', orderMigrations],
-      ['notifications', notificationMigrations],
-    ] as const) {
-      await migrate({ url: options.databaseUrl, schema, migrations: list });
-    }
     // One NATS URL per replica, as a Kubernetes Service gives one address: a node that is up when
     // the replica starts (replicas spread over the nodes). Once connected, the client learns the
     // other nodes from the cluster and fails over to them. (NATS_URL's validation takes one URL.)
     let started = 0;
-    const common = () => {
+    const natsNow = () => {
       const up = cluster!.nodes.filter((n) => n.running);
-      return {
-        DATABASE_URL: options.databaseUrl,
-        NATS_URL: up[started++ % up.length]!.url,
-        NATS_STREAM_REPLICAS: '3',
-        SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
-      };
+      return { NATS_URL: up[started++ % up.length]!.url };
     };
-    // The first replica creates the R3 streams alone: nats-server 2.9 leaves one of two concurrent
-    // creations of the same clustered stream unanswered (the client times out; a kubelet would restart it).
-    // Each replica is recorded as soon as it runs, so a failure later in start-up still stops it.
-    const track = <R extends (typeof replicas)[number]>(starting: Promise<R>) =>
-      starting.then((replica) => {
-        replicas.push(replica);
-        return replica;
-      });
-    // Cheap password hashes: every load worker signs a user up and in.
-    const usersEnv = () => ({ ...common(), USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' });
-    const users = [await track(startReplica('users', 'users-a', usersEnv))];
-    users.push(await track(startReplica('users', 'users-b', usersEnv)));
-    const usersAddr = `ipv4:${users.map((u) => `127.0.0.1:${u.grpcPort}`).join(',')}`;
-    await Promise.all([
-      ...['a', 'b'].map((r) =>
-        track(
-          startReplica('orders', `orders-${r}`, () => ({
-            ...common(),
-            USERS_ADDR: usersAddr,
-            PROJECTION_ACK_WAIT_MS: '10000',
-          })),
-        ),
-      ),
-      ...['a', 'b'].map((r) =>
-        track(
-          startReplica('notifications', `notifications-${r}`, () => ({
-            ...common(),
-            SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-            USERS_ADDR: usersAddr,
-            MAIL_DOMAIN,
-            CONSUMER_BACKOFF_MS: '200,500,1000,2000',
-            CONSUMER_MAX_DELIVER: '50',
-            CONSUMER_ACK_WAIT_MS: '10000',
-            DELIVERY_LEASE_MS: '10000',
-          })),
-        ),
-      ),
-    ]);
+    const crashes = new Map<string, number>();
+    system = await startSystem({
+      name: 'rehearsal',
+      services: ['users', 'orders', 'notifications'],
+      // users-a alone first: it creates the R3 streams (nats-server 2.9 leaves one of two concurrent
+      // creations of the same clustered stream unanswered); the others are added below.
+      replicas: { orders: 0, notifications: 0 },
+      infra: {
+        databaseUrl: options.databaseUrl,
+        natsUrl: cluster.nodes[0]!.url,
+        smtpUrl: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
+      },
+      startAttempts: 6,
+      onStartFailure: (service) => {
+        crashes.set(replicaLabel(service), (crashes.get(replicaLabel(service)) ?? 0) + 1);
+      },
+      env: {
+        all: { NATS_STREAM_REPLICAS: '3', SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS) },
+        // Cheap password hashes: every load worker signs a user up and in.
+        users: { USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1', ...natsNow() },
+        orders: { PROJECTION_ACK_WAIT_MS: '10000' },
+        notifications: {
+          MAIL_DOMAIN,
+          CONSUMER_BACKOFF_MS: '200,500,1000,2000',
+          CONSUMER_MAX_DELIVER: '50',
+          CONSUMER_ACK_WAIT_MS: '10000',
+          DELIVERY_LEASE_MS: '10000',
+        },
+      },
+    });
+    const running = system;
+    const adopt = (service: ServiceUnderTest) =>
+      replicas.push(replicaOf(running, service, natsNow, () => crashes.get(replicaLabel(service)) ?? 0));
+    adopt(running.service('users'));
+    adopt(await running.addReplica('users', natsNow()));
+    const usersAddr = `ipv4:${running
+      .replicas('users')
+      .map((u) => u.address)
+      .join(',')}`;
+    const more: ServiceName[] = ['orders', 'orders', 'notifications', 'notifications'];
+    for (const service of await Promise.all(
+      more.map((name) => running.addReplica(name, { ...natsNow(), USERS_ADDR: usersAddr })),
+    ))
+      adopt(service);
     mark(`replicas ready: ${replicas.map((r) => `${r.label} :${r.grpcPort}`).join(', ')}`);
     const streams = await streamReplicas(cluster);
     mark(`stream replicas: ${JSON.stringify(streams)}`);
@@ -253,6 +251,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     };
   } finally {
     await Promise.all(replicas.map((r) => (r.up ? r.terminate(SHUTDOWN_GRACE_MS) : undefined)));
+    await system?.stop();
     await cluster?.stop();
     await smtp.close();
     await rm(natsDir, { recursive: true, force: true });

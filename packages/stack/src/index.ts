@@ -1,4 +1,11 @@
+export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 export { type MailSink, type SinkCount, startMailSink } from './mail-counter/mail-sink.ts';
+export {
+  type NatsCluster,
+  type NatsClusterOptions,
+  type NatsNode,
+  startNatsCluster,
+} from './nats-cluster.ts';
 export {
   DEFAULT_NATS_URL,
   type EnsuredNats,
@@ -44,6 +51,15 @@ export {
   startSmtpSink,
   type WaitForOptions,
 } from './smtp-sink.ts';
+export {
+  type ServiceName,
+  type ServiceUnderTest,
+  type System,
+  type SystemAuth,
+  type SystemOptions,
+  startSystem,
+  TEST_ADMIN_EMAIL,
+} from './system.ts';
 export {
   sendRawMail,
   type TestDatabase,

@@ -85,7 +85,8 @@ describe('conveyor up (launcher, end to end)', () => {
       },
       { timeoutMs: 90_000, intervalMs: 100, message: `the endpoint table never appeared:\n${output}` },
     );
-    assert.match(output, /▸ migrations: users \(\d+ applied\)/);
+    assert.match(output, /▸ services: users: \d+ migration\(s\) applied/);
+    assert.match(output, /▸ services: gateway is ready/);
     assert.match(output, /^ {2}users +127\.0\.0\.1:\d+ +http:\/\/127\.0\.0\.1:\d+$/m);
 
     const stack = (await readStackFile(stackFilePath(home))) as StackFile;

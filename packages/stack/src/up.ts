@@ -6,24 +6,19 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { awaitReady, describeExit } from './launcher/await-ready.ts';
+import { describeExit } from './launcher/await-ready.ts';
 import { formatEndpoints } from './launcher/endpoints.ts';
 import { startNats, startPostgres, startSink } from './launcher/infra.ts';
 import { type LauncherConfig, launcherConfig } from './launcher/launcher-config.ts';
 import { startLocalPrometheus } from './launcher/local-prometheus.ts';
+import { checkServicePorts } from './launcher/ports.ts';
 import { createProgress, displayPath } from './launcher/progress.ts';
 import { repoRoot } from './launcher/repo-root.ts';
-import {
-  checkServicePorts,
-  migrateAll,
-  type RunningService,
-  spawnAll,
-  stopAll,
-} from './launcher/run-services.ts';
 import { type StackFile, stackFilePath, writeStackFile } from './launcher/stack-file.ts';
 import { claimStackFile, releaseStackFile } from './launcher/stack-lock.ts';
 import { Teardown } from './launcher/teardown.ts';
 import { redact } from './postgres-infra.ts';
+import { type ServiceName, type ServiceUnderTest, type System, startSystem } from './system.ts';
 
 const USAGE = `Usage: ./bin/conveyor up [--prometheus] [--help]
 
@@ -50,7 +45,9 @@ Environment (all optional):
 const progress = createProgress();
 const teardown = new Teardown();
 const stopping = new AbortController();
-let services: RunningService[] = [];
+let system: System | undefined;
+const running = (): ServiceUnderTest[] =>
+  (['users', 'orders', 'notifications', 'gateway'] as const).flatMap((name) => system?.replicas(name) ?? []);
 let stackPath: string | undefined;
 let withPrometheus = false;
 
@@ -77,7 +74,7 @@ function onSignal(signal: NodeJS.Signals): void {
   }
   progress.stop('forced: killing the services; servers started here get their stop signal as this exits');
   void Promise.race([
-    Promise.all(services.map((service) => service.process.kill())),
+    Promise.all(running().map((service) => service.process.kill())),
     new Promise((resolve) => setTimeout(resolve, 2000)),
   ]).finally(async () => {
     if (stackPath) await releaseStackFile(stackPath).catch(() => {});
@@ -86,12 +83,12 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 /** Resolves when the stack should stop: on a signal (undefined) or a service's exit (a message). */
-async function untilStop(running: readonly RunningService[]): Promise<string | undefined> {
+async function untilStop(services: readonly ServiceUnderTest[]): Promise<string | undefined> {
   const aborted = new Promise<undefined>((resolve) =>
     stopping.signal.addEventListener('abort', () => resolve(undefined), { once: true }),
   );
-  const exits = running.map((service) =>
-    service.process.exited.then((code) => `${service.planned.entry.name} exited (${describeExit(code)})`),
+  const exits = services.map((service) =>
+    service.process.exited.then((code) => `${service.name} exited (${describeExit(code)})`),
   );
   const reason = await Promise.race([aborted, ...exits]);
   // A Ctrl-C in the terminal reaches the services too; their exit then is no failure.
@@ -110,42 +107,51 @@ async function start(config: LauncherConfig): Promise<number> {
   check();
   const sink = await startSink(config, progress, teardown);
   check();
-  const infra = { databaseUrl: postgres.url, natsUrl: nats.url, smtpPort: sink.smtpPort };
-  await migrateAll(config, infra, repoRoot, progress, stopping.signal);
-  check();
-
-  services = spawnAll(config, infra, repoRoot);
-  const running = services;
-  teardown.add('services', () => stopAll(running, config.stopGraceMs));
-  progress.step(
-    'services',
-    `started ${running.map((s) => s.planned.entry.name).join(', ')}; waiting until ready`,
-  );
-  await awaitReady(
-    running.map((s) => ({
-      name: s.planned.entry.name,
-      opsUrl: s.opsUrl,
-      grpcPort: s.planned.grpcPort,
-      process: s.process,
-    })),
-    {
-      timeoutMs: config.readyTimeoutMs,
-      signal: stopping.signal,
-      log: (line) => progress.step('ready', line),
+  const names = config.services.map((planned) => planned.entry.name as ServiceName);
+  progress.step('services', `starting ${names.join(', ')}, callees first`);
+  const built = await startSystem({
+    name: config.database,
+    services: names,
+    ports: Object.fromEntries(
+      config.services.map((p) => [p.entry.name, { grpcPort: p.grpcPort, opsPort: p.opsPort }]),
+    ),
+    infra: {
+      databaseUrl: postgres.url,
+      natsUrl: nats.url,
+      smtpUrl: `smtp://127.0.0.1:${sink.smtpPort}?tls=off`,
     },
-  );
+    // Local development: signing up with this address makes an admin (ship, deliver, dlq, webhooks).
+    auth: { adminEmail: 'admin@conveyor.local' },
+    env: {
+      all: {
+        // Each service keeps its own default schema, whatever the launcher's shell says.
+        DATABASE_SCHEMA: undefined,
+        GRPC_HOST: '127.0.0.1',
+        OPS_HOST: '127.0.0.1',
+        LOG_LEVEL: config.logLevel,
+      },
+      // Local development: webhooks may point at a receiver on this machine.
+      notifications: { WEBHOOK_ALLOW_LOOPBACK: 'true' },
+    },
+    log: (line) => progress.step('services', line),
+    readyTimeoutMs: config.readyTimeoutMs,
+    signal: stopping.signal,
+  });
+  system = built;
+  teardown.add('services', () => built.stop(config.stopGraceMs));
+  const services = running();
 
   const stack: StackFile = {
     startedAt: new Date(started).toISOString(),
     pid: process.pid,
     status: 'running',
     services: Object.fromEntries(
-      running
-        .filter((s) => !s.planned.entry.http)
-        .map((s) => [s.planned.entry.name, { grpc: s.grpc, ops: s.opsUrl, pid: s.process.pid }]),
+      services
+        .filter((s) => s.name !== 'gateway')
+        .map((s) => [s.name, { grpc: s.address, ops: s.opsUrl, pid: s.process.pid }]),
     ),
     web: Object.fromEntries(
-      running.filter((s) => s.planned.entry.http).map((s) => [s.planned.entry.name, `http://${s.grpc}`]),
+      services.filter((s) => s.name === 'gateway').map((s) => [s.name, `http://${s.address}`]),
     ),
     postgres: redact(postgres.url),
     nats: nats.url,
@@ -153,7 +159,7 @@ async function start(config: LauncherConfig): Promise<number> {
   };
   const prometheus = withPrometheus
     ? await startLocalPrometheus({
-        services: running.map((s) => ({ name: s.planned.entry.name, opsUrl: s.opsUrl })),
+        services: services.map((s) => ({ name: s.name, opsUrl: s.opsUrl })),
         repoRoot,
         progress,
         teardown,
@@ -170,7 +176,7 @@ async function start(config: LauncherConfig): Promise<number> {
   );
   if (prometheus) process.stdout.write(`  Prometheus: ${prometheus.url}  (try /graph or /alerts)\n\n`);
 
-  const failure = await untilStop(running);
+  const failure = await untilStop(services);
   if (failure === undefined) return 0;
   progress.error(`${failure}; stopping the stack`);
   return 1;

@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { freePort, testNats } from '@conveyor/stack';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { signUp } from '../../../test/support/auth.ts';
-import {
-  restartServiceProcess,
-  type ServiceUnderTest,
-  startServiceProcess,
-} from '../../../test/support/service-processes.ts';
-import { migrations as usersMigrations } from '../../users/src/adapters/migrations.ts';
 import { type NotificationsHarness, startHarness, userCreated } from './testing/notifications-harness.ts';
 
 /**
@@ -25,45 +19,39 @@ import { type NotificationsHarness, startHarness, userCreated } from './testing/
  */
 describe('notifications reads user.created v2 through users (real processes, Postgres, NATS)', () => {
   let h: NotificationsHarness;
-  let usersNats: Awaited<ReturnType<typeof testNats>>;
+  let system: System;
   let users: ServiceUnderTest;
   let usersAddress: string;
 
   before(async () => {
-    const grpcPort = await freePort();
-    usersAddress = `127.0.0.1:${grpcPort}`;
+    // Its own database: the harness's token issuer runs users on the harness's,
+    // and each outbox has one relay (ADR 0002) — this one must publish to
+    // system.nats.
+    system = await startSystem({
+      name: 'sealedpd_users',
+      services: ['users'],
+      env: { users: { DATABASE_POOL_SIZE: '2' } },
+      infra: { smtp: false },
+    });
+    users = system.service('users');
+    usersAddress = users.address;
     h = await startHarness('sealedpd', {
       USERS_ADDR: usersAddress,
+      USERS_SERVICE_SECRET: system.auth.serviceSecret,
       USERS_DEADLINE_MS: '1000',
       USERS_RETRY_DELAY_MS: '300',
       CONSUMER_MAX_DELIVER: '60',
     });
-    // Its own schema: the harness's token issuer runs users on `users`, and
-    // each schema's outbox has one relay (ADR 0002) — this one must publish
-    // to usersNats.
-    await migrate({ url: h.db.url, schema: 'users_sealed', migrations: usersMigrations });
-    usersNats = await testNats();
-    users = await startServiceProcess(
-      'users',
-      {
-        DATABASE_URL: h.db.url,
-        DATABASE_SCHEMA: 'users_sealed',
-        NATS_URL: usersNats.url,
-        DATABASE_POOL_SIZE: '2',
-      },
-      { grpcPort, opsPort: await freePort() },
-    );
   });
 
   after(async () => {
-    await users?.process.kill();
     await h?.stop();
-    await usersNats?.stop();
+    await system?.stop();
   });
 
   /** The user.created event users published for `userId`, as stored (headers and bytes). */
   async function createdEvent(userId: string) {
-    const nc = await connect({ servers: usersNats.url });
+    const nc = await connect({ servers: system.nats.url });
     try {
       const jsm = await jetstreamManager(nc);
       for (let attempt = 0; attempt < 100; attempt++) {
@@ -105,7 +93,7 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     const { rows: none } = await h.sql.query('select 1 from inbox');
     assert.equal(none.length, 0, 'nothing recorded while users is down');
 
-    users = await restartServiceProcess(users);
+    users = await system.restart(users);
     const [mail] = await h.smtp.waitFor((m) => m.to.includes('alice.sealed@example.com'), {
       timeoutMs: 20_000,
     });

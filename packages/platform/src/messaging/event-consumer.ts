@@ -159,7 +159,6 @@ async function handleBatch(
     for (const [j, h] of handled.entries())
       outcomes[h.i] = results[j] ?? { kind: 'retry', reason: 'no outcome' };
   }
-  crashBeforeAckForTests(options.durable, decoded.length);
   const seconds = (performance.now() - started) / 1000;
   await Promise.all(
     decoded.map(async (d, i) => {
@@ -267,18 +266,4 @@ function consumerMetrics(registry: Registry) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     }),
   };
-}
-
-/**
- * TEST-ONLY fault hook for the chaos suite (test/chaos): with
- * CONVEYOR_TEST_CRASH_BEFORE_ACK=<durable>:<n>, the process SIGKILLs itself
- * once n messages of that consumer were handled, after their effect and
- * before their ack. Never set it in production.
- */
-const crashBeforeAck = /^([\w-]+):([1-9]\d*)$/.exec(process.env.CONVEYOR_TEST_CRASH_BEFORE_ACK ?? '');
-let handledBeforeCrash = 0;
-function crashBeforeAckForTests(durable: string, handled: number): void {
-  if (crashBeforeAck?.[1] !== durable) return;
-  handledBeforeCrash += handled;
-  if (handledBeforeCrash >= Number(crashBeforeAck[2])) process.kill(process.pid, 'SIGKILL');
 }

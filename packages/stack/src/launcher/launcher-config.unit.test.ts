@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { wiringEnv } from '../system.ts';
 import { formatEndpoints } from './endpoints.ts';
 import { launcherConfig } from './launcher-config.ts';
 import { repoRoot } from './repo-root.ts';
-import { serviceEnv } from './run-services.ts';
 
 describe('launcherConfig', () => {
   it('uses the defaults', () => {
@@ -82,33 +82,15 @@ describe('the gateway in the launcher', () => {
     const config = launcherConfig({ GATEWAY_PORT: '8181' });
     const gateway = config.services.find((s) => s.entry.name === 'gateway');
     assert.equal(gateway?.grpcPort, 8181);
-    const env = serviceEnv(
-      gateway!,
-      { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 },
-      'info',
-      config.services,
-    );
-    assert.equal(env.GATEWAY_PORT, '8181');
+    const env = wiringEnv('gateway', running(config));
     assert.equal(env.ORDERS_ADDR, '127.0.0.1:50052');
     assert.equal(env.ORDERS_OPS_URL, 'http://127.0.0.1:9102');
-    const orders = config.services.find((s) => s.entry.name === 'orders');
-    assert.equal(
-      serviceEnv(
-        orders!,
-        { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 },
-        'info',
-        config.services,
-      ).USERS_OPS_URL,
-      undefined,
-    );
+    assert.equal(wiringEnv('orders', running(config)).USERS_OPS_URL, undefined);
   });
 
   it('gives every service but users the users address, for token verification (ADR 0012)', () => {
     const config = launcherConfig({});
-    const infra = { databaseUrl: 'postgres://x', natsUrl: 'nats://y', smtpPort: 1 };
-    const usersAddr = (name: string) =>
-      serviceEnv(config.services.find((s) => s.entry.name === name)!, infra, 'info', config.services)
-        .USERS_ADDR;
+    const usersAddr = (name: string) => wiringEnv(name, running(config)).USERS_ADDR;
     for (const name of ['orders', 'notifications', 'gateway'])
       assert.equal(usersAddr(name), '127.0.0.1:50051');
     assert.equal(usersAddr('users'), undefined);
@@ -123,3 +105,13 @@ describe('the gateway in the launcher', () => {
     assert.match(text, /open http:\/\/127\.0\.0\.1:8080 in a browser/);
   });
 });
+
+/** The launcher's planned services as running on their configured ports. */
+function running(config: ReturnType<typeof launcherConfig>) {
+  return new Map(
+    config.services.map((s) => [
+      s.entry.name,
+      { address: `127.0.0.1:${s.grpcPort}`, opsUrl: `http://127.0.0.1:${s.opsPort}` },
+    ]),
+  );
+}

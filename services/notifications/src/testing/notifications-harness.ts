@@ -8,7 +8,7 @@ import {
   newEvent,
   toHeaders,
 } from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
+import { type SmtpSink, startSystem, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
 import type { CallOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -16,13 +16,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { type SignedIn, signUpAdmin } from '../../../../test/support/auth.ts';
-import {
-  type ServiceUnderTest,
-  startServiceProcess,
-  testAuth,
-} from '../../../../test/support/service-processes.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../test/support/webhook-receiver.ts';
-import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
 import { migrations } from '../adapters/migrations.ts';
 import { loadNotificationsConfig } from '../config.ts';
 import { type RunningNotificationsService, startNotificationsService } from '../service.ts';
@@ -72,28 +66,24 @@ export interface TokenIssuer {
 }
 
 export async function startTokenIssuer(databaseUrl: string): Promise<TokenIssuer> {
-  await migrate({ url: databaseUrl, schema: 'users', migrations: usersMigrations });
-  const nats = await testNats();
-  let process: ServiceUnderTest | undefined;
+  const system = await startSystem({
+    name: 'token_issuer',
+    services: ['users'],
+    env: { users: { DATABASE_POOL_SIZE: '2' } },
+    infra: { databaseUrl, smtp: false },
+  });
   try {
-    process = await startServiceProcess('users', {
-      DATABASE_URL: databaseUrl,
-      NATS_URL: nats.url,
-      DATABASE_POOL_SIZE: '2',
-    });
-    const address = `127.0.0.1:${process.grpcPort}`;
+    const address = system.address('users');
     return {
       address,
-      admin: await signUpAdmin(address),
-      env: { USERS_ADDR: address, USERS_SERVICE_SECRET: testAuth.serviceSecret },
+      admin: await signUpAdmin(address, system.auth.adminEmail),
+      env: { USERS_ADDR: address, USERS_SERVICE_SECRET: system.auth.serviceSecret },
       async stop() {
-        await process?.process.kill();
-        await nats.stop();
+        await system.stop();
       },
     };
   } catch (error) {
-    await process?.process.kill();
-    await nats.stop();
+    await system.stop();
     throw error;
   }
 }

@@ -9,12 +9,17 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
  *   so the connection is broken for good once the stall ends: it is cut then.
  * - stall-down: forwards client → server, holds server → client (requests arrive, replies
  *   and acknowledgements are lost: e.g. a publish is stored but its PubAck never comes back).
+ * - hold-up-after: forwards both ways until the client has sent `marker` `count` times (on any
+ *   connection), then holds everything the client sends from the chunk holding that marker on:
+ *   with marker `$JS.ACK.` a consumer's effects are done and their acks never reach NATS, so a
+ *   kill then is a crash between effect and ack, caused from outside the process.
  */
 export type FaultMode =
   | { kind: 'pass' }
   | { kind: 'latency'; ms: number }
   | { kind: 'stall' }
-  | { kind: 'stall-down' };
+  | { kind: 'stall-down' }
+  | { kind: 'hold-up-after'; marker: string; count: number };
 
 export interface FaultProxy {
   /** host:port clients connect to. */
@@ -22,6 +27,8 @@ export interface FaultProxy {
   readonly port: number;
   /** Connections accepted since start. */
   readonly connections: number;
+  /** Markers the clients sent since the last hold-up-after mode was set. */
+  readonly markersSeen: number;
   set(mode: FaultMode): void;
   /** Destroys every open connection (both sides); new connections are accepted. */
   cut(): void;
@@ -33,18 +40,30 @@ interface Pair {
   upstream: Socket;
   /** A stall broke this pair: it is cut when the stall ends. */
   tainted: boolean;
+  /** The end of the last chunk the client sent, so a marker split across chunks is still seen. */
+  tail: string;
 }
 
 /** A TCP proxy on 127.0.0.1 in front of `target` (127.0.0.1:<targetPort>) that injects faults. */
 export async function startFaultProxy(targetPort: number, listenPort = 0): Promise<FaultProxy> {
   let mode: FaultMode = { kind: 'pass' };
   let accepted = 0;
+  let markersSeen = 0;
+  /** Counts the markers in a chunk the client sent; true when the chunk is to be held. */
+  const holdUp = (pair: Pair, chunk: Buffer, m: Extract<FaultMode, { kind: 'hold-up-after' }>): boolean => {
+    if (markersSeen >= m.count) return true;
+    const text = pair.tail + chunk.toString('latin1');
+    for (let at = text.indexOf(m.marker); at !== -1; at = text.indexOf(m.marker, at + 1)) markersSeen++;
+    pair.tail = text.slice(-(m.marker.length - 1));
+    return markersSeen >= m.count;
+  };
   const pairs = new Set<Pair>();
 
   const forward = (pair: Pair, from: Socket, to: Socket, downstream: boolean) => {
     from.on('data', (chunk: Buffer) => {
       const m = mode;
-      if (m.kind === 'stall' || (m.kind === 'stall-down' && downstream)) {
+      const held = m.kind === 'hold-up-after' && !downstream && holdUp(pair, chunk, m);
+      if (held || m.kind === 'stall' || (m.kind === 'stall-down' && downstream)) {
         pair.tainted = true;
         return;
       }
@@ -63,7 +82,7 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
   const server: Server = createServer((client) => {
     accepted++;
     const upstream = tcpConnect({ host: '127.0.0.1', port: targetPort });
-    const pair: Pair = { client, upstream, tainted: mode.kind === 'stall' };
+    const pair: Pair = { client, upstream, tainted: mode.kind === 'stall', tail: '' };
     pairs.add(pair);
     const close = () => {
       client.destroy();
@@ -95,8 +114,12 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
     get connections() {
       return accepted;
     },
+    get markersSeen() {
+      return markersSeen;
+    },
     set(next) {
       mode = next;
+      if (next.kind === 'hold-up-after') markersSeen = 0;
       // Bytes dropped during a stall leave the stream corrupt: end those connections now.
       if (next.kind === 'pass' || next.kind === 'latency') cut((p) => p.tainted);
     },

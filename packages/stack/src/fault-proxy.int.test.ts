@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
+import { waitUntil } from './wait-until.ts';
 
 // A real echo server on loopback behind the proxy.
 async function echoServer() {
@@ -78,6 +79,26 @@ describe('fault-injecting TCP proxy', () => {
     const closed = once(socket, 'close');
     proxy.cut();
     await closed;
+    assert.equal((await roundTrip(proxy.port, 'again', 1000)).reply, 'again');
+  });
+
+  it('holds what clients send from the nth marker on (a crash before the ack, caused from outside)', async () => {
+    proxy.set({ kind: 'hold-up-after', marker: '$JS.ACK.', count: 2 });
+    assert.equal((await roundTrip(proxy.port, 'PUB $JS.ACK.1', 1000)).reply, 'PUB $JS.ACK.1');
+    assert.equal(proxy.markersSeen, 1);
+    // The second marker arrives split across two writes and is still counted.
+    const socket = connect({ host: '127.0.0.1', port: proxy.port });
+    await once(socket, 'connect');
+    socket.write('PUB $JS.A');
+    assert.equal((await once(socket, 'data'))[0].toString(), 'PUB $JS.A');
+    socket.write('CK.2');
+    await waitUntil(() => proxy.markersSeen === 2, {
+      timeoutMs: 1000,
+      message: 'the split marker was not seen',
+    });
+    socket.destroy();
+    await assert.rejects(roundTrip(proxy.port, 'later', 400), /no reply/);
+    proxy.set({ kind: 'pass' });
     assert.equal((await roundTrip(proxy.port, 'again', 1000)).reply, 'again');
   });
 });
