@@ -8,9 +8,9 @@ import {
   Parser,
 } from '@asyncapi/parser';
 import { catalog, dataSchemaUri } from '@conveyor/contracts';
+import { repoRoot } from '@conveyor/stack';
 import { parse as parseYaml, stringify } from 'yaml';
 import { asyncApiDocument } from '../../packages/contracts/src/asyncapi/asyncapi-document.ts';
-import { repoRoot } from '../support/service-processes.ts';
 
 // DiagnosticSeverity of @asyncapi/parser (spectral): 0 = error.
 const ERROR = 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { repoRoot } from '../support/service-processes.ts';
+import { repoRoot } from '@conveyor/stack';
 
 /**
  * The benchmark's harness, run briefly: every suite completes, the raw pipeline runs, both rate

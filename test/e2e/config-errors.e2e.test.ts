@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { repoRoot } from '../support/service-processes.ts';
+import { repoRoot } from '@conveyor/stack';
 
 function start(service: string, env: Record<string, string>) {
   const result = spawnSync(process.execPath, [`services/${service}/src/main.ts`], {

@@ -30,10 +30,9 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
       name: 'e2e_dead_webhook',
       services: ['users', 'orders', 'notifications'],
       // The system's own sink is in this process; mail goes to the counting sink instead.
-      infra: { smtp: false },
+      infra: { smtpUrl: `smtp://127.0.0.1:${smtp.port}?tls=off` },
       env: {
         notifications: {
-          SMTP_URL: `smtp://127.0.0.1:${smtp.port}?tls=off`,
           WEBHOOK_ALLOW_LOOPBACK: 'true',
           // Trials soon after the receiver is back, so the test does not wait for the default 10 s.
           BREAKER_HALF_OPEN_MS: '1000',

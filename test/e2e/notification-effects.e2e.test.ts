@@ -34,6 +34,8 @@ describe('notification effects once: mail + webhook under forced redelivery and 
       name: 'e2e_effects',
       // Users only signs the admin in who registers the webhook (and verifies that token).
       services: ['users', 'notifications'],
+      // Two replicas share the consumer and the delivery schedule.
+      replicas: { notifications: 2 },
       env: {
         notifications: {
           WEBHOOK_ALLOW_LOOPBACK: 'true',
@@ -46,10 +48,6 @@ describe('notification effects once: mail + webhook under forced redelivery and 
         },
       },
     });
-    // Two replicas share the consumer and the delivery schedule. The second is added, not asked for
-    // with `replicas: { notifications: 2 }`: startSystem gives replicas started together the same
-    // index, so one would be lost (and never stopped).
-    await system.addReplica('notifications');
     replicas = system.replicas('notifications');
     nc = await connect({ servers: system.natsUrl });
     sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });

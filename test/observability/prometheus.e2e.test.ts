@@ -8,6 +8,7 @@ import {
   type PrometheusProcess,
   prometheusBinary,
   queryPrometheus,
+  repoRoot,
   type ServiceUnderTest,
   type System,
   startPrometheus,
@@ -15,7 +16,6 @@ import {
   waitUntil,
 } from '@conveyor/stack';
 import { signUp } from '../support/auth.ts';
-import { repoRoot } from '../support/service-processes.ts';
 
 const N = 8;
 const binary = prometheusBinary();

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
+import { TEST_ADMIN_EMAIL } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
 
-/** The admin address service-processes.ts passes in USERS_ADMIN_EMAILS by default. */
-export const TEST_ADMIN_EMAIL = 'admin@conveyor.test';
+/** The admin address startSystem passes in USERS_ADMIN_EMAILS by default. */
+export { TEST_ADMIN_EMAIL };
 
 /** A signed-up user with a fresh access token. */
 export interface SignedIn {

@@ -1,4 +1,5 @@
 export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.ts';
+export { repoRoot } from './launcher/repo-root.ts';
 export { type MailSink, type SinkCount, startMailSink } from './mail-counter/mail-sink.ts';
 export {
   type NatsCluster,
