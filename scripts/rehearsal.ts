@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDatabase, dropDatabase, ensurePostgres, freePort, testDatabaseName } from '@conveyor/stack';
+import { createDatabase, dropDatabase, ensurePostgres, freePort } from '@conveyor/stack';
+import { testDatabaseName } from '@conveyor/stack/testing';
 import { runRehearsal } from '../test/rehearsal/rehearsal.ts';
 import { formatReport, rehearsalFailures } from '../test/rehearsal/report.ts';
 

@@ -9,8 +9,8 @@ import {
   startMailSink,
   startSystem,
 } from '@conveyor/stack';
+import { type SignedIn, signUp } from '@conveyor/stack/testing';
 import pg from 'pg';
-import { type SignedIn, signUp } from '../../test/support/auth.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import { measurePipeline } from '../lib/measure-pipeline.ts';
 import { peakRssBytes } from '../lib/memory.ts';

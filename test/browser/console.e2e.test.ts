@@ -3,11 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '@conveyor/stack';
+import { TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type GatewayStack, startGatewayStack } from '../../services/gateway/src/testing/gateway-stack.ts';
 import { publishPoison } from '../../services/gateway/src/testing/poison.ts';
-import { TEST_ADMIN_EMAIL } from '../support/auth.ts';
 
 const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
 const shots = join(repoRoot, 'test-results', 'browser');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { call, independentClient } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
 import type { AcceptedOrder } from '../rehearsal/order-load.ts';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 export interface ChaosLoadResult {
   accepted: AcceptedOrder[];

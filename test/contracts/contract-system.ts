@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import { type ServiceUnderTest, type SmtpSink, type System, startSystem } from '@conveyor/stack';
+import { call, independentClient } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 export const CONTRACT_ADMIN_EMAIL = 'admin@conveyor.test';
 export const SERVICE_SECRET = 'contract-service-secret-0123456789';

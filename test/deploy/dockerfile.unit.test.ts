@@ -101,7 +101,7 @@ describe('.dockerignore', () => {
       'services/users/node_modules/uuid/index.js',
       'services/users/src/users.int.test.ts',
       'services/orders/src/domain/order.unit.test.ts',
-      'services/orders/src/app/order-streams.fixture.ts',
+      'services/orders/src/testing/order-streams.ts',
       'services/notifications/src/testing/notifications-harness.ts',
       'packages/platform/src/event-store/event-store.contract.ts',
       'packages/stack/src/index.ts',

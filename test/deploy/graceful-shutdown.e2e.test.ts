@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
+import { call, independentClient } from '@conveyor/stack/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 interface Outcome {
   startedAt: number;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
+import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { callUnary, insecure } from '@conveyor/platform';
 import { freePort, type MailSink, type System, startMailSink, startSystem, waitUntil } from '@conveyor/stack';
+import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
 import pg from 'pg';
-import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { callAs, independentClient } from '../support/independent-clients.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const orders = 1000;
 const rate = 100; // orders/s, below what this machine sustains with other tests running beside

@@ -3,16 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { encodeData, newEvent, toHeaders } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
+import { TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { cli } from '../../packages/cli/src/cli-process.ts';
-import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
-import { TEST_ADMIN_EMAIL } from '../support/auth.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 describe('conveyor dlq and webhooks commands against a running notification service (processes)', () => {
   let system: System;

@@ -4,11 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
+import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { callAs, independentClient } from '../support/independent-clients.ts';
 
 const SCHEMAS = ['users', 'orders', 'notifications'];
 

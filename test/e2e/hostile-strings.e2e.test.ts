@@ -3,11 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { protoRoot } from '@conveyor/contracts';
 import { maxRequestStringLength } from '@conveyor/platform';
 import { type System, startSystem } from '@conveyor/stack';
+import { call, independentClient, type SignedIn, signUpAdmin } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
-import { type SignedIn, signUpAdmin } from '../support/auth.ts';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 /**
  * Hostile strings (issue 17): every string field of every unary RPC of every service, alone, at

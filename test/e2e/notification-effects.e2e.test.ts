@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { type CloudEvent, encodeData, toHeaders } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
+import { callAs, independentClient, signUpAdmin } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { userCreated } from '../../services/notifications/src/testing/notifications-harness.ts';
-import { signUpAdmin } from '../support/auth.ts';
-import { callAs, independentClient } from '../support/independent-clients.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const smtpPool = 4;
 const webhookConcurrency = 4;

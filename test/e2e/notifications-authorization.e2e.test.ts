@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { notificationsV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
+import { type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
 
 /** The notification service's edge: own notifications for customers, operations for admins. */
 describe('notifications authorisation at the edge (processes)', () => {

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
+import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
-import { callAs, independentClient } from '../support/independent-clients.ts';
 
 interface Order {
   id: string;

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
+import { type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { type SignedIn, signUp, signUpAdmin } from '../support/auth.ts';
 
 /**
  * Issue 4's "user service killed" check with real processes: while users is

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
+import { call, independentClient } from '@conveyor/stack/testing';
 import pg from 'pg';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 describe('walking skeleton: users → outbox → JetStream → notifications → SMTP (processes)', () => {
   let system: System;

@@ -4,8 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { signUp } from '../support/auth.ts';
-import { type Sample, scrape, sumOf } from './prometheus-text.ts';
+import { type Sample, scrape, signUp, sumOf } from '@conveyor/stack/testing';
 
 const N = 12;
 

@@ -15,7 +15,7 @@ import {
   startSystem,
   waitUntil,
 } from '@conveyor/stack';
-import { signUp } from '../support/auth.ts';
+import { signUp } from '@conveyor/stack/testing';
 
 const N = 8;
 const binary = prometheusBinary();

@@ -4,8 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { signUp } from '../support/auth.ts';
-import { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
+import { type ReceivedSpan, signUp, startOtlpReceiver } from '@conveyor/stack/testing';
 
 const SERVER = 2;
 const CLIENT = 3;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bearerMetadata } from '@conveyor/platform/auth';
+import { call, independentClient } from '@conveyor/stack/testing';
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
-import { call, independentClient } from '../support/independent-clients.ts';
 
 /** One accepted order as its client saw it. */
 export interface AcceptedOrder {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestDatabase, testDatabase } from '@conveyor/stack';
+import { type TestDatabase, testDatabase } from '@conveyor/stack/testing';
 import { runRehearsal } from './rehearsal.ts';
 import { formatReport, rehearsalFailures } from './report.ts';
 

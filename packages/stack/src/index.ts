@@ -61,15 +61,4 @@ export {
   startSystem,
   TEST_ADMIN_EMAIL,
 } from './system.ts';
-export {
-  sendRawMail,
-  type TestDatabase,
-  type TestNats,
-  testAdminUrl,
-  testDatabase,
-  testDatabaseName,
-  testNats,
-  testSmtpSink,
-  type WaitUntilOptions,
-  waitUntil,
-} from './testkit.ts';
+export { type WaitUntilOptions, waitUntil } from './wait-until.ts';

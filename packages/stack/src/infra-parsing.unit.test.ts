@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseInfoJetStream } from './nats-infra.ts';
 import { databaseUrl, redact } from './postgres-infra.ts';
-import { testDatabaseName } from './testkit.ts';
+import { testDatabaseName } from './throwaway.ts';
 
 describe('parsing helpers', () => {
   it('detects JetStream in a NATS INFO line', () => {

@@ -5,7 +5,7 @@ import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { probeReadyz } from './launcher/readyz.ts';
 import { canConnect } from './net-utils.ts';
 import { type System, startSystem } from './system.ts';
-import { type TestNats, testAdminUrl, testNats } from './testkit.ts';
+import { type TestNats, testAdminUrl, testNats } from './throwaway.ts';
 import { waitUntil } from './wait-until.ts';
 
 const alive = (pid: number | undefined) => {

@@ -8,7 +8,7 @@ import { freePort } from './net-utils.ts';
 import { type ServiceProcess, spawnService } from './process-group.ts';
 import { serviceRuntimeEnv } from './service-runtime.ts';
 import { type SmtpSink, type SmtpSinkOptions, startSmtpSink } from './smtp-sink.ts';
-import { type TestDatabase, type TestNats, testDatabase, testNats } from './testkit.ts';
+import { type TestDatabase, type TestNats, testDatabase, testNats } from './throwaway.ts';
 
 /** The services of the service table. */
 export type ServiceName = 'users' | 'orders' | 'notifications' | 'gateway';
@@ -107,7 +107,7 @@ export interface System {
 
 const STOP_GRACE_MS = 10_000;
 
-/** The admin every test system makes (see test/support/auth.ts). */
+/** The admin every test system makes (see testing/auth.ts). */
 export const TEST_ADMIN_EMAIL = 'admin@conveyor.test';
 
 /**

@@ -12,7 +12,8 @@ import { envPrefix, serviceTable } from './launcher/service-table.ts';
 import { isAlive, readStackFile, type StackFile, stackFilePath } from './launcher/stack-file.ts';
 import { freePort } from './net-utils.ts';
 import { dropDatabase } from './postgres-infra.ts';
-import { type TestNats, testAdminUrl, testDatabaseName, testNats, waitUntil } from './testkit.ts';
+import { type TestNats, testAdminUrl, testDatabaseName, testNats } from './throwaway.ts';
+import { waitUntil } from './wait-until.ts';
 
 const upScript = fileURLToPath(new URL('./up.ts', import.meta.url));
 const cliScript = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));

@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { type ReceivedSpan, startOtlpReceiver } from '../../../test/observability/otlp-receiver.ts';
-import { type SignedIn, signUp, signUpAdmin } from '../../../test/support/auth.ts';
+import {
+  type ReceivedSpan,
+  type SignedIn,
+  signUp,
+  signUpAdmin,
+  startOtlpReceiver,
+} from '@conveyor/stack/testing';
 import { type GatewayStack, startGatewayStack } from './testing/gateway-stack.ts';
 
 const SERVER = 2;

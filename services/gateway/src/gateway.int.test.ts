@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
+import { signUp, signUpAdmin, TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { z } from 'zod';
-import { signUp, signUpAdmin, TEST_ADMIN_EMAIL } from '../../../test/support/auth.ts';
 import type { GatewayDeps } from './ports/http/deps.ts';
 import { apiRoutes } from './ports/http/http-server.ts';
 import { type GatewayStack, startGatewayStack } from './testing/gateway-stack.ts';

@@ -1,84 +1,40 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { notificationsV1 } from '@conveyor/contracts';
-import {
-  callUnary,
-  DeadLetterHeaders,
-  encodeData,
-  insecure,
-  migrate,
-  newEvent,
-  toHeaders,
-} from '@conveyor/platform';
-import { type SmtpSink, testDatabase, testNats, testSmtpSink, waitUntil } from '@conveyor/stack';
+import { callUnary, DeadLetterHeaders, newEvent, toHeaders } from '@conveyor/platform';
+import { type SmtpSink, waitUntil } from '@conveyor/stack';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { migrations } from './adapters/migrations.ts';
-import { loadNotificationsConfig } from './config.ts';
-import { type RunningNotificationsService, startNotificationsService } from './service.ts';
 import {
-  startTokenIssuer,
+  type NotificationsHarness,
+  startHarness,
   type TokenIssuer,
   userCreated as userCreatedV1Event,
 } from './testing/notifications-harness.ts';
 
 describe('notifications service (real Postgres, NATS and SMTP)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let h: NotificationsHarness;
   let smtp: SmtpSink;
-  let service: RunningNotificationsService;
   let nc: NatsConnection;
   let sql: pg.Pool;
   let client: notificationsV1.NotificationServiceClient;
   let users: TokenIssuer;
+  let publish: NotificationsHarness['publish'];
 
   before(async () => {
-    db = await testDatabase('notifications');
-    nats = await testNats();
-    smtp = await testSmtpSink();
-    await migrate({ url: db.url, schema: 'notifications', migrations });
-    users = await startTokenIssuer(db.url);
-    service = await startNotificationsService(
-      loadNotificationsConfig({
-        ...users.env,
-        DATABASE_URL: db.url,
-        NATS_URL: nats.url,
-        SMTP_URL: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
-        GRPC_PORT: '0',
-        OPS_PORT: '0',
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        CONSUMER_BACKOFF_MS: '200,400',
-        CONSUMER_MAX_DELIVER: '4',
-      }),
-    );
-    nc = await connect({ servers: nats.url });
-    sql = new pg.Pool({ connectionString: db.url, options: '-c search_path=notifications' });
-    client = new notificationsV1.NotificationServiceClient(`127.0.0.1:${service.grpcPort}`, insecure());
+    h = await startHarness('notifications');
+    ({ smtp, nc, sql, client, users, publish } = h);
   });
 
   after(async () => {
-    client?.close();
-    await sql?.end();
-    await nc?.close();
-    await service?.stop();
-    await users?.stop();
-    await smtp?.close();
-    await nats?.stop();
-    await db?.drop();
+    await h?.stop();
   });
 
   // user.created v1 (plaintext contact details): no users service is needed to read it.
   const userCreated = (email: string, name = 'Test User') => userCreatedV1Event(email, name);
-
-  /** Publishes like the relay does; `msgId` lets a test bypass JetStream's dedupe to force a redelivery. */
-  async function publish(event: ReturnType<typeof userCreated>, msgId = event.id) {
-    const h = natsHeaders();
-    for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
-    await jetstream(nc).publish(event.type, encodeData(event), { msgID: msgId, headers: h });
-  }
 
   const mailsFor = (email: string) => smtp.messages().filter((m) => m.to.includes(email));
 

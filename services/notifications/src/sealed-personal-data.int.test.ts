@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
+import { signUp } from '@conveyor/stack/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { signUp } from '../../../test/support/auth.ts';
 import { type NotificationsHarness, startHarness, userCreated } from './testing/notifications-harness.ts';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { testDatabase, testNats } from '@conveyor/stack';
+import { testDatabase, testNats } from '@conveyor/stack/testing';
 import { status } from '@grpc/grpc-js';
 import { migrations } from './adapters/migrations.ts';
 import { loadOrdersConfig } from './config.ts';

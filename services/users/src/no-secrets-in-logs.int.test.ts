@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { freePort, testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { freePort, waitUntil } from '@conveyor/stack';
 import { probeReadyz } from '@conveyor/stack/readyz';
+import { testDatabase, testNats } from '@conveyor/stack/testing';
 import { migrations } from './adapters/migrations.ts';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testDatabase } from '@conveyor/stack';
+import { testDatabase } from '@conveyor/stack/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
 import { createPool } from '../postgres/pool.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testNats, waitUntil } from '@conveyor/stack';
+import { waitUntil } from '@conveyor/stack';
+import { testNats } from '@conveyor/stack/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { waitUntil } from '@conveyor/stack';
+import { testDatabase, testNats } from '@conveyor/stack/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';

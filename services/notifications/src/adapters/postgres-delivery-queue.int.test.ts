@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { migrate } from '@conveyor/platform';
-import { testDatabase } from '@conveyor/stack';
+import { testDatabase } from '@conveyor/stack/testing';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { ClaimRequest, Settlement } from '../app/delivery-queue.ts';

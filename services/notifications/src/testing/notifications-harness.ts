@@ -8,18 +8,18 @@ import {
   newEvent,
   toHeaders,
 } from '@conveyor/platform';
-import { type SmtpSink, startSystem, testDatabase, testNats, testSmtpSink } from '@conveyor/stack';
+import { type SmtpSink, startSystem } from '@conveyor/stack';
+import { type SignedIn, signUpAdmin, testDatabase, testNats, testSmtpSink } from '@conveyor/stack/testing';
 import type { CallOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { type SignedIn, signUpAdmin } from '../../../../test/support/auth.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../../test/support/webhook-receiver.ts';
 import { migrations } from '../adapters/migrations.ts';
 import { loadNotificationsConfig } from '../config.ts';
 import { type RunningNotificationsService, startNotificationsService } from '../service.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /**
  * For integration tests: a real Postgres database, NATS, SMTP sink and

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
 import { getOrder } from '../app/get-order.ts';
 import { listOrders } from '../app/list-orders.ts';
-import { type OrdersDb, ordersDb } from '../app/order-streams.fixture.ts';
 import type { ExistingStatus, OrderView } from '../app/order-view.ts';
+import { type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { PostgresOrderReadModels } from './postgres-read-models.ts';
 
 describe('PostgresOrderReadModels (real Postgres)', () => {

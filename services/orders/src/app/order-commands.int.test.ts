@@ -8,7 +8,7 @@ import {
   PostgresEventStore,
   requeueInOutbox,
 } from '@conveyor/platform';
-import { testDatabase } from '@conveyor/stack';
+import { testDatabase } from '@conveyor/stack/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { migrations } from '../adapters/migrations.ts';
 import { PostgresCatalog } from '../adapters/postgres-catalog.ts';

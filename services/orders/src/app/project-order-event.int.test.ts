@@ -3,8 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { PoisonMessageError, type StoredEvent } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
-import { decodeOrderEvent } from './order-event-mapping.ts';
-import { StreamBehind } from './order-projection.ts';
 import {
   appendCommand,
   assertRowsMatchStore,
@@ -12,7 +10,9 @@ import {
   type OrdersDb,
   ordersDb,
   snapshotRows,
-} from './order-streams.fixture.ts';
+} from '../testing/order-streams.ts';
+import { decodeOrderEvent } from './order-event-mapping.ts';
+import { StreamBehind } from './order-projection.ts';
 import { type ProjectOrderEvent, projectOrderEvent } from './project-order-event.ts';
 
 describe('projectOrderEvent (real Postgres)', () => {

@@ -6,7 +6,6 @@ import { v7 as uuidv7 } from 'uuid';
 import { PostgresProjectionRebuild } from '../adapters/postgres-projection-rebuild.ts';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
 import { decide, fold, type OrderCommand } from '../domain/order.ts';
-import { decodeOrderEvent, encodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import {
   appendCommand,
   assertRowsMatchStore,
@@ -14,7 +13,8 @@ import {
   type OrdersDb,
   ordersDb,
   snapshotRows,
-} from './order-streams.fixture.ts';
+} from '../testing/order-streams.ts';
+import { decodeOrderEvent, encodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type ProjectOrderEvent, projectOrderEvent } from './project-order-event.ts';
 import { type RebuildProgress, type RebuildTarget, rebuildProjections } from './rebuild-projections.ts';
 

@@ -3,9 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ordersV1, usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { testDatabase, testNats, waitUntil } from '@conveyor/stack';
+import { waitUntil } from '@conveyor/stack';
+import {
+  type SignedIn,
+  signUp,
+  signUpAdmin,
+  TEST_ADMIN_EMAIL,
+  testDatabase,
+  testNats,
+} from '@conveyor/stack/testing';
 import { Metadata, status } from '@grpc/grpc-js';
-import { type SignedIn, signUp, signUpAdmin, TEST_ADMIN_EMAIL } from '../../../../test/support/auth.ts';
 import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
 import { loadUsersConfig } from '../../../users/src/config.ts';
 import { type RunningUsersService, startUsersService } from '../../../users/src/service.ts';

@@ -11,15 +11,16 @@ import {
   type StoredEvent,
   toHeaders,
 } from '@conveyor/platform';
-import { testNats, waitUntil } from '@conveyor/stack';
+import { waitUntil } from '@conveyor/stack';
+import { testNats } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
 import { decodeOrderEvent, toIntegrationEvent } from '../app/order-event-mapping.ts';
-import { appendCommand, lifecycle, type OrdersDb, ordersDb } from '../app/order-streams.fixture.ts';
 import { projectOrderEvents } from '../app/project-order-event.ts';
+import { appendCommand, lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { projectionsDurable, startProjectionConsumer } from './projection-consumer.ts';
 
 describe('projection consumer (real NATS and Postgres)', () => {

@@ -3,12 +3,14 @@ import { stat } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { probeNats } from './nats-infra.ts';
+import { freePort } from './net-utils.ts';
 import { probePostgres } from './postgres-infra.ts';
-import { freePort, sendRawMail, testAdminUrl, testDatabase, testNats, testSmtpSink } from './testkit.ts';
+import { sendRawMail } from './raw-smtp.ts';
+import { testAdminUrl, testDatabase, testNats, testSmtpSink } from './throwaway.ts';
 
 const noPostgres = !(await probePostgres(testAdminUrl()));
 
-describe('testkit', () => {
+describe('throwaway infrastructure', () => {
   it('creates and drops parallel test databases', { skip: noPostgres && 'no PostgreSQL' }, async () => {
     const [a, b] = await Promise.all([testDatabase('kit'), testDatabase('kit')]);
     assert.notEqual(a.name, b.name);

@@ -7,13 +7,18 @@ import {
   PostgresEventStore,
   type StoredEvent,
 } from '@conveyor/platform';
-import { type TestDatabase, testDatabase } from '@conveyor/stack';
+import { type TestDatabase, testDatabase } from '@conveyor/stack/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { migrations } from '../adapters/migrations.ts';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
+import {
+  decodeOrderEvent,
+  encodeOrderEvent,
+  orderIdOfStream,
+  orderStreamId,
+} from '../app/order-event-mapping.ts';
+import { foldStored } from '../app/order-projection.ts';
 import { decide, fold, type OrderCommand } from '../domain/order.ts';
-import { decodeOrderEvent, encodeOrderEvent, orderIdOfStream, orderStreamId } from './order-event-mapping.ts';
-import { foldStored } from './order-projection.ts';
 
 /** Test support for the projection tests: a migrated database and valid order lifecycles. */
 

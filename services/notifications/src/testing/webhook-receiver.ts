@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntil } from '@conveyor/stack';
-import { verifyWebhookSignature } from '../../services/notifications/src/domain/webhook-signature.ts';
+import { verifyWebhookSignature } from '../domain/webhook-signature.ts';
 
 export interface ReceivedWebhook {
   path: string;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
-import { TEST_ADMIN_EMAIL } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
+import { TEST_ADMIN_EMAIL } from '../system.ts';
 
 /** The admin address startSystem passes in USERS_ADMIN_EMAILS by default. */
 export { TEST_ADMIN_EMAIL };

@@ -1,3 +1,5 @@
+// Throwaway infrastructure for one system or one test: a fresh database on the test Postgres server,
+// a private nats-server and an SMTP sink, each on free ports and removed by stop()/drop().
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,10 +7,6 @@ import { join } from 'node:path';
 import { type NatsProcess, startNatsServer } from './nats-server.ts';
 import { createDatabase, DEFAULT_POSTGRES_URL, dropDatabase } from './postgres-infra.ts';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
-
-export { freePort } from './net-utils.ts';
-export { type RawMail, type SmtpReply, sendRawMail } from './raw-smtp.ts';
-export { type WaitUntilOptions, waitUntil } from './wait-until.ts';
 
 export interface TestDatabase {
   url: string;

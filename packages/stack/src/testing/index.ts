@@ -1,0 +1,18 @@
+// Test support for every tier, in one place: throwaway infrastructure, signed-in users, gRPC
+// clients built from the protos, and receivers for what the system sends out (spans, metrics).
+// A service's own harness lives in its src/testing/ folder (docs/architecture.md, "Test support").
+
+export { type RawMail, type SmtpReply, sendRawMail } from '../raw-smtp.ts';
+export {
+  type TestDatabase,
+  type TestNats,
+  testAdminUrl,
+  testDatabase,
+  testDatabaseName,
+  testNats,
+  testSmtpSink,
+} from '../throwaway.ts';
+export { type SignedIn, signUp, signUpAdmin, TEST_ADMIN_EMAIL } from './auth.ts';
+export { call, callAs, independentClient } from './clients.ts';
+export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
+export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';
