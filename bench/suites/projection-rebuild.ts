@@ -11,13 +11,8 @@ import {
   type RebuildProgress,
   rebuildProjections,
 } from '../../services/orders/src/app/rebuild-projections.ts';
-import {
-  decide,
-  evolve,
-  initialState,
-  type OrderCommand,
-  type OrderEvent,
-} from '../../services/orders/src/domain/order.ts';
+import { decide, evolve, initialState, type OrderEvent } from '../../services/orders/src/domain/order.ts';
+import { lifecycle } from '../../services/orders/src/testing/order-streams.ts';
 import type { BenchContext, SuiteResult } from '../lib/context.ts';
 import type { Row } from '../lib/report.ts';
 
@@ -31,41 +26,16 @@ interface GeneratedOrder {
 }
 
 /**
- * One order's lifecycle, decided by the real aggregate: placed, then (by
- * `variant`) paid, shipped, delivered or cancelled; 2.5 events on average.
+ * One order's lifecycle (the orders tests' `lifecycle`), decided by the real aggregate: placed,
+ * then (by `variant`) paid, shipped, delivered or cancelled; 2.5 events on average.
  */
 function generateOrder(variant: number, userId: string, base: number): GeneratedOrder {
   const orderId = uuidv7();
   let tick = 0;
   const at = () => new Date(base + ++tick * 1000);
-  const unitPrice = { amountMinor: 1250 + (variant % 100), currency: 'EUR' };
-  const place: OrderCommand = {
-    type: 'PlaceOrder',
-    orderId,
-    userId,
-    items: [{ sku: 'MUG-001', quantity: 1 + (variant % 3), unitPrice }],
-    at: at(),
-  };
-  const pay = (): OrderCommand => ({ type: 'PayOrder', at: at() });
-  const ship = (): OrderCommand => ({
-    type: 'ShipOrder',
-    carrier: 'DHL',
-    trackingNumber: `T-${variant}`,
-    at: at(),
-  });
-  const deliver = (): OrderCommand => ({ type: 'DeliverOrder', at: at() });
-  const cancel = (): OrderCommand => ({ type: 'CancelOrder', reason: `reason ${variant}`, at: at() });
-  const paths: (() => OrderCommand[])[] = [
-    () => [place],
-    () => [place, pay()],
-    () => [place, pay(), ship()],
-    () => [place, pay(), ship(), deliver()],
-    () => [place, cancel()],
-    () => [place, pay(), cancel()],
-  ];
   let state = initialState();
   const events: OrderEvent[] = [];
-  for (const command of paths[variant % paths.length]!()) {
+  for (const command of lifecycle(orderId, userId, variant, at)) {
     for (const event of decide(command, state)) {
       events.push(event);
       state = evolve(state, event);

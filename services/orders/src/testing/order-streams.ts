@@ -46,10 +46,18 @@ export async function ordersDb(prefix: string): Promise<OrdersDb> {
 
 const base = Date.parse('2025-01-01T00:00:00.000Z');
 let tick = 0;
-const at = () => new Date(base + ++tick * 1000 + Math.floor(Math.random() * 1000));
+const jittered = () => new Date(base + ++tick * 1000 + Math.floor(Math.random() * 1000));
 
-/** The commands of one order: placed, then (by `variant`) paid, shipped, delivered or cancelled. */
-export function lifecycle(orderId: string, userId: string, variant: number): OrderCommand[] {
+/**
+ * The commands of one order: placed, then (by `variant`) paid, shipped, delivered or cancelled;
+ * `at` gives each command's time in order (by default later and later, with jitter).
+ */
+export function lifecycle(
+  orderId: string,
+  userId: string,
+  variant: number,
+  at: () => Date = jittered,
+): OrderCommand[] {
   const unitPrice = { amountMinor: 1250 + variant, currency: 'EUR' };
   const place: OrderCommand = {
     type: 'PlaceOrder',
