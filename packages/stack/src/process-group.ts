@@ -18,6 +18,8 @@ export interface ServiceSpec {
   prefixWidth?: number;
   /** Where prefixed lines go; default process.stdout. */
   write?: (text: string) => void;
+  /** Pino's JSON lines as written (default: rendered readably unless CONVEYOR_LOG_JSON=1). */
+  json?: boolean;
 }
 
 export interface ServiceProcess {
@@ -54,7 +56,7 @@ export function environment(overrides: Record<string, string | undefined>): Node
  */
 export function spawnService(spec: ServiceSpec): ServiceProcess {
   const color = spec.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const raw = process.env.CONVEYOR_LOG_JSON === '1';
+  const raw = spec.json ?? process.env.CONVEYOR_LOG_JSON === '1';
   const write = spec.write ?? ((text: string) => process.stdout.write(text));
   const prefix = paint(`${spec.name.padEnd(spec.prefixWidth ?? 14)} |`, prefixColor(spec.name), color);
   const emit = (text: string): void => {

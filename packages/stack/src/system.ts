@@ -47,6 +47,8 @@ export interface SystemOptions {
   };
   /** Where the services' log lines go (uncoloured); by default this process's stdout, prefixed. */
   output?: (line: string) => void;
+  /** Hand `output` pino's JSON lines as written, every field kept (default: rendered readably). */
+  jsonOutput?: boolean;
   /** Progress: migrations applied, services ready, who is still awaited. */
   log?: (line: string) => void;
   /** How long one service may take to become ready (default 20 s). */
@@ -177,6 +179,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     };
     const launch: Launch = {
       output: options.output,
+      json: options.jsonOutput,
       log,
       prefixWidth,
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
@@ -284,6 +287,7 @@ interface ServicePorts {
 
 interface Launch {
   output: ((line: string) => void) | undefined;
+  json: boolean | undefined;
   log: (line: string) => void;
   prefixWidth: number;
   readyTimeoutMs: number;
@@ -342,6 +346,7 @@ async function startServiceProcess(
     prefixWidth: launch.prefixWidth,
     ...(output && {
       color: false,
+      json: launch.json,
       write: (text: string) => {
         for (const line of text.trimEnd().split('\n')) output(line);
       },

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, migrate } from '@conveyor/platform';
-import { freePort, waitUntil } from '@conveyor/stack';
-import { probeReadyz } from '@conveyor/stack/readyz';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
-import { migrations } from './adapters/migrations.ts';
+import { callUnary, insecure } from '@conveyor/platform';
+import { type System, startSystem, waitUntil } from '@conveyor/stack';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const SERVICE_SECRET = `svc-${randomUUID()}`;
 
 /**
@@ -20,48 +13,28 @@ const SERVICE_SECRET = `svc-${randomUUID()}`;
  * every call that carries one succeeds and fails.
  */
 describe('users logs hold no passwords, secrets or tokens (process, trace level)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
-  let child: ChildProcess;
+  let system: System;
   let output = '';
   let client: usersV1.UserServiceClient;
 
   before(async () => {
-    db = await testDatabase('userslogs');
-    nats = await testNats();
-    await migrate({ url: db.url, schema: 'users', migrations });
-    const [grpcPort, opsPort] = [await freePort(), await freePort()];
-    child = spawn(process.execPath, ['services/users/src/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        NATS_URL: nats.url,
-        GRPC_PORT: String(grpcPort),
-        OPS_PORT: String(opsPort),
-        LOG_LEVEL: 'trace',
-        USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
-        USERS_SIGN_IN_MAX_FAILURES: '2',
+    system = await startSystem({
+      name: 'userslogs',
+      services: ['users'],
+      env: { users: { LOG_LEVEL: 'trace', USERS_SIGN_IN_MAX_FAILURES: '2' } },
+      auth: { serviceSecret: SERVICE_SECRET },
+      infra: { smtp: false },
+      output: (line) => {
+        output += `${line}\n`;
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      jsonOutput: true,
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitUntil(async () => (await probeReadyz(`http://127.0.0.1:${opsPort}`)).ready, {
-      timeoutMs: 20_000,
-      message: `users did not become ready:\n${output}`,
-    });
-    client = new usersV1.UserServiceClient(`127.0.0.1:${grpcPort}`, insecure());
+    client = new usersV1.UserServiceClient(system.address('users'), insecure());
   });
 
   after(async () => {
     client?.close();
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-    await nats?.stop();
-    await db?.drop();
+    await system?.stop();
   });
 
   it('logs requests and rejections, but none of what callers sent as secrets', async () => {
