@@ -16,7 +16,7 @@ import { issueServiceToken } from './app/issue-service-token.ts';
 import { revealPersonalData } from './app/reveal-personal-data.ts';
 import { verifyToken } from './app/verify-token.ts';
 import type { UsersConfig } from './config.ts';
-import { userGrpcService } from './ports/grpc-user-service.ts';
+import { PASSWORD_METHODS, userGrpcService } from './ports/grpc-user-service.ts';
 
 export interface RunningUsersService extends RunningService {
   relay: OutboxRelay;
@@ -30,63 +30,75 @@ export function startUsersService(
   options: { now?: () => Date } = {},
 ): Promise<RunningUsersService> {
   const now = options.now ?? (() => new Date());
-  return startService({ name: 'users', config, protoRoot, protoFiles: protoFiles.users }, async (runtime) => {
-    const signingKey = await loadSigningKey({
-      pem: config.USERS_JWT_PRIVATE_KEY,
-      keyId: config.USERS_JWT_KEY_ID,
-      production: config.NODE_ENV === 'production',
-      pool: runtime.pool,
-      logger: runtime.logger,
-    });
-    const tokens = await JoseTokenService.create({ ...signingKey, ttlSeconds: config.USERS_TOKEN_TTL, now });
-    const hasher = new Argon2PasswordHasher(
-      {
-        memoryKiB: config.USERS_ARGON2_MEMORY_KIB,
-        passes: config.USERS_ARGON2_PASSES,
-        parallelism: config.USERS_ARGON2_PARALLELISM,
-      },
-      { maxConcurrent: config.USERS_HASH_CONCURRENCY, maxQueued: 256 },
-    );
-    const dummyHash = await hasher.hash(`dummy-${uuidv7()}`);
-    const relay = runtime.startOutboxRelay();
-    const users = new PostgresUserRepository(runtime.pool, () => relay.signalCommitted());
-    const sealer = new AesGcmSealer();
-    const attempts = new PostgresSignInAttempts(runtime.pool, {
-      maxFailures: config.USERS_SIGN_IN_MAX_FAILURES,
-      windowMs: config.USERS_SIGN_IN_WINDOW_MS,
-      baseLockMs: config.USERS_SIGN_IN_LOCK_MS,
-      maxLockMs: Math.max(config.USERS_SIGN_IN_WINDOW_MS, config.USERS_SIGN_IN_LOCK_MS),
-    });
-    // Forget quiet, unlocked sign-in failures once a minute (each replica; skip locked keeps them apart).
-    const pruning = setInterval(() => {
-      attempts.prune(now()).then(
-        (pruned) => pruned > 0 && runtime.logger.debug({ pruned }, 'pruned sign-in failures'),
-        (error: unknown) =>
-          runtime.logger.warn({ err: error }, 'pruning sign-in failures failed; retrying in a minute'),
-      );
-    }, 60_000);
-    pruning.unref();
-    runtime.shutdown.add('work', 'stop pruning sign-in failures', () => clearInterval(pruning));
-    const services = new Set(config.USERS_SERVICE_SECRETS.keys());
-    const app = {
-      createUser: createUser({
-        users,
-        hasher,
-        sealer,
-        adminEmails: config.USERS_ADMIN_EMAILS,
-        newId: uuidv7,
+  // Password hashing has its own allowance (issue 21): VerifyToken, GetPublicKeys and service calls
+  // keep GRPC_MAX_IN_FLIGHT to themselves however many sign-ins wait for Argon2.
+  const admission = [
+    { name: 'password', limit: config.USERS_PASSWORD_MAX_IN_FLIGHT, methods: PASSWORD_METHODS },
+  ];
+  return startService(
+    { name: 'users', config, protoRoot, protoFiles: protoFiles.users, admission },
+    async (runtime) => {
+      const signingKey = await loadSigningKey({
+        pem: config.USERS_JWT_PRIVATE_KEY,
+        keyId: config.USERS_JWT_KEY_ID,
+        production: config.NODE_ENV === 'production',
+        pool: runtime.pool,
+        logger: runtime.logger,
+      });
+      const tokens = await JoseTokenService.create({
+        ...signingKey,
+        ttlSeconds: config.USERS_TOKEN_TTL,
         now,
-        source,
-      }),
-      getUser: getUser({ users }),
-      authenticate: authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now }),
-      verifyToken: verifyToken({ tokens, users, services }),
-      publicKeys: () => ({ keys: tokens.publicKeys(), issuer: tokens.issuer, audience: tokens.audience }),
-      issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
-      revealPersonalData: revealPersonalData({ users, sealer }),
-      eraseUser: eraseUser({ users, now, source }),
-      checkToken: (token: string) => tokens.verify(token),
-    };
-    return { grpc: [userGrpcService(app, runtime.logger)], relay };
-  });
+      });
+      const hasher = new Argon2PasswordHasher(
+        {
+          memoryKiB: config.USERS_ARGON2_MEMORY_KIB,
+          passes: config.USERS_ARGON2_PASSES,
+          parallelism: config.USERS_ARGON2_PARALLELISM,
+        },
+        { maxConcurrent: config.USERS_HASH_CONCURRENCY, maxQueued: config.USERS_PASSWORD_MAX_IN_FLIGHT },
+      );
+      const dummyHash = await hasher.hash(`dummy-${uuidv7()}`);
+      const relay = runtime.startOutboxRelay();
+      const users = new PostgresUserRepository(runtime.pool, () => relay.signalCommitted());
+      const sealer = new AesGcmSealer();
+      const attempts = new PostgresSignInAttempts(runtime.pool, {
+        maxFailures: config.USERS_SIGN_IN_MAX_FAILURES,
+        windowMs: config.USERS_SIGN_IN_WINDOW_MS,
+        baseLockMs: config.USERS_SIGN_IN_LOCK_MS,
+        maxLockMs: Math.max(config.USERS_SIGN_IN_WINDOW_MS, config.USERS_SIGN_IN_LOCK_MS),
+      });
+      // Forget quiet, unlocked sign-in failures once a minute (each replica; skip locked keeps them apart).
+      const pruning = setInterval(() => {
+        attempts.prune(now()).then(
+          (pruned) => pruned > 0 && runtime.logger.debug({ pruned }, 'pruned sign-in failures'),
+          (error: unknown) =>
+            runtime.logger.warn({ err: error }, 'pruning sign-in failures failed; retrying in a minute'),
+        );
+      }, 60_000);
+      pruning.unref();
+      runtime.shutdown.add('work', 'stop pruning sign-in failures', () => clearInterval(pruning));
+      const services = new Set(config.USERS_SERVICE_SECRETS.keys());
+      const app = {
+        createUser: createUser({
+          users,
+          hasher,
+          sealer,
+          adminEmails: config.USERS_ADMIN_EMAILS,
+          newId: uuidv7,
+          now,
+          source,
+        }),
+        getUser: getUser({ users }),
+        authenticate: authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now }),
+        verifyToken: verifyToken({ tokens, users, services }),
+        publicKeys: () => ({ keys: tokens.publicKeys(), issuer: tokens.issuer, audience: tokens.audience }),
+        issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
+        revealPersonalData: revealPersonalData({ users, sealer }),
+        eraseUser: eraseUser({ users, now, source }),
+        checkToken: (token: string) => tokens.verify(token),
+      };
+      return { grpc: [userGrpcService(app, runtime.logger)], relay };
+    },
+  );
 }

@@ -2,7 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { measureGrpcClients } from '../grpc/client.ts';
-import { InFlightLimit } from '../grpc/in-flight-limit.ts';
+import { type AdmissionPool, InFlightLimit } from '../grpc/in-flight-limit.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
@@ -54,6 +54,8 @@ export async function startService<Extra extends object>(
     poolSize?: number;
     protoRoot: string;
     protoFiles: readonly string[];
+    /** Methods with an in-flight allowance of their own, apart from GRPC_MAX_IN_FLIGHT's. */
+    admission?: readonly AdmissionPool[];
   },
   wire: (runtime: ServiceRuntime) => Promise<{ grpc: GrpcService[] } & Extra>,
 ): Promise<RunningService & Omit<Extra, 'grpc'>> {
@@ -99,7 +101,7 @@ export async function startService<Extra extends object>(
       protoRoot: options.protoRoot,
       protoFiles: options.protoFiles,
       registry,
-      inFlightLimit: new InFlightLimit(config.GRPC_MAX_IN_FLIGHT, registry),
+      inFlightLimit: new InFlightLimit(config.GRPC_MAX_IN_FLIGHT, registry, options.admission),
     });
     const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
     shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));

@@ -32,6 +32,13 @@ export class GrpcBackends {
   readonly orders: ordersV1.OrderServiceClient;
   readonly notifications: notificationsV1.NotificationServiceClient;
   readonly #downstreams: Record<BackendName, Downstream>;
+  /**
+   * Log-ins and sign-ups have a breaker of their own (issue 21): users refuses a flood of them
+   * (its password pool), and that must not open the breaker every signed-in request's token
+   * check goes through.
+   */
+  readonly #signIns: Downstream;
+  readonly #signInMethods: ReadonlySet<unknown>;
 
   constructor(options: {
     addresses: Record<BackendName, string>;
@@ -46,7 +53,9 @@ export class GrpcBackends {
       orders: new Downstream('orders', policy, deps),
       notifications: new Downstream('notifications', policy, deps),
     };
+    this.#signIns = new Downstream('users-sign-in', policy, deps);
     this.users = new usersV1.UserServiceClient(options.addresses.users, insecure());
+    this.#signInMethods = new Set([this.users.authenticate, this.users.createUser]);
     this.orders = new ordersV1.OrderServiceClient(options.addresses.orders, insecure());
     this.notifications = new notificationsV1.NotificationServiceClient(
       options.addresses.notifications,
@@ -61,7 +70,9 @@ export class GrpcBackends {
     options: CallOptionsIn,
   ): Promise<Res> {
     const client = this[backend];
-    return this.#downstreams[backend].call(
+    const downstream =
+      backend === 'users' && this.#signInMethods.has(method) ? this.#signIns : this.#downstreams[backend];
+    return downstream.call(
       // Through callUnary: a CLIENT span per attempt, `traceparent` to the backend, rpc_client_* metrics.
       ({ deadline }) =>
         callUnary(client, method, request, {

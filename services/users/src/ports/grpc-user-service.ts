@@ -20,6 +20,9 @@ export interface UserUseCases {
   checkToken(token: string): Promise<TokenClaims>;
 }
 
+/** The methods that hash a password (Argon2): they are admitted apart from the rest. */
+export const PASSWORD_METHODS = ['Authenticate', 'CreateUser'] as const;
+
 const roleToProto: Record<TokenRole, usersV1.Role> = {
   customer: usersV1.Role.ROLE_CUSTOMER,
   admin: usersV1.Role.ROLE_ADMIN,
