@@ -85,22 +85,26 @@ describe('users under a sign-in flood keeps answering VerifyToken (process, loop
         timeoutMs: 30_000,
         message: 'the flood never reached the service',
       });
-      for (let i = 0; i < VERIFICATIONS; i++) {
-        const who = tokens[i % tokens.length]!;
-        const started = performance.now();
-        try {
-          const { claims } = await callUnary(
-            checker,
-            checker.verifyToken,
-            { accessToken: who.token },
-            { deadlineMs: 5000 },
-          );
-          assert.equal(claims?.subject, who.userId);
-          latencies.push(performance.now() - started);
-        } catch (error) {
-          failures.push(`${grpc.status[(error as grpc.ServiceError).code]}: ${(error as Error).message}`);
+      // Three lanes of checks, as several services would ask at once.
+      const lane = async (first: number) => {
+        for (let i = first; i < VERIFICATIONS; i += 3) {
+          const who = tokens[i % tokens.length]!;
+          const started = performance.now();
+          try {
+            const { claims } = await callUnary(
+              checker,
+              checker.verifyToken,
+              { accessToken: who.token },
+              { deadlineMs: 5000 },
+            );
+            assert.equal(claims?.subject, who.userId);
+            latencies.push(performance.now() - started);
+          } catch (error) {
+            failures.push(`${grpc.status[(error as grpc.ServiceError).code]}: ${(error as Error).message}`);
+          }
         }
-      }
+      };
+      await Promise.all([lane(0), lane(1), lane(2)]);
     } finally {
       stop = true;
       await flood;
