@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '@conveyor/stack';
-import { TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
+import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type GatewayStack, startGatewayStack } from '../../services/gateway/src/testing/gateway-stack.ts';
@@ -89,6 +89,13 @@ describe('web console in chromium', () => {
     await page.getByRole('heading', { name: 'Store', level: 1 }).waitFor();
   }
 
+  async function logIn(email: string, password: string) {
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Store', level: 1 }).waitFor();
+  }
+
   it('signs up, orders, watches it live, scrubs the timeline, ships as admin and redrives a dead letter', async () => {
     await page.goto(stack.url);
     await page.getByRole('heading', { name: 'Welcome to Conveyor' }).waitFor();
@@ -131,7 +138,7 @@ describe('web console in chromium', () => {
     // Admin: ship the order from its timeline.
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Welcome to Conveyor' }).waitFor();
-    await signUp(TEST_ADMIN_EMAIL, 'Admin', 'admin-password-for-browser');
+    await logIn(TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     await page.goto(`${stack.url}/#/orders/${orderId}`);
     await page.getByRole('button', { name: 'Ship order' }).click();
     await page.locator('#live-status [data-status="shipped"]').waitFor();

@@ -18,7 +18,6 @@ import {
 } from '@conveyor/stack';
 
 export const CHAOS_MAIL_DOMAIN = 'chaos.conveyor.local';
-export const CHAOS_ADMIN_EMAIL = 'admin@conveyor.test';
 const SERVICE_SECRET = 'chaos-service-secret-0123456789abcdef';
 export type ServiceName = 'users' | 'orders' | 'notifications';
 export const serviceNames: readonly ServiceName[] = ['users', 'orders', 'notifications'];
@@ -111,7 +110,7 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
       name: 'chaos',
       services: serviceNames,
       infra: { databaseUrl, natsUrl: nats.url, smtp: false },
-      auth: { adminEmail: CHAOS_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET },
+      auth: { serviceSecret: SERVICE_SECRET },
       output: log,
       startAttempts: 5,
       onStartFailure: (service, error) =>

@@ -5,7 +5,6 @@ import { type ServiceUnderTest, type SmtpSink, type System, startSystem } from '
 import { call, independentClient } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
 
-export const CONTRACT_ADMIN_EMAIL = 'admin@conveyor.test';
 export const SERVICE_SECRET = 'contract-service-secret-0123456789';
 
 /** The three services as processes on a private database and nats-server, reached through proto-loader clients. */
@@ -25,7 +24,7 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
     name: prefix,
     services: ['users', 'orders', 'notifications'],
     env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500' } },
-    auth: { adminEmail: CONTRACT_ADMIN_EMAIL, serviceSecret: SERVICE_SECRET },
+    auth: { serviceSecret: SERVICE_SECRET },
   });
   const clients: grpc.Client[] = [];
   const client = (proto: string, service: string, address: string) => {
@@ -109,6 +108,15 @@ export async function signUp(
 ): Promise<Customer> {
   const password = `pw-${randomUUID()}`;
   await rpc(system.users, 'CreateUser', { email, name: 'Contract Customer', password });
+  return logIn(system, email, password);
+}
+
+/** The admin the system's operator made (signing up never grants a role), logged in. */
+export function signInAdmin(system: ContractSystem): Promise<Customer> {
+  return logIn(system, system.system.auth.adminEmail, system.system.auth.adminPassword);
+}
+
+async function logIn(system: ContractSystem, email: string, password: string): Promise<Customer> {
   const { access_token, user } = await rpc<{ access_token: string; user: { id: string } }>(
     system.users,
     'Authenticate',
@@ -121,11 +129,6 @@ export async function signUp(
     token: access_token,
     metadata: bearer(access_token),
   };
-}
-
-/** An admin: signs up with the configured admin email (once per system) and logs in. */
-export async function signUpAdmin(system: ContractSystem): Promise<Customer> {
-  return signUp(system, CONTRACT_ADMIN_EMAIL);
 }
 
 export function timestampMs(t: { seconds: string | number; nanos: number } | null | undefined): number {

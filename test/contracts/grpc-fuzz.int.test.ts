@@ -7,8 +7,8 @@ import {
   type ContractSystem,
   type Customer,
   rpc,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startContractSystem,
 } from './contract-system.ts';
 
@@ -125,7 +125,7 @@ describe('gRPC fuzzing: random and malformed requests get a documented code with
     callers = [
       { label: 'anonymous', who: undefined },
       { label: 'customer', who: await signUp(system) },
-      { label: 'admin', who: await signUpAdmin(system) },
+      { label: 'admin', who: await signInAdmin(system) },
     ];
   });
   after(async () => {

@@ -8,8 +8,8 @@ import {
   type Customer,
   rejects,
   rpc,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startContractSystem,
   timestampMs,
 } from './contract-system.ts';
@@ -31,7 +31,7 @@ describe('NotificationService conformance (independent client)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('contracts_notifications');
-    admin = await signUpAdmin(system);
+    admin = await signInAdmin(system);
   });
   after(async () => {
     await system?.stop();

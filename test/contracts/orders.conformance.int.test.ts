@@ -8,8 +8,8 @@ import {
   type Customer,
   rejects,
   rpc,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startContractSystem,
   timestampMs,
 } from './contract-system.ts';
@@ -44,7 +44,7 @@ describe('OrderService conformance (independent client)', () => {
   let products: Product[];
   before(async () => {
     system = await startContractSystem('contracts_orders');
-    admin = await signUpAdmin(system);
+    admin = await signInAdmin(system);
     customer = await signUp(system);
     products = (await rpc<{ products: Product[] }>(system.orders, 'ListProducts', { page_size: 500 }))
       .products;

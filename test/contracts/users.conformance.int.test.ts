@@ -9,8 +9,8 @@ import {
   rejects,
   rpc,
   SERVICE_SECRET,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startContractSystem,
   timestampMs,
 } from './contract-system.ts';
@@ -30,7 +30,7 @@ describe('UserService conformance (independent client)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('contracts_users');
-    admin = await signUpAdmin(system);
+    admin = await signInAdmin(system);
   });
   after(async () => {
     await system?.stop();

@@ -4,7 +4,7 @@ import { ordersV1 } from '@conveyor/contracts';
 import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { callUnary, insecure } from '@conveyor/platform';
 import { freePort, type MailSink, type System, startMailSink, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
+import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import pg from 'pg';
 
 const orders = 1000;
@@ -123,7 +123,7 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
 
     // Nothing listens on the webhook's port: every POST is refused at once.
     const port = await freePort();
-    const admin = await signUpAdmin(usersAddr);
+    const admin = await signInAdmin(usersAddr);
     const client = independentClient(
       'conveyor/notifications/v1/notifications.proto',
       'conveyor.notifications.v1.NotificationService',

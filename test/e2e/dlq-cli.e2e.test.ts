@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { encodeData, newEvent, toHeaders } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
+import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -35,14 +35,8 @@ describe('conveyor dlq and webhooks commands against a running notification serv
       USERS_ADDR: system.address('users'),
       NOTIFICATIONS_ADDR: system.address('notifications'),
     };
-    // Webhooks and dead letters are for admins: sign the test admin up and log in as them.
-    const password = 'dlq-cli-admin-password';
-    const created = await cli(
-      ['users', 'create', '--email', TEST_ADMIN_EMAIL, '--name', 'Admin', '--password', password],
-      env,
-    );
-    assert.equal(created.code, 0, created.stderr);
-    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', password], env);
+    // Webhooks and dead letters are for admins: log in as the system's first admin.
+    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', TEST_ADMIN_PASSWORD], env);
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /\(admin\)/);
   });

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
+import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -33,7 +33,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
       env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500,1000' } },
     });
     usersAddress = system.address('users');
-    admin = await signUpAdmin(usersAddress);
+    admin = await signInAdmin(usersAddress);
     orders = independentClient(
       'conveyor/orders/v1/orders.proto',
       'conveyor.orders.v1.OrderService',

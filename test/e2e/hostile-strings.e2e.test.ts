@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { protoRoot } from '@conveyor/contracts';
 import { maxRequestStringLength } from '@conveyor/platform';
 import { type System, startSystem } from '@conveyor/stack';
-import { call, independentClient, type SignedIn, signUpAdmin } from '@conveyor/stack/testing';
+import { call, independentClient, type SignedIn, signInAdmin } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
@@ -88,7 +88,7 @@ describe('hostile strings in every field of every RPC (processes)', () => {
       services: ['users', 'orders', 'notifications'],
       env: { all: { DATABASE_POOL_SIZE: '3' } },
     });
-    admin = await signUpAdmin(system.address('users'));
+    admin = await signInAdmin(system.address('users'));
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { type CloudEvent, encodeData, toHeaders } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, signUpAdmin } from '@conveyor/stack/testing';
+import { callAs, independentClient, signInAdmin } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -74,7 +74,7 @@ describe('notification effects once: mail + webhook under forced redelivery and 
       'conveyor.notifications.v1.NotificationService',
       replicas[0]!.address,
     );
-    const admin = await signUpAdmin(system.address('users'));
+    const admin = await signInAdmin(system.address('users'));
     const { secret } = await callAs<{ secret: string }>(admin, client, 'RegisterWebhook', {
       global: true,
       url: `${receiver.url}/all`,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { notificationsV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
+import { type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import { type ServiceError, status } from '@grpc/grpc-js';
 
 /** The notification service's edge: own notifications for customers, operations for admins. */
@@ -25,7 +25,7 @@ describe('notifications authorisation at the edge (processes)', () => {
     });
     client = new notificationsV1.NotificationServiceClient(system.address('notifications'), insecure());
     const address = system.address('users');
-    [alice, bob, admin] = await Promise.all([signUp(address), signUp(address), signUpAdmin(address)]);
+    [alice, bob, admin] = await Promise.all([signUp(address), signUp(address), signInAdmin(address)]);
   });
 
   after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
+import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -27,7 +27,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
       env: { notifications: { CONSUMER_BACKOFF_MS: '200,500,1000', CONSUMER_MAX_DELIVER: '30' } },
     });
     usersAddress = system.address('users');
-    admin = await signUpAdmin(usersAddress);
+    admin = await signInAdmin(usersAddress);
     orders = independentClient(
       'conveyor/orders/v1/orders.proto',
       'conveyor.orders.v1.OrderService',

@@ -8,8 +8,8 @@ import {
   type ContractSystem,
   type Customer,
   rpc,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startContractSystem,
 } from '../contracts/contract-system.ts';
 
@@ -25,7 +25,7 @@ describe('end-to-end scenarios (processes)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('e2e_scenarios');
-    admin = await signUpAdmin(system);
+    admin = await signInAdmin(system);
   });
   after(async () => {
     await system?.stop();

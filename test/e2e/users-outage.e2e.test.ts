@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ordersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
-import { type SignedIn, signUp, signUpAdmin } from '@conveyor/stack/testing';
+import { type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 
 /**
@@ -41,7 +41,7 @@ describe('users service killed: orders degrades to local keys and recovers (proc
     orders = system.service('orders');
     client = new ordersV1.OrderServiceClient(orders.address, insecure());
     const usersAddress = users.address;
-    [customer, admin] = await Promise.all([signUp(usersAddress), signUpAdmin(usersAddress)]);
+    [customer, admin] = await Promise.all([signUp(usersAddress), signInAdmin(usersAddress)]);
   });
 
   after(async () => {

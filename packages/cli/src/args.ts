@@ -10,6 +10,15 @@ export type Command =
   | { kind: 'users create'; email: string; name: string; password: string; json: boolean }
   | { kind: 'login'; email: string; password: string; json: boolean }
   | { kind: 'users get'; id: string; json: boolean }
+  | { kind: 'users grant-role' | 'users revoke-role'; id: string; json: boolean }
+  | {
+      kind: 'users bootstrap-admin';
+      email: string;
+      name: string;
+      password: string;
+      databaseUrl: string | undefined;
+      json: boolean;
+    }
   | { kind: 'notifications list'; userId: string | undefined; limit: number | undefined; json: boolean }
   | { kind: 'products list'; limit: number | undefined; json: boolean }
   | { kind: 'products get'; sku: string; json: boolean }
@@ -56,6 +65,49 @@ function users(sub: string | undefined, args: string[]): Command {
     if (id === undefined) throw new UsageError('users get needs a user id');
     if (extra !== undefined) throw new UsageError(`users get: unexpected argument ${JSON.stringify(extra)}`);
     return { kind: 'users get', id, json: values.json === true };
+  }
+  if (sub === 'grant-role' || sub === 'revoke-role') {
+    const { values, positionals } = parse(() =>
+      parseArgs({ args, options: common, allowPositionals: true, strict: true }),
+    );
+    if (values.help) return { kind: 'help', topic: 'users' };
+    const [id, role, extra] = positionals;
+    if (id === undefined || role === undefined)
+      throw new UsageError(`users ${sub} needs a user id and a role`);
+    if (role !== 'admin')
+      throw new UsageError(`users ${sub}: the one role is admin, not ${JSON.stringify(role)}`);
+    if (extra !== undefined)
+      throw new UsageError(`users ${sub}: unexpected argument ${JSON.stringify(extra)}`);
+    return { kind: `users ${sub}`, id, json: values.json === true };
+  }
+  if (sub === 'bootstrap-admin') {
+    const { values, positionals } = parse(() =>
+      parseArgs({
+        args,
+        options: {
+          ...common,
+          email: { type: 'string' },
+          name: { type: 'string' },
+          password: { type: 'string' },
+          'database-url': { type: 'string' },
+        },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    if (values.help) return { kind: 'help', topic: 'users' };
+    noPositionals('users bootstrap-admin', positionals);
+    if (values.email === undefined || values.password === undefined) {
+      throw new UsageError('users bootstrap-admin needs --email and --password');
+    }
+    return {
+      kind: 'users bootstrap-admin',
+      email: values.email,
+      name: values.name ?? 'Admin',
+      password: values.password,
+      databaseUrl: values['database-url'],
+      json: values.json === true,
+    };
   }
   if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'help', topic: 'users' };
   throw new UsageError(`unknown command: users ${sub}`);

@@ -13,7 +13,7 @@ import { startUsersService } from '../../../services/users/src/service.ts';
 import { cli } from './cli-process.ts';
 
 /** The real users service, in-process, on a private database and NATS. */
-async function realUsers(): Promise<{ address: string; stop(): Promise<void> }> {
+async function realUsers(): Promise<{ address: string; databaseUrl: string; stop(): Promise<void> }> {
   const db = await testDatabase('cli_users');
   const nats = await testNats();
   await migrate({ url: db.url, schema: 'users', migrations });
@@ -30,6 +30,7 @@ async function realUsers(): Promise<{ address: string; stop(): Promise<void> }> 
   );
   return {
     address: `127.0.0.1:${service.grpcPort}`,
+    databaseUrl: db.url,
     async stop() {
       await service.stop();
       await nats.stop();
@@ -194,6 +195,55 @@ describe('conveyor CLI (child process)', () => {
       const bogus = await cli(['users', 'get', userId], { ...env, CONVEYOR_TOKEN: 'not.a.token' });
       assert.equal(bogus.code, 2);
       assert.match(bogus.stderr, /UNAUTHENTICATED/);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+
+  it('makes the first admin as an operator, once; that admin grants and revokes the role', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'conveyor-state-'));
+    const env = { ...stopped, USERS_ADDR: users.address, XDG_STATE_HOME: state, USERS_ARGON2_PASSES: '1' };
+    const bootstrap = (email: string, extra: string[] = []) =>
+      cli(['users', 'bootstrap-admin', '--email', email, '--password', password, ...extra], env);
+    try {
+      const missing = await bootstrap('boss@example.com');
+      assert.equal(missing.code, 64);
+      assert.match(missing.stderr, /needs --database-url or DATABASE_URL/);
+
+      const made = await bootstrap('Boss@Example.com', ['--database-url', users.databaseUrl]);
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stdout, /^users: boss@example\.com is the first admin \(user [0-9a-f-]{36}\)$/m);
+      const again = await bootstrap('boss@example.com', ['--database-url', users.databaseUrl]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /is the first admin already; nothing to do/);
+      const other = await bootstrap('usurper@example.com', ['--database-url', users.databaseUrl]);
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, /refused: an admin exists already/);
+
+      await cli(
+        ['users', 'create', '--email', 'dee@example.com', '--name', 'Dee', '--password', password],
+        env,
+      );
+      const dee = JSON.parse(
+        (await cli(['login', '--email', 'dee@example.com', '--password', password, '--json'], env)).stdout,
+      ) as { userId: string; role: string };
+      assert.equal(dee.role, 'customer', 'signing up never grants a role');
+      const denied = await cli(['users', 'grant-role', dee.userId, 'admin'], env);
+      assert.equal(denied.code, 2);
+      assert.match(denied.stderr, /PERMISSION_DENIED/);
+
+      const boss = await cli(['login', '--email', 'boss@example.com', '--password', password], env);
+      assert.match(boss.stdout, /\(admin\)/);
+      const granted = await cli(['users', 'grant-role', dee.userId, 'admin'], env);
+      assert.equal(granted.code, 0, granted.stderr);
+      assert.match(granted.stdout, /^granted admin/);
+      assert.match(granted.stdout, /role +admin/);
+      const revoked = await cli(['users', 'revoke-role', dee.userId, 'admin', '--json'], env);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal((JSON.parse(revoked.stdout) as { role: string }).role, 'ROLE_CUSTOMER');
+      const badRole = await cli(['users', 'grant-role', dee.userId, 'root'], env);
+      assert.equal(badRole.code, 64);
+      assert.match(badRole.stderr, /the one role is admin, not "root"/);
     } finally {
       await rm(state, { recursive: true, force: true });
     }

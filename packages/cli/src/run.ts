@@ -10,17 +10,22 @@ import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
-import { createUser, getUser, login } from './users-command.ts';
+import { bootstrapAdmin, changeRole, createUser, getUser, login } from './users-command.ts';
 import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
   if (command.kind === 'help') return { text: usage(command.topic) };
+  // Straight to the database, as an operator: no service or login involved.
+  if (command.kind === 'users bootstrap-admin') return bootstrapAdmin(command, env);
   const endpoints = await loadEndpoints(env);
   switch (command.kind) {
     case 'users create':
       return createUser(endpoints, command);
     case 'users get':
       return getUser(endpoints, command);
+    case 'users grant-role':
+    case 'users revoke-role':
+      return changeRole(endpoints, { ...command, grant: command.kind === 'users grant-role' });
     case 'login':
       return login(endpoints, command, env);
     case 'notifications list':

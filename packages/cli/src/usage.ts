@@ -1,7 +1,12 @@
 const sections: Record<string, string> = {
   users: `  users create --email EMAIL --name NAME --password PASSWORD
                                             sign a user up (password: 12-128 characters)
-  users get ID                              show one user (yourself, or anyone as admin)`,
+  users get ID                              show one user (yourself, or anyone as admin)
+  users grant-role ID admin                 make a user an admin (admins only; recorded)
+  users revoke-role ID admin                make an admin a customer again (never the last admin)
+  users bootstrap-admin --email EMAIL --password PASSWORD [--name NAME] [--database-url URL]
+                                            make the first admin, straight in the database
+                                            (DATABASE_URL; refused once an admin exists)`,
   login: `  login --email EMAIL --password PASSWORD   sign in; saves the access token (15 min) to
                                             $XDG_STATE_HOME/conveyor/token (~/.local/state/...)
                                             that every other command sends; CONVEYOR_TOKEN overrides`,
@@ -77,7 +82,8 @@ Examples:
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
 them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
 Every command but users create, login and products needs a login (ship, deliver, rebuild,
-republish, webhooks and dlq need an admin: an email in the users service's USERS_ADMIN_EMAILS).
+republish, webhooks, dlq and roles need an admin; signing up never makes one: up makes
+admin@conveyor.local, an operator runs users bootstrap-admin, admins run users grant-role).
 Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
 right status), 64 bad usage.
 `;

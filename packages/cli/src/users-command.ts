@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { text } from 'node:stream/consumers';
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform';
+import { serviceSource } from '@conveyor/stack/service-table';
 import { saveAccessToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
-import type { Outcome } from './cli-error.ts';
+import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { formatUser, roleLabel } from './format.ts';
 import { DEADLINE_MS, usersClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
@@ -70,4 +74,63 @@ export async function login(
   return {
     text: `logged in as ${response.user?.email ?? input.email} (${role}) until ${until}\ntoken saved to ${path}`,
   };
+}
+
+/** GrantRole or RevokeRole of the admin role, as the logged-in admin. */
+export async function changeRole(
+  endpoints: Endpoints,
+  input: { id: string; grant: boolean; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  const request = { userId: input.id, role: usersV1.Role.ROLE_ADMIN };
+  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+    input.grant
+      ? callUnary(client, client.grantRole, request, { deadlineMs: DEADLINE_MS })
+      : callUnary(client, client.revokeRole, request, { deadlineMs: DEADLINE_MS }),
+  );
+  const tokens = '\n(tokens issued before keep their role until they expire)';
+  return show(
+    response.user,
+    input.json,
+    input.grant ? `granted admin${tokens}\n` : `revoked admin${tokens}\n`,
+  );
+}
+
+/**
+ * The first admin, made as an operator: users' bootstrap-admin against the database (the
+ * password goes on its standard input, not in its environment).
+ */
+export async function bootstrapAdmin(
+  input: { email: string; name: string; password: string; databaseUrl: string | undefined; json: boolean },
+  env: NodeJS.ProcessEnv,
+): Promise<Outcome> {
+  const databaseUrl = input.databaseUrl ?? env.DATABASE_URL;
+  if (!databaseUrl) throw new UsageError('users bootstrap-admin needs --database-url or DATABASE_URL');
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DATABASE_URL: databaseUrl,
+    ADMIN_EMAIL: input.email,
+    ADMIN_NAME: input.name,
+  };
+  delete childEnv.ADMIN_PASSWORD;
+  const child = spawn(process.execPath, [serviceSource('users', 'bootstrap-admin.ts')], {
+    env: childEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(`${input.password}\n`);
+  const [stdout, stderr, [code]] = await Promise.all([
+    text(child.stdout),
+    text(child.stderr),
+    once(child, 'close') as Promise<[number | null]>,
+  ]);
+  const said = (code === 0 ? stdout : stderr).trim();
+  if (code === 0)
+    return {
+      text: input.json ? JSON.stringify({ firstAdmin: input.email.trim().toLowerCase(), said }) : said,
+    };
+  // 3: another admin exists; 4: the address belongs to an account.
+  throw new CliError(
+    said || `bootstrap-admin exited with ${code}`,
+    code === 3 || code === 4 ? exitCodes.rejected : exitCodes.failure,
+  );
 }

@@ -60,5 +60,6 @@ export {
   type SystemOptions,
   startSystem,
   TEST_ADMIN_EMAIL,
+  TEST_ADMIN_PASSWORD,
 } from './system.ts';
 export { type WaitUntilOptions, waitUntil } from './wait-until.ts';

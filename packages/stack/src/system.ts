@@ -15,8 +15,9 @@ export type ServiceName = 'users' | 'orders' | 'notifications' | 'gateway';
 
 /** Who is an admin and what notifications presents to users (ADR 0011). */
 export interface SystemAuth {
-  /** Signs up as an admin (users' USERS_ADMIN_EMAILS). */
+  /** The first admin, made as an operator would (users' bootstrap-admin) once users is migrated. */
   adminEmail: string;
+  adminPassword: string;
   /** The secret notifications presents to users for a service token. */
   serviceSecret: string;
 }
@@ -111,6 +112,7 @@ const STOP_GRACE_MS = 10_000;
 
 /** The admin every test system makes (see testing/auth.ts). */
 export const TEST_ADMIN_EMAIL = 'admin@conveyor.test';
+export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
 
 /**
  * Conveyor as processes, the way every test tier, the bench and the chaos runs need it: finds or
@@ -121,6 +123,7 @@ export const TEST_ADMIN_EMAIL = 'admin@conveyor.test';
 export async function startSystem(options: SystemOptions): Promise<System> {
   const auth: SystemAuth = {
     adminEmail: options.auth?.adminEmail ?? TEST_ADMIN_EMAIL,
+    adminPassword: options.auth?.adminPassword ?? TEST_ADMIN_PASSWORD,
     serviceSecret: options.auth?.serviceSecret ?? randomBytes(24).toString('base64url'),
   };
   const undo: (() => Promise<void>)[] = [];
@@ -158,6 +161,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     for (const entry of selected) {
       const applied = await migrateService(entry.name as ServiceName, databaseUrl);
       if (applied !== undefined) log(`${entry.name}: ${applied} migration(s) applied`);
+    }
+    if (options.services.includes('users')) {
+      log(await makeFirstAdmin(databaseUrl, auth, { ...options.env?.all, ...options.env?.users }));
     }
     const prefixWidth = Math.max(14, ...selected.map((e) => e.name.length + 3));
 
@@ -297,13 +303,45 @@ interface Launch {
 /** The identity settings a service gets, as deployed (ADR 0011, least privilege). */
 function identityEnv(name: ServiceName, auth: SystemAuth): Record<string, string> {
   if (name === 'users') {
-    return {
-      USERS_ADMIN_EMAILS: auth.adminEmail,
-      USERS_SERVICE_SECRETS: `notifications=${auth.serviceSecret}`,
-    };
+    return { USERS_SERVICE_SECRETS: `notifications=${auth.serviceSecret}` };
   }
   if (name === 'notifications') return { USERS_SERVICE_SECRET: auth.serviceSecret };
   return {};
+}
+
+/**
+ * The first admin, as an operator makes it (users' bootstrap-admin; signing up never grants a
+ * role): with the Argon2 cost users is configured with. Answers what happened, for the log.
+ */
+async function makeFirstAdmin(
+  databaseUrl: string,
+  auth: SystemAuth,
+  usersEnv: Record<string, string | undefined>,
+): Promise<string> {
+  const { makeFirstAdmin: make } = (await import('@conveyor/users/first-admin')) as {
+    makeFirstAdmin: (
+      target: { databaseUrl: string; argon2: { memoryKiB: number; passes: number; parallelism: number } },
+      input: { email: string; name: string; password: string },
+    ) => Promise<{ kind: 'created' } | { kind: 'admin-exists'; email: string } | { kind: 'email-taken' }>;
+  };
+  const outcome = await make(
+    {
+      databaseUrl,
+      argon2: {
+        memoryKiB: Number(usersEnv.USERS_ARGON2_MEMORY_KIB ?? 19_456),
+        passes: Number(usersEnv.USERS_ARGON2_PASSES ?? 2),
+        parallelism: Number(usersEnv.USERS_ARGON2_PARALLELISM ?? 1),
+      },
+    },
+    { email: auth.adminEmail, name: 'Admin', password: auth.adminPassword },
+  );
+  if (outcome.kind === 'created') return `users: ${auth.adminEmail} is the first admin`;
+  if (outcome.kind === 'admin-exists' && outcome.email === auth.adminEmail) {
+    return `users: ${auth.adminEmail} is the admin already`;
+  }
+  return outcome.kind === 'admin-exists'
+    ? `users: another admin exists in this database, so ${auth.adminEmail} was not made one`
+    : `users: ${auth.adminEmail} is a customer's address in this database, so it was not made an admin`;
 }
 
 /** Applies a service's own migrations (its package exports them); undefined for the gateway (none). */

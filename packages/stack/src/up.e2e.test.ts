@@ -88,6 +88,8 @@ describe('conveyor up (launcher, end to end)', () => {
     );
     assert.match(output, /▸ services: users: \d+ migration\(s\) applied/);
     assert.match(output, /▸ services: gateway is ready/);
+    assert.match(output, /▸ services: users: admin@conveyor\.local is the first admin/);
+    assert.match(output, /^ {2}Admin: +admin@conveyor\.local, password 'local-admin-password'/m);
     assert.match(output, /^ {2}users +127\.0\.0\.1:\d+ +http:\/\/127\.0\.0\.1:\d+$/m);
 
     const stack = (await readStackFile(stackFilePath(home))) as StackFile;
@@ -112,13 +114,8 @@ describe('conveyor up (launcher, end to end)', () => {
     );
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, new RegExp(`^signed up ${email.replace(/\./g, '\\.')}: log in`));
-    // The local stack makes admin@conveyor.local an admin (USERS_ADMIN_EMAILS).
+    // The local stack makes admin@conveyor.local its first admin, and says so.
     const adminPassword = 'local-admin-password';
-    await node(
-      cliScript,
-      ['users', 'create', '--email', 'admin@conveyor.local', '--name', 'Admin', '--password', adminPassword],
-      cliEnv,
-    );
     const login = await node(
       cliScript,
       ['login', '--email', 'admin@conveyor.local', '--password', adminPassword],

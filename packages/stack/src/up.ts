@@ -120,8 +120,8 @@ async function start(config: LauncherConfig): Promise<number> {
       natsUrl: nats.url,
       smtpUrl: `smtp://127.0.0.1:${sink.smtpPort}?tls=off`,
     },
-    // Local development: signing up with this address makes an admin (ship, deliver, dlq, webhooks).
-    auth: { adminEmail: 'admin@conveyor.local' },
+    // Local development: the first admin (ship, deliver, dlq, webhooks), as an operator would make it.
+    auth: LOCAL_ADMIN,
     env: {
       all: {
         // Each service keeps its own default schema, whatever the launcher's shell says.
@@ -175,12 +175,18 @@ async function start(config: LauncherConfig): Promise<number> {
     }),
   );
   if (prometheus) process.stdout.write(`  Prometheus: ${prometheus.url}  (try /graph or /alerts)\n\n`);
+  process.stdout.write(
+    `  Admin:      ${LOCAL_ADMIN.adminEmail}, password '${LOCAL_ADMIN.adminPassword}' (this machine only)\n\n`,
+  );
 
   const failure = await untilStop(services);
   if (failure === undefined) return 0;
   progress.error(`${failure}; stopping the stack`);
   return 1;
 }
+
+/** The local stack's first admin: the README tour logs in with it. */
+const LOCAL_ADMIN = { adminEmail: 'admin@conveyor.local', adminPassword: 'local-admin-password' };
 
 async function main(): Promise<number> {
   if (!parseFlags()) return 0;

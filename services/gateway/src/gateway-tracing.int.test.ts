@@ -5,8 +5,8 @@ import { waitUntil } from '@conveyor/stack';
 import {
   type ReceivedSpan,
   type SignedIn,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   startOtlpReceiver,
 } from '@conveyor/stack/testing';
 import { type GatewayStack, startGatewayStack } from './testing/gateway-stack.ts';
@@ -197,7 +197,7 @@ describe('gateway HTTP server spans (processes, real OTLP/HTTP export)', () => {
     assert.ok(ancestors(poll).some((s) => s.spanId === stream.spanId));
   });
   it('puts the projection rebuild stream in the request trace', async () => {
-    const admin = await signUpAdmin(`127.0.0.1:${stack.users.grpcPort}`);
+    const admin = await signInAdmin(`127.0.0.1:${stack.users.grpcPort}`);
     const incoming = incomingTrace();
     const response = await fetch(`${stack.url}/api/ops/projections/rebuild`, {
       method: 'POST',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { signUp, signUpAdmin, TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
+import { signInAdmin, signUp } from '@conveyor/stack/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { z } from 'zod';
 import type { GatewayDeps } from './ports/http/deps.ts';
@@ -204,7 +204,7 @@ describe('gateway over real services (processes)', () => {
       body: { carrier: 'DHL', trackingNumber: 'T1' },
     });
     assert.equal(denied.status, 403);
-    const admin = await signUpAdmin(`127.0.0.1:${stack.users.grpcPort}`, TEST_ADMIN_EMAIL);
+    const admin = await signInAdmin(`127.0.0.1:${stack.users.grpcPort}`);
     const missing = await api('POST', `/api/orders/${id}/ship`, {
       token: admin.token,
       body: { carrier: 'DHL' },
@@ -290,7 +290,7 @@ describe('gateway over real services (processes)', () => {
     const customer = await signUpViaGateway('ops');
     assert.equal((await api('GET', '/api/ops/snapshot', { cookie: customer.cookie })).status, 403);
     assert.equal((await api('GET', '/api/ops/dead-letters', { cookie: customer.cookie })).status, 403);
-    const admin = await signUpAdmin(`127.0.0.1:${stack.users.grpcPort}`, TEST_ADMIN_EMAIL);
+    const admin = await signInAdmin(`127.0.0.1:${stack.users.grpcPort}`);
     const snapshot = await api('GET', '/api/ops/snapshot', { token: admin.token });
     assert.deepEqual(
       snapshot.body.health.map((h: { name: string; ready: boolean }) => [h.name, h.ready]),

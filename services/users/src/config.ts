@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
-import { normaliseEmail } from './domain/user.ts';
 
 // `name=secret,name2=secret2`; values never appear in error messages.
 const serviceSecrets = z
@@ -23,19 +22,6 @@ const serviceSecrets = z
       ),
   );
 
-const emailList = z
-  .string()
-  .default('')
-  .transform(
-    (s) =>
-      new Set(
-        s
-          .split(',')
-          .map(normaliseEmail)
-          .filter((e) => e !== ''),
-      ),
-  );
-
 export function loadUsersConfig(source: Record<string, string | undefined> = process.env) {
   return loadConfig(
     {
@@ -54,7 +40,15 @@ export function loadUsersConfig(source: Record<string, string | undefined> = pro
         .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -')
         .optional(),
       USERS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
-      USERS_ADMIN_EMAILS: emailList,
+      // Removed (issue 21): signing up never grants a role. A stale setting is refused, not ignored,
+      // so nobody believes it still makes admins.
+      USERS_ADMIN_EMAILS: z
+        .string()
+        .max(
+          0,
+          'was removed: signing up never makes an admin; run `conveyor users bootstrap-admin` (docs/security.md)',
+        )
+        .optional(),
       USERS_SERVICE_SECRETS: serviceSecrets,
       // Argon2id cost; stored in every hash, so changing it only affects new hashes.
       USERS_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),

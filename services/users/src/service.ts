@@ -9,6 +9,7 @@ import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts'
 import { PostgresUserRepository } from './adapters/postgres-user-repository.ts';
 import { loadSigningKey } from './adapters/signing-key.ts';
 import { authenticate } from './app/authenticate.ts';
+import { changeRole } from './app/change-role.ts';
 import { createUser } from './app/create-user.ts';
 import { eraseUser } from './app/erase-user.ts';
 import { getUser } from './app/get-user.ts';
@@ -16,13 +17,14 @@ import { issueServiceToken } from './app/issue-service-token.ts';
 import { revealPersonalData } from './app/reveal-personal-data.ts';
 import { verifyToken } from './app/verify-token.ts';
 import type { UsersConfig } from './config.ts';
+import { USERS_EVENT_SOURCE } from './event-source.ts';
 import { PASSWORD_METHODS, userGrpcService } from './ports/grpc-user-service.ts';
 
 export interface RunningUsersService extends RunningService {
   relay: OutboxRelay;
 }
 
-const source = 'conveyor/users';
+const source = USERS_EVENT_SOURCE;
 
 /** Wires the users service; main.ts and the tests both start it through here. `now` is for tests. */
 export function startUsersService(
@@ -84,7 +86,6 @@ export function startUsersService(
           users,
           hasher,
           sealer,
-          adminEmails: config.USERS_ADMIN_EMAILS,
           newId: uuidv7,
           now,
           source,
@@ -96,6 +97,7 @@ export function startUsersService(
         issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
         revealPersonalData: revealPersonalData({ users, sealer }),
         eraseUser: eraseUser({ users, now, source }),
+        changeRole: changeRole({ users, now, source }),
         checkToken: (token: string) => tokens.verify(token),
       };
       return { grpc: [userGrpcService(app, runtime.logger)], relay };

@@ -14,6 +14,7 @@ import { accountKey } from './adapters/account-key.ts';
 import { migrations } from './adapters/migrations.ts';
 import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts';
 import { loadUsersConfig } from './config.ts';
+import { makeFirstAdmin } from './first-admin.ts';
 import { type RunningUsersService, startUsersService } from './service.ts';
 
 const ADMIN = 'chief@example.com';
@@ -33,6 +34,12 @@ describe('users service (real Postgres and NATS)', () => {
     db = await testDatabase('users');
     nats = await testNats();
     await migrate({ url: db.url, schema: 'users', migrations });
+    // The operator's first admin (signing up never makes one).
+    const first = await makeFirstAdmin(
+      { databaseUrl: db.url, argon2: { memoryKiB: 8192, passes: 1, parallelism: 1 } },
+      { email: ADMIN, name: 'Chief', password: 'correct horse battery' },
+    );
+    assert.equal(first.kind, 'created');
     service = await startUsersService(
       loadUsersConfig({
         DATABASE_URL: db.url,
@@ -40,7 +47,6 @@ describe('users service (real Postgres and NATS)', () => {
         GRPC_PORT: '0',
         OPS_PORT: '0',
         LOG_LEVEL: 'warn',
-        USERS_ADMIN_EMAILS: ` ${ADMIN.toUpperCase()} , other-admin@example.com`,
         USERS_SERVICE_SECRETS: `notifications=${SERVICE_SECRET}`,
       }),
       { now },
@@ -101,11 +107,12 @@ describe('users service (real Postgres and NATS)', () => {
     const nc = await connect({ servers: nats.url });
     try {
       const jsm = await jetstreamManager(nc);
-      await waitUntil(async () => (await jsm.streams.info('USERS')).state.messages === 1, {
+      // The first admin's user.created and user.role_changed come first.
+      await waitUntil(async () => (await jsm.streams.info('USERS')).state.messages === 3, {
         timeoutMs: 5000,
         message: 'user.created did not reach the USERS stream',
       });
-      const msg = await jsm.streams.getMessage('USERS', { seq: 1 });
+      const msg = await jsm.streams.getMessage('USERS', { seq: 3 });
       assert.ok(msg);
       assert.equal(msg.subject, 'user.created');
       assert.equal(msg.header.get('ce-dataschema'), 'urn:conveyor:event:user.created:v2');
@@ -151,9 +158,43 @@ describe('users service (real Postgres and NATS)', () => {
     });
   });
 
-  it('makes listed emails admins', async () => {
-    const { user } = await create(ADMIN, 'Chief');
-    assert.equal(user?.role, usersV1.Role.ROLE_ADMIN);
+  it('never makes a sign-up an admin, whatever its address', async () => {
+    // Listed in USERS_ADMIN_EMAILS before issue 21, which made it an admin by signing up.
+    const { user } = await create('other-admin@example.com', 'Other');
+    assert.equal(user?.role, usersV1.Role.ROLE_CUSTOMER);
+  });
+
+  it('makes the first admin once: an operator action, refused once an admin exists', async () => {
+    const admin = await signIn(ADMIN, 'correct horse battery');
+    assert.equal(admin.user?.role, usersV1.Role.ROLE_ADMIN);
+    const target = { databaseUrl: db.url, argon2: { memoryKiB: 8192, passes: 1, parallelism: 1 } };
+    const second = await makeFirstAdmin(target, {
+      email: 'usurper@example.com',
+      name: 'Usurper',
+      password: 'usurper password',
+    });
+    assert.deepEqual(second, { kind: 'admin-exists', email: ADMIN });
+    const { rows } = await sql.query(`select 1 from users where email = 'usurper@example.com'`);
+    assert.equal(rows.length, 0, 'nothing stored');
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await waitUntil(async () => (await jsm.streams.info('USERS')).state.messages >= 2, {
+        timeoutMs: 5000,
+        message: "the first admin's events did not reach the USERS stream",
+      });
+      const granted = await jsm.streams.getMessage('USERS', { seq: 2 });
+      assert.equal(granted?.subject, 'user.role_changed');
+      assert.deepEqual(granted?.json(), {
+        userId: admin.user?.id,
+        role: 'admin',
+        previousRole: null,
+        changedBy: 'operator',
+        changedAt: granted?.json<{ changedAt: string }>().changedAt,
+      });
+    } finally {
+      await nc.close();
+    }
   });
 
   it('answers a taken address exactly as a new one, keeps the first account and tells its owner', async () => {
@@ -505,6 +546,101 @@ describe('users service (real Postgres and NATS)', () => {
       get(admin.accessToken, 'nope'),
       rejectsWith(status.INVALID_ARGUMENT, /^id: "nope" is not a UUID$/),
     );
+  });
+
+  it('GrantRole and RevokeRole: admins only, one user.role_changed each, never the last admin', async () => {
+    const { user: deputy } = await create('deputy@example.com', 'Deputy', 'deputy password!');
+    const chief = await signIn(ADMIN, 'correct horse battery');
+    const role = usersV1.Role.ROLE_ADMIN;
+    const as = (token: string) => ({ ...deadline, metadata: bearer(token) });
+    const grant = (token: string, userId: string, r: usersV1.Role = role) =>
+      callUnary(client, client.grantRole, { userId, role: r }, as(token));
+    const revoke = (token: string, userId: string) =>
+      callUnary(client, client.revokeRole, { userId, role }, as(token));
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      // Every event recorded from now on, in order, once the outbox is drained.
+      const before = (await jsm.streams.info('USERS')).state.last_seq;
+      const recorded = async () => {
+        await waitUntil(async () => (await sql.query('select 1 from outbox')).rowCount === 0, {
+          timeoutMs: 5000,
+          message: 'the outbox was not drained',
+        });
+        const last = (await jsm.streams.info('USERS')).state.last_seq;
+        const events: Record<string, unknown>[] = [];
+        for (let seq = before + 1; seq <= last; seq++) {
+          const m = await jsm.streams.getMessage('USERS', { seq });
+          const { changedAt: _, ...data } = m?.json<Record<string, unknown>>() ?? {};
+          events.push({ type: m?.subject, ...data });
+        }
+        return events;
+      };
+
+      const asDeputy = await signIn('deputy@example.com', 'deputy password!');
+      await assert.rejects(grant(asDeputy.accessToken, deputy!.id), rejectsWith(status.PERMISSION_DENIED));
+      await assert.rejects(
+        grant(chief.accessToken, deputy!.id, usersV1.Role.ROLE_SERVICE),
+        rejectsWith(status.INVALID_ARGUMENT, /^role: must be ROLE_ADMIN$/),
+      );
+      await assert.rejects(
+        grant(chief.accessToken, '0192f3a0-0000-7000-8000-000000000000'),
+        rejectsWith(status.NOT_FOUND),
+      );
+      await assert.rejects(
+        grant(chief.accessToken, 'nope'),
+        rejectsWith(status.INVALID_ARGUMENT, /^user_id: /),
+      );
+      await assert.rejects(
+        revoke(chief.accessToken, chief.user!.id),
+        rejectsWith(status.FAILED_PRECONDITION, /last admin/),
+      );
+
+      assert.equal((await grant(chief.accessToken, deputy!.id)).user?.role, usersV1.Role.ROLE_ADMIN);
+      assert.equal(
+        (await grant(chief.accessToken, deputy!.id)).user?.role,
+        usersV1.Role.ROLE_ADMIN,
+        'again: no change',
+      );
+      // The deputy's old token still says customer until it expires; a new one says admin.
+      const deputyAdmin = await signIn('deputy@example.com', 'deputy password!');
+      assert.equal(deputyAdmin.user?.role, usersV1.Role.ROLE_ADMIN);
+      assert.equal(
+        (await revoke(deputyAdmin.accessToken, chief.user!.id)).user?.role,
+        usersV1.Role.ROLE_CUSTOMER,
+      );
+      // The chief's token still says admin, but they are not one now: role changes check the database.
+      await assert.rejects(grant(chief.accessToken, chief.user!.id), rejectsWith(status.PERMISSION_DENIED));
+      await assert.rejects(
+        revoke(deputyAdmin.accessToken, deputy!.id),
+        rejectsWith(status.FAILED_PRECONDITION),
+      );
+      assert.equal(
+        (await grant(deputyAdmin.accessToken, chief.user!.id)).user?.role,
+        usersV1.Role.ROLE_ADMIN,
+      );
+      const chiefAgain = await signIn(ADMIN, 'correct horse battery');
+      assert.equal((await revoke(chiefAgain.accessToken, deputy!.id)).user?.role, usersV1.Role.ROLE_CUSTOMER);
+
+      const change = (userId: string, to: string, from: string, by: string) => ({
+        type: 'user.role_changed',
+        userId,
+        role: to,
+        previousRole: from,
+        changedBy: by,
+      });
+      assert.deepEqual(
+        (await recorded()).filter((e) => e.type === 'user.role_changed'),
+        [
+          change(deputy!.id, 'admin', 'customer', chief.user!.id),
+          change(chief.user!.id, 'customer', 'admin', deputy!.id),
+          change(chief.user!.id, 'admin', 'customer', deputy!.id),
+          change(deputy!.id, 'customer', 'admin', chief.user!.id),
+        ],
+      );
+    } finally {
+      await nc.close();
+    }
   });
 
   it('EraseUser: crypto-shreds the key, removes plaintext, emits user.erased once, and is idempotent', async () => {

@@ -7,7 +7,13 @@ import {
   orderPaidV1,
   orderShippedV1,
 } from './order-events.ts';
-import { userCreatedV1, userCreatedV2, userErasedV1, userSignupAttemptedV1 } from './user-events.ts';
+import {
+  userCreatedV1,
+  userCreatedV2,
+  userErasedV1,
+  userRoleChangedV1,
+  userSignupAttemptedV1,
+} from './user-events.ts';
 
 /** Every integration event Conveyor publishes, every version. */
 export const catalog = [
@@ -15,6 +21,7 @@ export const catalog = [
   userCreatedV2,
   userErasedV1,
   userSignupAttemptedV1,
+  userRoleChangedV1,
   orderCreatedV1,
   orderPaidV1,
   orderShippedV1,

@@ -75,3 +75,38 @@ export const userSignupAttemptedV1 = defineEvent({
   schema: z.object({ userId: uuid, attemptedAt: timestamp }),
   examples: [{ userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e', attemptedAt: '2026-12-05T10:00:00.000Z' }],
 });
+
+/**
+ * A user's role changed: granted or revoked by an admin (GrantRole, RevokeRole), or the first admin
+ * made by an operator (`changedBy` "operator"). The audit trail of who may administer Conveyor.
+ */
+export const userRoleChangedV1 = defineEvent({
+  type: 'user.role_changed',
+  version: 1,
+  stream: 'USERS',
+  description:
+    "A user's role changed (customer or admin), and who changed it: an admin's user id, or operator for the first admin. Carries ids only.",
+  schema: z.object({
+    userId: uuid,
+    role: z.enum(['customer', 'admin']),
+    previousRole: z.enum(['customer', 'admin']).nullable(),
+    changedBy: z.union([uuid, z.literal('operator')]),
+    changedAt: timestamp,
+  }),
+  examples: [
+    {
+      userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e',
+      role: 'admin',
+      previousRole: 'customer',
+      changedBy: '0192f3a0-0000-7000-8000-00000000a001',
+      changedAt: '2026-12-06T10:00:00.000Z',
+    },
+    {
+      userId: '0192f3a0-0000-7000-8000-00000000a001',
+      role: 'admin',
+      previousRole: null,
+      changedBy: 'operator',
+      changedAt: '2026-12-06T09:00:00.000Z',
+    },
+  ],
+});

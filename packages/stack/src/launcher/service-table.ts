@@ -29,7 +29,11 @@ export const serviceTable: readonly ServiceEntry[] = [
   { name: 'gateway', grpcPort: 8080, opsPort: 9104, calls: ['users', 'orders', 'notifications'], http: true },
 ];
 
-export function serviceSource(name: string, file: 'main.ts' | 'migrate.ts', root = repoRoot): string {
+export function serviceSource(
+  name: string,
+  file: 'main.ts' | 'migrate.ts' | 'bootstrap-admin.ts',
+  root = repoRoot,
+): string {
   return join(root, 'services', name, 'src', file);
 }
 

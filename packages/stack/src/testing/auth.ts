@@ -3,10 +3,10 @@ import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import * as grpc from '@grpc/grpc-js';
-import { TEST_ADMIN_EMAIL } from '../system.ts';
+import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '../system.ts';
 
-/** The admin address startSystem passes in USERS_ADMIN_EMAILS by default. */
-export { TEST_ADMIN_EMAIL };
+/** The first admin startSystem makes by default. */
+export { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD };
 
 /** A signed-up user with a fresh access token. */
 export interface SignedIn {
@@ -42,21 +42,19 @@ export async function signUp(
 }
 
 /**
- * Signs up (a no-op when the address is already taken) and signs in the admin whose
- * email is in the users service's USERS_ADMIN_EMAILS.
+ * Signs in the admin the system's operator made (startSystem makes it; signing up never grants a
+ * role): `auth` is the system's `auth`, the test admin by default.
  */
-export async function signUpAdmin(usersAddress: string, adminEmail = TEST_ADMIN_EMAIL): Promise<SignedIn> {
-  const password = 'admin-password-for-tests';
+export async function signInAdmin(
+  usersAddress: string,
+  auth: { adminEmail: string; adminPassword: string } = {
+    adminEmail: TEST_ADMIN_EMAIL,
+    adminPassword: TEST_ADMIN_PASSWORD,
+  },
+): Promise<SignedIn> {
   const client = new usersV1.UserServiceClient(usersAddress, insecure());
   try {
-    // A second sign-up with the same address changes nothing (and answers the same).
-    await callUnary(
-      client,
-      client.createUser,
-      { email: adminEmail, name: 'Test Admin', password },
-      { deadlineMs: DEADLINE_MS },
-    );
-    return await signIn(client, adminEmail, password);
+    return await signIn(client, auth.adminEmail, auth.adminPassword);
   } finally {
     client.close();
   }

@@ -9,7 +9,7 @@ import {
   toHeaders,
 } from '@conveyor/platform';
 import { type SmtpSink, startSystem } from '@conveyor/stack';
-import { type SignedIn, signUpAdmin, testDatabase, testNats, testSmtpSink } from '@conveyor/stack/testing';
+import { type SignedIn, signInAdmin, testDatabase, testNats, testSmtpSink } from '@conveyor/stack/testing';
 import type { CallOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -76,7 +76,7 @@ export async function startTokenIssuer(databaseUrl: string): Promise<TokenIssuer
     const address = system.address('users');
     return {
       address,
-      admin: await signUpAdmin(address, system.auth.adminEmail),
+      admin: await signInAdmin(address, system.auth),
       env: { USERS_ADDR: address, USERS_SERVICE_SECRET: system.auth.serviceSecret },
       async stop() {
         await system.stop();

@@ -6,15 +6,17 @@ import { callUnary, insecure, migrate } from '@conveyor/platform';
 import { waitUntil } from '@conveyor/stack';
 import {
   type SignedIn,
+  signInAdmin,
   signUp,
-  signUpAdmin,
   TEST_ADMIN_EMAIL,
+  TEST_ADMIN_PASSWORD,
   testDatabase,
   testNats,
 } from '@conveyor/stack/testing';
 import { Metadata, status } from '@grpc/grpc-js';
 import { migrations as usersMigrations } from '../../../users/src/adapters/migrations.ts';
 import { loadUsersConfig } from '../../../users/src/config.ts';
+import { makeFirstAdmin } from '../../../users/src/first-admin.ts';
 import { type RunningUsersService, startUsersService } from '../../../users/src/service.ts';
 import { migrations } from '../adapters/migrations.ts';
 import { loadOrdersConfig } from '../config.ts';
@@ -36,6 +38,10 @@ describe('orders service: authorisation at the edge (real users service, Postgre
     nats = await testNats();
     await migrate({ url: db.url, schema: 'users', migrations: usersMigrations });
     await migrate({ url: db.url, schema: 'orders', migrations });
+    await makeFirstAdmin(
+      { databaseUrl: db.url, argon2: { memoryKiB: 8192, passes: 1, parallelism: 1 } },
+      { email: TEST_ADMIN_EMAIL, name: 'Admin', password: TEST_ADMIN_PASSWORD },
+    );
     const common = {
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
@@ -46,7 +52,6 @@ describe('orders service: authorisation at the edge (real users service, Postgre
     users = await startUsersService(
       loadUsersConfig({
         ...common,
-        USERS_ADMIN_EMAILS: TEST_ADMIN_EMAIL,
         USERS_ARGON2_MEMORY_KIB: '8192',
         USERS_ARGON2_PASSES: '1',
       }),
@@ -59,7 +64,7 @@ describe('orders service: authorisation at the edge (real users service, Postgre
     [alice, bob, admin] = await Promise.all([
       signUp(usersAddress),
       signUp(usersAddress),
-      signUpAdmin(usersAddress),
+      signInAdmin(usersAddress),
     ]);
   });
 

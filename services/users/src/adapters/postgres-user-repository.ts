@@ -6,7 +6,7 @@ import {
   withTransaction,
 } from '@conveyor/platform';
 import { AppError } from '@conveyor/platform/errors';
-import type { UserRepository } from '../app/user-repository.ts';
+import type { FirstAdminOutcome, RoleChangeOutcome, UserRepository } from '../app/user-repository.ts';
 import type { User, UserRole } from '../domain/user.ts';
 import { accountKey } from './account-key.ts';
 
@@ -19,6 +19,10 @@ interface UserRow {
 }
 
 const columns = 'id, email, name, role, created_at';
+
+// Role changes and the first admin take this lock, so two of them cannot both see "another admin
+// is left" or "no admin yet" (they are rare: an operator's or an admin's action).
+const lockRoles = `select pg_advisory_xact_lock(hashtextextended('conveyor.users.roles', 0))`;
 const toUser = (row: UserRow): User => ({
   id: row.id,
   email: row.email,
@@ -67,6 +71,66 @@ export class PostgresUserRepository implements UserRepository {
       if (!rows[0]) throw new AppError('UNAVAILABLE', 'the address was released while signing up; try again');
       return { created: false, ownerId: rows[0].id };
     }
+  }
+
+  async createFirstAdmin(
+    user: User,
+    passwordHash: string,
+    dataKey: Uint8Array,
+    events: readonly CloudEvent[],
+  ): Promise<FirstAdminOutcome> {
+    const outcome = await withTransaction(this.#pool, async (tx): Promise<FirstAdminOutcome> => {
+      await tx.query(lockRoles);
+      const { rows } = await tx.query<{ email: string }>(
+        `select email from users where role = 'admin' and erased_at is null order by created_at limit 1`,
+      );
+      if (rows[0]) return { kind: 'admin-exists', email: rows[0].email };
+      const inserted = await tx.query(
+        `insert into users (id, email, name, role, created_at, password_hash)
+         values ($1, $2, $3, 'admin', $4, $5)
+         on conflict (email) do nothing`,
+        [user.id, user.email, user.name, user.createdAt, passwordHash],
+      );
+      if (inserted.rowCount === 0) return { kind: 'email-taken' };
+      await tx.query('insert into user_keys (user_id, data_key) values ($1, $2)', [
+        user.id,
+        Buffer.from(dataKey),
+      ]);
+      await appendToOutbox(tx, events);
+      return { kind: 'created', user: { ...user, role: 'admin' } };
+    });
+    if (outcome.kind === 'created') this.#onCommitted();
+    return outcome;
+  }
+
+  async setRole(
+    id: string,
+    role: UserRole,
+    changeEvent: (previous: UserRole, at: Date) => CloudEvent,
+    now: Date,
+  ): Promise<RoleChangeOutcome> {
+    const outcome = await withTransaction(this.#pool, async (tx): Promise<RoleChangeOutcome> => {
+      await tx.query(lockRoles);
+      const { rows } = await tx.query<UserRow>(
+        `select ${columns} from users where id = $1 and erased_at is null for update`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return { kind: 'not-found' };
+      if (row.role === role) return { kind: 'unchanged', user: toUser(row) };
+      if (row.role === 'admin') {
+        const { rows: others } = await tx.query(
+          `select 1 from users where role = 'admin' and erased_at is null and id <> $1 limit 1`,
+          [id],
+        );
+        if (others.length === 0) return { kind: 'last-admin' };
+      }
+      await tx.query('update users set role = $2 where id = $1', [id, role]);
+      await appendToOutbox(tx, [changeEvent(row.role, now)]);
+      return { kind: 'changed', user: { ...toUser(row), role } };
+    });
+    if (outcome.kind === 'changed') this.#onCommitted();
+    return outcome;
   }
 
   async announceSignupAttempt(

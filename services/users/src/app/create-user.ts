@@ -1,6 +1,6 @@
-import { newEvent } from '@conveyor/platform';
+import { type CloudEvent, newEvent } from '@conveyor/platform';
 import { validatePassword } from '../domain/password-policy.ts';
-import { type NewUserInput, registerUser } from '../domain/user.ts';
+import { type NewUserInput, registerUser, type User } from '../domain/user.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PersonalDataSealer } from './personal-data-sealer.ts';
 import type { UserRepository } from './user-repository.ts';
@@ -9,8 +9,6 @@ export interface CreateUserDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   sealer: PersonalDataSealer;
-  /** Normalised emails that sign up as admins. */
-  adminEmails: ReadonlySet<string>;
   newId: () => string;
   now: () => Date;
   /** CloudEvents `source` of this service's events. */
@@ -30,19 +28,11 @@ const SIGNUP_ATTEMPT_MAIL_GAP_MS = 60 * 60_000;
 
 export function createUser(deps: CreateUserDeps) {
   return async (input: NewUserInput & { password: string }): Promise<void> => {
-    const user = registerUser(input, { id: deps.newId(), now: deps.now(), adminEmails: deps.adminEmails });
+    const user = registerUser(input, { id: deps.newId(), now: deps.now() });
     const password = validatePassword(input.password);
     const passwordHash = await deps.hasher.hash(password);
     const dataKey = deps.sealer.newKey();
-    const created = newEvent(
-      'user.created',
-      {
-        userId: user.id,
-        personalData: deps.sealer.seal(dataKey, user.id, { email: user.email, name: user.name }),
-        createdAt: user.createdAt.toISOString(),
-      },
-      { source: deps.source, subject: user.id, time: user.createdAt },
-    );
+    const created = userCreated(deps, user, dataKey);
     const outcome = await deps.users.create(user, passwordHash, dataKey, [created]);
     if (outcome.created) return;
     const attempted = newEvent(
@@ -57,4 +47,21 @@ export function createUser(deps: CreateUserDeps) {
       attempted,
     );
   };
+}
+
+/** user.created v2: the user's personal data sealed with their new data key. */
+export function userCreated(
+  deps: Pick<CreateUserDeps, 'sealer' | 'source'>,
+  user: User,
+  dataKey: Uint8Array,
+): CloudEvent {
+  return newEvent(
+    'user.created',
+    {
+      userId: user.id,
+      personalData: deps.sealer.seal(dataKey, user.id, { email: user.email, name: user.name }),
+      createdAt: user.createdAt.toISOString(),
+    },
+    { source: deps.source, subject: user.id, time: user.createdAt },
+  );
 }

@@ -1,5 +1,17 @@
 import type { CloudEvent } from '@conveyor/platform';
-import type { User } from '../domain/user.ts';
+import type { User, UserRole } from '../domain/user.ts';
+
+export type FirstAdminOutcome =
+  | { kind: 'created'; user: User }
+  /** An (unerased) admin exists: the first admin is made once. */
+  | { kind: 'admin-exists'; email: string }
+  | { kind: 'email-taken' };
+
+export type RoleChangeOutcome =
+  | { kind: 'changed' | 'unchanged'; user: User }
+  | { kind: 'not-found' }
+  /** Revoking it would leave no admin. */
+  | { kind: 'last-admin' };
 
 /**
  * Where users, their credentials and their data keys live. Every write
@@ -21,6 +33,27 @@ export interface UserRepository {
    * than `minGapMs` before `at`; true when it was stored.
    */
   announceSignupAttempt(ownerId: string, at: Date, minGapMs: number, event: CloudEvent): Promise<boolean>;
+  /**
+   * Stores the first admin like `create`, with `events`, unless an unerased admin exists or the
+   * email is taken; serialised with role changes.
+   */
+  createFirstAdmin(
+    user: User,
+    passwordHash: string,
+    dataKey: Uint8Array,
+    events: readonly CloudEvent[],
+  ): Promise<FirstAdminOutcome>;
+  /**
+   * Gives an unerased user `role`, with `changeEvent(previousRole, now)` in the outbox; nothing
+   * when the user holds it already; never takes the role of the last admin. Serialised with the
+   * other role changes.
+   */
+  setRole(
+    id: string,
+    role: UserRole,
+    changeEvent: (previous: UserRole, at: Date) => CloudEvent,
+    now: Date,
+  ): Promise<RoleChangeOutcome>;
   /** undefined for an unknown or erased user. */
   findById(id: string): Promise<User | undefined>;
   /** By normalised email; undefined when no (unerased) user has it. */

@@ -55,14 +55,10 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
 }
 
 /**
- * A new user; id, time and the admin list are given, never read here.
- * Admins are the users whose normalised email is in `adminEmails`.
+ * A new user, always a customer: signing up never grants a role (an operator makes the first
+ * admin, admins grant the role to others). Id and time are given, never read here.
  */
-export function registerUser(
-  input: NewUserInput,
-  context: { id: string; now: Date; adminEmails?: ReadonlySet<string> },
-): User {
+export function registerUser(input: NewUserInput, context: { id: string; now: Date }): User {
   const valid = validateNewUser(input);
-  const role: UserRole = context.adminEmails?.has(valid.email) ? 'admin' : 'customer';
-  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now, role };
+  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now, role: 'customer' };
 }

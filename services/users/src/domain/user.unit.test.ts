@@ -16,16 +16,8 @@ describe('registerUser', () => {
     });
   });
 
-  it('makes users whose normalised email is listed admins', () => {
-    const adminEmails = new Set(['boss@example.com']);
-    assert.equal(
-      registerUser({ email: ' BOSS@example.com', name: 'B' }, { ...context, adminEmails }).role,
-      'admin',
-    );
-    assert.equal(
-      registerUser({ email: 'other@example.com', name: 'O' }, { ...context, adminEmails }).role,
-      'customer',
-    );
+  it('makes every new user a customer: signing up never grants a role', () => {
+    assert.equal(registerUser({ email: 'admin@example.com', name: 'A' }, context).role, 'customer');
   });
 
   const bad: [string, { email: string; name: string }, RegExp][] = [

@@ -1,10 +1,11 @@
 import { usersV1 } from '@conveyor/contracts';
 import { type GrpcService, unary } from '@conveyor/platform';
 import { authenticated, authorized, requireOwnerOrAdmin, type TokenVerifier } from '@conveyor/platform/auth';
+import { InvalidArgument } from '@conveyor/platform/errors';
 import type { Logger } from 'pino';
 import type { IssuedToken, PublicJwk } from '../app/token-service.ts';
 import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
-import type { PersonalData, User } from '../domain/user.ts';
+import type { PersonalData, User, UserRole } from '../domain/user.ts';
 
 export interface UserUseCases {
   /** Answers the same for a new and a taken address. */
@@ -16,6 +17,8 @@ export interface UserUseCases {
   issueServiceToken(input: { service: string; secret: string }): Promise<IssuedToken>;
   revealPersonalData(input: { userId: string; sealed: string }): Promise<PersonalData>;
   eraseUser(id: string): Promise<Date>;
+  /** GrantRole (admin) and RevokeRole (back to customer), by the admin `adminId`. */
+  changeRole(input: { adminId: string; userId: string; role: UserRole }): Promise<User>;
   /** Local check of signature and claims, for edge authorisation of this service's own calls. */
   checkToken(token: string): Promise<TokenClaims>;
 }
@@ -36,6 +39,11 @@ const toProto = (user: User): usersV1.User => ({
   createdAt: user.createdAt,
   role: roleToProto[user.role],
 });
+
+/** Admin is the one role granted and revoked: customer is what is left, service never a user's. */
+function requireAdminRole(role: usersV1.Role): void {
+  if (role !== usersV1.Role.ROLE_ADMIN) throw new InvalidArgument('role', 'must be ROLE_ADMIN');
+}
 
 /** Maps protobuf to use cases and back; authorisation wraps the handlers that need a caller. */
 export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService {
@@ -92,6 +100,30 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       authenticated(verifier, async (request: usersV1.EraseUserRequest, principal) => {
         requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
         return { erasedAt: await app.eraseUser(request.id) };
+      }),
+    ),
+    grantRole: unary(
+      'GrantRole',
+      logger,
+      authorized(verifier, ['admin'], async (request: usersV1.GrantRoleRequest, principal) => {
+        requireAdminRole(request.role);
+        return {
+          user: toProto(
+            await app.changeRole({ adminId: principal.subject, userId: request.userId, role: 'admin' }),
+          ),
+        };
+      }),
+    ),
+    revokeRole: unary(
+      'RevokeRole',
+      logger,
+      authorized(verifier, ['admin'], async (request: usersV1.RevokeRoleRequest, principal) => {
+        requireAdminRole(request.role);
+        return {
+          user: toProto(
+            await app.changeRole({ adminId: principal.subject, userId: request.userId, role: 'customer' }),
+          ),
+        };
       }),
     ),
   };

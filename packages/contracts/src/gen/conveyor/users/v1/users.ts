@@ -200,6 +200,26 @@ export interface EraseUserResponse {
   erasedAt: Date | undefined;
 }
 
+export interface GrantRoleRequest {
+  userId: string;
+  /** ROLE_ADMIN. */
+  role: Role;
+}
+
+export interface GrantRoleResponse {
+  user: User | undefined;
+}
+
+export interface RevokeRoleRequest {
+  userId: string;
+  /** ROLE_ADMIN. */
+  role: Role;
+}
+
+export interface RevokeRoleResponse {
+  user: User | undefined;
+}
+
 function createBaseUser(): User {
   return { id: "", email: "", name: "", createdAt: undefined, role: 0 };
 }
@@ -1914,10 +1934,322 @@ export const EraseUserResponse: MessageFns<EraseUserResponse> = {
   },
 };
 
+function createBaseGrantRoleRequest(): GrantRoleRequest {
+  return { userId: "", role: 0 };
+}
+
+export const GrantRoleRequest: MessageFns<GrantRoleRequest> = {
+  encode(message: GrantRoleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.role !== 0) {
+      writer.uint32(16).int32(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantRoleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantRoleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantRoleRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+    };
+  },
+
+  toJSON(message: GrantRoleRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.role !== 0) {
+      obj.role = roleToJSON(message.role);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GrantRoleRequest>): GrantRoleRequest {
+    return GrantRoleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GrantRoleRequest>): GrantRoleRequest {
+    const message = createBaseGrantRoleRequest();
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? 0;
+    return message;
+  },
+};
+
+function createBaseGrantRoleResponse(): GrantRoleResponse {
+  return { user: undefined };
+}
+
+export const GrantRoleResponse: MessageFns<GrantRoleResponse> = {
+  encode(message: GrantRoleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantRoleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantRoleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantRoleResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: GrantRoleResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GrantRoleResponse>): GrantRoleResponse {
+    return GrantRoleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GrantRoleResponse>): GrantRoleResponse {
+    const message = createBaseGrantRoleResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseRevokeRoleRequest(): RevokeRoleRequest {
+  return { userId: "", role: 0 };
+}
+
+export const RevokeRoleRequest: MessageFns<RevokeRoleRequest> = {
+  encode(message: RevokeRoleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.role !== 0) {
+      writer.uint32(16).int32(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRoleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRoleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeRoleRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+    };
+  },
+
+  toJSON(message: RevokeRoleRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.role !== 0) {
+      obj.role = roleToJSON(message.role);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRoleRequest>): RevokeRoleRequest {
+    return RevokeRoleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeRoleRequest>): RevokeRoleRequest {
+    const message = createBaseRevokeRoleRequest();
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? 0;
+    return message;
+  },
+};
+
+function createBaseRevokeRoleResponse(): RevokeRoleResponse {
+  return { user: undefined };
+}
+
+export const RevokeRoleResponse: MessageFns<RevokeRoleResponse> = {
+  encode(message: RevokeRoleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRoleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRoleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeRoleResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: RevokeRoleResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRoleResponse>): RevokeRoleResponse {
+    return RevokeRoleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeRoleResponse>): RevokeRoleResponse {
+    const message = createBaseRevokeRoleResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
 /**
  * UserService owns users, their credentials and the keys that sign and
  * verify access tokens. Every change it makes is published as an event
- * (user.created, user.erased) through the service's transactional outbox;
+ * (user.created, user.role_changed, user.erased) through its transactional outbox;
  * personal data inside those events is sealed with a per-user key that
  * EraseUser destroys (crypto-shredding).
  *
@@ -2044,6 +2376,36 @@ export const UserServiceService = {
     responseSerialize: (value: EraseUserResponse): Buffer => Buffer.from(EraseUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EraseUserResponse => EraseUserResponse.decode(value),
   },
+  /**
+   * Makes a user an admin (admins only; ROLE_ADMIN is the only role granted).
+   * Publishes user.role_changed naming the admin who granted it; granting a
+   * role the user holds changes nothing. Tokens issued before keep their
+   * role until they expire. NOT_FOUND for an unknown or erased user.
+   */
+  grantRole: {
+    path: "/conveyor.users.v1.UserService/GrantRole" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GrantRoleRequest): Buffer => Buffer.from(GrantRoleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GrantRoleRequest => GrantRoleRequest.decode(value),
+    responseSerialize: (value: GrantRoleResponse): Buffer => Buffer.from(GrantRoleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GrantRoleResponse => GrantRoleResponse.decode(value),
+  },
+  /**
+   * Takes the admin role back (admins only): the user becomes a customer.
+   * Publishes user.role_changed; FAILED_PRECONDITION for the last admin, so
+   * Conveyor always has one. Signing up never grants a role: the first
+   * admin is made by an operator (`conveyor users bootstrap-admin`).
+   */
+  revokeRole: {
+    path: "/conveyor.users.v1.UserService/RevokeRole" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeRoleRequest): Buffer => Buffer.from(RevokeRoleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeRoleRequest => RevokeRoleRequest.decode(value),
+    responseSerialize: (value: RevokeRoleResponse): Buffer => Buffer.from(RevokeRoleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeRoleResponse => RevokeRoleResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -2094,6 +2456,20 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    * plaintext and publishes user.erased. Erasing twice is not an error.
    */
   eraseUser: handleUnaryCall<EraseUserRequest, EraseUserResponse>;
+  /**
+   * Makes a user an admin (admins only; ROLE_ADMIN is the only role granted).
+   * Publishes user.role_changed naming the admin who granted it; granting a
+   * role the user holds changes nothing. Tokens issued before keep their
+   * role until they expire. NOT_FOUND for an unknown or erased user.
+   */
+  grantRole: handleUnaryCall<GrantRoleRequest, GrantRoleResponse>;
+  /**
+   * Takes the admin role back (admins only): the user becomes a customer.
+   * Publishes user.role_changed; FAILED_PRECONDITION for the last admin, so
+   * Conveyor always has one. Signing up never grants a role: the first
+   * admin is made by an operator (`conveyor users bootstrap-admin`).
+   */
+  revokeRole: handleUnaryCall<RevokeRoleRequest, RevokeRoleResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -2255,6 +2631,48 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EraseUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Makes a user an admin (admins only; ROLE_ADMIN is the only role granted).
+   * Publishes user.role_changed naming the admin who granted it; granting a
+   * role the user holds changes nothing. Tokens issued before keep their
+   * role until they expire. NOT_FOUND for an unknown or erased user.
+   */
+  grantRole(
+    request: GrantRoleRequest,
+    callback: (error: ServiceError | null, response: GrantRoleResponse) => void,
+  ): ClientUnaryCall;
+  grantRole(
+    request: GrantRoleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GrantRoleResponse) => void,
+  ): ClientUnaryCall;
+  grantRole(
+    request: GrantRoleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GrantRoleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Takes the admin role back (admins only): the user becomes a customer.
+   * Publishes user.role_changed; FAILED_PRECONDITION for the last admin, so
+   * Conveyor always has one. Signing up never grants a role: the first
+   * admin is made by an operator (`conveyor users bootstrap-admin`).
+   */
+  revokeRole(
+    request: RevokeRoleRequest,
+    callback: (error: ServiceError | null, response: RevokeRoleResponse) => void,
+  ): ClientUnaryCall;
+  revokeRole(
+    request: RevokeRoleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeRoleResponse) => void,
+  ): ClientUnaryCall;
+  revokeRole(
+    request: RevokeRoleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeRoleResponse) => void,
   ): ClientUnaryCall;
 }
 
