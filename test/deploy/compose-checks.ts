@@ -38,13 +38,16 @@ export function environment(service: ComposeService): Record<string, string> {
   return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 }
 
-/** The application services: built from this repository's Dockerfile with a SERVICE argument. */
+/**
+ * The application services: built from this repository's Dockerfile with a SERVICE argument, not
+ * one-shot commands (migrations, the first admin).
+ */
 export function appServices(compose: ComposeFile): [string, ComposeService][] {
   return Object.entries(compose.services).filter(
     ([, s]) =>
       typeof s.build === 'object' &&
       s.build.args?.SERVICE &&
-      !/migrate/.test(JSON.stringify(s.command ?? '')),
+      !/migrate|bootstrap-admin/.test(JSON.stringify(s.command ?? '')),
   );
 }
 

@@ -103,9 +103,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives users its admins and service secrets, and each caller its own matching secret (dev values)', () => {
+  it('makes the first admin once before users starts, and gives each caller its own matching secret (dev values)', () => {
     const users = environment(compose.services.users!);
-    assert.equal(interpolate(users.USERS_ADMIN_EMAILS!), 'admin@conveyor.local');
+    assert.equal(users.USERS_ADMIN_EMAILS, undefined, 'signing up never grants a role');
+    const bootstrap = compose.services['users-bootstrap-admin']!;
+    assert.deepEqual(bootstrap.command, ['src/bootstrap-admin.ts']);
+    assert.equal(interpolate(environment(bootstrap).ADMIN_EMAIL!), 'admin@conveyor.local');
+    assert.deepEqual(Object.keys(bootstrap.depends_on ?? {}), ['users-migrate']);
+    assert.ok('users-bootstrap-admin' in (compose.services.users!.depends_on ?? {}));
     assert.equal(users.USERS_JWT_PRIVATE_KEY, undefined, 'compose is a dev setup: users generates its key');
     assert.equal(users.NODE_ENV, undefined);
     const notifications = environment(compose.services.notifications!);

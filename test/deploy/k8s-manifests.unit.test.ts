@@ -210,11 +210,33 @@ describe('overlay differences', () => {
     assert.deepEqual(inlineSecretViolations(renderKustomization(repoPath('deploy/k8s/base'))), []);
   });
 
-  it('runs users with NODE_ENV=production in prod (key required) and names dev admins', () => {
+  it('runs users with NODE_ENV=production in prod (key required); dev makes its first admin with a Job', () => {
     assert.equal(config(prod).NODE_ENV, 'production');
     assert.equal(config(dev).NODE_ENV, 'development');
-    assert.equal(config(dev).USERS_ADMIN_EMAILS, 'admin@conveyor.local');
-    assert.equal(config(prod).USERS_ADMIN_EMAILS, '');
+    for (const rendered of [dev, prod])
+      assert.equal(config(rendered).USERS_ADMIN_EMAILS, undefined, 'removed');
+    // biome-ignore lint/suspicious/noExplicitAny: reading a rendered Job.
+    const job = find(dev, 'Job', 'conveyor-bootstrap-admin') as any;
+    const container = job.spec.template.spec.containers[0];
+    assert.deepEqual(container.args, ['src/bootstrap-admin.ts']);
+    assert.deepEqual(
+      job.spec.template.spec.initContainers[0].args,
+      ['src/migrate.ts'],
+      'users migrated first',
+    );
+    type EnvVar = { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+    const fromSecret = Object.fromEntries(
+      (container.env as EnvVar[]).flatMap((e) =>
+        e.valueFrom?.secretKeyRef ? [[e.name, e.valueFrom.secretKeyRef]] : [],
+      ),
+    );
+    assert.deepEqual(fromSecret.ADMIN_EMAIL, { name: 'conveyor-first-admin', key: 'email' });
+    assert.deepEqual(fromSecret.ADMIN_PASSWORD, { name: 'conveyor-first-admin', key: 'password' });
+    assert.equal(
+      prod.filter((o) => o.kind === 'Job' && o.metadata.name === 'conveyor-bootstrap-admin').length,
+      0,
+      'production makes its first admin by hand',
+    );
   });
 
   it('renders no Secret in prod, and dev secrets only with development values', () => {
