@@ -34,6 +34,18 @@ describe('start-up refuses a bad environment, naming the variable', () => {
     assert.match(stderr, /SMTP_URL is "http:\/\/mail": expected a URL starting with smtp:\/\/ or smtps:\/\//);
   });
 
+  it('users: refuses the removed USERS_ADMIN_EMAILS rather than ignore it (roles are granted, ADR 0021)', () => {
+    const { code, stderr } = start('users', {
+      DATABASE_URL: 'postgres://x@127.0.0.1/db',
+      USERS_ADMIN_EMAILS: 'boss@example.com',
+    });
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /USERS_ADMIN_EMAILS .*was removed: signing up never makes an admin; run `conveyor users bootstrap-admin`/,
+    );
+  });
+
   it('users: an unreachable database is a clear start-up failure, not a hang', () => {
     const { code, stderr } = start('users', {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
