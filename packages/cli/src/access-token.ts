@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError } from './cli-error.ts';
@@ -33,4 +33,9 @@ export async function saveAccessToken(env: NodeJS.ProcessEnv, token: string): Pr
   await writeFile(path, `${token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return path;
+}
+
+/** Deletes the saved token (nothing to do when there is none). */
+export async function forgetAccessToken(env: NodeJS.ProcessEnv): Promise<void> {
+  await rm(tokenPath(env), { force: true });
 }

@@ -9,6 +9,7 @@ export type Command =
   | { kind: 'help'; topic: string | undefined }
   | { kind: 'users create'; email: string; name: string; password: string; json: boolean }
   | { kind: 'login'; email: string; password: string; json: boolean }
+  | { kind: 'logout'; json: boolean }
   | { kind: 'users get'; id: string; json: boolean }
   | { kind: 'users grant-role' | 'users revoke-role'; id: string; json: boolean }
   | {
@@ -205,6 +206,14 @@ export function parseCommand(argv: readonly string[]): Command {
       return users(rest[0], rest.slice(1));
     case 'login':
       return login(rest);
+    case 'logout': {
+      const { values, positionals } = parse(() =>
+        parseArgs({ args: rest, options: common, allowPositionals: true, strict: true }),
+      );
+      if (values.help) return { kind: 'help', topic: 'login' };
+      noPositionals('logout', positionals);
+      return { kind: 'logout', json: values.json === true };
+    }
     case 'notifications':
       return notifications(rest[0], rest.slice(1));
     case 'products':

@@ -195,6 +195,15 @@ describe('conveyor CLI (child process)', () => {
       const bogus = await cli(['users', 'get', userId], { ...env, CONVEYOR_TOKEN: 'not.a.token' });
       assert.equal(bogus.code, 2);
       assert.match(bogus.stderr, /UNAUTHENTICATED/);
+      // Logging out ends the session: the token is refused (even where a copy was kept) and forgotten.
+      const saved = (await readFile(tokenPath, 'utf8')).trim();
+      const out = await cli(['logout'], env);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, /^logged out/);
+      await assert.rejects(stat(tokenPath), { code: 'ENOENT' });
+      const copy = await cli(['users', 'get', userId], { ...env, CONVEYOR_TOKEN: saved });
+      assert.equal(copy.code, 2);
+      assert.match(copy.stderr, /UNAUTHENTICATED.*revoked/);
     } finally {
       await rm(state, { recursive: true, force: true });
     }

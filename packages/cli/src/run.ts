@@ -10,7 +10,7 @@ import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
-import { bootstrapAdmin, changeRole, createUser, getUser, login } from './users-command.ts';
+import { bootstrapAdmin, changeRole, createUser, getUser, login, logout } from './users-command.ts';
 import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
@@ -28,6 +28,8 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return changeRole(endpoints, { ...command, grant: command.kind === 'users grant-role' });
     case 'login':
       return login(endpoints, command, env);
+    case 'logout':
+      return logout(endpoints, command, env);
     case 'notifications list':
       return listNotifications(endpoints, command);
     case 'products list':

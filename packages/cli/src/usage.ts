@@ -9,7 +9,9 @@ const sections: Record<string, string> = {
                                             (DATABASE_URL; refused once an admin exists)`,
   login: `  login --email EMAIL --password PASSWORD   sign in; saves the access token (15 min) to
                                             $XDG_STATE_HOME/conveyor/token (~/.local/state/...)
-                                            that every other command sends; CONVEYOR_TOKEN overrides`,
+                                            that every other command sends; CONVEYOR_TOKEN overrides
+  logout                                    end every session of the logged-in user (their tokens
+                                            are refused from now on) and delete the saved token`,
   notifications: `  notifications list [--user ID] [--limit N]
                                             notifications, newest first (N: 1-500)`,
   webhooks: `  webhooks register (--user ID | --global) --url URL

@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform';
 import { serviceSource } from '@conveyor/stack/service-table';
-import { saveAccessToken } from './access-token.ts';
+import { forgetAccessToken, saveAccessToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { formatUser, roleLabel } from './format.ts';
@@ -133,4 +133,22 @@ export async function bootstrapAdmin(
     said || `bootstrap-admin exited with ${code}`,
     code === 3 || code === 4 ? exitCodes.rejected : exitCodes.failure,
   );
+}
+
+/** SignOut with the saved token (every session of that user ends), then forget the token. */
+export async function logout(
+  endpoints: Endpoints,
+  input: { json: boolean },
+  env: NodeJS.ProcessEnv,
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+    callUnary(client, client.signOut, {}, { deadlineMs: DEADLINE_MS }),
+  );
+  await forgetAccessToken(env);
+  return {
+    text: input.json
+      ? JSON.stringify({ loggedOut: true })
+      : 'logged out: every session of this user has ended',
+  };
 }

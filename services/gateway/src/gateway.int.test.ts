@@ -164,6 +164,9 @@ describe('gateway over real services (processes)', () => {
 
     const out = await api('POST', '/api/logout', { cookie });
     assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
+    // Logging out ends the session for good: the old cookie's token is refused, not only forgotten.
+    assert.equal((await api('GET', '/api/me', { cookie })).status, 401);
+    assert.equal((await api('POST', '/api/logout', { cookie })).status, 200, 'twice is fine');
     const https = await api('POST', '/api/login', {
       body: { email: other.email, password: other.password },
       headers: { 'x-forwarded-proto': 'https', 'content-type': 'application/json' },

@@ -1,4 +1,5 @@
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { tokenVerifierEnv } from '@conveyor/platform/auth';
 import { z } from 'zod';
 
 const flag = z
@@ -53,6 +54,7 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       USERS_ADDR: env.host('127.0.0.1:50051'),
       USERS_SERVICE_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
       USERS_DEADLINE_MS: env.durationMs(2000),
+      ...tokenVerifierEnv,
       USERS_RETRY_DELAY_MS: env.durationMs(5000),
     },
     source,

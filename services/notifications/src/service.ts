@@ -8,7 +8,7 @@ import {
   startEventConsumer,
   startService,
 } from '@conveyor/platform';
-import { startUsersTokenVerifier } from '@conveyor/platform/auth';
+import { startUsersTokenVerifier, tokenVerifierOptions } from '@conveyor/platform/auth';
 import { inTraceOf, traced, traceparentOf } from '@conveyor/platform/telemetry';
 import { v7 as uuidv7 } from 'uuid';
 import { CircuitBreakerGuard } from './adapters/circuit-breaker-guard.ts';
@@ -53,6 +53,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       logger,
       registry,
       resilience: { deadlineMs: config.USERS_DEADLINE_MS },
+      verifier: tokenVerifierOptions(config),
     });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const store = new PostgresNotificationStore(pool, consumerName);

@@ -1,4 +1,5 @@
 import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { tokenVerifierEnv } from '@conveyor/platform/auth';
 import { z } from 'zod';
 
 const delays = z
@@ -24,9 +25,7 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       USERS_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
       USERS_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(50),
       USERS_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
-      AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
-      AUTH_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
-      AUTH_KEYS_REFRESH_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
+      ...tokenVerifierEnv,
       CATALOG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
       SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(10_000).default(50),
       COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),

@@ -15,6 +15,7 @@ import { eraseUser } from './app/erase-user.ts';
 import { getUser } from './app/get-user.ts';
 import { issueServiceToken } from './app/issue-service-token.ts';
 import { revealPersonalData } from './app/reveal-personal-data.ts';
+import { signOut } from './app/sign-out.ts';
 import { verifyToken } from './app/verify-token.ts';
 import type { UsersConfig } from './config.ts';
 import { USERS_EVENT_SOURCE } from './event-source.ts';
@@ -98,7 +99,7 @@ export function startUsersService(
         revealPersonalData: revealPersonalData({ users, sealer }),
         eraseUser: eraseUser({ users, now, source }),
         changeRole: changeRole({ users, now, source }),
-        checkToken: (token: string) => tokens.verify(token),
+        signOut: signOut({ users }),
       };
       return { grpc: [userGrpcService(app, runtime.logger)], relay };
     },

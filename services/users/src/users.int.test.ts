@@ -609,8 +609,11 @@ describe('users service (real Postgres and NATS)', () => {
         (await revoke(deputyAdmin.accessToken, chief.user!.id)).user?.role,
         usersV1.Role.ROLE_CUSTOMER,
       );
-      // The chief's token still says admin, but they are not one now: role changes check the database.
-      await assert.rejects(grant(chief.accessToken, chief.user!.id), rejectsWith(status.PERMISSION_DENIED));
+      // The chief's token was issued under the old role: refused from now on (revocation).
+      await assert.rejects(
+        grant(chief.accessToken, chief.user!.id),
+        rejectsWith(status.UNAUTHENTICATED, /revoked/),
+      );
       await assert.rejects(
         revoke(deputyAdmin.accessToken, deputy!.id),
         rejectsWith(status.FAILED_PRECONDITION),

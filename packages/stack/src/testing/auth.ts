@@ -60,6 +60,16 @@ export async function signInAdmin(
   }
 }
 
+/** Signs an existing user in again: a fresh token. */
+export async function logIn(usersAddress: string, email: string, password: string): Promise<SignedIn> {
+  const client = new usersV1.UserServiceClient(usersAddress, insecure());
+  try {
+    return await signIn(client, email, password);
+  } finally {
+    client.close();
+  }
+}
+
 async function signIn(client: usersV1.UserServiceClient, email: string, password: string): Promise<SignedIn> {
   const response = await callUnary(
     client,

@@ -12,7 +12,7 @@ export {
   testNats,
   testSmtpSink,
 } from '../throwaway.ts';
-export { type SignedIn, signInAdmin, signUp, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from './auth.ts';
+export { logIn, type SignedIn, signInAdmin, signUp, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from './auth.ts';
 export { call, callAs, independentClient } from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';

@@ -1,5 +1,9 @@
 import type { Logger, Registry } from '@conveyor/platform';
-import { type RunningTokenVerifier, startUsersTokenVerifier } from '@conveyor/platform/auth';
+import {
+  type RunningTokenVerifier,
+  startUsersTokenVerifier,
+  tokenVerifierOptions,
+} from '@conveyor/platform/auth';
 import type { OrdersConfig } from '../config.ts';
 
 /** The token verifier for the order service's edge, tuned by its USERS_* and AUTH_* settings. */
@@ -18,10 +22,6 @@ export function startTokenVerifier(
       baseDelayMs: config.USERS_RETRY_BASE_MS,
       maxDelayMs: config.USERS_RETRY_MAX_DELAY_MS,
     },
-    verifier: {
-      cacheTtlMs: config.AUTH_CACHE_TTL_MS,
-      cacheMaxEntries: config.AUTH_CACHE_MAX_ENTRIES,
-      keysRefreshMs: config.AUTH_KEYS_REFRESH_MS,
-    },
+    verifier: tokenVerifierOptions(config),
   });
 }

@@ -58,10 +58,10 @@ export class JoseTokenService implements TokenService {
     );
   }
 
-  async issue(subject: string, role: TokenRole): Promise<IssuedToken> {
+  async issue(subject: string, role: TokenRole, generation = 0): Promise<IssuedToken> {
     const iat = Math.floor(this.#now().getTime() / 1000);
     const exp = iat + this.#ttlSeconds;
-    const token = await new SignJWT({ role })
+    const token = await new SignJWT(generation > 0 ? { role, gen: generation } : { role })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.#keyId })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)

@@ -55,4 +55,10 @@ export const migrations: Migration[] = [
     name: '0006_users_signup_attempt_announced_at',
     sql: 'alter table users add column signup_attempt_announced_at timestamptz',
   },
+  {
+    // Revocation (issue 21): a token carries the generation it was issued under; sign-out and role
+    // changes move it on, and VerifyToken refuses tokens of an older one.
+    name: '0007_users_token_generation',
+    sql: 'alter table users add column token_generation integer not null default 0',
+  },
 ];

@@ -16,9 +16,10 @@ interface UserRow {
   name: string;
   role: UserRole;
   created_at: Date;
+  token_generation: number;
 }
 
-const columns = 'id, email, name, role, created_at';
+const columns = 'id, email, name, role, created_at, token_generation';
 
 // Role changes and the first admin take this lock, so two of them cannot both see "another admin
 // is left" or "no admin yet" (they are rare: an operator's or an admin's action).
@@ -29,6 +30,7 @@ const toUser = (row: UserRow): User => ({
   name: row.name,
   role: row.role,
   createdAt: row.created_at,
+  tokenGeneration: row.token_generation,
 });
 
 export class PostgresUserRepository implements UserRepository {
@@ -125,9 +127,13 @@ export class PostgresUserRepository implements UserRepository {
         );
         if (others.length === 0) return { kind: 'last-admin' };
       }
-      await tx.query('update users set role = $2 where id = $1', [id, role]);
+      // Tokens issued under the old role are refused from now on (VerifyToken compares generations).
+      await tx.query('update users set role = $2, token_generation = token_generation + 1 where id = $1', [
+        id,
+        role,
+      ]);
       await appendToOutbox(tx, [changeEvent(row.role, now)]);
-      return { kind: 'changed', user: { ...toUser(row), role } };
+      return { kind: 'changed', user: { ...toUser(row), role, tokenGeneration: row.token_generation + 1 } };
     });
     if (outcome.kind === 'changed') this.#onCommitted();
     return outcome;
@@ -153,6 +159,14 @@ export class PostgresUserRepository implements UserRepository {
     });
     if (announced) this.#onCommitted();
     return announced;
+  }
+
+  async revokeTokens(id: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      'update users set token_generation = token_generation + 1 where id = $1 and erased_at is null',
+      [id],
+    );
+    return rowCount === 1;
   }
 
   async findById(id: string): Promise<User | undefined> {

@@ -58,7 +58,7 @@ export function authenticate(deps: AuthenticateDeps) {
     }
     if (!found || !matches) throw rejected();
     await deps.attempts.succeeded(account);
-    const issued = await deps.tokens.issue(found.user.id, found.user.role);
+    const issued = await deps.tokens.issue(found.user.id, found.user.role, found.user.tokenGeneration);
     return { ...issued, user: found.user };
   };
 }

@@ -15,6 +15,7 @@ const ada: User = {
   name: 'Ada',
   role: 'customer',
   createdAt: new Date(0),
+  tokenGeneration: 0,
 };
 
 /** Fakes: a hasher that records which hash it checked, an in-memory throttle store on a fake clock. */

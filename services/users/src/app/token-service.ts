@@ -16,7 +16,8 @@ export interface PublicJwk {
 
 /** Signs and checks access tokens with this service's key. */
 export interface TokenService {
-  issue(subject: string, role: TokenRole): Promise<IssuedToken>;
+  /** `generation`: the user's token generation, which VerifyToken compares (revocation). */
+  issue(subject: string, role: TokenRole, generation?: number): Promise<IssuedToken>;
   /** Signature, algorithm, issuer, audience and expiry; throws UNAUTHENTICATED naming no secret. */
   verify(token: string): Promise<TokenClaims>;
   publicKeys(): PublicJwk[];

@@ -54,6 +54,8 @@ export interface UserRepository {
     changeEvent: (previous: UserRole, at: Date) => CloudEvent,
     now: Date,
   ): Promise<RoleChangeOutcome>;
+  /** Moves the user's token generation on: every token issued before is refused. False if unknown. */
+  revokeTokens(id: string): Promise<boolean>;
   /** undefined for an unknown or erased user. */
   findById(id: string): Promise<User | undefined>;
   /** By normalised email; undefined when no (unerased) user has it. */

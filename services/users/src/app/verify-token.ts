@@ -5,7 +5,8 @@ import type { UserRepository } from './user-repository.ts';
 
 /**
  * Checks a token fully: signature and claims (TokenService), then that its
- * subject still exists: a user not erased, or a service still configured.
+ * subject still exists (a user not erased, or a service still configured) and,
+ * for a user, that it was issued under their current token generation.
  */
 export function verifyToken(deps: {
   tokens: TokenService;
@@ -21,8 +22,11 @@ export function verifyToken(deps: {
       }
       return claims;
     }
-    if (!(await deps.users.findById(claims.subject))) {
-      throw new AppError('UNAUTHENTICATED', 'access token rejected: its user no longer exists');
+    const user = await deps.users.findById(claims.subject);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'access token rejected: its user no longer exists');
+    // Signed out, or the role changed, since it was issued (issue 21).
+    if (claims.generation !== user.tokenGeneration) {
+      throw new AppError('UNAUTHENTICATED', 'access token revoked: sign in again');
     }
     return claims;
   };

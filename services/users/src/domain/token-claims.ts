@@ -9,6 +9,8 @@ export interface TokenClaims {
   issuedAt: Date;
   expiresAt: Date;
   tokenId: string;
+  /** The user's token generation when it was issued (0 for service tokens and older tokens). */
+  generation: number;
 }
 
 const roles: readonly TokenRole[] = ['customer', 'admin', 'service'];
@@ -25,7 +27,8 @@ export function serviceNameOf(subject: string): string | undefined {
  * missing or inconsistent (a service role needs a service subject and back).
  */
 export function claimsFromPayload(payload: Record<string, unknown>): TokenClaims | undefined {
-  const { sub, role, iat, exp, jti } = payload;
+  const { sub, role, iat, exp, jti, gen = 0 } = payload;
+  if (typeof gen !== 'number' || !Number.isSafeInteger(gen) || gen < 0) return undefined;
   if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || jti === '') return undefined;
   if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) return undefined;
   if (typeof role !== 'string' || !roles.includes(role as TokenRole)) return undefined;
@@ -36,5 +39,6 @@ export function claimsFromPayload(payload: Record<string, unknown>): TokenClaims
     issuedAt: new Date(iat * 1000),
     expiresAt: new Date(exp * 1000),
     tokenId: jti,
+    generation: gen,
   };
 }

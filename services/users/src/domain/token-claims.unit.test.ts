@@ -11,14 +11,16 @@ const base = {
 };
 
 describe('claims from a verified JWT payload', () => {
-  it('maps sub, role, iat, exp and jti', () => {
+  it('maps sub, role, iat, exp, jti and gen (0 when absent: older tokens, service tokens)', () => {
     assert.deepEqual(claimsFromPayload(base), {
       subject: base.sub,
       role: 'customer',
       issuedAt: new Date(1_000_000),
       expiresAt: new Date(1_900_000),
       tokenId: 'j1',
+      generation: 0,
     });
+    assert.equal(claimsFromPayload({ ...base, gen: 3 })?.generation, 3);
     assert.equal(
       claimsFromPayload({ ...base, sub: 'service:notifications', role: 'service' })?.role,
       'service',
@@ -33,6 +35,9 @@ describe('claims from a verified JWT payload', () => {
     ['no jti', { ...base, jti: undefined }],
     ['exp before iat', { ...base, exp: 999 }],
     ['string times', { ...base, iat: '1000' }],
+    ['a negative generation', { ...base, gen: -1 }],
+    ['a fractional generation', { ...base, gen: 1.5 }],
+    ['a string generation', { ...base, gen: '2' }],
   ];
   for (const [title, payload] of bad) {
     it(`rejects ${title}`, () => assert.equal(claimsFromPayload(payload), undefined));

@@ -10,6 +10,8 @@ export interface User {
   name: string;
   createdAt: Date;
   role: UserRole;
+  /** Moves on at sign-out and role changes: tokens of an older generation are refused. */
+  tokenGeneration: number;
 }
 
 /** Personal data: what erasure removes and what events carry only sealed. */
@@ -60,5 +62,12 @@ export function validateNewUser(input: NewUserInput): NewUserInput {
  */
 export function registerUser(input: NewUserInput, context: { id: string; now: Date }): User {
   const valid = validateNewUser(input);
-  return { id: context.id, email: valid.email, name: valid.name, createdAt: context.now, role: 'customer' };
+  return {
+    id: context.id,
+    email: valid.email,
+    name: valid.name,
+    createdAt: context.now,
+    role: 'customer',
+    tokenGeneration: 0,
+  };
 }

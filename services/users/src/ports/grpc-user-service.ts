@@ -19,8 +19,8 @@ export interface UserUseCases {
   eraseUser(id: string): Promise<Date>;
   /** GrantRole (admin) and RevokeRole (back to customer), by the admin `adminId`. */
   changeRole(input: { adminId: string; userId: string; role: UserRole }): Promise<User>;
-  /** Local check of signature and claims, for edge authorisation of this service's own calls. */
-  checkToken(token: string): Promise<TokenClaims>;
+  /** Every token of the user refused from now on. */
+  signOut(userId: string): Promise<void>;
 }
 
 /** The methods that hash a password (Argon2): they are admitted apart from the rest. */
@@ -47,8 +47,9 @@ function requireAdminRole(role: usersV1.Role): void {
 
 /** Maps protobuf to use cases and back; authorisation wraps the handlers that need a caller. */
 export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService {
-  // This service's own calls are checked locally with its own key.
-  const verifier: TokenVerifier = { verify: (token) => app.checkToken(token) };
+  // This service's callers are checked like every other service's (issue 21): signature and
+  // claims, that the user still exists, and the token generation, not the signature alone.
+  const verifier: TokenVerifier = { verify: (token) => app.verifyToken(token) };
   const implementation: usersV1.UserServiceServer = {
     createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => {
       await app.createUser({ email: request.email, name: request.name, password: request.password });
@@ -100,6 +101,16 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       authenticated(verifier, async (request: usersV1.EraseUserRequest, principal) => {
         requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
         return { erasedAt: await app.eraseUser(request.id) };
+      }),
+    ),
+    signOut: unary(
+      'SignOut',
+      logger,
+      authenticated(verifier, async (_request: usersV1.SignOutRequest, principal) => {
+        if (principal.role === 'service')
+          throw new InvalidArgument('token', 'a service has no session to end');
+        await app.signOut(principal.subject);
+        return {};
       }),
     ),
     grantRole: unary(

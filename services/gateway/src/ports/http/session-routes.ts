@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { z } from 'zod';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
@@ -59,12 +60,21 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       method: 'POST',
       path: '/api/logout',
       tag: 'session',
-      summary: 'Log out: clears the session cookie',
+      summary:
+        "Log out: ends every session of the caller (users' SignOut: their tokens are refused from now on) and clears the session cookie",
       auth: 'none',
       request: S.Empty,
       response: z.object({ loggedOut: z.boolean() }),
       async handle(ctx) {
         ctx.res.setHeader('set-cookie', sessionCookie('', 0, ctx.secure, sessionCookieName(ctx.secure)));
+        if (ctx.token) {
+          // Refused already (expired, revoked) is logged out as well; anything else is an error.
+          await backends
+            .call('users', backends.users.signOut, {}, { token: ctx.token, idempotent: true })
+            .catch((error: { code?: unknown }) => {
+              if (error.code !== status.UNAUTHENTICATED) throw error;
+            });
+        }
         return { loggedOut: true };
       },
     },

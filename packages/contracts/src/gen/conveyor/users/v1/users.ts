@@ -220,6 +220,12 @@ export interface RevokeRoleResponse {
   user: User | undefined;
 }
 
+export interface SignOutRequest {
+}
+
+export interface SignOutResponse {
+}
+
 function createBaseUser(): User {
   return { id: "", email: "", name: "", createdAt: undefined, role: 0 };
 }
@@ -2246,6 +2252,110 @@ export const RevokeRoleResponse: MessageFns<RevokeRoleResponse> = {
   },
 };
 
+function createBaseSignOutRequest(): SignOutRequest {
+  return {};
+}
+
+export const SignOutRequest: MessageFns<SignOutRequest> = {
+  encode(_: SignOutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignOutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignOutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SignOutRequest {
+    return {};
+  },
+
+  toJSON(_: SignOutRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignOutRequest>): SignOutRequest {
+    return SignOutRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SignOutRequest>): SignOutRequest {
+    const message = createBaseSignOutRequest();
+    return message;
+  },
+};
+
+function createBaseSignOutResponse(): SignOutResponse {
+  return {};
+}
+
+export const SignOutResponse: MessageFns<SignOutResponse> = {
+  encode(_: SignOutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignOutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignOutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SignOutResponse {
+    return {};
+  },
+
+  toJSON(_: SignOutResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignOutResponse>): SignOutResponse {
+    return SignOutResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SignOutResponse>): SignOutResponse {
+    const message = createBaseSignOutResponse();
+    return message;
+  },
+};
+
 /**
  * UserService owns users, their credentials and the keys that sign and
  * verify access tokens. Every change it makes is published as an event
@@ -2406,6 +2516,21 @@ export const UserServiceService = {
     responseSerialize: (value: RevokeRoleResponse): Buffer => Buffer.from(RevokeRoleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeRoleResponse => RevokeRoleResponse.decode(value),
   },
+  /**
+   * Ends every session of the caller: every access token issued to them so
+   * far is refused by VerifyToken at once, and by the services that cache its
+   * verdicts within their cache's lifetime (AUTH_CACHE_TTL_MS). Role changes
+   * end sessions the same way.
+   */
+  signOut: {
+    path: "/conveyor.users.v1.UserService/SignOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SignOutRequest): Buffer => Buffer.from(SignOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SignOutRequest => SignOutRequest.decode(value),
+    responseSerialize: (value: SignOutResponse): Buffer => Buffer.from(SignOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SignOutResponse => SignOutResponse.decode(value),
+  },
 } as const;
 
 export interface UserServiceServer extends UntypedServiceImplementation {
@@ -2470,6 +2595,13 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    * admin is made by an operator (`conveyor users bootstrap-admin`).
    */
   revokeRole: handleUnaryCall<RevokeRoleRequest, RevokeRoleResponse>;
+  /**
+   * Ends every session of the caller: every access token issued to them so
+   * far is refused by VerifyToken at once, and by the services that cache its
+   * verdicts within their cache's lifetime (AUTH_CACHE_TTL_MS). Role changes
+   * end sessions the same way.
+   */
+  signOut: handleUnaryCall<SignOutRequest, SignOutResponse>;
 }
 
 export interface UserServiceClient extends Client {
@@ -2673,6 +2805,27 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeRoleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends every session of the caller: every access token issued to them so
+   * far is refused by VerifyToken at once, and by the services that cache its
+   * verdicts within their cache's lifetime (AUTH_CACHE_TTL_MS). Role changes
+   * end sessions the same way.
+   */
+  signOut(
+    request: SignOutRequest,
+    callback: (error: ServiceError | null, response: SignOutResponse) => void,
+  ): ClientUnaryCall;
+  signOut(
+    request: SignOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SignOutResponse) => void,
+  ): ClientUnaryCall;
+  signOut(
+    request: SignOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SignOutResponse) => void,
   ): ClientUnaryCall;
 }
 
