@@ -513,7 +513,7 @@ describe('users service (real Postgres and NATS)', () => {
     }
   });
 
-  it('GetUser: self, admins and services; others PERMISSION_DENIED; no token UNAUTHENTICATED', async () => {
+  it('GetUser: self and admins; others and service tokens PERMISSION_DENIED; no token UNAUTHENTICATED', async () => {
     const { user } = await create('getme@example.com', 'Get Me', 'get me password!');
     const me = await signIn('getme@example.com', 'get me password!');
     await create('stranger@example.com', 'S', 'stranger password');
@@ -532,10 +532,19 @@ describe('users service (real Postgres and NATS)', () => {
         { id },
         { ...deadline, ...(token ? { metadata: bearer(token) } : {}) },
       );
-    for (const token of [me.accessToken, admin.accessToken, service.accessToken]) {
+    for (const token of [me.accessToken, admin.accessToken]) {
       assert.equal((await get(token)).user?.email, 'getme@example.com');
     }
     await assert.rejects(get(stranger.accessToken), rejectsWith(status.PERMISSION_DENIED));
+    // Service tokens are scoped: notifications' opens sealed data and calls nothing else here.
+    await assert.rejects(
+      get(service.accessToken),
+      rejectsWith(status.PERMISSION_DENIED, /^service notifications may not call GetUser$/),
+    );
+    await assert.rejects(
+      callUnary(client, client.signOut, {}, { ...deadline, metadata: bearer(service.accessToken) }),
+      rejectsWith(status.PERMISSION_DENIED, /may not call SignOut/),
+    );
     await assert.rejects(get(undefined), rejectsWith(status.UNAUTHENTICATED, /^missing access token/));
     await assert.rejects(get('nonsense'), rejectsWith(status.UNAUTHENTICATED));
     await assert.rejects(

@@ -1,7 +1,13 @@
 import { usersV1 } from '@conveyor/contracts';
 import { type GrpcService, unary } from '@conveyor/platform';
-import { authenticated, authorized, requireOwnerOrAdmin, type TokenVerifier } from '@conveyor/platform/auth';
-import { InvalidArgument } from '@conveyor/platform/errors';
+import {
+  authenticated,
+  authorized,
+  type Principal,
+  requireOwnerOrAdmin,
+  type TokenVerifier,
+} from '@conveyor/platform/auth';
+import { AppError, InvalidArgument } from '@conveyor/platform/errors';
 import type { Logger } from 'pino';
 import type { IssuedToken, PublicJwk } from '../app/token-service.ts';
 import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
@@ -21,6 +27,23 @@ export interface UserUseCases {
   changeRole(input: { adminId: string; userId: string; role: UserRole }): Promise<User>;
   /** Every token of the user refused from now on. */
   signOut(userId: string): Promise<void>;
+}
+
+/**
+ * What a service token may call here, by service (least privilege, issue 21): notifications opens
+ * sealed personal data and nothing else. A service token is refused everywhere else.
+ */
+export const SERVICE_METHODS: Readonly<Record<string, readonly string[]>> = {
+  notifications: ['RevealPersonalData'],
+};
+
+/** PERMISSION_DENIED unless `principal` is a user, or a service allowed `method`. */
+function requireServiceAllowed(principal: Principal, method: string): void {
+  if (principal.role !== 'service') return;
+  const service = principal.subject.slice('service:'.length);
+  if (!SERVICE_METHODS[service]?.includes(method)) {
+    throw new AppError('PERMISSION_DENIED', `service ${service} may not call ${method}`);
+  }
 }
 
 /** The methods that hash a password (Argon2): they are admitted apart from the rest. */
@@ -59,7 +82,8 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       'GetUser',
       logger,
       authenticated(verifier, async (request: usersV1.GetUserRequest, principal) => {
-        if (principal.role !== 'service') requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
+        requireServiceAllowed(principal, 'GetUser');
+        requireOwnerOrAdmin(principal, request.id, `user ${request.id}`);
         return { user: toProto(await app.getUser(request.id)) };
       }),
     ),
@@ -91,9 +115,10 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
     revealPersonalData: unary(
       'RevealPersonalData',
       logger,
-      authorized(verifier, ['service'], async (request: usersV1.RevealPersonalDataRequest) =>
-        app.revealPersonalData({ userId: request.userId, sealed: request.sealed }),
-      ),
+      authorized(verifier, ['service'], async (request: usersV1.RevealPersonalDataRequest, principal) => {
+        requireServiceAllowed(principal, 'RevealPersonalData');
+        return app.revealPersonalData({ userId: request.userId, sealed: request.sealed });
+      }),
     ),
     eraseUser: unary(
       'EraseUser',
@@ -107,8 +132,7 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       'SignOut',
       logger,
       authenticated(verifier, async (_request: usersV1.SignOutRequest, principal) => {
-        if (principal.role === 'service')
-          throw new InvalidArgument('token', 'a service has no session to end');
+        requireServiceAllowed(principal, 'SignOut');
         await app.signOut(principal.subject);
         return {};
       }),
