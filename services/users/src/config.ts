@@ -39,6 +39,12 @@ export function loadUsersConfig(source: Record<string, string | undefined> = pro
         .string()
         .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -')
         .optional(),
+      // After a rotation: the key that signed before, as a public key (ADR 0022); checked at start.
+      USERS_JWT_PREVIOUS_PUBLIC_KEY: z.string().optional(),
+      USERS_JWT_PREVIOUS_KEY_ID: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -')
+        .optional(),
       USERS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
       // Removed (issue 21): signing up never grants a role. A stale setting is refused, not ignored,
       // so nobody believes it still makes admins.

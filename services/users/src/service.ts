@@ -7,7 +7,7 @@ import { Argon2PasswordHasher } from './adapters/argon2-password-hasher.ts';
 import { JoseTokenService } from './adapters/jose-token-service.ts';
 import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts';
 import { PostgresUserRepository } from './adapters/postgres-user-repository.ts';
-import { loadSigningKey } from './adapters/signing-key.ts';
+import { loadPreviousKey, loadSigningKey } from './adapters/signing-key.ts';
 import { authenticate } from './app/authenticate.ts';
 import { changeRole } from './app/change-role.ts';
 import { createUser } from './app/create-user.ts';
@@ -50,6 +50,7 @@ export function startUsersService(
       });
       const tokens = await JoseTokenService.create({
         ...signingKey,
+        previous: loadPreviousKey(config.USERS_JWT_PREVIOUS_PUBLIC_KEY, config.USERS_JWT_PREVIOUS_KEY_ID),
         ttlSeconds: config.USERS_TOKEN_TTL,
         now,
       });

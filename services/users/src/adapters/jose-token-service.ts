@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { AppError } from '@conveyor/platform/errors';
-import { exportJWK, jwtVerify, SignJWT } from 'jose';
+import { exportJWK, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import type { IssuedToken, PublicJwk, TokenService } from '../app/token-service.ts';
 import { claimsFromPayload, type TokenClaims, type TokenRole } from '../domain/token-claims.ts';
+import type { VerificationKey } from './signing-key.ts';
 
 export const TOKEN_ISSUER = 'conveyor-users';
 export const TOKEN_AUDIENCE = 'conveyor';
@@ -13,48 +14,67 @@ const unauthenticated = (why: string) => new AppError('UNAUTHENTICATED', `access
 
 /**
  * EdDSA (Ed25519) JWTs with jose. Verification pins the algorithm to EdDSA,
- * so `alg: none` and HS256 signed with the public key as a secret fail.
+ * so `alg: none` and HS256 signed with the public key as a secret fail. It
+ * signs with the current key and verifies with the key its `kid` names: the
+ * current one or a previous one kept after a rotation (ADR 0022).
  */
 export class JoseTokenService implements TokenService {
   readonly issuer = TOKEN_ISSUER;
   readonly audience = TOKEN_AUDIENCE;
   readonly #privateKey: KeyObject;
-  readonly #publicKey: KeyObject;
   readonly #keyId: string;
+  readonly #verifying: ReadonlyMap<string, KeyObject>;
   readonly #ttlSeconds: number;
   readonly #now: () => Date;
-  readonly #jwk: PublicJwk;
+  readonly #jwks: PublicJwk[];
 
-  private constructor(key: KeyObject, keyId: string, ttlSeconds: number, now: () => Date, jwk: PublicJwk) {
+  private constructor(
+    key: KeyObject,
+    keyId: string,
+    verifying: ReadonlyMap<string, KeyObject>,
+    ttlSeconds: number,
+    now: () => Date,
+    jwks: PublicJwk[],
+  ) {
     this.#privateKey = key;
-    this.#publicKey = createPublicKey(key);
     this.#keyId = keyId;
+    this.#verifying = verifying;
     this.#ttlSeconds = ttlSeconds;
     this.#now = now;
-    this.#jwk = jwk;
+    this.#jwks = jwks;
   }
 
   static async create(options: {
     privateKey: KeyObject;
     keyId: string;
+    /** Keys that signed before a rotation: they verify, never sign. */
+    previous?: readonly VerificationKey[];
     ttlSeconds: number;
     now: () => Date;
   }): Promise<JoseTokenService> {
-    const jwk = await exportJWK(createPublicKey(options.privateKey));
-    const publicJwk: PublicJwk = {
-      kid: options.keyId,
-      kty: jwk.kty ?? 'OKP',
-      alg: 'EdDSA',
-      crv: jwk.crv ?? 'Ed25519',
-      x: jwk.x ?? '',
-      y: '',
-    };
+    const keys = [
+      { keyId: options.keyId, publicKey: createPublicKey(options.privateKey) },
+      ...(options.previous ?? []).filter((k) => k.keyId !== options.keyId),
+    ];
+    const jwks: PublicJwk[] = [];
+    for (const { keyId, publicKey } of keys) {
+      const jwk = await exportJWK(publicKey);
+      jwks.push({
+        kid: keyId,
+        kty: jwk.kty ?? 'OKP',
+        alg: 'EdDSA',
+        crv: jwk.crv ?? 'Ed25519',
+        x: jwk.x ?? '',
+        y: '',
+      });
+    }
     return new JoseTokenService(
       options.privateKey,
       options.keyId,
+      new Map(keys.map((k) => [k.keyId, k.publicKey])),
       options.ttlSeconds,
       options.now,
-      publicJwk,
+      jwks,
     );
   }
 
@@ -77,7 +97,12 @@ export class JoseTokenService implements TokenService {
     if (token === '') throw new AppError('UNAUTHENTICATED', 'access token missing');
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.#publicKey, {
+      const keyFor = (header: JWTHeaderParameters) => {
+        const key = header.kid === undefined ? undefined : this.#verifying.get(header.kid);
+        if (!key) throw Object.assign(new Error('unknown kid'), { code: 'CONVEYOR_UNKNOWN_KID' });
+        return key;
+      };
+      ({ payload } = await jwtVerify(token, keyFor, {
         algorithms: ['EdDSA'],
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
@@ -94,7 +119,7 @@ export class JoseTokenService implements TokenService {
   }
 
   publicKeys(): PublicJwk[] {
-    return [this.#jwk];
+    return this.#jwks;
   }
 }
 
@@ -109,6 +134,8 @@ function reasonOf(error: unknown): string {
       return 'algorithm not allowed';
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'signature invalid';
+    case 'CONVEYOR_UNKNOWN_KID':
+      return 'signed by an unknown key';
     default:
       return 'malformed';
   }

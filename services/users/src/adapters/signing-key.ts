@@ -1,4 +1,10 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import { ConfigError, type Pool } from '@conveyor/platform';
 import type { Logger } from 'pino';
 
@@ -64,4 +70,36 @@ function parseEd25519(pem: string): KeyObject {
     ]);
   }
   return key;
+}
+
+/** A key that signed tokens before a rotation: verifies them until they expire, signs nothing. */
+export interface VerificationKey {
+  keyId: string;
+  publicKey: KeyObject;
+}
+
+/**
+ * The previous signing key after a rotation (ADR 0022): USERS_JWT_PREVIOUS_PUBLIC_KEY (SPKI PEM,
+ * Ed25519) with USERS_JWT_PREVIOUS_KEY_ID. Its tokens stay valid until they expire, and it is
+ * published in the JWK set beside the current key, so services verifying locally accept them too.
+ */
+export function loadPreviousKey(pem: string | undefined, keyId: string | undefined): VerificationKey[] {
+  if (!pem && !keyId) return [];
+  if (!pem || !keyId) {
+    throw new ConfigError([
+      'USERS_JWT_PREVIOUS_PUBLIC_KEY and USERS_JWT_PREVIOUS_KEY_ID: set both (the key that signed before a rotation) or neither',
+    ]);
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem.replace(/\\n/g, '\n'), format: 'pem' });
+  } catch {
+    throw new ConfigError(['USERS_JWT_PREVIOUS_PUBLIC_KEY is not a PEM public key']);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new ConfigError([
+      `USERS_JWT_PREVIOUS_PUBLIC_KEY is a ${key.asymmetricKeyType} key: expected Ed25519`,
+    ]);
+  }
+  return [{ keyId, publicKey: key }];
 }
