@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
+import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
 import { call, independentClient } from '@conveyor/stack/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
@@ -46,7 +46,29 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
     await system?.stop();
   });
 
+  /** Users stored and USERS messages published, once the outbox is drained. */
+  async function counts() {
+    const sql = new pg.Client({ connectionString: system.databaseUrl });
+    await sql.connect();
+    const nc = await connect({ servers: system.natsUrl });
+    try {
+      const count = async (table: string) =>
+        (await sql.query(`select count(*)::int as n from users.${table}`)).rows[0].n as number;
+      const published = async () => (await (await jetstreamManager(nc)).streams.info('USERS')).state.messages;
+      return { stored: await count('users'), outbox: await count('outbox'), published: await published() };
+    } finally {
+      await nc.close();
+      await sql.end();
+    }
+  }
+
   it('completes or refuses (UNAVAILABLE) every call, flips /readyz to 503 first, and exits 0 in time', async (t) => {
+    // The first admin (startSystem makes it) is there before the load: count from here.
+    await waitUntil(async () => (await counts()).outbox === 0, {
+      timeoutMs: 10_000,
+      message: "the first admin's events were not published",
+    });
+    const before = await counts();
     const address = users.address;
     const clients = Array.from({ length: 4 }, () =>
       independentClient('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', address),
@@ -125,24 +147,16 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
     assert.ok(firstUnready, '/readyz answered 503 after SIGTERM, before the ops port closed');
 
     // Every call that succeeded is durable with its event; none that was refused left an effect.
-    const sql = new pg.Client({ connectionString: system.databaseUrl });
-    await sql.connect();
-    const nc = await connect({ servers: system.natsUrl });
-    try {
-      const stored = (await sql.query('select count(*)::int as n from users.users')).rows[0].n;
-      const outbox = (await sql.query('select count(*)::int as n from users.outbox')).rows[0].n;
-      const published = (await (await jetstreamManager(nc)).streams.info('USERS')).state.messages;
-      assert.equal(stored, byCode.OK?.length ?? 0, 'users stored = calls that succeeded');
-      // A row published just before the relay stopped may still be in the outbox too (sent again later,
-      // dropped by the duplicate window), so: at least once, and never more events than users.
-      assert.ok(
-        outbox + published >= stored,
-        'each stored user has its event published or still in the outbox',
-      );
-      assert.ok(published <= stored, 'no event published twice');
-    } finally {
-      await nc.close();
-      await sql.end();
-    }
+    const end = await counts();
+    const stored = end.stored - before.stored;
+    const published = end.published - before.published;
+    assert.equal(stored, byCode.OK?.length ?? 0, 'users stored = calls that succeeded');
+    // A row published just before the relay stopped may still be in the outbox too (sent again later,
+    // dropped by the duplicate window), so: at least once, and never more events than users.
+    assert.ok(
+      end.outbox + published >= stored,
+      'each stored user has its event published or still in the outbox',
+    );
+    assert.ok(published <= stored, 'no event published twice');
   });
 });

@@ -174,7 +174,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       );
       const wiring = wiringEnv(name, firsts);
       return {
-        ...(entry.http ? {} : { DATABASE_URL: databaseUrl, NATS_URL: natsUrl }),
+        // The gateway keeps no data, but counts its edge limits in NATS KV (ADR 0023).
+        ...(entry.http ? { NATS_URL: natsUrl } : { DATABASE_URL: databaseUrl, NATS_URL: natsUrl }),
         ...(entry.smtp && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
         ...wiring,
         ...identityEnv(name, auth),

@@ -51,6 +51,18 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       GATEWAY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
       GATEWAY_TRUSTED_PROXIES: proxyList,
       GATEWAY_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
+      // Edge limits (ADR 0023), per client address (IPv6: per /64) and per account. Counted in NATS
+      // KV when NATS_URL is set, so every replica shares them; else by each replica alone.
+      NATS_URL: z
+        .string()
+        .refine(
+          (v) => v.split(',').every((part) => /^nats:\/\/\S+$/.test(part.trim())),
+          'expected nats://host:port, comma-separated',
+        )
+        .optional(),
+      GATEWAY_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+      GATEWAY_LOGINS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+      GATEWAY_LOGINS_PER_ACCOUNT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(10),
     },
     source,
   );

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { histogram, type ServiceDefaults, startServiceDefaults } from '@conveyor/platform';
+import { connectNats, histogram, type ServiceDefaults, startServiceDefaults } from '@conveyor/platform';
+import { startEdgeLimits } from './adapters/edge-limits.ts';
 import { GrpcBackends } from './adapters/grpc-backends.ts';
 import { httpServiceProbe } from './adapters/http-service-probe.ts';
 import { opsSnapshot } from './app/ops-snapshot.ts';
@@ -46,6 +47,18 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // Itself too: its breakers towards each service show on the dashboard.
     httpServiceProbe('gateway', `http://127.0.0.1:${defaults.ops.port}`, 1500),
   ];
+  const nc = config.NATS_URL
+    ? await connectNats({ url: config.NATS_URL, name: 'gateway', logger })
+    : undefined;
+  if (nc) shutdown.add('final', 'close NATS', () => nc.close());
+  const limits = await startEdgeLimits(
+    {
+      signupsPerIpPerHour: config.GATEWAY_SIGNUPS_PER_IP_PER_HOUR,
+      loginsPerIpPerMinute: config.GATEWAY_LOGINS_PER_IP_PER_MINUTE,
+      loginsPerAccountPerMinute: config.GATEWAY_LOGINS_PER_ACCOUNT_PER_MINUTE,
+    },
+    { ...(nc ? { nc } : {}), logger, registry },
+  );
   const streams = new SseStreams(config.GATEWAY_SSE_MAX_CONNECTIONS, config.GATEWAY_SSE_MAX_PER_USER);
   const requests = histogram(registry, {
     name: 'conveyor_http_request_duration_seconds',
@@ -56,6 +69,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const server = createGatewayServer(
     {
       backends,
+      limits,
       snapshot: () => opsSnapshot(probes, () => new Date()),
       streams,
       sseIntervalMs: config.GATEWAY_SSE_INTERVAL_MS,

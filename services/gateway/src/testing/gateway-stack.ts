@@ -25,7 +25,15 @@ export async function startGatewayStack(
       users: { ...pool, USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
       orders: pool,
       notifications: { ...pool, CONSUMER_BACKOFF_MS: '200,500,1000' },
-      gateway: { GATEWAY_SSE_INTERVAL_MS: '300', ...gatewayEnv },
+      gateway: {
+        GATEWAY_SSE_INTERVAL_MS: '300',
+        // Every test signs up and logs in from 127.0.0.1: room for them (edge-limits.int.test
+        // checks the limits themselves).
+        GATEWAY_SIGNUPS_PER_IP_PER_HOUR: '10000',
+        GATEWAY_LOGINS_PER_IP_PER_MINUTE: '10000',
+        GATEWAY_LOGINS_PER_ACCOUNT_PER_MINUTE: '10000',
+        ...gatewayEnv,
+      },
     },
   });
   const gateway = system.service('gateway');

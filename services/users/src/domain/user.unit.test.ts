@@ -13,6 +13,7 @@ describe('registerUser', () => {
       name: 'Ada Lovelace',
       createdAt: context.now,
       role: 'customer',
+      tokenGeneration: 0,
     });
   });
 

@@ -4,7 +4,7 @@ import { InvalidArgument } from '@conveyor/platform/errors';
 import { Metadata, status } from '@grpc/grpc-js';
 import { problem, toProblem } from './problem.ts';
 import { compileRoutes, type Route } from './route.ts';
-import { sessionCookie } from './security.ts';
+import { clientAddress, sessionCookie, trustedProxies } from './security.ts';
 import { SseStreams } from './sse.ts';
 
 /** The part of a ServerResponse SseStreams uses; `destroyed` as after the client left. */
@@ -143,5 +143,39 @@ describe('HTTP edge pieces', () => {
       's=t%20k; Path=/; HttpOnly; SameSite=Strict; Max-Age=60',
     );
     assert.match(sessionCookie('t', 1, true, 's'), /; Secure$/);
+  });
+});
+
+describe('client address for edge limits', () => {
+  const request = (peer: string, forwardedFor?: string) =>
+    ({
+      socket: { remoteAddress: peer },
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    }) as unknown as Parameters<typeof clientAddress>[0];
+  const trusted = trustedProxies(['10.0.0.0/8']);
+
+  it('is the peer unless the peer is a trusted proxy', () => {
+    assert.equal(clientAddress(request('198.51.100.1', '203.0.113.9'), trusted), '198.51.100.1');
+    assert.equal(clientAddress(request('::ffff:198.51.100.1'), trusted), '198.51.100.1');
+    assert.equal(clientAddress(request('10.1.2.3', '203.0.113.9'), trusted), '203.0.113.9');
+  });
+
+  it('walks X-Forwarded-For from the right past trusted hops; what a client writes on the left is ignored', () => {
+    assert.equal(
+      clientAddress(request('10.1.2.3', '1.2.3.4, 203.0.113.9, 10.4.5.6'), trusted),
+      '203.0.113.9',
+    );
+    assert.equal(clientAddress(request('10.1.2.3', 'garbage, 203.0.113.9'), trusted), '203.0.113.9');
+    assert.equal(
+      clientAddress(request('10.1.2.3', '10.7.7.7'), trusted),
+      '10.7.7.7',
+      'all trusted: the leftmost',
+    );
+  });
+
+  it('counts IPv6 clients per /64', () => {
+    assert.equal(clientAddress(request('2001:db8:1:2:aaaa::1'), trusted), '2001:db8:1:2::/64');
+    assert.equal(clientAddress(request('2001:db8:1:2:bbbb:cccc:dddd:eeee'), trusted), '2001:db8:1:2::/64');
+    assert.equal(clientAddress(request('::1'), trusted), '0:0:0:0::/64');
   });
 });

@@ -14,6 +14,7 @@ import { SseStreams } from './sse.ts';
  */
 const deps = {
   backends: {} as GatewayDeps['backends'],
+  limits: { scope: 'replica', take: async () => ({ allowed: true }) },
   snapshot: async () => {
     throw new Error('not in this test');
   },

@@ -10,7 +10,14 @@ import { HttpProblem, problem, toProblem } from './problem.ts';
 import { parseWith, type RequestContext, readJson, tokenOf } from './request-context.ts';
 import { inRequestSpan, type RequestSpan } from './request-span.ts';
 import { compileRoutes, type Route } from './route.ts';
-import { applyCors, isJsonRequest, isSecure, setSecurityHeaders, trustedProxies } from './security.ts';
+import {
+  applyCors,
+  clientAddress,
+  isJsonRequest,
+  isSecure,
+  setSecurityHeaders,
+  trustedProxies,
+} from './security.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { staticFiles } from './static-files.ts';
 
@@ -103,6 +110,7 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
         params: match.params,
         query: url.searchParams,
         secure,
+        clientAddress: clientAddress(req, trusted),
         token,
         requireToken() {
           if (!token) throw problem.unauthenticated();

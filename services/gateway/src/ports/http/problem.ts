@@ -128,5 +128,6 @@ export const problem = {
       'Unsupported media type',
       'requests that change state must send content-type: application/json',
     ),
+  tooManyRequests: (detail: string) => new HttpProblem(429, 'Too many requests', detail),
   unavailable: (detail: string) => new HttpProblem(503, 'Service unavailable', detail),
 };

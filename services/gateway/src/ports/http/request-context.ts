@@ -11,6 +11,8 @@ export interface RequestContext {
   query: URLSearchParams;
   /** The request came over https (directly or as told by a proxy). */
   secure: boolean;
+  /** The client's address (through trusted proxies; IPv6 per /64), for edge limits. */
+  clientAddress: string;
   /** The access token from `Authorization: Bearer` or the session cookie. */
   token: string | undefined;
   /** The token, or 401. */

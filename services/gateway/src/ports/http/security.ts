@@ -111,3 +111,41 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
   if (secure) parts.push('Secure');
   return parts.join('; ');
 }
+
+/**
+ * The client's address for edge limits: the peer, or, when the peer is a trusted proxy, the
+ * nearest address in X-Forwarded-For that is not one (walking right to left: what a client writes
+ * at the left cannot move it). IPv6 addresses count per /64, the block one subscriber gets.
+ */
+export function clientAddress(req: IncomingMessage, trusted: BlockList): string {
+  const isTrusted = (address: string) => {
+    const family = isIP(address);
+    return family !== 0 && trusted.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  };
+  const unmap = (address: string) => (address.startsWith('::ffff:') ? address.slice(7) : address);
+  let client = unmap(req.socket.remoteAddress ?? '');
+  const forwarded = req.headers['x-forwarded-for'];
+  if (isTrusted(client) && typeof forwarded === 'string') {
+    const hops = forwarded
+      .split(',')
+      .map((hop) => unmap(hop.trim()))
+      .filter((hop) => isIP(hop) !== 0);
+    for (let i = hops.length - 1; i >= 0; i--) {
+      client = hops[i] as string;
+      if (!isTrusted(client)) break;
+    }
+  }
+  return isIP(client) === 6 ? ipv6Prefix64(client) : client;
+}
+
+/** The first four groups of an IPv6 address, `2001:db8:1:2::/64`. */
+function ipv6Prefix64(address: string): string {
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}

@@ -1,8 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { z } from 'zod';
+import { accountKey, type LimitName } from '../../adapters/edge-limits.ts';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
+import { problem } from './problem.ts';
 import type { Route } from './route.ts';
 import { sessionCookie, sessionCookieName } from './security.ts';
 import { userView } from './views.ts';
@@ -11,7 +13,14 @@ const SIGNED_UP =
   'Signed up: log in with this password. If the address already had an account, nothing changed and its owner was mailed.';
 
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I. */
-export function sessionRoutes({ backends }: GatewayDeps): Route[] {
+export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
+  /** 429 with Retry-After once `name`'s allowance for `key` is spent. */
+  const limit = async (ctx: Parameters<Route['handle']>[0], name: LimitName, key: string, what: string) => {
+    const verdict = await limits.take(name, key);
+    if (verdict.allowed) return;
+    ctx.res.setHeader('retry-after', String(verdict.retryAfterSeconds));
+    throw problem.tooManyRequests(`too many ${what}; try again in ${verdict.retryAfterSeconds} s`);
+  };
   const logIn = async (ctx: Parameters<Route['handle']>[0], email: string, password: string) => {
     const auth = await backends.call(
       'users',
@@ -39,6 +48,7 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       status: 202,
       async handle(ctx) {
         const body = await ctx.body(S.SignUpRequest);
+        await limit(ctx, 'signup-ip', ctx.clientAddress, 'sign-ups from this address');
         await backends.call('users', backends.users.createUser, body, { idempotent: false });
         return { accepted: true as const, detail: SIGNED_UP };
       },
@@ -53,6 +63,8 @@ export function sessionRoutes({ backends }: GatewayDeps): Route[] {
       response: S.Session,
       async handle(ctx) {
         const body = await ctx.body(S.LogInRequest);
+        await limit(ctx, 'login-ip', ctx.clientAddress, 'log-ins from this address');
+        await limit(ctx, 'login-account', accountKey(body.email), 'log-ins to this account');
         return logIn(ctx, body.email, body.password);
       },
     },
