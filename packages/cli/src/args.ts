@@ -12,6 +12,9 @@ export type Command =
   | { kind: 'logout'; json: boolean }
   | { kind: 'users get'; id: string; json: boolean }
   | { kind: 'users grant-role' | 'users revoke-role'; id: string; json: boolean }
+  | { kind: 'users change-password'; current: string; next: string; json: boolean }
+  | { kind: 'users request-reset'; email: string; json: boolean }
+  | { kind: 'users reset-password'; token: string; password: string; json: boolean }
   | {
       kind: 'users bootstrap-admin';
       email: string;
@@ -80,6 +83,38 @@ function users(sub: string | undefined, args: string[]): Command {
     if (extra !== undefined)
       throw new UsageError(`users ${sub}: unexpected argument ${JSON.stringify(extra)}`);
     return { kind: `users ${sub}`, id, json: values.json === true };
+  }
+  if (sub === 'change-password' || sub === 'request-reset' || sub === 'reset-password') {
+    const { values, positionals } = parse(() =>
+      parseArgs({
+        args,
+        options: {
+          ...common,
+          current: { type: 'string' },
+          new: { type: 'string' },
+          email: { type: 'string' },
+          token: { type: 'string' },
+          password: { type: 'string' },
+        },
+        allowPositionals: true,
+        strict: true,
+      }),
+    );
+    if (values.help) return { kind: 'help', topic: 'users' };
+    noPositionals(`users ${sub}`, positionals);
+    const json = values.json === true;
+    if (sub === 'change-password') {
+      if (values.current === undefined || values.new === undefined)
+        throw new UsageError('users change-password needs --current and --new');
+      return { kind: 'users change-password', current: values.current, next: values.new, json };
+    }
+    if (sub === 'request-reset') {
+      if (values.email === undefined) throw new UsageError('users request-reset needs --email');
+      return { kind: 'users request-reset', email: values.email, json };
+    }
+    if (values.token === undefined || values.password === undefined)
+      throw new UsageError('users reset-password needs --token and --password');
+    return { kind: 'users reset-password', token: values.token, password: values.password, json };
   }
   if (sub === 'bootstrap-admin') {
     const { values, positionals } = parse(() =>

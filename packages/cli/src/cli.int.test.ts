@@ -257,4 +257,43 @@ describe('conveyor CLI (child process)', () => {
       await rm(state, { recursive: true, force: true });
     }
   });
+
+  it('changes a password, asks for a reset and refuses a bogus code, with clear exits', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'conveyor-state-'));
+    const env = { ...stopped, USERS_ADDR: users.address, XDG_STATE_HOME: state };
+    try {
+      await cli(
+        ['users', 'create', '--email', 'pat@example.com', '--name', 'Pat', '--password', password],
+        env,
+      );
+      await cli(['login', '--email', 'pat@example.com', '--password', password], env);
+      const wrong = await cli(
+        ['users', 'change-password', '--current', 'not it at all', '--new', 'pat new password'],
+        env,
+      );
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /INVALID_ARGUMENT.*current_password: is wrong/);
+      const changed = await cli(
+        ['users', 'change-password', '--current', password, '--new', 'pat new password'],
+        env,
+      );
+      assert.equal(changed.code, 0, changed.stderr);
+      assert.match(changed.stdout, /^password changed; every other session has ended/);
+      const me = await cli(['login', '--email', 'pat@example.com', '--password', 'pat new password'], env);
+      assert.equal(me.code, 0, me.stderr);
+      const asked = await cli(['users', 'request-reset', '--email', 'pat@example.com'], env);
+      assert.equal(asked.code, 0, asked.stderr);
+      assert.match(asked.stdout, /^if the address has an account, a code is on its way/);
+      const bogus = await cli(
+        ['users', 'reset-password', '--token', 'bogus', '--password', 'whatever password'],
+        env,
+      );
+      assert.equal(bogus.code, 2);
+      assert.match(bogus.stderr, /reset_token: is unknown, used or expired/);
+      const usage = await cli(['users', 'reset-password', '--token', 'x'], env);
+      assert.equal(usage.code, 64);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
 });

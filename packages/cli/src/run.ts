@@ -10,7 +10,17 @@ import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
-import { bootstrapAdmin, changeRole, createUser, getUser, login, logout } from './users-command.ts';
+import {
+  bootstrapAdmin,
+  changePassword,
+  changeRole,
+  createUser,
+  getUser,
+  login,
+  logout,
+  requestReset,
+  resetPassword,
+} from './users-command.ts';
 import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
@@ -30,6 +40,12 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return login(endpoints, command, env);
     case 'logout':
       return logout(endpoints, command, env);
+    case 'users change-password':
+      return changePassword(endpoints, command, env);
+    case 'users request-reset':
+      return requestReset(endpoints, command);
+    case 'users reset-password':
+      return resetPassword(endpoints, command);
     case 'notifications list':
       return listNotifications(endpoints, command);
     case 'products list':

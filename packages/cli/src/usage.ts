@@ -2,6 +2,11 @@ const sections: Record<string, string> = {
   users: `  users create --email EMAIL --name NAME --password PASSWORD
                                             sign a user up (password: 12-128 characters)
   users get ID                              show one user (yourself, or anyone as admin)
+  users change-password --current PASSWORD --new PASSWORD
+                                            change your password; other sessions end
+  users request-reset --email EMAIL         mail a one-time code to reset a forgotten password
+  users reset-password --token CODE --password PASSWORD
+                                            set a new password with the mailed code
   users grant-role ID admin                 make a user an admin (admins only; recorded)
   users revoke-role ID admin                make an admin a customer again (never the last admin)
   users bootstrap-admin --email EMAIL --password PASSWORD [--name NAME] [--database-url URL]

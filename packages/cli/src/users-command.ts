@@ -152,3 +152,56 @@ export async function logout(
       : 'logged out: every session of this user has ended',
   };
 }
+
+/** ChangePassword as the logged-in user; saves the fresh token (the old one is refused now). */
+export async function changePassword(
+  endpoints: Endpoints,
+  input: { current: string; next: string; json: boolean },
+  env: NodeJS.ProcessEnv,
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+    callUnary(
+      client,
+      client.changePassword,
+      { currentPassword: input.current, newPassword: input.next },
+      { deadlineMs: DEADLINE_MS },
+    ),
+  );
+  const path = await saveAccessToken(env, response.accessToken);
+  if (input.json) return { text: JSON.stringify({ changed: true, tokenPath: path }) };
+  return { text: `password changed; every other session has ended\nnew token saved to ${path}` };
+}
+
+/** RequestPasswordReset: one answer whether or not the address has an account. */
+export async function requestReset(
+  endpoints: Endpoints,
+  input: { email: string; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  await callService('users', grpc, usersClient(grpc), (client) =>
+    callUnary(client, client.requestPasswordReset, { email: input.email }, { deadlineMs: DEADLINE_MS }),
+  );
+  if (input.json) return { text: JSON.stringify({ requested: true }) };
+  return {
+    text: 'if the address has an account, a code is on its way to it (see ./bin/conveyor mail locally)',
+  };
+}
+
+/** ResetPassword with a mailed code. */
+export async function resetPassword(
+  endpoints: Endpoints,
+  input: { token: string; password: string; json: boolean },
+): Promise<Outcome> {
+  const { grpc } = endpoints.target('users');
+  await callService('users', grpc, usersClient(grpc), (client) =>
+    callUnary(
+      client,
+      client.resetPassword,
+      { resetToken: input.token, newPassword: input.password },
+      { deadlineMs: DEADLINE_MS },
+    ),
+  );
+  if (input.json) return { text: JSON.stringify({ reset: true }) };
+  return { text: 'password reset; every session has ended: log in with the new password' };
+}

@@ -70,6 +70,8 @@ export function loadUsersConfig(source: Record<string, string | undefined> = pro
       // Sign-ins and sign-ups in flight at once (running or waiting for Argon2), apart from
       // GRPC_MAX_IN_FLIGHT: a flood of them is refused without crowding out VerifyToken and the rest.
       USERS_PASSWORD_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1024).default(16),
+      // How long a mailed password-reset code works.
+      USERS_PASSWORD_RESET_TTL_MS: env.durationMs(30 * 60_000),
       USERS_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
       USERS_SIGN_IN_WINDOW_MS: env.durationMs(15 * 60_000),
       USERS_SIGN_IN_LOCK_MS: env.durationMs(30_000),

@@ -9,11 +9,13 @@ import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts'
 import { PostgresUserRepository } from './adapters/postgres-user-repository.ts';
 import { loadPreviousKey, loadSigningKey } from './adapters/signing-key.ts';
 import { authenticate } from './app/authenticate.ts';
+import { changePassword } from './app/change-password.ts';
 import { changeRole } from './app/change-role.ts';
 import { createUser } from './app/create-user.ts';
 import { eraseUser } from './app/erase-user.ts';
 import { getUser } from './app/get-user.ts';
 import { issueServiceToken } from './app/issue-service-token.ts';
+import { requestPasswordReset, resetPassword } from './app/password-reset.ts';
 import { revealPersonalData } from './app/reveal-personal-data.ts';
 import { signOut } from './app/sign-out.ts';
 import { verifyToken } from './app/verify-token.ts';
@@ -83,6 +85,7 @@ export function startUsersService(
       pruning.unref();
       runtime.shutdown.add('work', 'stop pruning sign-in failures', () => clearInterval(pruning));
       const services = new Set(config.USERS_SERVICE_SECRETS.keys());
+      const authenticateUser = authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now });
       const app = {
         createUser: createUser({
           users,
@@ -93,7 +96,7 @@ export function startUsersService(
           source,
         }),
         getUser: getUser({ users }),
-        authenticate: authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now }),
+        authenticate: authenticateUser,
         verifyToken: verifyToken({ tokens, users, services }),
         publicKeys: () => ({ keys: tokens.publicKeys(), issuer: tokens.issuer, audience: tokens.audience }),
         issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
@@ -101,6 +104,15 @@ export function startUsersService(
         eraseUser: eraseUser({ users, now, source }),
         changeRole: changeRole({ users, now, source }),
         signOut: signOut({ users }),
+        changePassword: changePassword({ users, hasher, tokens, authenticate: authenticateUser }),
+        requestPasswordReset: requestPasswordReset({
+          users,
+          sealer,
+          now,
+          ttlMs: config.USERS_PASSWORD_RESET_TTL_MS,
+          source,
+        }),
+        resetPassword: resetPassword({ users, hasher, now }),
       };
       return { grpc: [userGrpcService(app, runtime.logger)], relay };
     },

@@ -11,6 +11,7 @@ import {
   userCreatedV1,
   userCreatedV2,
   userErasedV1,
+  userPasswordResetRequestedV1,
   userRoleChangedV1,
   userSignupAttemptedV1,
 } from './user-events.ts';
@@ -22,6 +23,7 @@ export const catalog = [
   userErasedV1,
   userSignupAttemptedV1,
   userRoleChangedV1,
+  userPasswordResetRequestedV1,
   orderCreatedV1,
   orderPaidV1,
   orderShippedV1,

@@ -29,6 +29,12 @@ export const userCreatedV1 = defineEvent({
  * (base64url parts). Consumers open it with users' RevealPersonalData; once
  * the user is erased the key is gone and every stored copy is unreadable.
  */
+/** Personal data sealed with the user's key (AES-256-GCM, `v1.<iv>.<ciphertext+tag>`). */
+const sealedPersonalData = z
+  .string()
+  .max(4096)
+  .regex(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$/, 'expected v1.<iv>.<ciphertext+tag>');
+
 export const userCreatedV2 = defineEvent({
   type: 'user.created',
   version: 2,
@@ -37,10 +43,7 @@ export const userCreatedV2 = defineEvent({
     'A user signed up. Contact details are sealed with the per-user key (crypto-shredding); reveal them through users.',
   schema: z.object({
     userId: uuid,
-    personalData: z
-      .string()
-      .max(4096)
-      .regex(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$/, 'expected v1.<iv>.<ciphertext+tag>'),
+    personalData: sealedPersonalData,
     createdAt: timestamp,
   }),
   examples: [
@@ -107,6 +110,27 @@ export const userRoleChangedV1 = defineEvent({
       previousRole: null,
       changedBy: 'operator',
       changedAt: '2026-12-06T09:00:00.000Z',
+    },
+  ],
+});
+
+/**
+ * Someone asked to reset a user's password (RequestPasswordReset): notifications mails the owner the
+ * single-use code. The code travels sealed with the contact details under the user's key, like
+ * user.created v2, so the stream holds no usable secret and erasure makes it unreadable.
+ */
+export const userPasswordResetRequestedV1 = defineEvent({
+  type: 'user.password_reset_requested',
+  version: 1,
+  stream: 'USERS',
+  description:
+    "A password reset was asked for; notifications mails the code. Contact details and the code are sealed with the user's key (RevealPersonalData).",
+  schema: z.object({ userId: uuid, personalData: sealedPersonalData, expiresAt: timestamp }),
+  examples: [
+    {
+      userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e',
+      personalData: 'v1.AAECAwQFBgcICQoL.c2VhbGVkLXJlc2V0LWNvZGUtZXhhbXBsZQ',
+      expiresAt: '2026-12-06T10:30:00.000Z',
     },
   ],
 });

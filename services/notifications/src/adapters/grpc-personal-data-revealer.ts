@@ -36,7 +36,10 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
     this.#now = options.now ?? Date.now;
   }
 
-  async reveal(userId: string, sealed: string): Promise<{ email: string; name: string } | 'erased'> {
+  async reveal(
+    userId: string,
+    sealed: string,
+  ): Promise<{ email: string; name: string; resetToken?: string } | 'erased'> {
     try {
       const metadata = bearerMetadata(new Metadata(), await this.#serviceToken());
       const data = await callUnary(
@@ -45,7 +48,11 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
         { userId, sealed },
         { deadlineMs: this.#deadlineMs, metadata },
       );
-      return { email: data.email, name: data.name };
+      return {
+        email: data.email,
+        name: data.name,
+        ...(data.resetToken ? { resetToken: data.resetToken } : {}),
+      };
     } catch (error) {
       const code = (error as ServiceError).code;
       if (code === status.NOT_FOUND) return 'erased';

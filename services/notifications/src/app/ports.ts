@@ -250,5 +250,8 @@ export interface PersonalDataRevealer {
    * Throws RetryLater while users cannot answer, PoisonMessageError when the
    * sealed value can never be opened.
    */
-  reveal(userId: string, sealed: string): Promise<{ email: string; name: string } | 'erased'>;
+  reveal(
+    userId: string,
+    sealed: string,
+  ): Promise<{ email: string; name: string; resetToken?: string } | 'erased'>;
 }

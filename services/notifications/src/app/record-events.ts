@@ -207,23 +207,29 @@ function notificationsFor(
 }
 
 /**
- * The event's data with user.created v2's sealed personal data opened, so
- * plans see v1's shape. The plaintext lives only in what handling stores
+ * The event's data with its sealed personal data opened (user.created v2, so plans see v1's shape;
+ * user.password_reset_requested, with its code). The plaintext lives only in what handling stores
  * (recipients, mail), which user.erased blanks.
  */
 async function revealedData(deps: RecordEventsDeps, event: CloudEvent): Promise<unknown> {
-  if (event.type !== 'user.created') return event.data;
-  const data = event.data as { userId: string; createdAt: string; personalData?: unknown };
+  if (event.type !== 'user.created' && event.type !== 'user.password_reset_requested') return event.data;
+  const data = event.data as { userId: string; personalData?: unknown };
   if (typeof data.personalData !== 'string') return event.data;
   if (!deps.revealer) {
     throw new RetryLater(
-      'USERS_SERVICE_SECRET is not set: cannot reveal user.created v2 contact details',
+      `USERS_SERVICE_SECRET is not set: cannot reveal the personal data of ${event.type}`,
       60_000,
     );
   }
-  const contact = await deps.revealer.reveal(data.userId, data.personalData);
-  if (contact === 'erased') return 'erased';
-  return { userId: data.userId, createdAt: data.createdAt, email: contact.email, name: contact.name };
+  const opened = await deps.revealer.reveal(data.userId, data.personalData);
+  if (opened === 'erased') return 'erased';
+  const { personalData: _, ...rest } = data;
+  return {
+    ...rest,
+    email: opened.email,
+    name: opened.name,
+    ...(opened.resetToken ? { resetToken: opened.resetToken } : {}),
+  };
 }
 
 /** A delivery recorded already claimed, as the scheduler holds it. */

@@ -6,6 +6,7 @@ import {
   orderDelivered,
   orderPaid,
   orderShipped,
+  passwordReset,
   signupAttempted,
   welcome,
 } from './templates.ts';
@@ -40,6 +41,14 @@ export function planFor(type: string, data: unknown): Plan {
     }
     case 'user.erased':
       return { kind: 'forget-user', userId: (data as EventData<'user.erased'>).userId };
+    case 'user.password_reset_requested': {
+      // Its sealed code revealed already (handleEvent does that), like user.created v2.
+      const d = data as { userId: string; resetToken?: unknown; expiresAt: string };
+      if (typeof d.resetToken !== 'string')
+        throw new Error('user.password_reset_requested without its revealed code');
+      const reset = { resetToken: d.resetToken, expiresAt: d.expiresAt };
+      return { kind: 'notify-user', userId: d.userId, render: (to) => passwordReset(reset, to) };
+    }
     case 'user.signup_attempted': {
       const d = data as EventData<'user.signup_attempted'>;
       return { kind: 'notify-user', userId: d.userId, render: (to) => signupAttempted(d, to) };

@@ -55,6 +55,16 @@ export function signupAttempted(data: EventData<'user.signup_attempted'>, to: Ad
   ]);
 }
 
+export function passwordReset(data: { resetToken: string; expiresAt: string }, to: Addressee): Message {
+  const until = `${data.expiresAt.slice(0, 10)} ${data.expiresAt.slice(11, 16)} UTC`;
+  return message('Reset your Conveyor password', to.name, [
+    'Someone, hopefully you, asked to reset the password of your Conveyor account. Your code:',
+    data.resetToken,
+    `It works once, until ${until}: ./bin/conveyor users reset-password --token CODE --password NEW-PASSWORD`,
+    'If it was not you, ignore this mail: your password is unchanged.',
+  ]);
+}
+
 export function orderConfirmation(data: EventData<'order.created'>, to: Addressee): Message {
   const items = data.items.map((i) => `${i.quantity} × ${i.sku} at ${formatMoney(i.unitPrice)}`);
   return message(`Order ${shortId(data.orderId)} confirmed`, to.name, [

@@ -21,7 +21,8 @@ export class AesGcmSealer implements PersonalDataSealer {
   seal(key: Uint8Array, userId: string, data: PersonalData, iv: Uint8Array = randomBytes(IV_BYTES)): string {
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(userId, 'utf8'));
-    const plaintext = Buffer.from(JSON.stringify({ e: data.email, n: data.name }), 'utf8');
+    const fields = { e: data.email, n: data.name, ...(data.resetToken ? { r: data.resetToken } : {}) };
+    const plaintext = Buffer.from(JSON.stringify(fields), 'utf8');
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     return `v1.${text(iv)}.${text(sealed)}`;
   }
@@ -41,9 +42,10 @@ export class AesGcmSealer implements PersonalDataSealer {
         decipher.update(body.subarray(0, body.length - TAG_BYTES)),
         decipher.final(),
       ]);
-      const parsed = JSON.parse(plain.toString('utf8')) as { e?: unknown; n?: unknown };
+      const parsed = JSON.parse(plain.toString('utf8')) as { e?: unknown; n?: unknown; r?: unknown };
       if (typeof parsed.e !== 'string' || typeof parsed.n !== 'string') return undefined;
-      return { email: parsed.e, name: parsed.n };
+      if (parsed.r !== undefined && typeof parsed.r !== 'string') return undefined;
+      return { email: parsed.e, name: parsed.n, ...(parsed.r ? { resetToken: parsed.r } : {}) };
     } catch {
       return undefined;
     }

@@ -61,4 +61,18 @@ export const migrations: Migration[] = [
     name: '0007_users_token_generation',
     sql: 'alter table users add column token_generation integer not null default 0',
   },
+  {
+    // One reset code per user, stored as its SHA-256 only: a new request replaces it, using it marks
+    // it used (the row stays, so the one-mail-a-minute gap holds after a use too).
+    name: '0008_password_resets',
+    sql: `
+      create table password_resets (
+        user_id uuid primary key references users (id),
+        token_hash bytea not null unique,
+        expires_at timestamptz not null,
+        requested_at timestamptz not null,
+        used_at timestamptz
+      )
+    `,
+  },
 ];

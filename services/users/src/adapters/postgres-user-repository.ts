@@ -161,6 +161,59 @@ export class PostgresUserRepository implements UserRepository {
     return announced;
   }
 
+  async storePasswordReset(
+    userId: string,
+    reset: { tokenHash: Buffer; expiresAt: Date; at: Date; minGapMs: number },
+    event: CloudEvent,
+  ): Promise<boolean> {
+    const stored = await withTransaction(this.#pool, async (tx) => {
+      const { rowCount } = await tx.query(
+        `insert into password_resets (user_id, token_hash, expires_at, requested_at)
+         select id, $2, $3, $4 from users where id = $1 and erased_at is null
+         on conflict (user_id) do update
+           set token_hash = excluded.token_hash, expires_at = excluded.expires_at,
+               requested_at = excluded.requested_at, used_at = null
+           where password_resets.requested_at <= excluded.requested_at - make_interval(secs => $5 / 1000.0)`,
+        [userId, reset.tokenHash, reset.expiresAt, reset.at, reset.minGapMs],
+      );
+      if (rowCount === 0) return false;
+      await appendToOutbox(tx, [event]);
+      return true;
+    });
+    if (stored) this.#onCommitted();
+    return stored;
+  }
+
+  async resetPassword(tokenHash: Buffer, passwordHash: string, now: Date): Promise<string | undefined> {
+    return withTransaction(this.#pool, async (tx) => {
+      const { rows } = await tx.query<{ user_id: string }>(
+        `update password_resets set used_at = $2
+         where token_hash = $1 and used_at is null and expires_at > $2 returning user_id`,
+        [tokenHash, now],
+      );
+      const userId = rows[0]?.user_id;
+      if (!userId) return undefined;
+      const { rows: users } = await tx.query<{ email: string }>(
+        `update users set password_hash = $2, token_generation = token_generation + 1
+         where id = $1 and erased_at is null returning email`,
+        [userId, passwordHash],
+      );
+      if (!users[0]) return undefined;
+      await tx.query('delete from sign_in_failures where account = $1', [accountKey(users[0].email)]);
+      return userId;
+    });
+  }
+
+  async setPassword(userId: string, passwordHash: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ token_generation: number }>(
+      `update users set password_hash = $2, token_generation = token_generation + 1
+       where id = $1 and erased_at is null returning token_generation`,
+      [userId, passwordHash],
+    );
+    if (!rows[0]) throw new AppError('NOT_FOUND', `user ${userId} was erased`);
+    return rows[0].token_generation;
+  }
+
   async revokeTokens(id: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query(
       'update users set token_generation = token_generation + 1 where id = $1 and erased_at is null',
@@ -209,6 +262,7 @@ export class PostgresUserRepository implements UserRepository {
       if (!row) return undefined;
       if (row.erased_at) return { erasedAt: row.erased_at, erasedNow: false };
       await tx.query('delete from user_keys where user_id = $1', [id]);
+      await tx.query('delete from password_resets where user_id = $1', [id]);
       await tx.query(
         `update users set email = null, name = null, password_hash = null, erased_at = $2 where id = $1`,
         [id, now],

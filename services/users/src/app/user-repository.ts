@@ -54,6 +54,23 @@ export interface UserRepository {
     changeEvent: (previous: UserRole, at: Date) => CloudEvent,
     now: Date,
   ): Promise<RoleChangeOutcome>;
+  /**
+   * Stores `tokenHash` as the user's one live reset code (replacing any other) with `event`, unless a
+   * code was stored for them less than `minGapMs` before `at`; true when stored.
+   */
+  storePasswordReset(
+    userId: string,
+    reset: { tokenHash: Buffer; expiresAt: Date; at: Date; minGapMs: number },
+    event: CloudEvent,
+  ): Promise<boolean>;
+  /**
+   * Uses the reset code with `tokenHash` if it is live at `now`: marks it used, sets `passwordHash`,
+   * ends every session and forgets the account's sign-in failures, in one transaction. The user's
+   * id, or undefined for a code unknown, used or expired.
+   */
+  resetPassword(tokenHash: Buffer, passwordHash: string, now: Date): Promise<string | undefined>;
+  /** Sets a user's password hash and ends every session; the new token generation. */
+  setPassword(userId: string, passwordHash: string): Promise<number>;
   /** Moves the user's token generation on: every token issued before is refused. False if unknown. */
   revokeTokens(id: string): Promise<boolean>;
   /** undefined for an unknown or erased user. */

@@ -18,6 +18,8 @@ export interface User {
 export interface PersonalData {
   email: string;
   name: string;
+  /** Only in user.password_reset_requested: the single-use code to mail with them. */
+  resetToken?: string;
 }
 
 export interface NewUserInput {

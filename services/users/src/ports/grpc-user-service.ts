@@ -27,6 +27,13 @@ export interface UserUseCases {
   changeRole(input: { adminId: string; userId: string; role: UserRole }): Promise<User>;
   /** Every token of the user refused from now on. */
   signOut(userId: string): Promise<void>;
+  changePassword(input: {
+    userId: string;
+    currentPassword: string;
+    newPassword: string;
+  }): Promise<IssuedToken>;
+  requestPasswordReset(input: { email: string }): Promise<void>;
+  resetPassword(input: { resetToken: string; newPassword: string }): Promise<void>;
 }
 
 /**
@@ -47,7 +54,13 @@ function requireServiceAllowed(principal: Principal, method: string): void {
 }
 
 /** The methods that hash a password (Argon2): they are admitted apart from the rest. */
-export const PASSWORD_METHODS = ['Authenticate', 'CreateUser'] as const;
+export const PASSWORD_METHODS = [
+  'Authenticate',
+  'CreateUser',
+  'ChangePassword',
+  'ResetPassword',
+  'RequestPasswordReset',
+] as const;
 
 const roleToProto: Record<TokenRole, usersV1.Role> = {
   customer: usersV1.Role.ROLE_CUSTOMER,
@@ -117,7 +130,8 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       logger,
       authorized(verifier, ['service'], async (request: usersV1.RevealPersonalDataRequest, principal) => {
         requireServiceAllowed(principal, 'RevealPersonalData');
-        return app.revealPersonalData({ userId: request.userId, sealed: request.sealed });
+        const data = await app.revealPersonalData({ userId: request.userId, sealed: request.sealed });
+        return { email: data.email, name: data.name, resetToken: data.resetToken ?? '' };
       }),
     ),
     eraseUser: unary(
@@ -137,6 +151,31 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
         return {};
       }),
     ),
+    changePassword: unary(
+      'ChangePassword',
+      logger,
+      authenticated(verifier, async (request: usersV1.ChangePasswordRequest, principal) => {
+        requireServiceAllowed(principal, 'ChangePassword');
+        const issued = await app.changePassword({
+          userId: principal.subject,
+          currentPassword: request.currentPassword,
+          newPassword: request.newPassword,
+        });
+        return { accessToken: issued.token, expiresAt: issued.expiresAt };
+      }),
+    ),
+    requestPasswordReset: unary(
+      'RequestPasswordReset',
+      logger,
+      async (request: usersV1.RequestPasswordResetRequest) => {
+        await app.requestPasswordReset({ email: request.email });
+        return {};
+      },
+    ),
+    resetPassword: unary('ResetPassword', logger, async (request: usersV1.ResetPasswordRequest) => {
+      await app.resetPassword({ resetToken: request.resetToken, newPassword: request.newPassword });
+      return {};
+    }),
     grantRole: unary(
       'GrantRole',
       logger,
