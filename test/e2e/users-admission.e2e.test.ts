@@ -59,7 +59,11 @@ describe('users under a sign-in flood keeps answering VerifyToken (process, loop
           await callUnary(
             flooder,
             flooder.authenticate,
-            { email: `flood-${randomUUID()}@example.com`, password: 'not-the-password-of-anyone' },
+            {
+              email: `flood-${randomUUID()}@example.com`,
+              password: 'not-the-password-of-anyone',
+              deviceToken: '',
+            },
             { deadlineMs: 10_000 },
           );
         } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,4 +39,27 @@ export async function saveAccessToken(env: NodeJS.ProcessEnv, token: string): Pr
 /** Deletes the saved token (nothing to do when there is none). */
 export async function forgetAccessToken(env: NodeJS.ProcessEnv): Promise<void> {
   await rm(tokenPath(env), { force: true });
+}
+
+/** Where `login` keeps the device token users gave for an account (mode 0600), by a digest of the address. */
+function devicePath(env: NodeJS.ProcessEnv, email: string): string {
+  const key = createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
+  return join(dirname(tokenPath(env)), 'devices', key);
+}
+
+/** The device token saved for `email`, or '' (then this is an unknown client to users). */
+export async function findDeviceToken(env: NodeJS.ProcessEnv, email: string): Promise<string> {
+  try {
+    return (await readFile(devicePath(env, email), 'utf8')).trim();
+  } catch {
+    return '';
+  }
+}
+
+export async function saveDeviceToken(env: NodeJS.ProcessEnv, email: string, token: string): Promise<void> {
+  if (!token) return;
+  const path = devicePath(env, email);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
 }

@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform';
 import { serviceSource } from '@conveyor/stack/service-table';
-import { forgetAccessToken, saveAccessToken } from './access-token.ts';
+import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { formatUser, roleLabel } from './format.ts';
@@ -56,15 +56,18 @@ export async function login(
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('users');
+  // This client signed in to the account before: users throttles it on its own (device token).
+  const deviceToken = await findDeviceToken(env, input.email);
   const response = await callService('users', grpc, usersClient(grpc), (client) =>
     callUnary(
       client,
       client.authenticate,
-      { email: input.email, password: input.password },
+      { email: input.email, password: input.password, deviceToken },
       { deadlineMs: DEADLINE_MS },
     ),
   );
   const path = await saveAccessToken(env, response.accessToken);
+  await saveDeviceToken(env, input.email, response.deviceToken);
   const until = response.expiresAt?.toISOString() ?? 'unknown';
   const role = response.user ? roleLabel(response.user.role) : 'unknown';
   if (input.json)

@@ -140,6 +140,8 @@ describe('gateway over real services (processes)', () => {
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Strict/);
     assert.doesNotMatch(setCookie, /Secure/, 'not Secure over plain http');
+    // This browser signed in to the account: a device cookie lets it in while others' guesses lock it.
+    assert.match(setCookie, /conveyor_device=[\w.-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=2592000/);
     const me = await api('GET', '/api/me', { cookie });
     assert.equal(me.status, 200);
     assert.equal(me.body.user.id, user.id);

@@ -50,9 +50,19 @@ describe('users logs hold no passwords, secrets or tokens (process, trace level)
       { email: 'x@example.com', name: 'X', password: shortPassword },
       d,
     ).catch(() => {});
-    const { accessToken } = await callUnary(client, client.authenticate, { email, password }, d);
+    const { accessToken } = await callUnary(
+      client,
+      client.authenticate,
+      { email, password, deviceToken: '' },
+      d,
+    );
     for (let i = 0; i < 3; i++) {
-      await callUnary(client, client.authenticate, { email, password: wrongPassword }, d).catch(() => {});
+      await callUnary(
+        client,
+        client.authenticate,
+        { email, password: wrongPassword, deviceToken: '' },
+        d,
+      ).catch(() => {});
     }
     const service = await callUnary(
       client,

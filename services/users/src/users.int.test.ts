@@ -66,8 +66,8 @@ describe('users service (real Postgres and NATS)', () => {
   const deadline = { deadlineMs: 10_000 };
   const signUp = (email: string, name: string, password = 'correct horse battery') =>
     callUnary(client, client.createUser, { email, name, password }, deadline);
-  const signIn = (email: string, password: string) =>
-    callUnary(client, client.authenticate, { email, password }, deadline);
+  const signIn = (email: string, password: string, deviceToken = '') =>
+    callUnary(client, client.authenticate, { email, password, deviceToken }, deadline);
   /** Signs up, then in: sign-up itself says nothing about the account. */
   const create = async (email: string, name: string, password = 'correct horse battery') => {
     await signUp(email, name, password);
@@ -138,7 +138,7 @@ describe('users service (real Postgres and NATS)', () => {
         { userId: user.id, sealed: data.personalData },
         { ...deadline, metadata: bearer(accessToken) },
       );
-      assert.deepEqual(revealed, { email: 'grace@example.com', name: 'Grace Hopper' });
+      assert.deepEqual(revealed, { email: 'grace@example.com', name: 'Grace Hopper', resetToken: '' });
       const customer = await signIn('grace@example.com', password);
       await assert.rejects(
         callUnary(
@@ -367,6 +367,42 @@ describe('users service (real Postgres and NATS)', () => {
     const accounts = rows.map((r) => r.account);
     assert.ok(!accounts.includes(accountKey('locked@example.com')), 'success resets');
     assert.ok(accounts.includes(accountKey('ghost@example.com')), 'unknown accounts are throttled too');
+  });
+
+  it('lets the owner in on a device that signed in before while guesses from elsewhere lock the account', async () => {
+    const password = 'owner device password';
+    await create('griefed@example.com', 'G', password);
+    const owner = await signIn('griefed@example.com', password);
+    assert.ok(owner.deviceToken, 'a device token comes with every sign-in');
+    const other = await create('bystander-device@example.com', 'B', 'bystander device pw');
+    // An attacker keeps the account locked with guesses from a client that never signed in.
+    for (let i = 0; i < 6; i++) await signIn('griefed@example.com', 'attacker guess 123').catch(() => {});
+    await assert.rejects(signIn('griefed@example.com', password), rejectsWith(status.RESOURCE_EXHAUSTED));
+    // The owner's device still signs in, and gets a fresh device token.
+    const back = await signIn('griefed@example.com', password, owner.deviceToken);
+    assert.ok(back.accessToken && back.deviceToken);
+    // Another account's device token, or a forged one, is an unknown client here: still locked.
+    for (const token of [other.deviceToken, `${owner.deviceToken}x`, owner.accessToken]) {
+      await assert.rejects(
+        signIn('griefed@example.com', password, token),
+        rejectsWith(status.RESOURCE_EXHAUSTED),
+      );
+    }
+    // A device's own failures lock that device alone.
+    for (let i = 0; i < 5; i++) {
+      await assert.rejects(
+        signIn('griefed@example.com', 'wrong on the device', back.deviceToken),
+        rejectsWith(status.UNAUTHENTICATED),
+      );
+    }
+    await assert.rejects(
+      signIn('griefed@example.com', password, back.deviceToken),
+      rejectsWith(status.RESOURCE_EXHAUSTED),
+    );
+    assert.ok(
+      (await signIn('griefed@example.com', password, owner.deviceToken)).accessToken,
+      'another device',
+    );
   });
 
   it('prunes sign-in failures that no longer decide anything: quiet for a window and not locked', async () => {

@@ -74,7 +74,7 @@ async function signIn(client: usersV1.UserServiceClient, email: string, password
   const response = await callUnary(
     client,
     client.authenticate,
-    { email, password },
+    { email, password, deviceToken: '' },
     { deadlineMs: DEADLINE_MS },
   );
   const token = response.accessToken;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { userCreatedV2 } from '@conveyor/contracts';
+import { userCreatedV2, userPasswordResetRequestedV1 } from '@conveyor/contracts';
 import { AesGcmSealer } from './aes-gcm-sealer.ts';
 
 const sealer = new AesGcmSealer();
@@ -16,6 +16,16 @@ describe('AES-256-GCM sealing of personal data', () => {
     assert.deepEqual(sealer.open(key, userId, sealed), data);
     const event = { userId, personalData: sealed, createdAt: '2026-11-24T09:30:00.000Z' };
     assert.ok(userCreatedV2.schema.safeParse(event).success);
+  });
+
+  it('carries a reset code with the contact details, and matches user.password_reset_requested', () => {
+    const key = sealer.newKey();
+    const withCode = { ...data, resetToken: 'c'.repeat(43) };
+    const sealed = sealer.seal(key, userId, withCode);
+    assert.ok(!sealed.includes('ccc'));
+    assert.deepEqual(sealer.open(key, userId, sealed), withCode);
+    const event = { userId, personalData: sealed, expiresAt: '2026-12-06T10:30:00.000Z' };
+    assert.ok(userPasswordResetRequestedV1.schema.safeParse(event).success);
   });
 
   it('uses a fresh IV each time', () => {

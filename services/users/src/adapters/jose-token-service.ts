@@ -7,6 +7,9 @@ import type { VerificationKey } from './signing-key.ts';
 
 export const TOKEN_ISSUER = 'conveyor-users';
 export const TOKEN_AUDIENCE = 'conveyor';
+/** Device tokens (sign-in throttling) are for users only, never accepted as access tokens. */
+const DEVICE_AUDIENCE = 'conveyor-users-device';
+const DEVICE_TTL_S = 30 * 24 * 3600;
 /** Allowed clock skew between replicas and callers. */
 export const CLOCK_TOLERANCE_S = 5;
 
@@ -97,12 +100,7 @@ export class JoseTokenService implements TokenService {
     if (token === '') throw new AppError('UNAUTHENTICATED', 'access token missing');
     let payload: Record<string, unknown>;
     try {
-      const keyFor = (header: JWTHeaderParameters) => {
-        const key = header.kid === undefined ? undefined : this.#verifying.get(header.kid);
-        if (!key) throw Object.assign(new Error('unknown kid'), { code: 'CONVEYOR_UNKNOWN_KID' });
-        return key;
-      };
-      ({ payload } = await jwtVerify(token, keyFor, {
+      ({ payload } = await jwtVerify(token, (header) => this.#keyFor(header), {
         algorithms: ['EdDSA'],
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
@@ -116,6 +114,42 @@ export class JoseTokenService implements TokenService {
     const claims = claimsFromPayload(payload);
     if (!claims) throw unauthenticated('claims malformed');
     return claims;
+  }
+
+  async issueDevice(account: string): Promise<string> {
+    const iat = Math.floor(this.#now().getTime() / 1000);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.#keyId })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(DEVICE_AUDIENCE)
+      .setSubject(account)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + DEVICE_TTL_S)
+      .sign(this.#privateKey);
+  }
+
+  async verifyDevice(token: string, account: string): Promise<string | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, (header) => this.#keyFor(header), {
+        algorithms: ['EdDSA'],
+        issuer: TOKEN_ISSUER,
+        audience: DEVICE_AUDIENCE,
+        subject: account,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        currentDate: this.#now(),
+        requiredClaims: ['sub', 'exp', 'jti'],
+      });
+      return typeof payload.jti === 'string' ? payload.jti : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #keyFor(header: JWTHeaderParameters): KeyObject {
+    const key = header.kid === undefined ? undefined : this.#verifying.get(header.kid);
+    if (!key) throw Object.assign(new Error('unknown kid'), { code: 'CONVEYOR_UNKNOWN_KID' });
+    return key;
   }
 
   publicKeys(): PublicJwk[] {

@@ -37,13 +37,23 @@ const rejected = () => new AppError('UNAUTHENTICATED', 'email or password is wro
  * an account exists.
  */
 export function authenticate(deps: AuthenticateDeps) {
-  return async (input: { email: string; password: string }): Promise<IssuedToken & { user: User }> => {
+  return async (input: {
+    email: string;
+    password: string;
+    deviceToken?: string;
+  }): Promise<IssuedToken & { user: User; deviceToken: string }> => {
     const email = normaliseEmail(input.email ?? '');
     if (email === '') throw new InvalidArgument('email', 'is required');
     if (!input.password) throw new InvalidArgument('password', 'is required');
     // Longer than the policy allows cannot match; bounded so hashing cost is too.
     const password = input.password.slice(0, 1024);
-    const account = deps.accountKey(email);
+    const accountKey = deps.accountKey(email);
+    // A client that signed in to this account before is throttled on its own (OWASP's device
+    // cookies): failures from elsewhere cannot lock it out, and its own failures lock only it.
+    const device = input.deviceToken
+      ? await deps.tokens.verifyDevice(input.deviceToken, accountKey)
+      : undefined;
+    const account = device ? `device:${device}` : accountKey;
     const attempt = await deps.attempts.begin(account, deps.now());
     if (!attempt.allowed) throw new TooManySignInFailures(Math.ceil(attempt.retryAfterMs / 1000));
     let found: Awaited<ReturnType<UserRepository['findCredentials']>>;
@@ -59,6 +69,6 @@ export function authenticate(deps: AuthenticateDeps) {
     if (!found || !matches) throw rejected();
     await deps.attempts.succeeded(account);
     const issued = await deps.tokens.issue(found.user.id, found.user.role, found.user.tokenGeneration);
-    return { ...issued, user: found.user };
+    return { ...issued, user: found.user, deviceToken: await deps.tokens.issueDevice(accountKey) };
   };
 }

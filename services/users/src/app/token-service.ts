@@ -21,6 +21,10 @@ export interface TokenService {
   /** Signature, algorithm, issuer, audience and expiry; throws UNAUTHENTICATED naming no secret. */
   verify(token: string): Promise<TokenClaims>;
   publicKeys(): PublicJwk[];
+  /** A device token: this client signed in to the account with key `account` (30 days). */
+  issueDevice(account: string): Promise<string>;
+  /** The device's id when `token` is a valid device token for `account`, else undefined. */
+  verifyDevice(token: string, account: string): Promise<string | undefined>;
   readonly issuer: string;
   readonly audience: string;
 }

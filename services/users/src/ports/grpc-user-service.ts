@@ -17,7 +17,11 @@ export interface UserUseCases {
   /** Answers the same for a new and a taken address. */
   createUser(input: { email: string; name: string; password: string }): Promise<void>;
   getUser(id: string): Promise<User>;
-  authenticate(input: { email: string; password: string }): Promise<IssuedToken & { user: User }>;
+  authenticate(input: {
+    email: string;
+    password: string;
+    deviceToken?: string;
+  }): Promise<IssuedToken & { user: User; deviceToken: string }>;
   verifyToken(token: string): Promise<TokenClaims>;
   publicKeys(): { keys: PublicJwk[]; issuer: string; audience: string };
   issueServiceToken(input: { service: string; secret: string }): Promise<IssuedToken>;
@@ -101,8 +105,17 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       }),
     ),
     authenticate: unary('Authenticate', logger, async (request: usersV1.AuthenticateRequest) => {
-      const result = await app.authenticate({ email: request.email, password: request.password });
-      return { accessToken: result.token, expiresAt: result.expiresAt, user: toProto(result.user) };
+      const result = await app.authenticate({
+        email: request.email,
+        password: request.password,
+        deviceToken: request.deviceToken || undefined,
+      });
+      return {
+        accessToken: result.token,
+        expiresAt: result.expiresAt,
+        user: toProto(result.user),
+        deviceToken: result.deviceToken,
+      };
     }),
     verifyToken: unary('VerifyToken', logger, async (request: usersV1.VerifyTokenRequest) => {
       const claims = await app.verifyToken(request.accessToken);

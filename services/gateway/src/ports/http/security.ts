@@ -60,6 +60,13 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-conveyor_session' : 'conveyor_session';
 }
 
+/** The device cookie (30 days): this browser signed in to an account before (users' device token). */
+export function deviceCookieName(secure: boolean): string {
+  return secure ? '__Host-conveyor_device' : 'conveyor_device';
+}
+
+export const DEVICE_COOKIE_MAX_AGE_S = 30 * 24 * 3600;
+
 export function setSecurityHeaders(res: ServerResponse, secure: boolean): void {
   res.setHeader('content-security-policy', CSP);
   res.setHeader('x-content-type-options', 'nosniff');

@@ -5,8 +5,9 @@ import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { problem } from './problem.ts';
+import { cookies } from './request-context.ts';
 import type { Route } from './route.ts';
-import { sessionCookie, sessionCookieName } from './security.ts';
+import { DEVICE_COOKIE_MAX_AGE_S, deviceCookieName, sessionCookie, sessionCookieName } from './security.ts';
 import { userView } from './views.ts';
 
 const SIGNED_UP =
@@ -22,17 +23,19 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
     throw problem.tooManyRequests(`too many ${what}; try again in ${verdict.retryAfterSeconds} s`);
   };
   const logIn = async (ctx: Parameters<Route['handle']>[0], email: string, password: string) => {
+    // The device cookie lets this browser sign in while someone else's guesses lock the account.
+    const deviceToken = cookies(ctx.req)[deviceCookieName(ctx.secure)] ?? '';
     const auth = await backends.call(
       'users',
       backends.users.authenticate,
-      { email, password },
+      { email, password, deviceToken: deviceToken.length <= 2048 ? deviceToken : '' },
       { idempotent: false },
     );
     const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
-    ctx.res.setHeader(
-      'set-cookie',
+    ctx.res.setHeader('set-cookie', [
       sessionCookie(auth.accessToken, maxAge, ctx.secure, sessionCookieName(ctx.secure)),
-    );
+      sessionCookie(auth.deviceToken, DEVICE_COOKIE_MAX_AGE_S, ctx.secure, deviceCookieName(ctx.secure)),
+    ]);
     return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
   };
   return [

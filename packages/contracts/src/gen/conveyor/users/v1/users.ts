@@ -119,13 +119,27 @@ export interface GetUserResponse {
 export interface AuthenticateRequest {
   email: string;
   password: string;
+  /**
+   * The device token an earlier successful sign-in to this account gave
+   * this client, if any: while the account is locked by failures from
+   * elsewhere, a client with one still signs in (its own failures lock it
+   * alone), so nobody can keep someone else's account locked.
+   */
+  deviceToken: string;
 }
 
 export interface AuthenticateResponse {
   /** A signed JWT (EdDSA) for `authorization: Bearer`. */
   accessToken: string;
   expiresAt: Date | undefined;
-  user: User | undefined;
+  user:
+    | User
+    | undefined;
+  /**
+   * Proves that this client signed in to this account (30 days): present it
+   * with the next Authenticate.
+   */
+  deviceToken: string;
 }
 
 export interface VerifyTokenRequest {
@@ -693,7 +707,7 @@ export const GetUserResponse: MessageFns<GetUserResponse> = {
 };
 
 function createBaseAuthenticateRequest(): AuthenticateRequest {
-  return { email: "", password: "" };
+  return { email: "", password: "", deviceToken: "" };
 }
 
 export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
@@ -703,6 +717,9 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
     }
     if (message.password !== "") {
       writer.uint32(18).string(message.password);
+    }
+    if (message.deviceToken !== "") {
+      writer.uint32(26).string(message.deviceToken);
     }
     return writer;
   },
@@ -736,6 +753,14 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
             message.password = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deviceToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -752,6 +777,11 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
     return {
       email: isSet(object.email) ? globalThis.String(object.email) : "",
       password: isSet(object.password) ? globalThis.String(object.password) : "",
+      deviceToken: isSet(object.deviceToken)
+        ? globalThis.String(object.deviceToken)
+        : isSet(object.device_token)
+        ? globalThis.String(object.device_token)
+        : "",
     };
   },
 
@@ -763,6 +793,9 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
     if (message.password !== "") {
       obj.password = message.password;
     }
+    if (message.deviceToken !== "") {
+      obj.deviceToken = message.deviceToken;
+    }
     return obj;
   },
 
@@ -773,12 +806,13 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
     const message = createBaseAuthenticateRequest();
     message.email = object.email ?? "";
     message.password = object.password ?? "";
+    message.deviceToken = object.deviceToken ?? "";
     return message;
   },
 };
 
 function createBaseAuthenticateResponse(): AuthenticateResponse {
-  return { accessToken: "", expiresAt: undefined, user: undefined };
+  return { accessToken: "", expiresAt: undefined, user: undefined, deviceToken: "" };
 }
 
 export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
@@ -791,6 +825,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     }
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(26).fork()).join();
+    }
+    if (message.deviceToken !== "") {
+      writer.uint32(34).string(message.deviceToken);
     }
     return writer;
   },
@@ -832,6 +869,14 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
             message.user = User.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deviceToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -857,6 +902,11 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
       user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      deviceToken: isSet(object.deviceToken)
+        ? globalThis.String(object.deviceToken)
+        : isSet(object.device_token)
+        ? globalThis.String(object.device_token)
+        : "",
     };
   },
 
@@ -871,6 +921,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     if (message.user !== undefined) {
       obj.user = User.toJSON(message.user);
     }
+    if (message.deviceToken !== "") {
+      obj.deviceToken = message.deviceToken;
+    }
     return obj;
   },
 
@@ -882,6 +935,7 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     message.accessToken = object.accessToken ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.deviceToken = object.deviceToken ?? "";
     return message;
   },
 };
