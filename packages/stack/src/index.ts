@@ -1,57 +1,24 @@
 export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 export { repoRoot } from './launcher/repo-root.ts';
 export { type MailSink, type SinkCount, startMailSink } from './mail-counter/mail-sink.ts';
-export {
-  type NatsCluster,
-  type NatsClusterOptions,
-  type NatsNode,
-  startNatsCluster,
-} from './nats-cluster.ts';
-export {
-  DEFAULT_NATS_URL,
-  type EnsuredNats,
-  type EnsureNatsOptions,
-  ensureNats,
-  findNatsServer,
-  natsServerBinary,
-  probeNats,
-  startNatsServer,
-} from './nats-infra.ts';
+export { type NatsCluster, startNatsCluster } from './nats-cluster.ts';
+export { natsServerBinary, startNatsServer } from './nats-infra.ts';
 export type { NatsProcess, NatsServerOptions } from './nats-server.ts';
 export { canConnect, freePort } from './net-utils.ts';
 export { formatLogLine } from './pino-line.ts';
 export {
   createDatabase,
-  DEFAULT_POSTGRES_URL,
   databaseUrl,
   dropDatabase,
   type EmbeddedPostgres,
-  type EmbeddedPostgresOptions,
-  type EnsuredPostgres,
-  type EnsurePostgresOptions,
   ensurePostgres,
-  probePostgres,
   redact,
   startEmbeddedPostgres,
 } from './postgres-infra.ts';
 export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
-export {
-  type PrometheusOptions,
-  type PrometheusProcess,
-  prometheusBinary,
-  prometheusConfig,
-  queryPrometheus,
-  type ScrapeTarget,
-  startPrometheus,
-} from './prometheus.ts';
+export { type PrometheusProcess, prometheusBinary, queryPrometheus, startPrometheus } from './prometheus.ts';
 export { serviceRuntime, serviceRuntimeEnv } from './service-runtime.ts';
-export {
-  type ReceivedMail,
-  type SmtpSink,
-  type SmtpSinkOptions,
-  startSmtpSink,
-  type WaitForOptions,
-} from './smtp-sink.ts';
+export { type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 export {
   type ServiceName,
   type ServiceUnderTest,

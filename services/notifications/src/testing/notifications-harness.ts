@@ -21,6 +21,8 @@ import { loadNotificationsConfig } from '../config.ts';
 import { type RunningNotificationsService, startNotificationsService } from '../service.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
+export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+
 /**
  * For integration tests: a real Postgres database, NATS, SMTP sink and
  * webhook receiver, and the notification service started in-process on them.
