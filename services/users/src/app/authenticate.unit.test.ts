@@ -56,6 +56,9 @@ function setup() {
   } as unknown as UserRepository;
   const tokens = {
     issue: async (subject: string, role: string) => ({ token: `${subject}/${role}`, expiresAt: new Date(1) }),
+    issueDevice: async (account: string) => `device-of-${account}`,
+    verifyDevice: async (token: string, account: string) =>
+      token === `device-of-${account}` ? 'd1' : undefined,
   } as unknown as TokenService;
   let nowMs = Date.parse('2026-11-24T09:00:00Z');
   const run = authenticate({
