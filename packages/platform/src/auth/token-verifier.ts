@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -53,6 +54,10 @@ export class UsersTokenVerifier implements TokenVerifier {
   readonly #now: () => Date;
   readonly #count: (outcome: Outcome) => void;
   #keys: PublicKeySet | undefined;
+  /** Tokens users refused, until they expire: an outage must not let them back in. */
+  readonly #refused = new Map<string, number>();
+  /** The newest token generation seen accepted per subject: older ones were revoked since. */
+  readonly #newest = new Map<string, number>();
   #refresh: NodeJS.Timeout | undefined;
   #fetching: Promise<unknown> | undefined;
 
@@ -141,6 +146,7 @@ export class UsersTokenVerifier implements TokenVerifier {
       if (principal.expiresAt.getTime() <= this.#now().getTime())
         throw unauthenticated('access token expired');
       this.#cache.set(token, principal);
+      this.#remember(this.#newest, principal.subject, generationOf(token));
       this.#count('remote');
       // Users is back but we never got its keys (it was down at start): fetch them now, in the background.
       if (!this.#keys && !this.#fetching)
@@ -152,9 +158,21 @@ export class UsersTokenVerifier implements TokenVerifier {
       return principal;
     } catch (error) {
       if (error instanceof AppError && error.code === 'UNAVAILABLE') return this.#verifyLocally(token, error);
-      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') this.#count('rejected');
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') {
+        this.#count('rejected');
+        this.#remember(this.#refused, token, expiryOf(token));
+      }
       throw error;
     }
+  }
+
+  /** Keeps `value` under `key` (the larger one), at most cacheMaxEntries, the oldest going first. */
+  #remember(map: Map<string, number>, key: string, value: number): void {
+    const known = map.get(key);
+    if (known !== undefined && known >= value) return;
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > Math.max(1, this.#options.cacheMaxEntries)) map.delete(map.keys().next().value as string);
   }
 
   async #verifyLocally(token: string, outage: AppError): Promise<Principal> {
@@ -162,7 +180,16 @@ export class UsersTokenVerifier implements TokenVerifier {
     if (!keys)
       throw new AppError('UNAVAILABLE', `${outage.message}; no public keys cached to verify locally`);
     try {
+      // What users refused, or a generation older than one it accepted since, stays refused: the
+      // revocations this process has seen hold through an outage (ADR 0022).
+      const refusedUntil = this.#refused.get(token);
+      if (refusedUntil !== undefined && refusedUntil > this.#now().getTime()) {
+        throw unauthenticated('access token refused by users before; sign in again');
+      }
       const principal = await this.#verifyWithRefetch(token, keys);
+      if (generationOf(token) < (this.#newest.get(principal.subject) ?? 0)) {
+        throw unauthenticated('access token revoked: a later sign-out or role change ended it');
+      }
       this.#count('local');
       this.#logger.debug({ subject: principal.subject }, 'token verified locally: users service unavailable');
       return principal;
@@ -188,4 +215,25 @@ export class UsersTokenVerifier implements TokenVerifier {
       throw error;
     }
   }
+}
+
+/** The token generation a users token carries (`gen`, 0 when absent), read without verifying. */
+function generationOf(token: string): number {
+  try {
+    const gen = decodeJwt(token).gen;
+    return typeof gen === 'number' && Number.isSafeInteger(gen) && gen >= 0 ? gen : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** When a token expires (ms), read without verifying; an unreadable one is kept for 15 minutes. */
+function expiryOf(token: string): number {
+  try {
+    const exp = decodeJwt(token).exp;
+    if (typeof exp === 'number') return exp * 1000;
+  } catch {
+    // not a JWT: kept for the longest token lifetime
+  }
+  return Date.now() + 15 * 60_000;
 }

@@ -20,8 +20,15 @@ const down = () => Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED
 async function signingKey(kid: string) {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA' };
-  const sign = (claims: { sub?: string; role?: string; iss?: string; aud?: string; expIn?: number }) =>
-    new SignJWT({ role: claims.role ?? 'customer' })
+  const sign = (claims: {
+    sub?: string;
+    role?: string;
+    iss?: string;
+    aud?: string;
+    expIn?: number;
+    gen?: number;
+  }) =>
+    new SignJWT({ role: claims.role ?? 'customer', ...(claims.gen ? { gen: claims.gen } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', kid })
       .setSubject(claims.sub ?? '0190a000-0000-7000-8000-000000000001')
       .setIssuer(claims.iss ?? issuer)
@@ -100,6 +107,36 @@ describe('UsersTokenVerifier', () => {
     const principal = await v.verify(await key.sign({ sub: 'u-1', role: 'customer' }));
     assert.deepEqual([principal.subject, principal.role], ['u-1', 'customer']);
     assert.equal(state.verifyCalls, 2, 'the idempotent VerifyToken was retried first');
+  });
+
+  it('keeps refusing, during an outage, what users refused or revoked before it', async () => {
+    const key = await signingKey('k1');
+    const { api, state } = fakeUsers(() => [key.jwk]);
+    const refused = new Set<string>();
+    const answer = api.verifyToken.bind(api);
+    api.verifyToken = async (token, deadlineMs) => {
+      if (state.up && refused.has(token))
+        throw new AppError('UNAUTHENTICATED', 'access token revoked: sign in again');
+      return answer(token, deadlineMs);
+    };
+    const v = verifier(api, 0);
+    await v.start();
+    v.stop();
+    const signedOut = await key.sign({ sub: 'u-1', gen: 0 });
+    const other = await key.sign({ sub: 'u-2' });
+    refused.add(signedOut);
+    await assert.rejects(v.verify(signedOut), { code: 'UNAUTHENTICATED' });
+    const older = await key.sign({ sub: 'u-3', gen: 1 });
+    assert.equal(
+      (await v.verify(await key.sign({ sub: 'u-3', gen: 2 }))).subject,
+      'u-3',
+      'a newer session seen',
+    );
+
+    state.up = false;
+    await assert.rejects(v.verify(signedOut), { code: 'UNAUTHENTICATED', message: /refused by users/ });
+    await assert.rejects(v.verify(older), { code: 'UNAUTHENTICATED', message: /revoked: a later sign-out/ });
+    assert.equal((await v.verify(other)).subject, 'u-2', 'others still verify locally');
   });
 
   it('rejects alg none, HS256, tampered, expired, wrong issuer and wrong audience tokens locally', async () => {
