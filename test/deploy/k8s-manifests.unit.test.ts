@@ -143,6 +143,28 @@ for (const [overlay, namespace, external] of [
       assert.equal(allowsConnection(objects, 'gateway', 'users', 9999), false);
     });
 
+    it('lets notifications out to public addresses only, for mail and webhooks (the ranges the poster refuses)', () => {
+      const egress = find(objects, 'NetworkPolicy', 'notifications-egress').spec.egress as {
+        to: { ipBlock: { cidr: string; except: string[] } }[];
+      }[];
+      const blocks = egress.flatMap((rule) => rule.to.map((t) => t.ipBlock));
+      const v4 = blocks.find((b) => b.cidr === '0.0.0.0/0');
+      const v6 = blocks.find((b) => b.cidr === '::/0');
+      for (const range of [
+        '10.0.0.0/8',
+        '100.64.0.0/10',
+        '127.0.0.0/8',
+        '169.254.0.0/16',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+      ]) {
+        assert.ok(v4?.except.includes(range), range);
+      }
+      for (const range of ['::1/128', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10', '2002::/16']) {
+        assert.ok(v6?.except.includes(range), range);
+      }
+    });
+
     it('keeps a default-deny ingress policy and lets orders reach users', () => {
       const deny = find(objects, 'NetworkPolicy', 'default-deny-ingress').spec;
       assert.deepEqual(deny, { podSelector: {}, policyTypes: ['Ingress'] });

@@ -87,7 +87,10 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       queue: new PostgresDeliveryQueue(pool),
       mailer,
       webhooks: traced(
-        new HttpWebhookPoster({ timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+        new HttpWebhookPoster({
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+        }),
         'post',
         'webhook POST',
       ),

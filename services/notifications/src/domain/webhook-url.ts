@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { classifyAddress } from './webhook-address.ts';
 
 export interface WebhookUrlPolicy {
   /**
@@ -17,9 +18,9 @@ const maxLength = 2048;
 /**
  * Decides whether `raw` may be a webhook target: an absolute https URL
  * (http only for loopback when allowed), no credentials or fragment, and no
- * IP literal in a private, link-local or otherwise internal range. Host names
- * are not resolved here, so a name that points inside the network passes;
- * egress filtering is the network's job.
+ * IP literal in a special-purpose range (classifyAddress). Host names are
+ * resolved when a webhook is sent, and every address checked then
+ * (HttpWebhookPoster): a name may point elsewhere by then.
  */
 export function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): WebhookUrlCheck {
   if (raw.length === 0) return { ok: false, problem: 'is required' };
@@ -43,7 +44,7 @@ export function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): WebhookU
   if (url.protocol === 'http:' && !loopback) {
     return { ok: false, problem: 'must use https (http is accepted for loopback hosts in development only)' };
   }
-  if (!loopback && isIP(host) !== 0 && isInternalAddress(host)) {
+  if (!loopback && isIP(host) !== 0 && classifyAddress(host) !== 'public') {
     return { ok: false, problem: `must not point at the internal address ${host}` };
   }
   return { ok: true, url: url.toString() };
@@ -51,28 +52,5 @@ export function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): WebhookU
 
 function isLoopback(host: string): boolean {
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || host === '::ffff:127.0.0.1' || /^::ffff:7f/.test(host);
-  return false;
-}
-
-function isInternalAddress(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const [a = 0, b = 0] = ip.split('.').map(Number);
-    return (
-      a === 0 ||
-      a === 10 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      a >= 224
-    );
-  }
-  const v6 = ip.toLowerCase();
-  if (v6.startsWith('::ffff:')) {
-    const mapped = v6.slice(7);
-    return isIP(mapped) === 4 ? isInternalAddress(mapped) : true;
-  }
-  return v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith('ff');
+  return isIP(host) !== 0 && classifyAddress(host) === 'loopback';
 }
