@@ -19,6 +19,7 @@ const SCHEMAS = ['users', 'orders', 'notifications'];
  */
 describe('erasure across users, orders and notifications (processes)', () => {
   let system: System;
+  const logs: string[] = [];
   let sql: pg.Pool;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
@@ -31,6 +32,9 @@ describe('erasure across users, orders and notifications (processes)', () => {
       name: 'e2e_erasure',
       services: ['users', 'orders', 'notifications'],
       env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500,1000' } },
+      // Every service's log lines, as written, to scan for plaintext too.
+      output: (line) => logs.push(line),
+      jsonOutput: true,
     });
     usersAddress = system.address('users');
     admin = await signInAdmin(usersAddress);
@@ -182,5 +186,55 @@ describe('erasure across users, orders and notifications (processes)', () => {
       historyAfter.entries.map((e) => [e.event_id, e.data_json]),
       historyBefore.entries.map((e) => [e.event_id, e.data_json]),
     );
+  });
+
+  it('leaves no address in stored errors, dead letters or logs when a refused recipient is erased', async () => {
+    const marker = randomUUID().slice(0, 8);
+    const email = `refused-${marker}@example.com`;
+    system.smtp.refuseRecipient(email);
+    const user = await signUp(usersAddress, { email, name: `Rita Refused ${marker}` });
+    // The welcome mail is refused for good (550, the server naming the address in its reply).
+    await waitUntil(
+      async () =>
+        (
+          await sql.query(
+            `select 1 from notifications.notifications where user_id = $1 and status = 'failed'`,
+            [user.userId],
+          )
+        ).rowCount === 1,
+      { timeoutMs: 30_000, message: 'the refused welcome mail did not fail' },
+    );
+    const { rows } = await sql.query(
+      `select last_error from notifications.notifications where user_id = $1 and status = 'failed'`,
+      [user.userId],
+    );
+    assert.match(rows[0].last_error, /550/, 'the reply is kept, without the address');
+    assert.ok((await tablesContaining([email, email])).length > 0, 'the scan must be able to fail');
+
+    const client = new usersV1.UserServiceClient(usersAddress, insecure());
+    try {
+      await callUnary(
+        client,
+        client.eraseUser,
+        { id: user.userId },
+        { deadlineMs: 10_000, metadata: user.metadata() },
+      );
+    } finally {
+      client.close();
+    }
+    await waitUntil(
+      async () =>
+        (
+          await sql.query(
+            `select 1 from notifications.recipients where user_id = $1 and erased_at is not null`,
+            [user.userId],
+          )
+        ).rowCount === 1,
+      { timeoutMs: 30_000, message: 'notifications did not handle user.erased' },
+    );
+    assert.deepEqual(await tablesContaining([email, `refused-${marker}`]), []);
+    assert.deepEqual(await messagesContaining([email]), []);
+    const logged = logs.filter((line) => line.toLowerCase().includes(`refused-${marker}`));
+    assert.deepEqual(logged.slice(0, 3), [], `${logged.length} log lines name the address`);
   });
 });

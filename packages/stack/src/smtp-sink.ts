@@ -25,6 +25,8 @@ export interface SmtpSink {
   clear(): void;
   /** While false, new mails are refused with 421 (temporary failure) at MAIL FROM. */
   setAvailable(available: boolean): void;
+  /** Refuses mail to `address` with 550, naming it as real servers do ("<x@y>: ... rejected"). */
+  refuseRecipient(address: string): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const host = opts.host ?? '127.0.0.1';
   const store = new MailStore(opts.capacity ?? 1000);
   let available = true;
+  const refused = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -64,6 +67,12 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     size: 25 * 1024 * 1024,
     onMailFrom(_address, _session, callback) {
       callback(available ? null : smtpError(421, 'Service temporarily unavailable, try again later'));
+    },
+    onRcptTo(address, _session, callback) {
+      const to = address.address.toLowerCase();
+      callback(
+        refused.has(to) ? smtpError(550, `5.1.1 <${to}>: Recipient address rejected: User unknown`) : null,
+      );
     },
     onData(stream, session, callback) {
       receive(stream, session).then(
@@ -100,6 +109,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     messages: () => store.all(),
     waitFor: (predicate, waitOpts) => store.waitFor(predicate, waitOpts),
     clear: () => store.clear(),
+    refuseRecipient(address) {
+      refused.add(address.toLowerCase());
+    },
     setAvailable(value) {
       available = value;
     },

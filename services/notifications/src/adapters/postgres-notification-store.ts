@@ -142,7 +142,8 @@ function unitOf(tx: PoolClient, consumer: string): NotificationUnit {
       await tx.query(
         `update notifications set recipient = '[erased]', body_text = '[erased]', body_html = '[erased]',
            status = case when status = 'pending' then 'cancelled' else status end,
-           last_error = case when status = 'pending' then 'user erased' else last_error end
+           last_error = case when status = 'pending' then 'user erased'
+                             else regexp_replace(last_error, '[^[:space:]<>"''(),;:]+@[^[:space:]<>"''(),;:]+', '[address]', 'g') end
          where user_id = $1`,
         [userId],
       );
