@@ -16,6 +16,7 @@ const prodSecrets = [
   'notifications-smtp',
   'users-signing-keys',
   'conveyor-service-secrets',
+  'notifications-secret-keys',
 ];
 const services = { users: [50051, 9101], orders: [50052, 9102], notifications: [50053, 9103] } as const;
 

@@ -50,6 +50,10 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       WEBHOOK_TIMEOUT_MS: env.durationMs(5000),
       WEBHOOK_ALLOW_LOOPBACK: flag.default(false),
       WEBHOOK_MAX_PER_OWNER: z.coerce.number().int().min(1).max(100).default(10),
+      // Key-encryption keys for webhook secrets at rest, `kid=base64url(32 bytes)`, comma-separated,
+      // the first current (docs/deploy.md, "Rotation"). Checked at start, so never echoed here.
+      WEBHOOK_SECRET_KEYS: z.string().optional(),
+      NODE_ENV: z.string().default('development'),
       // users opens the sealed contact details of user.created v2 for this service.
       USERS_ADDR: env.host('127.0.0.1:50051'),
       USERS_SERVICE_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),

@@ -19,6 +19,7 @@ import { PostgresDeliveryQueue } from './adapters/postgres-delivery-queue.ts';
 import { PostgresNotificationStore } from './adapters/postgres-notification-store.ts';
 import { PostgresWebhookStore } from './adapters/postgres-webhook-store.ts';
 import { SmtpMailer } from './adapters/smtp-mailer.ts';
+import { loadWebhookSecretBox, sealStoredSecrets } from './adapters/webhook-secret-keys.ts';
 import { deleteWebhook } from './app/delete-webhook.ts';
 import { DeliveryScheduler } from './app/deliver-notifications.ts';
 import { getDeadLetter } from './app/get-dead-letter.ts';
@@ -60,7 +61,15 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     // Names this process's claims on the delivery schedule (ADR 0018).
     const replica = uuidv7();
     let claims = 0;
-    const webhooks = new PostgresWebhookStore(pool);
+    // Webhook secrets are sealed at rest (issue 22); the ones stored before are sealed now.
+    const secretBox = await loadWebhookSecretBox({
+      setting: config.WEBHOOK_SECRET_KEYS,
+      production: config.NODE_ENV === 'production',
+      pool,
+      logger,
+    });
+    await sealStoredSecrets(pool, secretBox, logger);
+    const webhooks = new PostgresWebhookStore(pool, secretBox);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
     const mailer = traced(
       new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM, poolSize: config.SMTP_POOL_SIZE }),
@@ -84,7 +93,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     if (revealer) shutdown.add('final', 'close users client', async () => revealer.close());
     else logger.warn('USERS_SERVICE_SECRET unset: user.created v2 events wait until it is configured');
     const scheduler = new DeliveryScheduler({
-      queue: new PostgresDeliveryQueue(pool),
+      queue: new PostgresDeliveryQueue(pool, secretBox),
       mailer,
       webhooks: traced(
         new HttpWebhookPoster({

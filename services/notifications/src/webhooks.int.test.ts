@@ -47,6 +47,10 @@ describe('webhooks (real Postgres, NATS, SMTP and HTTP receiver)', () => {
       [[webhook?.id, `${h.receiver.url}/reg`]],
     );
     assert.doesNotMatch(JSON.stringify(listed), /whsec_/);
+    // At rest it is sealed (issue 22): no row holds the secret or any part of it in the clear.
+    const { rows } = await h.sql.query('select secret from webhooks where id = $1', [webhook?.id]);
+    assert.match(rows[0].secret, /^v1\.dev\./);
+    assert.ok(!rows[0].secret.includes(secret.slice('whsec_'.length, 20)));
 
     await rejects(register({ userId, url: `${h.receiver.url}/reg` }), 6, /already exists/);
     await register({ userId, url: `${h.receiver.url}/reg2` });

@@ -84,4 +84,11 @@ export const migrations: Migration[] = [
       alter table notifications set (fillfactor = 80);
     `,
   },
+  {
+    // Webhook secrets are sealed at rest from now on (webhook-secret-box.ts; the service seals
+    // the ones stored before at start-up). Outside production, without WEBHOOK_SECRET_KEYS, the
+    // key-encryption key is a development key kept here.
+    name: '0005_secret_keys',
+    sql: 'create table secret_keys (name text primary key, key text not null)',
+  },
 ];

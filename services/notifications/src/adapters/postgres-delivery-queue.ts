@@ -1,6 +1,7 @@
 import type { Queryable } from '@conveyor/platform';
 import type { ClaimedDelivery, ClaimRequest, DeliveryQueue, Settlement } from '../app/delivery-queue.ts';
 import { fromRow, type NotificationRow, notificationColumns } from './notification-rows.ts';
+import { WebhookSecretBox } from './webhook-secret-box.ts';
 
 /** The schedule: one row per pending delivery (migration 0004). */
 export const deliveryQueueSql = `
@@ -84,9 +85,20 @@ const settleSql = `
 
 export class PostgresDeliveryQueue implements DeliveryQueue {
   readonly #db: Queryable;
+  readonly #box: WebhookSecretBox | undefined;
 
-  constructor(db: Queryable) {
+  /** `box` opens the webhook secrets it claims with their deliveries (none: no webhook deliveries). */
+  constructor(db: Queryable, box?: WebhookSecretBox) {
     this.#db = db;
+    this.#box = box;
+  }
+
+  #openSecret(webhookId: string | null, stored: string): string {
+    // Stored before sealing existed (the service seals those at start-up): as it is.
+    if (!WebhookSecretBox.isSealed(stored)) return stored;
+    if (!this.#box || webhookId === null)
+      throw new Error('a sealed webhook secret claimed without a secret box');
+    return this.#box.open(stored, webhookId);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
@@ -113,7 +125,7 @@ export class PostgresDeliveryQueue implements DeliveryQueue {
       bulkhead: r.bulkhead,
       webhook:
         r.webhook_url !== null && r.webhook_secret !== null
-          ? { url: r.webhook_url, secret: r.webhook_secret }
+          ? { url: r.webhook_url, secret: this.#openSecret(r.webhook_id, r.webhook_secret) }
           : undefined,
       claim: request.claim,
       traceparent: r.traceparent ?? undefined,

@@ -7,6 +7,7 @@ import {
 } from '@conveyor/platform';
 import type { Webhook, WebhookStore } from '../app/ports.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
+import type { WebhookSecretBox } from './webhook-secret-box.ts';
 
 interface WebhookRow {
   id: string;
@@ -24,9 +25,12 @@ const fromRow = (r: WebhookRow): Webhook => ({
 
 export class PostgresWebhookStore implements WebhookStore {
   readonly #pool: Pool;
+  readonly #box: WebhookSecretBox;
 
-  constructor(pool: Pool) {
+  /** Secrets are stored sealed by `box` (webhook-secret-box.ts). */
+  constructor(pool: Pool, box: WebhookSecretBox) {
     this.#pool = pool;
+    this.#box = box;
   }
 
   add(webhook: Webhook & { secret: string }, maxPerOwner: number): Promise<void> {
@@ -46,7 +50,13 @@ export class PostgresWebhookStore implements WebhookStore {
       try {
         await tx.query(
           'insert into webhooks (id, user_id, url, secret, created_at) values ($1, $2, $3, $4, $5)',
-          [webhook.id, webhook.userId ?? null, webhook.url, webhook.secret, webhook.createdAt],
+          [
+            webhook.id,
+            webhook.userId ?? null,
+            webhook.url,
+            this.#box.seal(webhook.secret, webhook.id),
+            webhook.createdAt,
+          ],
         );
       } catch (error) {
         if (isUniqueViolation(error, 'webhooks_owner_url')) {
