@@ -109,6 +109,31 @@ describe('erasure across users, orders and notifications (processes)', () => {
     return hits;
   }
 
+  /** EraseUser as the user, then waits until notifications has dropped its copy (user.erased). */
+  async function eraseAndWait(user: SignedIn): Promise<void> {
+    const client = new usersV1.UserServiceClient(usersAddress, insecure());
+    try {
+      await callUnary(
+        client,
+        client.eraseUser,
+        { id: user.userId },
+        { deadlineMs: 10_000, metadata: user.metadata() },
+      );
+    } finally {
+      client.close();
+    }
+    await waitUntil(
+      async () =>
+        (
+          await sql.query(
+            `select 1 from notifications.recipients where user_id = $1 and erased_at is not null`,
+            [user.userId],
+          )
+        ).rowCount === 1,
+      { timeoutMs: 30_000, message: 'notifications did not handle user.erased' },
+    );
+  }
+
   it('leaves no plaintext email or name anywhere, and keeps the order history', async () => {
     const marker = randomUUID().slice(0, 8);
     const email = `forget-me-${marker}@example.com`;
@@ -143,28 +168,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
     assert.deepEqual(await messagesContaining([email, name]), []);
     assert.ok((await messagesContaining([user.userId])).length >= 2, 'the stream scan must be able to fail');
 
-    const client = new usersV1.UserServiceClient(usersAddress, insecure());
-    try {
-      await callUnary(
-        client,
-        client.eraseUser,
-        { id: user.userId },
-        { deadlineMs: 10_000, metadata: user.metadata() },
-      );
-    } finally {
-      client.close();
-    }
-    // notifications has dropped its copy once it handled user.erased.
-    await waitUntil(
-      async () =>
-        (
-          await sql.query(
-            `select 1 from notifications.recipients where user_id = $1 and erased_at is not null`,
-            [user.userId],
-          )
-        ).rowCount === 1,
-      { timeoutMs: 30_000, message: 'notifications did not handle user.erased' },
-    );
+    await eraseAndWait(user);
     await waitUntil(async () => (await sql.query('select 1 from users.outbox')).rowCount === 0, {
       timeoutMs: 10_000,
       message: 'users outbox not drained',
@@ -211,27 +215,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
     assert.match(rows[0].last_error, /550/, 'the reply is kept, without the address');
     assert.ok((await tablesContaining([email, email])).length > 0, 'the scan must be able to fail');
 
-    const client = new usersV1.UserServiceClient(usersAddress, insecure());
-    try {
-      await callUnary(
-        client,
-        client.eraseUser,
-        { id: user.userId },
-        { deadlineMs: 10_000, metadata: user.metadata() },
-      );
-    } finally {
-      client.close();
-    }
-    await waitUntil(
-      async () =>
-        (
-          await sql.query(
-            `select 1 from notifications.recipients where user_id = $1 and erased_at is not null`,
-            [user.userId],
-          )
-        ).rowCount === 1,
-      { timeoutMs: 30_000, message: 'notifications did not handle user.erased' },
-    );
+    await eraseAndWait(user);
     assert.deepEqual(await tablesContaining([email, `refused-${marker}`]), []);
     assert.deepEqual(await messagesContaining([email]), []);
     const logged = logs.filter((line) => line.toLowerCase().includes(`refused-${marker}`));
