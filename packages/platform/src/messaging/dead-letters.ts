@@ -1,6 +1,7 @@
 import { deadLetterSubject, Streams } from '@conveyor/contracts';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
+import { withoutAddresses } from '../observability/personal-data.ts';
 
 /** Headers a dead letter carries beside the original message's own. */
 export const DeadLetterHeaders = {
@@ -43,7 +44,13 @@ export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessa
   for (const [key, value] of failed.headers) {
     if (key !== 'Nats-Msg-Id' && !key.startsWith('Nats-')) h.set(key, value);
   }
-  h.set(DeadLetterHeaders.reason, failed.reason.slice(0, 2000).replace(/[\r\n]+/g, ' '));
+  // Kept for days, past any erasure: the reason names no address.
+  h.set(
+    DeadLetterHeaders.reason,
+    withoutAddresses(failed.reason)
+      .slice(0, 2000)
+      .replace(/[\r\n]+/g, ' '),
+  );
   h.set(DeadLetterHeaders.consumer, failed.consumer);
   h.set(DeadLetterHeaders.originalSubject, failed.subject);
   h.set(DeadLetterHeaders.originalStream, failed.stream);

@@ -8,7 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
-import { readDeadLetter } from './dead-letters.ts';
+import { DeadLetterHeaders, readDeadLetter } from './dead-letters.ts';
 import { type HandlingOutcome, type ReceivedEvent, startEventConsumer } from './event-consumer.ts';
 import { ensureDurableConsumer, ensureStreams } from './topology.ts';
 
@@ -156,7 +156,9 @@ describe('event consumer in batches (real NATS)', () => {
     const running = await consumer('outcomes', async (batch) =>
       batch.map(({ event }): HandlingOutcome => {
         tries.set(event.id, (tries.get(event.id) ?? 0) + 1);
-        if (event.id === poison.id) return { kind: 'dead-letter', reason: 'poison: bad data' };
+        if (event.id === poison.id) {
+          return { kind: 'dead-letter', reason: 'poison: 550 <Ada.L@example.com>: mailbox refused' };
+        }
         if (event.id === again.id && tries.get(event.id) === 1)
           return { kind: 'retry', reason: 'not yet', delayMs: 10 };
         return { kind: 'ack' };
@@ -175,5 +177,7 @@ describe('event consumer in batches (real NATS)', () => {
     assert.deepEqual([tries.get(ok.id), tries.get(again.id), tries.get(poison.id)], [1, 2, 1]);
     const dead = await readDeadLetter(jsm, { after: 0, subject: 'deadletter.outcomes.>' });
     assert.equal(dead?.headers.get('ce-id'), poison.id);
+    // Dead letters are kept for days, past any erasure: their reason names no address (issue 22).
+    assert.equal(dead?.headers.get(DeadLetterHeaders.reason), 'poison: 550 <[address]>: mailbox refused');
   });
 });

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { counter, histogram } from '../observability/metrics.ts';
+import { withoutAddresses } from '../observability/personal-data.ts';
 import { decodeEvent, PoisonMessageError } from './cloud-event.ts';
 import { messagingMetrics, processBatchInSpan, watchConsumer } from './consumer-telemetry.ts';
 import { publishDeadLetter } from './dead-letters.ts';
@@ -233,7 +234,7 @@ async function finish(
     // No reason argument: nats-server before 2.10.4 (Debian 12 ships 2.9)
     // ignores a +TERM with a reason and redelivers. The reason is in the dead letter.
     msg.term();
-    log().warn({ reason: final.reason }, 'dead-lettered');
+    log().warn({ reason: withoutAddresses(final.reason) }, 'dead-lettered');
     return 'dead_letter';
   } catch (error) {
     // Not stored as a dead letter: keep the original for another try.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifySmtpError, withoutAddresses } from './smtp-mailer.ts';
+import { withoutAddresses } from '@conveyor/platform';
+import { classifySmtpError } from './smtp-mailer.ts';
 
 describe('SMTP errors as stored and logged', () => {
   it('keeps the reply and drops every address in it (issue 22: nothing outlives an erasure)', () => {

@@ -1,3 +1,4 @@
+import { withoutAddresses } from '@conveyor/platform';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type Mailer, type OutgoingMail, SendFailed } from '../app/ports.ts';
 
@@ -65,12 +66,4 @@ export function classifySmtpError(error: unknown): SendFailed {
     reply !== undefined && reply >= 500 && reply < 600 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
   const message = withoutAddresses((e?.message ?? String(error)).replace(/\s+/g, ' ')).slice(0, 500);
   return new SendFailed(`smtp: ${message}`, permanent);
-}
-
-/**
- * Servers name the recipient in their replies ("550 <ada@example.com>: unknown"): the reply is kept
- * for the operator, the address is not, so no error text outlives an erasure (issue 22).
- */
-export function withoutAddresses(text: string): string {
-  return text.replace(/(?:"[^"\n]*"|[^\s<>"'()[\],;:]+)@[^\s<>"'()[\],;:]+/g, '[address]');
 }
