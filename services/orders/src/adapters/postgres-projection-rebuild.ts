@@ -35,16 +35,26 @@ export class PostgresProjectionRebuild implements RebuildTarget {
 
   async exclusively<T>(work: (session: RebuildSession) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    const key = `conveyor.rebuild.${this.#live}`;
+    const lock = `hashtext(current_schema() || '.' || $1)`;
+    let locked = false;
     try {
-      const key = `conveyor.rebuild.${this.#live}`;
       const { rows } = await client.query<{ locked: boolean }>(
-        `select pg_try_advisory_lock(hashtext(current_schema() || '.' || $1)) as locked`,
+        `select pg_try_advisory_lock(${lock}) as locked`,
         [key],
       );
-      if (!rows[0]?.locked) throw aborted('a rebuild is already running');
+      locked = rows[0]?.locked === true;
+      if (!locked) throw aborted('a rebuild is already running');
       return await work(this.#session(client));
     } finally {
-      // Closing the connection releases the session lock whatever happened.
+      // Unlocked before this resolves, so a rebuild asked for right after is not refused (closing the
+      // connection alone frees the lock only once the server has ended that session, a moment later).
+      if (locked) {
+        // A failed swap may have left its transaction open and aborted: end it first.
+        await client.query('rollback').catch(() => {});
+        await client.query(`select pg_advisory_unlock(${lock})`, [key]).catch(() => {});
+      }
+      // Closed, not reused: whatever happened, the session and anything it held end.
       client.release(true);
     }
   }

@@ -143,6 +143,11 @@ describe('rebuildProjections (real Postgres)', () => {
     assert.equal(rebuilt.get(placedOnly)?.status, 'paid', 'the late commit is in the rebuilt row');
   });
 
+  it('lets a rebuild start right after another ended: the lock is released when it ends, not later', async () => {
+    // Found by CI: closing the connection released the session lock only once the server noticed.
+    for (let i = 0; i < 50; i++) await target.exclusively(async () => i);
+  });
+
   it('keeps the migration’s table, index and constraint names, so it can run again', async () => {
     await rebuildProjections({ store: t.store, target })();
     await rebuildProjections({ store: t.store, target })();
