@@ -10,6 +10,8 @@ import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type NotificationsHarness,
+  orderPaid,
+  settled,
   startHarness,
   type TokenIssuer,
   userCreated as userCreatedV1Event,
@@ -74,6 +76,41 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       event.id,
     ]);
     assert.equal(rows[0].n, 1);
+  });
+
+  it("refuses a second user.created that would rewrite a known user's address (issue 22: forged events)", async () => {
+    const owner = userCreated('owner-address@example.com', 'Owner');
+    await publish(owner);
+    await smtp.waitFor((m) => m.to.includes('owner-address@example.com'), { timeoutMs: 5000 });
+    const userId = (owner.data as { userId: string }).userId;
+    // Anyone who can publish could send this (issue 22): same user, an address of their choosing.
+    const forged = userCreatedV1Event('thief@example.com', 'Owner', userId);
+    await publish(forged);
+    const jsm = await jetstreamManager(nc);
+    await waitUntil(
+      async () =>
+        (
+          await jsm.streams
+            .getMessage('DEADLETTERS', { last_by_subj: 'deadletter.notifications.user.created' })
+            .catch(() => undefined)
+        )?.header.get('ce-id') === forged.id,
+      { timeoutMs: 5000, message: 'the forged user.created was not dead-lettered' },
+    );
+    const dead = await jsm.streams.getMessage('DEADLETTERS', {
+      last_by_subj: 'deadletter.notifications.user.created',
+    });
+    assert.match(dead?.header.get(DeadLetterHeaders.reason) ?? '', /known user with other contact details/);
+    const { rows } = await sql.query('select email from recipients where user_id = $1', [userId]);
+    assert.deepEqual(rows, [{ email: 'owner-address@example.com' }]);
+    // The same details again (a replay under another id) change nothing and send nothing; the
+    // owner's next mail still goes to the owner.
+    await publish(userCreatedV1Event('owner-address@example.com', 'Owner', userId));
+    await publish(orderPaid(userId));
+    await waitUntil(() => settled(h), { timeoutMs: 10_000, message: 'notifications did not settle' });
+    assert.equal(mailsFor('thief@example.com').length, 0);
+    const mails = mailsFor('owner-address@example.com').map((m) => m.subject);
+    assert.equal(mails.length, 2, `one welcome, one payment mail: ${mails}`);
+    assert.equal(mails.filter((s) => s === 'Welcome to Conveyor').length, 1);
   });
 
   it('dead-letters a poison message with its reason and keeps delivering the ones after it', async () => {

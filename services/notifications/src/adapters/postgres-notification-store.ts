@@ -115,15 +115,19 @@ function unitOf(tx: PoolClient, consumer: string): NotificationUnit {
   return {
     claimInbox: (eventIds) => recordManyInInbox(tx, consumer, eventIds),
     async saveRecipient(r: Recipient) {
-      // An erased user stays erased even if user.created is redelivered late:
-      // the conditional update then touches no row (but still locks it).
-      const result = await tx.query(
-        `insert into recipients (user_id, email, name) values ($1, $2, $3)
-         on conflict (user_id) do update set email = excluded.email, name = excluded.name
-         where recipients.erased_at is null`,
+      const inserted = await tx.query(
+        `insert into recipients (user_id, email, name) values ($1, $2, $3) on conflict (user_id) do nothing`,
         [r.userId, r.email, r.name],
       );
-      return result.rowCount === 1;
+      if (inserted.rowCount === 1) return 'saved';
+      // Known already: an erased user stays erased, and stored details are never rewritten.
+      const { rows } = await tx.query<{ email: string | null; name: string | null; erased: boolean }>(
+        'select email, name, erased_at is not null as erased from recipients where user_id = $1 for share',
+        [r.userId],
+      );
+      const known = rows[0];
+      if (!known || known.erased) return 'erased';
+      return known.email === r.email && known.name === r.name ? 'known' : 'conflict';
     },
     async forgetRecipient(userId: string) {
       await tx.query(

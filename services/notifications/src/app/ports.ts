@@ -43,8 +43,12 @@ export interface WebhookTarget {
 
 /** Changes made while handling one event; they commit together with its inbox row. */
 export interface NotificationUnit {
-  /** Stores or refreshes the contact details; false when the user was erased (nothing changes then). */
-  saveRecipient(recipient: Recipient): Promise<boolean>;
+  /**
+   * Stores a new user's contact details. Never rewrites them (issue 22: a forged user.created must
+   * not redirect a user's mail): `known` when the same details are stored already, `conflict` when
+   * other ones are, `erased` when the user was erased; nothing changes then.
+   */
+  saveRecipient(recipient: Recipient): Promise<'saved' | 'known' | 'conflict' | 'erased'>;
   /**
    * Erases the user: drops the contact details and the user's webhooks,
    * blanks stored notification content and cancels what is still pending.

@@ -2,6 +2,7 @@ import {
   type CloudEvent,
   type HandlingOutcome,
   outcomeOfError,
+  PoisonMessageError,
   type ReceivedEvent,
   RetryLater,
 } from '@conveyor/platform';
@@ -102,8 +103,14 @@ async function recordUserEvent(
   if (!(await unit.claimInbox([event.id])).has(event.id)) return [];
   switch (plan.kind) {
     case 'welcome': {
-      // A late redelivery of user.created after user.erased contacts no one.
-      if (!(await unit.saveRecipient(plan.recipient))) return [];
+      const saved = await unit.saveRecipient(plan.recipient);
+      // Contact details come once per user (issue 22): anyone able to publish could otherwise
+      // redirect a user's mail with a second user.created.
+      if (saved === 'conflict') {
+        throw new PoisonMessageError('user.created for a known user with other contact details: refused');
+      }
+      // A late redelivery after user.erased, or the same details again, contacts no one.
+      if (saved !== 'saved') return [];
       const { userId, email } = plan.recipient;
       return notificationsFor(deps, event, userId, email, plan.message, await unit.findWebhooks(userId));
     }
