@@ -32,121 +32,102 @@ export type Command =
   | DlqCommand
   | WebhooksCommand;
 
+/**
+ * The string options of `users <sub>` (plus --json, --help), no positional: `required` ones named in
+ * one usage error when missing ("needs --a, --b and --c"), `optional` ones as given. undefined for
+ * --help.
+ */
+function userFlags<R extends string, O extends string = never>(
+  sub: string,
+  args: string[],
+  required: readonly R[],
+  optional: readonly O[] = [],
+): { values: Record<R, string> & Partial<Record<O, string>>; json: boolean } | undefined {
+  const names: string[] = [...required, ...optional];
+  const { values, positionals } = parse(() =>
+    parseArgs({
+      args,
+      options: { ...common, ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) return undefined;
+  noPositionals(`users ${sub}`, positionals);
+  const strings = values as Record<string, string | undefined>;
+  if (required.some((n) => strings[n] === undefined)) {
+    const flags = required.map((n) => `--${n}`);
+    const list = flags.length > 1 ? `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)}` : flags[0];
+    throw new UsageError(`users ${sub} needs ${list}`);
+  }
+  return { values: strings as Record<R, string> & Partial<Record<O, string>>, json: values.json === true };
+}
+
+/** `users <sub> ID [WORD]`: the positional id (and role), nothing more; undefined for --help. */
+function userPositionals(sub: string, args: string[], what: string, count: 1 | 2) {
+  const { values, positionals } = parse(() =>
+    parseArgs({ args, options: common, allowPositionals: true, strict: true }),
+  );
+  if (values.help) return undefined;
+  if (positionals.length < count) throw new UsageError(`users ${sub} needs ${what}`);
+  if (positionals.length > count)
+    throw new UsageError(`users ${sub}: unexpected argument ${JSON.stringify(positionals[count])}`);
+  return { positionals: positionals as [string, string?], json: values.json === true };
+}
+
 function users(sub: string | undefined, args: string[]): Command {
-  if (sub === 'create') {
-    const { values, positionals } = parse(() =>
-      parseArgs({
-        args,
-        options: {
-          ...common,
-          email: { type: 'string' },
-          name: { type: 'string' },
-          password: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
-    if (values.help) return { kind: 'help', topic: 'users' };
-    noPositionals('users create', positionals);
-    if (values.email === undefined || values.name === undefined || values.password === undefined) {
-      throw new UsageError('users create needs --email, --name and --password');
+  const help = { kind: 'help', topic: 'users' } as const;
+  switch (sub) {
+    case 'create': {
+      const f = userFlags(sub, args, ['email', 'name', 'password']);
+      return f ? { kind: 'users create', ...f.values, json: f.json } : help;
     }
-    return {
-      kind: 'users create',
-      email: values.email,
-      name: values.name,
-      password: values.password,
-      json: values.json === true,
-    };
-  }
-  if (sub === 'get') {
-    const { values, positionals } = parse(() =>
-      parseArgs({ args, options: common, allowPositionals: true, strict: true }),
-    );
-    if (values.help) return { kind: 'help', topic: 'users' };
-    const [id, extra] = positionals;
-    if (id === undefined) throw new UsageError('users get needs a user id');
-    if (extra !== undefined) throw new UsageError(`users get: unexpected argument ${JSON.stringify(extra)}`);
-    return { kind: 'users get', id, json: values.json === true };
-  }
-  if (sub === 'grant-role' || sub === 'revoke-role') {
-    const { values, positionals } = parse(() =>
-      parseArgs({ args, options: common, allowPositionals: true, strict: true }),
-    );
-    if (values.help) return { kind: 'help', topic: 'users' };
-    const [id, role, extra] = positionals;
-    if (id === undefined || role === undefined)
-      throw new UsageError(`users ${sub} needs a user id and a role`);
-    if (role !== 'admin')
-      throw new UsageError(`users ${sub}: the one role is admin, not ${JSON.stringify(role)}`);
-    if (extra !== undefined)
-      throw new UsageError(`users ${sub}: unexpected argument ${JSON.stringify(extra)}`);
-    return { kind: `users ${sub}`, id, json: values.json === true };
-  }
-  if (sub === 'change-password' || sub === 'request-reset' || sub === 'reset-password') {
-    const { values, positionals } = parse(() =>
-      parseArgs({
-        args,
-        options: {
-          ...common,
-          current: { type: 'string' },
-          new: { type: 'string' },
-          email: { type: 'string' },
-          token: { type: 'string' },
-          password: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
-    if (values.help) return { kind: 'help', topic: 'users' };
-    noPositionals(`users ${sub}`, positionals);
-    const json = values.json === true;
-    if (sub === 'change-password') {
-      if (values.current === undefined || values.new === undefined)
-        throw new UsageError('users change-password needs --current and --new');
-      return { kind: 'users change-password', current: values.current, next: values.new, json };
+    case 'get': {
+      const p = userPositionals(sub, args, 'a user id', 1);
+      return p ? { kind: 'users get', id: p.positionals[0], json: p.json } : help;
     }
-    if (sub === 'request-reset') {
-      if (values.email === undefined) throw new UsageError('users request-reset needs --email');
-      return { kind: 'users request-reset', email: values.email, json };
+    case 'grant-role':
+    case 'revoke-role': {
+      const p = userPositionals(sub, args, 'a user id and a role', 2);
+      if (!p) return help;
+      const [id, role] = p.positionals;
+      if (role !== 'admin')
+        throw new UsageError(`users ${sub}: the one role is admin, not ${JSON.stringify(role)}`);
+      return { kind: `users ${sub}`, id, json: p.json };
     }
-    if (values.token === undefined || values.password === undefined)
-      throw new UsageError('users reset-password needs --token and --password');
-    return { kind: 'users reset-password', token: values.token, password: values.password, json };
-  }
-  if (sub === 'bootstrap-admin') {
-    const { values, positionals } = parse(() =>
-      parseArgs({
-        args,
-        options: {
-          ...common,
-          email: { type: 'string' },
-          name: { type: 'string' },
-          password: { type: 'string' },
-          'database-url': { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      }),
-    );
-    if (values.help) return { kind: 'help', topic: 'users' };
-    noPositionals('users bootstrap-admin', positionals);
-    if (values.email === undefined || values.password === undefined) {
-      throw new UsageError('users bootstrap-admin needs --email and --password');
+    case 'change-password': {
+      const f = userFlags(sub, args, ['current', 'new']);
+      return f
+        ? { kind: 'users change-password', current: f.values.current, next: f.values.new, json: f.json }
+        : help;
     }
-    return {
-      kind: 'users bootstrap-admin',
-      email: values.email,
-      name: values.name ?? 'Admin',
-      password: values.password,
-      databaseUrl: values['database-url'],
-      json: values.json === true,
-    };
+    case 'request-reset': {
+      const f = userFlags(sub, args, ['email']);
+      return f ? { kind: 'users request-reset', email: f.values.email, json: f.json } : help;
+    }
+    case 'reset-password': {
+      const f = userFlags(sub, args, ['token', 'password']);
+      return f ? { kind: 'users reset-password', ...f.values, json: f.json } : help;
+    }
+    case 'bootstrap-admin': {
+      const f = userFlags(sub, args, ['email', 'password'], ['name', 'database-url']);
+      if (!f) return help;
+      return {
+        kind: 'users bootstrap-admin',
+        email: f.values.email,
+        password: f.values.password,
+        name: f.values.name ?? 'Admin',
+        databaseUrl: f.values['database-url'],
+        json: f.json,
+      };
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+      return help;
+    default:
+      throw new UsageError(`unknown command: users ${sub}`);
   }
-  if (sub === undefined || sub === '--help' || sub === '-h') return { kind: 'help', topic: 'users' };
-  throw new UsageError(`unknown command: users ${sub}`);
 }
 
 function notifications(sub: string | undefined, args: string[]): Command {

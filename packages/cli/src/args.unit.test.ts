@@ -84,6 +84,42 @@ describe('parseCommand', () => {
     assert.deepEqual(parseCommand(['status', '--json']), { kind: 'status', json: true });
   });
 
+  it('parses the account commands, each with its own options only', () => {
+    const id = '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e';
+    assert.deepEqual(parseCommand(['users', 'grant-role', id, 'admin']), {
+      kind: 'users grant-role',
+      id,
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['users', 'change-password', '--current', 'a', '--new', 'b', '--json']), {
+      kind: 'users change-password',
+      current: 'a',
+      next: 'b',
+      json: true,
+    });
+    assert.deepEqual(parseCommand(['users', 'request-reset', '--email', 'a@b.c']), {
+      kind: 'users request-reset',
+      email: 'a@b.c',
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['users', 'bootstrap-admin', '--email', 'a@b.c', '--password', 'p']), {
+      kind: 'users bootstrap-admin',
+      email: 'a@b.c',
+      password: 'p',
+      name: 'Admin',
+      databaseUrl: undefined,
+      json: false,
+    });
+    usageError(['users', 'request-reset', '--email', 'a@b.c', '--token', 't'], /Unknown option '--token'/);
+    usageError(
+      ['users', 'reset-password', '--token', 't'],
+      /users reset-password needs --token and --password/,
+    );
+    usageError(['users', 'revoke-role', id], /users revoke-role needs a user id and a role/);
+    usageError(['users', 'grant-role', id, 'admin', 'x'], /unexpected argument "x"/);
+    usageError(['users', 'grant-role', id, 'root'], /the one role is admin, not "root"/);
+  });
+
   it('rejects unknown commands, options and missing or extra arguments', () => {
     usageError(['bogus'], /unknown command: bogus/);
     usageError(['users', 'delete'], /unknown command: users delete/);
