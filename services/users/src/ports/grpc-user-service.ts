@@ -90,6 +90,20 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
   // This service's callers are checked like every other service's (issue 21): signature and
   // claims, that the user still exists, and the token generation, not the signature alone.
   const verifier: TokenVerifier = { verify: (token) => app.verifyToken(token) };
+  /** GrantRole and RevokeRole: the admin role is the one granted or taken back. */
+  const setRole = (to: UserRole) =>
+    authorized(
+      verifier,
+      ['admin'],
+      async (request: usersV1.GrantRoleRequest | usersV1.RevokeRoleRequest, principal) => {
+        requireAdminRole(request.role);
+        return {
+          user: toProto(
+            await app.changeRole({ adminId: principal.subject, userId: request.userId, role: to }),
+          ),
+        };
+      },
+    );
   const implementation: usersV1.UserServiceServer = {
     createUser: unary('CreateUser', logger, async (request: usersV1.CreateUserRequest) => {
       await app.createUser({ email: request.email, name: request.name, password: request.password });
@@ -189,30 +203,8 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       await app.resetPassword({ resetToken: request.resetToken, newPassword: request.newPassword });
       return {};
     }),
-    grantRole: unary(
-      'GrantRole',
-      logger,
-      authorized(verifier, ['admin'], async (request: usersV1.GrantRoleRequest, principal) => {
-        requireAdminRole(request.role);
-        return {
-          user: toProto(
-            await app.changeRole({ adminId: principal.subject, userId: request.userId, role: 'admin' }),
-          ),
-        };
-      }),
-    ),
-    revokeRole: unary(
-      'RevokeRole',
-      logger,
-      authorized(verifier, ['admin'], async (request: usersV1.RevokeRoleRequest, principal) => {
-        requireAdminRole(request.role);
-        return {
-          user: toProto(
-            await app.changeRole({ adminId: principal.subject, userId: request.userId, role: 'customer' }),
-          ),
-        };
-      }),
-    ),
+    grantRole: unary('GrantRole', logger, setRole('admin')),
+    revokeRole: unary('RevokeRole', logger, setRole('customer')),
   };
   return {
     name: 'conveyor.users.v1.UserService',
