@@ -1,5 +1,5 @@
 import { newEvent } from '@conveyor/platform';
-import { AppError, failedPrecondition, notFound } from '@conveyor/platform/errors';
+import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { User, UserRole } from '../domain/user.ts';
 import type { UserRepository } from './user-repository.ts';
@@ -7,14 +7,12 @@ import type { UserRepository } from './user-repository.ts';
 /**
  * An admin gives a user a role (GrantRole: admin; RevokeRole: back to customer), recorded as
  * user.role_changed naming that admin. Asking for the role the user holds changes nothing; the
- * last admin keeps theirs. Tokens issued before keep their role until they expire, except here: the
- * admin asking must still be one now (not erased or demoted since their token was issued).
+ * last admin keeps theirs. The change revokes the user's tokens (ADR 0022); the admin asking is one
+ * now, since users checks its callers' token generation and a demotion revokes theirs.
  */
 export function changeRole(deps: { users: UserRepository; now: () => Date; source: string }) {
   return async (input: { adminId: string; userId: string; role: UserRole }): Promise<User> => {
     const id = requireUuid(input.userId, 'user_id');
-    const admin = await deps.users.findById(input.adminId);
-    if (admin?.role !== 'admin') throw new AppError('PERMISSION_DENIED', 'only admins may change roles');
     const outcome = await deps.users.setRole(
       id,
       input.role,

@@ -57,7 +57,10 @@ function requireServiceAllowed(principal: Principal, method: string): void {
   }
 }
 
-/** The methods that hash a password (Argon2): they are admitted apart from the rest. */
+/**
+ * The public methods that hash a password (Argon2) or that anyone can flood (a reset request): they
+ * are admitted apart from the rest, so VerifyToken and the service calls keep their capacity.
+ */
 export const PASSWORD_METHODS = [
   'Authenticate',
   'CreateUser',
