@@ -115,13 +115,8 @@ export class HttpWebhookPoster implements WebhookPoster {
         },
       });
       req.once('response', resolve);
-      req.once('error', (error) =>
-        reject(
-          (error as { cause?: unknown }).cause instanceof InternalTarget
-            ? (error as { cause: unknown }).cause
-            : error,
-        ),
-      );
+      // The lookup's own error (an InternalTarget) arrives here as it was thrown.
+      req.once('error', reject);
       req.end(request.body);
     });
   }
