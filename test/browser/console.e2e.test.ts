@@ -145,7 +145,7 @@ describe('web console in chromium', () => {
     await page.locator('#events li').nth(2).waitFor();
 
     // Operations: a poison message becomes a dead letter; inspect and redrive it; rebuild projections.
-    const poisonId = await publishPoison(stack.nats.url);
+    const poisonId = await publishPoison(stack.natsOptions());
     await page.getByRole('link', { name: 'Operations' }).click();
     await page.locator('#health li.ok').nth(2).waitFor();
     const row = page.locator('#dead-letters tr', { hasText: 'order.paid' });

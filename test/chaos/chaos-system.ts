@@ -1,12 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NatsIdentity } from '@conveyor/contracts';
 import {
   createDatabase,
   type EmbeddedPostgres,
   type FaultProxy,
   freePort,
+  generateNatsSeeds,
   type NatsProcess,
+  natsConnectOptions,
+  roleUrl,
   type ServiceUnderTest,
   type SmtpSink,
   type System,
@@ -16,6 +20,7 @@ import {
   startSmtpSink,
   startSystem,
 } from '@conveyor/stack';
+import type { ConnectionOptions } from '@nats-io/transport-node';
 
 export const CHAOS_MAIL_DOMAIN = 'chaos.conveyor.local';
 const SERVICE_SECRET = 'chaos-service-secret-0123456789abcdef';
@@ -55,6 +60,8 @@ export interface ChaosService {
 export interface ChaosSystem {
   databaseUrl: string;
   natsUrl: string;
+  /** `connect()` options for its NATS (which admits only Conveyor's identities) as one identity. */
+  natsOptions(identity?: NatsIdentity): ConnectionOptions;
   nats: NatsProcess;
   smtp: SmtpSink;
   services: Record<ServiceName, ChaosService>;
@@ -84,7 +91,8 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
     let postgres: EmbeddedPostgres = await startEmbeddedPostgres(pgOptions);
     cleanups.push(() => postgres.stop());
     const databaseUrl = await createDatabase(postgres.url, 'conveyor_chaos');
-    const nats = await startNatsServer({ storeDir: join(dir, 'nats'), name: 'chaos' });
+    const natsSeeds = generateNatsSeeds();
+    const nats = await startNatsServer({ storeDir: join(dir, 'nats'), name: 'chaos', seeds: natsSeeds });
     const natsPids = [nats.pid];
     cleanups.push(() => nats.stop());
     const smtp = await startSmtpSink({ smtpPort: 0, capacity: 1_000_000 });
@@ -102,14 +110,15 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
         () => pgProxy.close(),
       );
       proxies[name] = { natsProxy, pgProxy };
-      const proxiedDb = new URL(databaseUrl);
+      // As the builder connects it: the service's own role (ADR 0026), through the proxy.
+      const proxiedDb = new URL(roleUrl(databaseUrl, name));
       proxiedDb.port = String(pgProxy.port);
       proxiedEnv[name] = { DATABASE_URL: proxiedDb.toString(), NATS_URL: `nats://${natsProxy.address}` };
     }
     const system = await startSystem({
       name: 'chaos',
       services: serviceNames,
-      infra: { databaseUrl, natsUrl: nats.url, smtp: false },
+      infra: { databaseUrl, natsUrl: nats.url, natsSeeds, smtp: false },
       auth: { serviceSecret: SERVICE_SECRET },
       output: log,
       startAttempts: 5,
@@ -142,6 +151,7 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
     return {
       databaseUrl,
       natsUrl: nats.url,
+      natsOptions: (identity) => natsConnectOptions(nats.url, natsSeeds, identity),
       nats,
       smtp,
       services,

@@ -15,7 +15,7 @@ export async function poisonMessages(
   system: ChaosSystem,
   note: (line: string) => void,
 ): Promise<ExperimentChecks> {
-  const nc = await connect({ servers: system.natsUrl, timeout: 3000 });
+  const nc = await connect({ ...system.natsOptions(), timeout: 3000 });
   const problems: string[] = [];
   const details: string[] = [];
   try {

@@ -26,7 +26,7 @@ describe('consumers dead-letter events of an unknown version (orders projections
       services: ['orders', 'notifications'],
       env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200' } },
     });
-    nc = await connect({ servers: system.natsUrl });
+    nc = await connect(system.natsOptions());
   });
 
   after(async () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { natsIdentities } from '@conveyor/contracts';
+import { natsAuthorizationConfig } from '@conveyor/stack';
 import { Ajv } from 'ajv';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   appServices,
   type ComposeFile,
@@ -27,6 +29,41 @@ const specErrors = (doc: unknown) =>
 const ops = { users: '9101', orders: '9102', notifications: '9103' } as const;
 
 describe('docker-compose.yml', () => {
+  it('admits only the dev nkeys, with the contracts’ permissions, and gives each service its own (ADR 0025)', () => {
+    const devSecrets = parseAllDocuments(
+      readFileSync(repoPath('deploy/k8s/overlays/dev/secrets.yaml'), 'utf8'),
+    ).map((d) => d.toJS());
+    const seeds = devSecrets.find((d) => d.metadata.name === 'conveyor-nats-identities').stringData;
+    const conf = readFileSync(repoPath('deploy/compose/nats-auth.conf'), 'utf8');
+    const admitted = natsIdentities.filter((id) => id !== 'test');
+    assert.equal(conf.slice(conf.indexOf('authorization {')), natsAuthorizationConfig(seeds, admitted));
+    assert.deepEqual(compose.services.nats?.command?.slice(0, 2), ['-c', '/etc/nats/auth.conf']);
+    for (const name of ['users', 'orders', 'notifications', 'gateway']) {
+      assert.equal(environment(compose.services[name]!).NATS_NKEY_SEED, seeds[name], name);
+      assert.equal(environment(compose.services[name]!).NATS_ADMIN_NKEY_SEED, undefined, name);
+    }
+    for (const name of ['users', 'orders', 'notifications']) {
+      assert.equal(environment(compose.services[`${name}-migrate`]!).NATS_ADMIN_NKEY_SEED, seeds.admin);
+    }
+  });
+
+  it('connects each service as its own database role, made by the init script and granted by its migrations (ADR 0026)', () => {
+    const roles = readFileSync(repoPath('deploy/compose/postgres-roles.sql'), 'utf8');
+    for (const name of ['users', 'orders', 'notifications']) {
+      const role = `conveyor_${name}`;
+      assert.equal(new URL(environment(compose.services[name]!).DATABASE_URL!).username, role);
+      assert.equal(environment(compose.services[`${name}-migrate`]!).DATABASE_SERVICE_ROLE, role);
+      assert.equal(
+        new URL(environment(compose.services[`${name}-migrate`]!).DATABASE_URL!).username,
+        'conveyor',
+      );
+      assert.match(roles, new RegExp(`create role ${role} login password`));
+    }
+    assert.ok(
+      compose.services.postgres?.volumes?.some((v) => String(v).includes('/docker-entrypoint-initdb.d/')),
+    );
+  });
+
   it('validates against the compose-spec JSON schema', () => {
     assert.deepEqual(specErrors(compose), []);
   });

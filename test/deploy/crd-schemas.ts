@@ -137,6 +137,33 @@ const cnpgCluster = {
           nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
           tolerations: { type: 'array' },
         }),
+        // RoleConfiguration of the CRD (spec.managed.roles[]).
+        managed: strict({
+          roles: {
+            type: 'array',
+            items: strict(
+              {
+                name: { type: 'string', minLength: 1 },
+                ensure: { enum: ['present', 'absent'] },
+                comment: { type: 'string' },
+                login: { type: 'boolean' },
+                superuser: { type: 'boolean' },
+                createdb: { type: 'boolean' },
+                createrole: { type: 'boolean' },
+                inherit: { type: 'boolean' },
+                replication: { type: 'boolean' },
+                bypassrls: { type: 'boolean' },
+                connectionLimit: { type: 'integer' },
+                validUntil: { type: 'string' },
+                disablePassword: { type: 'boolean' },
+                passwordSecret: strict({ name: { type: 'string', minLength: 1 } }, ['name']),
+                inRoles: { type: 'array', items: { type: 'string', minLength: 1 } },
+              },
+              ['name'],
+            ),
+          },
+          services: { type: 'object' },
+        }),
         monitoring: strict({
           enablePodMonitor: { type: 'boolean' },
           disableDefaultQueries: { type: 'boolean' },

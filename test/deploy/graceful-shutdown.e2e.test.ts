@@ -50,7 +50,7 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
   async function counts() {
     const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const nc = await connect({ servers: system.natsUrl });
+    const nc = await connect(system.natsOptions());
     try {
       const count = async (table: string) =>
         (await sql.query(`select count(*)::int as n from users.${table}`)).rows[0].n as number;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { natsIdentities, natsPermissions } from '@conveyor/contracts';
 import { parse } from 'yaml';
 import { repoPath } from './kustomize.ts';
 
@@ -54,6 +55,27 @@ describe('NATS Helm values', () => {
     assert.equal(values.config.cluster.enabled, false);
     assert.equal(values.config.jetstream.enabled, true);
     assert.equal(values.promExporter.enabled, false);
+  });
+
+  it('admits an nkey per service and the admin, with the permissions of the contracts (ADR 0025)', () => {
+    const values = load('values.yaml');
+    const deployed = natsIdentities.filter((id) => id !== 'test');
+    const variable = (id: string) => `NKEY_${id.toUpperCase()}`;
+    assert.deepEqual(
+      values.config.merge.authorization.users,
+      deployed.map((id) => ({
+        nkey: `<< $${variable(id)} >>`,
+        permissions: {
+          publish: { allow: [...natsPermissions[id].publish] },
+          subscribe: { allow: [...natsPermissions[id].subscribe] },
+        },
+      })),
+    );
+    for (const id of deployed) {
+      assert.deepEqual(values.container.env[variable(id)], {
+        valueFrom: { secretKeyRef: { name: 'conveyor-nats-public-keys', key: id } },
+      });
+    }
   });
 
   it('meets the restricted Pod Security Standard of the namespaces', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { natsIdentities } from '@conveyor/contracts';
+import { natsPublicKey } from '@conveyor/stack';
 import {
   allowsConnection,
   inlineSecretViolations,
@@ -17,6 +19,10 @@ const prodSecrets = [
   'users-signing-keys',
   'conveyor-service-secrets',
   'notifications-secret-keys',
+  'conveyor-nats-identities',
+  'conveyor-db-users',
+  'conveyor-db-orders',
+  'conveyor-db-notifications',
 ];
 const services = { users: [50051, 9101], orders: [50052, 9102], notifications: [50053, 9103] } as const;
 
@@ -135,6 +141,74 @@ for (const [overlay, namespace, external] of [
       for (const other of ['orders', 'gateway'])
         assert.equal(envOf(other).USERS_SERVICE_SECRET, undefined, `${other} holds no service secret`);
       assert.equal(envOf('orders').USERS_ADDR.value, 'users:50051');
+    });
+
+    it('gives each service its own NATS identity and the admin identity to the migration steps only', () => {
+      const seedOf = (container: { env?: { name: string; valueFrom?: { secretKeyRef?: unknown } }[] }) =>
+        Object.fromEntries(
+          (container.env ?? [])
+            .filter((e) => e.name.startsWith('NATS_') && e.name.endsWith('NKEY_SEED'))
+            .map((e) => [e.name, e.valueFrom?.secretKeyRef]),
+        );
+      for (const name of [...Object.keys(services), 'gateway']) {
+        const pod = podOf(find(objects, 'Deployment', name));
+        assert.deepEqual(seedOf(pod.containers[0]), {
+          NATS_NKEY_SEED: { name: 'conveyor-nats-identities', key: name },
+        });
+        for (const init of pod.initContainers ?? []) {
+          assert.deepEqual(seedOf(init), {
+            NATS_ADMIN_NKEY_SEED: { name: 'conveyor-nats-identities', key: 'admin' },
+          });
+        }
+      }
+      const job = podOf(find(objects, 'Job', 'conveyor-migrate'));
+      for (const step of [...job.initContainers, ...job.containers]) {
+        assert.deepEqual(seedOf(step), {
+          NATS_ADMIN_NKEY_SEED: { name: 'conveyor-nats-identities', key: 'admin' },
+        });
+      }
+    });
+
+    it('connects each service as its own database role; migrations run as the owner and grant it (ADR 0026)', () => {
+      // biome-ignore lint/suspicious/noExplicitAny: reading rendered env entries.
+      const envOf = (container: any): Record<string, any> =>
+        Object.fromEntries(container.env.map((e: { name: string }) => [e.name, e]));
+      type ManagedRole = {
+        name: string;
+        login?: boolean;
+        passwordSecret?: { name: string };
+        inRoles?: string[];
+      };
+      const cluster = find(objects, 'Cluster', 'conveyor-db').spec as { managed: { roles: ManagedRole[] } };
+      const roles = cluster.managed.roles;
+      const job = podOf(find(objects, 'Job', 'conveyor-migrate'));
+      for (const name of Object.keys(services)) {
+        const role = `conveyor_${name}`;
+        const pod = podOf(find(objects, 'Deployment', name));
+        const own = envOf(pod.containers[0]);
+        assert.deepEqual(own.DB_USER.valueFrom.secretKeyRef, {
+          name: `conveyor-db-${name}`,
+          key: 'username',
+        });
+        assert.deepEqual(own.DB_PASSWORD.valueFrom.secretKeyRef, {
+          name: `conveyor-db-${name}`,
+          key: 'password',
+        });
+        assert.equal(own.DATABASE_SERVICE_ROLE, undefined);
+        const steps = [
+          ...pod.initContainers,
+          ...[...job.initContainers, ...job.containers].filter((c: { name: string }) => c.name === name),
+        ];
+        for (const step of steps) {
+          const env = envOf(step);
+          assert.equal(env.DATABASE_SERVICE_ROLE.value, role);
+          assert.equal(env.DB_USER.valueFrom.secretKeyRef.name, 'conveyor-db-app');
+        }
+        const managed = roles.find((r) => r.name === role);
+        assert.equal(managed?.login, true);
+        assert.deepEqual(managed?.passwordSecret, { name: `conveyor-db-${name}` });
+        assert.ok(roles.find((r) => r.name === 'conveyor')?.inRoles?.includes(role), `owner in ${role}`);
+      }
     });
 
     it('lets notifications, orders and the gateway reach users on gRPC, and not the database from the gateway', () => {
@@ -282,11 +356,23 @@ describe('overlay differences', () => {
       assert.match(value, /dev-only/);
       assert.ok(value.length >= 16);
     }
+    // nkeys: a seed per deployed identity, and the public keys NATS admits derived from them.
+    const seeds = secret('conveyor-nats-identities').stringData as Record<string, string>;
+    const publicKeys = secret('conveyor-nats-public-keys').stringData as Record<string, string>;
+    const deployed = natsIdentities.filter((id) => id !== 'test');
+    assert.deepEqual(Object.keys(seeds), deployed);
+    for (const id of deployed) assert.equal(natsPublicKey(seeds[id]!), publicKeys[id], id);
     const db = find(dev, 'Secret', 'conveyor-db-app') as unknown as K8sObject & {
       type: string;
       stringData: Record<string, string>;
     };
     assert.equal(db.type, 'kubernetes.io/basic-auth');
     assert.match(db.stringData.password!, /dev/);
+    for (const name of Object.keys(services)) {
+      const own = secret(`conveyor-db-${name}`);
+      assert.equal(own.type, 'kubernetes.io/basic-auth');
+      assert.equal(own.stringData.username, `conveyor_${name}`);
+      assert.match(own.stringData.password, /dev-only/);
+    }
   });
 });

@@ -27,7 +27,7 @@ describe('conveyor dlq and webhooks commands against a running notification serv
       services: ['users', 'notifications'],
       env: { notifications: { WEBHOOK_ALLOW_LOOPBACK: 'true' } },
     });
-    nc = await connect({ servers: system.natsUrl });
+    nc = await connect(system.natsOptions());
     home = await mkdtemp(join(tmpdir(), 'conveyor-dlq-cli-'));
     env = {
       CONVEYOR_HOME: home,

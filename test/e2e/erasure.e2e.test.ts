@@ -44,7 +44,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
       system.address('orders'),
     );
     sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
-    nc = await connect({ servers: system.natsUrl });
+    nc = await connect(system.natsOptions());
     jsm = await jetstreamManager(nc);
   });
 

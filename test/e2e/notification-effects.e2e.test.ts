@@ -47,7 +47,7 @@ describe('notification effects once: mail + webhook under forced redelivery and 
       },
     });
     replicas = system.replicas('notifications');
-    nc = await connect({ servers: system.natsUrl });
+    nc = await connect(system.natsOptions());
     sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
   });
 

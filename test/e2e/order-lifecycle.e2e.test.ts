@@ -143,7 +143,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
 
     const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const nc = await connect({ servers: system.nats.url });
+    const nc = await connect(system.natsOptions());
     try {
       await waitUntil(
         async () => (await sql.query('select count(*)::int as n from orders.outbox')).rows[0].n === 0,

@@ -90,7 +90,7 @@ describe('password change and reset (processes, SMTP sink)', () => {
     await request(ada.email);
     const sql = new pg.Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const nc = await connect({ servers: system.natsUrl });
+    const nc = await connect(system.natsOptions());
     try {
       await waitUntil(async () => (await sql.query('select 1 from users.outbox')).rowCount === 0, {
         timeoutMs: 5000,

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  generateNatsSeeds,
   type NatsCluster,
+  natsConnectOptions,
   type ServiceName,
   type ServiceUnderTest,
   type System,
@@ -34,7 +36,7 @@ const MAIL_DOMAIN = 'rehearsal.conveyor.local';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function streamLeader(cluster: NatsCluster, stream: string): Promise<string | undefined> {
-  const nc = await connect({ servers: cluster.urls.split(','), timeout: 3000 });
+  const nc = await connect({ ...natsConnectOptions(cluster.urls, cluster.seeds), timeout: 3000 });
   try {
     return (await (await jetstreamManager(nc, { timeout: 3000 })).streams.info(stream)).cluster?.leader;
   } finally {
@@ -43,7 +45,7 @@ async function streamLeader(cluster: NatsCluster, stream: string): Promise<strin
 }
 
 async function streamReplicas(cluster: NatsCluster): Promise<Record<string, number>> {
-  const nc = await connect({ servers: cluster.urls.split(','), timeout: 3000 });
+  const nc = await connect({ ...natsConnectOptions(cluster.urls, cluster.seeds), timeout: 3000 });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 3000 });
     const out: Record<string, number> = {};
@@ -77,7 +79,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   let system: System | undefined;
   const smtp = await startSmtpSink({ smtpPort: 0, capacity: 1_000_000 });
   try {
-    cluster = await startNatsCluster({ baseDir: natsDir, size: 3, name: 'rehearsal' });
+    cluster = await startNatsCluster({
+      baseDir: natsDir,
+      size: 3,
+      name: 'rehearsal',
+      seeds: generateNatsSeeds(),
+    });
     mark(`NATS cluster up: ${cluster.nodes.map((n) => `${n.name} ${n.url}`).join(', ')}`);
     // One NATS URL per replica, as a Kubernetes Service gives one address: a node that is up when
     // the replica starts (replicas spread over the nodes). Once connected, the client learns the
@@ -97,6 +104,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       infra: {
         databaseUrl: options.databaseUrl,
         natsUrl: cluster.nodes[0]!.url,
+        natsSeeds: cluster.seeds,
         smtpUrl: `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`,
       },
       startAttempts: 6,

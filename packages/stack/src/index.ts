@@ -2,6 +2,14 @@ export { type FaultMode, type FaultProxy, startFaultProxy } from './fault-proxy.
 export { repoRoot } from './launcher/repo-root.ts';
 export { type MailSink, type SinkCount, startMailSink } from './mail-counter/mail-sink.ts';
 export { type NatsCluster, startNatsCluster } from './nats-cluster.ts';
+export {
+  generateNatsSeeds,
+  type NatsSeeds,
+  natsAuthorizationConfig,
+  natsConnectOptions,
+  natsIdentityEnv,
+  natsPublicKey,
+} from './nats-identities.ts';
 export { natsServerBinary, startNatsServer } from './nats-infra.ts';
 export type { NatsProcess, NatsServerOptions } from './nats-server.ts';
 export { canConnect, freePort } from './net-utils.ts';
@@ -15,6 +23,7 @@ export {
   redact,
   startEmbeddedPostgres,
 } from './postgres-infra.ts';
+export { ensureServiceRoles, localRolePassword, roleUrl, serviceRole } from './postgres-roles.ts';
 export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
 export { type PrometheusProcess, prometheusBinary, queryPrometheus, startPrometheus } from './prometheus.ts';
 export { serviceRuntime, serviceRuntimeEnv } from './service-runtime.ts';

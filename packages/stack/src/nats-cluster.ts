@@ -5,6 +5,7 @@ import { hasExited, terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
 import { trackChild } from './child-reaper.ts';
 import { natsServerBinary } from './nats-binary.ts';
+import { type NatsSeeds, writeNatsAuthorization } from './nats-identities.ts';
 import { canConnect, freePort } from './net-utils.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -20,6 +21,8 @@ export interface NatsClusterOptions {
   log?: (node: string, line: string) => void;
   /** How long a node may take to start; default 15 s. */
   startTimeoutMs?: number;
+  /** Identities every node admits (ADR 0025); without them they admit anyone. */
+  seeds?: NatsSeeds | undefined;
 }
 
 export interface NatsNode {
@@ -44,6 +47,8 @@ export interface NatsCluster {
   nodes: NatsNode[];
   /** Every node's client URL, comma-separated, as NATS_URL expects. */
   urls: string;
+  /** The identities the nodes admit; undefined when they admit anyone. */
+  seeds: NatsSeeds | undefined;
   /**
    * Waits until every running node answers /healthz (JetStream current: a meta
    * leader elected, its streams caught up) and is routed to every other running node.
@@ -61,9 +66,10 @@ interface NodeSpec {
   storeDir: string;
 }
 
-function nodeArgs(node: NodeSpec, cluster: string, all: NodeSpec[]): string[] {
+function nodeArgs(node: NodeSpec, cluster: string, all: NodeSpec[], config: string | undefined): string[] {
   const routes = all.filter((n) => n !== node).map((n) => `nats://${HOST}:${n.clusterPort}`);
   return [
+    ...(config ? ['-c', config] : []),
     '-js',
     '-a',
     HOST,
@@ -144,8 +150,14 @@ async function startClusterOnce(options: NatsClusterOptions): Promise<NatsCluste
     });
   }
 
+  await mkdir(options.baseDir, { recursive: true });
+  const config = options.seeds
+    ? await writeNatsAuthorization(resolve(join(options.baseDir, 'authorization.conf')), options.seeds)
+    : undefined;
   const launch = async (spec: NodeSpec): Promise<{ child: ChildProcess; tail: OutputTail }> => {
-    const child = spawn(binary, nodeArgs(spec, clusterName, specs), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, nodeArgs(spec, clusterName, specs, config), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     trackChild(child, 'SIGTERM');
     let ready = false;
     const tail = followOutput(child, (line) => {
@@ -204,6 +216,7 @@ async function startClusterOnce(options: NatsClusterOptions): Promise<NatsCluste
   const cluster: NatsCluster = {
     nodes,
     urls: nodes.map((n) => n.url).join(','),
+    seeds: options.seeds,
     async waitHealthy(timeoutMs = 30_000) {
       let problem = 'not checked yet';
       await waitUntil(

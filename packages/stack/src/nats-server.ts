@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
 import { trackChild } from './child-reaper.ts';
 import { natsServerBinary } from './nats-binary.ts';
+import { type NatsSeeds, writeNatsAuthorization } from './nats-identities.ts';
 import { canConnect, freePort } from './net-utils.ts';
 
 export interface NatsServerOptions {
@@ -16,6 +17,8 @@ export interface NatsServerOptions {
   log?: (line: string) => void;
   /** How long start and restart may take before failing; default 10 s. */
   startTimeoutMs?: number;
+  /** Identities the server admits (ADR 0025); without them it admits anyone. */
+  seeds?: NatsSeeds | undefined;
 }
 
 export interface NatsProcess {
@@ -29,6 +32,8 @@ export interface NatsProcess {
   kill(): Promise<void>;
   /** Starts again on the same port and store dir, stopping the current process first if running. */
   restart(): Promise<void>;
+  /** The identities it admits; undefined when it admits anyone. */
+  seeds: NatsSeeds | undefined;
 }
 
 const HOST = '127.0.0.1';
@@ -68,6 +73,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsProc
   await mkdir(storeDir, { recursive: true });
   const args = ['-js', '-a', HOST, '-p', String(port), '-sd', storeDir];
   if (opts.name) args.push('-n', opts.name);
+  if (opts.seeds)
+    args.push('-c', await writeNatsAuthorization(join(storeDir, 'authorization.conf'), opts.seeds));
 
   let current = await launch(binary, args, port, opts);
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
@@ -77,6 +84,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsProc
   return {
     url: `nats://${HOST}:${port}`,
     port,
+    seeds: opts.seeds,
     get pid() {
       return current.child.pid ?? 0;
     },

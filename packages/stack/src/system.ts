@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Migration, migrate } from '@conveyor/platform';
+import type { NatsIdentity } from '@conveyor/contracts';
+import {
+  createLogger,
+  ensureStreamsAsAdmin,
+  type Migration,
+  migrate,
+  type ServiceRoleGrants,
+} from '@conveyor/platform';
+import type { ConnectionOptions } from '@nats-io/transport-node';
 import { awaitReady } from './launcher/await-ready.ts';
 import { repoRoot } from './launcher/repo-root.ts';
 import { envPrefix, serviceSource, serviceTable } from './launcher/service-table.ts';
+import { generateNatsSeeds, type NatsSeeds, natsConnectOptions, natsIdentityEnv } from './nats-identities.ts';
 import { freePort } from './net-utils.ts';
+import { ensureServiceRoles, roleUrl, serviceRole as serviceRoleName } from './postgres-roles.ts';
 import { type ServiceProcess, spawnService } from './process-group.ts';
 import { serviceRuntimeEnv } from './service-runtime.ts';
 import { type SmtpSink, type SmtpSinkOptions, startSmtpSink } from './smtp-sink.ts';
@@ -42,6 +52,8 @@ export interface SystemOptions {
   infra?: {
     databaseUrl?: string;
     natsUrl?: string;
+    /** The identities the server at natsUrl admits (ADR 0025); without them it must admit anyone. */
+    natsSeeds?: NatsSeeds | undefined;
     /** An SMTP server's URL for the services that mail (no sink is started then). */
     smtpUrl?: string;
     smtp?: false | Partial<SmtpSinkOptions>;
@@ -81,6 +93,10 @@ export interface ServiceUnderTest {
 export interface System {
   databaseUrl: string;
   natsUrl: string;
+  /** The identities its NATS admits; undefined when it admits anyone. */
+  natsSeeds: NatsSeeds | undefined;
+  /** `connect()` options for its NATS as an identity: `test` (the default) may publish anything. */
+  natsOptions(identity?: NatsIdentity): ConnectionOptions;
   /** The database this system created (throws when it was given one). */
   readonly db: TestDatabase;
   /** The nats-server this system started (throws when it was given one): kill, restart. */
@@ -146,9 +162,23 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const db = options.infra?.databaseUrl ? undefined : await testDatabase(options.name);
     if (db) undo.push(() => db.drop());
     const databaseUrl = options.infra?.databaseUrl ?? db!.url;
-    const nats = options.infra?.natsUrl ? undefined : await testNats();
+    // A nats-server of its own admits only an nkey identity per service, the admin and the test's.
+    const nats = options.infra?.natsUrl ? undefined : await testNats({ seeds: generateNatsSeeds() });
     if (nats) undo.push(() => nats.stop());
     const natsUrl = options.infra?.natsUrl ?? nats!.url;
+    const natsSeeds = options.infra?.natsUrl ? options.infra.natsSeeds : nats!.seeds;
+    if (natsSeeds) {
+      // As the Kubernetes migration step does: streams are the admin's, services only use them.
+      await ensureStreamsAsAdmin(
+        {
+          NATS_URL: natsUrl,
+          NATS_STREAM_REPLICAS: Number(options.env?.all?.NATS_STREAM_REPLICAS ?? 1),
+          NATS_ADMIN_NKEY_SEED: natsSeeds.admin,
+        },
+        createLogger({ service: 'system', level: 'silent' }),
+      );
+      log('nats: streams ensured as the admin identity');
+    }
     const smtpOptions = options.infra?.smtp;
     const smtp =
       smtpOptions === false || options.infra?.smtpUrl
@@ -158,8 +188,13 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const smtpUrl = options.infra?.smtpUrl ?? (smtp && `smtp://127.0.0.1:${smtp.smtpPort}?tls=off`);
 
     const selected = serviceTable.filter((entry) => options.services.includes(entry.name as ServiceName));
+    // A role per service with its own schema only (ADR 0026), where the server lets us make them.
+    const withData = selected.filter((entry) => !entry.http).map((entry) => entry.name);
+    const noRoles = withData.length > 0 ? await ensureServiceRoles(databaseUrl, withData) : undefined;
+    if (noRoles) log(`postgres: ${noRoles}; the services connect as the database's own user (ADR 0026)`);
+    const databaseUrlOf = (name: string) => (noRoles ? databaseUrl : roleUrl(databaseUrl, name));
     for (const entry of selected) {
-      const applied = await migrateService(entry.name as ServiceName, databaseUrl);
+      const applied = await migrateService(entry.name as ServiceName, databaseUrl, !noRoles);
       if (applied !== undefined) log(`${entry.name}: ${applied} migration(s) applied`);
     }
     if (options.services.includes('users')) {
@@ -175,10 +210,11 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const wiring = wiringEnv(name, firsts);
       return {
         // The gateway keeps no data, but counts its edge limits in NATS KV (ADR 0023).
-        ...(entry.http ? { NATS_URL: natsUrl } : { DATABASE_URL: databaseUrl, NATS_URL: natsUrl }),
+        ...(entry.http ? { NATS_URL: natsUrl } : { DATABASE_URL: databaseUrlOf(name), NATS_URL: natsUrl }),
         ...(entry.smtp && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
         ...wiring,
         ...identityEnv(name, auth),
+        ...natsIdentityEnv(natsSeeds, name, false),
         ...options.env?.all,
         ...options.env?.[name],
         ...extra,
@@ -233,6 +269,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const system: System = {
       databaseUrl,
       natsUrl,
+      natsSeeds,
+      natsOptions: (identity) => natsConnectOptions(natsUrl, natsSeeds, identity),
       get db() {
         return present(db, 'a database of its own (it was given infra.databaseUrl)');
       },
@@ -346,10 +384,18 @@ async function makeFirstAdmin(
 }
 
 /** Applies a service's own migrations (its package exports them); undefined for the gateway (none). */
-async function migrateService(name: ServiceName, url: string): Promise<number | undefined> {
+async function migrateService(
+  name: ServiceName,
+  url: string,
+  withRole: boolean,
+): Promise<number | undefined> {
   if (serviceTable.find((e) => e.name === name)?.http) return undefined;
-  const { migrations } = (await import(`@conveyor/${name}/migrations`)) as { migrations: Migration[] };
-  return (await migrate({ url, schema: name, migrations })).length;
+  const { migrations, roleGrants } = (await import(`@conveyor/${name}/migrations`)) as {
+    migrations: Migration[];
+    roleGrants: Omit<ServiceRoleGrants, 'role'>;
+  };
+  const serviceRole = withRole ? { role: serviceRoleName(name), ...roleGrants } : undefined;
+  return (await migrate({ url, schema: name, migrations, serviceRole })).length;
 }
 
 /**

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NatsSeeds } from './nats-identities.ts';
 import { type NatsProcess, startNatsServer } from './nats-server.ts';
 import { createDatabase, DEFAULT_POSTGRES_URL, dropDatabase } from './postgres-infra.ts';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
@@ -40,13 +41,14 @@ export interface TestNats extends NatsProcess {
 
 /**
  * A private nats-server with JetStream on a random port and a temporary store. kill() and
- * restart() keep the store (for crash tests); stop() also deletes it.
+ * restart() keep the store (for crash tests); stop() also deletes it. With `seeds` it admits
+ * only those identities (ADR 0025).
  */
-export async function testNats(): Promise<TestNats> {
+export async function testNats(options: { seeds?: NatsSeeds | undefined } = {}): Promise<TestNats> {
   const storeDir = await mkdtemp(join(tmpdir(), 'conveyor-test-nats-'));
   let nats: NatsProcess;
   try {
-    nats = await startNatsServer({ port: 0, storeDir });
+    nats = await startNatsServer({ port: 0, storeDir, seeds: options.seeds });
   } catch (error) {
     await rm(storeDir, { recursive: true, force: true });
     throw error;
@@ -54,6 +56,7 @@ export async function testNats(): Promise<TestNats> {
   return {
     url: nats.url,
     port: nats.port,
+    seeds: nats.seeds,
     storeDir,
     get pid() {
       return nats.pid;

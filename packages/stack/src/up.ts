@@ -118,6 +118,7 @@ async function start(config: LauncherConfig): Promise<number> {
     infra: {
       databaseUrl: postgres.url,
       natsUrl: nats.url,
+      natsSeeds: nats.seeds,
       smtpUrl: `smtp://127.0.0.1:${sink.smtpPort}?tls=off`,
     },
     // Local development: the first admin (ship, deliver, dlq, webhooks), as an operator would make it.

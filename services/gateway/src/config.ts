@@ -60,6 +60,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
           'expected nats://host:port, comma-separated',
         )
         .optional(),
+      NATS_NKEY_SEED: env.nkeySeed(),
       GATEWAY_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
       GATEWAY_LOGINS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
       GATEWAY_LOGINS_PER_ACCOUNT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(10),

@@ -308,7 +308,7 @@ describe('gateway over real services (processes)', () => {
     );
     assert.ok(snapshot.body.metrics.every((m: { up: boolean }) => m.up));
 
-    const eventId = await publishPoison(stack.nats.url);
+    const eventId = await publishPoison(stack.natsOptions());
     let dead: { id: string; eventId: string } | undefined;
     await waitUntil(
       async () => {

@@ -48,7 +48,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     httpServiceProbe('gateway', `http://127.0.0.1:${defaults.ops.port}`, 1500),
   ];
   const nc = config.NATS_URL
-    ? await connectNats({ url: config.NATS_URL, name: 'gateway', logger })
+    ? await connectNats({
+        url: config.NATS_URL,
+        name: 'gateway',
+        logger,
+        identity: config.NATS_NKEY_SEED ? { name: 'gateway', seed: config.NATS_NKEY_SEED } : undefined,
+      })
     : undefined;
   if (nc) shutdown.add('final', 'close NATS', () => nc.close());
   const limits = await startEdgeLimits(

@@ -1,4 +1,4 @@
-import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { env, loadConfig, natsEnv, serviceEnv } from '@conveyor/platform';
 import { tokenVerifierEnv } from '@conveyor/platform/auth';
 import { z } from 'zod';
 
@@ -17,8 +17,9 @@ export function loadNotificationsConfig(source: Record<string, string | undefine
       ...serviceEnv,
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('notifications'),
-      NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222'),
-      NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
+      // The role the service connects as; migrate.ts grants it this schema (ADR 0026).
+      DATABASE_SERVICE_ROLE: env.role(),
+      ...natsEnv,
       GRPC_PORT: env.port(50053),
       OPS_PORT: env.port(9103),
       SMTP_URL: env.url(['smtp', 'smtps'], 'smtp://127.0.0.1:1025?tls=off'),

@@ -51,7 +51,7 @@ describe('notifications reads user.created v2 through users (real processes, Pos
 
   /** The user.created event users published for `userId`, as stored (headers and bytes). */
   async function createdEvent(userId: string) {
-    const nc = await connect({ servers: system.nats.url });
+    const nc = await connect(system.natsOptions());
     try {
       const jsm = await jetstreamManager(nc);
       for (let attempt = 0; attempt < 100; attempt++) {

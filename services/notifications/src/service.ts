@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { protoFiles, protoRoot, Streams } from '@conveyor/contracts';
+import { Durables, protoFiles, protoRoot, Streams } from '@conveyor/contracts';
 import {
   counter,
   ensureDurableConsumer,
+  handleAgain,
   type RunningConsumer,
   type RunningService,
   startEventConsumer,
@@ -34,14 +35,14 @@ import type { NotificationsConfig } from './config.ts';
 import { notificationGrpcService } from './ports/grpc-notification-service.ts';
 
 /** Durable consumer name on every stream it reads; also the inbox's consumer key. */
-export const consumerName = 'notifications';
+export const consumerName = Durables.notifications;
 
 export type RunningNotificationsService = RunningService;
 
 /** Wires the notification service; main.ts and the tests both start it through here. */
 export function startNotificationsService(config: NotificationsConfig): Promise<RunningNotificationsService> {
   const options = {
-    name: 'notifications',
+    name: 'notifications' as const,
     config,
     poolSize: Math.min(config.CONSUMER_CONCURRENCY + 4, 40),
     protoRoot,
@@ -184,7 +185,21 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
             deleteWebhook: deleteWebhook({ webhooks }),
             listDeadLetters: listDeadLetters({ deadLetters }),
             getDeadLetter: getDeadLetter({ deadLetters }),
-            redriveDeadLetters: redriveDeadLetters({ deadLetters, store }),
+            redriveDeadLetters: redriveDeadLetters({
+              deadLetters,
+              store,
+              handleAgain: (deadLetter) =>
+                handleAgain(handler, {
+                  headers: deadLetter.headers,
+                  payload: deadLetter.payload,
+                  delivery: {
+                    subject: deadLetter.originalSubject,
+                    stream: deadLetter.originalStream,
+                    streamSequence: deadLetter.originalSequence,
+                    deliveryCount: 1,
+                  },
+                }),
+            }),
             purgeDeadLetters: purgeDeadLetters({ deadLetters }),
           },
           logger,

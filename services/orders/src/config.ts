@@ -1,4 +1,4 @@
-import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { env, loadConfig, natsEnv, serviceEnv } from '@conveyor/platform';
 import { tokenVerifierEnv } from '@conveyor/platform/auth';
 import { z } from 'zod';
 
@@ -13,9 +13,10 @@ export function loadOrdersConfig(source: Record<string, string | undefined> = pr
       ...serviceEnv,
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('orders'),
+      // The role the service connects as; migrate.ts grants it this schema (ADR 0026).
+      DATABASE_SERVICE_ROLE: env.role(),
       DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-      NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222'),
-      NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
+      ...natsEnv,
       GRPC_PORT: env.port(50052),
       OPS_PORT: env.port(9102),
       USERS_ADDR: env.host('127.0.0.1:50051'),

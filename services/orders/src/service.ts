@@ -41,7 +41,7 @@ export interface RunningOrdersService extends RunningService {
 /** Wires the order service; main.ts and the tests both start it through here. */
 export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersService> {
   const options = {
-    name: 'orders',
+    name: 'orders' as const,
     config,
     poolSize: config.DATABASE_POOL_SIZE,
     protoRoot,

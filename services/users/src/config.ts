@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { env, loadConfig, natsEnv, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
 
 // `name=secret,name2=secret2`; values never appear in error messages.
@@ -29,8 +29,9 @@ export function loadUsersConfig(source: Record<string, string | undefined> = pro
       NODE_ENV: z.string().default('development'),
       DATABASE_URL: env.url(['postgres', 'postgresql']),
       DATABASE_SCHEMA: env.identifier('users'),
-      NATS_URL: env.urlList(['nats'], 'nats://127.0.0.1:4222'),
-      NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
+      // The role the service connects as; migrate.ts grants it this schema (ADR 0026).
+      DATABASE_SERVICE_ROLE: env.role(),
+      ...natsEnv,
       GRPC_PORT: env.port(50051),
       OPS_PORT: env.port(9101),
       // Checked when the service starts (loadSigningKey), so a bad key is never echoed here.

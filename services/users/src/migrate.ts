@@ -1,13 +1,6 @@
-import { ConfigError, migrate } from '@conveyor/platform';
-import { migrations } from './adapters/migrations.ts';
+import { runMigrationStep } from '@conveyor/platform';
+import { migrations, roleGrants } from './adapters/migrations.ts';
 import { loadUsersConfig } from './config.ts';
 
-/** Applies the users schema's migrations (the launcher and the Kubernetes Job run this). */
-try {
-  const config = loadUsersConfig();
-  const applied = await migrate({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, migrations });
-  console.log(`users: ${applied.length} migration(s) applied`);
-} catch (error) {
-  console.error(`users: ${error instanceof ConfigError ? error.message : (error as Error).message}`);
-  process.exit(1);
-}
+/** Applies the users schema's migrations and grants (the launcher, compose and the Kubernetes Job run this). */
+await runMigrationStep({ service: 'users', loadConfig: () => loadUsersConfig(), migrations, roleGrants });

@@ -71,6 +71,30 @@ export const env = {
       .default(fallback),
   durationMs: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   host: (fallback: string) => z.string().min(1).default(fallback),
+  /** The database role a service connects as (ADR 0026); its migrations grant it its schema. */
+  role: () =>
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL role name')
+      .optional(),
+  /** A NATS user nkey seed (`SU…`), from a Secret; unset means no authentication. */
+  nkeySeed: () =>
+    z
+      .string()
+      .regex(/^SU[A-Z2-7]{56}$/, 'expected a NATS user nkey seed (SU followed by 56 base32 characters)')
+      .optional(),
+};
+
+/**
+ * NATS for a service with streams (ADR 0025): its own identity, and the admin identity that
+ * creates the streams (given to migrations and start-up; without it a service with an identity
+ * only checks that the streams exist).
+ */
+export const natsEnv = {
+  NATS_URL: env.urlList(['nats', 'tls'], 'nats://127.0.0.1:4222'),
+  NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
+  NATS_NKEY_SEED: env.nkeySeed(),
+  NATS_ADMIN_NKEY_SEED: env.nkeySeed(),
 };
 
 /** The variables every service reads. */

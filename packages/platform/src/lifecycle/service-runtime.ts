@@ -6,7 +6,7 @@ import { type AdmissionPool, InFlightLimit } from '../grpc/in-flight-limit.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
-import { ensureStreams } from '../messaging/topology.ts';
+import { prepareStreams } from '../messaging/topology.ts';
 import { createPool, pingPostgres } from '../postgres/pool.ts';
 import { type ServiceDefaults, startServiceDefaults } from './service-defaults.ts';
 
@@ -23,6 +23,8 @@ export interface RuntimeConfig {
   DATABASE_SCHEMA: string;
   NATS_URL: string;
   NATS_STREAM_REPLICAS: number;
+  NATS_NKEY_SEED?: string | undefined;
+  NATS_ADMIN_NKEY_SEED?: string | undefined;
 }
 
 /** What a service's wiring function gets: everything connected, shutdown steps registered. */
@@ -49,7 +51,7 @@ export interface RunningService extends ServiceDefaults {
  */
 export async function startService<Extra extends object>(
   options: {
-    name: string;
+    name: 'users' | 'orders' | 'notifications';
     config: RuntimeConfig;
     poolSize?: number;
     protoRoot: string;
@@ -77,10 +79,15 @@ export async function startService<Extra extends object>(
       ...(options.poolSize ? { max: options.poolSize } : {}),
     });
     shutdown.add('connections', 'close postgres pool', () => pool.end());
-    const nc = await connectNats({ url: config.NATS_URL, name, logger });
+    const nc = await connectNats({
+      url: config.NATS_URL,
+      name,
+      logger,
+      identity: config.NATS_NKEY_SEED ? { name: options.name, seed: config.NATS_NKEY_SEED } : undefined,
+    });
     shutdown.add('connections', 'drain nats', () => nc.drain());
     const jsm = await manager(nc);
-    await ensureStreams(jsm, { replicas: config.NATS_STREAM_REPLICAS });
+    await prepareStreams(jsm, config, logger);
     const startOutboxRelay = () => {
       const relay = new OutboxRelay({
         url: config.DATABASE_URL,

@@ -92,31 +92,6 @@ export async function readDeadLetter(
   return stored ? fromStored(stored) : undefined;
 }
 
-/**
- * Publishes a dead letter's original again: same payload, same headers
- * (ce-id included) minus the dead-letter ones, to the original subject and
- * stream. `msgId` becomes its Nats-Msg-Id; resolves after the PubAck.
- */
-export async function republishDeadLetter(
-  js: JetStreamClient,
-  deadLetter: StoredDeadLetter,
-  msgId: string,
-): Promise<void> {
-  const subject = deadLetter.headers.get(DeadLetterHeaders.originalSubject);
-  if (!subject) throw new Error(`dead letter ${deadLetter.seq} has no ${DeadLetterHeaders.originalSubject}`);
-  const stream = deadLetter.headers.get(DeadLetterHeaders.originalStream);
-  const own = new Set<string>(Object.values(DeadLetterHeaders).map((name) => name.toLowerCase()));
-  const h = natsHeaders();
-  for (const [key, value] of deadLetter.headers) {
-    if (!key.startsWith('Nats-') && !own.has(key.toLowerCase())) h.set(key, value);
-  }
-  await js.publish(subject, deadLetter.data, {
-    headers: h,
-    msgID: msgId,
-    ...(stream ? { expect: { streamName: stream } } : {}),
-  });
-}
-
 /** false when it was not there any more. */
 export async function deleteDeadLetter(jsm: JetStreamManager, seq: number): Promise<boolean> {
   try {

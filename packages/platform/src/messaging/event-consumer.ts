@@ -25,6 +25,7 @@ export {
   type EventHandler,
   GiveUp,
   type HandlingOutcome,
+  handleAgain,
   outcomeOfError,
   type ReceivedEvent,
   RetryLater,

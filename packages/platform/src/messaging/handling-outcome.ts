@@ -1,4 +1,4 @@
-import { type CloudEvent, PoisonMessageError } from './cloud-event.ts';
+import { type CloudEvent, decodeEvent, PoisonMessageError } from './cloud-event.ts';
 
 export interface Delivery {
   subject: string;
@@ -67,6 +67,25 @@ export function outcomeOfError(error: unknown): HandlingOutcome {
     return { kind: 'dead-letter', reason: `gave up: ${message}`, attempts: error.attempts };
   if (error instanceof RetryLater) return { kind: 'retry', reason: message, delayMs: error.delayMs };
   return { kind: 'retry', reason: message };
+}
+
+/**
+ * Hands a stored message (a dead letter being redriven) to the consumer's own handler, in this
+ * process: redelivery never publishes to the subject of the service that owns it (ADR 0025).
+ * A message that still cannot be decoded is a dead letter again; the handler's inbox makes a
+ * repeated redrive harmless.
+ */
+export async function handleAgain(
+  handler: BatchHandler,
+  message: { headers: ReadonlyMap<string, string>; payload: Uint8Array; delivery: Delivery },
+): Promise<HandlingOutcome> {
+  try {
+    const event = decodeEvent(message.headers, message.payload);
+    const [outcome] = await handler([{ event, delivery: message.delivery }]);
+    return outcome ?? { kind: 'retry', reason: 'the handler gave no outcome' };
+  } catch (error) {
+    return outcomeOfError(error);
+  }
 }
 
 /** A per-event handler as a batch handler: the events of a batch are handled at once, each on its own. */

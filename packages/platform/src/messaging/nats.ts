@@ -1,4 +1,6 @@
+import { type NatsIdentity, natsInboxPrefix } from '@conveyor/contracts';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { nkeyAuthenticator } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
@@ -13,12 +15,15 @@ export async function connectNats(options: {
   url: string;
   name: string;
   logger: Logger;
+  /** Who connects (ADR 0025): its nkey seed, and the identity whose inbox prefix replies use. */
+  identity?: { name: NatsIdentity; seed: string } | undefined;
 }): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers: options.url.split(',').map((s) => s.trim()),
       name: options.name,
+      ...natsCredentials(options.identity),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5000,
@@ -35,6 +40,15 @@ export async function connectNats(options: {
     }
   })();
   return nc;
+}
+
+/** Connection options that authenticate as an identity (nothing when there is none). */
+export function natsCredentials(identity: { name: NatsIdentity; seed: string } | undefined) {
+  if (!identity) return {};
+  return {
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(identity.seed)),
+    inboxPrefix: natsInboxPrefix(identity.name),
+  };
 }
 
 export async function pingNats(nc: NatsConnection): Promise<boolean> {

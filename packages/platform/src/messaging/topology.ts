@@ -10,6 +10,8 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { connectNats, manager } from './nats.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -88,6 +90,68 @@ async function ensureStreamsOnce(jsm: JetStreamManager, options: StreamOptions):
         if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
       }
     }
+  }
+}
+
+export interface StreamAccess {
+  NATS_URL: string;
+  NATS_STREAM_REPLICAS: number;
+  NATS_NKEY_SEED?: string | undefined;
+  NATS_ADMIN_NKEY_SEED?: string | undefined;
+}
+
+/**
+ * Streams as a service's start-up (or a migration) finds them (ADR 0025): created or updated
+ * through a short connection as the admin identity when its seed is given; on a server without
+ * authentication (no identity of the service's own), created on the service's connection; else
+ * only checked, and start-up is refused naming every missing stream.
+ */
+export async function prepareStreams(
+  jsm: JetStreamManager,
+  config: StreamAccess,
+  logger: Logger,
+): Promise<'created' | 'checked'> {
+  const options = { replicas: config.NATS_STREAM_REPLICAS };
+  if (config.NATS_ADMIN_NKEY_SEED) {
+    await ensureStreamsAsAdmin(config, logger);
+    return 'created';
+  }
+  if (!config.NATS_NKEY_SEED) {
+    await ensureStreams(jsm, options);
+    return 'created';
+  }
+  const missing: string[] = [];
+  for (const { name } of streamConfigs(options)) {
+    try {
+      await jsm.streams.info(name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      missing.push(name);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `NATS stream(s) ${missing.join(', ')} missing: they are created by the admin identity ` +
+        '(NATS_ADMIN_NKEY_SEED, given to migrations or start-up), which this process was not given',
+    );
+  }
+  return 'checked';
+}
+
+/** Creates or updates the streams as the admin identity, on a connection of its own. */
+export async function ensureStreamsAsAdmin(config: StreamAccess, logger: Logger): Promise<void> {
+  const seed = config.NATS_ADMIN_NKEY_SEED;
+  if (!seed) throw new Error('NATS_ADMIN_NKEY_SEED is not set');
+  const admin = await connectNats({
+    url: config.NATS_URL,
+    name: 'conveyor-admin',
+    logger,
+    identity: { name: 'admin', seed },
+  });
+  try {
+    await ensureStreams(await manager(admin), { replicas: config.NATS_STREAM_REPLICAS });
+  } finally {
+    await admin.close();
   }
 }
 

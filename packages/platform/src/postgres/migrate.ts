@@ -6,14 +6,29 @@ export interface Migration {
 }
 
 /**
+ * What the service's own role may do in its schema (ADR 0026). By default: use the schema and
+ * read and write the rows of every table (present and future), nothing else. `appendOnly`
+ * tables take no UPDATE or DELETE (the event store); `owned` tables are given to the role,
+ * which rebuilds or vacuums them (only an owner may in Postgres 15).
+ */
+export interface ServiceRoleGrants {
+  role: string;
+  appendOnly?: readonly string[];
+  owned?: readonly string[];
+}
+
+/**
  * Applies pending migrations to one schema, each in its own transaction.
  * A transaction-scoped advisory lock serialises replicas that start at once;
- * applied migrations are recorded and never run twice.
+ * applied migrations are recorded and never run twice. With `serviceRole`, the
+ * service's role then gets exactly its grants on this schema (again each time:
+ * idempotent), and start-up is refused if the role does not exist.
  */
 export async function migrate(options: {
   url: string;
   schema: string;
   migrations: readonly Migration[];
+  serviceRole?: ServiceRoleGrants | undefined;
   log?: (message: string) => void;
 }): Promise<string[]> {
   const { schema } = options;
@@ -44,10 +59,47 @@ export async function migrate(options: {
       applied.push(migration.name);
       options.log?.(`applied ${schema}/${migration.name}`);
     }
+    if (options.serviceRole) await grantServiceRole(client, schema, options.serviceRole);
   } finally {
     await client.end();
   }
   return applied;
+}
+
+async function grantServiceRole(client: pg.Client, schema: string, grants: ServiceRoleGrants): Promise<void> {
+  const { rows } = await client.query('select 1 from pg_roles where rolname = $1', [grants.role]);
+  if (rows.length === 0) {
+    throw new Error(
+      `database role ${grants.role} does not exist: create it before migrating ${schema} ` +
+        "(CloudNativePG managed roles, compose's init script, or the system builder do; ADR 0026)",
+    );
+  }
+  const role = quoteIdent(grants.role);
+  const statements = [
+    'begin',
+    `grant usage on schema ${schema} to ${role}`,
+    `grant select, insert, update, delete on all tables in schema ${schema} to ${role}`,
+    `grant usage, select on all sequences in schema ${schema} to ${role}`,
+    `alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`,
+    `alter default privileges in schema ${schema} grant usage, select on sequences to ${role}`,
+    // Which migrations ran is the migrator's record.
+    `revoke insert, update, delete, truncate on ${schema}.schema_migrations from ${role}`,
+    ...(grants.appendOnly ?? []).map((t) => `revoke update, delete, truncate on ${schema}.${t} from ${role}`),
+    // An owned table is rebuilt beside itself (a shadow table, then a swap): it needs to create.
+    ...((grants.owned ?? []).length > 0 ? [`grant create on schema ${schema} to ${role}`] : []),
+    ...(grants.owned ?? []).map((t) => `alter table ${schema}.${t} owner to ${role}`),
+    'commit',
+  ];
+  try {
+    for (const statement of statements) await client.query(statement);
+  } catch (error) {
+    await client.query('rollback');
+    throw new Error(`granting ${schema} to ${grants.role} failed: ${(error as Error).message}`);
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** SQL every service with an outbox or an inbox includes in its migrations. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { NatsSeeds } from '../nats-identities.ts';
 import { ensureNats, probeNats } from '../nats-infra.ts';
 import { createDatabase, databaseUrl, ensurePostgres, probePostgres, redact } from '../postgres-infra.ts';
 import { startSmtpSink } from '../smtp-sink.ts';
@@ -43,6 +44,7 @@ export async function startPostgres(
 export interface StartedNats {
   url: string;
   note: string;
+  seeds: NatsSeeds | undefined;
 }
 
 /**
@@ -69,9 +71,13 @@ export async function startNats(
     await nats.stop();
     return 'nats: stopped nats-server';
   });
+  const auth = nats.seeds ? 'an nkey identity per service' : 'NO authentication';
   return {
     url: nats.url,
-    note: nats.started ? `nats-server started here, store in ${displayPath(storeDir)}` : 'already running',
+    seeds: nats.seeds,
+    note: nats.started
+      ? `nats-server started here, store in ${displayPath(storeDir)}, ${auth}`
+      : `already running, ${auth}`,
   };
 }
 

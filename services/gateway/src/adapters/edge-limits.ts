@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GatewayLimitsBucket } from '@conveyor/contracts';
 import { counter, type Logger, type NatsConnection, type Registry } from '@conveyor/platform';
 import { Kvm } from '@nats-io/kv';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
@@ -22,7 +23,7 @@ export interface EdgeLimits {
   readonly scope: 'shared' | 'replica';
 }
 
-export const LIMITS_BUCKET = 'conveyor_gateway_limits';
+export const LIMITS_BUCKET = GatewayLimitsBucket;
 
 /**
  * The gateway's limits, counted in NATS KV when a connection is given (shared by every replica;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { dataSchemaUri } from '@conveyor/contracts';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { type ConnectionOptions, connect, headers as natsHeaders } from '@nats-io/transport-node';
 
 /**
  * Publishes a message the notification consumer cannot decode (not JSON, an
  * unknown event version) on an order subject, so it is dead-lettered at once.
  */
-export async function publishPoison(natsUrl: string, subject = 'order.paid'): Promise<string> {
-  const nc = await connect({ servers: natsUrl });
+export async function publishPoison(nats: ConnectionOptions, subject = 'order.paid'): Promise<string> {
+  const nc = await connect(nats);
   try {
     const id = randomUUID();
     const h = natsHeaders();

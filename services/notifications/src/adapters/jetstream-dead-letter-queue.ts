@@ -5,7 +5,6 @@ import {
   publishDeadLetter,
   purgeDeadLetters,
   readDeadLetter,
-  republishDeadLetter,
   type StoredDeadLetter,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -57,16 +56,20 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
     return toDeadLetter(stored);
   }
 
-  republish(deadLetter: DeadLetter): Promise<void> {
-    // Not the original Nats-Msg-Id: JetStream would silently drop a redrive
-    // made within the duplicate window of the original publish. This one
-    // makes two redrives of one dead letter store one copy; the consumers'
-    // inboxes (keyed by ce-id, which is kept) drop any later copy.
-    return republishDeadLetter(
-      this.#jsm.jetstream(),
-      { seq: Number(deadLetter.id), subject: '', headers: deadLetter.headers, data: deadLetter.payload },
-      `redrive:${this.#consumer}:${deadLetter.id}`,
-    );
+  readd(deadLetter: DeadLetter, reason: string): Promise<void> {
+    const own = new Set<string>(Object.values(DeadLetterHeaders).map((name) => name.toLowerCase()));
+    return publishDeadLetter(this.#jsm.jetstream(), {
+      consumer: this.#consumer,
+      subject: deadLetter.originalSubject,
+      stream: deadLetter.originalStream,
+      streamSequence: deadLetter.originalSequence,
+      deliveries: deadLetter.deliveries,
+      headers: new Map([...deadLetter.headers].filter(([key]) => !own.has(key.toLowerCase()))),
+      data: deadLetter.payload,
+      reason,
+      // Two redrives of one dead letter at once store one copy.
+      msgId: `redrive:${this.#consumer}:${deadLetter.id}`,
+    });
   }
 
   /**

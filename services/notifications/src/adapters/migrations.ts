@@ -1,5 +1,8 @@
-import { type Migration, messagingTablesSql } from '@conveyor/platform';
+import { type Migration, messagingTablesSql, type ServiceRoleGrants } from '@conveyor/platform';
 import { deliveryQueueSql } from './postgres-delivery-queue.ts';
+
+/** notifications' own role (ADR 0026): the delivery schedule its own, to vacuum it. */
+export const roleGrants: Omit<ServiceRoleGrants, 'role'> = { owned: ['delivery_queue'] };
 
 export const migrations: Migration[] = [
   { name: '0001_inbox', sql: messagingTablesSql.inbox },

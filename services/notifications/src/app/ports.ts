@@ -230,11 +230,10 @@ export interface DeadLetterQueue {
   ): Promise<{ items: DeadLetter[]; next: string | undefined }>;
   get(id: string): Promise<DeadLetter | undefined>;
   /**
-   * Publishes the original again to its subject with its own headers (same
-   * ce-id) and a Nats-Msg-Id derived from the dead letter, so two redrives
-   * of it within the duplicate window store one copy. Resolves once stored.
+   * Stores a dead letter again under a new reason (redriven, it failed the same way): same
+   * original headers and payload, one copy per redrive of it. Resolves once stored.
    */
-  republish(deadLetter: DeadLetter): Promise<void>;
+  readd(deadLetter: DeadLetter, reason: string): Promise<void>;
   /** false when it was not there (removed meanwhile). */
   remove(id: string): Promise<boolean>;
   /**

@@ -1,4 +1,5 @@
-import { notFound } from '@conveyor/platform/errors';
+import type { HandlingOutcome } from '@conveyor/platform';
+import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { pageSize, uuidPattern } from '@conveyor/platform/validation';
 import { checkSelection } from './dead-letter-selection.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, NotificationStore } from './ports.ts';
@@ -14,6 +15,8 @@ export interface RedriveDeadLettersCommand {
 export interface RedriveDeps {
   deadLetters: DeadLetterQueue;
   store: NotificationStore;
+  /** Hands the original to this consumer's own handler again, in this process. */
+  handleAgain(deadLetter: DeadLetter): Promise<HandlingOutcome>;
 }
 
 /** Pages read at most while collecting one call's dead letters. */
@@ -26,12 +29,14 @@ const maxPages = 50;
  * A message the consumer could not record (poison, or failures past
  * max_deliver):
  * 1. make the event's given-up notifications pending again (fresh budget);
- * 2. republish the original (same headers and ce-id) and wait for its PubAck;
+ * 2. hand the original to the consumer's handler again, here, never by
+ *    publishing to its owner's subject (ADR 0025): recorded, it is done; still
+ *    poison, it becomes a new dead letter with the new reason; failing for now
+ *    (a retry), the redrive stops with an error and keeps the dead letter;
  * 3. remove the dead letter.
  * In this order a crash leaves the dead letter in place and a second redrive
- * does no harm: JetStream drops a republish of the same dead letter within
- * its duplicate window, the inbox drops it after, and requeueing touches only
- * notifications that are still failed.
+ * does no harm: the inbox (keyed by ce-id) drops an event recorded already,
+ * and requeueing touches only notifications that are still failed.
  */
 export function redriveDeadLetters(deps: RedriveDeps) {
   return async (command: RedriveDeadLettersCommand): Promise<{ redriven: string[]; more: boolean }> => {
@@ -64,7 +69,13 @@ export function redriveDeadLetters(deps: RedriveDeps) {
         if (deadLetter.eventId && uuidPattern.test(deadLetter.eventId)) {
           await deps.store.requeueFailed({ eventId: deadLetter.eventId });
         }
-        await deps.deadLetters.republish(deadLetter);
+        const outcome = await deps.handleAgain(deadLetter);
+        if (outcome.kind === 'retry') {
+          throw failedPrecondition(
+            `dead letter ${deadLetter.id} failed again and is kept (${outcome.reason.slice(0, 200)}); redrive it later`,
+          );
+        }
+        if (outcome.kind === 'dead-letter') await deps.deadLetters.readd(deadLetter, outcome.reason);
       }
       await deps.deadLetters.remove(deadLetter.id);
       redriven.push(deadLetter.id);

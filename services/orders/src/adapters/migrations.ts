@@ -1,4 +1,15 @@
-import { eventStoreTablesSql, type Migration, messagingTablesSql } from '@conveyor/platform';
+import {
+  eventStoreTablesSql,
+  type Migration,
+  messagingTablesSql,
+  type ServiceRoleGrants,
+} from '@conveyor/platform';
+
+/** orders' own role (ADR 0026): events only appended; the read model its own, for rebuilds. */
+export const roleGrants: Omit<ServiceRoleGrants, 'role'> = {
+  appendOnly: ['events'],
+  owned: ['order_summaries'],
+};
 
 export const migrations: Migration[] = [
   {

@@ -1,4 +1,4 @@
-import { Streams } from '@conveyor/contracts';
+import { Durables, Streams } from '@conveyor/contracts';
 import {
   type BatchHandler,
   ensureDurableConsumer,
@@ -14,7 +14,7 @@ import { fromIntegrationEvent } from '../app/order-event-mapping.ts';
 import type { OrderEventDelivery, ProjectOrderEvents } from '../app/project-order-event.ts';
 
 /** The projections' durable consumer on ORDERS; shared by every replica (they split the work). */
-export const projectionsDurable = 'orders-projections';
+export const projectionsDurable = Durables.ordersProjections;
 
 export interface ProjectionConsumerOptions {
   nc: NatsConnection;

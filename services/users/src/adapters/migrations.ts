@@ -1,4 +1,7 @@
-import { type Migration, messagingTablesSql } from '@conveyor/platform';
+import { type Migration, messagingTablesSql, type ServiceRoleGrants } from '@conveyor/platform';
+
+/** What users' own role may do beyond reading and writing rows of its schema: nothing (ADR 0026). */
+export const roleGrants: Omit<ServiceRoleGrants, 'role'> = {};
 
 export const migrations: Migration[] = [
   {
