@@ -175,9 +175,90 @@ const cnpgCluster = {
   },
 };
 
+// cert-manager.io/v1 (its CRDs: Issuer and Certificate), the fields we set, typed.
+const objectMeta = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string' } },
+};
+const certManagerIssuer = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'cert-manager.io/v1' },
+    kind: { const: 'Issuer' },
+    metadata: objectMeta,
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        selfSigned: strict({ crlDistributionPoints: { type: 'array', items: { type: 'string' } } }),
+        ca: strict({ secretName: { type: 'string', minLength: 1 } }, ['secretName']),
+        acme: { type: 'object' },
+        vault: { type: 'object' },
+        venafi: { type: 'object' },
+      },
+    },
+  },
+};
+const duration = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s))+$' };
+const certManagerCertificate = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'cert-manager.io/v1' },
+    kind: { const: 'Certificate' },
+    metadata: objectMeta,
+    spec: strict(
+      {
+        secretName: { type: 'string', minLength: 1 },
+        commonName: { type: 'string', maxLength: 64 },
+        dnsNames: { type: 'array', items: { type: 'string', minLength: 1 } },
+        ipAddresses: { type: 'array', items: { type: 'string' } },
+        isCA: { type: 'boolean' },
+        duration,
+        renewBefore: duration,
+        privateKey: strict({
+          algorithm: { enum: ['RSA', 'ECDSA', 'Ed25519'] },
+          size: { type: 'integer' },
+          encoding: { enum: ['PKCS1', 'PKCS8'] },
+          rotationPolicy: { enum: ['Never', 'Always'] },
+        }),
+        usages: {
+          type: 'array',
+          items: {
+            enum: [
+              'signing',
+              'digital signature',
+              'key encipherment',
+              'server auth',
+              'client auth',
+              'cert sign',
+              'crl sign',
+            ],
+          },
+        },
+        issuerRef: strict(
+          {
+            name: { type: 'string', minLength: 1 },
+            kind: { enum: ['Issuer', 'ClusterIssuer'] },
+            group: { type: 'string' },
+          },
+          ['name'],
+        ),
+      },
+      ['secretName', 'issuerRef'],
+    ),
+  },
+};
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 const validators: Record<string, ValidateFunction> = {
   'postgresql.cnpg.io/v1 Cluster': ajv.compile(cnpgCluster),
+  'cert-manager.io/v1 Issuer': ajv.compile(certManagerIssuer),
+  'cert-manager.io/v1 Certificate': ajv.compile(certManagerCertificate),
 };
 
 /** Errors for a custom resource we have a schema for, or undefined when we have none. */

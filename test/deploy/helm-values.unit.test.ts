@@ -78,6 +78,12 @@ describe('NATS Helm values', () => {
     }
   });
 
+  it('serves TLS to clients in prod (cert-manager Secret nats-tls), not in dev', () => {
+    assert.deepEqual(load('values.yaml').config.nats.tls, { enabled: true, secretName: 'nats-tls' });
+    const dev = overlay(load('values.yaml'), load('values-dev.yaml')) as typeof chart;
+    assert.equal(dev.config.nats.tls.enabled, false);
+  });
+
   it('meets the restricted Pod Security Standard of the namespaces', () => {
     const values = load('values.yaml');
     const pod = values.podTemplate.merge.spec.securityContext;

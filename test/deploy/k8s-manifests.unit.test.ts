@@ -71,7 +71,10 @@ for (const [overlay, namespace, external] of [
         );
         assert.equal(env.GRPC_PORT, String(grpc));
         assert.equal(env.OPS_PORT, String(ops));
-        assert.deepEqual(container.readinessProbe.grpc, { port: grpc });
+        // The kubelet's gRPC probe speaks no TLS: with TLS on (prod) readiness is /readyz instead.
+        if (overlay === 'prod')
+          assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'ops' });
+        else assert.deepEqual(container.readinessProbe.grpc, { port: grpc });
         assert.equal(container.livenessProbe.httpGet.path, '/healthz');
         assert.match(container.image, new RegExp(`conveyor/${name}:`));
         assert.deepEqual(pod.initContainers[0].args, ['src/migrate.ts']);
@@ -208,6 +211,48 @@ for (const [overlay, namespace, external] of [
         assert.equal(managed?.login, true);
         assert.deepEqual(managed?.passwordSecret, { name: `conveyor-db-${name}` });
         assert.ok(roles.find((r) => r.name === 'conveyor')?.inRoles?.includes(role), `owner in ${role}`);
+      }
+    });
+
+    it(`${overlay === 'prod' ? 'turns TLS on' : 'leaves TLS off'} for gRPC, NATS and Postgres`, () => {
+      // biome-ignore lint/suspicious/noExplicitAny: reading rendered containers.
+      const envOf = (c: any): Record<string, string | undefined> =>
+        Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+      const job = podOf(find(objects, 'Job', 'conveyor-migrate'));
+      for (const name of [...Object.keys(services), 'gateway']) {
+        const pod = podOf(find(objects, 'Deployment', name));
+        const env = envOf(pod.containers[0]);
+        const steps = [
+          ...(pod.initContainers ?? []),
+          ...[...job.initContainers, ...job.containers].filter((c: { name: string }) => c.name === name),
+        ];
+        if (overlay === 'dev') {
+          assert.equal(env.GRPC_TLS_CA_FILE, undefined);
+          assert.equal(env.NATS_TLS_CA_FILE, undefined);
+          continue;
+        }
+        assert.equal(env.GRPC_TLS_CA_FILE, '/etc/conveyor/tls/ca.crt', name);
+        assert.equal(env.NATS_TLS_CA_FILE, '/etc/conveyor/tls/ca.crt', name);
+        const tls = pod.volumes.find((v: { name: string }) => v.name === 'tls');
+        assert.equal(tls.secret.secretName, `${name}-tls`);
+        const certificate = find(objects, 'Certificate', `${name}-tls`).spec as {
+          issuerRef: { name: string };
+        };
+        assert.equal(certificate.issuerRef.name, 'conveyor-ca');
+        if (name === 'gateway') continue;
+        assert.equal(env.GRPC_TLS_CERT_FILE, '/etc/conveyor/tls/tls.crt');
+        assert.equal(env.GRPC_TLS_KEY_FILE, '/etc/conveyor/tls/tls.key');
+        for (const c of [pod.containers[0], ...steps]) {
+          assert.match(
+            envOf(c).DATABASE_URL ?? '',
+            /\?sslmode=verify-full&sslrootcert=\/etc\/conveyor\/db-ca\/ca\.crt$/,
+          );
+        }
+      }
+      if (overlay === 'prod') {
+        const ca = find(objects, 'Certificate', 'conveyor-ca').spec as { isCA: boolean };
+        assert.equal(ca.isCA, true);
+        find(objects, 'Certificate', 'nats-tls');
       }
     });
 

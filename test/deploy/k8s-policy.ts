@@ -136,8 +136,16 @@ export function referenceViolations(
   external: readonly string[] = [],
 ): string[] {
   const out: string[] = [];
+  // Secrets an operator makes from the rendering: cert-manager's Certificates, CloudNativePG's CA.
+  const made = objects.flatMap((o) => {
+    if (o.kind === 'Certificate') return [(o.spec as { secretName: string }).secretName];
+    if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/'))
+      return [`${o.metadata.name}-ca`];
+    return [];
+  });
   const has = (kind: string, name: string) =>
-    objects.some((o) => o.kind === kind && o.metadata.name === name);
+    objects.some((o) => o.kind === kind && o.metadata.name === name) ||
+    (kind === 'Secret' && made.includes(name));
   const templates = objects.flatMap((o) => {
     const labels = (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template
       ?.metadata?.labels;

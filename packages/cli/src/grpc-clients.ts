@@ -1,5 +1,5 @@
 import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
-import { callUnary, insecure } from '@conveyor/platform';
+import { callUnary, grpcTransport } from '@conveyor/platform';
 import {
   type CallOptions,
   type Client,
@@ -12,6 +12,16 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+
+/**
+ * Plaintext, or TLS when GRPC_TLS_CA_FILE names the CA of services that serve TLS (docs/security.md);
+ * read once, at the first client.
+ */
+let channel: ReturnType<typeof grpcTransport>['client'] | undefined;
+const credentials = () => {
+  channel ??= grpcTransport({ GRPC_TLS_CA_FILE: process.env.GRPC_TLS_CA_FILE || undefined }).client;
+  return channel;
+};
 
 /** Every call's deadline. */
 export const DEADLINE_MS = 5000;
@@ -30,18 +40,18 @@ function bearer(token: string | undefined): { interceptors?: Interceptor[] } {
 }
 
 export function usersClient(address: string, token?: string): usersV1.UserServiceClient {
-  return new usersV1.UserServiceClient(address, insecure(), bearer(token));
+  return new usersV1.UserServiceClient(address, credentials(), bearer(token));
 }
 
 export function ordersClient(address: string, token?: string): ordersV1.OrderServiceClient {
-  return new ordersV1.OrderServiceClient(address, insecure(), bearer(token));
+  return new ordersV1.OrderServiceClient(address, credentials(), bearer(token));
 }
 
 export function notificationsClient(
   address: string,
   token?: string,
 ): notificationsV1.NotificationServiceClient {
-  return new notificationsV1.NotificationServiceClient(address, insecure(), bearer(token));
+  return new notificationsV1.NotificationServiceClient(address, credentials(), bearer(token));
 }
 
 interface HealthClient extends Client {
@@ -59,7 +69,7 @@ const HealthClientConstructor = makeGenericClientConstructor(
 );
 
 export function healthClient(address: string): HealthClient {
-  return new HealthClientConstructor(address, insecure()) as unknown as HealthClient;
+  return new HealthClientConstructor(address, credentials()) as unknown as HealthClient;
 }
 
 /** grpc.health.v1 Check of the whole server (service ""): SERVING, NOT_SERVING, ... */

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
 import { trackChild } from './child-reaper.ts';
 import { natsServerBinary } from './nats-binary.ts';
-import { type NatsSeeds, writeNatsAuthorization } from './nats-identities.ts';
+import { type NatsSeeds, natsAuthorizationConfig } from './nats-identities.ts';
 import { canConnect, freePort } from './net-utils.ts';
 
 export interface NatsServerOptions {
@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Identities the server admits (ADR 0025); without them it admits anyone. */
   seeds?: NatsSeeds | undefined;
+  /** Serve TLS only, with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string } | undefined;
 }
 
 export interface NatsProcess {
@@ -73,8 +75,15 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsProc
   await mkdir(storeDir, { recursive: true });
   const args = ['-js', '-a', HOST, '-p', String(port), '-sd', storeDir];
   if (opts.name) args.push('-n', opts.name);
-  if (opts.seeds)
-    args.push('-c', await writeNatsAuthorization(join(storeDir, 'authorization.conf'), opts.seeds));
+  const tls =
+    opts.tls &&
+    `tls {\n  cert_file: ${JSON.stringify(opts.tls.certFile)}\n  key_file: ${JSON.stringify(opts.tls.keyFile)}\n}\n`;
+  const config = (opts.seeds ? natsAuthorizationConfig(opts.seeds) : '') + (tls ?? '');
+  if (config) {
+    const file = join(storeDir, 'server.conf');
+    await writeFile(file, config, { mode: 0o600 });
+    args.push('-c', file);
+  }
 
   let current = await launch(binary, args, port, opts);
   const halt = async (signal: NodeJS.Signals): Promise<void> => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chown, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { childExited, terminateChild, waitForReady } from './child-control.ts';
@@ -21,6 +21,13 @@ export interface EmbeddedPostgresOptions {
    * on the machine (Debian's /usr/lib/postgresql/<major>/bin), falling back to the package's.
    */
   binaries?: 'bundled' | 'installed';
+  /**
+   * TLS: the server's certificate and key (PEM), copied into the data folder for the server's
+   * account; `hba` then usually admits the roles over TLS only (`hostssl`).
+   */
+  ssl?: { certFile: string; keyFile: string } | undefined;
+  /** pg_hba.conf's whole text, written before the server starts (default: initdb's). */
+  hba?: string | undefined;
 }
 
 export interface EmbeddedPostgres {
@@ -144,6 +151,18 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   const args = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1'];
+  // Postgres reads these as its own account and refuses a key others can read.
+  const place = async (name: string, text: string | Buffer) => {
+    const file = join(dataDir, name);
+    await writeFile(file, text, { mode: 0o600 });
+    if (owner) await chown(file, owner.uid, owner.gid);
+  };
+  if (opts.ssl) {
+    await place('server.crt', await readFile(opts.ssl.certFile));
+    await place('server.key', await readFile(opts.ssl.keyFile));
+    args.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+  }
+  if (opts.hba) await place('pg_hba.conf', opts.hba);
   args.push('-c', 'unix_socket_directories=');
   for (const [name, value] of Object.entries(opts.settings ?? {})) args.push('-c', `${name}=${value}`);
   const child = spawn(bin.postgres, args, {

@@ -6,6 +6,7 @@ import {
   ensureStreamsAsAdmin,
   type Migration,
   migrate,
+  natsTls,
   type ServiceRoleGrants,
 } from '@conveyor/platform';
 import type { ConnectionOptions } from '@nats-io/transport-node';
@@ -174,6 +175,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           NATS_URL: natsUrl,
           NATS_STREAM_REPLICAS: Number(options.env?.all?.NATS_STREAM_REPLICAS ?? 1),
           NATS_ADMIN_NKEY_SEED: natsSeeds.admin,
+          ...natsTlsOf(options),
         },
         createLogger({ service: 'system', level: 'silent' }),
       );
@@ -270,7 +272,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       databaseUrl,
       natsUrl,
       natsSeeds,
-      natsOptions: (identity) => natsConnectOptions(natsUrl, natsSeeds, identity),
+      natsOptions: (identity) => ({
+        ...natsConnectOptions(natsUrl, natsSeeds, identity),
+        ...natsTls(natsTlsOf(options)),
+      }),
       get db() {
         return present(db, 'a database of its own (it was given infra.databaseUrl)');
       },
@@ -384,6 +389,16 @@ async function makeFirstAdmin(
 }
 
 /** Applies a service's own migrations (its package exports them); undefined for the gateway (none). */
+/** TLS to NATS as every service of the system is told (env.all's NATS_TLS_*). */
+function natsTlsOf(options: SystemOptions) {
+  const all = options.env?.all ?? {};
+  return {
+    NATS_TLS_CA_FILE: all.NATS_TLS_CA_FILE,
+    NATS_TLS_CERT_FILE: all.NATS_TLS_CERT_FILE,
+    NATS_TLS_KEY_FILE: all.NATS_TLS_KEY_FILE,
+  };
+}
+
 async function migrateService(
   name: ServiceName,
   url: string,

@@ -44,11 +44,13 @@ export interface TestNats extends NatsProcess {
  * restart() keep the store (for crash tests); stop() also deletes it. With `seeds` it admits
  * only those identities (ADR 0025).
  */
-export async function testNats(options: { seeds?: NatsSeeds | undefined } = {}): Promise<TestNats> {
+export async function testNats(
+  options: { seeds?: NatsSeeds | undefined; tls?: { certFile: string; keyFile: string } } = {},
+): Promise<TestNats> {
   const storeDir = await mkdtemp(join(tmpdir(), 'conveyor-test-nats-'));
   let nats: NatsProcess;
   try {
-    nats = await startNatsServer({ port: 0, storeDir, seeds: options.seeds });
+    nats = await startNatsServer({ port: 0, storeDir, seeds: options.seeds, tls: options.tls });
   } catch (error) {
     await rm(storeDir, { recursive: true, force: true });
     throw error;

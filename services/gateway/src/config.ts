@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { env, loadConfig, serviceEnv } from '@conveyor/platform';
+import { env, loadConfig, natsTlsEnv, serviceEnv } from '@conveyor/platform';
 import { z } from 'zod';
 
 const originList = z
@@ -61,6 +61,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
         )
         .optional(),
       NATS_NKEY_SEED: env.nkeySeed(),
+      ...natsTlsEnv(),
       GATEWAY_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
       GATEWAY_LOGINS_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
       GATEWAY_LOGINS_PER_ACCOUNT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(10),

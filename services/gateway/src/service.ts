@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { connectNats, histogram, type ServiceDefaults, startServiceDefaults } from '@conveyor/platform';
+import {
+  connectNats,
+  grpcTransport,
+  histogram,
+  type ServiceDefaults,
+  startServiceDefaults,
+} from '@conveyor/platform';
 import { startEdgeLimits } from './adapters/edge-limits.ts';
 import { GrpcBackends } from './adapters/grpc-backends.ts';
 import { httpServiceProbe } from './adapters/http-service-probe.ts';
@@ -30,6 +36,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     graceMs: config.SHUTDOWN_GRACE_MS,
   });
   const { logger, registry, readiness, shutdown } = defaults;
+  const transport = grpcTransport(config);
+  logger.info(transport.describe);
   const backends = new GrpcBackends({
     addresses: {
       users: config.USERS_ADDR,
@@ -39,6 +47,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     deadlineMs: config.GATEWAY_DEADLINE_MS,
     logger,
     registry,
+    credentials: transport.client,
   });
   const probes = [
     httpServiceProbe('users', config.USERS_OPS_URL, 1500),
@@ -53,6 +62,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         name: 'gateway',
         logger,
         identity: config.NATS_NKEY_SEED ? { name: 'gateway', seed: config.NATS_NKEY_SEED } : undefined,
+        tls: config,
       })
     : undefined;
   if (nc) shutdown.add('final', 'close NATS', () => nc.close());

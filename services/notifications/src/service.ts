@@ -49,9 +49,10 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     protoFiles: protoFiles.notifications,
   };
   return startService(options, async (runtime) => {
-    const { pool, nc, jsm, logger, registry, shutdown } = runtime;
+    const { pool, nc, jsm, logger, registry, shutdown, grpcCredentials } = runtime;
     const verifier = await startUsersTokenVerifier({
       address: config.USERS_ADDR,
+      credentials: grpcCredentials,
       logger,
       registry,
       resilience: { deadlineMs: config.USERS_DEADLINE_MS },
@@ -89,6 +90,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
           secret: config.USERS_SERVICE_SECRET,
           deadlineMs: config.USERS_DEADLINE_MS,
           retryDelayMs: config.USERS_RETRY_DELAY_MS,
+          credentials: grpcCredentials,
         })
       : undefined;
     if (revealer) shutdown.add('final', 'close users client', async () => revealer.close());

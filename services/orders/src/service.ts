@@ -67,10 +67,14 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
-    const verifier = await startTokenVerifier(config, { logger, registry });
+    const verifier = await startTokenVerifier(config, {
+      logger,
+      registry,
+      credentials: runtime.grpcCredentials,
+    });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
     const app = wireUseCases({ config, pool, store, readModels });
-    const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream);
+    const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream, runtime.grpcCredentials);
     shutdown.add('final', 'close users client', () => users.close());
     return { grpc: [orderGrpcService(app, logger, verifier, users)], relay };
   });

@@ -1,5 +1,5 @@
 import { usersV1 } from '@conveyor/contracts';
-import type { ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { JWK } from 'jose';
 import { callUnary, insecure, reconnectSoon } from '../grpc/client.ts';
@@ -21,8 +21,8 @@ export interface UsersAuthApi {
 export class GrpcUsersAuthApi implements UsersAuthApi {
   readonly #client: usersV1.UserServiceClient;
 
-  constructor(address: string) {
-    this.#client = new usersV1.UserServiceClient(address, insecure(), reconnectSoon);
+  constructor(address: string, channel: ChannelCredentials = insecure()) {
+    this.#client = new usersV1.UserServiceClient(address, channel, reconnectSoon);
   }
 
   async verifyToken(token: string, deadlineMs: number): Promise<Principal> {

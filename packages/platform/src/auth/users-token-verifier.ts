@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -44,12 +45,14 @@ export interface RunningTokenVerifier extends TokenVerifier {
  */
 export async function startUsersTokenVerifier(options: {
   address: string;
+  /** TLS or plaintext to users (the service's gRPC transport); plaintext by default. */
+  credentials?: ChannelCredentials;
   logger: Logger;
   registry?: Registry;
   resilience?: Partial<ResilienceOptions>;
   verifier?: Partial<TokenVerifierOptions>;
 }): Promise<RunningTokenVerifier> {
-  const api = new GrpcUsersAuthApi(options.address);
+  const api = new GrpcUsersAuthApi(options.address, options.credentials);
   const deps = { logger: options.logger, ...(options.registry ? { registry: options.registry } : {}) };
   const downstream = new Downstream('users', options.resilience ?? {}, deps);
   const verifier = new UsersTokenVerifier({ api, downstream, ...deps }, options.verifier ?? {});

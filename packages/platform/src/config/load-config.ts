@@ -71,6 +71,8 @@ export const env = {
       .default(fallback),
   durationMs: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   host: (fallback: string) => z.string().min(1).default(fallback),
+  /** A file path (certificates and keys); unset when the feature is off. */
+  file: () => z.string().min(1).optional(),
   /** The database role a service connects as (ADR 0026); its migrations grant it its schema. */
   role: () =>
     z
@@ -85,6 +87,11 @@ export const env = {
       .optional(),
 };
 
+/** TLS to NATS: the CA that signed the servers' certificates, and optionally a client certificate. */
+export function natsTlsEnv() {
+  return { NATS_TLS_CA_FILE: env.file(), NATS_TLS_CERT_FILE: env.file(), NATS_TLS_KEY_FILE: env.file() };
+}
+
 /**
  * NATS for a service with streams (ADR 0025): its own identity, and the admin identity that
  * creates the streams (given to migrations and start-up; without it a service with an identity
@@ -95,6 +102,7 @@ export const natsEnv = {
   NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
   NATS_NKEY_SEED: env.nkeySeed(),
   NATS_ADMIN_NKEY_SEED: env.nkeySeed(),
+  ...natsTlsEnv(),
 };
 
 /** The variables every service reads. */
@@ -105,4 +113,12 @@ export const serviceEnv = {
   SHUTDOWN_GRACE_MS: env.durationMs(10_000),
   /** Unary gRPC calls handled at once; beyond it calls are refused with UNAVAILABLE (ADR 0017). */
   GRPC_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(64),
+  /**
+   * TLS for gRPC (docs/security.md), from files (Kubernetes mounts cert-manager's Secrets): the
+   * server's certificate chain and key, and the CA trusted when calling another service. Unset:
+   * plaintext, as on loopback in development and tests.
+   */
+  GRPC_TLS_CERT_FILE: env.file(),
+  GRPC_TLS_KEY_FILE: env.file(),
+  GRPC_TLS_CA_FILE: env.file(),
 };

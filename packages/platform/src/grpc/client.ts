@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { traceparentOf, tracer } from '../observability/telemetry.ts';
 import { observeRpc, type RpcMetrics, rpcMetrics, splitPath } from './rpc-metrics.ts';
 
-/** Insecure credentials for loopback and in-cluster traffic (mTLS belongs to the mesh). */
+/** Plaintext credentials, for loopback and tests; services take theirs from grpcTransport (GRPC_TLS_*). */
 export const insecure = () => credentials.createInsecure();
 
 /**

@@ -76,9 +76,14 @@ export function createGrpcServer(options: {
 }
 
 /** Binds and starts; port 0 picks a free port. Returns the bound port. */
-export function listenGrpc(server: Server, host: string, port: number): Promise<number> {
+export function listenGrpc(
+  server: Server,
+  host: string,
+  port: number,
+  serverCredentials: ServerCredentials = ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => {
+    server.bindAsync(`${host}:${port}`, serverCredentials, (error, bound) => {
       if (error) reject(new Error(`cannot listen for gRPC on ${host}:${port}: ${error.message}`));
       else resolve(bound);
     });

@@ -1,9 +1,11 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { measureGrpcClients } from '../grpc/client.ts';
 import { type AdmissionPool, InFlightLimit } from '../grpc/in-flight-limit.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
+import { grpcTransport } from '../grpc/tls.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
 import { prepareStreams } from '../messaging/topology.ts';
@@ -25,6 +27,12 @@ export interface RuntimeConfig {
   NATS_STREAM_REPLICAS: number;
   NATS_NKEY_SEED?: string | undefined;
   NATS_ADMIN_NKEY_SEED?: string | undefined;
+  NATS_TLS_CA_FILE?: string | undefined;
+  NATS_TLS_CERT_FILE?: string | undefined;
+  NATS_TLS_KEY_FILE?: string | undefined;
+  GRPC_TLS_CERT_FILE?: string | undefined;
+  GRPC_TLS_KEY_FILE?: string | undefined;
+  GRPC_TLS_CA_FILE?: string | undefined;
 }
 
 /** What a service's wiring function gets: everything connected, shutdown steps registered. */
@@ -32,6 +40,8 @@ export interface ServiceRuntime extends ServiceDefaults {
   pool: pg.Pool;
   nc: NatsConnection;
   jsm: JetStreamManager;
+  /** How this service calls other services over gRPC (TLS when GRPC_TLS_CA_FILE is set). */
+  grpcCredentials: ChannelCredentials;
   /** Starts the service's outbox relay (one active per schema across replicas). */
   startOutboxRelay(): OutboxRelay;
 }
@@ -72,6 +82,7 @@ export async function startService<Extra extends object>(
   const { logger, registry, readiness, shutdown } = defaults;
   measureGrpcClients(registry);
   try {
+    const transport = grpcTransport(config);
     const pool = createPool({
       url: config.DATABASE_URL,
       schema: config.DATABASE_SCHEMA,
@@ -84,6 +95,7 @@ export async function startService<Extra extends object>(
       name,
       logger,
       identity: config.NATS_NKEY_SEED ? { name: options.name, seed: config.NATS_NKEY_SEED } : undefined,
+      tls: config,
     });
     shutdown.add('connections', 'drain nats', () => nc.drain());
     const jsm = await manager(nc);
@@ -101,7 +113,14 @@ export async function startService<Extra extends object>(
       return relay;
     };
 
-    const { grpc, ...extra } = await wire({ ...defaults, pool, nc, jsm, startOutboxRelay });
+    const { grpc, ...extra } = await wire({
+      ...defaults,
+      pool,
+      nc,
+      jsm,
+      startOutboxRelay,
+      grpcCredentials: transport.client,
+    });
     const server = createGrpcServer({
       services: grpc,
       readiness,
@@ -110,12 +129,15 @@ export async function startService<Extra extends object>(
       registry,
       inFlightLimit: new InFlightLimit(config.GRPC_MAX_IN_FLIGHT, registry, options.admission),
     });
-    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT);
+    const grpcPort = await listenGrpc(server, config.GRPC_HOST, config.GRPC_PORT, transport.server);
     shutdown.add('intake', 'stop grpc', () => stopGrpc(server, config.SHUTDOWN_GRACE_MS / 2));
 
     readiness.add('postgres', () => pingPostgres(pool)).add('nats', () => pingNats(nc));
     readiness.watch(2000);
-    logger.info({ grpcPort, opsPort: defaults.ops.port }, `${name} service ready`);
+    logger.info(
+      { grpcPort, opsPort: defaults.ops.port, transport: transport.describe },
+      `${name} service ready`,
+    );
     return { ...defaults, ...extra, grpcPort, stop: () => shutdown.run('stop') };
   } catch (error) {
     await shutdown.run('start-up failed');

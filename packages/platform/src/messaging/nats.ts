@@ -17,6 +17,8 @@ export async function connectNats(options: {
   logger: Logger;
   /** Who connects (ADR 0025): its nkey seed, and the identity whose inbox prefix replies use. */
   identity?: { name: NatsIdentity; seed: string } | undefined;
+  /** TLS to the servers (NATS_TLS_*): required once a CA is given. */
+  tls?: NatsTlsConfig | undefined;
 }): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
@@ -24,6 +26,7 @@ export async function connectNats(options: {
       servers: options.url.split(',').map((s) => s.trim()),
       name: options.name,
       ...natsCredentials(options.identity),
+      ...natsTls(options.tls),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5000,
@@ -40,6 +43,25 @@ export async function connectNats(options: {
     }
   })();
   return nc;
+}
+
+/** The NATS_TLS_* variables of natsEnv (load-config.ts). */
+export interface NatsTlsConfig {
+  NATS_TLS_CA_FILE?: string | undefined;
+  NATS_TLS_CERT_FILE?: string | undefined;
+  NATS_TLS_KEY_FILE?: string | undefined;
+}
+
+/** Connection options for TLS: the CA to trust and, when given, a client certificate. */
+export function natsTls(config: NatsTlsConfig | undefined) {
+  if (!config?.NATS_TLS_CA_FILE) return {};
+  return {
+    tls: {
+      caFile: config.NATS_TLS_CA_FILE,
+      ...(config.NATS_TLS_CERT_FILE ? { certFile: config.NATS_TLS_CERT_FILE } : {}),
+      ...(config.NATS_TLS_KEY_FILE ? { keyFile: config.NATS_TLS_KEY_FILE } : {}),
+    },
+  };
 }
 
 /** Connection options that authenticate as an identity (nothing when there is none). */

@@ -11,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { connectNats, manager } from './nats.ts';
+import { connectNats, manager, type NatsTlsConfig } from './nats.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -93,7 +93,7 @@ async function ensureStreamsOnce(jsm: JetStreamManager, options: StreamOptions):
   }
 }
 
-export interface StreamAccess {
+export interface StreamAccess extends NatsTlsConfig {
   NATS_URL: string;
   NATS_STREAM_REPLICAS: number;
   NATS_NKEY_SEED?: string | undefined;
@@ -147,6 +147,7 @@ export async function ensureStreamsAsAdmin(config: StreamAccess, logger: Logger)
     name: 'conveyor-admin',
     logger,
     identity: { name: 'admin', seed },
+    tls: config,
   });
   try {
     await ensureStreams(await manager(admin), { replicas: config.NATS_STREAM_REPLICAS });

@@ -6,7 +6,12 @@ import { loadSync } from '@grpc/proto-loader';
  * gRPC clients built from proto/ at run time with proto-loader, independent
  * of the generated code, so a test also proves the wire contract itself.
  */
-export function independentClient(protoFile: string, service: string, address: string): grpc.Client {
+export function independentClient(
+  protoFile: string,
+  service: string,
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): grpc.Client {
   const definition = loadSync(protoFile, {
     includeDirs: [protoRoot],
     keepCase: true,
@@ -20,7 +25,7 @@ export function independentClient(protoFile: string, service: string, address: s
       (o, key) => (o as Record<string, unknown>)[key],
       loaded,
     ) as grpc.ServiceClientConstructor;
-  return new Ctor(address, grpc.credentials.createInsecure());
+  return new Ctor(address, credentials);
 }
 
 /** Promisified unary call with a deadline, and metadata when given (e.g. a bearer token). */

@@ -13,6 +13,7 @@ export {
   testSmtpSink,
 } from '../throwaway.ts';
 export { logIn, type SignedIn, signInAdmin, signUp, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from './auth.ts';
+export { makeTestCertificates, type TestCertificates } from './certificates.ts';
 export { call, callAs, independentClient } from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';

@@ -1,7 +1,13 @@
 import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, traceparentOf } from '@conveyor/platform';
+import { callUnary, traceparentOf } from '@conveyor/platform';
 import { Downstream } from '@conveyor/platform/resilience';
-import { type CallOptions, type ClientReadableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  type ClientReadableStream,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -45,6 +51,8 @@ export class GrpcBackends {
     deadlineMs: number;
     logger: Logger;
     registry?: Registry;
+    /** TLS or plaintext to the services (GRPC_TLS_CA_FILE). */
+    credentials: ChannelCredentials;
   }) {
     const deps = { logger: options.logger, ...(options.registry ? { registry: options.registry } : {}) };
     const policy = { deadlineMs: options.deadlineMs };
@@ -54,12 +62,12 @@ export class GrpcBackends {
       notifications: new Downstream('notifications', policy, deps),
     };
     this.#signIns = new Downstream('users-sign-in', policy, deps);
-    this.users = new usersV1.UserServiceClient(options.addresses.users, insecure());
+    this.users = new usersV1.UserServiceClient(options.addresses.users, options.credentials);
     this.#signInMethods = new Set([this.users.authenticate, this.users.createUser]);
-    this.orders = new ordersV1.OrderServiceClient(options.addresses.orders, insecure());
+    this.orders = new ordersV1.OrderServiceClient(options.addresses.orders, options.credentials);
     this.notifications = new notificationsV1.NotificationServiceClient(
       options.addresses.notifications,
-      insecure(),
+      options.credentials,
     );
   }
 

@@ -1,7 +1,7 @@
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, PoisonMessageError, RetryLater, reconnectSoon } from '@conveyor/platform';
+import { callUnary, PoisonMessageError, RetryLater, reconnectSoon } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
-import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { PersonalDataRevealer } from '../app/ports.ts';
 
 /** A cached token is renewed this long before it expires. */
@@ -28,8 +28,9 @@ export class GrpcPersonalDataRevealer implements PersonalDataRevealer {
     deadlineMs: number;
     retryDelayMs: number;
     now?: () => number;
+    credentials: ChannelCredentials;
   }) {
-    this.#client = new usersV1.UserServiceClient(options.address, insecure(), reconnectSoon);
+    this.#client = new usersV1.UserServiceClient(options.address, options.credentials, reconnectSoon);
     this.#secret = options.secret;
     this.#deadlineMs = options.deadlineMs;
     this.#retryDelayMs = options.retryDelayMs;

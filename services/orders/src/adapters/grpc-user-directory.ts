@@ -1,8 +1,8 @@
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure, reconnectSoon } from '@conveyor/platform';
+import { callUnary, reconnectSoon } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import type { Downstream } from '@conveyor/platform/resilience';
-import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { UserDirectory } from '../ports/grpc-order-service.ts';
 
 /**
@@ -14,8 +14,8 @@ export class GrpcUserDirectory implements UserDirectory {
   readonly #client: usersV1.UserServiceClient;
   readonly #downstream: Downstream;
 
-  constructor(address: string, downstream: Downstream) {
-    this.#client = new usersV1.UserServiceClient(address, insecure(), reconnectSoon);
+  constructor(address: string, downstream: Downstream, channel: ChannelCredentials) {
+    this.#client = new usersV1.UserServiceClient(address, channel, reconnectSoon);
     this.#downstream = downstream;
   }
 

@@ -4,12 +4,13 @@ import {
   startUsersTokenVerifier,
   tokenVerifierOptions,
 } from '@conveyor/platform/auth';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { OrdersConfig } from '../config.ts';
 
 /** The token verifier for the order service's edge, tuned by its USERS_* and AUTH_* settings. */
 export function startTokenVerifier(
   config: OrdersConfig,
-  deps: { logger: Logger; registry: Registry },
+  deps: { logger: Logger; registry: Registry; credentials: ChannelCredentials },
 ): Promise<RunningTokenVerifier> {
   return startUsersTokenVerifier({
     address: config.USERS_ADDR,
