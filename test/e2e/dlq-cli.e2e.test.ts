@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
+import { userCreatedV2 } from '@conveyor/contracts';
+import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { encodeData, newEvent, toHeaders } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
@@ -88,8 +89,9 @@ describe('conveyor dlq and webhooks commands against a running notification serv
   });
 
   it('lists, shows, redrives and purges dead letters', async () => {
-    // Headers of a valid v1 user.created; the payload published below breaks its schema.
-    const event = userCreated('cli-poison@example.com', 'Poison');
+    // Headers of a valid user.created v2; the payload published below breaks its schema.
+    const example = userCreatedV2.examples[0]!;
+    const event = newEvent('user.created', example, { source: 'conveyor/users', subject: example.userId });
     await publishRaw('user.created', toHeaders(event), '{"userId": 42}');
     const orderId = uuidv7();
     const paid = newEvent(
@@ -126,7 +128,7 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     const poison = rows.find((r) => r.originalSubject === 'user.created')!;
     const shown = await cli(['dlq', 'show', poison.id], env);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /reason +poison: data does not match user.created v1/);
+    assert.match(shown.stdout, /reason +poison: data does not match user.created v2/);
     assert.match(shown.stdout, /deliveries +1/);
     assert.match(shown.stdout, new RegExp(`ce-id: ${event.id}`));
     assert.match(shown.stdout, /payload:\n\{\n {2}"userId": 42\n\}/);

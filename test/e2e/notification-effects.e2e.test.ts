@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startWebhookReceiver, userCreated, type WebhookReceiver } from '@conveyor/notifications/testing';
+import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { type CloudEvent, encodeData, toHeaders } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, signInAdmin } from '@conveyor/stack/testing';
-import { jetstream } from '@nats-io/jetstream';
+import { callAs, independentClient, publishedEvent, signInAdmin, signUp } from '@conveyor/stack/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 
 const smtpPool = 4;
 const webhookConcurrency = 4;
@@ -30,11 +29,13 @@ describe('notification effects once: mail + webhook under forced redelivery and 
     receiver = await startWebhookReceiver();
     system = await startSystem({
       name: 'e2e_effects',
-      // Users only signs the admin in who registers the webhook (and verifies that token).
+      // Users signs the users up (their user.created drive the effects) and the admin in.
       services: ['users', 'notifications'],
       // Two replicas share the consumer and the delivery schedule.
       replicas: { notifications: 2 },
       env: {
+        // Cheap password hashes: 150 sign-ups.
+        users: { USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
         notifications: {
           WEBHOOK_ALLOW_LOOPBACK: 'true',
           SMTP_POOL_SIZE: String(smtpPool),
@@ -83,17 +84,21 @@ describe('notification effects once: mail + webhook under forced redelivery and 
     receiver.setDelay(20);
 
     const total = 150;
-    const events = Array.from({ length: total }, (_, i) => {
-      const userId = uuidv7();
-      // v1, with plaintext contact details: this test is about effects, not sealing.
-      return userCreated(`effect-${i}@example.com`, `User ${i}`, userId);
-    });
+    const events: CloudEvent[] = [];
     let published = 0;
+    const jsm = await jetstreamManager(nc);
+    const usersAddress = system.address('users');
     const publishing = (async () => {
-      // Bounded: every event once, every third one again under another Nats-Msg-Id
-      // (JetStream stores both: a forced redelivery of the same event).
-      for (const [i, event] of events.entries()) {
-        await publish(event, event.id);
+      // Bounded: every user signs up once (users publishes its user.created v2), and every third
+      // event is published again under another Nats-Msg-Id (JetStream stores both: a forced
+      // redelivery of the same event).
+      for (let i = 0; i < total; i++) {
+        const { userId } = await signUp(usersAddress, {
+          email: `effect-${i}@example.com`,
+          name: `User ${i}`,
+        });
+        const event = await publishedEvent(jsm, { stream: 'USERS', type: 'user.created', subject: userId });
+        events.push(event);
         if (i % 3 === 0) await publish(event, `${event.id}-copy`);
         published = i + 1;
         await sleep(10);

@@ -6,9 +6,9 @@ import { waitUntil } from '@conveyor/stack';
 import { z } from 'zod';
 import {
   type NotificationsHarness,
+  plaintextUserCreated,
   settled,
   startHarness,
-  userCreated,
 } from './testing/notifications-harness.ts';
 
 /**
@@ -18,6 +18,7 @@ import {
  */
 const userCreatedV7 = {
   ...userCreatedV1,
+  retired: undefined,
   version: 7,
   schema: z.object({
     userId: z.uuid(),
@@ -30,7 +31,7 @@ const userCreatedV7 = {
 } as unknown as EventDefinition;
 
 function userCreatedAsV7(email: string): CloudEvent {
-  const event = userCreated(email, 'Vera Two');
+  const event = plaintextUserCreated(email, 'Vera Two');
   return {
     ...event,
     dataschema: dataSchemaUri('user.created', 7),
@@ -66,7 +67,9 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
   it('dead-letters a poison message on its first delivery, delivers the ones after it, and delivers it once when redriven after the fix', async (t) => {
     const poison = userCreatedAsV7('vera@example.com');
     await h.publish(poison);
-    const after = Array.from({ length: 5 }, (_, i) => userCreated(`after-${i}@example.com`));
+    const after = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => h.userCreated(`after-${i}@example.com`)),
+    );
     for (const event of after) await h.publish(event);
 
     await waitUntil(() => after.every((e, i) => mailsTo(`after-${i}@example.com`).length === 1 && e), {
@@ -119,7 +122,7 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
 
   it('lists with filters and pages, and purges by id, reason, subject or all, refusing an empty selection', async () => {
     const bad = (subject: 'user.created' | 'order.paid', marker: string): CloudEvent => {
-      const event = userCreated(`${marker}@example.com`, marker);
+      const event = plaintextUserCreated(`${marker}@example.com`, marker);
       return { ...event, type: subject, dataschema: dataSchemaUri(subject, 9) };
     };
     for (const marker of ['p1', 'p2', 'p3']) await h.publish(bad('user.created', marker));

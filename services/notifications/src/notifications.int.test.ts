@@ -11,10 +11,10 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   type NotificationsHarness,
   orderPaid,
+  plaintextUserCreated,
   settled,
   startHarness,
   type TokenIssuer,
-  userCreated as userCreatedV1Event,
 } from './testing/notifications-harness.ts';
 
 describe('notifications service (real Postgres, NATS and SMTP)', () => {
@@ -35,13 +35,26 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
     await h?.stop();
   });
 
-  // user.created v1 (plaintext contact details): no users service is needed to read it.
-  const userCreated = (email: string, name = 'Test User') => userCreatedV1Event(email, name);
+  // A real user.created v2 from users (sealed contact details, revealed through users).
+  const userCreated = (email: string, name?: string) => h.userCreated(email, name);
 
   const mailsFor = (email: string) => smtp.messages().filter((m) => m.to.includes(email));
+  /** The newest dead letter of user.created, once it is the one of `eventId`. */
+  const deadLetterOf = async (eventId: string) => {
+    const jsm = await jetstreamManager(nc);
+    const newest = () =>
+      jsm.streams
+        .getMessage('DEADLETTERS', { last_by_subj: 'deadletter.notifications.user.created' })
+        .catch(() => undefined);
+    await waitUntil(async () => (await newest())?.header.get('ce-id') === eventId, {
+      timeoutMs: 5000,
+      message: `user.created ${eventId} was not dead-lettered`,
+    });
+    return newest();
+  };
 
   it('sends one welcome mail whose Message-ID derives from the event id', async () => {
-    const event = userCreated('welcome@example.com', 'Wendy');
+    const event = await userCreated('welcome@example.com', 'Wendy');
     await publish(event);
     const [mail] = await smtp.waitFor((m) => m.to.includes('welcome@example.com'), { timeoutMs: 5000 });
     assert.ok(mail);
@@ -57,7 +70,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
   });
 
   it('never records or sends a second notification when the same event is delivered again', async () => {
-    const event = userCreated('twice@example.com');
+    const event = await userCreated('twice@example.com');
     await publish(event);
     await publish(event, `${event.id}-again`);
     await publish(event, `${event.id}-third`);
@@ -79,32 +92,20 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
   });
 
   it("refuses a second user.created that would rewrite a known user's address (issue 22: forged events)", async () => {
-    const owner = userCreated('owner-address@example.com', 'Owner');
+    const owner = await userCreated('owner-address@example.com', 'Owner');
     await publish(owner);
     await smtp.waitFor((m) => m.to.includes('owner-address@example.com'), { timeoutMs: 5000 });
     const userId = (owner.data as { userId: string }).userId;
-    // Anyone who can publish could send this (issue 22): same user, an address of their choosing.
-    const forged = userCreatedV1Event('thief@example.com', 'Owner', userId);
+    // What a forger would send (issue 22): same user, an address of their choosing, in plaintext.
+    const forged = plaintextUserCreated('thief@example.com', 'Owner', userId);
     await publish(forged);
-    const jsm = await jetstreamManager(nc);
-    await waitUntil(
-      async () =>
-        (
-          await jsm.streams
-            .getMessage('DEADLETTERS', { last_by_subj: 'deadletter.notifications.user.created' })
-            .catch(() => undefined)
-        )?.header.get('ce-id') === forged.id,
-      { timeoutMs: 5000, message: 'the forged user.created was not dead-lettered' },
-    );
-    const dead = await jsm.streams.getMessage('DEADLETTERS', {
-      last_by_subj: 'deadletter.notifications.user.created',
-    });
-    assert.match(dead?.header.get(DeadLetterHeaders.reason) ?? '', /known user with other contact details/);
+    const dead = await deadLetterOf(forged.id);
+    assert.match(dead?.header.get(DeadLetterHeaders.reason) ?? '', /user\.created v1 is retired/);
     const { rows } = await sql.query('select email from recipients where user_id = $1', [userId]);
     assert.deepEqual(rows, [{ email: 'owner-address@example.com' }]);
-    // The same details again (a replay under another id) change nothing and send nothing; the
-    // owner's next mail still goes to the owner.
-    await publish(userCreatedV1Event('owner-address@example.com', 'Owner', userId));
+    // The owner's own event again (a replay under another id) changes nothing and sends nothing;
+    // the owner's next mail still goes to the owner.
+    await publish(owner, `${owner.id}-replay`);
     await publish(orderPaid(userId));
     await waitUntil(() => settled(h), { timeoutMs: 10_000, message: 'notifications did not settle' });
     assert.equal(mailsFor('thief@example.com').length, 0);
@@ -113,12 +114,24 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
     assert.equal(mails.filter((s) => s === 'Welcome to Conveyor').length, 1);
   });
 
+  it('dead-letters user.created v1, whose plaintext contact details only a forger sends now (issue 22)', async () => {
+    // users publishes v2 (sealed) only; a v1 naming a user notifications has not seen would
+    // otherwise set where that user's mail goes.
+    const forged = plaintextUserCreated('forged-v1@example.com', 'Nobody');
+    await publish(forged);
+    const dead = await deadLetterOf(forged.id);
+    assert.match(dead?.header.get(DeadLetterHeaders.reason) ?? '', /^poison: user\.created v1 is retired/);
+    const userId = (forged.data as { userId: string }).userId;
+    assert.equal((await sql.query('select 1 from recipients where user_id = $1', [userId])).rowCount, 0);
+    assert.equal(mailsFor('forged-v1@example.com').length, 0);
+  });
+
   it('dead-letters a poison message with its reason and keeps delivering the ones after it', async () => {
     const h = natsHeaders();
-    const bad = userCreated('poison@example.com');
+    const bad = await userCreated('poison@example.com');
     for (const [k, v] of Object.entries(toHeaders(bad))) if (k !== 'Nats-Msg-Id') h.set(k, v);
     await jetstream(nc).publish('user.created', new TextEncoder().encode('{"userId": 42}'), { headers: h });
-    const good = userCreated('after-poison@example.com');
+    const good = await userCreated('after-poison@example.com');
     await publish(good);
 
     await smtp.waitFor((m) => m.to.includes('after-poison@example.com'), { timeoutMs: 5000 });
@@ -131,7 +144,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       last_by_subj: 'deadletter.notifications.user.created',
     });
     assert.ok(dead);
-    assert.match(dead.header.get(DeadLetterHeaders.reason), /^poison: data does not match user.created v1/);
+    assert.match(dead.header.get(DeadLetterHeaders.reason), /^poison: data does not match user.created v2/);
     assert.equal(dead.header.get(DeadLetterHeaders.deliveries), '1');
     assert.equal(dead.header.get('ce-id'), bad.id);
     assert.equal(new TextDecoder().decode(dead.data), '{"userId": 42}');
@@ -140,7 +153,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
 
   it('retries while the mail server refuses, then delivers once', async () => {
     smtp.setAvailable(false);
-    const event = userCreated('retry@example.com');
+    const event = await userCreated('retry@example.com');
     await publish(event);
     await waitUntil(
       async () =>
@@ -168,7 +181,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
   });
 
   it('notifies a known user about order events and lists notifications over gRPC, newest first', async () => {
-    const user = userCreated('orders@example.com', 'Olga');
+    const user = await userCreated('orders@example.com', 'Olga');
     await publish(user);
     const userId = (user.data as { userId: string }).userId;
     const orderId = uuidv7();
@@ -183,7 +196,7 @@ describe('notifications service (real Postgres, NATS and SMTP)', () => {
       },
       { source: 'conveyor/orders', subject: orderId },
     );
-    await publish(placed as ReturnType<typeof userCreated>);
+    await publish(placed);
     const [mail] = await smtp.waitFor(
       (m) => m.to.includes('orders@example.com') && /confirmed/.test(m.subject),
       {

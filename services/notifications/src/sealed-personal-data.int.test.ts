@@ -9,7 +9,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { type NotificationsHarness, startHarness, userCreated } from './testing/notifications-harness.ts';
+import { type NotificationsHarness, startHarness } from './testing/notifications-harness.ts';
 
 /**
  * user.created v2 carries sealed contact details; notifications opens them
@@ -116,7 +116,8 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     }
     await deliver(event, uuidv7());
     // A later event is handled after it (one consumer, in order, when all goes well); then check.
-    await h.publish(userCreated('sentinel.sealed@example.com'));
+    const sentinel = await signUp(usersAddress, { email: 'sentinel.sealed@example.com', name: 'Sentinel' });
+    await deliver(await createdEvent(sentinel.userId));
     await h.smtp.waitFor((m) => m.to.includes('sentinel.sealed@example.com'), { timeoutMs: 20_000 });
     await sleep(500);
     assert.equal(h.smtp.messages().filter((m) => m.to.includes('bob.sealed@example.com')).length, 0);

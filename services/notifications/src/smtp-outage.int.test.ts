@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CloudEvent } from '@conveyor/platform';
 import { waitUntil } from '@conveyor/stack';
-import {
-  type NotificationsHarness,
-  settled,
-  startHarness,
-  userCreated,
-} from './testing/notifications-harness.ts';
+import { type NotificationsHarness, settled, startHarness } from './testing/notifications-harness.ts';
 
 const outageMs = 30_000;
 
@@ -35,7 +31,9 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
 
   it('holds mails behind the open breaker, delivers each once after recovery and dead-letters none', async (t) => {
     const emails = Array.from({ length: 80 }, (_, i) => `outage-${i}@example.com`);
-    const events = emails.map((email) => userCreated(email));
+    // One after another: users admits 16 password calls at once (ADR 0017).
+    const events: CloudEvent[] = [];
+    for (const email of emails) events.push(await h.userCreated(email));
     const mails = () => h.smtp.messages().filter((m) => m.to[0]?.startsWith('outage-'));
 
     // Breaker state sampled every 100 ms (bounded by the test's own length).

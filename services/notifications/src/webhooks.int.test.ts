@@ -8,7 +8,6 @@ import {
   orderPaid,
   settled,
   startHarness,
-  userCreated,
   userErased,
 } from './testing/notifications-harness.ts';
 
@@ -74,7 +73,7 @@ describe('webhooks (real Postgres, NATS, SMTP and HTTP receiver)', () => {
 
   it('posts one signed webhook per event and target beside the email, with an idempotency key', async () => {
     const global = await register({ global: true, url: `${h.receiver.url}/global` });
-    const user = userCreated('hooked@example.com', 'Hook');
+    const user = await h.userCreated('hooked@example.com', 'Hook');
     const userId = (user.data as { userId: string }).userId;
     const own = await register({ userId, url: `${h.receiver.url}/user-${userId}` });
     const paid = orderPaid(userId);
@@ -123,7 +122,7 @@ describe('webhooks (real Postgres, NATS, SMTP and HTTP receiver)', () => {
   });
 
   it('dead-letters a permanently refused webhook at once, and a redrive after the fix delivers it once', async () => {
-    const user = userCreated('refused@example.com');
+    const user = await h.userCreated('refused@example.com');
     const userId = (user.data as { userId: string }).userId;
     const { webhook } = await register({ userId, url: `${h.receiver.url}/gone-${userId}` });
     h.receiver.respondWith((path) => (path.startsWith('/gone-') ? 410 : 204));
@@ -183,7 +182,7 @@ describe('webhooks (real Postgres, NATS, SMTP and HTTP receiver)', () => {
   });
 
   it('stops posting to an erased user and to deleted webhooks', async () => {
-    const user = userCreated('erased-hook@example.com');
+    const user = await h.userCreated('erased-hook@example.com');
     const userId = (user.data as { userId: string }).userId;
     const { webhook } = await register({ userId, url: `${h.receiver.url}/erase-${userId}` });
     await h.publish(user);

@@ -65,7 +65,9 @@ function message(definition: EventDefinition): Record<string, unknown> {
   return {
     name: definition.type,
     title: `${definition.type} v${definition.version}`,
-    summary: definition.description,
+    summary: definition.retired
+      ? `Retired: consumers dead-letter it (${definition.retired}). ${definition.description}`
+      : definition.description,
     contentType: 'application/json',
     headers: {
       allOf: [

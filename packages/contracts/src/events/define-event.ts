@@ -14,6 +14,11 @@ export interface EventDefinition<Type extends string = string, Data = unknown> {
   readonly description: string;
   readonly schema: z.ZodType<Data>;
   readonly examples: readonly Data[];
+  /**
+   * Why consumers no longer accept this version: they dead-letter it. Kept in the catalog for
+   * the record (and the schema checks); no producer may publish it.
+   */
+  readonly retired?: string;
 }
 
 export function defineEvent<const Type extends string, Data>(

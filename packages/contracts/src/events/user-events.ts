@@ -7,6 +7,8 @@ export const userCreatedV1 = defineEvent({
   version: 1,
   stream: 'USERS',
   description: 'A user signed up. Carries the contact details notifications need.',
+  retired:
+    'it carries contact details in plaintext and users publishes v2 only, so a v1 can only be forged (issue 22)',
   schema: z.object({
     userId: uuid,
     email,

@@ -121,6 +121,9 @@ export function decodeEvent(headers: ReadonlyMap<string, string>, payload: Uint8
   }
   const definition = findEventDefinition(type, schemaRef.version);
   if (!definition) throw new PoisonMessageError(`unknown event ${type} v${schemaRef.version}`);
+  if (definition.retired) {
+    throw new PoisonMessageError(`${type} v${schemaRef.version} is retired: ${definition.retired}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));

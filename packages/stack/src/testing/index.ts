@@ -17,3 +17,4 @@ export { makeTestCertificates, type TestCertificates } from './certificates.ts';
 export { call, callAs, independentClient } from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';
+export { publishedEvent } from './published-events.ts';

@@ -1,4 +1,4 @@
-import { notificationsV1 } from '@conveyor/contracts';
+import { notificationsV1, Streams } from '@conveyor/contracts';
 import {
   type CloudEvent,
   callUnary,
@@ -9,7 +9,15 @@ import {
   toHeaders,
 } from '@conveyor/platform';
 import { type SmtpSink, startSystem } from '@conveyor/stack';
-import { type SignedIn, signInAdmin, testDatabase, testNats, testSmtpSink } from '@conveyor/stack/testing';
+import {
+  publishedEvent,
+  type SignedIn,
+  signInAdmin,
+  signUp,
+  testDatabase,
+  testNats,
+  testSmtpSink,
+} from '@conveyor/stack/testing';
 import type { CallOptions, Metadata, ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -40,6 +48,11 @@ export interface NotificationsHarness {
   publish(event: CloudEvent, msgId?: string): Promise<void>;
   /** The users service the tokens come from, and an admin signed in there. */
   users: TokenIssuer;
+  /**
+   * A user signed up at `users`, and the user.created v2 it published for them (sealed contact
+   * details, revealed through users), to publish here as notifications receives it.
+   */
+  userCreated(email: string, name?: string): Promise<CloudEvent>;
   /** Calls a NotificationService method as the admin, with a 10 s deadline. */
   call<Req, Res>(
     method: (
@@ -64,6 +77,8 @@ export interface TokenIssuer {
   admin: SignedIn;
   /** Env for a notifications service that verifies tokens here. */
   env: Record<string, string>;
+  /** Signs a user up here; answers the user.created v2 users published for them. */
+  createUser(email: string, name?: string): Promise<CloudEvent>;
   stop(): Promise<void>;
 }
 
@@ -71,20 +86,30 @@ export async function startTokenIssuer(databaseUrl: string): Promise<TokenIssuer
   const system = await startSystem({
     name: 'token_issuer',
     services: ['users'],
-    env: { users: { DATABASE_POOL_SIZE: '2' } },
+    // Cheap password hashes: tests sign many users up.
+    env: { users: { DATABASE_POOL_SIZE: '2', USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' } },
     infra: { databaseUrl, smtp: false },
   });
+  let nc: NatsConnection | undefined;
   try {
     const address = system.address('users');
+    nc = await connect(system.natsOptions());
+    const jsm = await jetstreamManager(nc);
     return {
       address,
       admin: await signInAdmin(address, system.auth),
       env: { USERS_ADDR: address, USERS_SERVICE_SECRET: system.auth.serviceSecret },
+      async createUser(email, name = 'Test User') {
+        const { userId } = await signUp(address, { email, name });
+        return publishedEvent(jsm, { stream: Streams.users.name, type: 'user.created', subject: userId });
+      },
       async stop() {
+        await nc?.close();
         await system.stop();
       },
     };
   } catch (error) {
+    await nc?.close();
     await system.stop();
     throw error;
   }
@@ -127,6 +152,7 @@ export async function startHarness(
     receiver,
     service,
     users,
+    userCreated: (email, name) => users.createUser(email, name),
     nc,
     sql,
     client,
@@ -162,7 +188,15 @@ export async function startHarness(
  * user.created v1 (plaintext contact details), which older producers wrote
  * and notifications still reads; newEvent would build the newest, sealed v2.
  */
-export function userCreated(email: string, name = 'Test User', userId: string = uuidv7()): CloudEvent {
+/**
+ * A user.created v1: plaintext contact details, retired (consumers dead-letter it). What a forger
+ * would publish; real users come from `userCreated` of the harness, through users.
+ */
+export function plaintextUserCreated(
+  email: string,
+  name = 'Test User',
+  userId: string = uuidv7(),
+): CloudEvent {
   const data = { userId, email, name, createdAt: new Date().toISOString() };
   return newEvent('user.created', data, { source: 'conveyor/users', subject: userId, version: 1 });
 }
