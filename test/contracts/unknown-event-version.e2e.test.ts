@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dataSchemaUri, findEventDefinition } from '@conveyor/contracts';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
+import { signUp } from '@conveyor/stack/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -23,7 +24,7 @@ describe('consumers dead-letter events of an unknown version (orders projections
   before(async () => {
     system = await startSystem({
       name: 'contracts_unknown_version',
-      services: ['orders', 'notifications'],
+      services: ['users', 'orders', 'notifications'],
       env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200' } },
     });
     nc = await connect(system.natsOptions());
@@ -97,13 +98,8 @@ describe('consumers dead-letter events of an unknown version (orders projections
 
   it('keeps handling known versions after the unknown ones', async () => {
     const before = (await deadLetters()).length;
-    const userId = uuidv7();
-    await publish('user.created', 1, {
-      userId,
-      email: 'known-version@example.com',
-      name: 'Known Version',
-      createdAt: new Date().toISOString(),
-    });
+    // users publishes user.created v2 (v1 is retired): the welcome mail follows the unknown ones.
+    await signUp(system.address('users'), { email: 'known-version@example.com', name: 'Known Version' });
     await system.smtp.waitFor((m) => m.to.includes('known-version@example.com'), { timeoutMs: 20_000 });
     assert.equal((await deadLetters()).length, before);
   });
