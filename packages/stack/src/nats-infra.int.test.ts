@@ -3,6 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
+import { natsConnectOptions } from './nats-identities.ts';
 import { ensureNats, probeNats, startNatsServer } from './nats-infra.ts';
 import { canConnect, freePort } from './net-utils.ts';
 
@@ -84,13 +86,53 @@ describe('nats-server lifecycle', () => {
       assert.equal(ensured.started, true);
       assert.equal(ensured.url, `nats://127.0.0.1:${port}`);
       assert.equal(await probeNats(ensured.url), true);
-      const reused = await ensureNats({ url: ensured.url, storeDir: join(dir, 'd'), port, log: () => {} });
+      // Its own server admits only Conveyor's identities (ADR 0025).
+      assert.ok(ensured.seeds, 'identities generated');
+      await assert.rejects(connect({ servers: ensured.url, timeout: 2000 }), /authorization/i);
+      const test = await connect({
+        ...natsConnectOptions(ensured.url, ensured.seeds, 'test'),
+        timeout: 2000,
+      });
+      await test.close();
+      const reuseLines: string[] = [];
+      const reused = await ensureNats({
+        url: ensured.url,
+        storeDir: join(dir, 'd'),
+        port,
+        log: (line) => reuseLines.push(line),
+      });
       assert.equal(reused.started, false);
+      assert.deepEqual(reused.seeds, ensured.seeds, 'a later start finds the identities beside the store');
+      assert.ok(
+        reuseLines.some((line) => /with the identities kept in/.test(line)),
+        reuseLines.join('\n'),
+      );
       await reused.stop();
       assert.equal(await probeNats(ensured.url), true);
     } finally {
       await ensured.stop();
     }
     assert.ok(lines.some((line) => line.includes('Server is ready')));
+  });
+
+  it('ensureNats says plainly when it uses a server that admits anyone', async () => {
+    const open = await startNatsServer({ storeDir: join(dir, 'open') });
+    try {
+      const lines: string[] = [];
+      const ensured = await ensureNats({
+        url: open.url,
+        storeDir: join(dir, 'e'),
+        port: open.port,
+        log: (l) => lines.push(l),
+      });
+      assert.equal(ensured.started, false);
+      assert.equal(ensured.seeds, undefined);
+      assert.ok(
+        lines.some((line) => /WITHOUT authentication/.test(line)),
+        lines.join('\n'),
+      );
+    } finally {
+      await open.stop();
+    }
   });
 });
