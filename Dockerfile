@@ -33,8 +33,10 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 # tini as PID 1: forwards SIGTERM to node (whose shutdown.onSignals drains and exits) and reaps zombies.
+# Pinned to bookworm's build, so a rebuild installs what was tested.
+ARG TINI_VERSION=0.19.0-1+b3
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
+    && apt-get install -y --no-install-recommends "tini=${TINI_VERSION}" \
     && rm -rf /var/lib/apt/lists/*
 # Memory: a capped heap with small semi-spaces and a fixed malloc mmap threshold keep a busy service
 # under 200 MB of RSS at the same throughput (ADR 0016; packages/stack/src/service-runtime.ts holds the

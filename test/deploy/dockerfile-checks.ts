@@ -91,6 +91,11 @@ function projectRules(instructions: Instruction[]): string[] {
           out.push(`line ${i.line}: apt-get install without --no-install-recommends`);
         if (!/rm -rf \/var\/lib\/apt\/lists/.test(i.args))
           out.push(`line ${i.line}: apt lists left in the layer`);
+        // The words after `install` up to the next command: packages unless options.
+        const words = (/apt-get install([^&;|]*)/.exec(i.args)?.[1] ?? '').trim().split(/\s+/);
+        for (const word of words.filter((w) => w && !w.startsWith('-'))) {
+          if (!/=/.test(word)) out.push(`line ${i.line}: apt package ${word} is not pinned to a version`);
+        }
       }
       if (i.keyword === 'RUN' && /\bnpm (install|ci)\b/.test(i.args) && !/--omit=dev/.test(i.args)) {
         out.push(`line ${i.line}: npm installs dev dependencies (no --omit=dev)`);

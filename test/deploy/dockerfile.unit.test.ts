@@ -29,6 +29,7 @@ describe('Dockerfile', () => {
       'line 2: ADD (of a URL)',
       'line 3: apt-get install without --no-install-recommends',
       'line 3: apt lists left in the layer',
+      'line 3: apt package curl is not pinned to a version',
       'line 4: a secret baked into the image (ENV)',
       'line 5: COPY --from=builder names no earlier stage',
       'line 6: npm installs dev dependencies (no --omit=dev)',
@@ -62,6 +63,14 @@ describe('Dockerfile', () => {
     );
     assert.deepEqual(get('USER'), ['1000:1000']);
     assert.deepEqual(get('ENTRYPOINT'), ['["/usr/bin/tini", "--", "node"]']);
+    assert.match(
+      runtime.find((i) => i.keyword === 'RUN' && /apt-get install/.test(i.args))!.args,
+      /"tini=\$\{TINI_VERSION\}"/,
+    );
+    assert.ok(
+      runtime.some((i) => i.keyword === 'ARG' && /^TINI_VERSION=\d/.test(i.args)),
+      'tini pinned',
+    );
     assert.deepEqual(get('CMD'), ['["src/main.ts"]']);
     assert.match(get('HEALTHCHECK')[0]!, /\/readyz/);
     assert.deepEqual(get('WORKDIR').at(-1), `/app/services/$${'{SERVICE}'}`);
@@ -115,12 +124,18 @@ describe('.dockerignore', () => {
     }
   });
 
-  it('every path the Dockerfile copies from the build context is in it', () => {
-    const copies = parseDockerfile(dockerfile)
-      .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
-      .map((p) => p.replace(/\$\{SERVICE\}/, 'users').replace(/\/$/, ''));
-    assert.ok(copies.length >= 8);
-    for (const path of copies) assert.ok(inBuildContext(path, dockerignore), path);
-  });
+  for (const service of ['users', 'orders', 'notifications', 'gateway']) {
+    it(`every path the Dockerfile copies from the build context is in it (SERVICE=${service})`, () => {
+      const copies = parseDockerfile(dockerfile)
+        .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
+        .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
+        .map((p) => p.replace(/\$\{SERVICE\}/, service).replace(/\/$/, ''));
+      assert.ok(copies.length >= 8);
+      for (const path of copies) assert.ok(inBuildContext(path, dockerignore), path);
+      // And what the service runs: its entry point and its package manifest.
+      for (const path of [`services/${service}/src/main.ts`, `services/${service}/package.json`]) {
+        assert.ok(inBuildContext(path, dockerignore), path);
+      }
+    });
+  }
 });
