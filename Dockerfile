@@ -22,12 +22,12 @@ COPY package.json package-lock.json .npmrc ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/platform/package.json packages/platform/
 COPY services/${SERVICE}/package.json services/${SERVICE}/
-# Not `npm ci`: the lock leaves out other platforms' optional binaries and ci refuses it
-# (scripts/toolchain.sh). Workspaces not copied (stack, cli, the other services) are skipped;
-# --omit=dev drops the root's tooling; no dependency of a service needs an install script.
+# `npm ci`: exactly the lock (it fails when package.json and the lock disagree). Workspaces not
+# copied (stack, cli, the other services) are skipped; --omit=dev drops the root's tooling; no
+# dependency of a service needs an install script.
 RUN --mount=type=cache,target=/root/.npm \
     test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=users|orders|notifications|gateway' >&2; exit 1; } \
-    && npm install --omit=dev --no-save --ignore-scripts --no-audit --no-fund --loglevel=error
+    && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # ── runtime ─────────────────────────────────────────────────────────────────────────────────────
 FROM ${NODE_IMAGE} AS runtime

@@ -51,8 +51,8 @@ conveyor_ensure_deps() {
     return 0
   fi
   echo "conveyor: installing dependencies (npm install, as pinned by package-lock.json)" >&2
-  # Not `npm ci`: npm 11.19 leaves other platforms' optional packages (biome,
-  # buf binaries) out of the lock file and then refuses `ci` for them.
+  # `npm install` as pinned by the lock, keeping what is installed already (`npm ci` would
+  # start from nothing each time). The images use `npm ci`, which fails on a drifted lock.
   (cd "$CONVEYOR_ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error) || return 1
   echo "$want" >"$stamp"
 }
