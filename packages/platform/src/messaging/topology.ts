@@ -18,6 +18,8 @@ const day = 24 * 60 * 60 * 1000;
 export interface StreamOptions {
   /** 1 locally; 3 on a NATS cluster. */
   replicas?: number;
+  /** Every stream's size limit instead of its own (tests fill a stream with a small one). */
+  maxBytes?: number;
 }
 
 /**
@@ -29,7 +31,9 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
   const common = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    discard: DiscardPolicy.Old,
+    // Full: refuse new messages (the outbox keeps them, the relay backs off) rather than
+    // discard the oldest, which a consumer that fell behind would never see (issue 23).
+    discard: DiscardPolicy.New,
     duplicate_window: nanos(2 * 60 * 1000),
     num_replicas: options.replicas ?? 1,
     max_msg_size: 1024 * 1024,
@@ -40,21 +44,21 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
       ...Streams.users,
       subjects: [...Streams.users.subjects],
       max_age: nanos(30 * day),
-      max_bytes: 1 << 30,
+      max_bytes: options.maxBytes ?? 1 << 30,
     },
     {
       ...common,
       ...Streams.orders,
       subjects: [...Streams.orders.subjects],
       max_age: nanos(30 * day),
-      max_bytes: 4 << 30,
+      max_bytes: options.maxBytes ?? 4 << 30,
     },
     {
       ...common,
       ...Streams.deadLetters,
       subjects: [...Streams.deadLetters.subjects],
       max_age: nanos(90 * day),
-      max_bytes: 1 << 30,
+      max_bytes: options.maxBytes ?? 1 << 30,
     },
   ];
 }
