@@ -164,6 +164,35 @@ const cnpgCluster = {
           },
           services: { type: 'object' },
         }),
+        backup: strict({
+          retentionPolicy: { type: 'string', pattern: '^[1-9][0-9]*[dwm]$' },
+          target: { enum: ['primary', 'prefer-standby'] },
+          barmanObjectStore: strict(
+            {
+              destinationPath: { type: 'string', pattern: '^(s3|gs|https?)://' },
+              endpointURL: { type: 'string' },
+              serverName: { type: 'string' },
+              s3Credentials: strict({
+                accessKeyId: strict({ name: { type: 'string' }, key: { type: 'string' } }, ['name', 'key']),
+                secretAccessKey: strict({ name: { type: 'string' }, key: { type: 'string' } }, [
+                  'name',
+                  'key',
+                ]),
+                region: strict({ name: { type: 'string' }, key: { type: 'string' } }, ['name', 'key']),
+                inheritFromIAMRole: { type: 'boolean' },
+              }),
+              wal: strict({
+                compression: { enum: ['gzip', 'bzip2', 'snappy'] },
+                maxParallel: { type: 'integer', minimum: 1 },
+              }),
+              data: strict({
+                compression: { enum: ['gzip', 'bzip2', 'snappy'] },
+                jobs: { type: 'integer', minimum: 1 },
+              }),
+            },
+            ['destinationPath'],
+          ),
+        }),
         monitoring: strict({
           enablePodMonitor: { type: 'boolean' },
           disableDefaultQueries: { type: 'boolean' },
@@ -254,11 +283,35 @@ const certManagerCertificate = {
   },
 };
 
+const cnpgScheduledBackup = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'postgresql.cnpg.io/v1' },
+    kind: { const: 'ScheduledBackup' },
+    metadata: objectMeta,
+    spec: strict(
+      {
+        // Six fields, seconds first (robfig/cron with seconds).
+        schedule: { type: 'string', pattern: '^\\S+( \\S+){5}$' },
+        immediate: { type: 'boolean' },
+        suspend: { type: 'boolean' },
+        backupOwnerReference: { enum: ['none', 'self', 'cluster'] },
+        method: { enum: ['barmanObjectStore', 'volumeSnapshot', 'plugin'] },
+        target: { enum: ['primary', 'prefer-standby'] },
+        cluster: strict({ name: { type: 'string', minLength: 1 } }, ['name']),
+      },
+      ['schedule', 'cluster'],
+    ),
+  },
+};
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 const validators: Record<string, ValidateFunction> = {
   'postgresql.cnpg.io/v1 Cluster': ajv.compile(cnpgCluster),
   'cert-manager.io/v1 Issuer': ajv.compile(certManagerIssuer),
   'cert-manager.io/v1 Certificate': ajv.compile(certManagerCertificate),
+  'postgresql.cnpg.io/v1 ScheduledBackup': ajv.compile(cnpgScheduledBackup),
 };
 
 /** Errors for a custom resource we have a schema for, or undefined when we have none. */

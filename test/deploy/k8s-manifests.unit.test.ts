@@ -23,6 +23,7 @@ const prodSecrets = [
   'conveyor-db-users',
   'conveyor-db-orders',
   'conveyor-db-notifications',
+  'conveyor-db-backup',
 ];
 const services = { users: [50051, 9101], orders: [50052, 9102], notifications: [50053, 9103] } as const;
 
@@ -335,6 +336,38 @@ describe('overlay differences', () => {
         ],
       );
     }
+  });
+
+  it('backs the prod database up continuously (WAL archive, nightly base backup, 30 days), dev not at all', () => {
+    type Backup = {
+      retentionPolicy: string;
+      barmanObjectStore: {
+        destinationPath: string;
+        s3Credentials: Record<string, { name: string; key: string }>;
+        wal: { compression: string };
+      };
+    };
+    const cluster = (overlay: K8sObject[]) =>
+      find(overlay, 'Cluster', 'conveyor-db').spec as { backup?: Backup };
+    const backup = cluster(prod).backup!;
+    assert.equal(backup.retentionPolicy, '30d');
+    assert.match(backup.barmanObjectStore.destinationPath, /^s3:\/\//);
+    assert.equal(backup.barmanObjectStore.wal.compression, 'gzip');
+    for (const ref of Object.values(backup.barmanObjectStore.s3Credentials)) {
+      assert.equal(ref.name, 'conveyor-db-backup');
+      assert.ok(prodSecrets.includes(ref.name), 'a Secret created outside the repository, listed');
+    }
+    const nightly = find(prod, 'ScheduledBackup', 'conveyor-db-nightly').spec as {
+      schedule: string;
+      cluster: { name: string };
+    };
+    assert.equal(nightly.cluster.name, 'conveyor-db');
+    assert.equal(nightly.schedule.split(' ').length, 6);
+    assert.equal(cluster(dev).backup, undefined);
+    assert.equal(
+      dev.some((o) => o.kind === 'ScheduledBackup'),
+      false,
+    );
   });
 
   it('ships the Grafana dashboard and the ServiceMonitor in prod only', () => {
