@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
 import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
-import { type OrdersCommand, parseOrders, parseProjections } from './orders-args.ts';
+import { type OrdersCommand, parseOrders, parseProjections, positionArg } from './orders-args.ts';
 import { helpTopics } from './usage.ts';
 
 export type Command =
@@ -15,6 +15,7 @@ export type Command =
   | { kind: 'users change-password'; current: string; next: string; json: boolean }
   | { kind: 'users request-reset'; email: string; json: boolean }
   | { kind: 'users reset-password'; token: string; password: string; json: boolean }
+  | { kind: 'users republish'; from: number; to: number; json: boolean }
   | {
       kind: 'users bootstrap-admin';
       email: string;
@@ -108,6 +109,16 @@ function users(sub: string | undefined, args: string[]): Command {
     case 'reset-password': {
       const f = userFlags(sub, args, ['token', 'password']);
       return f ? { kind: 'users reset-password', ...f.values, json: f.json } : help;
+    }
+    case 'republish': {
+      const f = userFlags(sub, args, ['from'], ['to']);
+      if (!f) return help;
+      return {
+        kind: 'users republish',
+        from: positionArg(f.values.from, '--from', undefined, 'users republish'),
+        to: positionArg(f.values.to, '--to', 0, 'users republish'),
+        json: f.json,
+      };
     }
     case 'bootstrap-admin': {
       const f = userFlags(sub, args, ['email', 'password'], ['name', 'database-url']);

@@ -120,6 +120,23 @@ describe('parseCommand', () => {
     usageError(['users', 'grant-role', id, 'root'], /the one role is admin, not "root"/);
   });
 
+  it('parses users republish: --from required, --to 0 (the newest) by default', () => {
+    assert.deepEqual(parseCommand(['users', 'republish', '--from', '3']), {
+      kind: 'users republish',
+      from: 3,
+      to: 0,
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['users', 'republish', '--from', '1', '--to', '9', '--json']), {
+      kind: 'users republish',
+      from: 1,
+      to: 9,
+      json: true,
+    });
+    usageError(['users', 'republish'], /users republish needs --from/);
+    usageError(['users', 'republish', '--from', 'x'], /--from must be a whole number, not "x"/);
+  });
+
   it('rejects unknown commands, options and missing or extra arguments', () => {
     usageError(['bogus'], /unknown command: bogus/);
     usageError(['users', 'delete'], /unknown command: users delete/);

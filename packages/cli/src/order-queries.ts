@@ -3,7 +3,7 @@ import { callUnary } from '@conveyor/platform';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatTime } from './format.ts';
-import { DEADLINE_MS, ordersClient } from './grpc-clients.ts';
+import { DEADLINE_MS, ordersClient, usersClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
 import { formatHistory, formatOrderSummaries } from './order-format.ts';
 import { orderOutcome } from './order-outcome.ts';
@@ -76,19 +76,22 @@ export async function orderAt(
 }
 
 /** RepublishEvents: queue the integration events of a position range for publishing again. */
-export async function republishOrderEvents(
+/** `orders republish` (the event store) and `users republish` (users' event log). */
+export async function republishEvents(
   endpoints: Endpoints,
-  input: { from: number; to: number; json: boolean },
+  input: { service: 'orders' | 'users'; from: number; to: number; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
-    callUnary(
-      client,
-      client.republishEvents,
-      { fromPosition: input.from, toPosition: input.to },
-      { deadlineMs: DEADLINE_MS * 12 },
-    ),
-  );
+  const { grpc } = endpoints.target(input.service);
+  const request = { fromPosition: input.from, toPosition: input.to };
+  const options = { deadlineMs: DEADLINE_MS * 12 };
+  const response =
+    input.service === 'orders'
+      ? await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+          callUnary(client, client.republishEvents, request, options),
+        )
+      : await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+          callUnary(client, client.republishEvents, request, options),
+        );
   if (input.json) return { text: JSON.stringify(ordersV1.RepublishEventsResponse.toJSON(response)) };
   const range =
     input.to === 0 ? `from position ${input.from} to the newest` : `positions ${input.from}-${input.to}`;

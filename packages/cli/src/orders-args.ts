@@ -144,10 +144,16 @@ function at(args: string[]): OrdersCommand | Help {
   return { kind: 'orders at', id, at: parseAt(values.version, values.time), json: values.json === true };
 }
 
-function positionArg(raw: string | undefined, flag: string, fallback?: number): number {
+/** A position of `orders republish` or `users republish`: a whole number, or the fallback when absent. */
+export function positionArg(
+  raw: string | undefined,
+  flag: string,
+  fallback?: number,
+  command = 'orders republish',
+): number {
   if (raw === undefined) {
     if (fallback !== undefined) return fallback;
-    throw new UsageError(`orders republish needs ${flag} N`);
+    throw new UsageError(`${command} needs ${flag} N`);
   }
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(raw)}`);

@@ -5,7 +5,7 @@ import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, showDeadLetter }
 import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
 import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
-import { listOrders, orderAt, orderHistory, republishOrderEvents, showOrder } from './order-queries.ts';
+import { listOrders, orderAt, orderHistory, republishEvents, showOrder } from './order-queries.ts';
 import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { stackStatus } from './status-command.ts';
@@ -71,7 +71,9 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
     case 'orders at':
       return orderAt(endpoints, command);
     case 'orders republish':
-      return republishOrderEvents(endpoints, command);
+      return republishEvents(endpoints, { ...command, service: 'orders' });
+    case 'users republish':
+      return republishEvents(endpoints, { ...command, service: 'users' });
     case 'projections rebuild':
       return rebuildProjections(endpoints, command);
     case 'dlq list':

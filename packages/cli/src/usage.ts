@@ -9,6 +9,7 @@ const sections: Record<string, string> = {
                                             set a new password with the mailed code
   users grant-role ID admin                 make a user an admin (admins only; recorded)
   users revoke-role ID admin                make an admin a customer again (never the last admin)
+  users republish --from N [--to M]         publish users' logged events N..M again (admin)
   users bootstrap-admin --email EMAIL --password PASSWORD [--name NAME] [--database-url URL]
                                             make the first admin, straight in the database
                                             (DATABASE_URL; refused once an admin exists)`,

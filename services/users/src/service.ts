@@ -1,5 +1,11 @@
 import { protoFiles, protoRoot } from '@conveyor/contracts';
-import { type OutboxRelay, type RunningService, startService } from '@conveyor/platform';
+import {
+  eventLogHead,
+  type OutboxRelay,
+  type RunningService,
+  requeueFromEventLog,
+  startService,
+} from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { accountKey } from './adapters/account-key.ts';
 import { AesGcmSealer } from './adapters/aes-gcm-sealer.ts';
@@ -16,6 +22,7 @@ import { eraseUser } from './app/erase-user.ts';
 import { getUser } from './app/get-user.ts';
 import { issueServiceToken } from './app/issue-service-token.ts';
 import { requestPasswordReset, resetPassword } from './app/password-reset.ts';
+import { republishEvents } from './app/republish-events.ts';
 import { revealPersonalData } from './app/reveal-personal-data.ts';
 import { signOut } from './app/sign-out.ts';
 import { verifyToken } from './app/verify-token.ts';
@@ -113,6 +120,14 @@ export function startUsersService(
           source,
         }),
         resetPassword: resetPassword({ users, hasher, now }),
+        republishEvents: republishEvents({
+          head: () => eventLogHead(runtime.pool),
+          async requeue(from, to) {
+            const queued = await requeueFromEventLog(runtime.pool, from, to);
+            relay.signalCommitted();
+            return queued;
+          },
+        }),
       };
       return { grpc: [userGrpcService(app, runtime.logger)], relay };
     },

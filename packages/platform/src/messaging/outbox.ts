@@ -31,6 +31,28 @@ export async function appendToOutbox(db: Queryable, events: readonly CloudEvent[
   );
 }
 
+/** The newest position of the event log (0 when it is empty). */
+export async function eventLogHead(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ head: string | null }>('select max(position) as head from event_log');
+  return Number(rows[0]?.head ?? 0);
+}
+
+/**
+ * Queues the logged events at positions `from`..`to` for publishing again, in order, with their
+ * original ids and headers (messagingTablesSql.eventLog). An event still waiting in the outbox is
+ * not queued twice. Returns how many rows were added.
+ */
+export async function requeueFromEventLog(db: Queryable, from: number, to: number): Promise<number> {
+  const result = await db.query(
+    `insert into outbox (event_id, subject, headers, payload)
+     select event_id, subject, headers, payload from event_log
+      where position between $1 and $2 order by position
+     on conflict (event_id) do nothing`,
+    [from, to],
+  );
+  return result.rowCount ?? 0;
+}
+
 /**
  * Queues events for publishing again. An event whose row is still waiting in
  * the outbox is not queued twice. Returns how many rows were added. The

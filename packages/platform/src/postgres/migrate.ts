@@ -129,6 +129,32 @@ export const messagingTablesSql = {
     drop trigger if exists outbox_notify on outbox;
     drop function if exists outbox_notify();
   `,
+  /**
+   * A service's published events kept in order (issue 23), for a service without an event store:
+   * every row written to the outbox is copied here by a trigger and never changed, so the relay may
+   * delete outbox rows after the PubAck and the events can still be published again from Postgres.
+   */
+  eventLog: `
+    create table event_log (
+      position bigint generated always as identity primary key,
+      event_id uuid not null unique,
+      subject text not null,
+      headers jsonb not null,
+      payload bytea not null,
+      created_at timestamptz not null
+    );
+    insert into event_log (event_id, subject, headers, payload, created_at)
+      select event_id, subject, headers, payload, created_at from outbox order by position;
+    create function outbox_to_event_log() returns trigger language plpgsql as $$
+    begin
+      insert into event_log (event_id, subject, headers, payload, created_at)
+        select event_id, subject, headers, payload, created_at from new_rows order by position
+        on conflict (event_id) do nothing;
+      return null;
+    end $$;
+    create trigger outbox_to_event_log after insert on outbox
+      referencing new table as new_rows for each statement execute function outbox_to_event_log();
+  `,
   inbox: `
     create table inbox (
       consumer text not null,

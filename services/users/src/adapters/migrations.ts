@@ -1,7 +1,7 @@
 import { type Migration, messagingTablesSql, type ServiceRoleGrants } from '@conveyor/platform';
 
-/** What users' own role may do beyond reading and writing rows of its schema: nothing (ADR 0026). */
-export const roleGrants: Omit<ServiceRoleGrants, 'role'> = {};
+/** users' own role (ADR 0026): its event log only appended. */
+export const roleGrants: Omit<ServiceRoleGrants, 'role'> = { appendOnly: ['event_log'] };
 
 export const migrations: Migration[] = [
   {
@@ -77,5 +77,11 @@ export const migrations: Migration[] = [
         used_at timestamptz
       )
     `,
+  },
+  {
+    // users has no event store: its published events are kept in order here (issue 23), so a
+    // lost stream can be refilled from Postgres (RepublishEvents). Starts with what the outbox holds.
+    name: '0009_event_log',
+    sql: messagingTablesSql.eventLog,
   },
 ];

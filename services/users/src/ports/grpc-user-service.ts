@@ -38,6 +38,8 @@ export interface UserUseCases {
   }): Promise<IssuedToken>;
   requestPasswordReset(input: { email: string }): Promise<void>;
   resetPassword(input: { resetToken: string; newPassword: string }): Promise<void>;
+  /** Queues logged events again (admins only); answers how many. */
+  republishEvents(range: { fromPosition: number; toPosition: number }): Promise<number>;
 }
 
 /**
@@ -206,6 +208,16 @@ export function userGrpcService(app: UserUseCases, logger: Logger): GrpcService 
       await app.resetPassword({ resetToken: request.resetToken, newPassword: request.newPassword });
       return {};
     }),
+    republishEvents: unary(
+      'RepublishEvents',
+      logger,
+      authorized(verifier, ['admin'], async (request: usersV1.RepublishEventsRequest) => ({
+        queued: await app.republishEvents({
+          fromPosition: Number(request.fromPosition),
+          toPosition: Number(request.toPosition),
+        }),
+      })),
+    ),
     grantRole: unary('GrantRole', logger, setRole('admin')),
     revokeRole: unary('RevokeRole', logger, setRole('customer')),
   };

@@ -267,6 +267,18 @@ export interface ResetPasswordRequest {
 export interface ResetPasswordResponse {
 }
 
+export interface RepublishEventsRequest {
+  /** First position of the event log to republish (inclusive), 1 or more. */
+  fromPosition: number;
+  /** Last position (inclusive); 0 means the newest event. */
+  toPosition: number;
+}
+
+export interface RepublishEventsResponse {
+  /** Events written to the outbox for publishing. */
+  queued: number;
+}
+
 function createBaseUser(): User {
   return { id: "", email: "", name: "", createdAt: undefined, role: 0 };
 }
@@ -2907,6 +2919,166 @@ export const ResetPasswordResponse: MessageFns<ResetPasswordResponse> = {
   },
 };
 
+function createBaseRepublishEventsRequest(): RepublishEventsRequest {
+  return { fromPosition: 0, toPosition: 0 };
+}
+
+export const RepublishEventsRequest: MessageFns<RepublishEventsRequest> = {
+  encode(message: RepublishEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromPosition !== 0) {
+      writer.uint32(8).int64(message.fromPosition);
+    }
+    if (message.toPosition !== 0) {
+      writer.uint32(16).int64(message.toPosition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepublishEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepublishEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toPosition = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepublishEventsRequest {
+    return {
+      fromPosition: isSet(object.fromPosition)
+        ? globalThis.Number(object.fromPosition)
+        : isSet(object.from_position)
+        ? globalThis.Number(object.from_position)
+        : 0,
+      toPosition: isSet(object.toPosition)
+        ? globalThis.Number(object.toPosition)
+        : isSet(object.to_position)
+        ? globalThis.Number(object.to_position)
+        : 0,
+    };
+  },
+
+  toJSON(message: RepublishEventsRequest): unknown {
+    const obj: any = {};
+    if (message.fromPosition !== 0) {
+      obj.fromPosition = Math.round(message.fromPosition);
+    }
+    if (message.toPosition !== 0) {
+      obj.toPosition = Math.round(message.toPosition);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RepublishEventsRequest>): RepublishEventsRequest {
+    return RepublishEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RepublishEventsRequest>): RepublishEventsRequest {
+    const message = createBaseRepublishEventsRequest();
+    message.fromPosition = object.fromPosition ?? 0;
+    message.toPosition = object.toPosition ?? 0;
+    return message;
+  },
+};
+
+function createBaseRepublishEventsResponse(): RepublishEventsResponse {
+  return { queued: 0 };
+}
+
+export const RepublishEventsResponse: MessageFns<RepublishEventsResponse> = {
+  encode(message: RepublishEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queued !== 0) {
+      writer.uint32(8).int64(message.queued);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepublishEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepublishEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.queued = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepublishEventsResponse {
+    return { queued: isSet(object.queued) ? globalThis.Number(object.queued) : 0 };
+  },
+
+  toJSON(message: RepublishEventsResponse): unknown {
+    const obj: any = {};
+    if (message.queued !== 0) {
+      obj.queued = Math.round(message.queued);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RepublishEventsResponse>): RepublishEventsResponse {
+    return RepublishEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RepublishEventsResponse>): RepublishEventsResponse {
+    const message = createBaseRepublishEventsResponse();
+    message.queued = object.queued ?? 0;
+    return message;
+  },
+};
+
 /**
  * UserService owns users, their credentials and the keys that sign and
  * verify access tokens. Every change it makes is published as an event
@@ -3068,6 +3240,22 @@ export const UserServiceService = {
     responseDeserialize: (value: Buffer): RevokeRoleResponse => RevokeRoleResponse.decode(value),
   },
   /**
+   * Publishes users' events again from its event log in Postgres (admins only),
+   * positions from_position..to_position: after NATS lost them, or for a new
+   * consumer. Ids are the original ones, so consumers' inboxes drop copies.
+   */
+  republishEvents: {
+    path: "/conveyor.users.v1.UserService/RepublishEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepublishEventsRequest): Buffer =>
+      Buffer.from(RepublishEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepublishEventsRequest => RepublishEventsRequest.decode(value),
+    responseSerialize: (value: RepublishEventsResponse): Buffer =>
+      Buffer.from(RepublishEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepublishEventsResponse => RepublishEventsResponse.decode(value),
+  },
+  /**
    * Ends every session of the caller: every access token issued to them so
    * far is refused by VerifyToken at once, and by the services that cache its
    * verdicts within their cache's lifetime (AUTH_CACHE_TTL_MS). Role changes
@@ -3194,6 +3382,12 @@ export interface UserServiceServer extends UntypedServiceImplementation {
    * admin is made by an operator (`conveyor users bootstrap-admin`).
    */
   revokeRole: handleUnaryCall<RevokeRoleRequest, RevokeRoleResponse>;
+  /**
+   * Publishes users' events again from its event log in Postgres (admins only),
+   * positions from_position..to_position: after NATS lost them, or for a new
+   * consumer. Ids are the original ones, so consumers' inboxes drop copies.
+   */
+  republishEvents: handleUnaryCall<RepublishEventsRequest, RepublishEventsResponse>;
   /**
    * Ends every session of the caller: every access token issued to them so
    * far is refused by VerifyToken at once, and by the services that cache its
@@ -3425,6 +3619,26 @@ export interface UserServiceClient extends Client {
     callback: (error: ServiceError | null, response: RevokeRoleResponse) => void,
   ): ClientUnaryCall;
   /**
+   * Publishes users' events again from its event log in Postgres (admins only),
+   * positions from_position..to_position: after NATS lost them, or for a new
+   * consumer. Ids are the original ones, so consumers' inboxes drop copies.
+   */
+  republishEvents(
+    request: RepublishEventsRequest,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
+  republishEvents(
+    request: RepublishEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
+  republishEvents(
+    request: RepublishEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepublishEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * Ends every session of the caller: every access token issued to them so
    * far is refused by VerifyToken at once, and by the services that cache its
    * verdicts within their cache's lifetime (AUTH_CACHE_TTL_MS). Role changes
@@ -3549,6 +3763,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {
