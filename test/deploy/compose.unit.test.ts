@@ -37,6 +37,11 @@ describe('docker-compose.yml', () => {
     const conf = readFileSync(repoPath('deploy/compose/nats-auth.conf'), 'utf8');
     const admitted = natsIdentities.filter((id) => id !== 'test');
     assert.equal(conf.slice(conf.indexOf('authorization {')), natsAuthorizationConfig(seeds, admitted));
+    assert.match(
+      conf,
+      /jetstream \{\n {2}sync_interval: "1s"\n\}/,
+      'writes synced within a second (ADR 0029)',
+    );
     assert.deepEqual(compose.services.nats?.command?.slice(0, 2), ['-c', '/etc/nats/auth.conf']);
     for (const name of ['users', 'orders', 'notifications', 'gateway']) {
       assert.equal(environment(compose.services[name]!).NATS_NKEY_SEED, seeds[name], name);

@@ -78,6 +78,15 @@ describe('NATS Helm values', () => {
     }
   });
 
+  it('syncs JetStream writes to disk within a second of the PubAck (ADR 0029), with R3 streams in prod', () => {
+    const values = load('values.yaml');
+    assert.equal(values.config.jetstream.merge.sync_interval, '<< 1s >>');
+    const dev = overlay(values, load('values-dev.yaml')) as typeof chart;
+    assert.equal(dev.config.jetstream.merge.sync_interval, '<< 1s >>', 'dev keeps it too');
+    const prodConfig = parse(readFileSync(repoPath('deploy/k8s/overlays/prod/config.yaml'), 'utf8'));
+    assert.equal(prodConfig.data.NATS_STREAM_REPLICAS, '3');
+  });
+
   it('serves TLS to clients in prod (cert-manager Secret nats-tls), not in dev', () => {
     assert.deepEqual(load('values.yaml').config.nats.tls, { enabled: true, secretName: 'nats-tls' });
     const dev = overlay(load('values.yaml'), load('values-dev.yaml')) as typeof chart;
