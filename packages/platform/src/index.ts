@@ -23,6 +23,7 @@ export * from './messaging/inbox.ts';
 export * from './messaging/nats.ts';
 export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';
+export * from './messaging/retention.ts';
 export * from './messaging/topology.ts';
 export * from './observability/logger.ts';
 export * from './observability/metrics.ts';

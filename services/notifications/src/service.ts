@@ -4,9 +4,11 @@ import {
   counter,
   ensureDurableConsumer,
   handleAgain,
+  pruneInbox,
   type RunningConsumer,
   type RunningService,
   startEventConsumer,
+  startPruning,
   startService,
 } from '@conveyor/platform';
 import { startUsersTokenVerifier, tokenVerifierOptions } from '@conveyor/platform/auth';
@@ -166,6 +168,9 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
         }),
       );
     }
+    // The inbox remembers 35 days, past any redelivery or republish (ADR 0030).
+    const pruning = startPruning({ logger, what: 'inbox', prune: (now) => pruneInbox(pool, now) });
+    shutdown.add('work', 'stop pruning the inbox', async () => pruning.stop());
     shutdown.add('intake', 'stop consumers', () =>
       Promise.all(consumers.map((c) => c.stop())).then(() => {}),
     );

@@ -3,8 +3,10 @@ import {
   type OutboxRelay,
   type Pool,
   PostgresEventStore,
+  pruneIdempotencyClaims,
   type RunningService,
   requeueInOutbox,
+  startPruning,
   startService,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
@@ -67,6 +69,13 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
+    // PlaceOrder's idempotency keys are kept 35 days, as consumers' inboxes (ADR 0030).
+    const pruning = startPruning({
+      logger,
+      what: 'idempotency claims',
+      prune: (now) => pruneIdempotencyClaims(pool, now),
+    });
+    shutdown.add('work', 'stop pruning idempotency claims', async () => pruning.stop());
     const verifier = await startTokenVerifier(config, {
       logger,
       registry,
@@ -114,6 +123,10 @@ function wireUseCases(deps: {
     getOrderHistory: getOrderHistory({ store }),
     getOrderAt: getOrderAt({ store }),
     rebuildProjections: rebuildProjections({ store, target: new PostgresProjectionRebuild(pool) }),
-    republishEvents: republishEvents({ store, requeue: (events) => requeueInOutbox(pool, events) }),
+    republishEvents: republishEvents({
+      store,
+      requeue: (events) => requeueInOutbox(pool, events),
+      now: () => new Date(),
+    }),
   };
 }

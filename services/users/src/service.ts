@@ -1,5 +1,6 @@
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
+  eventLogFirst,
   eventLogHead,
   type OutboxRelay,
   type RunningService,
@@ -122,6 +123,7 @@ export function startUsersService(
         resetPassword: resetPassword({ users, hasher, now }),
         republishEvents: republishEvents({
           head: () => eventLogHead(runtime.pool),
+          first: (position) => eventLogFirst(runtime.pool, position),
           async requeue(from, to) {
             const queued = await requeueFromEventLog(runtime.pool, from, to);
             relay.signalCommitted();

@@ -37,6 +37,18 @@ export async function eventLogHead(db: Queryable): Promise<number> {
   return Number(rows[0]?.head ?? 0);
 }
 
+/** The first logged event at or after `position`, with when it was recorded. */
+export async function eventLogFirst(
+  db: Queryable,
+  position: number,
+): Promise<{ position: number; recordedAt: Date } | undefined> {
+  const { rows } = await db.query<{ position: string; created_at: Date }>(
+    'select position, created_at from event_log where position >= $1 order by position limit 1',
+    [position],
+  );
+  return rows[0] && { position: Number(rows[0].position), recordedAt: rows[0].created_at };
+}
+
 /**
  * Queues the logged events at positions `from`..`to` for publishing again, in order, with their
  * original ids and headers (messagingTablesSql.eventLog). An event still waiting in the outbox is

@@ -12,6 +12,7 @@ import {
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { connectNats, manager, type NatsTlsConfig } from './nats.ts';
+import { STREAM_MAX_AGE_MS } from './retention.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -43,14 +44,14 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
       ...common,
       ...Streams.users,
       subjects: [...Streams.users.subjects],
-      max_age: nanos(30 * day),
+      max_age: nanos(STREAM_MAX_AGE_MS),
       max_bytes: options.maxBytes ?? 1 << 30,
     },
     {
       ...common,
       ...Streams.orders,
       subjects: [...Streams.orders.subjects],
-      max_age: nanos(30 * day),
+      max_age: nanos(STREAM_MAX_AGE_MS),
       max_bytes: options.maxBytes ?? 4 << 30,
     },
     {

@@ -179,7 +179,8 @@ describe('order commands on real Postgres', () => {
     await change(order.orderId, { type: 'PayOrder', at: new Date() });
     const events = await store.readStream(orderStreamId(order.orderId));
     await pool.query('delete from outbox'); // as if the relay had published everything
-    const republish = republishEvents({ store, requeue: (e) => requeueInOutbox(pool, e) });
+    let now = new Date();
+    const republish = republishEvents({ store, requeue: (e) => requeueInOutbox(pool, e), now: () => now });
     const range = { fromPosition: events[0]!.position, toPosition: events[1]!.position };
     assert.equal(await republish(range), 2);
     const { rows } = await pool.query('select event_id, subject, headers from outbox order by position');
@@ -192,5 +193,19 @@ describe('order commands on real Postgres', () => {
     );
     assert.equal(await republish(range), 0, 'rows still waiting are not queued twice');
     await assert.rejects(republish({ fromPosition: 0, toPosition: 0 }), { code: 'INVALID_ARGUMENT' });
+    // 31 days on, past the republish window: consumers may have forgotten these (ADR 0030).
+    await pool.query('delete from outbox');
+    now = new Date(events[0]!.recordedAt.getTime() + 31 * 24 * 60 * 60 * 1000);
+    await assert.rejects(republish(range), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'FAILED_PRECONDITION');
+      assert.match(
+        error.message,
+        new RegExp(
+          `^position ${events[0]!.position} was recorded 31 days ago, past the 30-day republish window`,
+        ),
+      );
+      return true;
+    });
+    assert.equal((await pool.query('select count(*)::int as n from outbox')).rows[0].n, 0, 'nothing queued');
   });
 });

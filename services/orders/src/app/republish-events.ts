@@ -1,5 +1,6 @@
 import type { CloudEvent, EventStore, StoredEvent } from '@conveyor/platform';
-import { InvalidArgument } from '@conveyor/platform/errors';
+import { outsideRepublishWindow } from '@conveyor/platform';
+import { failedPrecondition, InvalidArgument } from '@conveyor/platform/errors';
 import { evolve, initialState } from '../domain/order.ts';
 import { decodeOrderEvent, toIntegrationEvent } from './order-event-mapping.ts';
 
@@ -12,9 +13,10 @@ const batch = 1000;
  * Re-publishes the integration events of the stored events in
  * [fromPosition, toPosition]: Postgres is the source of truth, NATS is
  * transport (invariant 4). Ids are the stored ids, so JetStream's duplicate
- * window and the consumers' inboxes and version checks absorb the copies.
+ * window and the consumers' inboxes and version checks absorb the copies. A range reaching
+ * back past the republish window is refused (ADR 0030).
  */
-export function republishEvents(deps: { store: EventStore; requeue: Requeue }) {
+export function republishEvents(deps: { store: EventStore; requeue: Requeue; now: () => Date }) {
   return async (range: { fromPosition: number; toPosition: number }): Promise<number> => {
     if (!Number.isSafeInteger(range.fromPosition) || range.fromPosition < 1) {
       throw new InvalidArgument('from_position', 'must be 1 or more');
@@ -23,6 +25,14 @@ export function republishEvents(deps: { store: EventStore; requeue: Requeue }) {
     if (!Number.isSafeInteger(to) || to < range.fromPosition) {
       throw new InvalidArgument('to_position', 'must be 0 (the newest event) or at least from_position');
     }
+    // The oldest event of the range decides (positions grow with time): past the window,
+    // consumers' inboxes may have forgotten it (ADR 0030).
+    const [oldest] = await deps.store.readAll({ afterPosition: range.fromPosition - 1, limit: 1 });
+    const refused =
+      oldest &&
+      oldest.position <= to &&
+      outsideRepublishWindow(oldest.position, oldest.recordedAt, deps.now());
+    if (refused) throw failedPrecondition(refused);
     let queued = 0;
     let after = range.fromPosition - 1;
     while (after < to) {
