@@ -81,6 +81,76 @@ async function snapshot(sql: pg.Client, accepted: readonly AcceptedOrder[]) {
   };
 }
 
+/** What a run left behind, as the checker reads it (collected by verifyRehearsal). */
+export interface History {
+  /** Order ids PlaceOrder answered OK. */
+  accepted: readonly string[];
+  /** OrderPlaced events stored for accepted orders. */
+  placed: readonly { order_id: string; event_id: string }[];
+  /** Accepted orders missing from the read model or behind their stream there. */
+  behind: readonly string[];
+  /** Email notification rows per OrderPlaced event id. */
+  confirmationRows: ReadonlyMap<string, number>;
+  /** Every stored OrderPlaced event id (accepted or not). */
+  allPlacedEventIds: readonly string[];
+  duplicateNotificationRows: number;
+  eventsWithoutNotification: number;
+  orderEventsStored: number;
+  notificationsSent: number;
+  /** What the SMTP sink received. */
+  mails: readonly { messageId: string; subject: string }[];
+}
+
+/**
+ * Compares the accepted orders with the event store, the read model, the notification log and the
+ * mails (pure: verify.unit.test.ts feeds it histories with each violation).
+ */
+export function checkHistory(
+  h: History,
+  run: { mailDomain: string; converged: boolean; problems: string[] },
+): Verification {
+  const messageId = (eventId: string) => `<${eventId}.email@${run.mailDomain}>`;
+  const mailsById = new Map<string, number>();
+  for (const mail of h.mails) mailsById.set(mail.messageId, (mailsById.get(mail.messageId) ?? 0) + 1);
+  const lost = new Set<string>(h.behind);
+  const inStore = new Set(h.placed.map((e) => e.order_id));
+  for (const order of h.accepted) if (!inStore.has(order)) lost.add(order);
+  let missingConfirmations = 0;
+  let confirmationsNotMailed = 0;
+  let duplicateConfirmations = 0;
+  for (const event of h.placed) {
+    const n = h.confirmationRows.get(event.event_id) ?? 0;
+    if (n === 0) missingConfirmations++;
+    if (n > 1) duplicateConfirmations++;
+    if (!mailsById.has(messageId(event.event_id))) confirmationsNotMailed++;
+    if (n === 0 || !mailsById.has(messageId(event.event_id))) lost.add(event.order_id);
+  }
+  // A confirmation whose Message-ID belongs to no stored order.created event would be a second one.
+  const expected = new Set(h.allPlacedEventIds.map(messageId));
+  duplicateConfirmations += new Set(
+    h.mails
+      .filter((m) => /^Order \S+ confirmed$/.test(m.subject) && !expected.has(m.messageId))
+      .map((m) => m.messageId),
+  ).size;
+  return {
+    accepted: h.accepted.length,
+    lostOrderIds: [...lost],
+    missingFromEventStore: h.accepted.filter((o) => !inStore.has(o)).length,
+    missingFromReadModel: h.behind.length,
+    missingConfirmations,
+    confirmationsNotMailed,
+    duplicateConfirmations,
+    duplicateNotificationRows: h.duplicateNotificationRows,
+    resentSameMessageId: [...mailsById.values()].reduce((sum, n) => sum + n - 1, 0),
+    eventsWithoutNotification: h.eventsWithoutNotification,
+    orderEventsStored: h.orderEventsStored,
+    notificationsSent: h.notificationsSent,
+    mailsReceived: h.mails.length,
+    converged: run.converged,
+    problems: run.problems,
+  };
+}
+
 /**
  * Waits (bounded) until the outboxes are empty, the read models caught up, every stored event
  * and user has its notification and every notification was sent and mailed, then compares the
@@ -120,64 +190,36 @@ export async function verifyRehearsal(options: {
       problems.push((error as Error).message);
     }
     const s = await snapshot(sql, options.accepted);
-    const mails = options.mails();
-    const mailsById = new Map<string, number>();
-    for (const mail of mails) mailsById.set(mail.messageId, (mailsById.get(mail.messageId) ?? 0) + 1);
     const rows = await sql.query<{ event_id: string; n: number }>(
       `select event_id::text, count(*)::int as n from notifications.notifications
         where channel = 'email' and event_id = any($1::uuid[]) group by event_id`,
       [s.placed.map((e) => e.event_id)],
     );
-    const rowsByEvent = new Map(rows.rows.map((r) => [r.event_id, r.n]));
-
-    const lost = new Set<string>(s.behind);
-    const inStore = new Set(s.placed.map((e) => e.order_id));
-    for (const order of options.accepted) if (!inStore.has(order.orderId)) lost.add(order.orderId);
-    let missingConfirmations = 0;
-    let confirmationsNotMailed = 0;
-    let duplicateConfirmations = 0;
-    for (const event of s.placed) {
-      const n = rowsByEvent.get(event.event_id) ?? 0;
-      if (n === 0) missingConfirmations++;
-      if (n > 1) duplicateConfirmations++;
-      if (!mailsById.has(messageId(event.event_id))) confirmationsNotMailed++;
-      if (n === 0 || !mailsById.has(messageId(event.event_id))) lost.add(event.order_id);
-    }
-    // A confirmation whose Message-ID belongs to no stored order.created event would be a second one.
     const allPlaced = await sql.query<{ event_id: string }>(
       `select event_id::text from orders.events where type = 'OrderPlaced'`,
     );
-    const expected = new Set(allPlaced.rows.map((r) => messageId(r.event_id)));
-    duplicateConfirmations += new Set(
-      mails
-        .filter((m) => /^Order \S+ confirmed$/.test(m.subject) && !expected.has(m.messageId))
-        .map((m) => m.messageId),
-    ).size;
-
-    return {
-      accepted: options.accepted.length,
-      lostOrderIds: [...lost],
-      missingFromEventStore: options.accepted.filter((o) => !inStore.has(o.orderId)).length,
-      missingFromReadModel: s.behind.length,
-      missingConfirmations,
-      confirmationsNotMailed,
-      duplicateConfirmations,
-      duplicateNotificationRows: await count(
-        sql,
-        `select coalesce(sum(n - 1), 0)::int as n from
-           (select count(*) as n from notifications.notifications group by event_id, channel) d`,
-      ),
-      resentSameMessageId: [...mailsById.values()].reduce((sum, n) => sum + n - 1, 0),
-      eventsWithoutNotification: s.withoutNotification,
-      orderEventsStored: await count(sql, 'select count(*)::int as n from orders.events'),
-      notificationsSent: await count(
-        sql,
-        `select count(*)::int as n from notifications.notifications where status = 'sent'`,
-      ),
-      mailsReceived: mails.length,
-      converged,
-      problems,
-    };
+    return checkHistory(
+      {
+        accepted: options.accepted.map((o) => o.orderId),
+        placed: s.placed,
+        behind: s.behind,
+        confirmationRows: new Map(rows.rows.map((r) => [r.event_id, r.n])),
+        allPlacedEventIds: allPlaced.rows.map((r) => r.event_id),
+        duplicateNotificationRows: await count(
+          sql,
+          `select coalesce(sum(n - 1), 0)::int as n from
+             (select count(*) as n from notifications.notifications group by event_id, channel) d`,
+        ),
+        eventsWithoutNotification: s.withoutNotification,
+        orderEventsStored: await count(sql, 'select count(*)::int as n from orders.events'),
+        notificationsSent: await count(
+          sql,
+          `select count(*)::int as n from notifications.notifications where status = 'sent'`,
+        ),
+        mails: options.mails().map((m) => ({ messageId: m.messageId, subject: m.subject })),
+      },
+      { mailDomain: options.mailDomain, converged, problems },
+    );
   } finally {
     await sql.end();
   }
