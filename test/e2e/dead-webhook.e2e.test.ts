@@ -138,9 +138,12 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
     client.close();
     const dead = await placeAndMail(customers);
     t.diagnostic(`with the global webhook refused: place → mail p99 ${dead.p99} ms`);
-    // 1.5× the same run's figure; 50 ms absorbs scheduling jitter when both are small.
+    // Against the same run's figure. A shared outage (the code before ADR 0018) stopped mail
+    // altogether, and a dead target sharing the senders costs its connect timeouts (seconds); the
+    // slack (2× + 250 ms) is the jitter of a 2-core CI machine running other e2e files beside this
+    // one, where 1.5× + 50 ms failed with 303 ms against 130 ms.
     assert.ok(
-      dead.p99 <= 1.5 * healthy.p99 + 50,
+      dead.p99 <= 2 * healthy.p99 + 250,
       `mail p99 ${dead.p99} ms with a dead webhook vs ${healthy.p99} ms without`,
     );
 
