@@ -22,10 +22,18 @@ const production = [
   ...services.flatMap((s) => sources(`services/${s}/src`)),
 ].filter((f) => !testSupport.test(f));
 
-/** Every module specifier a file imports or re-exports, static or dynamic (`${…}` read as `*`). */
+/**
+ * Every module specifier a file imports or re-exports, static or dynamic (`${…}` read as `*`), in
+ * source order. Only statements count: `from '…'` in a comment or a string is not an import (an
+ * import or export statement holds no parenthesis, `=` or `;` before its `from`).
+ */
 export function specifiers(source: string): string[] {
-  const found = source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(?:'([^']+)'|`([^`]+)`)/gm);
-  return [...found].map((m) => (m[1] ?? (m[2] as string).replace(/\$\{[^}]*\}/g, '*')) as string);
+  const found = source.matchAll(
+    /^\s*(?:import|export)\b[^;()=]*?\bfrom\s*'([^']+)'|^\s*import\s*'([^']+)'|\bimport\s*\(\s*(?:'([^']+)'|`([^`]+)`)/gm,
+  );
+  return [...found].map(
+    (m) => (m[1] ?? m[2] ?? m[3] ?? (m[4] as string).replace(/\$\{[^}]*\}/g, '*')) as string,
+  );
 }
 
 /**
@@ -61,6 +69,8 @@ describe('import boundaries', () => {
       `import {\n  e,\n} from '@conveyor/stack/testing';`,
       // biome-ignore lint/suspicious/noTemplateCurlyInString: source text with a template literal in it.
       'const f = await import(`@conveyor/${name}/migrations`);',
+      "// read from 'rows' in a comment",
+      "export function g() { return x.from === 'y'; }",
     ].join('\n');
     assert.deepEqual(specifiers(source), [
       './a.ts',

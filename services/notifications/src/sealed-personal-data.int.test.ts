@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { usersV1 } from '@conveyor/contracts';
-import { callUnary, insecure } from '@conveyor/platform';
+import { type CloudEvent, callUnary, insecure } from '@conveyor/platform';
 import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
-import { signUp } from '@conveyor/stack/testing';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import { publishedEvent, signUp } from '@conveyor/stack/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { type NotificationsHarness, startHarness } from './testing/notifications-harness.ts';
@@ -49,42 +48,28 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     await system?.stop();
   });
 
-  /** The user.created event users published for `userId`, as stored (headers and bytes). */
-  async function createdEvent(userId: string) {
+  /** The user.created event users published for `userId`, read back from its stream. */
+  async function createdEvent(userId: string): Promise<CloudEvent> {
     const nc = await connect(system.natsOptions());
     try {
-      const jsm = await jetstreamManager(nc);
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const info = await jsm.streams.info('USERS');
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-          const msg = await jsm.streams.getMessage('USERS', { seq }).catch(() => undefined);
-          if (msg?.subject === 'user.created' && msg.header.get('ce-subject') === userId) {
-            const headers: Record<string, string> = {};
-            for (const key of msg.header.keys()) headers[key] = msg.header.get(key);
-            return { headers, data: msg.data };
-          }
-        }
-        await sleep(100);
-      }
-      throw new Error(`no user.created for ${userId} in users' stream`);
+      return await publishedEvent(await jetstreamManager(nc), {
+        stream: 'USERS',
+        type: 'user.created',
+        subject: userId,
+      });
     } finally {
       await nc.close();
     }
   }
 
   /** Publishes a copy to notifications' NATS; `newId` makes it a distinct event (not deduplicated). */
-  async function deliver(event: { headers: Record<string, string>; data: Uint8Array }, newId?: string) {
-    const h2 = natsHeaders();
-    for (const [k, v] of Object.entries(event.headers)) if (k !== 'Nats-Msg-Id') h2.set(k, v);
-    if (newId) h2.set('ce-id', newId);
-    await jetstream(h.nc).publish('user.created', event.data, { msgID: h2.get('ce-id'), headers: h2 });
-  }
+  const deliver = (event: CloudEvent, newId?: string) => h.publish(newId ? { ...event, id: newId } : event);
 
   it('welcomes with the revealed name; waits (redelivery) while users is down and recovers by itself', async () => {
     const alice = await signUp(usersAddress, { email: 'alice.sealed@example.com', name: 'Alice Sealed' });
     const event = await createdEvent(alice.userId);
-    assert.equal(event.headers['ce-dataschema'], 'urn:conveyor:event:user.created:v2');
-    assert.ok(!new TextDecoder().decode(event.data).includes('Alice'));
+    assert.equal(event.dataschema, 'urn:conveyor:event:user.created:v2');
+    assert.ok(!JSON.stringify(event.data).includes('Alice'));
 
     await users.process.kill();
     await deliver(event);

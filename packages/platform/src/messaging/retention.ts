@@ -22,13 +22,16 @@ export function outsideRepublishWindow(position: number, recordedAt: Date, now: 
   if (age <= REPUBLISH_WINDOW_MS) return undefined;
   return (
     `position ${position} was recorded ${Math.floor(age / day)} days ago, past the ${REPUBLISH_WINDOW_MS / day}-day ` +
-    'republish window: consumers keep what they handled for 35 days only, so they could apply it again; ' +
-    'republish a newer range'
+    `republish window: consumers keep what they handled for ${INBOX_RETENTION_MS / day} days only, so they ` +
+    'could apply it again; republish a newer range'
   );
 }
 
+/** Rows one prune call deletes at most. */
+export const PRUNE_BATCH = 10_000;
+
 /** Deletes inbox rows older than the retention, at most `batch` per call; answers how many. */
-export async function pruneInbox(db: Queryable, now: Date, batch = 10_000): Promise<number> {
+export async function pruneInbox(db: Queryable, now: Date, batch = PRUNE_BATCH): Promise<number> {
   const result = await db.query(
     `delete from inbox where ctid in (select ctid from inbox where processed_at < $1 limit $2)`,
     [new Date(now.getTime() - INBOX_RETENTION_MS), batch],
@@ -37,7 +40,7 @@ export async function pruneInbox(db: Queryable, now: Date, batch = 10_000): Prom
 }
 
 /** Deletes idempotency claims older than the retention, at most `batch` per call; answers how many. */
-export async function pruneIdempotencyClaims(db: Queryable, now: Date, batch = 10_000): Promise<number> {
+export async function pruneIdempotencyClaims(db: Queryable, now: Date, batch = PRUNE_BATCH): Promise<number> {
   const result = await db.query(
     `delete from idempotency_claims where ctid in
        (select ctid from idempotency_claims where claimed_at < $1 limit $2)`,
@@ -65,7 +68,7 @@ export function startPruning(options: {
       for (let i = 0; i < 100; i++) {
         const n = await options.prune(new Date());
         removed += n;
-        if (n < 10_000) break;
+        if (n < PRUNE_BATCH) break;
       }
       if (removed > 0) options.logger.info({ removed }, `pruned ${options.what}`);
     } catch (error) {
