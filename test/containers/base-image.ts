@@ -2,7 +2,7 @@
 // bookworm rootfs from debootstrap (minbase), this Node 24 binary, npm, the CA bundle the host
 // trusts (registries are reached through a proxy with its own CA) and a `node` user with uid 1000,
 // imported under a local name and passed to the Dockerfile as NODE_IMAGE.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,7 +58,8 @@ export async function buildBaseImage(
       `rm -rf ${root}/var/cache/apt/archives/*.deb ${root}/var/lib/apt/lists/* ${root}/usr/share/doc/* ${root}/usr/share/man/*`,
     ]);
     log(`base image: importing as ${BASE_IMAGE}`);
-    const tar = execFile('tar', ['-C', root, '-c', '.'], { encoding: 'buffer', maxBuffer: 2 << 30 });
+    // Streamed into podman: the rootfs (about 250 MB) is never held in memory.
+    const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await podman(
       [
         'import',
@@ -71,7 +72,7 @@ export async function buildBaseImage(
         '-',
         BASE_IMAGE,
       ],
-      { input: tar.stdout! },
+      { input: tar.stdout },
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
