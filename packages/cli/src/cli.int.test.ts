@@ -99,6 +99,16 @@ describe('conveyor CLI (child process)', () => {
     assert.ok(parsed.services.length > 0 && parsed.services.every((s) => !s.up));
   });
 
+  it('names an unreadable GRPC_TLS_CA_FILE instead of failing with a stack', async () => {
+    const run = await cli(['orders', 'show', '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e'], {
+      ...stopped,
+      CONVEYOR_TOKEN: 'x',
+      GRPC_TLS_CA_FILE: '/nonexistent/ca.crt',
+    });
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr, 'conveyor: GRPC_TLS_CA_FILE: cannot read /nonexistent/ca.crt: ENOENT\n');
+  });
+
   it('exits 64 with a usage hint on unknown commands and options', async () => {
     for (const args of [
       ['bogus'],

@@ -1,5 +1,5 @@
 import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
-import { callUnary, grpcTransport } from '@conveyor/platform';
+import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform';
 import {
   type CallOptions,
   type Client,
@@ -12,6 +12,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { CliError } from './cli-error.ts';
 
 /**
  * Plaintext, or TLS when GRPC_TLS_CA_FILE names the CA of services that serve TLS (docs/security.md);
@@ -19,7 +20,12 @@ import { service as healthService } from 'grpc-health-check';
  */
 let channel: ReturnType<typeof grpcTransport>['client'] | undefined;
 const credentials = () => {
-  channel ??= grpcTransport({ GRPC_TLS_CA_FILE: process.env.GRPC_TLS_CA_FILE || undefined }).client;
+  try {
+    channel ??= grpcTransport({ GRPC_TLS_CA_FILE: process.env.GRPC_TLS_CA_FILE || undefined }).client;
+  } catch (error) {
+    // Says which variable and file, not a stack: e.g. "GRPC_TLS_CA_FILE: cannot read /x: ENOENT".
+    throw new CliError(((error as ConfigError).problems ?? [(error as Error).message]).join('; '));
+  }
   return channel;
 };
 
