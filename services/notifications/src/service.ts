@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Durables, protoFiles, protoRoot, Streams } from '@conveyor/contracts';
 import {
+  consumerGrpcService,
   counter,
   ensureDurableConsumer,
   handleAgain,
   pruneInbox,
   type RunningConsumer,
   type RunningService,
+  SequencedDeadLetters,
   startEventConsumer,
   startPruning,
   startService,
@@ -144,6 +146,17 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       delivery: scheduler,
     });
 
+    // One sequence per user and per order, across both streams' consumers (ADR 0031).
+    const sequences = new SequencedDeadLetters({
+      pool,
+      consumer: consumerName,
+      handler,
+      logger,
+      maxDeliver: config.CONSUMER_MAX_DELIVER,
+      backoffMs: config.CONSUMER_BACKOFF_MS,
+      jsm,
+    });
+    sequences.startSweeping();
     const consumers: RunningConsumer[] = [];
     for (const stream of [Streams.users, Streams.orders]) {
       await ensureDurableConsumer(jsm, {
@@ -165,6 +178,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
           batchSize: config.CONSUMER_CONCURRENCY,
           maxDeliver: config.CONSUMER_MAX_DELIVER,
           backoffMs: config.CONSUMER_BACKOFF_MS,
+          sequences,
         }),
       );
     }
@@ -172,7 +186,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     const pruning = startPruning({ logger, what: 'inbox', prune: (now) => pruneInbox(pool, now) });
     shutdown.add('work', 'stop pruning the inbox', async () => pruning.stop());
     shutdown.add('intake', 'stop consumers', () =>
-      Promise.all(consumers.map((c) => c.stop())).then(() => {}),
+      Promise.all(consumers.map((c) => c.stop())).then(() => sequences.stop()),
     );
 
     return {
@@ -195,6 +209,12 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
             redriveDeadLetters: redriveDeadLetters({
               deadLetters,
               store,
+              // A dead letter redriven from its DEADLETTERS copy releases its sequence too.
+              redriven: (deadLetter) =>
+                sequences.copyRedriven({
+                  stream: deadLetter.originalStream,
+                  streamSequence: deadLetter.originalSequence,
+                }),
               handleAgain: (deadLetter) =>
                 handleAgain(handler, {
                   headers: deadLetter.headers,
@@ -212,6 +232,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
           logger,
           verifier,
         ),
+        consumerGrpcService([sequences], logger, verifier),
       ],
     };
   });

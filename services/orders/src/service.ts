@@ -1,5 +1,6 @@
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
+  consumerGrpcService,
   type OutboxRelay,
   type Pool,
   PostgresEventStore,
@@ -60,6 +61,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     const projections = await startProjectionConsumer({
       nc,
       jsm,
+      pool,
       logger,
       registry,
       project: projectOrderEvents({ table: readModels, store }),
@@ -85,7 +87,13 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     const app = wireUseCases({ config, pool, store, readModels });
     const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream, runtime.grpcCredentials);
     shutdown.add('final', 'close users client', () => users.close());
-    return { grpc: [orderGrpcService(app, logger, verifier, users)], relay };
+    return {
+      grpc: [
+        orderGrpcService(app, logger, verifier, users),
+        consumerGrpcService([projections.sequences], logger, verifier),
+      ],
+      relay,
+    };
   });
 }
 

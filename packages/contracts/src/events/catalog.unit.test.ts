@@ -23,6 +23,19 @@ describe('event catalog', () => {
       const prefix = stream.subjects[0].replace('>', '');
       assert.ok(definition.type.startsWith(prefix), `${definition.type} is not under ${stream.subjects[0]}`);
     });
+    it(`${name}: its sequence key is a required id of every example`, () => {
+      for (const example of definition.examples) {
+        const key = (example as Record<string, unknown>)[definition.sequenceKey];
+        assert.match(
+          String(key),
+          /^[0-9a-f-]{36}$/,
+          `${definition.sequenceKey} of ${JSON.stringify(example)}`,
+        );
+      }
+      const withoutKey = { ...(definition.examples[0] as object) } as Record<string, unknown>;
+      delete withoutKey[definition.sequenceKey];
+      assert.equal(definition.schema.safeParse(withoutKey).success, false);
+    });
     it(`${name}: rejects an empty object`, () => {
       assert.equal(definition.schema.safeParse({}).success, false);
     });

@@ -11,6 +11,11 @@ export interface EventDefinition<Type extends string = string, Data = unknown> {
   readonly version: number;
   /** JetStream stream that stores this subject. */
   readonly stream: string;
+  /**
+   * The data field whose value names the event's sequence (an order, a user): consumers apply
+   * the events of one sequence in order, and a dead-lettered one parks the later ones (ADR 0031).
+   */
+  readonly sequenceKey: string;
   readonly description: string;
   readonly schema: z.ZodType<Data>;
   readonly examples: readonly Data[];

@@ -18,6 +18,7 @@ export const orderCreatedV1 = defineEvent({
   type: 'order.created',
   version: 1,
   stream: 'ORDERS',
+  sequenceKey: 'orderId',
   description: 'An order was placed, priced from the server-side catalog.',
   schema: z.object({ ...orderRef, items: z.array(lineItem).min(1), total: money, placedAt: timestamp }),
   examples: [
@@ -34,6 +35,7 @@ export const orderPaidV1 = defineEvent({
   type: 'order.paid',
   version: 1,
   stream: 'ORDERS',
+  sequenceKey: 'orderId',
   description: 'Payment for an order was captured.',
   schema: z.object({ ...orderRef, amount: money, paidAt: timestamp }),
   examples: [
@@ -45,6 +47,7 @@ export const orderShippedV1 = defineEvent({
   type: 'order.shipped',
   version: 1,
   stream: 'ORDERS',
+  sequenceKey: 'orderId',
   description: 'An order left the warehouse.',
   schema: z.object({
     ...orderRef,
@@ -61,6 +64,7 @@ export const orderDeliveredV1 = defineEvent({
   type: 'order.delivered',
   version: 1,
   stream: 'ORDERS',
+  sequenceKey: 'orderId',
   description: 'An order reached its customer.',
   schema: z.object({ ...orderRef, deliveredAt: timestamp }),
   examples: [{ ...exampleIds, deliveredAt: '2026-11-26T14:00:00.000Z' }],
@@ -70,6 +74,7 @@ export const orderCancelledV1 = defineEvent({
   type: 'order.cancelled',
   version: 1,
   stream: 'ORDERS',
+  sequenceKey: 'orderId',
   description: 'An order was cancelled before it shipped.',
   schema: z.object({ ...orderRef, reason: z.string().min(1).max(500), cancelledAt: timestamp }),
   examples: [{ ...exampleIds, reason: 'changed my mind', cancelledAt: '2026-11-24T10:00:00.000Z' }],

@@ -6,6 +6,7 @@ export const userCreatedV1 = defineEvent({
   type: 'user.created',
   version: 1,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description: 'A user signed up. Carries the contact details notifications need.',
   retired:
     'it carries contact details in plaintext and users publishes v2 only, so a v1 can only be forged (issue 22)',
@@ -41,6 +42,7 @@ export const userCreatedV2 = defineEvent({
   type: 'user.created',
   version: 2,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description:
     'A user signed up. Contact details are sealed with the per-user key (crypto-shredding); reveal them through users.',
   schema: z.object({
@@ -61,6 +63,7 @@ export const userErasedV1 = defineEvent({
   type: 'user.erased',
   version: 1,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description: "A user's personal data was erased; consumers must drop what they keep of it.",
   schema: z.object({ userId: uuid, erasedAt: timestamp }),
   examples: [{ userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e', erasedAt: '2026-12-01T10:00:00.000Z' }],
@@ -75,6 +78,7 @@ export const userSignupAttemptedV1 = defineEvent({
   type: 'user.signup_attempted',
   version: 1,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description:
     "Someone tried to sign up with an existing user's address; notifications mails the owner. Carries ids only.",
   schema: z.object({ userId: uuid, attemptedAt: timestamp }),
@@ -89,6 +93,7 @@ export const userRoleChangedV1 = defineEvent({
   type: 'user.role_changed',
   version: 1,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description:
     "A user's role changed (customer or admin), and who changed it: an admin's user id, or operator for the first admin. Carries ids only.",
   schema: z.object({
@@ -125,6 +130,7 @@ export const userPasswordResetRequestedV1 = defineEvent({
   type: 'user.password_reset_requested',
   version: 1,
   stream: 'USERS',
+  sequenceKey: 'userId',
   description:
     "A password reset was asked for; notifications mails the code. Contact details and the code are sealed with the user's key (RevealPersonalData).",
   schema: z.object({ userId: uuid, personalData: sealedPersonalData, expiresAt: timestamp }),

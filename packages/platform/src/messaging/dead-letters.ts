@@ -37,9 +37,9 @@ export interface FailedMessage {
  * with its original headers and payload and why it failed. Resolves only
  * after JetStream stored it, so the caller may then `term` the original.
  * Deduplicated per (consumer, stream, sequence): a retried dead-lettering
- * stores one copy.
+ * stores one copy. Returns its sequence in DEADLETTERS.
  */
-export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessage): Promise<void> {
+export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessage): Promise<number> {
   const h = natsHeaders();
   for (const [key, value] of failed.headers) {
     if (key !== 'Nats-Msg-Id' && !key.startsWith('Nats-')) h.set(key, value);
@@ -58,10 +58,11 @@ export async function publishDeadLetter(js: JetStreamClient, failed: FailedMessa
   h.set(DeadLetterHeaders.deliveries, String(failed.deliveries));
   if (failed.attempts !== undefined) h.set(DeadLetterHeaders.attempts, String(failed.attempts));
   h.set(DeadLetterHeaders.failedAt, new Date().toISOString());
-  await js.publish(deadLetterSubject(failed.consumer, failed.subject), failed.data, {
+  const ack = await js.publish(deadLetterSubject(failed.consumer, failed.subject), failed.data, {
     headers: h,
     msgID: failed.msgId ?? `${failed.consumer}:${failed.stream}:${failed.streamSequence}`,
   });
+  return ack.seq;
 }
 
 /** A message in the DEADLETTERS stream, as read back for inspection or redrive. */

@@ -18,6 +18,7 @@ import {
   type ReceivedEvent,
   settleOutcome,
 } from './handling-outcome.ts';
+import { ownSequenceKey, type SequencedDeadLetters, sequenceKeyOf } from './sequenced-dead-letters.ts';
 
 export {
   type BatchHandler,
@@ -45,6 +46,11 @@ export interface EventConsumerOptions {
   maxDeliver: number;
   /** Nak delays by attempt; the last repeats. */
   backoffMs: readonly number[];
+  /**
+   * Sequenced dead letters (ADR 0031): a failing message parks the later messages of its key
+   * in Postgres until it succeeds, is redriven or is discarded. Without it, keys are not tracked.
+   */
+  sequences?: SequencedDeadLetters | undefined;
 }
 
 export interface RunningConsumer {
@@ -113,6 +119,20 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   };
 }
 
+type Outcome = 'ack' | 'retry' | 'dead_letter' | 'parked';
+
+interface InHand {
+  msg: JsMsg;
+  headers: Map<string, string>;
+  delivery: Delivery;
+  received?: ReceivedEvent;
+  /** Its sequence (ADR 0031), when the consumer keeps sequenced dead letters. */
+  key?: string;
+  /** It heads its key's parked messages (a retried head coming back). */
+  heads?: boolean;
+  outcome: HandlingOutcome | { kind: 'park' };
+}
+
 async function handleBatch(
   js: JetStreamClient,
   msgs: JsMsg[],
@@ -121,12 +141,7 @@ async function handleBatch(
   metrics: ReturnType<typeof consumerMetrics> | undefined,
 ): Promise<void> {
   const started = performance.now();
-  const decoded: {
-    msg: JsMsg;
-    headers: Map<string, string>;
-    delivery: Delivery;
-    received?: ReceivedEvent;
-  }[] = msgs.map((msg) => {
+  const inHand: InHand[] = msgs.map((msg) => {
     const headers = new Map<string, string>();
     for (const [key, values] of msg.headers ?? []) headers.set(key, values[0] ?? '');
     const delivery: Delivery = {
@@ -135,48 +150,127 @@ async function handleBatch(
       streamSequence: msg.info.streamSequence,
       deliveryCount: msg.info.deliveryCount,
     };
-    return { msg, headers, delivery };
-  });
-  const outcomes: HandlingOutcome[] = decoded.map((d) => {
+    const one: InHand = { msg, headers, delivery, outcome: { kind: 'ack' } };
     try {
-      d.received = { event: decodeEvent(d.headers, d.msg.data), delivery: d.delivery };
-      return { kind: 'ack' };
+      one.received = { event: decodeEvent(headers, msg.data), delivery };
     } catch (error) {
-      return outcomeOfError(
+      one.outcome = outcomeOfError(
         error instanceof PoisonMessageError ? error : new PoisonMessageError(String(error)),
       );
     }
+    return one;
   });
-  const handled = decoded.flatMap((d, i) => (d.received ? [{ i, received: d.received }] : []));
-  if (handled.length > 0) {
+  const sequences = options.sequences;
+  let toHandle = inHand.filter((m) => m.received);
+  if (sequences) {
+    for (const m of inHand) {
+      // Undecodable: dead under its own id, so what it claims cannot park another key.
+      m.key =
+        (m.received && sequenceKeyOf(m.received.event)) ??
+        ownSequenceKey(m.delivery.stream, m.delivery.streamSequence);
+    }
+    try {
+      const heads = await sequences.heads([...new Set(toHandle.map((m) => m.key as string))]);
+      for (const m of toHandle) {
+        const head = heads.get(m.key as string);
+        if (!head) continue;
+        m.heads = head.stream === m.delivery.stream && head.streamSequence === m.delivery.streamSequence;
+        if (!m.heads) m.outcome = { kind: 'park' };
+      }
+    } catch (error) {
+      for (const m of toHandle)
+        m.outcome = { kind: 'retry', reason: `sequence lookup failed: ${(error as Error).message}` };
+    }
+    toHandle = toHandle.filter((m) => m.outcome.kind === 'ack');
+  }
+  // In rounds: the n-th message of a key goes in round n, after the earlier ones ended, and is
+  // parked when one of them failed. Without sequences, one round.
+  const failedKeys = new Set<string>();
+  while (toHandle.length > 0) {
+    const seen = new Set<string>();
+    const round: InHand[] = [];
+    const later: InHand[] = [];
+    for (const m of toHandle) {
+      if (m.key !== undefined && failedKeys.has(m.key)) m.outcome = { kind: 'park' };
+      else if (m.key !== undefined && seen.has(m.key)) later.push(m);
+      else {
+        round.push(m);
+        if (m.key !== undefined) seen.add(m.key);
+      }
+    }
     const results = await processBatchInSpan(
-      decoded.map((d) => d.msg),
+      round.map((m) => m.msg),
       options.durable,
       () =>
         runIsolated(
           handle,
-          handled.map((h) => h.received),
+          round.map((m) => m.received as ReceivedEvent),
         ),
     );
-    for (const [j, h] of handled.entries())
-      outcomes[h.i] = results[j] ?? { kind: 'retry', reason: 'no outcome' };
+    for (const [i, m] of round.entries()) {
+      m.outcome = results[i] ?? { kind: 'retry', reason: 'no outcome' };
+      if (m.outcome.kind !== 'ack' && m.key !== undefined) failedKeys.add(m.key);
+    }
+    toHandle = later;
   }
   const seconds = (performance.now() - started) / 1000;
+  const record = (m: InHand, outcome: Outcome) => {
+    const otel = {
+      messaging_system: 'nats',
+      messaging_destination_name: m.msg.subject,
+      messaging_consumer_group_name: options.durable,
+    };
+    metrics?.handled.inc({ consumer: options.durable, subject: m.msg.subject, outcome });
+    metrics?.duration.observe({ consumer: options.durable, subject: m.msg.subject }, seconds);
+    metrics?.consumed.inc({ ...otel, outcome });
+    metrics?.processDuration.observe(otel, seconds);
+  };
+  // Heads first: a message parks only behind a head that is stored.
+  const heads = inHand.filter((m) => m.outcome.kind !== 'park');
   await Promise.all(
-    decoded.map(async (d, i) => {
-      const outcome = await finish(js, d.msg, d.headers, d.delivery, outcomes[i]!, options);
-      const otel = {
-        messaging_system: 'nats',
-        messaging_destination_name: d.msg.subject,
-        messaging_consumer_group_name: options.durable,
-      };
-      metrics?.handled.inc({ consumer: options.durable, subject: d.msg.subject, outcome });
-      metrics?.duration.observe({ consumer: options.durable, subject: d.msg.subject }, seconds);
-      metrics?.consumed.inc({ ...otel, outcome });
-      metrics?.processDuration.observe(otel, seconds);
-    }),
+    heads.map(async (m) => record(m, await finish(js, m, m.outcome as HandlingOutcome, options))),
   );
-  metrics?.batch.observe({ consumer: options.durable }, decoded.length);
+  await Promise.all(
+    inHand.filter((m) => m.outcome.kind === 'park').map(async (m) => record(m, await park(m, options))),
+  );
+  metrics?.batch.observe({ consumer: options.durable }, inHand.length);
+}
+
+/** Stores a message behind its key's head and acknowledges it; lets it come again when the key was freed meanwhile. */
+async function park(m: InHand, options: EventConsumerOptions): Promise<Outcome> {
+  const sequences = options.sequences as SequencedDeadLetters;
+  try {
+    const parked = await sequences.park(
+      m.key as string,
+      storedMessage(m),
+      'waits behind a failed message of its key',
+    );
+    if (!parked) {
+      m.msg.nak();
+      return 'retry';
+    }
+    m.msg.ack();
+    options.logger.info(
+      { subject: m.msg.subject, seq: m.delivery.streamSequence, key: m.key },
+      'parked behind its key',
+    );
+    return 'parked';
+  } catch (error) {
+    m.msg.nak(backoffStep(options.backoffMs, m.delivery.deliveryCount));
+    options.logger.error({ err: error, subject: m.msg.subject }, 'parking failed; will retry');
+    return 'retry';
+  }
+}
+
+function storedMessage(m: InHand) {
+  return {
+    stream: m.delivery.stream,
+    streamSequence: m.delivery.streamSequence,
+    subject: m.delivery.subject,
+    headers: m.headers,
+    payload: m.msg.data,
+    deliveries: m.delivery.deliveryCount,
+  };
 }
 
 /** The batch at once; when it throws, each message alone, so only the bad one fails. */
@@ -198,23 +292,33 @@ async function runIsolated(handle: BatchHandler, batch: ReceivedEvent[]): Promis
   }
 }
 
-/** Acks, naks or dead-letters one message; returns the outcome recorded in metrics. */
+/**
+ * Acks, naks or dead-letters one message; returns the outcome recorded in metrics. With
+ * sequences, a failing message becomes its key's head (retrying, or dead), and a head that
+ * succeeded releases what waited behind it.
+ */
 async function finish(
   js: JetStreamClient,
-  msg: JsMsg,
-  headers: Map<string, string>,
-  delivery: Delivery,
+  m: InHand,
   outcome: HandlingOutcome,
   options: EventConsumerOptions,
-): Promise<'ack' | 'retry' | 'dead_letter'> {
+): Promise<Outcome> {
+  const { msg, headers, delivery } = m;
+  const sequences = options.sequences;
   const final = settleOutcome(outcome, delivery, options);
   const log = () =>
     options.logger.child({ subject: msg.subject, seq: delivery.streamSequence, ceId: headers.get('ce-id') });
   if (final.kind === 'ack') {
     msg.ack();
+    if (m.heads && sequences) sequences.resolved(m.key as string, delivery);
     return 'ack';
   }
   if (final.kind === 'nak') {
+    try {
+      await sequences?.hold(m.key as string, storedMessage(m), { state: 'retrying', reason: final.reason });
+    } catch (error) {
+      log().error({ err: error }, 'could not hold its key; later messages of the key are not parked');
+    }
     msg.nak(final.delayMs);
     log().warn(
       { reason: final.reason, attempt: delivery.deliveryCount, retryInMs: final.delayMs },
@@ -223,7 +327,7 @@ async function finish(
     return 'retry';
   }
   try {
-    await publishDeadLetter(js, {
+    const copySeq = await publishDeadLetter(js, {
       consumer: options.durable,
       ...delivery,
       deliveries: delivery.deliveryCount,
@@ -232,10 +336,16 @@ async function finish(
       data: msg.data,
       reason: final.reason,
     });
+    await sequences?.hold(m.key as string, storedMessage(m), {
+      state: 'dead',
+      reason: final.reason,
+      attempts: final.attempts,
+      copySeq,
+    });
     // No reason argument: nats-server before 2.10.4 (Debian 12 ships 2.9)
     // ignores a +TERM with a reason and redelivers. The reason is in the dead letter.
     msg.term();
-    log().warn({ reason: withoutAddresses(final.reason) }, 'dead-lettered');
+    log().warn({ reason: withoutAddresses(final.reason), key: m.key }, 'dead-lettered');
     return 'dead_letter';
   } catch (error) {
     // Not stored as a dead letter: keep the original for another try.
@@ -252,7 +362,7 @@ function consumerMetrics(registry: Registry) {
     processDuration: otel.duration,
     handled: counter(registry, {
       name: 'conveyor_events_consumed_total',
-      help: 'Events handled by a consumer, by outcome (ack, retry, dead_letter).',
+      help: 'Events handled by a consumer, by outcome (ack, retry, dead_letter, parked).',
       labelNames: ['consumer', 'subject', 'outcome'],
     }),
     duration: histogram(registry, {

@@ -155,6 +155,27 @@ export const messagingTablesSql = {
     create trigger outbox_to_event_log after insert on outbox
       referencing new table as new_rows for each statement execute function outbox_to_event_log();
   `,
+  /** Sequenced dead letters (ADR 0031): a failing head per key and the messages parked behind it. */
+  parkedMessages: `
+    create table parked_messages (
+      id bigint generated always as identity primary key,
+      consumer text not null,
+      sequence_key text not null,
+      state text not null check (state in ('retrying', 'dead', 'parked')),
+      stream text not null,
+      stream_sequence bigint not null,
+      subject text not null,
+      headers jsonb not null,
+      payload bytea not null,
+      reason text not null default '',
+      deliveries integer not null default 0,
+      attempts integer,
+      dead_letter_seq bigint,
+      parked_at timestamptz not null default now(),
+      unique (consumer, stream, stream_sequence)
+    );
+    create index parked_messages_sequence on parked_messages (consumer, sequence_key, stream_sequence, id);
+  `,
   inbox: `
     create table inbox (
       consumer text not null,

@@ -56,9 +56,9 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
     return toDeadLetter(stored);
   }
 
-  readd(deadLetter: DeadLetter, reason: string): Promise<void> {
+  async readd(deadLetter: DeadLetter, reason: string): Promise<void> {
     const own = new Set<string>(Object.values(DeadLetterHeaders).map((name) => name.toLowerCase()));
-    return publishDeadLetter(this.#jsm.jetstream(), {
+    await publishDeadLetter(this.#jsm.jetstream(), {
       consumer: this.#consumer,
       subject: deadLetter.originalSubject,
       stream: deadLetter.originalStream,
@@ -77,7 +77,7 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
    * are kept 90 days and erasure must not have to find them. One copy per give-up: the
    * Nats-Msg-Id names the notification and its attempt count.
    */
-  addDelivery(failure: { notification: Notification; reason: string }): Promise<void> {
+  async addDelivery(failure: { notification: Notification; reason: string }): Promise<void> {
     const n = failure.notification;
     const stream = n.eventType.startsWith('user.') ? Streams.users.name : Streams.orders.name;
     const headers = new Map<string, string>([
@@ -95,7 +95,7 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
         webhookId: n.webhookId ?? null,
       }),
     );
-    return publishDeadLetter(this.#jsm.jetstream(), {
+    await publishDeadLetter(this.#jsm.jetstream(), {
       consumer: this.#consumer,
       subject: n.eventType,
       stream,

@@ -94,4 +94,5 @@ export const migrations: Migration[] = [
     name: '0005_secret_keys',
     sql: 'create table secret_keys (name text primary key, key text not null)',
   },
+  { name: '0006_parked_messages', sql: messagingTablesSql.parkedMessages },
 ];

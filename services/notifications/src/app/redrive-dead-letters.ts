@@ -17,6 +17,8 @@ export interface RedriveDeps {
   store: NotificationStore;
   /** Hands the original to this consumer's own handler again, in this process. */
   handleAgain(deadLetter: DeadLetter): Promise<HandlingOutcome>;
+  /** The original was handled: what waited behind it in its sequence is released (ADR 0031). */
+  redriven(deadLetter: DeadLetter): Promise<void>;
 }
 
 /** Pages read at most while collecting one call's dead letters. */
@@ -76,6 +78,7 @@ export function redriveDeadLetters(deps: RedriveDeps) {
           );
         }
         if (outcome.kind === 'dead-letter') await deps.deadLetters.readd(deadLetter, outcome.reason);
+        else await deps.redriven(deadLetter);
       }
       await deps.deadLetters.remove(deadLetter.id);
       redriven.push(deadLetter.id);

@@ -71,4 +71,5 @@ export const migrations: Migration[] = [
     name: '0006_order_summaries_projected_at',
     sql: `alter table order_summaries add column projected_at timestamptz not null default now();`,
   },
+  { name: '0007_parked_messages', sql: messagingTablesSql.parkedMessages },
 ];

@@ -41,6 +41,7 @@ describe('projection consumer (real NATS and Postgres)', () => {
     consumer = await startProjectionConsumer({
       nc,
       jsm,
+      pool: t.pool,
       logger: createLogger({ service: 'orders-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       project: projectOrderEvents({ table: readModels, store: t.store }),
       batchSize: 8,

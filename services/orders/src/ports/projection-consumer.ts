@@ -3,7 +3,9 @@ import {
   type BatchHandler,
   ensureDurableConsumer,
   type HandlingOutcome,
+  type Pool,
   type RunningConsumer,
+  SequencedDeadLetters,
   startEventConsumer,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -19,6 +21,8 @@ export const projectionsDurable = Durables.ordersProjections;
 export interface ProjectionConsumerOptions {
   nc: NatsConnection;
   jsm: JetStreamManager;
+  /** Where the sequenced dead letters of the projections are kept (ADR 0031). */
+  pool: Pool;
   logger: Logger;
   registry?: Registry;
   project: ProjectOrderEvents;
@@ -34,8 +38,11 @@ export interface ProjectionConsumerOptions {
  * Keeps the order read model up to date from the service's own `order.*`
  * events. Deliveries may be concurrent, repeated and out of order; the
  * projector's version guards make that harmless, so no inbox is needed.
+ * An event that keeps failing parks the later events of its order (ADR 0031).
  */
-export async function startProjectionConsumer(options: ProjectionConsumerOptions): Promise<RunningConsumer> {
+export async function startProjectionConsumer(
+  options: ProjectionConsumerOptions,
+): Promise<RunningConsumer & { sequences: SequencedDeadLetters }> {
   await ensureDurableConsumer(options.jsm, {
     stream: Streams.orders.name,
     durable: projectionsDurable,
@@ -44,17 +51,36 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
     ackWaitMs: options.ackWaitMs,
     maxAckPending: options.batchSize * 4,
   });
-  return startEventConsumer({
+  const handler = projectionHandler(options.project);
+  const sequences = new SequencedDeadLetters({
+    pool: options.pool,
+    consumer: projectionsDurable,
+    handler,
+    logger: options.logger,
+    maxDeliver: options.maxDeliver,
+    backoffMs: options.backoffMs,
+    jsm: options.jsm,
+  });
+  sequences.startSweeping();
+  const consumer = await startEventConsumer({
     nc: options.nc,
     stream: Streams.orders.name,
     durable: projectionsDurable,
-    handler: { batch: projectionHandler(options.project) },
+    handler: { batch: handler },
     logger: options.logger,
     registry: options.registry,
     batchSize: options.batchSize,
     maxDeliver: options.maxDeliver,
     backoffMs: options.backoffMs,
+    sequences,
   });
+  return {
+    sequences,
+    async stop() {
+      await consumer.stop();
+      await sequences.stop();
+    },
+  };
 }
 
 /**

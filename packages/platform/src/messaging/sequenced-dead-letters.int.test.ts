@@ -1,0 +1,339 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitUntil } from '@conveyor/stack';
+import { testDatabase, testNats } from '@conveyor/stack/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
+import { readDeadLetter } from './dead-letters.ts';
+import { type BatchHandler, type RunningConsumer, startEventConsumer } from './event-consumer.ts';
+import { SequencedDeadLetters } from './sequenced-dead-letters.ts';
+import { ensureDurableConsumer, ensureStreams } from './topology.ts';
+
+const logger = pino({ level: 'silent' });
+const userId = uuidv7();
+
+function orderEvent(type: 'order.paid' | 'order.shipped' | 'order.delivered', orderId: string): CloudEvent {
+  const at = new Date().toISOString();
+  const data =
+    type === 'order.paid'
+      ? { orderId, userId, amount: { amountMinor: 100, currency: 'EUR' }, paidAt: at }
+      : type === 'order.shipped'
+        ? { orderId, userId, carrier: 'DHL', trackingNumber: 'T1', shippedAt: at }
+        : { orderId, userId, deliveredAt: at };
+  return newEvent(type, data, { source: 'test', subject: orderId });
+}
+
+/**
+ * Sequenced dead letters (issue 24, ADR 0031) against a real nats-server and Postgres: a
+ * failing event parks the later events of its order; other orders flow; redrive applies the
+ * head and then the parked ones in order, discard drops the head and releases the rest.
+ */
+describe('sequenced dead letters (real NATS and Postgres)', () => {
+  let nats: Awaited<ReturnType<typeof testNats>>;
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let nc: NatsConnection;
+  let pool: pg.Pool;
+
+  before(async () => {
+    [nats, db] = await Promise.all([testNats(), testDatabase('sequences')]);
+    nc = await connect({ servers: nats.url });
+    await ensureStreams(await jetstreamManager(nc));
+    await migrate({
+      url: db.url,
+      schema: 'sequencestest',
+      migrations: [{ name: '0001_parked', sql: messagingTablesSql.parkedMessages }],
+    });
+    pool = new pg.Pool({ connectionString: db.url, options: '-c search_path=sequencestest', max: 8 });
+  });
+  after(async () => {
+    await nc?.close();
+    await pool?.end();
+    await Promise.all([nats?.stop(), db?.drop()]);
+  });
+
+  async function publish(...events: CloudEvent[]): Promise<void> {
+    const js = jetstream(nc);
+    for (const event of events) {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(toHeaders(event))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+      await js.publish(event.type, encodeData(event), { msgID: event.id, headers: h });
+    }
+  }
+
+  /** A handler that applies events to `applied` and fails every event whose id is in `failing`. */
+  function world() {
+    const applied: string[] = [];
+    const failing = new Set<string>();
+    const handler: BatchHandler = async (batch) =>
+      batch.map(({ event }) => {
+        if (failing.has(event.id)) return { kind: 'retry', reason: `cannot apply ${event.type} for now` };
+        applied.push(event.id);
+        return { kind: 'ack' };
+      });
+    return { applied, failing, handler };
+  }
+
+  async function consumers(
+    durable: string,
+    handler: BatchHandler,
+    replicas: number,
+    policy = { maxDeliver: 3, backoffMs: [20] },
+  ) {
+    await ensureDurableConsumer(await jetstreamManager(nc), {
+      stream: 'ORDERS',
+      durable,
+      filterSubjects: ['order.>'],
+      maxDeliver: policy.maxDeliver,
+      ackWaitMs: 5000,
+      maxAckPending: 64,
+    });
+    const running: { consumer: RunningConsumer; sequences: SequencedDeadLetters }[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const sequences = new SequencedDeadLetters({
+        pool,
+        consumer: durable,
+        handler,
+        logger,
+        ...policy,
+        jsm: await jetstreamManager(nc),
+        sweepMs: 200,
+      });
+      sequences.startSweeping();
+      const consumer = await startEventConsumer({
+        nc,
+        stream: 'ORDERS',
+        durable,
+        handler: { batch: handler },
+        logger,
+        batchSize: 8,
+        ...policy,
+        sequences,
+      });
+      running.push({ consumer, sequences });
+    }
+    return {
+      sequences: running[0]!.sequences,
+      replicas: running.map((r) => r.sequences),
+      async stop() {
+        for (const r of running) {
+          await r.consumer.stop();
+          await r.sequences.stop();
+        }
+      },
+    };
+  }
+
+  const rows = async (durable: string) =>
+    (
+      await pool.query<{ id: string; state: string; subject: string }>(
+        'select id::text, state, subject from parked_messages where consumer = $1 order by stream_sequence',
+        [durable],
+      )
+    ).rows;
+
+  for (const replicas of [1, 2]) {
+    it(`${replicas} replica(s): a failing order.paid parks its order.shipped while other orders flow; redrive applies both in order`, async () => {
+      const durable = `redrive-${replicas}`;
+      const { applied, failing, handler } = world();
+      const running = await consumers(durable, handler, replicas);
+      try {
+        const poisoned = uuidv7();
+        const paid = orderEvent('order.paid', poisoned);
+        failing.add(paid.id);
+        await publish(paid);
+        // The head is dead after its three deliveries (or retrying before): either way it holds the key.
+        await waitUntil(async () => (await rows(durable)).some((r) => r.state === 'dead'), {
+          timeoutMs: 10_000,
+          message: 'order.paid dead-lettered',
+        });
+        const shipped = orderEvent('order.shipped', poisoned);
+        const other = orderEvent('order.paid', uuidv7());
+        await publish(shipped, other);
+        await waitUntil(() => applied.includes(other.id), {
+          timeoutMs: 5000,
+          message: 'another order flows',
+        });
+        await waitUntil(async () => (await rows(durable)).length === 2, {
+          timeoutMs: 5000,
+          message: 'parked',
+        });
+        assert.deepEqual(
+          (await rows(durable)).map((r) => [r.state, r.subject]),
+          [
+            ['dead', 'order.paid'],
+            ['parked', 'order.shipped'],
+          ],
+        );
+        assert.ok(!applied.includes(shipped.id), 'order.shipped waits behind order.paid');
+        const [sequence] = (await running.sequences.list(undefined, 10)).items;
+        assert.equal(sequence?.parkedBehind, 1);
+        assert.equal(sequence?.head.eventId, paid.id);
+        assert.equal(sequence?.head.sequenceKey, `orderId:${poisoned}`);
+        // The dead letter's copy in DEADLETTERS goes with it.
+        const copySeq = sequence?.head.deadLetterSeq;
+        assert.ok(copySeq, 'a copy in DEADLETTERS');
+
+        // A later message of the sequence cannot be redriven on its own.
+        const parkedId = (await rows(durable))[1]!.id;
+        await assert.rejects(running.sequences.redrive(parkedId), /waits behind the head/);
+
+        failing.delete(paid.id);
+        // Redriven from the other replica when there are two.
+        const result = await running.replicas.at(-1)!.redrive(sequence!.head.id);
+        assert.deepEqual(result, { applied: 2, remaining: 0 });
+        assert.deepEqual(
+          applied.filter((id) => id === paid.id || id === shipped.id),
+          [paid.id, shipped.id],
+          'in order, once each',
+        );
+        assert.deepEqual(await rows(durable), []);
+        assert.equal(await readDeadLetter(await jetstreamManager(nc), { seq: copySeq }), undefined);
+        // Idempotent: the head is gone.
+        await assert.rejects(running.sequences.redrive(sequence!.head.id), /not found/);
+        // The key flows again.
+        const delivered = orderEvent('order.delivered', poisoned);
+        await publish(delivered);
+        await waitUntil(() => applied.includes(delivered.id), { timeoutMs: 5000, message: 'the key flows' });
+      } finally {
+        await running.stop();
+      }
+    });
+  }
+
+  it('releases the parked messages by itself when a retrying head succeeds on redelivery', async () => {
+    const durable = 'recovers';
+    const { applied, failing, handler } = world();
+    // Retried for up to 10 s: it is still retrying when the fault is fixed.
+    const running = await consumers(durable, handler, 1, { maxDeliver: 100, backoffMs: [100] });
+    try {
+      const orderId = uuidv7();
+      const paid = orderEvent('order.paid', orderId);
+      const shipped = orderEvent('order.shipped', orderId);
+      failing.add(paid.id);
+      // Both in one burst: the second is held back to a later round, then parked.
+      await publish(paid, shipped);
+      await waitUntil(async () => (await rows(durable)).some((r) => r.state === 'parked'), {
+        timeoutMs: 5000,
+        message: 'order.shipped parked behind a retrying order.paid',
+      });
+      assert.ok(!applied.includes(shipped.id));
+      failing.delete(paid.id);
+      await waitUntil(() => applied.includes(shipped.id), { timeoutMs: 10_000, message: 'released' });
+      assert.deepEqual(
+        applied.filter((id) => id === paid.id || id === shipped.id),
+        [paid.id, shipped.id],
+      );
+      await waitUntil(async () => (await rows(durable)).length === 0, {
+        timeoutMs: 5000,
+        message: 'rows gone',
+      });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('discard drops the dead head and applies what waited, in order', async () => {
+    const durable = 'discards';
+    const { applied, failing, handler } = world();
+    const running = await consumers(durable, handler, 2);
+    try {
+      const orderId = uuidv7();
+      const paid = orderEvent('order.paid', orderId);
+      failing.add(paid.id);
+      await publish(paid);
+      await waitUntil(async () => (await rows(durable)).some((r) => r.state === 'dead'), {
+        timeoutMs: 10_000,
+        message: 'dead',
+      });
+      const shipped = orderEvent('order.shipped', orderId);
+      const delivered = orderEvent('order.delivered', orderId);
+      await publish(shipped, delivered);
+      await waitUntil(async () => (await rows(durable)).length === 3, { timeoutMs: 5000, message: 'parked' });
+      const [sequence] = (await running.sequences.list(undefined, 10)).items;
+      assert.equal(sequence?.parkedBehind, 2);
+      const shown = await running.sequences.show(sequence!.head.id, 10);
+      assert.deepEqual(
+        shown?.sequence.map((m) => m.eventId),
+        [paid.id, shipped.id, delivered.id],
+      );
+      const result = await running.sequences.discard(sequence!.head.id);
+      assert.deepEqual(result, { applied: 2, discarded: sequence!.head.id, remaining: 0 });
+      assert.deepEqual(
+        applied.filter((id) => [paid.id, shipped.id, delivered.id].includes(id)),
+        [shipped.id, delivered.id],
+      );
+      await assert.rejects(running.sequences.discard(sequence!.head.id), /not found/);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('finishes a release cut short by a crash: parked messages left without a failing head are applied by the sweeper', async () => {
+    const durable = 'sweeps';
+    const { applied, handler } = world();
+    const orderId = uuidv7();
+    const shipped = orderEvent('order.shipped', orderId);
+    const delivered = orderEvent('order.delivered', orderId);
+    // What a replica killed between deleting a redriven head and applying the rest leaves behind.
+    for (const [seq, event] of [
+      [1_000_001, shipped],
+      [1_000_002, delivered],
+    ] as const) {
+      await pool.query(
+        `insert into parked_messages (consumer, sequence_key, state, stream, stream_sequence, subject, headers, payload)
+         values ($1, $2, 'parked', 'ORDERS', $3, $4, $5, $6)`,
+        [
+          durable,
+          `orderId:${orderId}`,
+          seq,
+          event.type,
+          JSON.stringify(toHeaders(event)),
+          Buffer.from(encodeData(event)),
+        ],
+      );
+    }
+    const running = await consumers(durable, handler, 1);
+    try {
+      await waitUntil(async () => (await rows(durable)).length === 0, { timeoutMs: 5000, message: 'swept' });
+      assert.deepEqual(
+        applied.filter((id) => id === shipped.id || id === delivered.id),
+        [shipped.id, delivered.id],
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a message that fails decoding is dead under its own id and parks no order', async () => {
+    const durable = 'forged';
+    const { applied, handler } = world();
+    const running = await consumers(durable, handler, 1);
+    try {
+      const victim = uuidv7();
+      // Claims the victim's order but does not match order.paid's schema.
+      const h = natsHeaders();
+      const forged = orderEvent('order.paid', victim);
+      for (const [k, v] of Object.entries(toHeaders(forged))) if (k !== 'Nats-Msg-Id') h.set(k, v);
+      await jetstream(nc).publish(
+        'order.paid',
+        new TextEncoder().encode(JSON.stringify({ orderId: victim, userId, amount: 'all of it' })),
+        { msgID: forged.id, headers: h },
+      );
+      await waitUntil(async () => (await rows(durable)).length === 1, { timeoutMs: 5000, message: 'dead' });
+      const [sequence] = (await running.sequences.list(undefined, 10)).items;
+      assert.match(sequence!.head.sequenceKey, /^message:ORDERS:\d+$/);
+      assert.match(sequence!.head.reason, /does not match order.paid/);
+      const shipped = orderEvent('order.shipped', victim);
+      await publish(shipped);
+      await waitUntil(() => applied.includes(shipped.id), { timeoutMs: 5000, message: 'the victim flows' });
+    } finally {
+      await running.stop();
+    }
+  });
+});

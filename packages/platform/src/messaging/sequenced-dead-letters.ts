@@ -1,0 +1,534 @@
+import { setTimeout as wait } from 'node:timers/promises';
+import { findEventDefinition, parseDataSchemaUri } from '@conveyor/contracts';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { AppError } from '../errors.ts';
+import { withoutAddresses } from '../observability/personal-data.ts';
+import type { Pool, PoolClient } from '../postgres/pool.ts';
+import type { CloudEvent } from './cloud-event.ts';
+import { deleteDeadLetter } from './dead-letters.ts';
+import { type BatchHandler, backoffStep, type HandlingOutcome, handleAgain } from './handling-outcome.ts';
+
+/**
+ * The sequence an event belongs to, as the catalog declares it (`orderId:<uuid>`, `userId:<uuid>`).
+ * Only a decoded event has one: a message that failed decoding or validation is dead-lettered
+ * under its own id (`ownSequenceKey`), so a forged message cannot park a victim's key.
+ */
+export function sequenceKeyOf(event: CloudEvent): string | undefined {
+  const schema = parseDataSchemaUri(event.dataschema);
+  const definition = schema && findEventDefinition(schema.type, schema.version);
+  if (!definition) return undefined;
+  const value = (event.data as Record<string, unknown>)[definition.sequenceKey];
+  return typeof value === 'string' ? `${definition.sequenceKey}:${value}` : undefined;
+}
+
+/** The sequence of one message alone. */
+export function ownSequenceKey(stream: string, streamSequence: number): string {
+  return `message:${stream}:${streamSequence}`;
+}
+
+/**
+ * What the table holds for a key: `retrying` (the head, failing; JetStream still redelivers it),
+ * `dead` (the head, given up: a dead letter) and `parked` (acknowledged in JetStream, waiting
+ * behind the head).
+ */
+export type ParkedState = 'retrying' | 'dead' | 'parked';
+
+/** A message as JetStream delivered it, stored to be applied later. */
+export interface StoredMessage {
+  stream: string;
+  streamSequence: number;
+  subject: string;
+  headers: ReadonlyMap<string, string>;
+  payload: Uint8Array;
+  deliveries: number;
+}
+
+export interface ParkedMessage {
+  id: string;
+  consumer: string;
+  sequenceKey: string;
+  state: ParkedState;
+  stream: string;
+  streamSequence: number;
+  subject: string;
+  eventId: string | undefined;
+  eventType: string | undefined;
+  reason: string;
+  deliveries: number;
+  attempts: number | undefined;
+  parkedAt: Date;
+  /** The sequence of its copy in DEADLETTERS, when it is a dead head. */
+  deadLetterSeq: number | undefined;
+  headers: ReadonlyMap<string, string>;
+  payload: Uint8Array;
+}
+
+/** One blocked sequence: its head (the dead letter) and how many messages wait behind it. */
+export interface DeadLetterSequence {
+  head: ParkedMessage;
+  parkedBehind: number;
+}
+
+export interface SequencedDeadLettersOptions {
+  pool: Pool;
+  /** The durable consumer (and inbox) name these sequences belong to. */
+  consumer: string;
+  /** The consumer's own handler: released and redriven messages are applied through it. */
+  handler: BatchHandler;
+  logger: Logger;
+  /** Attempts for a released message before it becomes the new dead head (the consumer's max_deliver). */
+  maxDeliver: number;
+  backoffMs: readonly number[];
+  /** Where copies of the dead heads are published (DEADLETTERS); removed with their sequence. */
+  jsm?: JetStreamManager | undefined;
+  /** How often keys left with a parked head (a crash mid-release) are looked for; default 5 s. */
+  sweepMs?: number;
+}
+
+/** Messages applied at most by one redrive or discard call; the rest are released in the background. */
+const applyPerCall = 1000;
+
+/**
+ * Axon-style sequenced dead letters in Postgres (ADR 0031). Once a message of key K fails
+ * (retrying, or dead), the later messages of K are acknowledged in JetStream and parked here
+ * behind it; other keys flow. When the head succeeds, is redriven or is discarded, the parked
+ * messages are applied in stream order through the consumer's handler, one releaser per key
+ * (a session advisory lock), so two replicas never apply one sequence twice at once.
+ */
+export class SequencedDeadLetters {
+  readonly consumer: string;
+  readonly #o: SequencedDeadLettersOptions;
+  /** Background releases, one at a time: each holds a connection while it applies messages. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #sweeper: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: SequencedDeadLettersOptions) {
+    this.#o = options;
+    this.consumer = options.consumer;
+  }
+
+  /** For each key that has parked messages: its head's position. */
+  async heads(keys: readonly string[]): Promise<Map<string, { stream: string; streamSequence: number }>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.#o.pool.query<{
+      sequence_key: string;
+      stream: string;
+      stream_sequence: string;
+    }>({
+      name: 'conveyor-parking-heads',
+      text: `select distinct on (sequence_key) sequence_key, stream, stream_sequence from parked_messages
+             where consumer = $1 and sequence_key = any($2::text[]) order by sequence_key, stream_sequence, id`,
+      values: [this.consumer, keys],
+    });
+    return new Map(
+      rows.map((r) => [r.sequence_key, { stream: r.stream, streamSequence: Number(r.stream_sequence) }]),
+    );
+  }
+
+  /**
+   * Parks a message behind its key's head. false when the key has no head any more (released
+   * meanwhile): the caller then lets the message come again and handles it.
+   */
+  async park(key: string, message: StoredMessage, reason: string): Promise<boolean> {
+    return this.#inSequenceLock(key, async (client) => {
+      const { rowCount } = await client.query({
+        name: 'conveyor-parking-park',
+        text: `insert into parked_messages
+                 (consumer, sequence_key, state, stream, stream_sequence, subject, headers, payload, reason, deliveries)
+               select $1, $2, 'parked', $3, $4, $5, $6, $7, $8, $9
+               where exists (select 1 from parked_messages where consumer = $1 and sequence_key = $2)
+               on conflict (consumer, stream, stream_sequence) do update
+                 set state = 'parked', sequence_key = excluded.sequence_key
+                 where parked_messages.state = 'retrying'`,
+        values: [this.consumer, key, ...messageValues(message), reason, message.deliveries],
+      });
+      if (rowCount === 1) return true;
+      // Stored before (a redelivery of a parked message) counts as parked.
+      const { rows } = await client.query(
+        'select 1 from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
+        [this.consumer, message.stream, message.streamSequence],
+      );
+      return rows.length > 0;
+    });
+  }
+
+  /** Makes a failing message the head of its key (or records that it is dead now). */
+  async hold(
+    key: string,
+    message: StoredMessage,
+    failure: {
+      state: 'retrying' | 'dead';
+      reason: string;
+      attempts?: number | undefined;
+      /** Its copy's sequence in DEADLETTERS, removed with it. */
+      copySeq?: number | undefined;
+    },
+  ): Promise<void> {
+    await this.#inSequenceLock(key, (client) =>
+      client.query({
+        name: 'conveyor-parking-hold',
+        text: `insert into parked_messages
+                 (consumer, sequence_key, state, stream, stream_sequence, subject, headers, payload, reason, deliveries,
+                  attempts, dead_letter_seq)
+               values ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9, $11, $12)
+               on conflict (consumer, stream, stream_sequence) do update
+                 set state = excluded.state, reason = excluded.reason, deliveries = excluded.deliveries,
+                     attempts = excluded.attempts,
+                     dead_letter_seq = coalesce(excluded.dead_letter_seq, parked_messages.dead_letter_seq)`,
+        values: [
+          this.consumer,
+          key,
+          ...messageValues(message),
+          cleanReason(failure.reason),
+          message.deliveries,
+          failure.state,
+          failure.attempts ?? null,
+          failure.copySeq ?? null,
+        ],
+      }),
+    );
+  }
+
+  /** The head of `key` was handled after all: it is done, and what waited behind it is released. */
+  resolved(key: string, message: { stream: string; streamSequence: number }): void {
+    this.#background(async () => {
+      await this.#o.pool.query(
+        'delete from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
+        [this.consumer, message.stream, message.streamSequence],
+      );
+      await this.#release(key, { head: 'stop' });
+    });
+  }
+
+  /** A dead letter's copy in DEADLETTERS was redriven elsewhere: its sequence row goes, and the key is released. */
+  async copyRedriven(message: { stream: string; streamSequence: number }): Promise<void> {
+    const { rows } = await this.#o.pool.query<{ sequence_key: string }>(
+      'select sequence_key from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
+      [this.consumer, message.stream, message.streamSequence],
+    );
+    if (rows[0]) this.resolved(rows[0].sequence_key, message);
+  }
+
+  /** Looks for keys whose head is a parked message (a release cut short by a crash) now and then. */
+  startSweeping(): void {
+    const sweep = async () => {
+      const { rows } = await this.#o.pool.query<{ sequence_key: string }>({
+        name: 'conveyor-parking-orphans',
+        text: `select sequence_key from (
+                 select distinct on (sequence_key) sequence_key, state from parked_messages
+                 where consumer = $1 order by sequence_key, stream_sequence, id) heads
+               where state = 'parked' limit 100`,
+        values: [this.consumer],
+      });
+      for (const { sequence_key } of rows) await this.#release(sequence_key, { head: 'stop' });
+    };
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#background(sweep);
+      this.#sweeper = setTimeout(tick, this.#o.sweepMs ?? 5000);
+      this.#sweeper.unref();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#sweeper);
+    let seen: Promise<unknown> | undefined;
+    while (seen !== this.#queue) {
+      seen = this.#queue;
+      await seen;
+    }
+  }
+
+  /** The blocked sequences, oldest head first, paged by head id. */
+  async list(
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<{ items: DeadLetterSequence[]; next?: string }> {
+    const { rows } = await this.#o.pool.query<Row & { parked_behind: string }>({
+      name: 'conveyor-parking-list',
+      text: `select * from (
+               select p.*, count(*) over (partition by sequence_key) - 1 as parked_behind,
+                      row_number() over (partition by sequence_key order by stream_sequence, id) as rank
+               from parked_messages p where consumer = $1) ranked
+             where rank = 1 and id > $2 order by id limit $3`,
+      values: [this.consumer, afterId ?? '0', limit + 1],
+    });
+    const items = rows
+      .slice(0, limit)
+      .map((r) => ({ head: fromRow(r), parkedBehind: Number(r.parked_behind) }));
+    return rows.length > limit ? { items, next: items.at(-1)?.head.id } : { items };
+  }
+
+  /** One message by id with its sequence: the head first, then what is parked (the first `limit`). */
+  async show(id: string, limit: number): Promise<{ sequence: ParkedMessage[]; total: number } | undefined> {
+    const key = await this.#keyOf(id);
+    if (key === undefined) return undefined;
+    const { rows } = await this.#o.pool.query<Row & { total: string }>(
+      `select *, count(*) over () as total from parked_messages where consumer = $1 and sequence_key = $2
+       order by stream_sequence, id limit $3`,
+      [this.consumer, key, limit],
+    );
+    return { sequence: rows.map(fromRow), total: Number(rows[0]?.total ?? 0) };
+  }
+
+  /**
+   * Applies the head `id` of a sequence and then its parked messages, in order. Idempotent: a
+   * head that is gone (redriven, discarded) is NOT_FOUND, and the handlers' inbox or version
+   * guards make a message applied twice (a crash before its row was deleted) harmless.
+   */
+  async redrive(id: string): Promise<ReleaseResult> {
+    const key = await this.#headKey(id);
+    return this.#releaseNow(key, { head: 'apply', id });
+  }
+
+  /** Drops the head `id` without applying it and releases what waited behind it. */
+  async discard(id: string): Promise<ReleaseResult> {
+    const key = await this.#headKey(id);
+    return this.#releaseNow(key, { head: 'drop', id });
+  }
+
+  async #releaseNow(key: string, start: ReleaseStart): Promise<ReleaseResult> {
+    const result = await this.#release(key, start);
+    if (result === 'busy') {
+      throw new AppError('ABORTED', `sequence ${key} is being released by another replica; try again`);
+    }
+    return result;
+  }
+
+  async #headKey(id: string): Promise<string> {
+    const key = await this.#keyOf(id);
+    if (key === undefined) throw new AppError('NOT_FOUND', `dead letter ${id} not found`);
+    const head = (await this.heads([key])).get(key);
+    const row = await this.#o.pool.query<{ stream: string; stream_sequence: string }>(
+      'select stream, stream_sequence from parked_messages where id = $1',
+      [id],
+    );
+    const self = row.rows[0];
+    if (
+      !head ||
+      !self ||
+      head.stream !== self.stream ||
+      head.streamSequence !== Number(self.stream_sequence)
+    ) {
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `message ${id} waits behind the head of ${key}: redrive or discard the head`,
+      );
+    }
+    return key;
+  }
+
+  async #keyOf(id: string): Promise<string | undefined> {
+    if (!/^[1-9][0-9]{0,17}$/.test(id))
+      throw new AppError('INVALID_ARGUMENT', 'id: must be a dead letter id');
+    const { rows } = await this.#o.pool.query<{ sequence_key: string }>(
+      'select sequence_key from parked_messages where id = $1 and consumer = $2',
+      [id, this.consumer],
+    );
+    return rows[0]?.sequence_key;
+  }
+
+  /**
+   * Applies the messages of `key` in order while this process holds the key's release lock.
+   * `head`: what to do with the first row when it is not a parked one: stop (it is still
+   * failing), apply it (redrive) or drop it (discard). A message that fails again becomes the
+   * new dead head and the release stops there.
+   */
+  async #release(key: string, start: ReleaseStart | { head: 'stop' }): Promise<ReleaseResult | 'busy'> {
+    const client = await this.#o.pool.connect();
+    const [k1, k2] = lockKeys(this.consumer, key);
+    let locked = false;
+    try {
+      locked = (await client.query('select pg_try_advisory_lock($1, $2) as ok', [k1, k2])).rows[0].ok;
+      if (!locked) return 'busy';
+      const result: ReleaseResult = { applied: 0, remaining: 0 };
+      for (let first = true; ; first = false) {
+        const next = await this.#next(key);
+        if (!next) break;
+        if (first && 'id' in start && next.id !== start.id) {
+          throw new AppError('ABORTED', `the head of ${key} changed; look at it again`);
+        }
+        if (next.state !== 'parked' && !(first && start.head !== 'stop')) break;
+        if (first && start.head === 'drop') {
+          await this.#remove(next);
+          result.discarded = next.id;
+          continue;
+        }
+        if (result.applied >= applyPerCall) {
+          result.remaining = 1;
+          this.#background(() => this.#release(key, { head: 'stop' }));
+          break;
+        }
+        const outcome = await this.#apply(next);
+        if (outcome.kind !== 'ack') {
+          await this.#o.pool.query(`update parked_messages set state = 'dead', reason = $2 where id = $1`, [
+            next.id,
+            cleanReason(`failed when released: ${outcome.reason}`),
+          ]);
+          result.deadAgain = { id: next.id, reason: cleanReason(outcome.reason) };
+          break;
+        }
+        await this.#remove(next);
+        result.applied++;
+      }
+      return result;
+    } finally {
+      if (locked) await client.query('select pg_advisory_unlock($1, $2)', [k1, k2]).catch(() => {});
+      client.release();
+    }
+  }
+
+  /** The first row of `key`, read under the sequence lock so a park cannot slip in behind a finished release. */
+  #next(key: string): Promise<ParkedMessage | undefined> {
+    return this.#inSequenceLock(key, async (client) => {
+      const { rows } = await client.query<Row>(
+        `select * from parked_messages where consumer = $1 and sequence_key = $2
+         order by stream_sequence, id limit 1`,
+        [this.consumer, key],
+      );
+      return rows[0] && fromRow(rows[0]);
+    });
+  }
+
+  async #remove(message: ParkedMessage): Promise<void> {
+    await this.#o.pool.query('delete from parked_messages where id = $1', [message.id]);
+    const copy = message.deadLetterSeq;
+    if (this.#o.jsm && copy !== undefined) {
+      await deleteDeadLetter(this.#o.jsm, copy).catch((error) =>
+        this.#o.logger.warn({ err: error, seq: copy }, 'could not remove the dead letter copy'),
+      );
+    }
+  }
+
+  /** One message through the handler; a retry is tried again (the consumer's attempts and backoff). */
+  async #apply(message: ParkedMessage): Promise<HandlingOutcome> {
+    let outcome: HandlingOutcome = { kind: 'retry', reason: 'not applied' };
+    for (let attempt = 1; attempt <= this.#o.maxDeliver; attempt++) {
+      outcome = await handleAgain(this.#o.handler, {
+        headers: message.headers,
+        payload: message.payload,
+        delivery: {
+          subject: message.subject,
+          stream: message.stream,
+          streamSequence: message.streamSequence,
+          deliveryCount: attempt,
+        },
+      });
+      if (outcome.kind !== 'retry' || this.#stopped) return outcome;
+      await wait(outcome.delayMs ?? backoffStep(this.#o.backoffMs, attempt));
+    }
+    return outcome;
+  }
+
+  async #inSequenceLock<T>(key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1, $2)', lockKeys(`${this.consumer}/sequence`, key));
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  #background(work: () => Promise<unknown>): void {
+    this.#queue = this.#queue
+      .then(work)
+      .catch((error) =>
+        this.#o.logger.error({ err: error, consumer: this.consumer }, 'releasing a sequence failed'),
+      );
+  }
+}
+
+type ReleaseStart = { head: 'apply' | 'drop'; id: string };
+
+export interface ReleaseResult {
+  /** Messages applied (the head too, when redriven). */
+  applied: number;
+  /** The head's id when it was discarded. */
+  discarded?: string;
+  /** A message that failed again: the sequence's new dead head. */
+  deadAgain?: { id: string; reason: string };
+  /** 1 when more were left to a background release (over 1000 in one call). */
+  remaining: number;
+}
+
+interface Row {
+  id: string;
+  consumer: string;
+  sequence_key: string;
+  state: ParkedState;
+  stream: string;
+  stream_sequence: string;
+  subject: string;
+  headers: Record<string, string>;
+  payload: Buffer;
+  reason: string;
+  deliveries: number;
+  attempts: number | null;
+  parked_at: Date;
+  dead_letter_seq: string | null;
+}
+
+function fromRow(row: Row): ParkedMessage {
+  const headers = new Map(Object.entries(row.headers));
+  return {
+    id: String(row.id),
+    consumer: row.consumer,
+    sequenceKey: row.sequence_key,
+    state: row.state,
+    stream: row.stream,
+    streamSequence: Number(row.stream_sequence),
+    subject: row.subject,
+    eventId: headers.get('ce-id'),
+    eventType: headers.get('ce-type'),
+    reason: row.reason,
+    deliveries: row.deliveries,
+    attempts: row.attempts ?? undefined,
+    parkedAt: row.parked_at,
+    deadLetterSeq: row.dead_letter_seq === null ? undefined : Number(row.dead_letter_seq),
+    headers,
+    payload: new Uint8Array(row.payload),
+  };
+}
+
+function messageValues(message: StoredMessage): unknown[] {
+  return [
+    message.stream,
+    message.streamSequence,
+    message.subject,
+    JSON.stringify(Object.fromEntries(message.headers)),
+    Buffer.from(message.payload),
+  ];
+}
+
+/** Kept for days, past any erasure: the reason names no address. */
+function cleanReason(reason: string): string {
+  return withoutAddresses(reason)
+    .slice(0, 2000)
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/** Two int4 keys for pg advisory locks, from a namespace and a key. */
+function lockKeys(namespace: string, key: string): [number, number] {
+  return [hash32(namespace), hash32(key)];
+}
+
+function hash32(text: string): number {
+  // FNV-1a, as a signed int4.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
