@@ -3,6 +3,7 @@ import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
 import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
 import { type OrdersCommand, parseOrders, parseProjections, positionArg } from './orders-args.ts';
+import { parseSequences, type SequencesCommand } from './sequence-commands.ts';
 import { helpTopics } from './usage.ts';
 
 export type Command =
@@ -31,6 +32,7 @@ export type Command =
   | { kind: 'status'; json: boolean }
   | OrdersCommand
   | DlqCommand
+  | SequencesCommand
   | WebhooksCommand;
 
 /**
@@ -251,6 +253,8 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseProjections(rest[0], rest.slice(1));
     case 'dlq':
       return parseDlq(rest[0], rest.slice(1));
+    case 'dead-letters':
+      return parseSequences(rest[0], rest.slice(1));
     case 'webhooks':
       return parseWebhooks(rest[0], rest.slice(1));
     case 'mail':

@@ -1,4 +1,4 @@
-import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
+import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
 import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform';
 import {
   type CallOptions,
@@ -58,6 +58,10 @@ export function notificationsClient(
   token?: string,
 ): notificationsV1.NotificationServiceClient {
   return new notificationsV1.NotificationServiceClient(address, credentials(), bearer(token));
+}
+
+export function consumersClient(address: string, token?: string): consumersV1.ConsumerServiceClient {
+  return new consumersV1.ConsumerServiceClient(address, credentials(), bearer(token));
 }
 
 interface HealthClient extends Client {

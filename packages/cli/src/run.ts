@@ -8,6 +8,7 @@ import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './or
 import { listOrders, orderAt, orderHistory, republishEvents, showOrder } from './order-queries.ts';
 import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
+import { runSequences } from './sequence-commands.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
 import {
@@ -84,6 +85,11 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return redriveDeadLetters(endpoints, command);
     case 'dlq purge':
       return purgeDeadLetters(endpoints, command);
+    case 'dead-letters list':
+    case 'dead-letters show':
+    case 'dead-letters redrive':
+    case 'dead-letters discard':
+      return runSequences(endpoints, command);
     case 'webhooks register':
       return registerWebhook(endpoints, command);
     case 'webhooks list':

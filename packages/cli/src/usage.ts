@@ -33,7 +33,16 @@ const sections: Record<string, string> = {
                                             publish the originals again and remove them; safe to
                                             repeat (the consumer drops events it already handled)
   dlq purge ID | --all | [--subject S] [--reason TEXT]
-                                            remove dead letters for good`,
+                                            remove dead letters for good
+                                            (deliveries that gave up; a message that keeps failing
+                                            is under dead-letters)`,
+  'dead-letters': `  dead-letters list [--service orders|notifications]
+                                            every consumer's failing heads: the event of a key (an
+                                            order, a user) that keeps failing, and how many later
+                                            events of that key are parked behind it (others flow)
+  dead-letters show SERVICE/ID              one head and the events parked behind it, in order
+  dead-letters redrive SERVICE/ID           apply the head, then the parked events, in order
+  dead-letters discard SERVICE/ID --yes     drop the head unapplied, then apply the parked events`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
   orders: `  orders place --item SKU:QTY [--item SKU:QTY ...] [--key KEY] [--user ID]
@@ -85,12 +94,13 @@ Examples:
   ./bin/conveyor webhooks register --global --url https://hooks.example.com/conveyor
   ./bin/conveyor dlq list --reason poison
   ./bin/conveyor dlq redrive --subject order.paid
+  ./bin/conveyor dead-letters list
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
 them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
 Every command but users create, login and products needs a login (ship, deliver, rebuild,
-republish, webhooks, dlq and roles need an admin; signing up never makes one: up makes
+republish, webhooks, dlq, dead-letters and roles need an admin; signing up never makes one: up makes
 admin@conveyor.local, an operator runs users bootstrap-admin, admins run users grant-role).
 Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
 right status), 64 bad usage.

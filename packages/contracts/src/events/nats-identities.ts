@@ -66,6 +66,8 @@ export const natsPermissions: Record<NatsIdentity, NatsPermissions> = {
     'order.>',
     ...ownConsumer(Streams.orders.name, Durables.ordersProjections),
     `deadletter.${Durables.ordersProjections}.>`,
+    // Removing a dead letter's copy when its sequence is redriven or discarded (ADR 0031).
+    `$JS.API.STREAM.MSG.DELETE.${Streams.deadLetters.name}`,
   ]),
   notifications: service('notifications', [
     ...ownConsumer(Streams.users.name, Durables.notifications),

@@ -1,0 +1,212 @@
+import { parseArgs } from 'node:util';
+import { consumersV1 } from '@conveyor/contracts/grpc';
+import { callUnary } from '@conveyor/platform';
+import type { Endpoints } from './addresses.ts';
+import { common, isHelp, noPositionals, onePositional, parse } from './arg-helpers.ts';
+import { type Outcome, UsageError } from './cli-error.ts';
+import { consumersClient, DEADLINE_MS } from './grpc-clients.ts';
+import { callService } from './grpc-failure.ts';
+import { renderFields, renderTable } from './table.ts';
+
+/** The services that consume events and serve ConsumerService. */
+const consuming = ['orders', 'notifications'] as const;
+type ConsumingService = (typeof consuming)[number];
+
+/** A dead letter as the operator names it: `orders/12`, `notifications/3`. */
+interface SequenceRef {
+  service: ConsumingService;
+  id: string;
+}
+
+export type SequencesCommand =
+  | { kind: 'dead-letters list'; service: ConsumingService | undefined; json: boolean }
+  | { kind: 'dead-letters show'; ref: SequenceRef; json: boolean }
+  | { kind: 'dead-letters redrive'; ref: SequenceRef; json: boolean }
+  | { kind: 'dead-letters discard'; ref: SequenceRef; yes: boolean; json: boolean };
+
+type Help = { kind: 'help'; topic: string };
+
+function serviceOf(raw: string): ConsumingService {
+  if ((consuming as readonly string[]).includes(raw)) return raw as ConsumingService;
+  throw new UsageError(
+    `--service must be one of ${consuming.join(', ')}, not ${JSON.stringify(raw.slice(0, 40))}`,
+  );
+}
+
+function refOf(command: string, positionals: string[]): SequenceRef {
+  const raw = onePositional(command, 'a dead letter id such as orders/12', positionals);
+  const match = /^([a-z]+)\/([1-9][0-9]{0,17})$/.exec(raw);
+  if (!match)
+    throw new UsageError(`${command}: ${JSON.stringify(raw.slice(0, 40))} is not an id such as orders/12`);
+  return { service: serviceOf(match[1] as string), id: match[2] as string };
+}
+
+/** `dead-letters list|show|redrive|discard`: every consumer's sequenced dead letters (ADR 0031). */
+export function parseSequences(sub: string | undefined, args: string[]): SequencesCommand | Help {
+  const help: Help = { kind: 'help', topic: 'dead-letters' };
+  if (isHelp(sub)) return help;
+  const options = { ...common, service: { type: 'string' }, yes: { type: 'boolean' } } as const;
+  const { values, positionals } = parse(() =>
+    parseArgs({ args, options, allowPositionals: true, strict: true }),
+  );
+  if (values.help) return help;
+  const json = values.json === true;
+  if (sub !== 'list' && values.service !== undefined)
+    throw new UsageError(`dead-letters ${sub}: the id names its service (orders/12)`);
+  if (sub !== 'discard' && values.yes) throw new UsageError(`dead-letters ${sub}: --yes is for discard`);
+  switch (sub) {
+    case 'list':
+      noPositionals('dead-letters list', positionals);
+      return {
+        kind: 'dead-letters list',
+        service: values.service === undefined ? undefined : serviceOf(values.service),
+        json,
+      };
+    case 'show':
+    case 'redrive':
+      return { kind: `dead-letters ${sub}`, ref: refOf(`dead-letters ${sub}`, positionals), json };
+    case 'discard':
+      return {
+        kind: 'dead-letters discard',
+        ref: refOf('dead-letters discard', positionals),
+        yes: values.yes === true,
+        json,
+      };
+    default:
+      throw new UsageError(`unknown command: dead-letters ${sub}`);
+  }
+}
+
+function withConsumers<T>(
+  endpoints: Endpoints,
+  service: ConsumingService,
+  work: (client: consumersV1.ConsumerServiceClient) => Promise<T>,
+): Promise<T> {
+  const { grpc } = endpoints.target(service);
+  return callService(service, grpc, consumersClient(grpc, endpoints.accessToken()), work);
+}
+
+export async function runSequences(endpoints: Endpoints, command: SequencesCommand): Promise<Outcome> {
+  switch (command.kind) {
+    case 'dead-letters list':
+      return listSequences(endpoints, command.service, command.json);
+    case 'dead-letters show':
+      return showSequence(endpoints, command.ref, command.json);
+    case 'dead-letters redrive':
+    case 'dead-letters discard':
+      return release(endpoints, command);
+  }
+}
+
+async function listSequences(
+  endpoints: Endpoints,
+  only: ConsumingService | undefined,
+  json: boolean,
+): Promise<Outcome> {
+  const rows: { service: ConsumingService; sequence: consumersV1.DeadLetterSequence }[] = [];
+  let more = false;
+  for (const service of only ? [only] : consuming) {
+    const response = await withConsumers(endpoints, service, (client) =>
+      callUnary(
+        client,
+        client.listDeadLetterSequences,
+        { consumer: '', pageSize: 500, pageToken: '' },
+        { deadlineMs: DEADLINE_MS },
+      ),
+    );
+    rows.push(...response.sequences.map((sequence) => ({ service, sequence })));
+    more ||= response.nextPageToken !== '';
+  }
+  if (json) {
+    return {
+      text: JSON.stringify(
+        rows.map((r) => ({
+          service: r.service,
+          ...(consumersV1.DeadLetterSequence.toJSON(r.sequence) as object),
+        })),
+        null,
+        2,
+      ),
+    };
+  }
+  if (rows.length === 0) return { text: 'no dead letters: every key flows' };
+  const table = renderTable(
+    ['ID', 'CONSUMER', 'KEY', 'STATE', 'EVENT', 'PARKED', 'REASON'],
+    rows.map(({ service, sequence }) => {
+      const head = sequence.head as consumersV1.SequencedMessage;
+      return [
+        `${service}/${head.id}`,
+        head.consumer,
+        head.sequenceKey,
+        head.state,
+        head.eventType || head.subject,
+        String(sequence.parkedBehind),
+        head.reason,
+      ];
+    }),
+  );
+  return { text: more ? `${table}\n\n(500 per service shown; more wait)` : table };
+}
+
+async function showSequence(endpoints: Endpoints, ref: SequenceRef, json: boolean): Promise<Outcome> {
+  const response = await withConsumers(endpoints, ref.service, (client) =>
+    callUnary(client, client.getDeadLetterSequence, { id: ref.id }, { deadlineMs: DEADLINE_MS }),
+  );
+  if (json)
+    return { text: JSON.stringify(consumersV1.GetDeadLetterSequenceResponse.toJSON(response), null, 2) };
+  const [head, ...parked] = response.messages;
+  if (!head) return { text: 'the service returned no dead letter' };
+  const fields = renderFields([
+    ['id', `${ref.service}/${head.id}`],
+    ['consumer', head.consumer],
+    ['key', head.sequenceKey],
+    ['state', head.state],
+    ['event', `${head.eventType || head.subject} ${head.eventId}`.trim()],
+    ['position', `${head.stream} #${head.streamSequence}`],
+    ['deliveries', String(head.deliveries)],
+    ['since', head.parkedAt?.toISOString() ?? ''],
+    ['reason', head.reason],
+    ['parked behind', String(response.total - 1)],
+  ]);
+  if (parked.length === 0) return { text: fields };
+  const table = renderTable(
+    ['ID', 'EVENT', 'EVENT ID', 'POSITION', 'PARKED AT'],
+    parked.map((m) => [
+      `${ref.service}/${m.id}`,
+      m.eventType || m.subject,
+      m.eventId,
+      `${m.stream} #${m.streamSequence}`,
+      m.parkedAt?.toISOString() ?? '',
+    ]),
+  );
+  const shown =
+    response.total - 1 > parked.length ? `\n(the first ${parked.length} of ${response.total - 1})` : '';
+  return { text: `${fields}\n\n${table}${shown}` };
+}
+
+async function release(
+  endpoints: Endpoints,
+  command: Extract<SequencesCommand, { kind: 'dead-letters redrive' | 'dead-letters discard' }>,
+): Promise<Outcome> {
+  const { ref } = command;
+  if (command.kind === 'dead-letters discard' && !command.yes) {
+    throw new UsageError(
+      `dead-letters discard drops ${ref.service}/${ref.id} without applying it (it cannot be undone); run it again with --yes`,
+    );
+  }
+  const response = await withConsumers(endpoints, ref.service, (client) =>
+    command.kind === 'dead-letters redrive'
+      ? callUnary(client, client.redriveDeadLetterSequence, { id: ref.id }, { deadlineMs: 120_000 })
+      : callUnary(client, client.discardDeadLetter, { id: ref.id, confirm: true }, { deadlineMs: 120_000 }),
+  );
+  if (command.json) return { text: JSON.stringify(response, null, 2) };
+  const verb = command.kind === 'dead-letters redrive' ? 'redrove' : 'discarded';
+  const lines = [`${verb} ${ref.service}/${ref.id}: ${response.applied} event(s) applied in order`];
+  if (response.deadAgainId) {
+    lines.push(
+      `${ref.service}/${response.deadAgainId} failed again and now heads the sequence: ${response.deadAgainReason}`,
+    );
+  }
+  if (response.continuing) lines.push('more than 1000 were parked: the rest are applied in the background');
+  return { text: lines.join('\n') };
+}
