@@ -6,6 +6,7 @@ import { repoRoot } from '@conveyor/stack';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { blockOrderSequences } from '../../services/gateway/src/testing/blocked-sequences.ts';
 import { type GatewayStack, startGatewayStack } from '../../services/gateway/src/testing/gateway-stack.ts';
 import { publishPoison } from '../../services/gateway/src/testing/poison.ts';
 
@@ -175,6 +176,47 @@ describe('web console in chromium', () => {
       .click();
     await page.locator('#toast', { hasText: `Redrove dead letter ${deadLetterId}` }).waitFor();
     await page.locator(`#dead-letters tr[data-id="${deadLetterId}"]`).waitFor({ state: 'detached' });
+    assert.deepEqual(pageErrors, [], 'script errors or CSP violations in the console');
+  });
+
+  it('shows blocked sequences with what is parked behind them; redrives one, discards another after confirming', async () => {
+    const blocked = await blockOrderSequences(stack, 2);
+    const [first, second] = blocked.orderIds as [string, string];
+    const [redrive, discard] = [blocked.heads.get(first) as string, blocked.heads.get(second) as string];
+    await page.context().clearCookies();
+    await page.goto(stack.url);
+    await logIn(TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Operations' }).click();
+    const row = (id: string) =>
+      page.locator(`#dead-letter-sequences tr[data-service="orders"][data-id="${id}"]`);
+    for (const [id, orderId] of [
+      [redrive, first],
+      [discard, second],
+    ] as const) {
+      await row(id).waitFor();
+      assert.equal(await row(id).locator('td.parked').textContent(), '1');
+      assert.match((await row(id).textContent()) ?? '', new RegExp(`orderId:${orderId}.*dead.*order\\.paid`));
+    }
+    await capture('sequences');
+
+    await blocked.lift();
+    await page.getByRole('button', { name: `Redrive sequence orders ${redrive}` }).click();
+    await page.locator('#sequence-result', { hasText: `Redrove orders ${redrive}: applied 2.` }).waitFor();
+    await row(redrive).waitFor({ state: 'detached' });
+
+    // Discard asks first, in the page: Cancel leaves the sequence as it was.
+    const dialog = page.getByRole('dialog', { name: 'Discard this dead letter?' });
+    const discardButton = page.getByRole('button', { name: `Discard dead letter orders ${discard}` });
+    await discardButton.click();
+    await dialog.getByText(`orderId:${second}`).waitFor();
+    await capture('discard-dialog');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await row(discard).count(), 1, 'cancelled: nothing was discarded');
+    await discardButton.click();
+    await dialog.getByRole('button', { name: 'Discard', exact: true }).click();
+    await page.locator('#sequence-result', { hasText: `Discarded orders ${discard}: applied 1.` }).waitFor();
+    await row(discard).waitFor({ state: 'detached' });
     assert.deepEqual(pageErrors, [], 'script errors or CSP violations in the console');
   });
 });

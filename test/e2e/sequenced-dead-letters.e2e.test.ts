@@ -6,14 +6,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import {
+  call,
   callAs,
   independentClient,
   type SignedIn,
+  scrape,
   signInAdmin,
   signUp,
+  sumOf,
   TEST_ADMIN_EMAIL,
   TEST_ADMIN_PASSWORD,
 } from '@conveyor/stack/testing';
+import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { cli } from '../../packages/cli/src/cli-process.ts';
 
@@ -171,6 +175,13 @@ describe('sequenced dead letters across the system (processes, two replicas each
     assert.equal((await readModel(victim, order.id)).status, 'ORDER_STATUS_PLACED');
     assert.ok(!mails(victim).some((s) => /shipped|Payment/.test(s)), mails(victim).join(', '));
 
+    // Both consumers' metrics count a dead head and a parked event (any replica answers).
+    for (const service of ['orders', 'notifications'] as const) {
+      const samples = await scrape((system.replicas(service)[0] as { opsPort: number }).opsPort);
+      assert.ok(sumOf(samples, 'conveyor_parked_messages', { state: 'dead' }) >= 1, service);
+      assert.ok(sumOf(samples, 'conveyor_parked_messages', { state: 'parked' }) >= 1, service);
+    }
+
     // The CLI shows both sequences with one event parked behind each head.
     const list = await cli(['dead-letters', 'list'], env);
     assert.equal(list.code, 0, list.stderr);
@@ -214,6 +225,42 @@ describe('sequenced dead letters across the system (processes, two replicas each
     const again = await cli(['dead-letters', 'redrive', ids[0] as string], env);
     assert.equal(again.code, 2, again.stdout);
     assert.match(again.stderr, /not found/);
+  });
+
+  it('answers admins only, on both services, and bounds what it is asked', async () => {
+    const stranger = await customer();
+    for (const service of ['orders', 'notifications'] as const) {
+      const client = independentClient(
+        'conveyor/consumers/v1/consumers.proto',
+        'conveyor.consumers.v1.ConsumerService',
+        system.address(service),
+      );
+      try {
+        await assert.rejects(callAs(stranger, client, 'ListDeadLetterSequences', {}), {
+          code: status.PERMISSION_DENIED,
+        });
+        await assert.rejects(callAs(stranger, client, 'RedriveDeadLetterSequence', { id: '1' }), {
+          code: status.PERMISSION_DENIED,
+        });
+        await assert.rejects(call(client, 'ListDeadLetterSequences', {}), { code: status.UNAUTHENTICATED });
+        await assert.rejects(
+          callAs(admin, client, 'GetDeadLetterSequence', { id: 'x'.repeat(5000) }),
+          (error: Error) => {
+            assert.equal((error as { code?: number }).code, status.INVALID_ARGUMENT);
+            assert.ok(error.message.length < 300, error.message);
+            return true;
+          },
+        );
+        await assert.rejects(callAs(admin, client, 'DiscardDeadLetter', { id: '1', confirm: false }), {
+          code: status.FAILED_PRECONDITION,
+        });
+        await assert.rejects(callAs(admin, client, 'ListDeadLetterSequences', { page_token: 'nope' }), {
+          code: status.INVALID_ARGUMENT,
+        });
+      } finally {
+        client.close();
+      }
+    }
   });
 
   it('discard drops the failing head after a confirmation and applies what waited behind it', async () => {

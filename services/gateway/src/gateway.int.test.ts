@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { z } from 'zod';
 import type { GatewayDeps } from './ports/http/deps.ts';
 import { apiRoutes } from './ports/http/http-server.ts';
+import { blockOrderSequences } from './testing/blocked-sequences.ts';
 import { type GatewayStack, startGatewayStack } from './testing/gateway-stack.ts';
 import { publishPoison } from './testing/poison.ts';
 
@@ -333,6 +334,101 @@ describe('gateway over real services (processes)', () => {
     const text = await rebuild.text();
     assert.match(text, /event: progress/);
     assert.match(text, /event: done/);
+  });
+
+  it('lists sequenced dead letters of orders and notifications to admins only; shows, redrives and discards them', async () => {
+    const base = '/api/ops/dead-letter-sequences';
+    const customer = await signUpViaGateway('sequences');
+    assert.equal((await api('GET', base)).status, 401);
+    assert.equal((await api('GET', base, { cookie: customer.cookie })).status, 403);
+    const refused = await api('POST', `${base}/orders/1/redrive`, { cookie: customer.cookie });
+    assert.equal(refused.status, 403);
+    const { token } = await signInAdmin(`127.0.0.1:${stack.users.grpcPort}`);
+    // The service and the id are checked at the edge: a clear 400 naming the part.
+    for (const [path, field] of [
+      [`${base}/users/1`, 'service'],
+      [`${base}/orders/12a`, 'id'],
+      [`${base}/orders/0`, 'id'],
+      [`${base}/orders/${'9'.repeat(19)}`, 'id'],
+      [`${base}?service=users`, 'service'],
+      [`${base}?pageToken=orders:1;drop`, 'pageToken'],
+    ] as const) {
+      const bad = await api('GET', path, { token });
+      assert.deepEqual([bad.status, bad.body.field], [400, field], path);
+    }
+
+    // Two orders whose order.paid the projection keeps refusing: each a dead head, order.shipped parked behind.
+    const blocked = await blockOrderSequences(stack, 2);
+    const [first, second] = blocked.orderIds as [string, string];
+    const keys = blocked.orderIds.map((id) => `orderId:${id}`);
+    const mine = async () =>
+      (await api('GET', base, { token })).body.sequences.filter((s: { head: { sequenceKey: string } }) =>
+        keys.includes(s.head.sequenceKey),
+      );
+    const listed = await mine();
+    assert.deepEqual(
+      listed.map((s: { service: string; head: Record<string, unknown>; parkedBehind: number }) => [
+        s.service,
+        s.head.consumer,
+        s.head.state,
+        s.head.eventType,
+        s.parkedBehind,
+      ]),
+      [
+        ['orders', 'orders-projections', 'dead', 'order.paid', 1],
+        ['orders', 'orders-projections', 'dead', 'order.paid', 1],
+      ],
+    );
+    assert.match(listed[0].head.reason, /test refuses the paid row of order/);
+    const head = blocked.heads.get(first) as string;
+    const shown = await api('GET', `${base}/orders/${head}`, { token });
+    assert.equal(shown.body.total, 2);
+    assert.deepEqual(
+      shown.body.messages.map((m: { state: string; eventType: string }) => [m.state, m.eventType]),
+      [
+        ['dead', 'order.paid'],
+        ['parked', 'order.shipped'],
+      ],
+    );
+    assert.equal(JSON.parse(shown.body.messages[0].payload).orderId, first);
+    const parkedId = shown.body.messages[1].id as string;
+    assert.equal((await api('POST', `${base}/orders/${parkedId}/redrive`, { token })).status, 409);
+    assert.equal((await api('GET', `${base}/orders/999999999`, { token })).status, 404);
+
+    // Discarding drops an event unapplied: the body must say so, and false is refused by the service.
+    const other = blocked.heads.get(second) as string;
+    const unconfirmed = await api('POST', `${base}/orders/${other}/discard`, { token, body: {} });
+    assert.deepEqual([unconfirmed.status, unconfirmed.body.field], [400, 'confirm']);
+    const declined = await api('POST', `${base}/orders/${other}/discard`, {
+      token,
+      body: { confirm: false },
+    });
+    assert.equal(declined.status, 409);
+    assert.match(declined.body.detail, /confirm/);
+
+    await blocked.lift();
+    const redriven = await api('POST', `${base}/orders/${head}/redrive`, { token });
+    assert.deepEqual(redriven.body, {
+      service: 'orders',
+      id: head,
+      applied: 2,
+      deadAgainId: '',
+      deadAgainReason: '',
+      continuing: false,
+    });
+    const discarded = await api('POST', `${base}/orders/${other}/discard`, {
+      token,
+      body: { confirm: true },
+    });
+    assert.equal(discarded.status, 200, JSON.stringify(discarded.body));
+    assert.deepEqual([discarded.body.applied, discarded.body.deadAgainId], [1, '']);
+    assert.deepEqual(await mine(), [], 'both sequences are released');
+    assert.equal((await api('POST', `${base}/orders/${head}/redrive`, { token })).status, 404);
+    // Redrive applied paid then shipped; discard skipped paid, and shipped refolded the order from its events.
+    for (const id of blocked.orderIds) {
+      const { body } = await api('GET', `/api/orders/${id}`, { token: blocked.customerToken });
+      assert.equal(body.order.status, 'shipped', id);
+    }
   });
 
   it('documents every route in OpenAPI 3.1, and every checked response matched its schema', async () => {

@@ -155,6 +155,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       maxDeliver: config.CONSUMER_MAX_DELIVER,
       backoffMs: config.CONSUMER_BACKOFF_MS,
       jsm,
+      registry,
     });
     sequences.startSweeping();
     const consumers: RunningConsumer[] = [];

@@ -2,7 +2,9 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { findEventDefinition, parseDataSchemaUri } from '@conveyor/contracts';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AppError } from '../errors.ts';
+import { gauge } from '../observability/metrics.ts';
 import { withoutAddresses } from '../observability/personal-data.ts';
 import type { Pool, PoolClient } from '../postgres/pool.ts';
 import type { CloudEvent } from './cloud-event.ts';
@@ -84,6 +86,8 @@ export interface SequencedDeadLettersOptions {
   jsm?: JetStreamManager | undefined;
   /** How often keys left with a parked head (a crash mid-release) are looked for; default 5 s. */
   sweepMs?: number;
+  /** Exposes `conveyor_parked_messages{consumer,state}`, counted on scrape. */
+  registry?: Registry | undefined;
 }
 
 /** Messages applied at most by one redrive or discard call; the rest are released in the background. */
@@ -107,6 +111,24 @@ export class SequencedDeadLetters {
   constructor(options: SequencedDeadLettersOptions) {
     this.#o = options;
     this.consumer = options.consumer;
+    if (options.registry) this.#measure(options.registry);
+  }
+
+  #measure(registry: Registry): void {
+    const parked = gauge(registry, {
+      name: 'conveyor_parked_messages',
+      help: 'Heads (retrying, dead) and messages parked behind them, by consumer (ADR 0031); read on scrape.',
+      labelNames: ['consumer', 'state'],
+    });
+    (parked as unknown as { collect: () => Promise<void> }).collect = async () => {
+      const { rows } = await this.#o.pool.query<{ state: ParkedState; n: string }>(
+        'select state, count(*) as n from parked_messages where consumer = $1 group by state',
+        [this.consumer],
+      );
+      for (const state of ['retrying', 'dead', 'parked'] as const) {
+        parked.set({ consumer: this.consumer, state }, Number(rows.find((r) => r.state === state)?.n ?? 0));
+      }
+    };
   }
 
   /** For each key that has parked messages: its head's position. */

@@ -1,9 +1,10 @@
-import { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
+import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
 import { callUnary, traceparentOf } from '@conveyor/platform';
 import { Downstream } from '@conveyor/platform/resilience';
 import {
   type CallOptions,
   type ChannelCredentials,
+  type Client,
   type ClientReadableStream,
   Metadata,
   type ServiceError,
@@ -12,6 +13,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
 export type BackendName = 'users' | 'orders' | 'notifications';
+/** The services that consume events and serve ConsumerService beside their own (ADR 0031). */
+export type ConsumerBackend = 'orders' | 'notifications';
 
 type Unary<Req, Res> = (
   request: Req,
@@ -28,15 +31,16 @@ export interface CallOptionsIn {
 }
 
 /**
- * gRPC clients of the three services. Every call goes through that
- * service's resilience pipeline (deadline → circuit breaker → retry, retries
- * for idempotent calls only); the caller's token travels as metadata, so
- * each service decides access itself.
+ * gRPC clients of the three services, and of the ConsumerService orders and notifications serve
+ * beside their own. Every call goes through that service's resilience pipeline (deadline →
+ * circuit breaker → retry, retries for idempotent calls only); the caller's token travels as
+ * metadata, so each service decides access itself.
  */
 export class GrpcBackends {
   readonly users: usersV1.UserServiceClient;
   readonly orders: ordersV1.OrderServiceClient;
   readonly notifications: notificationsV1.NotificationServiceClient;
+  readonly consumers: Record<ConsumerBackend, consumersV1.ConsumerServiceClient>;
   readonly #downstreams: Record<BackendName, Downstream>;
   /**
    * Log-ins and sign-ups have a breaker of their own (issue 21): users refuses a flood of them
@@ -69,6 +73,13 @@ export class GrpcBackends {
       options.addresses.notifications,
       options.credentials,
     );
+    this.consumers = {
+      orders: new consumersV1.ConsumerServiceClient(options.addresses.orders, options.credentials),
+      notifications: new consumersV1.ConsumerServiceClient(
+        options.addresses.notifications,
+        options.credentials,
+      ),
+    };
   }
 
   call<Req, Res>(
@@ -77,9 +88,32 @@ export class GrpcBackends {
     request: Req,
     options: CallOptionsIn,
   ): Promise<Res> {
-    const client = this[backend];
     const downstream =
       backend === 'users' && this.#signInMethods.has(method) ? this.#signIns : this.#downstreams[backend];
+    return this.#call(downstream, this[backend], method, request, options);
+  }
+
+  /**
+   * A ConsumerService call to `backend`, through that service's pipeline (its breaker opens for
+   * both of its services: they are one process). `method` picks the RPC from the client.
+   */
+  callConsumers<Req, Res>(
+    backend: ConsumerBackend,
+    method: (client: consumersV1.ConsumerServiceClient) => Unary<Req, Res>,
+    request: Req,
+    options: CallOptionsIn,
+  ): Promise<Res> {
+    const client = this.consumers[backend];
+    return this.#call(this.#downstreams[backend], client, method(client), request, options);
+  }
+
+  #call<Req, Res>(
+    downstream: Downstream,
+    client: Client,
+    method: Unary<Req, Res>,
+    request: Req,
+    options: CallOptionsIn,
+  ): Promise<Res> {
     return downstream.call(
       // Through callUnary: a CLIENT span per attempt, `traceparent` to the backend, rpc_client_* metrics.
       ({ deadline }) =>
@@ -109,6 +143,8 @@ export class GrpcBackends {
     this.users.close();
     this.orders.close();
     this.notifications.close();
+    this.consumers.orders.close();
+    this.consumers.notifications.close();
   }
 }
 

@@ -23,7 +23,8 @@ export async function startGatewayStack(
     env: {
       all: everyEnv,
       users: { ...pool, USERS_ARGON2_MEMORY_KIB: '8192', USERS_ARGON2_PASSES: '1' },
-      orders: pool,
+      // Few, short attempts: a projection a test refuses (blocked-sequences.ts) is dead in about a second.
+      orders: { ...pool, PROJECTION_MAX_DELIVER: '3', PROJECTION_BACKOFF_MS: '100,200' },
       notifications: { ...pool, CONSUMER_BACKOFF_MS: '200,500,1000' },
       gateway: {
         GATEWAY_SSE_INTERVAL_MS: '300',

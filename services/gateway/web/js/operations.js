@@ -1,11 +1,12 @@
 import { api, live, postStream } from './api.js';
 import { lineChart } from './charts.js';
+import { sequencesSection } from './dead-letter-sequences.js';
 import { h, replace, toast, when } from './dom.js';
 import { adminsOnly, signInFirst } from './guards.js';
 
 const WINDOW = 60;
 
-/** Health, live charts, lag/backlog/breakers, dead-letter triage and projection rebuild. */
+/** Health, live charts, lag/backlog/breakers, dead-letter and sequence triage, projection rebuild. */
 export function opsPage(main, session) {
   if (!session.user) return signInFirst(main, 'Operations');
   if (session.user.role !== 'admin') return adminsOnly(main, 'Operations');
@@ -22,6 +23,7 @@ export function opsPage(main, session) {
   });
   const progressText = h('p', { id: 'rebuild-status', 'aria-live': 'polite' }, 'Idle.');
   const rebuildButton = h('button', { type: 'button', id: 'rebuild' }, 'Rebuild projections');
+  const sequences = sequencesSection();
   replace(
     main,
     h('h1', {}, 'Operations'),
@@ -63,6 +65,7 @@ export function opsPage(main, session) {
       ),
       inspect,
     ),
+    sequences.section,
     h(
       'section',
       { 'aria-labelledby': 'rebuild-h' },
@@ -216,6 +219,7 @@ export function opsPage(main, session) {
     }
   });
   loadDeadLetters().catch((e) => toast(e.message, 'error'));
+  sequences.load().catch((e) => toast(e.message, 'error'));
   return stop;
 }
 

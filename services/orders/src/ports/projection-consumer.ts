@@ -60,6 +60,7 @@ export async function startProjectionConsumer(
     maxDeliver: options.maxDeliver,
     backoffMs: options.backoffMs,
     jsm: options.jsm,
+    registry: options.registry,
   });
   sequences.startSweeping();
   const consumer = await startEventConsumer({

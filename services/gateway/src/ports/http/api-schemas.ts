@@ -96,6 +96,44 @@ export const DeadLetter = z
     payload: z.string().optional(),
   })
   .meta({ id: 'DeadLetter' });
+/** The services that keep sequenced dead letters (ADR 0031); their ids are separate spaces. */
+export const ConsumerBackend = z.enum(['orders', 'notifications'], {
+  error: 'must be orders or notifications',
+});
+export const SequencedMessage = z
+  .object({
+    id: z.string(),
+    consumer: z.string(),
+    sequenceKey: z.string(),
+    state: z.enum(['retrying', 'dead', 'parked', 'unknown']),
+    stream: z.string(),
+    streamSequence: z.number().int(),
+    subject: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    reason: z.string(),
+    deliveries: z.number().int(),
+    parkedAt: timestamp,
+    headers: z.record(z.string(), z.string()).optional(),
+    payload: z.string().optional(),
+  })
+  .meta({ id: 'SequencedMessage' });
+export const DeadLetterSequence = z
+  .object({ service: ConsumerBackend, head: SequencedMessage, parkedBehind: z.number().int() })
+  .meta({ id: 'DeadLetterSequence' });
+export const DeadLetterSequenceDetail = z
+  .object({ service: ConsumerBackend, messages: z.array(SequencedMessage), total: z.number().int() })
+  .meta({ id: 'DeadLetterSequenceDetail' });
+export const SequenceRelease = z
+  .object({
+    service: ConsumerBackend,
+    id: z.string(),
+    applied: z.number().int(),
+    deadAgainId: z.string(),
+    deadAgainReason: z.string(),
+    continuing: z.boolean(),
+  })
+  .meta({ id: 'SequenceRelease' });
 export const ServiceHealth = z
   .object({
     name: z.string(),
@@ -166,3 +204,8 @@ export const CancelOrderRequest = z.object({ reason: z.string().trim().max(500).
 export const Empty = z.object({});
 export const IdempotencyKey = z.string().min(1).max(128);
 export const OrderId = uuid;
+/** As the services accept it: a positive decimal of at most 18 digits. */
+export const DeadLetterId = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a dead letter id (digits)');
+export const DiscardDeadLetterRequest = z.object({
+  confirm: z.boolean({ error: 'must be true to drop the dead letter unapplied' }),
+});

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { deadLetterSequenceRoutes } from './dead-letter-sequence-routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { eventRoutes } from './event-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -36,7 +37,13 @@ export interface HttpOptions {
 
 /** Every API route, in one table: the router and the OpenAPI document both read it. */
 export function apiRoutes(deps: GatewayDeps): Route[] {
-  const routes = [...sessionRoutes(deps), ...orderRoutes(deps), ...opsRoutes(deps), ...eventRoutes(deps)];
+  const routes = [
+    ...sessionRoutes(deps),
+    ...orderRoutes(deps),
+    ...opsRoutes(deps),
+    ...deadLetterSequenceRoutes(deps),
+    ...eventRoutes(deps),
+  ];
   routes.push({
     method: 'GET',
     path: '/api/openapi.json',

@@ -1,4 +1,4 @@
-import type { notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
+import type { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts';
 import type { z } from 'zod';
 import type * as S from './api-schemas.ts';
 
@@ -98,6 +98,39 @@ export const deadLetterView = (
   eventId: d.eventId,
   eventType: d.eventType,
   ...(full ? { headers: d.headers, payload: Buffer.from(d.payload).toString('utf8') } : {}),
+});
+
+const sequenceStates = ['retrying', 'dead', 'parked'] as const;
+export const sequencedMessageView = (
+  m: consumersV1.SequencedMessage,
+  full = false,
+): z.infer<typeof S.SequencedMessage> => ({
+  id: m.id,
+  consumer: m.consumer,
+  sequenceKey: m.sequenceKey,
+  state: sequenceStates.find((s) => s === m.state) ?? 'unknown',
+  stream: m.stream,
+  streamSequence: m.streamSequence,
+  subject: m.subject,
+  eventId: m.eventId,
+  eventType: m.eventType,
+  reason: m.reason,
+  deliveries: m.deliveries,
+  parkedAt: iso(m.parkedAt),
+  ...(full ? { headers: m.headers, payload: Buffer.from(m.payload).toString('utf8') } : {}),
+});
+
+export const sequenceReleaseView = (
+  service: z.infer<typeof S.ConsumerBackend>,
+  id: string,
+  r: consumersV1.RedriveDeadLetterSequenceResponse | consumersV1.DiscardDeadLetterResponse,
+): z.infer<typeof S.SequenceRelease> => ({
+  service,
+  id,
+  applied: r.applied,
+  deadAgainId: r.deadAgainId,
+  deadAgainReason: r.deadAgainReason,
+  continuing: r.continuing,
 });
 
 function parseJson(text: string): unknown {

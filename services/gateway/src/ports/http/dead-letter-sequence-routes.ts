@@ -1,0 +1,170 @@
+import type { z } from 'zod';
+import type { ConsumerBackend } from '../../adapters/grpc-backends.ts';
+import * as S from './api-schemas.ts';
+import type { GatewayDeps } from './deps.ts';
+import { problem } from './problem.ts';
+import { parseWith, type RequestContext } from './request-context.ts';
+import type { Route } from './route.ts';
+import { sequencedMessageView, sequenceReleaseView } from './views.ts';
+
+const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications'];
+/** Heads asked of each service per page. */
+const perService = 50;
+/** Where each service's next page starts: `orders:<id>`, `notifications:<id>`, or both joined by a comma. */
+const pageTokenPattern =
+  /^(orders|notifications):[1-9][0-9]{0,17}(,(orders|notifications):[1-9][0-9]{0,17})?$/;
+
+/**
+ * Sequenced dead letters (ADR 0031) of orders' projections and of notifications, in one list.
+ * Each service keeps its own and numbers them in its own id space, so every route names the
+ * service beside the id. The services check that the caller is an admin.
+ */
+export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
+  const { backends } = deps;
+  return [
+    {
+      method: 'GET',
+      path: '/api/ops/dead-letter-sequences',
+      tag: 'operations',
+      summary: 'Blocked sequences of every consumer: each head with how many events are parked behind it',
+      auth: 'admin',
+      query: {
+        service: 'orders or notifications; both when absent',
+        pageToken: 'from nextPageToken',
+      },
+      response: S.page('sequences', S.DeadLetterSequence),
+      async handle(ctx) {
+        const token = ctx.requireToken();
+        const only = ctx.query.get('service');
+        const chosen = only === null ? consumerBackends : [parseWith(S.ConsumerBackend, only, 'service')];
+        const after = pageTokenOf(ctx.query.get('pageToken'));
+        const pages = await Promise.all(
+          chosen
+            .filter((service) => !after || after.has(service))
+            .map(async (service) => {
+              const page = await backends.callConsumers(
+                service,
+                (c) => c.listDeadLetterSequences,
+                { consumer: '', pageSize: perService, pageToken: after?.get(service) ?? '' },
+                { token, idempotent: true },
+              );
+              return { service, page };
+            }),
+        );
+        const sequences = pages
+          .flatMap(({ service, page }) =>
+            page.sequences.map((s) => ({
+              service,
+              head: sequencedMessageView(s.head ?? missingHead()),
+              parkedBehind: s.parkedBehind,
+            })),
+          )
+          .sort(oldestFirst);
+        const nextPageToken = pages
+          .filter(({ page }) => page.nextPageToken !== '')
+          .map(({ service, page }) => `${service}:${page.nextPageToken}`)
+          .join(',');
+        return { sequences, nextPageToken };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/ops/dead-letter-sequences/{service}/{id}',
+      tag: 'operations',
+      summary: 'A sequence by the id of any of its messages: the head, then the parked events in order',
+      auth: 'admin',
+      response: S.DeadLetterSequenceDetail,
+      async handle(ctx) {
+        const token = ctx.requireToken();
+        const { service, id } = target(ctx);
+        const { messages, total } = await backends.callConsumers(
+          service,
+          (c) => c.getDeadLetterSequence,
+          { id },
+          { token, idempotent: true },
+        );
+        return { service, messages: messages.map((m) => sequencedMessageView(m, true)), total };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/ops/dead-letter-sequences/{service}/{id}/redrive',
+      tag: 'operations',
+      summary: 'Apply a head, then the events parked behind it in order; a failing one becomes the new head',
+      auth: 'admin',
+      request: S.Empty,
+      response: S.SequenceRelease,
+      async handle(ctx) {
+        const token = ctx.requireToken();
+        const { service, id } = target(ctx);
+        await ctx.body(S.Empty);
+        // Sent once: a retry after a lost answer would find the head gone (404) and hide the result.
+        const result = await backends.callConsumers(
+          service,
+          (c) => c.redriveDeadLetterSequence,
+          { id },
+          { token, idempotent: false },
+        );
+        return sequenceReleaseView(service, id, result);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/ops/dead-letter-sequences/{service}/{id}/discard',
+      tag: 'operations',
+      summary:
+        'Drop a head without applying it (confirm must be true; it cannot be undone), then apply the events parked behind it',
+      auth: 'admin',
+      request: S.DiscardDeadLetterRequest,
+      response: S.SequenceRelease,
+      async handle(ctx) {
+        const token = ctx.requireToken();
+        const { service, id } = target(ctx);
+        const { confirm } = await ctx.body(S.DiscardDeadLetterRequest);
+        // The service refuses confirm: false (409): the decision stays with the one that drops it.
+        const result = await backends.callConsumers(
+          service,
+          (c) => c.discardDeadLetter,
+          { id, confirm },
+          { token, idempotent: false },
+        );
+        return sequenceReleaseView(service, id, result);
+      },
+    },
+  ];
+}
+
+/** The service and id of the path, or 400 naming the bad one. */
+function target(ctx: RequestContext): { service: ConsumerBackend; id: string } {
+  return {
+    service: parseWith(S.ConsumerBackend, ctx.params.service, 'service'),
+    id: parseWith(S.DeadLetterId, ctx.params.id, 'id'),
+  };
+}
+
+function pageTokenOf(raw: string | null): Map<ConsumerBackend, string> | undefined {
+  if (raw === null || raw === '') return undefined;
+  if (raw.length > 80 || !pageTokenPattern.test(raw)) {
+    throw problem.badRequest('pageToken', 'is not a nextPageToken of this list');
+  }
+  return new Map(
+    raw.split(',').map((part) => {
+      const [service, id] = part.split(':') as [ConsumerBackend, string];
+      return [service, id];
+    }),
+  );
+}
+
+type Sequence = z.infer<typeof S.DeadLetterSequence>;
+
+/** Oldest head first across both services; a head without a time last. */
+function oldestFirst(a: Sequence, b: Sequence): number {
+  const at = (s: Sequence) => s.head.parkedAt ?? '~';
+  if (at(a) !== at(b)) return at(a) < at(b) ? -1 : 1;
+  if (a.service !== b.service) return a.service < b.service ? -1 : 1;
+  return Number(a.head.id) - Number(b.head.id);
+}
+
+function missingHead(): never {
+  throw new Error('ListDeadLetterSequences answered a sequence without a head');
+}
