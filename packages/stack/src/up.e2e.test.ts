@@ -125,6 +125,9 @@ describe('conveyor up (launcher, end to end)', () => {
     assert.match(login.stdout, /\(admin\)/);
     const dlq = await node(cliScript, ['dlq', 'list'], cliEnv);
     assert.equal(dlq.code, 0, dlq.stderr);
+    const sequences = await node(cliScript, ['dead-letters', 'list'], cliEnv);
+    assert.equal(sequences.code, 0, sequences.stderr);
+    assert.match(sequences.stdout, /no dead letters: every key flows/);
 
     await waitUntil(
       async () => {
