@@ -8,6 +8,12 @@ import { poisonMessages } from './poison-messages.ts';
 export interface Experiment {
   name: string;
   fault: string;
+  /**
+   * The fault can cut notifications between an SMTP send and its record (a kill, a cut or stall of
+   * its Postgres or NATS): the same mail may arrive again with its Message-ID (ADR 0004). Any
+   * other experiment that resends a mail fails.
+   */
+  mayResend?: boolean;
   run(system: ChaosSystem, note: (line: string) => void): Promise<ExperimentChecks | undefined>;
 }
 
@@ -21,6 +27,7 @@ const FAULT_MS = 3000;
 
 const killAndRestart = (service: 'users' | 'orders' | 'notifications'): Experiment => ({
   name: `kill-${service}`,
+  mayResend: service === 'notifications',
   fault: `SIGKILL ${service} under load, restarted after 1 s`,
   async run(system) {
     await system.services[service].kill();
@@ -39,6 +46,7 @@ const proxyFault = (
 ): Experiment => ({
   name,
   fault,
+  mayResend: service === 'notifications',
   async run(system) {
     const proxy = target === 'nats' ? system.services[service].natsProxy : system.services[service].pgProxy;
     try {
@@ -67,6 +75,7 @@ export const experiments: readonly Experiment[] = [
   },
   {
     name: 'restart-postgres',
+    mayResend: true,
     fault: 'Postgres fast shutdown (clients disconnected) and start on the same data',
     async run(system) {
       await system.restartPostgres();
@@ -162,6 +171,7 @@ export const experiments: readonly Experiment[] = [
   },
   {
     name: 'consumer-kill-before-ack',
+    mayResend: true,
     fault:
       'notifications is SIGKILLed once its 5th ack is on the way and held by its NATS proxy: effects done, acks lost',
     async run(system) {
