@@ -1,8 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { call, independentClient } from '@conveyor/stack/testing';
+import { call, independentClient, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
-import type { AcceptedOrder } from '../rehearsal/order-load.ts';
+import type { AcceptedOrder, OrderCommand } from '../rehearsal/order-load.ts';
+
+type CommandKind = OrderCommand['kind'];
+const paths: readonly (readonly CommandKind[])[] = [
+  ['pay', 'ship', 'deliver'],
+  ['cancel'],
+  ['pay', 'cancel'],
+  ['pay'],
+];
+const commandMethods: Record<CommandKind, string> = {
+  pay: 'PayOrder',
+  ship: 'ShipOrder',
+  deliver: 'DeliverOrder',
+  cancel: 'CancelOrder',
+};
+const commandRequests: Record<CommandKind, object> = {
+  pay: {},
+  ship: { carrier: 'DHL', tracking_number: 'CHAOS0001' },
+  deliver: {},
+  cancel: { reason: 'chaos: changed my mind' },
+};
+/** The word a FAILED_PRECONDITION names when the order already is where the command takes it. */
+const statusWords: Record<CommandKind, string> = {
+  pay: 'paid',
+  ship: 'shipped',
+  deliver: 'delivered',
+  cancel: 'cancelled',
+};
 
 export interface ChaosLoadResult {
   accepted: AcceptedOrder[];
@@ -29,8 +56,10 @@ const retryable = new Set<number>([
  * Steady, bounded order load through the public gRPC APIs: each worker signs a
  * customer up (CreateUser with a password, then Authenticate for a token when
  * the users service offers it), places orders with an idempotency key (retried
- * with the same key after ambiguous failures) and pays them. An order counts as
- * accepted only once PlaceOrder answered OK.
+ * with the same key after ambiguous failures), then takes each order down one of four paths
+ * (pay, ship, deliver; cancel; pay, cancel; pay), shipping and delivering as the system's admin.
+ * An order counts as accepted only once PlaceOrder answered OK; each later command is recorded
+ * as answered OK or unknown (no answer in the end), and the checker holds the system to both.
  */
 export function startChaosLoad(options: {
   usersAddress: string;
@@ -115,6 +144,44 @@ export function startChaosLoad(options: {
     return { userId: auth.user.id, metadata };
   }
 
+  /** Ship and deliver need an admin: the system's first one, signed in once. */
+  let admin: Promise<grpc.Metadata | undefined> | undefined;
+  const adminMetadata = () =>
+    (admin ??= attempt<{ access_token: string }>(
+      users,
+      'Authenticate',
+      { email: TEST_ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD },
+      undefined,
+    ).then((auth) => {
+      if (!auth?.access_token) return undefined;
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${auth.access_token}`);
+      return metadata;
+    }));
+
+  /**
+   * One command, retried after ambiguous failures: ok, unknown (no answer in the end), or refused.
+   * A retry that finds the command already done (FAILED_PRECONDITION naming that state) is ok:
+   * an earlier attempt committed before its answer was lost.
+   */
+  async function command(
+    kind: CommandKind,
+    orderId: string,
+    customer: grpc.Metadata | undefined,
+  ): Promise<'ok' | 'unknown' | 'refused'> {
+    const request = { order_id: orderId, ...commandRequests[kind] };
+    const who = kind === 'ship' || kind === 'deliver' ? await adminMetadata() : customer;
+    let refused = false;
+    const answer = await attempt<unknown>(orders, commandMethods[kind], request, who, (e) => {
+      if (e.code !== grpc.status.FAILED_PRECONDITION) return undefined;
+      if (e.details.includes(`order is ${statusWords[kind]};`)) return 'already';
+      refused = true;
+      return 'refused';
+    });
+    if (refused) return 'refused';
+    return answer === undefined ? 'unknown' : 'ok';
+  }
+
   async function worker(): Promise<void> {
     while (!stopping && placed < options.maxOrders) {
       const customer = await signUp();
@@ -149,15 +216,16 @@ export function startChaosLoad(options: {
           customer.metadata,
         );
         if (again && again.order.id !== order.orderId) result.duplicateOrdersForKey++;
-        const paid = await attempt<unknown>(
-          orders,
-          'PayOrder',
-          { order_id: order.orderId },
-          customer.metadata,
-          (e) =>
-            e.code === grpc.status.FAILED_PRECONDITION && /paid/.test(e.details) ? 'already' : undefined,
-        );
-        order.paid = paid !== undefined;
+        order.commands = [];
+        // Four paths in turn: pay, ship, deliver; cancel; pay, then cancel; pay only.
+        for (const kind of paths[placed % paths.length] as readonly CommandKind[]) {
+          const outcome = await command(kind, order.orderId, customer.metadata);
+          if (outcome === 'refused') break;
+          order.commands.push({ kind, outcome });
+          if (kind === 'pay') order.paid = outcome === 'ok';
+          // After a lost answer the order's state is unknown: nothing more is sent for it.
+          if (outcome === 'unknown') break;
+        }
         await sleep(options.pauseMs);
       }
     }

@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatChaosReport } from './chaos-report.ts';
-import { chaosFailures, type ExperimentResult, selectExperiments, smokeExperiments } from './chaos-run.ts';
+import {
+  CI_GROUP_SIZE,
+  chaosFailures,
+  type ExperimentResult,
+  rotation,
+  selectExperiments,
+  smokeExperiments,
+} from './chaos-run.ts';
+import { experiments } from './experiments.ts';
 
 const ok: ExperimentResult = {
   name: 'kill-orders',
   fault: 'SIGKILL orders',
   accepted: 10,
   paid: 10,
+  commands: { pay: 10, ship: 3 },
   lost: 0,
   duplicated: 0,
   resentSameMessageId: 1,
@@ -43,7 +52,10 @@ describe('chaos verdict and report', () => {
       leftBehind: [],
       failures: [],
     });
-    assert.match(text, /\| kill-orders \| SIGKILL orders \| 10 \| 0 \| 0 \| 1 \| 1\.5 s \| - \|/);
+    assert.match(
+      text,
+      /\| kill-orders \| SIGKILL orders \| 10 \| 10 \/ 3 \/ 0 \/ 0 \| 0 \| 0 \| 1 \| 1\.5 s \| - \|/,
+    );
     assert.match(text, /Result: passed/);
   });
 
@@ -60,5 +72,20 @@ describe('chaos verdict and report', () => {
     );
     assert.throws(() => selectExperiments({ only: ['nope'] }), /unknown experiment nope/);
     assert.ok(selectExperiments({}).length >= 14);
+  });
+
+  it('rotates CI through every experiment: the smoke two each time, every other one in some group', () => {
+    const first = rotation('00000000aa', CI_GROUP_SIZE);
+    const seen = new Set<string>();
+    for (let group = 0; group < first.groups; group++) {
+      const r = rotation(group.toString(16).padStart(8, '0'), CI_GROUP_SIZE);
+      assert.equal(r.group, group);
+      for (const name of smokeExperiments) assert.ok(r.names.includes(name));
+      assert.ok(r.names.length <= smokeExperiments.length + CI_GROUP_SIZE);
+      for (const name of r.names) seen.add(name);
+      assert.deepEqual(selectExperiments({ only: r.names }).length, r.names.length);
+    }
+    assert.deepEqual([...seen].sort(), experiments.map((e) => e.name).sort());
+    assert.deepEqual(rotation('deadbeef', CI_GROUP_SIZE), rotation('deadbeef', CI_GROUP_SIZE));
   });
 });

@@ -14,7 +14,12 @@ export interface Experiment {
    * other experiment that resends a mail fails.
    */
   mayResend?: boolean;
-  run(system: ChaosSystem, note: (line: string) => void): Promise<ExperimentChecks | undefined>;
+  /** `options.short`: CI's size, a long fault (minutes in the full run) lasts seconds. */
+  run(
+    system: ChaosSystem,
+    note: (line: string) => void,
+    options: { short: boolean },
+  ): Promise<ExperimentChecks | undefined>;
 }
 
 /** Extra findings of an experiment beyond the common invariants. */

@@ -6,11 +6,16 @@ import type * as grpc from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
 
 /** One accepted order as its client saw it. */
+/** A command after PlaceOrder, and what its caller knows of it: answered OK, or no answer in the end. */
+export type OrderCommand = { kind: 'pay' | 'ship' | 'deliver' | 'cancel'; outcome: 'ok' | 'unknown' };
+
 export interface AcceptedOrder {
   orderId: string;
   userId: string;
   idempotencyKey: string;
   paid: boolean;
+  /** Every command sent after PlaceOrder, in order (a refused one is not listed: it changed nothing). */
+  commands?: OrderCommand[];
   /** Milliseconds since the load started. */
   at: number;
 }
@@ -226,6 +231,8 @@ export function startOrderLoad(options: LoadOptions) {
         token,
       );
       order.paid = paid !== undefined;
+      // Attempted on every order: without an answer its outcome is unknown.
+      order.commands = [{ kind: 'pay', outcome: order.paid ? 'ok' : 'unknown' }];
       await sleep(options.pauseMs);
     }
   }

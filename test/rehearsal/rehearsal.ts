@@ -235,7 +235,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         duplicated:
           result.duplicateOrdersForKey +
           verification.duplicateConfirmations +
-          verification.duplicateNotificationRows,
+          verification.duplicateEvents +
+          verification.unexplainedEvents,
         longestStallMs: stall.ms,
         longestStallAtMs: stall.at,
       },

@@ -1,7 +1,7 @@
 import type { ReceivedMail } from '@conveyor/stack';
 import { waitUntil } from '@conveyor/stack';
 import pg from 'pg';
-import type { AcceptedOrder } from './order-load.ts';
+import type { AcceptedOrder, OrderCommand } from './order-load.ts';
 
 /** What the stores and the mail sink hold for the accepted orders, once the system has converged. */
 export interface Verification {
@@ -17,8 +17,16 @@ export interface Verification {
   confirmationsNotMailed: number;
   /** order.created events with more than one confirmation (rows, or mails with a foreign Message-ID). */
   duplicateConfirmations: number;
-  /** Rows for one (event, channel) beyond the first: must stay 0. */
-  duplicateNotificationRows: number;
+  /** Commands answered OK whose event is not in the store (`<order> <command>`): lost. */
+  lostCommands: string[];
+  /** Accepted orders whose read-model status is not what their answered commands left. */
+  wrongStatus: string[];
+  /** Stored events of accepted orders (any type) without their notification row or mail. */
+  eventsNotMailed: number;
+  /** A second event of one type in one order (two payments, two shipments): a duplicate effect. */
+  duplicateEvents: number;
+  /** Stored events no command explains (a refused command that took effect anyway). */
+  unexplainedEvents: number;
   /** Mails received again with a Message-ID already seen (an SMTP send cut by a crash; ADR 0004). */
   resentSameMessageId: number;
   /** Stored order.created/order.paid events and users without their notification row. */
@@ -30,7 +38,23 @@ export interface Verification {
   problems: string[];
 }
 
-const mailedOrderEvents = ['OrderPlaced', 'OrderPaid'];
+/** Every order event is mailed to its customer. */
+const mailedOrderEvents = ['OrderPlaced', 'OrderPaid', 'OrderShipped', 'OrderDelivered', 'OrderCancelled'];
+const eventOf = {
+  pay: 'OrderPaid',
+  ship: 'OrderShipped',
+  deliver: 'OrderDelivered',
+  cancel: 'OrderCancelled',
+};
+const statusAfter = {
+  place: 'placed',
+  pay: 'paid',
+  ship: 'shipped',
+  deliver: 'delivered',
+  cancel: 'cancelled',
+};
+const orderMailSubject =
+  /^(Order \S+ (confirmed|shipped|delivered|cancelled)|Payment received for order \S+)$/;
 const count = async (sql: pg.Client, text: string, values: unknown[] = []): Promise<number> =>
   (await sql.query<{ n: number }>(text, values)).rows[0]!.n;
 
@@ -93,7 +117,16 @@ export interface History {
   confirmationRows: ReadonlyMap<string, number>;
   /** Every stored OrderPlaced event id (accepted or not). */
   allPlacedEventIds: readonly string[];
-  duplicateNotificationRows: number;
+  /** Commands sent after PlaceOrder per accepted order, in order (absent: none). */
+  commands: ReadonlyMap<string, readonly OrderCommand[]>;
+  /** Every stored event of the accepted orders. */
+  orderEvents: readonly { order_id: string; type: string; event_id: string }[];
+  /** Read-model status per accepted order (absent: no row). */
+  statuses: ReadonlyMap<string, string>;
+  /** Email notification rows per stored order event id (any type). */
+  eventRows: ReadonlyMap<string, number>;
+  /** Every stored order event id (accepted or not), for mails no event explains. */
+  allOrderEventIds: readonly string[];
   eventsWithoutNotification: number;
   orderEventsStored: number;
   notificationsSent: number;
@@ -132,15 +165,32 @@ export function checkHistory(
       .filter((m) => /^Order \S+ confirmed$/.test(m.subject) && !expected.has(m.messageId))
       .map((m) => m.messageId),
   ).size;
+  const commandChecks = checkCommands(h, messageId, mailsById);
+  for (const id of commandChecks.lostOrders) lost.add(id);
+  const knownOrderMails = new Set(h.allOrderEventIds.map(messageId));
+  duplicateConfirmations += new Set(
+    h.mails
+      .filter(
+        (m) =>
+          orderMailSubject.test(m.subject) &&
+          !/confirmed$/.test(m.subject) &&
+          !knownOrderMails.has(m.messageId),
+      )
+      .map((m) => m.messageId),
+  ).size;
   return {
     accepted: h.accepted.length,
     lostOrderIds: [...lost],
+    lostCommands: commandChecks.lostCommands,
+    wrongStatus: commandChecks.wrongStatus,
+    eventsNotMailed: commandChecks.eventsNotMailed,
+    duplicateEvents: commandChecks.duplicateEvents,
+    unexplainedEvents: commandChecks.unexplainedEvents,
     missingFromEventStore: h.accepted.filter((o) => !inStore.has(o)).length,
     missingFromReadModel: h.behind.length,
     missingConfirmations,
     confirmationsNotMailed,
     duplicateConfirmations,
-    duplicateNotificationRows: h.duplicateNotificationRows,
     resentSameMessageId: [...mailsById.values()].reduce((sum, n) => sum + n - 1, 0),
     eventsWithoutNotification: h.eventsWithoutNotification,
     orderEventsStored: h.orderEventsStored,
@@ -149,6 +199,59 @@ export function checkHistory(
     converged: run.converged,
     problems: run.problems,
   };
+}
+
+/**
+ * Every command after PlaceOrder against the store, the read model and the mails: an answered
+ * command's event is stored once, no event is there that no command explains, the read model
+ * shows the status the answered commands left (either one when the last answer was lost), and
+ * every stored event has its notification row and its mail.
+ */
+function checkCommands(
+  h: History,
+  messageId: (eventId: string) => string,
+  mailsById: ReadonlyMap<string, number>,
+) {
+  const eventsByOrder = new Map<string, { type: string; event_id: string }[]>();
+  for (const e of h.orderEvents) eventsByOrder.set(e.order_id, [...(eventsByOrder.get(e.order_id) ?? []), e]);
+  const lostCommands: string[] = [];
+  const wrongStatus: string[] = [];
+  const lostOrders = new Set<string>();
+  let duplicateEvents = 0;
+  let unexplainedEvents = 0;
+  let eventsNotMailed = 0;
+  for (const order of h.accepted) {
+    const events = eventsByOrder.get(order) ?? [];
+    const types = events.map((e) => e.type);
+    const commands = h.commands.get(order) ?? [];
+    for (const type of new Set(types)) duplicateEvents += types.filter((t) => t === type).length - 1;
+    for (const c of commands) {
+      if (c.outcome === 'ok' && !types.includes(eventOf[c.kind])) {
+        lostCommands.push(`${order} ${c.kind}`);
+        lostOrders.add(order);
+      }
+    }
+    const explained = new Set(['OrderPlaced', ...commands.map((c) => eventOf[c.kind])]);
+    unexplainedEvents += types.filter((t) => !explained.has(t)).length;
+    // The status the answered commands left; with a lost last answer, that command's status too.
+    const answered = commands.filter((c) => c.outcome === 'ok');
+    const last = answered.at(-1);
+    const allowed = new Set([statusAfter[last?.kind ?? 'place']]);
+    const trailing = commands.at(-1);
+    if (trailing?.outcome === 'unknown') allowed.add(statusAfter[trailing.kind]);
+    const status = h.statuses.get(order);
+    if (types.includes('OrderPlaced') && (status === undefined || !allowed.has(status))) {
+      wrongStatus.push(`${order}: ${status ?? 'no row'}, expected ${[...allowed].join(' or ')}`);
+      lostOrders.add(order);
+    }
+    for (const e of events) {
+      if ((h.eventRows.get(e.event_id) ?? 0) === 0 || !mailsById.has(messageId(e.event_id))) {
+        eventsNotMailed++;
+        lostOrders.add(order);
+      }
+    }
+  }
+  return { lostCommands, wrongStatus, lostOrders, duplicateEvents, unexplainedEvents, eventsNotMailed };
 }
 
 /**
@@ -198,6 +301,22 @@ export async function verifyRehearsal(options: {
     const allPlaced = await sql.query<{ event_id: string }>(
       `select event_id::text from orders.events where type = 'OrderPlaced'`,
     );
+    const ids = options.accepted.map((o) => o.orderId);
+    const orderEvents = await sql.query<{ order_id: string; type: string; event_id: string }>(
+      `select substr(stream_id, 7) as order_id, type, event_id::text from orders.events
+        where stream_id = any($1) order by stream_id, version`,
+      [ids.map((id) => `order-${id}`)],
+    );
+    const statuses = await sql.query<{ order_id: string; status: string }>(
+      'select order_id::text, status from orders.order_summaries where order_id = any($1::uuid[])',
+      [ids],
+    );
+    const eventRows = await sql.query<{ event_id: string; n: number }>(
+      `select event_id::text, count(*)::int as n from notifications.notifications
+        where channel = 'email' and event_id = any($1::uuid[]) group by event_id`,
+      [orderEvents.rows.map((e) => e.event_id)],
+    );
+    const allOrderEvents = await sql.query<{ event_id: string }>('select event_id::text from orders.events');
     return checkHistory(
       {
         accepted: options.accepted.map((o) => o.orderId),
@@ -205,11 +324,11 @@ export async function verifyRehearsal(options: {
         behind: s.behind,
         confirmationRows: new Map(rows.rows.map((r) => [r.event_id, r.n])),
         allPlacedEventIds: allPlaced.rows.map((r) => r.event_id),
-        duplicateNotificationRows: await count(
-          sql,
-          `select coalesce(sum(n - 1), 0)::int as n from
-             (select count(*) as n from notifications.notifications group by event_id, channel) d`,
-        ),
+        commands: new Map(options.accepted.map((o) => [o.orderId, o.commands ?? []])),
+        orderEvents: orderEvents.rows,
+        statuses: new Map(statuses.rows.map((r) => [r.order_id, r.status])),
+        eventRows: new Map(eventRows.rows.map((r) => [r.event_id, r.n])),
+        allOrderEventIds: allOrderEvents.rows.map((r) => r.event_id),
         eventsWithoutNotification: s.withoutNotification,
         orderEventsStored: await count(sql, 'select count(*)::int as n from orders.events'),
         notificationsSent: await count(
