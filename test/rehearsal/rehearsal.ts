@@ -23,7 +23,10 @@ import { verifyRehearsal } from './verify.ts';
 export interface RehearsalOptions {
   /** A database of its own (the rehearsal creates schemas users, orders, notifications in it). */
   databaseUrl: string;
-  /** Length of each of the five phases (steady, NATS node down, replicas killed, node back, replicas terminated). */
+  /**
+   * Length of each phase (steady, NATS node down, replicas killed, node back, replicas terminated,
+   * NATS quorum lost, quorum back).
+   */
   phaseMs: number;
   workers: number;
   pauseMs: number;
@@ -62,7 +65,8 @@ async function streamReplicas(cluster: NatsCluster): Promise<Record<string, numb
  * order load round-robin over the replicas; then, one phase at a time: SIGKILL
  * the ORDERS stream leader node, SIGKILL one replica of each service (restarted
  * shortly after, as a kubelet would), bring the node back, SIGTERM the other
- * replica of each service (restarted too). Ends by checking every accepted order
+ * replica of each service (restarted too), kill two of the three nodes (the streams' quorum lost)
+ * and bring them back. Ends by checking every accepted order
  * in the event store, the read model and the notification log and mails.
  */
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
@@ -194,6 +198,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     await sleep(phaseMs / 2);
     await Promise.all(terminated.map((r) => r.restart()));
     mark(`restarted ${terminated.map((r) => r.label).join(', ')}`);
+    await sleep(phaseMs / 2);
+
+    // Quorum lost (issue 25): two of three nodes down, so no R3 stream can store anything. Orders
+    // keep being accepted into Postgres; their events wait in the outbox until the nodes are back.
+    const quorum = cluster.nodes.slice(0, 2);
+    await Promise.all(quorum.map((n) => n.kill()));
+    phase(`NATS quorum lost: ${quorum.map((n) => n.name).join(' and ')} SIGKILLed`);
+    await sleep(phaseMs / 2);
+    await Promise.all(quorum.map((n) => n.restart()));
+    phase(`NATS nodes ${quorum.map((n) => n.name).join(' and ')} restarted`);
+    await cluster.waitHealthy(30_000).then(
+      () => mark('NATS cluster healthy again'),
+      (error: Error) => mark(`NATS cluster not healthy: ${error.message}`),
+    );
     await sleep(phaseMs / 2);
 
     const result = await load.stop();
