@@ -58,12 +58,19 @@ const orderMailSubject =
 const count = async (sql: pg.Client, text: string, values: unknown[] = []): Promise<number> =>
   (await sql.query<{ n: number }>(text, values)).rows[0]!.n;
 
-/** Stored order.created/order.paid events and users without their notification row. */
+/**
+ * Stored order events and users without their notification row. The events of an erased user's
+ * orders contact no one (no row is recorded after user.erased), so they are not counted.
+ */
 async function withoutNotification(sql: pg.Client): Promise<number> {
   const orphanEvents = await count(
     sql,
-    `select count(*)::int as n from orders.events e where e.type = any($1) and not exists
-       (select 1 from notifications.notifications n where n.event_id = e.event_id)`,
+    `select count(*)::int as n from orders.events e
+      where e.type = any($1)
+        and not exists (select 1 from notifications.notifications n where n.event_id = e.event_id)
+        and not exists (select 1 from orders.order_summaries s join notifications.recipients r
+                          on r.user_id = s.user_id and r.erased_at is not null
+                         where 'order-' || s.order_id::text = e.stream_id)`,
     [mailedOrderEvents],
   );
   const orphanUsers = await count(
@@ -96,7 +103,8 @@ async function snapshot(sql: pg.Client, accepted: readonly AcceptedOrder[]) {
     withoutNotification: await withoutNotification(sql),
     unsent: await count(
       sql,
-      `select count(*)::int as n from notifications.notifications where status <> 'sent'`,
+      // Cancelled is an end too: a deleted webhook's deliveries, an erased user's pending mail.
+      `select count(*)::int as n from notifications.notifications where status not in ('sent', 'cancelled')`,
     ),
     outbox: await count(
       sql,
