@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { NatsIdentity } from '@conveyor/contracts';
 import {
   createDatabase,
-  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
   type FaultProxy,
   freePort,
   generateNatsSeeds,
@@ -14,13 +14,14 @@ import {
   type ServiceUnderTest,
   type SmtpSink,
   type System,
-  startEmbeddedPostgres,
   startFaultProxy,
   startNatsServer,
   startSmtpSink,
   startSystem,
 } from '@conveyor/stack';
 import type { ConnectionOptions } from '@nats-io/transport-node';
+import { startChaosPostgres } from './chaos-postgres.ts';
+import { type SmallDisk, storeDisks } from './small-disk.ts';
 
 export const CHAOS_MAIL_DOMAIN = 'chaos.conveyor.local';
 const SERVICE_SECRET = 'chaos-service-secret-0123456789abcdef';
@@ -31,8 +32,12 @@ export const serviceNames: readonly ServiceName[] = ['users', 'orders', 'notific
 export interface ChaosService {
   readonly name: ServiceName;
   readonly grpcAddress: string;
+  /** `http://127.0.0.1:<opsPort>`: /readyz, /metrics. */
+  readonly opsUrl: string;
   readonly natsProxy: FaultProxy;
   readonly pgProxy: FaultProxy;
+  /** orders only: its gRPC calls to users (VerifyToken, GetUser, keys) go through this proxy. */
+  readonly usersProxy: FaultProxy | undefined;
   /** Pid of the current process (undefined while down). */
   readonly pid: number | undefined;
   /** Every pid this service ever had, to prove none is left behind. */
@@ -57,6 +62,26 @@ export interface ChaosService {
   readonly running: boolean;
 }
 
+/** One more process of a service, on ports and proxies of its own, until stop(). */
+export interface ChaosReplica {
+  readonly name: ServiceName;
+  readonly grpcAddress: string;
+  readonly opsUrl: string;
+  readonly natsProxy: FaultProxy;
+  readonly pgProxy: FaultProxy;
+  readonly pid: number | undefined;
+  /** SIGTERM (SIGKILL after 10 s), then its proxies close; resolves once the process is gone. */
+  stop(): Promise<void>;
+}
+
+export interface ChaosSystemOptions {
+  /**
+   * NATS's store and Postgres's WAL each on a small tmpfs of its own (`disks`), so experiments
+   * can fill them; default: when running as root.
+   */
+  smallDisks?: boolean;
+}
+
 export interface ChaosSystem {
   databaseUrl: string;
   natsUrl: string;
@@ -67,6 +92,17 @@ export interface ChaosSystem {
   services: Record<ServiceName, ChaosService>;
   /** Fast shutdown and start again on the same port and data (the proxies keep listening). */
   restartPostgres(): Promise<void>;
+  /**
+   * SIGKILL to the postmaster (a crash: no shutdown checkpoint), waits for its backends to go,
+   * then starts it again on the same data (crash recovery from the WAL).
+   */
+  killPostgres(): Promise<void>;
+  /** Starts Postgres again when it exited by itself (e.g. a PANIC it could not recover from); true when it did. */
+  startPostgresIfDown(): Promise<boolean>;
+  /** The small file systems of the stores, where the machine let us mount them. */
+  disks: { nats: SmallDisk | undefined; postgresWal: SmallDisk | undefined };
+  /** Starts one more replica of a service, reaching NATS and Postgres through proxies of its own. */
+  addReplica(name: ServiceName): Promise<ChaosReplica>;
   /** Pids of nats-server processes started so far. */
   natsPids: number[];
   close(): Promise<void>;
@@ -78,7 +114,10 @@ export interface ChaosSystem {
  * sink, and users, orders and notifications as processes, each reaching NATS and
  * Postgres through its own fault-injecting proxy on loopback.
  */
-export async function startChaosSystem(log: (line: string) => void): Promise<ChaosSystem> {
+export async function startChaosSystem(
+  log: (line: string) => void,
+  options: ChaosSystemOptions = {},
+): Promise<ChaosSystem> {
   const dir = await mkdtemp(join(tmpdir(), 'conveyor-chaos-'));
   const cleanups: (() => Promise<void>)[] = [async () => rm(dir, { recursive: true, force: true })];
   const close = async () => {
@@ -86,13 +125,28 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
       await cleanup().catch((e: Error) => log(`cleanup: ${e.message}`));
   };
   try {
+    const disks = await storeDisks(dir, options.smallDisks ?? process.getuid?.() === 0, log);
+    for (const disk of [disks.nats, disks.postgresWal]) if (disk) cleanups.push(() => disk.unmount());
     const pgPort = await freePort();
-    const pgOptions = { dataDir: join(dir, 'pg'), port: pgPort, log: () => {} };
-    let postgres: EmbeddedPostgres = await startEmbeddedPostgres(pgOptions);
+    const pgOptions: EmbeddedPostgresOptions = {
+      dataDir: join(dir, 'pg'),
+      port: pgPort,
+      log: () => {},
+      walDir: disks.postgresWal?.path,
+      // Checkpoints often enough that the WAL stays well inside its small disk.
+      settings: disks.postgresWal ? { max_wal_size: '96MB', min_wal_size: '32MB' } : {},
+    };
+    const postgres = await startChaosPostgres(pgOptions);
     cleanups.push(() => postgres.stop());
     const databaseUrl = await createDatabase(postgres.url, 'conveyor_chaos');
     const natsSeeds = generateNatsSeeds();
-    const nats = await startNatsServer({ storeDir: join(dir, 'nats'), name: 'chaos', seeds: natsSeeds });
+    const nats = await startNatsServer({
+      storeDir: disks.nats?.path ?? join(dir, 'nats'),
+      name: 'chaos',
+      seeds: natsSeeds,
+      // The streams' size limits add up to more than the small disk: JetStream must accept them.
+      maxFileStore: disks.nats ? '64GB' : undefined,
+    });
     const natsPids = [nats.pid];
     cleanups.push(() => nats.stop());
     const smtp = await startSmtpSink({ smtpPort: 0, capacity: 1_000_000 });
@@ -100,24 +154,40 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
     log(`postgres 127.0.0.1:${pgPort}, ${nats.url}, smtp 127.0.0.1:${smtp.smtpPort} (data in ${dir})`);
 
     // Each service reaches NATS and Postgres through its own proxies.
-    const proxies = {} as Record<ServiceName, { natsProxy: FaultProxy; pgProxy: FaultProxy }>;
-    const proxiedEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
-    for (const name of serviceNames) {
+    const startProxies = async () => {
       const natsProxy = await startFaultProxy(nats.port);
       const pgProxy = await startFaultProxy(pgPort);
-      cleanups.push(
-        () => natsProxy.close(),
-        () => pgProxy.close(),
-      );
-      proxies[name] = { natsProxy, pgProxy };
-      // As the builder connects it: the service's own role (ADR 0026), through the proxy.
+      return { natsProxy, pgProxy };
+    };
+    // As the builder connects it: the service's own role (ADR 0026), through the proxies.
+    const proxiedEnv = (name: ServiceName, p: { natsProxy: FaultProxy; pgProxy: FaultProxy }) => {
       const proxiedDb = new URL(roleUrl(databaseUrl, name));
-      proxiedDb.port = String(pgProxy.port);
-      proxiedEnv[name] = { DATABASE_URL: proxiedDb.toString(), NATS_URL: `nats://${natsProxy.address}` };
+      proxiedDb.port = String(p.pgProxy.port);
+      return { DATABASE_URL: proxiedDb.toString(), NATS_URL: `nats://${p.natsProxy.address}` };
+    };
+    const proxies = {} as Record<ServiceName, ServiceProxies>;
+    const env: Partial<Record<ServiceName, Record<string, string>>> = {};
+    for (const name of serviceNames) {
+      const p = await startProxies();
+      cleanups.push(
+        () => p.natsProxy.close(),
+        () => p.pgProxy.close(),
+      );
+      proxies[name] = { ...p, usersProxy: undefined };
+      env[name] = proxiedEnv(name, p);
     }
+    // orders calls users through a proxy too (users on fixed ports, so the proxy knows its target).
+    const usersPorts = { grpcPort: await freePort(), opsPort: await freePort() };
+    const usersProxy = await startFaultProxy(usersPorts.grpcPort);
+    cleanups.push(() => usersProxy.close());
+    proxies.orders.usersProxy = usersProxy;
+    env.orders = { ...env.orders, USERS_ADDR: usersProxy.address };
+    // Webhooks to a receiver on loopback (webhook-down-under-load).
+    env.notifications = { ...env.notifications, WEBHOOK_ALLOW_LOOPBACK: 'true' };
     const system = await startSystem({
       name: 'chaos',
       services: serviceNames,
+      ports: { users: usersPorts },
       infra: { databaseUrl, natsUrl: nats.url, natsSeeds, smtp: false },
       auth: { serviceSecret: SERVICE_SECRET },
       output: log,
@@ -139,7 +209,7 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
           // A killed replica's claimed deliveries come back after this (ADR 0018).
           DELIVERY_LEASE_MS: '5000',
         },
-        ...proxiedEnv,
+        ...env,
       },
     });
     cleanups.push(async () => {
@@ -156,9 +226,30 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
       smtp,
       services,
       natsPids,
-      async restartPostgres() {
-        await postgres.stop();
-        postgres = await startEmbeddedPostgres(pgOptions);
+      restartPostgres: () => postgres.restart(),
+      killPostgres: () => postgres.kill(),
+      startPostgresIfDown: () => postgres.startIfDown(),
+      disks,
+      async addReplica(name) {
+        const p = await startProxies();
+        const closeProxies = () => Promise.all([p.natsProxy.close(), p.pgProxy.close()]);
+        try {
+          const replica = await system.addReplica(name, proxiedEnv(name, p));
+          return {
+            name,
+            grpcAddress: replica.address,
+            opsUrl: replica.opsUrl,
+            ...p,
+            pid: replica.process.pid,
+            async stop() {
+              await replica.process.stop(10_000);
+              await closeProxies();
+            },
+          };
+        } catch (error) {
+          await closeProxies();
+          throw error;
+        }
       },
       close,
     };
@@ -168,12 +259,14 @@ export async function startChaosSystem(log: (line: string) => void): Promise<Cha
   }
 }
 
+interface ServiceProxies {
+  natsProxy: FaultProxy;
+  pgProxy: FaultProxy;
+  usersProxy: FaultProxy | undefined;
+}
+
 /** A service of `system` that the run can kill and start again, and a supervisor restarts. */
-function supervised(
-  system: System,
-  name: ServiceName,
-  proxies: { natsProxy: FaultProxy; pgProxy: FaultProxy },
-): ChaosService {
+function supervised(system: System, name: ServiceName, proxies: ServiceProxies): ChaosService {
   const first = system.service(name);
   let current: ServiceUnderTest | undefined = first;
   let state: 'down' | 'starting' | 'up' | 'crashed' = 'down';
@@ -195,6 +288,7 @@ function supervised(
   return {
     name,
     grpcAddress: first.address,
+    opsUrl: first.opsUrl,
     ...proxies,
     get pid() {
       return current?.process.pid;

@@ -2,6 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '@conveyor/stack';
 import pg from 'pg';
 import type { ChaosSystem } from './chaos-system.ts';
+import { clockSkewNotifications } from './faults/clock-skew-notifications.ts';
+import { diskFullNats, diskFullPostgres } from './faults/disk-full.ts';
+import { erasureRacesOrders } from './faults/erasure-races-orders.ts';
+import { grpcCutOrdersUsers, grpcLatencyOrdersUsers } from './faults/grpc-orders-users.ts';
+import { postgresKillMidRebuild } from './faults/postgres-kill-mid-rebuild.ts';
+import { republishOldEvents } from './faults/republish-old-events.ts';
+import { twoRelayLeaders } from './faults/two-relay-leaders.ts';
+import { webhookDownUnderLoad } from './faults/webhook-down-under-load.ts';
 import { poisonMessages } from './poison-messages.ts';
 
 /** One fault, injected while the order load runs; `run` returns when the system is healed. */
@@ -196,6 +204,18 @@ export const experiments: readonly Experiment[] = [
       return { problems, details: [`acks sent before the kill: ${held} (the last held, with all after it)`] };
     },
   },
+  // The faults production has (issue 25).
+  grpcLatencyOrdersUsers,
+  grpcCutOrdersUsers,
+  republishOldEvents,
+  postgresKillMidRebuild,
+  twoRelayLeaders,
+  diskFullNats,
+  diskFullPostgres,
+  clockSkewNotifications,
+  webhookDownUnderLoad,
+  // Last: erasure leaves rows the common checks count against every later experiment (see its file).
+  erasureRacesOrders,
 ];
 
 async function outboxRows(system: ChaosSystem): Promise<number> {

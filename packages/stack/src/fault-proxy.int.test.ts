@@ -17,6 +17,10 @@ async function echoServer() {
   await once(server, 'listening');
   return {
     port: (server.address() as { port: number }).port,
+    /** Ends every connection from the server's side (as pg_terminate_backend does). */
+    closeConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise<void>((r) => server.close(() => r()));
@@ -79,6 +83,29 @@ describe('fault-injecting TCP proxy', () => {
     const closed = once(socket, 'close');
     proxy.cut();
     await closed;
+    assert.equal((await roundTrip(proxy.port, 'again', 1000)).reply, 'again');
+  });
+
+  it("hides the server's close while stalled (a partition), cuts the connection when the stall ends", async () => {
+    const socket = connect({ host: '127.0.0.1', port: proxy.port });
+    await once(socket, 'connect');
+    socket.write('ping');
+    await once(socket, 'data');
+    const [serverPort] = proxy.upstreamPorts();
+    assert.ok(serverPort, 'the proxy names its connection to the server');
+    let closed = false;
+    socket.once('close', () => {
+      closed = true;
+    });
+    proxy.set({ kind: 'stall' });
+    echo.closeConnections();
+    await waitUntil(() => proxy.upstreamPorts().length === 0, {
+      timeoutMs: 1000,
+      message: 'the server side did not close',
+    });
+    assert.equal(closed, false, 'the client heard nothing of the close');
+    proxy.set({ kind: 'pass' });
+    await waitUntil(() => closed, { timeoutMs: 1000, message: 'the connection was not cut after the stall' });
     assert.equal((await roundTrip(proxy.port, 'again', 1000)).reply, 'again');
   });
 

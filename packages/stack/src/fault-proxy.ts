@@ -6,9 +6,12 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
  * - latency: delays every chunk, both ways, by `ms`.
  * - stall: holds every byte both ways (a blackhole: connections stay open, nothing arrives;
  *   packet-loss-like from the application's view). Held bytes are dropped, not flushed later,
- *   so the connection is broken for good once the stall ends: it is cut then.
+ *   so the connection is broken for good once the stall ends: it is cut then. The server
+ *   closing a connection meanwhile is held too (its FIN is lost with the rest): the client
+ *   learns of it only when the stall ends, as across a partition.
  * - stall-down: forwards client → server, holds server → client (requests arrive, replies
- *   and acknowledgements are lost: e.g. a publish is stored but its PubAck never comes back).
+ *   and acknowledgements are lost: e.g. a publish is stored but its PubAck never comes back);
+ *   like stall, a close by the server reaches the client only when it ends.
  * - hold-up-after: forwards both ways until the client has sent `marker` `count` times (on any
  *   connection), then holds everything the client sends from the chunk holding that marker on:
  *   with marker `$JS.ACK.` a consumer's effects are done and their acks never reach NATS, so a
@@ -29,6 +32,11 @@ export interface FaultProxy {
   readonly connections: number;
   /** Markers the clients sent since the last hold-up-after mode was set. */
   readonly markersSeen: number;
+  /**
+   * Local ports of the proxy's open connections to the target: the client ports the target
+   * sees (e.g. pg_stat_activity.client_port), to tell which backend is whose.
+   */
+  upstreamPorts(): number[];
   set(mode: FaultMode): void;
   /** Destroys every open connection (both sides); new connections are accepted. */
   cut(): void;
@@ -89,8 +97,15 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
       upstream.destroy();
       pairs.delete(pair);
     };
+    // While the server's bytes are held, so is its close: the pair is cut when the stall ends.
+    const upstreamClosed = () => {
+      if (mode.kind === 'stall' || mode.kind === 'stall-down') {
+        pair.tainted = true;
+        upstream.destroy();
+      } else close();
+    };
     client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
+    upstream.on('error', upstreamClosed).on('close', upstreamClosed);
     forward(pair, client, upstream, false);
     forward(pair, upstream, client, true);
   });
@@ -117,6 +132,10 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
     get markersSeen() {
       return markersSeen;
     },
+    upstreamPorts: () =>
+      [...pairs].flatMap((p) =>
+        p.upstream.destroyed || !p.upstream.localPort ? [] : [p.upstream.localPort],
+      ),
     set(next) {
       mode = next;
       if (next.kind === 'hold-up-after') markersSeen = 0;

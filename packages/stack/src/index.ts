@@ -19,6 +19,7 @@ export {
   databaseUrl,
   dropDatabase,
   type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
   ensurePostgres,
   redact,
   startEmbeddedPostgres,

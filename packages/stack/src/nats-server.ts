@@ -21,6 +21,11 @@ export interface NatsServerOptions {
   seeds?: NatsSeeds | undefined;
   /** Serve TLS only, with this certificate and key (PEM files). */
   tls?: { certFile: string; keyFile: string } | undefined;
+  /**
+   * JetStream's file storage limit, e.g. "64GB" (default: 75% of the store's free space). A store on
+   * a small file system (chaos fills one) needs it larger than the streams' size limits add up to.
+   */
+  maxFileStore?: string | undefined;
 }
 
 export interface NatsProcess {
@@ -78,7 +83,8 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsProc
   const tls =
     opts.tls &&
     `tls {\n  cert_file: ${JSON.stringify(opts.tls.certFile)}\n  key_file: ${JSON.stringify(opts.tls.keyFile)}\n}\n`;
-  const config = (opts.seeds ? natsAuthorizationConfig(opts.seeds) : '') + (tls ?? '');
+  const jetstream = opts.maxFileStore && `jetstream {\n  max_file_store: ${opts.maxFileStore}\n}\n`;
+  const config = (opts.seeds ? natsAuthorizationConfig(opts.seeds) : '') + (tls ?? '') + (jetstream || '');
   if (config) {
     const file = join(storeDir, 'server.conf');
     await writeFile(file, config, { mode: 0o600 });

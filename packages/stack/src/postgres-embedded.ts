@@ -28,6 +28,11 @@ export interface EmbeddedPostgresOptions {
   ssl?: { certFile: string; keyFile: string } | undefined;
   /** pg_hba.conf's whole text, written before the server starts (default: initdb's). */
   hba?: string | undefined;
+  /**
+   * Where a new cluster keeps its write-ahead log (initdb --waldir; pg_wal becomes a link to it),
+   * e.g. a small file system of its own to fill (chaos). Ignored for an existing cluster.
+   */
+  walDir?: string | undefined;
 }
 
 export interface EmbeddedPostgres {
@@ -38,6 +43,13 @@ export interface EmbeddedPostgres {
   version: string;
   /** Fast shutdown (SIGINT: disconnects clients, checkpoints); SIGKILL after 30 s. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL to the postmaster (a crash: no checkpoint, the next start recovers from the WAL);
+   * resolves once its backends, which notice the postmaster is gone, have exited too.
+   */
+  kill(): Promise<void>;
+  /** Resolves with the postmaster's exit code (null: by a signal) once it has exited, for any reason. */
+  readonly exited: Promise<number | null>;
 }
 
 interface Binaries {
@@ -102,6 +114,7 @@ async function initdb(
   dataDir: string,
   owner: PostgresOwner | undefined,
   log: (l: string) => void,
+  walDir: string | undefined,
 ) {
   const pwDir = await mkdtemp(join(tmpdir(), 'conveyor-pw-'));
   const pwFile = join(pwDir, 'pw');
@@ -114,6 +127,7 @@ async function initdb(
     }
     const args = [`--pgdata=${dataDir}`, `--username=${USER}`, `--pwfile=${pwFile}`, '--auth=scram-sha-256'];
     args.push('--encoding=UTF8', '--locale=C', '--no-sync');
+    if (walDir) args.push(`--waldir=${walDir}`);
     const child = spawn(bin, args, { ...owner, cwd: '/', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail = followOutput(child, (line) => log(`initdb | ${line}`));
     trackChild(child, 'SIGTERM');
@@ -146,7 +160,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       );
     }
     log(`initialising a new Postgres cluster in ${dataDir}`);
-    await initdb(bin.initdb, dataDir, owner, log);
+    const walDir = opts.walDir && resolve(opts.walDir);
+    if (walDir) await prepareDataDir(walDir, owner, log);
+    await initdb(bin.initdb, dataDir, owner, log, walDir);
   }
 
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
@@ -195,8 +211,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     url,
     pid: child.pid ?? 0,
     version,
+    exited: childExited(child),
     async stop() {
       await terminateChild(child, 'SIGINT', 30_000);
+      await tail.closed;
+    },
+    async kill() {
+      await terminateChild(child, 'SIGKILL', 0);
+      // The backends hold the output pipes until they have exited.
       await tail.closed;
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,36 @@ describe('postgres-infra', () => {
       try {
         assert.equal(second.started, true);
         assert.ok(!lines.some((line) => line.includes('initialising')));
+        const row = await selectOne(
+          second.url,
+          "select count(*)::int as n from pg_database where datname = 'kept'",
+        );
+        assert.deepEqual(row, { n: 1 });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the WAL where walDir says, and starts again on its data after a SIGKILL (crash recovery)', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conveyor-pg-'));
+    const options = { dataDir: join(dir, 'data'), walDir: join(dir, 'wal'), port: await freePort() };
+    try {
+      const first = await startEmbeddedPostgres(options);
+      try {
+        await createDatabase(first.url, 'kept');
+        assert.ok((await lstat(join(options.dataDir, 'pg_wal'))).isSymbolicLink());
+        assert.ok((await readdir(options.walDir)).some((f) => /^[0-9A-F]{24}$/.test(f)));
+      } finally {
+        await first.kill();
+      }
+      assert.equal(await first.exited, null);
+      const second = await startEmbeddedPostgres(options);
+      try {
         const row = await selectOne(
           second.url,
           "select count(*)::int as n from pg_database where datname = 'kept'",
