@@ -156,7 +156,7 @@ export function watchConsumer(registry: Registry, watched: Watched): () => void 
   return () => set.delete(watched);
 }
 
-async function bounded<T>(work: Promise<T>, ms = 1000): Promise<T | undefined> {
+export async function bounded<T>(work: Promise<T>, ms = 1000): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -7,6 +7,7 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
 import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
@@ -308,6 +309,36 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
     } finally {
       await running.stop();
     }
+  });
+
+  it('a metrics scrape does not wait on a Postgres that does not answer (found by the two-relay-leaders experiment)', async () => {
+    const registry = new Registry();
+    const silent = { query: () => new Promise(() => {}) } as unknown as pg.Pool;
+    new SequencedDeadLetters({
+      pool: silent,
+      consumer: 'scraped',
+      handler: async () => [],
+      logger,
+      maxDeliver: 1,
+      backoffMs: [10],
+      registry,
+    });
+    const began = performance.now();
+    const text = await registry.metrics();
+    assert.ok(performance.now() - began < 3000, 'answered within the 1 s bound');
+    assert.match(text, /conveyor_parked_messages/);
+    // With a Postgres that answers, the counts are there.
+    const answering = new Registry();
+    new SequencedDeadLetters({
+      pool,
+      consumer: 'discards',
+      handler: async () => [],
+      logger,
+      maxDeliver: 1,
+      backoffMs: [10],
+      registry: answering,
+    });
+    assert.match(await answering.metrics(), /conveyor_parked_messages\{consumer="discards",state="dead"\} 0/);
   });
 
   it('a message that fails decoding is dead under its own id and parks no order', async () => {

@@ -8,6 +8,7 @@ import { gauge } from '../observability/metrics.ts';
 import { withoutAddresses } from '../observability/personal-data.ts';
 import type { Pool, PoolClient } from '../postgres/pool.ts';
 import type { CloudEvent } from './cloud-event.ts';
+import { bounded } from './consumer-telemetry.ts';
 import { deleteDeadLetter } from './dead-letters.ts';
 import { type BatchHandler, backoffStep, type HandlingOutcome, handleAgain } from './handling-outcome.ts';
 
@@ -120,11 +121,16 @@ export class SequencedDeadLetters {
       help: 'Heads (retrying, dead) and messages parked behind them, by consumer (ADR 0031); read on scrape.',
       labelNames: ['consumer', 'state'],
     });
+    // A scrape never waits on an unreachable Postgres: after 1 s the last values stay.
     (parked as unknown as { collect: () => Promise<void> }).collect = async () => {
-      const { rows } = await this.#o.pool.query<{ state: ParkedState; n: string }>(
-        'select state, count(*) as n from parked_messages where consumer = $1 group by state',
-        [this.consumer],
-      );
+      const counted = await bounded(
+        this.#o.pool.query<{ state: ParkedState; n: string }>(
+          'select state, count(*) as n from parked_messages where consumer = $1 group by state',
+          [this.consumer],
+        ),
+      ).catch(() => undefined);
+      if (!counted) return;
+      const { rows } = counted;
       for (const state of ['retrying', 'dead', 'parked'] as const) {
         parked.set({ consumer: this.consumer, state }, Number(rows.find((r) => r.state === state)?.n ?? 0));
       }
