@@ -54,9 +54,10 @@ export const CI_GROUP_SIZE = 5;
  * group chosen by the commit's hash, so a handful of consecutive commits run every experiment.
  */
 export function rotation(commit: string, perRun: number): { names: string[]; group: number; groups: number } {
+  // A known, unfixed defect fails every run it is in: the full suite runs it, CI waits for its fix.
   const others = experiments
+    .filter((e) => !e.knownDefect && !smokeExperiments.includes(e.name))
     .map((e) => e.name)
-    .filter((n) => !smokeExperiments.includes(n))
     .sort();
   const groups = Math.max(1, Math.ceil(others.length / perRun));
   const group = Number.parseInt(commit.slice(0, 8), 16) % groups || 0;

@@ -26,6 +26,9 @@ interface Customer {
  */
 export const erasureRacesOrders: Experiment = {
   name: 'erasure-races-orders',
+  knownDefect:
+    'notifications sends deliveries it claimed before an erasure cancelled them (DeliveryScheduler does ' +
+    'not check its claim again before sending): mails reach an erased address and the log says cancelled',
   fault: `${CUSTOMERS} customers place and pay orders in a tight loop and are erased after 2-5 of them (half by themselves, half by an admin)`,
   async run(system, note) {
     const admin = await signInChaosAdmin(system);
