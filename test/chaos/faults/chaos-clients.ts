@@ -1,5 +1,5 @@
 import {
-  call,
+  callAs as callAsCaller,
   independentClient,
   parsePrometheusText,
   type SignedIn,
@@ -30,16 +30,14 @@ export function apiClient(system: ChaosSystem, name: ApiName, address?: string):
   return independentClient(api.proto, api.service, address ?? system.services[name].grpcAddress);
 }
 
-/** One unary call as `who` (an admin or a customer), with a deadline. */
-export function callAs<T>(
+/** The stack's callAs with a deadline long enough for a call made while a fault is on (10 s). */
+export const callAs = <T>(
   who: Pick<SignedIn, 'metadata'>,
   client: grpc.Client,
   method: string,
   request: object,
   deadlineMs = 10_000,
-): Promise<T> {
-  return call<T>(client, method, request, deadlineMs, who.metadata());
-}
+): Promise<T> => callAsCaller<T>(who, client, method, request, deadlineMs);
 
 /** The admin every chaos system has (startSystem makes it), signed in now. */
 export function signInChaosAdmin(system: ChaosSystem): Promise<SignedIn> {

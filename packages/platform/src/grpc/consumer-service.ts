@@ -28,7 +28,7 @@ export function consumerGrpcService(
   const admin = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
     authorized(verifier, ['admin'], (request: Req) => handler(request));
   const owner = async (id: string) => {
-    for (const c of consumers) if (await c.show(id, 1)) return c;
+    for (const c of consumers) if (await c.holds(id)) return c;
     throw new AppError('NOT_FOUND', `dead letter ${id.slice(0, 24)} not found`);
   };
   const implementation: consumersV1.ConsumerServiceServer = {

@@ -198,6 +198,8 @@ async function handleBatch(
         if (m.key !== undefined) seen.add(m.key);
       }
     }
+    // All that was left waits behind a key that failed in this batch.
+    if (round.length === 0) break;
     const results = await processBatchInSpan(
       round.map((m) => m.msg),
       options.durable,

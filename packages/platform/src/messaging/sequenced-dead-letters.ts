@@ -161,6 +161,8 @@ export class SequencedDeadLetters {
    */
   async park(key: string, message: StoredMessage, reason: string): Promise<boolean> {
     return this.#inSequenceLock(key, async (client) => {
+      // Stored before (a redelivery of a parked message): counts as parked, its state kept; a
+      // retrying message that is not its key's head any more waits behind it now.
       const { rowCount } = await client.query({
         name: 'conveyor-parking-park',
         text: `insert into parked_messages
@@ -168,17 +170,10 @@ export class SequencedDeadLetters {
                select $1, $2, 'parked', $3, $4, $5, $6, $7, $8, $9
                where exists (select 1 from parked_messages where consumer = $1 and sequence_key = $2)
                on conflict (consumer, stream, stream_sequence) do update
-                 set state = 'parked', sequence_key = excluded.sequence_key
-                 where parked_messages.state = 'retrying'`,
+                 set state = case when parked_messages.state = 'retrying' then 'parked' else parked_messages.state end`,
         values: [this.consumer, key, ...messageValues(message), reason, message.deliveries],
       });
-      if (rowCount === 1) return true;
-      // Stored before (a redelivery of a parked message) counts as parked.
-      const { rows } = await client.query(
-        'select 1 from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
-        [this.consumer, message.stream, message.streamSequence],
-      );
-      return rows.length > 0;
+      return rowCount === 1;
     });
   }
 
@@ -328,36 +323,40 @@ export class SequencedDeadLetters {
   }
 
   async #headKey(id: string): Promise<string> {
-    const key = await this.#keyOf(id);
-    if (key === undefined) throw new AppError('NOT_FOUND', `dead letter ${id} not found`);
-    const head = (await this.heads([key])).get(key);
-    const row = await this.#o.pool.query<{ stream: string; stream_sequence: string }>(
-      'select stream, stream_sequence from parked_messages where id = $1',
-      [id],
-    );
-    const self = row.rows[0];
-    if (
-      !head ||
-      !self ||
-      head.stream !== self.stream ||
-      head.streamSequence !== Number(self.stream_sequence)
-    ) {
+    const found = await this.#find(id);
+    if (!found) throw new AppError('NOT_FOUND', `dead letter ${id} not found`);
+    if (!found.isHead) {
       throw new AppError(
         'FAILED_PRECONDITION',
-        `message ${id} waits behind the head of ${key}: redrive or discard the head`,
+        `message ${id} waits behind the head of ${found.key}: redrive or discard the head`,
       );
     }
-    return key;
+    return found.key;
+  }
+
+  /** Whether this consumer holds the dead letter or parked message `id`. */
+  async holds(id: string): Promise<boolean> {
+    return (await this.#find(id)) !== undefined;
   }
 
   async #keyOf(id: string): Promise<string | undefined> {
+    return (await this.#find(id))?.key;
+  }
+
+  /** The sequence of message `id` and whether it heads it, in one query. */
+  async #find(id: string): Promise<{ key: string; isHead: boolean } | undefined> {
     if (!/^[1-9][0-9]{0,17}$/.test(id))
       throw new AppError('INVALID_ARGUMENT', 'id: must be a dead letter id');
-    const { rows } = await this.#o.pool.query<{ sequence_key: string }>(
-      'select sequence_key from parked_messages where id = $1 and consumer = $2',
+    const { rows } = await this.#o.pool.query<{ sequence_key: string; is_head: boolean }>(
+      `select p.sequence_key,
+              p.id = (select q.id from parked_messages q
+                       where q.consumer = p.consumer and q.sequence_key = p.sequence_key
+                       order by q.stream_sequence, q.id limit 1) as is_head
+       from parked_messages p where p.id = $1 and p.consumer = $2`,
       [id, this.consumer],
     );
-    return rows[0]?.sequence_key;
+    const row = rows[0];
+    return row && { key: row.sequence_key, isHead: row.is_head };
   }
 
   /**
@@ -368,10 +367,14 @@ export class SequencedDeadLetters {
    */
   async #release(key: string, start: ReleaseStart | { head: 'stop' }): Promise<ReleaseResult | 'busy'> {
     const client = await this.#o.pool.connect();
-    const [k1, k2] = lockKeys(this.consumer, key);
     let locked = false;
     try {
-      locked = (await client.query('select pg_try_advisory_lock($1, $2) as ok', [k1, k2])).rows[0].ok;
+      locked = (
+        await client.query('select pg_try_advisory_lock(hashtext($1), hashtext($2)) as ok', [
+          this.consumer,
+          key,
+        ])
+      ).rows[0].ok;
       if (!locked) return 'busy';
       const result: ReleaseResult = { applied: 0, remaining: 0 };
       for (let first = true; ; first = false) {
@@ -405,7 +408,11 @@ export class SequencedDeadLetters {
       }
       return result;
     } finally {
-      if (locked) await client.query('select pg_advisory_unlock($1, $2)', [k1, k2]).catch(() => {});
+      if (locked) {
+        await client
+          .query('select pg_advisory_unlock(hashtext($1), hashtext($2))', [this.consumer, key])
+          .catch(() => {});
+      }
       client.release();
     }
   }
@@ -456,7 +463,10 @@ export class SequencedDeadLetters {
     const client = await this.#o.pool.connect();
     try {
       await client.query('begin');
-      await client.query('select pg_advisory_xact_lock($1, $2)', lockKeys(`${this.consumer}/sequence`, key));
+      await client.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+        `${this.consumer}/sequence`,
+        key,
+      ]);
       const result = await work(client);
       await client.query('commit');
       return result;
@@ -544,19 +554,4 @@ function cleanReason(reason: string): string {
   return withoutAddresses(reason)
     .slice(0, 2000)
     .replace(/[\r\n]+/g, ' ');
-}
-
-/** Two int4 keys for pg advisory locks, from a namespace and a key. */
-function lockKeys(namespace: string, key: string): [number, number] {
-  return [hash32(namespace), hash32(key)];
-}
-
-function hash32(text: string): number {
-  // FNV-1a, as a signed int4.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h | 0;
 }
