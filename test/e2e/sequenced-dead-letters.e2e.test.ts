@@ -283,6 +283,12 @@ describe('sequenced dead letters across the system (processes, two replicas each
       timeoutMs: 10_000,
     });
     assert.ok(!mails(victim).some((s) => /Payment/.test(s)), 'the discarded payment mail is never sent');
+    // Nor recorded, so it cannot arrive later either.
+    const { rows: paymentRows } = await db.query(
+      `select 1 from notifications.notifications where user_id = $1 and event_type = 'order.paid'`,
+      [victim.userId],
+    );
+    assert.equal(paymentRows.length, 0, 'no payment notification recorded for the discarded event');
     const left = await parked(order.id);
     assert.deepEqual(
       left.map((r) => [r.schema, r.state, r.subject]),
