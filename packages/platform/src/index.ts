@@ -33,3 +33,4 @@ export * from './observability/personal-data.ts';
 export * from './observability/telemetry.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';
+export * from './timers/durable-timers.ts';

@@ -37,6 +37,13 @@ export const ordersConfigShape = {
   PROJECTION_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(20),
   PROJECTION_BACKOFF_MS: delays.default([500, 2000, 10_000]),
   PROJECTION_ACK_WAIT_MS: env.durationMs(30_000),
+  // An order not paid this long after it was placed is cancelled ("payment timeout") and the
+  // customer mailed (ADR 0032); off: orders wait for payment forever.
+  ORDER_PAYMENT_TIMEOUT: env.duration('30m'),
+  // Durable timers: how often a replica looks for due ones (the most one fires late), and how long
+  // a replica's claim holds before another may fire it (a crashed replica's timers wait this long).
+  TIMERS_POLL_MS: env.durationMs(1000),
+  TIMERS_LEASE_MS: env.durationMs(30_000),
 };
 
 export function loadOrdersConfig(source: Record<string, string | undefined> = process.env) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
   consumerGrpcService,
@@ -9,6 +10,7 @@ import {
   requeueInOutbox,
   startPruning,
   startService,
+  startTimerRunner,
 } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { CachedCatalog } from './adapters/cached-catalog.ts';
@@ -20,11 +22,16 @@ import { startTokenVerifier } from './adapters/users-token-verifier.ts';
 import { cancelOrder } from './app/cancel-order.ts';
 import { changeOrder } from './app/change-order.ts';
 import { deliverOrder } from './app/deliver-order.ts';
+import { expirePayment } from './app/expire-payment.ts';
 import { getOrder } from './app/get-order.ts';
 import { getProduct } from './app/get-product.ts';
 import { listOrders } from './app/list-orders.ts';
 import { listProducts } from './app/list-products.ts';
-import { orderCommandHandler } from './app/order-command-handler.ts';
+import {
+  type OrderCommandHandler,
+  orderCommandHandler,
+  PAYMENT_TIMER_KIND,
+} from './app/order-command-handler.ts';
 import { getOrderAt, getOrderHistory } from './app/order-history.ts';
 import { orderOwner } from './app/order-owner.ts';
 import { payOrder } from './app/pay-order.ts';
@@ -84,7 +91,17 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       credentials: runtime.grpcCredentials,
     });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
-    const app = wireUseCases({ config, pool, store, readModels });
+    const { app, handle } = wireUseCases({ config, pool, store, readModels });
+    const timers = startTimerRunner({
+      db: pool,
+      logger,
+      registry,
+      owner: `orders:${randomUUID()}`,
+      pollMs: config.TIMERS_POLL_MS,
+      leaseMs: config.TIMERS_LEASE_MS,
+      handlers: { [PAYMENT_TIMER_KIND]: expirePayment({ handle, now: () => new Date() }) },
+    });
+    shutdown.add('work', 'stop firing timers', () => timers.stop());
     const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream, runtime.grpcCredentials);
     shutdown.add('final', 'close users client', () => users.close());
     return {
@@ -102,7 +119,7 @@ function wireUseCases(deps: {
   pool: Pool;
   store: PostgresEventStore;
   readModels: PostgresOrderReadModels;
-}): OrderUseCases {
+}): { app: OrderUseCases; handle: OrderCommandHandler } {
   const { config, pool, store, readModels } = deps;
   const now = () => new Date();
   const postgresCatalog = new PostgresCatalog(pool);
@@ -117,11 +134,18 @@ function wireUseCases(deps: {
     maxAttempts: config.COMMAND_MAX_ATTEMPTS,
   });
   const change = changeOrder({ handle });
-  return {
+  const app: OrderUseCases = {
     listProducts: listProducts({ catalog }),
     getProduct: getProduct({ catalog }),
     orderOwner: orderOwner({ store }),
-    placeOrder: placeOrder({ handle, store, catalog, newOrderId: uuidv7, now }),
+    placeOrder: placeOrder({
+      handle,
+      store,
+      catalog,
+      newOrderId: uuidv7,
+      now,
+      paymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
+    }),
     payOrder: payOrder(change, now),
     shipOrder: shipOrder(change, now),
     deliverOrder: deliverOrder(change, now),
@@ -137,4 +161,5 @@ function wireUseCases(deps: {
       now: () => new Date(),
     }),
   };
+  return { app, handle };
 }

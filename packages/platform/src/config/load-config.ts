@@ -70,6 +70,19 @@ export const env = {
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier')
       .default(fallback),
   durationMs: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /** A duration with its unit (`500ms`, `90s`, `30m`, `2h`) in milliseconds; `off` (or 0) is 0. */
+  duration: (fallback: string) =>
+    z
+      .string()
+      .trim()
+      .regex(/^(off|0|\d{1,9}(ms|s|m|h))$/, 'expected a duration such as 500ms, 90s, 30m or 2h, or off')
+      .default(fallback)
+      .transform((s) => {
+        const match = /^(\d+)(ms|s|m|h)$/.exec(s);
+        if (!match) return 0;
+        const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+        return Number(match[1]) * unit;
+      }),
   host: (fallback: string) => z.string().min(1).default(fallback),
   /** A file path (certificates and keys); unset when the feature is off. */
   file: () => z.string().min(1).optional(),

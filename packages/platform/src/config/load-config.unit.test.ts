@@ -49,3 +49,22 @@ describe('env.urlList', () => {
     );
   });
 });
+
+describe('env.duration', () => {
+  const shape = { TIMEOUT: env.duration('30m') };
+  const parse = (value?: string) => loadConfig(shape, value === undefined ? {} : { TIMEOUT: value }).TIMEOUT;
+
+  it('reads a number with its unit as milliseconds, off or 0 as 0, and applies the default', () => {
+    assert.equal(parse(), 30 * 60_000);
+    assert.equal(parse('250ms'), 250);
+    assert.equal(parse('90s'), 90_000);
+    assert.equal(parse(' 2h '), 7_200_000);
+    assert.equal(parse('off'), 0);
+    assert.equal(parse('0'), 0);
+  });
+
+  it('refuses a number without a unit, a fraction or an unknown unit, naming the variable', () => {
+    for (const bad of ['30', '1.5m', '10d', '-5s', 'soon'])
+      assert.throws(() => parse(bad), /TIMEOUT is .*expected a duration such as 500ms/);
+  });
+});

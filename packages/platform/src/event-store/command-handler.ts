@@ -1,5 +1,6 @@
 import { aborted } from '../errors.ts';
 import type { CloudEvent } from '../messaging/cloud-event.ts';
+import type { TimerChanges } from '../timers/durable-timers.ts';
 import { ConcurrencyConflict, type EventMetadata, type EventStore, type StoredEvent } from './event-store.ts';
 
 /** An event-sourced aggregate as pure functions (see services/orders/src/domain/order.ts). */
@@ -59,6 +60,8 @@ export interface CommandHandlerOptions<Command, Event, State> {
     stateAfter: State,
     metadata: EventMetadata,
   ) => CloudEvent[];
+  /** Durable timers the new events set or clear (ADR 0032), appended with them. */
+  timers?: (events: readonly Event[], stateAfter: State) => TimerChanges;
   snapshots?: SnapshotPolicy<State>;
   /** Load → decide → append attempts before giving up with ABORTED. */
   maxAttempts?: number;
@@ -117,6 +120,7 @@ export function createCommandHandler<Command, Event, State>(
           {
             expectedVersion: loaded.version,
             outbox: options.integrate?.(numbered, stateAfter, context.metadata) ?? [],
+            ...(options.timers && decided.length > 0 ? { timers: options.timers(decided, stateAfter) } : {}),
             ...(context.idempotency ? { idempotency: context.idempotency } : {}),
           },
         );

@@ -14,6 +14,8 @@ export function eventStoreContract(
   setup: () => Promise<{
     store: EventStore;
     outboxEventIds: () => Promise<string[]>;
+    /** The durable timers set and not cleared: key → due time. */
+    timers: () => Promise<Map<string, Date>>;
     teardown: () => Promise<void>;
   }>,
 ): void {
@@ -28,11 +30,15 @@ export function eventStoreContract(
     const stream = () => `test-${uuidv7()}`;
 
     async function withStore(
-      test: (store: EventStore, outboxEventIds: () => Promise<string[]>) => Promise<void>,
+      test: (
+        store: EventStore,
+        outboxEventIds: () => Promise<string[]>,
+        timers: () => Promise<Map<string, Date>>,
+      ) => Promise<void>,
     ) {
-      const { store, outboxEventIds, teardown } = await setup();
+      const { store, outboxEventIds, timers, teardown } = await setup();
       try {
-        await test(store, outboxEventIds);
+        await test(store, outboxEventIds, timers);
       } finally {
         await teardown();
       }
@@ -100,6 +106,51 @@ export function eventStoreContract(
         ];
         await store.appendToStream(stream(), newEvents(1), { expectedVersion: 0, outbox });
         assert.ok((await outboxEventIds()).includes(outbox[0]!.id));
+      }));
+
+    it('sets and clears timers only with the events they come with', () =>
+      withStore(async (store, _outbox, timers) => {
+        const [a, b, c] = [stream(), stream(), stream()];
+        const due = new Date('2030-01-01T00:00:00.000Z');
+        const timer = (s: string) => ({ key: `t-${s}`, kind: 'test.timer', dueAt: due, payload: { s } });
+        await store.appendToStream(a, newEvents(1), { expectedVersion: 0, timers: { set: [timer(a)] } });
+        // Racing new streams (grouped into one statement where the store groups them).
+        await Promise.all(
+          [b, c].map((s) =>
+            store.appendToStream(s, newEvents(1), { expectedVersion: 0, timers: { set: [timer(s)] } }),
+          ),
+        );
+        assert.deepEqual(
+          [...(await timers()).entries()]
+            .filter(([k]) => [a, b, c].some((s) => k === `t-${s}`))
+            .map(([k, d]) => [k, d.getTime()])
+            .sort(),
+          [a, b, c].map((s) => [`t-${s}`, due.getTime()]).sort(),
+        );
+        // An append that loses (stale version, known idempotency key) changes no timer.
+        await assert.rejects(
+          store.appendToStream(a, newEvents(1), { expectedVersion: 0, timers: { clear: [`t-${a}`] } }),
+          ConcurrencyConflict,
+        );
+        const key = { scope: 'timers', key: uuidv7() };
+        await store.appendToStream(stream(), newEvents(1), { expectedVersion: 0, idempotency: key });
+        const d = stream();
+        await store.appendToStream(d, newEvents(1), {
+          expectedVersion: 0,
+          idempotency: key,
+          timers: { set: [timer(d)] },
+        });
+        assert.ok((await timers()).has(`t-${a}`), 'a losing append cleared nothing');
+        assert.ok(!(await timers()).has(`t-${d}`), 'a duplicate set nothing');
+        // Setting a key again moves it; an append that clears it removes it.
+        const later = new Date('2031-01-01T00:00:00.000Z');
+        await store.appendToStream(b, newEvents(1), {
+          expectedVersion: 1,
+          timers: { set: [{ ...timer(b), dueAt: later }] },
+        });
+        assert.equal((await timers()).get(`t-${b}`)?.getTime(), later.getTime());
+        await store.appendToStream(a, newEvents(1), { expectedVersion: 1, timers: { clear: [`t-${a}`] } });
+        assert.ok(!(await timers()).has(`t-${a}`));
       }));
 
     it('claims an idempotency key once: a second append with it stores nothing and names the first stream', () =>

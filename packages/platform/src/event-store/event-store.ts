@@ -1,4 +1,5 @@
 import type { CloudEvent } from '../messaging/cloud-event.ts';
+import type { TimerChanges } from '../timers/durable-timers.ts';
 
 /** Where an event came from: who asked, in reply to what, inside which trace. */
 export interface EventMetadata {
@@ -43,6 +44,8 @@ export interface AppendOptions {
    * stream that holds it.
    */
   idempotency?: { scope: string; key: string };
+  /** Durable timers set or cleared atomically with the events (ADR 0032). */
+  timers?: TimerChanges;
 }
 
 export type AppendResult =

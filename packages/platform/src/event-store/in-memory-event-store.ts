@@ -1,4 +1,5 @@
 import type { CloudEvent } from '../messaging/cloud-event.ts';
+import type { TimerSpec } from '../timers/durable-timers.ts';
 import {
   type AppendOptions,
   type AppendResult,
@@ -18,6 +19,8 @@ export class InMemoryEventStore implements EventStore {
   readonly #eventIds = new Set<string>();
   /** What would have gone to the outbox, in append order. */
   readonly outbox: CloudEvent[] = [];
+  /** The durable timers set by appends and not cleared, by key. */
+  readonly timers = new Map<string, TimerSpec>();
 
   async appendToStream(
     streamId: string,
@@ -53,6 +56,8 @@ export class InMemoryEventStore implements EventStore {
     this.#events.push(...stored);
     this.#streams.set(streamId, [...stream, ...stored]);
     this.outbox.push(...(options.outbox ?? []));
+    for (const key of options.timers?.clear ?? []) this.timers.delete(key);
+    for (const timer of options.timers?.set ?? []) this.timers.set(timer.key, { ...timer });
     return { kind: 'appended', events: stored.map((e) => structuredClone(e)) };
   }
 

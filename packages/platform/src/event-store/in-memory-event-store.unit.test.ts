@@ -3,5 +3,10 @@ import { InMemoryEventStore } from './in-memory-event-store.ts';
 
 eventStoreContract('in memory', async () => {
   const store = new InMemoryEventStore();
-  return { store, outboxEventIds: async () => store.outbox.map((e) => e.id), teardown: async () => {} };
+  return {
+    store,
+    outboxEventIds: async () => store.outbox.map((e) => e.id),
+    timers: async () => new Map([...store.timers].map(([key, t]) => [key, t.dueAt])),
+    teardown: async () => {},
+  };
 });

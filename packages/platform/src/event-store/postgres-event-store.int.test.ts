@@ -4,13 +4,23 @@ import { testDatabase } from '@conveyor/stack/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
 import { createPool } from '../postgres/pool.ts';
+import { timersTableSql } from '../timers/durable-timers.ts';
 import { eventStoreContract } from './event-store.contract.ts';
 import { eventStoreTablesSql, PostgresEventStore } from './postgres-event-store.ts';
 
 const migrations = [
   { name: '0001_outbox', sql: messagingTablesSql.outbox },
   { name: '0002_event_store', sql: eventStoreTablesSql },
+  { name: '0003_timers', sql: timersTableSql },
 ];
+
+const timersOf = (pool: ReturnType<typeof createPool>) => async () =>
+  new Map(
+    (await pool.query<{ key: string; due_at: Date }>('select key, due_at from timers')).rows.map((r) => [
+      r.key,
+      r.due_at,
+    ]),
+  );
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 before(async () => {
@@ -27,6 +37,7 @@ eventStoreContract('postgres', async () => {
     store: new PostgresEventStore(pool),
     outboxEventIds: async () =>
       (await pool.query('select event_id from outbox order by position')).rows.map((r) => r.event_id),
+    timers: timersOf(pool),
     teardown: () => pool.end(),
   };
 });
@@ -38,6 +49,7 @@ eventStoreContract('postgres with group commit', async () => {
     store: new PostgresEventStore(pool, { groupCommit: 32 }),
     outboxEventIds: async () =>
       (await pool.query('select event_id from outbox order by position')).rows.map((r) => r.event_id),
+    timers: timersOf(pool),
     teardown: () => pool.end(),
   };
 });

@@ -3,6 +3,7 @@ import { traceparentOf, withSpan } from '../observability/telemetry.ts';
 import { GroupCommit } from '../postgres/group-commit.ts';
 import type { Queryable } from '../postgres/pool.ts';
 import { isUniqueViolation } from '../postgres/pool.ts';
+import { timerChangesSql, timerChangesValues } from '../timers/durable-timers.ts';
 import {
   type AppendOptions,
   type AppendResult,
@@ -51,7 +52,7 @@ export const eventStoreTablesSql = `
 /*
  * One statement, so one round trip and one implicit transaction: check the
  * stream is at the expected version, claim the idempotency key, insert the
- * events and their outbox rows. Two appends racing past the version check
+ * events and their outbox rows, set and clear the timers they decide. Two appends racing past the version check
  * collide on events_stream_version; the loser stores nothing.
  */
 const appendSql = `
@@ -74,7 +75,7 @@ const appendSql = `
     select o.id, o.subject, o.headers, o.payload
     from unnest($9::uuid[], $10::text[], $11::jsonb[], $12::bytea[]) as o(id, subject, headers, payload)
     where exists (select 1 from inserted)
-  )
+  ), ${timerChangesSql(13, 'single')}
   select position, version, event_id, type, data, metadata, recorded_at from inserted order by version
 `;
 
@@ -112,7 +113,7 @@ const appendNewStreamsSql = `
     select o.id, o.subject, o.headers, o.payload
     from unnest($10::int[], $11::uuid[], $12::text[], $13::jsonb[], $14::bytea[]) as o(cmd, id, subject, headers, payload)
     join go on go.i = o.cmd
-  )
+  ), ${timerChangesSql(15, 'group')}
   select stream_id, position, version, event_id, type, data, metadata, recorded_at from inserted
 `;
 
@@ -249,6 +250,12 @@ export class PostgresEventStore implements EventStore {
         outbox.map((x) => x.o.type),
         outbox.map((x) => JSON.stringify(toHeaders(x.o))),
         outbox.map((x) => Buffer.from(encodeData(x.o))),
+        ...timerChangesValues(
+          items.map((item) => ({
+            timers: item.options.timers,
+            traceparent: item.events[0]?.metadata.traceparent,
+          })),
+        ),
       ],
     });
     const byStream = new Map<string, EventRow[]>();
@@ -295,6 +302,7 @@ export class PostgresEventStore implements EventStore {
           outbox.map((e) => e.type),
           outbox.map((e) => JSON.stringify(toHeaders(e))),
           outbox.map((e) => Buffer.from(encodeData(e))),
+          ...timerChangesValues([{ timers: options.timers, traceparent: events[0]?.metadata.traceparent }]),
         ],
       }));
     } catch (error) {

@@ -3,6 +3,7 @@ import {
   type Migration,
   messagingTablesSql,
   type ServiceRoleGrants,
+  timersTableSql,
 } from '@conveyor/platform';
 
 /** orders' own role (ADR 0026): events only appended; the read model its own, for rebuilds. */
@@ -72,4 +73,6 @@ export const migrations: Migration[] = [
     sql: `alter table order_summaries add column projected_at timestamptz not null default now();`,
   },
   { name: '0007_parked_messages', sql: messagingTablesSql.parkedMessages },
+  // Durable timers (ADR 0032): an order's payment deadline, set with the order.
+  { name: '0008_timers', sql: timersTableSql },
 ];

@@ -1,4 +1,4 @@
-import { createCommandHandler, type EventStore } from '@conveyor/platform';
+import { createCommandHandler, type EventStore, type TimerChanges, type TimerSpec } from '@conveyor/platform';
 import {
   decide,
   evolve,
@@ -36,6 +36,7 @@ export function orderCommandHandler(deps: {
     newEventId: deps.newEventId,
     maxAttempts: deps.maxAttempts,
     snapshots: { every: deps.snapshotEvery, encode: encodeOrderState, decode: decodeOrderState },
+    timers: orderTimers,
     integrate: (events, stateAfter, metadata) => {
       if (stateAfter.status === 'none') return [];
       return events.map(({ event, eventId, version }) =>
@@ -52,3 +53,29 @@ export function orderCommandHandler(deps: {
 }
 
 export type OrderCommandHandler = ReturnType<typeof orderCommandHandler>;
+
+/** The durable timer that cancels an unpaid order (ADR 0032). */
+export const PAYMENT_TIMER_KIND = 'order.payment-timeout';
+export const paymentTimerKey = (orderId: string) => `order-payment:${orderId}`;
+
+/**
+ * Timers the order's new events set or clear, stored with them: a deadline recorded with the
+ * order starts its payment timer; payment or cancellation stops it.
+ */
+export function orderTimers(events: readonly OrderEvent[], stateAfter: OrderState): TimerChanges {
+  if (stateAfter.status === 'none') return {};
+  const key = paymentTimerKey(stateAfter.orderId);
+  const set: TimerSpec[] = [];
+  const clear: string[] = [];
+  for (const event of events) {
+    if (event.type === 'OrderPlaced' && event.paymentDueAt)
+      set.push({
+        key,
+        kind: PAYMENT_TIMER_KIND,
+        dueAt: event.paymentDueAt,
+        payload: { orderId: event.orderId },
+      });
+    else if (event.type === 'OrderPaid' || event.type === 'OrderCancelled') clear.push(key);
+  }
+  return { ...(set.length > 0 ? { set } : {}), ...(clear.length > 0 ? { clear } : {}) };
+}

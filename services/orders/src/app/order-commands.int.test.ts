@@ -40,6 +40,7 @@ describe('order commands on real Postgres', () => {
       catalog: new PostgresCatalog(pool),
       newOrderId: uuidv7,
       now: () => new Date(),
+      paymentTimeoutMs: 0,
     });
     change = changeOrder({ handle });
   });

@@ -21,6 +21,10 @@ export const eventSource = 'conveyor/orders';
 type Stored = { type: OrderEvent['type']; data: Record<string, unknown> };
 
 export function encodeOrderEvent(event: OrderEvent): Stored {
+  if (event.type === 'OrderPlaced' && event.paymentDueAt) {
+    const { type, at, paymentDueAt, ...rest } = event;
+    return { type, data: { ...rest, at: at.toISOString(), paymentDueAt: paymentDueAt.toISOString() } };
+  }
   const { type, at, ...rest } = event;
   return { type, data: { ...rest, at: at.toISOString() } };
 }
@@ -37,6 +41,7 @@ export function decodeOrderEvent(stored: { type: string; data: unknown }): Order
         items: data.items as LineItem[],
         total: data.total as Money,
         at,
+        ...(typeof data.paymentDueAt === 'string' ? { paymentDueAt: new Date(data.paymentDueAt) } : {}),
       };
     case 'OrderPaid':
       return { type: 'OrderPaid', amount: data.amount as Money, at };

@@ -21,6 +21,8 @@ export interface PlaceOrderDeps {
   catalog: Catalog;
   newOrderId: () => string;
   now: () => Date;
+  /** How long an order may stay unpaid before it is cancelled; 0: forever. */
+  paymentTimeoutMs: number;
 }
 
 /**
@@ -39,10 +41,13 @@ export function placeOrder(deps: PlaceOrderDeps) {
     const wanted = validateItems(input.items);
     const items = await price(deps.catalog, wanted);
     const orderId = deps.newOrderId();
+    const at = deps.now();
+    const paymentDueAt =
+      deps.paymentTimeoutMs > 0 ? { paymentDueAt: new Date(at.getTime() + deps.paymentTimeoutMs) } : {};
     const result = await translatingRejections(() =>
       deps.handle(
         orderStreamId(orderId),
-        { type: 'PlaceOrder', orderId, userId, items, at: deps.now() },
+        { type: 'PlaceOrder', orderId, userId, items, at, ...paymentDueAt },
         {
           metadata: { ...metadata, actorId: userId, causationId: key },
           idempotency: { scope: `place-order:${userId}`, key },

@@ -39,6 +39,7 @@ const later: fc.Arbitrary<OrderCommand> = fc.oneof(
   }),
   fc.record({ type: fc.constant('DeliverOrder' as const), at }),
   fc.record({ type: fc.constant('CancelOrder' as const), reason: fc.string({ maxLength: 40 }), at }),
+  fc.record({ type: fc.constant('ExpirePayment' as const), at }),
 );
 
 /** Runs commands, keeping the accepted events (rejections are skipped). */

@@ -17,15 +17,36 @@ export interface LineItem {
 
 // ── Commands ─────────────────────────────────────────────────────────────
 export type OrderCommand =
-  | { type: 'PlaceOrder'; orderId: string; userId: string; items: LineItem[]; at: Date }
+  | {
+      type: 'PlaceOrder';
+      orderId: string;
+      userId: string;
+      items: LineItem[];
+      at: Date;
+      /** Cancelled unless paid by then (ORDER_PAYMENT_TIMEOUT); none: no deadline. */
+      paymentDueAt?: Date;
+    }
   | { type: 'PayOrder'; at: Date }
   | { type: 'ShipOrder'; carrier: string; trackingNumber: string; at: Date }
   | { type: 'DeliverOrder'; at: Date }
-  | { type: 'CancelOrder'; reason: string; at: Date };
+  | { type: 'CancelOrder'; reason: string; at: Date }
+  /** The payment deadline passed (a durable timer): cancels the order if it is still unpaid. */
+  | { type: 'ExpirePayment'; at: Date };
+
+/** The reason an order unpaid by its deadline is cancelled with. */
+export const PAYMENT_TIMEOUT_REASON = 'payment timeout';
 
 // ── Domain events (past tense; wire names live in the event catalog) ──────
 export type OrderEvent =
-  | { type: 'OrderPlaced'; orderId: string; userId: string; items: LineItem[]; total: Money; at: Date }
+  | {
+      type: 'OrderPlaced';
+      orderId: string;
+      userId: string;
+      items: LineItem[];
+      total: Money;
+      at: Date;
+      paymentDueAt?: Date;
+    }
   | { type: 'OrderPaid'; amount: Money; at: Date }
   | { type: 'OrderShipped'; carrier: string; trackingNumber: string; at: Date }
   | { type: 'OrderDelivered'; at: Date }
@@ -92,6 +113,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
           items: command.items,
           total,
           at: command.at,
+          ...(command.paymentDueAt ? { paymentDueAt: command.paymentDueAt } : {}),
         },
       ];
     }
@@ -117,6 +139,11 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       if (state.status !== 'placed' && state.status !== 'paid') throw illegal(state, 'cancel');
       requireText(command.reason, 'reason', 500);
       return [{ type: 'OrderCancelled', reason: command.reason.trim(), at: command.at }];
+    case 'ExpirePayment':
+      // Paid, cancelled or gone since the deadline was set: nothing to do (a timer may fire twice).
+      return state.status === 'placed'
+        ? [{ type: 'OrderCancelled', reason: PAYMENT_TIMEOUT_REASON, at: command.at }]
+        : [];
     default: {
       const unreachable: never = command;
       throw new Error(`unknown command ${JSON.stringify(unreachable)}`);

@@ -10,6 +10,7 @@ import {
   OrderRejected,
   type OrderState,
   type OrderStatus,
+  PAYMENT_TIMEOUT_REASON,
 } from './order.ts';
 
 const t = (n: number) => new Date(Date.UTC(2026, 10, 24, 9, n));
@@ -37,7 +38,8 @@ const history: Record<OrderStatus, OrderEvent[]> = {
   cancelled: [placed, cancelled],
 };
 
-const commands: Record<OrderCommand['type'], OrderCommand> = {
+/** Commands a caller sends (ExpirePayment, sent by a timer, has its own tests below). */
+const commands: Record<Exclude<OrderCommand['type'], 'ExpirePayment'>, OrderCommand> = {
   PlaceOrder: { type: 'PlaceOrder', orderId, userId, items, at: t(0) },
   PayOrder: { type: 'PayOrder', at: t(1) },
   ShipOrder: { type: 'ShipOrder', carrier: ' DHL ', trackingNumber: 'JD01', at: t(2) },
@@ -58,6 +60,30 @@ const allowed: Partial<Record<`${OrderStatus}:${OrderCommand['type']}`, OrderEve
 function given(events: OrderEvent[]): OrderState {
   return fold(events);
 }
+
+describe('Order payment deadline', () => {
+  const due = t(30);
+
+  it('is recorded with the order when the command sets one, and not otherwise', () => {
+    assert.deepEqual(decide({ ...commands.PlaceOrder, paymentDueAt: due } as OrderCommand, initialState()), [
+      { ...placed, paymentDueAt: due },
+    ]);
+    assert.equal('paymentDueAt' in decide(commands.PlaceOrder, initialState())[0]!, false);
+  });
+
+  it('cancels an unpaid order with the reason "payment timeout"', () => {
+    assert.deepEqual(decide({ type: 'ExpirePayment', at: due }, given([placed])), [
+      { type: 'OrderCancelled', reason: PAYMENT_TIMEOUT_REASON, at: due },
+    ]);
+    assert.equal(PAYMENT_TIMEOUT_REASON, 'payment timeout');
+  });
+
+  for (const status of ['none', 'paid', 'shipped', 'delivered', 'cancelled'] as const) {
+    it(`does nothing to a ${status} order (a timer may fire late, or twice)`, () => {
+      assert.deepEqual(decide({ type: 'ExpirePayment', at: due }, given(history[status])), []);
+    });
+  }
+});
 
 describe('Order decider', () => {
   for (const status of Object.keys(history) as OrderStatus[]) {
