@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { streamConfigs } from '@conveyor/platform';
 import { repoRoot } from '@conveyor/stack';
+import { testDatabase, testNats } from '@conveyor/stack/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 
 function start(service: string, env: Record<string, string>) {
   const result = spawnSync(process.execPath, [`services/${service}/src/main.ts`], {
@@ -55,5 +60,51 @@ describe('start-up refuses a bad environment, naming the variable', () => {
     });
     assert.equal(code, 1);
     assert.match(stderr, /cannot connect to NATS at nats:\/\/127.0.0.1:1/);
+  });
+});
+
+describe('start-up under NATS_MANAGE_TOPOLOGY=false (issue 27)', () => {
+  it('orders and notifications refuse streams that differ, naming each difference, and create nothing', async () => {
+    const db = await testDatabase('e2e_managed_topology');
+    const nats = await testNats();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      // The operator's streams: ORDERS kept one day only; USERS as Conveyor would make it; no DEADLETTERS.
+      const [users, orders] = streamConfigs();
+      await jsm.streams.add(users!);
+      await jsm.streams.add({ ...orders!, max_age: nanos(24 * 3_600_000) });
+      for (const service of ['orders', 'notifications']) {
+        const env = {
+          DATABASE_URL: db.url,
+          NATS_URL: nats.url,
+          NATS_MANAGE_TOPOLOGY: 'false',
+          GRPC_PORT: '0',
+          OPS_PORT: '0',
+        };
+        const migrated = spawnSync(process.execPath, [`services/${service}/src/migrate.ts`], {
+          cwd: repoRoot,
+          env: { PATH: process.env.PATH ?? '', ...env },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        assert.equal(migrated.status, 0, migrated.stderr);
+        const { code, stderr } = start(service, env);
+        assert.equal(code, 1, `${service} started`);
+        assert.match(stderr, /NATS topology is managed outside the service \(NATS_MANAGE_TOPOLOGY=false\)/);
+        assert.match(stderr, /stream ORDERS: max_age is 1d, needs at least 30d/);
+        assert.match(stderr, /stream DEADLETTERS is missing/);
+      }
+      assert.deepEqual((await jsm.streams.names().next()).sort(), ['ORDERS', 'USERS'], 'nothing created');
+      assert.equal(
+        (await jsm.streams.info('ORDERS')).config.max_age,
+        nanos(24 * 3_600_000),
+        'nothing changed',
+      );
+    } finally {
+      await nc.close();
+      await nats.stop();
+      await db.drop();
+    }
   });
 });

@@ -2,10 +2,6 @@ import { env, loadConfig, natsEnv, serviceEnv } from '@conveyor/platform';
 import { tokenVerifierEnv } from '@conveyor/platform/auth';
 import { z } from 'zod';
 
-const flag = z
-  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-  .transform((v) => v === 'true' || v === '1');
-
 const delays = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')
@@ -48,7 +44,7 @@ export const notificationsConfigShape = {
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_HALF_OPEN_MS: env.durationMs(10_000),
   WEBHOOK_TIMEOUT_MS: env.durationMs(5000),
-  WEBHOOK_ALLOW_LOOPBACK: flag.default(false),
+  WEBHOOK_ALLOW_LOOPBACK: env.flag(false),
   WEBHOOK_MAX_PER_OWNER: z.coerce.number().int().min(1).max(100).default(10),
   // Key-encryption keys for webhook secrets at rest, `kid=base64url(32 bytes)`, comma-separated,
   // the first current (docs/deploy.md, "Rotation"). Checked at start, so never echoed here.

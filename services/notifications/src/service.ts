@@ -167,6 +167,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
         maxDeliver: config.CONSUMER_MAX_DELIVER,
         ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
         maxAckPending: config.CONSUMER_CONCURRENCY * 4,
+        manage: config.NATS_MANAGE_TOPOLOGY,
       });
       consumers.push(
         await startEventConsumer({

@@ -76,6 +76,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       maxDeliver: config.PROJECTION_MAX_DELIVER,
       backoffMs: config.PROJECTION_BACKOFF_MS,
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
+      manageTopology: config.NATS_MANAGE_TOPOLOGY,
     });
     shutdown.add('intake', 'stop projections', () => projections.stop());
     // PlaceOrder's idempotency keys are kept 35 days, as consumers' inboxes (ADR 0030).

@@ -84,6 +84,12 @@ export const env = {
         return Number(match[1]) * unit;
       }),
   host: (fallback: string) => z.string().min(1).default(fallback),
+  /** `true`/`1` or `false`/`0` (nothing else: a typo must not flip a setting). */
+  flag: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
   /** A file path (certificates and keys); unset when the feature is off. */
   file: () => z.string().min(1).optional(),
   /** The database role a service connects as (ADR 0026); its migrations grant it its schema. */
@@ -115,6 +121,12 @@ export const natsEnv = {
   NATS_STREAM_REPLICAS: env.port(1).refine((n) => n >= 1 && n <= 5, 'expected 1 to 5 replicas'),
   NATS_NKEY_SEED: env.nkeySeed(),
   NATS_ADMIN_NKEY_SEED: env.nkeySeed(),
+  /**
+   * false: streams and durable consumers are infrastructure (e.g. NACK resources); the service
+   * creates and changes none, checks that each exists with compatible settings and refuses to
+   * start naming every difference (issue 27).
+   */
+  NATS_MANAGE_TOPOLOGY: env.flag(true),
   ...natsTlsEnv(),
 };
 

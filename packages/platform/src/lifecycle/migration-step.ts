@@ -31,7 +31,7 @@ export async function runMigrationStep(options: {
       serviceRole: role ? { role, ...options.roleGrants } : undefined,
     });
     console.log(`${service}: ${applied.length} migration(s) applied${role ? `, ${role} granted` : ''}`);
-    if (config.NATS_ADMIN_NKEY_SEED) {
+    if (config.NATS_ADMIN_NKEY_SEED && config.NATS_MANAGE_TOPOLOGY !== false) {
       await ensureStreamsAsAdmin(config, createLogger({ service: `${service}-migrate`, level: 'warn' }));
       console.log(`${service}: NATS streams ensured`);
     }

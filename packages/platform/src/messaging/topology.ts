@@ -101,6 +101,8 @@ async function ensureStreamsOnce(jsm: JetStreamManager, options: StreamOptions):
 export interface StreamAccess extends NatsTlsConfig {
   NATS_URL: string;
   NATS_STREAM_REPLICAS: number;
+  /** false: streams are infrastructure; only checked (see TopologyMismatch). */
+  NATS_MANAGE_TOPOLOGY?: boolean | undefined;
   NATS_NKEY_SEED?: string | undefined;
   NATS_ADMIN_NKEY_SEED?: string | undefined;
 }
@@ -117,6 +119,11 @@ export async function prepareStreams(
   logger: Logger,
 ): Promise<'created' | 'checked'> {
   const options = { replicas: config.NATS_STREAM_REPLICAS };
+  if (config.NATS_MANAGE_TOPOLOGY === false) {
+    const differences = await streamDifferences(jsm, options);
+    if (differences.length > 0) throw new TopologyMismatch(differences);
+    return 'checked';
+  }
   if (config.NATS_ADMIN_NKEY_SEED) {
     await ensureStreamsAsAdmin(config, logger);
     return 'created';
@@ -175,14 +182,13 @@ export interface DurableConsumerOptions {
    */
   ackWaitMs: number;
   maxAckPending: number;
+  /** false (NATS_MANAGE_TOPOLOGY): the consumer is infrastructure; only checked. */
+  manage?: boolean;
 }
 
-/** Creates or updates one durable pull consumer with explicit acks. */
-export async function ensureDurableConsumer(
-  jsm: JetStreamManager,
-  options: DurableConsumerOptions,
-): Promise<void> {
-  const config: Partial<ConsumerConfig> = {
+/** The durable pull consumer Conveyor creates for these options (explicit acks, every message). */
+export function durableConsumerConfig(options: DurableConsumerOptions): Partial<ConsumerConfig> {
+  return {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -194,6 +200,22 @@ export async function ensureDurableConsumer(
     max_deliver: options.maxDeliver,
     max_ack_pending: options.maxAckPending,
   };
+}
+
+/**
+ * Creates or updates one durable pull consumer with explicit acks; with `manage: false` only
+ * checks it, refusing (TopologyMismatch) when it is missing or its settings differ.
+ */
+export async function ensureDurableConsumer(
+  jsm: JetStreamManager,
+  options: DurableConsumerOptions,
+): Promise<void> {
+  const config = durableConsumerConfig(options);
+  if (options.manage === false) {
+    const differences = await consumerDifferences(jsm, options.stream, config);
+    if (differences.length > 0) throw new TopologyMismatch(differences);
+    return;
+  }
   try {
     await jsm.consumers.info(options.stream, options.durable);
     await jsm.consumers.update(options.stream, options.durable, config);
@@ -205,6 +227,120 @@ export async function ensureDurableConsumer(
       if (!/already in use|exists/i.test((addError as Error).message)) throw addError;
     }
   }
+}
+
+/**
+ * Streams or consumers managed outside the service (NATS_MANAGE_TOPOLOGY=false) that are missing
+ * or differ from what it needs; the message names every difference and what to change.
+ */
+export class TopologyMismatch extends Error {
+  override name = 'TopologyMismatch';
+  readonly differences: readonly string[];
+  constructor(differences: readonly string[]) {
+    super(
+      `NATS topology is managed outside the service (NATS_MANAGE_TOPOLOGY=false) and differs from what it needs:\n` +
+        differences.map((d) => `  - ${d}`).join('\n') +
+        '\nchange the streams and consumers (e.g. their NACK resources) or let the service manage them',
+    );
+    this.differences = differences;
+  }
+}
+
+const ns = (n: number | undefined) => n ?? 0;
+/** A nanosecond duration as people write it: 30d, 2m, 500ms; 0 is "unlimited". */
+function duration(nanosValue: number | undefined): string {
+  const ms = ns(nanosValue) / 1e6;
+  if (ms === 0) return 'unlimited';
+  for (const [unit, size] of [
+    ['d', day],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+const sameSet = (a: readonly string[] = [], b: readonly string[] = []) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+/** At least `wanted`, where 0 or less means unlimited (which is always enough). */
+const atLeast = (found: number | undefined, wanted: number | undefined) =>
+  ns(found) <= 0 || (ns(wanted) > 0 && ns(found) >= ns(wanted));
+
+/**
+ * What differs between the streams as the server has them and as Conveyor needs them. Exact:
+ * subjects, retention, storage, discard policy, replicas. At least: max age (consumers' inboxes and
+ * republishing rely on it, ADR 0030), duplicate window (Nats-Msg-Id), message size. Size limits
+ * are the operator's.
+ */
+export async function streamDifferences(
+  jsm: JetStreamManager,
+  options: StreamOptions = {},
+): Promise<string[]> {
+  const differences: string[] = [];
+  for (const wanted of streamConfigs(options)) {
+    let found: StreamConfig;
+    try {
+      found = (await jsm.streams.info(wanted.name)).config;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      differences.push(`stream ${wanted.name} is missing (subjects ${wanted.subjects?.join(', ')})`);
+      continue;
+    }
+    const is = (field: string, got: unknown, want: unknown) =>
+      differences.push(`stream ${wanted.name}: ${field} is ${String(got)}, needs ${String(want)}`);
+    if (!sameSet(found.subjects, wanted.subjects))
+      is('subjects', found.subjects?.join(', '), wanted.subjects?.join(', '));
+    if (found.retention !== wanted.retention) is('retention', found.retention, wanted.retention);
+    if (found.storage !== wanted.storage) is('storage', found.storage, wanted.storage);
+    if (found.discard !== wanted.discard) is('discard', found.discard, wanted.discard);
+    if (found.num_replicas !== wanted.num_replicas)
+      is('num_replicas', found.num_replicas, wanted.num_replicas);
+    if (!atLeast(found.max_age, wanted.max_age))
+      is('max_age', duration(found.max_age), `at least ${duration(wanted.max_age)}`);
+    if (ns(found.duplicate_window) < ns(wanted.duplicate_window))
+      is(
+        'duplicate_window',
+        duration(found.duplicate_window),
+        `at least ${duration(wanted.duplicate_window)}`,
+      );
+    if (!atLeast(found.max_msg_size, wanted.max_msg_size))
+      is('max_msg_size', found.max_msg_size, `at least ${wanted.max_msg_size}`);
+  }
+  return differences;
+}
+
+/**
+ * What differs between a durable consumer as the server has it and as the service needs it:
+ * exact ack policy, filter, max deliveries (the service dead-letters on its count) and ack wait;
+ * at least as many acks pending as the service keeps in flight.
+ */
+export async function consumerDifferences(
+  jsm: JetStreamManager,
+  stream: string,
+  wanted: Partial<ConsumerConfig>,
+): Promise<string[]> {
+  const name = `consumer ${stream}/${wanted.durable_name}`;
+  let found: ConsumerConfig;
+  try {
+    found = (await jsm.consumers.info(stream, wanted.durable_name as string)).config;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    return [`${name} is missing`];
+  }
+  const differences: string[] = [];
+  const is = (field: string, got: unknown, want: unknown) =>
+    differences.push(`${name}: ${field} is ${String(got)}, needs ${String(want)}`);
+  const filters = (c: Partial<ConsumerConfig>) =>
+    c.filter_subjects ?? (c.filter_subject ? [c.filter_subject] : []);
+  if (!sameSet(filters(found), filters(wanted)))
+    is('filter subjects', filters(found).join(', ') || 'none', filters(wanted).join(', '));
+  if (found.ack_policy !== wanted.ack_policy) is('ack_policy', found.ack_policy, wanted.ack_policy);
+  if (found.max_deliver !== wanted.max_deliver) is('max_deliver', found.max_deliver, wanted.max_deliver);
+  if (ns(found.ack_wait) !== ns(wanted.ack_wait))
+    is('ack_wait', duration(found.ack_wait), duration(wanted.ack_wait));
+  if (ns(found.max_ack_pending) < ns(wanted.max_ack_pending) && ns(found.max_ack_pending) !== -1)
+    is('max_ack_pending', found.max_ack_pending, `at least ${wanted.max_ack_pending}`);
+  return differences;
 }
 
 function isNotFound(error: unknown): boolean {

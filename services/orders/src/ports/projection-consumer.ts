@@ -32,6 +32,8 @@ export interface ProjectionConsumerOptions {
   maxDeliver: number;
   backoffMs: readonly number[];
   ackWaitMs: number;
+  /** false (NATS_MANAGE_TOPOLOGY): the durable is infrastructure, only checked. */
+  manageTopology?: boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startProjectionConsumer(
     maxDeliver: options.maxDeliver,
     ackWaitMs: options.ackWaitMs,
     maxAckPending: options.batchSize * 4,
+    manage: options.manageTopology ?? true,
   });
   const handler = projectionHandler(options.project);
   const sequences = new SequencedDeadLetters({
