@@ -117,9 +117,10 @@ describe('payment timeout (processes, SIGKILL around the deadline)', () => {
     assert.equal(cancellationMails(paid.user).length, 0);
   }
 
-  it('cancels unpaid orders once when every orders replica is killed before the deadline and restarted after it', async () => {
+  /** `count` orders left unpaid and one paid at once, each by its own customer; then the time. */
+  async function placeOrders(count: number) {
     const unpaid = await Promise.all(
-      Array.from({ length: 4 }, async () => {
+      Array.from({ length: count }, async () => {
         const user = await customer();
         return { user, order: await place(user) };
       }),
@@ -127,7 +128,11 @@ describe('payment timeout (processes, SIGKILL around the deadline)', () => {
     const payer = await customer();
     const paid = { user: payer, order: await place(payer) };
     await callAs(payer, orders, 'PayOrder', { order_id: paid.order.id });
-    const placedAt = Date.now();
+    return { unpaid, paid, placedAt: Date.now() };
+  }
+
+  it('cancels unpaid orders once when every orders replica is killed before the deadline and restarted after it', async () => {
+    const { unpaid, paid, placedAt } = await placeOrders(4);
     const replicas = system.replicas('orders');
     for (const r of replicas) await r.process.kill();
     const ids = unpaid.map((x) => x.order.id);
@@ -143,16 +148,7 @@ describe('payment timeout (processes, SIGKILL around the deadline)', () => {
   });
 
   it('cancels unpaid orders once with two replicas racing, one SIGKILLed while the timers fall due', async () => {
-    const unpaid = await Promise.all(
-      Array.from({ length: 12 }, async () => {
-        const user = await customer();
-        return { user, order: await place(user) };
-      }),
-    );
-    const payer = await customer();
-    const paid = { user: payer, order: await place(payer) };
-    await callAs(payer, orders, 'PayOrder', { order_id: paid.order.id });
-    const placedAt = Date.now();
+    const { unpaid, paid, placedAt } = await placeOrders(12);
     // Kill the second replica (the tests call the first) as the timers fall due: it may hold claims
     // the other must take over once their lease ends.
     await waitUntil(() => Date.now() > placedAt + timeoutMs - 50, {

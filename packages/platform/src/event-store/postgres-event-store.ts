@@ -52,8 +52,9 @@ export const eventStoreTablesSql = `
 /*
  * One statement, so one round trip and one implicit transaction: check the
  * stream is at the expected version, claim the idempotency key, insert the
- * events and their outbox rows, set and clear the timers they decide. Two appends racing past the version check
- * collide on events_stream_version; the loser stores nothing.
+ * events and their outbox rows, set and clear the timers they decide. Two
+ * appends racing past the version check collide on events_stream_version;
+ * the loser stores nothing.
  */
 const appendSql = `
   with current_version as (

@@ -338,7 +338,7 @@ export async function consumerDifferences(
   if (found.max_deliver !== wanted.max_deliver) is('max_deliver', found.max_deliver, wanted.max_deliver);
   if (ns(found.ack_wait) !== ns(wanted.ack_wait))
     is('ack_wait', duration(found.ack_wait), duration(wanted.ack_wait));
-  if (ns(found.max_ack_pending) < ns(wanted.max_ack_pending) && ns(found.max_ack_pending) !== -1)
+  if (!atLeast(found.max_ack_pending, wanted.max_ack_pending))
     is('max_ack_pending', found.max_ack_pending, `at least ${wanted.max_ack_pending}`);
   return differences;
 }

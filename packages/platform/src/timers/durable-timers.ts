@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { counter, gauge, histogram, type Registry } from '../observability/metrics.ts';
 import { linkTo, withSpan } from '../observability/telemetry.ts';
@@ -176,8 +177,6 @@ export interface TimerRunnerOptions {
 }
 
 export interface TimerRunner {
-  /** Looks for due timers now instead of at the next poll (e.g. after setting one due soon). */
-  wake(): void;
   /** Stops claiming and waits for the timers being fired (and their settling) to finish. */
   stop(): Promise<void>;
 }
@@ -207,8 +206,8 @@ function metrics(registry: Registry) {
 /**
  * Claims due timers and fires them until stopped: a claim of up to `batch` rows, the handlers run
  * together, then the fired timers are deleted and the failed ones rescheduled, each in one
- * statement fenced by the claim. A full batch claims again at once; otherwise it waits `pollMs`
- * (or a wake). A failed round (Postgres away) is logged and tried again at the next poll.
+ * statement fenced by the claim. A full batch claims again at once; otherwise it waits `pollMs`.
+ * A failed round (Postgres away) is logged and tried again at the next poll.
  */
 export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
   const { db, logger, handlers } = options;
@@ -216,9 +215,7 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
   const retryDelay = options.retryDelayMs ?? defaultRetryDelay;
   const m = metrics(options.registry);
   let round = 0;
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
+  const stopping = new AbortController();
 
   const fireAll = async (claim: string, timers: DueTimer[]) => {
     const done: string[] = [];
@@ -285,10 +282,10 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
 
   const loop = (async () => {
     let lastCount = 0;
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       try {
         let more = true;
-        for (let i = 0; more && i < 100 && !stopped; i++) more = await claimAndFire();
+        for (let i = 0; more && i < 100 && !stopping.signal.aborted; i++) more = await claimAndFire();
         if (Date.now() - lastCount >= 5000) {
           lastCount = Date.now();
           await countDue();
@@ -296,30 +293,14 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
       } catch (error) {
         logger.warn({ err: error }, 'firing due timers failed; trying again at the next poll');
       }
-      if (stopped) break;
-      if (woken) {
-        woken = false;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, options.pollMs);
-        wakeUp = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
+      // Resolves early (rejecting, ignored) when stopped.
+      await sleep(options.pollMs, undefined, { signal: stopping.signal }).catch(() => {});
     }
   })();
 
   return {
-    wake() {
-      woken = true;
-      wakeUp?.();
-    },
     async stop() {
-      stopped = true;
-      wakeUp?.();
+      stopping.abort();
       await loop;
     },
   };
