@@ -29,6 +29,8 @@ export const notificationsConfigShape = {
   CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(30),
   CONSUMER_BACKOFF_MS: delays.default([1000, 5000, 15_000, 60_000, 300_000]),
   CONSUMER_ACK_WAIT_MS: env.durationMs(30_000),
+  // How often a replica reads the operators' pause flags (ADR 0033): the most a pause takes.
+  CONSUMER_CONTROL_POLL_MS: env.durationMs(1000),
   // Failed sends of one notification, while its channel is healthy, before it is given up.
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   // Retry delays of a failed send, by counted failure (the last repeats), jittered ±20%.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Durables, protoFiles, protoRoot, Streams } from '@conveyor/contracts';
 import {
+  ConsumerControls,
   consumerGrpcService,
   counter,
   ensureDurableConsumer,
@@ -158,9 +159,17 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       registry,
     });
     sequences.startSweeping();
+    const controls = new ConsumerControls({
+      pool,
+      jsm,
+      logger,
+      registry,
+      pollMs: config.CONSUMER_CONTROL_POLL_MS,
+      manageTopology: config.NATS_MANAGE_TOPOLOGY,
+    });
     const consumers: RunningConsumer[] = [];
     for (const stream of [Streams.users, Streams.orders]) {
-      await ensureDurableConsumer(jsm, {
+      const durable = {
         stream: stream.name,
         durable: consumerName,
         filterSubjects: [...stream.subjects],
@@ -168,27 +177,35 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
         ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
         maxAckPending: config.CONSUMER_CONCURRENCY * 4,
         manage: config.NATS_MANAGE_TOPOLOGY,
-      });
+      };
+      await ensureDurableConsumer(jsm, durable);
       consumers.push(
-        await startEventConsumer({
-          nc,
-          stream: stream.name,
-          durable: consumerName,
-          handler: { batch: handler },
-          logger,
-          registry,
-          batchSize: config.CONSUMER_CONCURRENCY,
-          maxDeliver: config.CONSUMER_MAX_DELIVER,
-          backoffMs: config.CONSUMER_BACKOFF_MS,
-          sequences,
-        }),
+        await controls.register(durable, (paused) =>
+          startEventConsumer({
+            nc,
+            stream: stream.name,
+            durable: consumerName,
+            handler: { batch: handler },
+            logger,
+            registry,
+            batchSize: config.CONSUMER_CONCURRENCY,
+            maxDeliver: config.CONSUMER_MAX_DELIVER,
+            backoffMs: config.CONSUMER_BACKOFF_MS,
+            sequences,
+            startPaused: paused,
+          }),
+        ),
       );
     }
+    controls.start();
     // The inbox remembers 35 days, past any redelivery or republish (ADR 0030).
     const pruning = startPruning({ logger, what: 'inbox', prune: (now) => pruneInbox(pool, now) });
     shutdown.add('work', 'stop pruning the inbox', async () => pruning.stop());
     shutdown.add('intake', 'stop consumers', () =>
-      Promise.all(consumers.map((c) => c.stop())).then(() => sequences.stop()),
+      controls
+        .stop()
+        .then(() => Promise.all(consumers.map((c) => c.stop())))
+        .then(() => sequences.stop()),
     );
 
     return {
@@ -234,7 +251,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
           logger,
           verifier,
         ),
-        consumerGrpcService([sequences], logger, verifier),
+        consumerGrpcService([sequences], controls, logger, verifier),
       ],
     };
   });

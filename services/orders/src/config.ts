@@ -37,6 +37,8 @@ export const ordersConfigShape = {
   PROJECTION_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(20),
   PROJECTION_BACKOFF_MS: delays.default([500, 2000, 10_000]),
   PROJECTION_ACK_WAIT_MS: env.durationMs(30_000),
+  // How often a replica reads the operators' pause flags (ADR 0033): the most a pause takes.
+  CONSUMER_CONTROL_POLL_MS: env.durationMs(1000),
   // An order not paid this long after it was placed is cancelled ("payment timeout") and the
   // customer mailed (ADR 0032); off: orders wait for payment forever.
   ORDER_PAYMENT_TIMEOUT: env.duration('30m'),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
+  ConsumerControls,
   consumerGrpcService,
   type OutboxRelay,
   type Pool,
@@ -65,7 +66,16 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       groupCommit: config.APPEND_GROUP_COMMIT,
     });
     const readModels = new PostgresOrderReadModels(pool);
+    const controls = new ConsumerControls({
+      pool,
+      jsm,
+      logger,
+      registry,
+      pollMs: config.CONSUMER_CONTROL_POLL_MS,
+      manageTopology: config.NATS_MANAGE_TOPOLOGY,
+    });
     const projections = await startProjectionConsumer({
+      controls,
       nc,
       jsm,
       pool,
@@ -78,7 +88,8 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
       manageTopology: config.NATS_MANAGE_TOPOLOGY,
     });
-    shutdown.add('intake', 'stop projections', () => projections.stop());
+    controls.start();
+    shutdown.add('intake', 'stop projections', () => controls.stop().then(() => projections.stop()));
     // PlaceOrder's idempotency keys are kept 35 days, as consumers' inboxes (ADR 0030).
     const pruning = startPruning({
       logger,
@@ -108,7 +119,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     return {
       grpc: [
         orderGrpcService(app, logger, verifier, users),
-        consumerGrpcService([projections.sequences], logger, verifier),
+        consumerGrpcService([projections.sequences], controls, logger, verifier),
       ],
       relay,
     };

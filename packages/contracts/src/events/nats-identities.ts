@@ -39,7 +39,10 @@ export function natsInboxPrefix(identity: NatsIdentity): string {
 
 const streamInfo = Object.values(Streams).map((s) => `$JS.API.STREAM.INFO.${s.name}`);
 
-/** Pull, inspect, create or update, and acknowledge one durable consumer of one stream. */
+/**
+ * Pull, inspect, create or update, and acknowledge one durable consumer of one stream; delete it and
+ * read when a stream message was stored, for an operator's reset (ADR 0033).
+ */
 function ownConsumer(stream: string, durable: string): string[] {
   return [
     `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
@@ -47,6 +50,8 @@ function ownConsumer(stream: string, durable: string): string[] {
     `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
     `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`,
     `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+    `$JS.API.CONSUMER.DELETE.${stream}.${durable}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.ACK.${stream}.${durable}.>`,
   ];
 }

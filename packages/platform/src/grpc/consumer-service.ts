@@ -2,7 +2,8 @@ import { consumersV1 } from '@conveyor/contracts';
 import type { Logger } from 'pino';
 import { authorized } from '../auth/authorize.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
-import { AppError } from '../errors.ts';
+import { AppError, quote } from '../errors.ts';
+import type { ConsumerControls, ConsumerStatus } from '../messaging/consumer-controls.ts';
 import type {
   ParkedMessage,
   ReleaseResult,
@@ -15,18 +16,22 @@ import { unary } from './unary.ts';
 /** Messages of a sequence GetDeadLetterSequence returns at most. */
 const shownPerSequence = 100;
 
+/** A pause's reason at most, in characters. */
+const maxReason = 200;
+
 /**
- * `conveyor.consumers.v1.ConsumerService` over a service's sequenced dead letters (ADR 0031),
- * admins only. Ids are unique within the service's database; a service with several consumers
- * finds an id in whichever holds it.
+ * `conveyor.consumers.v1.ConsumerService` over a service's sequenced dead letters (ADR 0031) and
+ * its consumer controls (ADR 0033), admins only. Ids are unique within the service's database; a
+ * service with several consumers finds an id in whichever holds it.
  */
 export function consumerGrpcService(
   consumers: readonly SequencedDeadLetters[],
+  controls: ConsumerControls,
   logger: Logger,
   verifier: TokenVerifier,
 ): GrpcService {
-  const admin = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    authorized(verifier, ['admin'], (request: Req) => handler(request));
+  const admin = <Req, Res>(handler: (request: Req, by: string) => Promise<Res>) =>
+    authorized(verifier, ['admin'], (request: Req, principal) => handler(request, principal.subject));
   const owner = async (id: string) => {
     for (const c of consumers) if (await c.holds(id)) return c;
     throw new AppError('NOT_FOUND', `dead letter ${id.slice(0, 24)} not found`);
@@ -93,12 +98,69 @@ export function consumerGrpcService(
         return resultToProto(result);
       }),
     ),
+    listConsumers: unary(
+      'ListConsumers',
+      logger,
+      admin(async () => ({ consumers: (await controls.list()).map(consumerToProto) })),
+    ),
+    pauseConsumer: unary(
+      'PauseConsumer',
+      logger,
+      admin(async (request: consumersV1.PauseConsumerRequest, by) => {
+        const reason = request.reason.trim();
+        if ([...reason].length > maxReason)
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `reason: at most ${maxReason} characters, not ${quote(reason)}`,
+          );
+        return consumerToProto(await controls.pause(...named(request), by, reason));
+      }),
+    ),
+    resumeConsumer: unary(
+      'ResumeConsumer',
+      logger,
+      admin(async (request: consumersV1.ResumeConsumerRequest, by) =>
+        consumerToProto(await controls.resume(...named(request), by)),
+      ),
+    ),
+    resetConsumer: unary(
+      'ResetConsumer',
+      logger,
+      admin(async (request: consumersV1.ResetConsumerRequest, by) => {
+        const [stream, durable] = named(request);
+        const bySequence = request.startSequence !== 0;
+        if (bySequence === (request.startTime !== undefined)) {
+          throw new AppError('INVALID_ARGUMENT', 'start_sequence or start_time: exactly one of them');
+        }
+        if (!request.confirm) {
+          throw new AppError(
+            'FAILED_PRECONDITION',
+            "confirm: a reset replaces the consumer's position and cannot be undone; set confirm to reset it",
+          );
+        }
+        const to = bySequence ? { sequence: request.startSequence } : { time: request.startTime as Date };
+        return consumerToProto(await controls.reset(stream, durable, to, by));
+      }),
+    ),
   };
   return {
     name: 'conveyor.consumers.v1.ConsumerService',
     definition: consumersV1.ConsumerServiceService,
     implementation,
   };
+}
+
+/** A request's consumer, checked for shape; ConsumerControls answers NOT_FOUND for one it lacks. */
+function named(request: { stream: string; durable: string }): [string, string] {
+  for (const field of ['stream', 'durable'] as const) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(request[field]))
+      throw new AppError('INVALID_ARGUMENT', `${field}: a name such as ORDERS, not ${quote(request[field])}`);
+  }
+  return [request.stream, request.durable];
+}
+
+function consumerToProto(c: ConsumerStatus): consumersV1.Consumer {
+  return { ...c, lag: c.pending + c.ackPending };
 }
 
 function parseToken(token: string): string | undefined {

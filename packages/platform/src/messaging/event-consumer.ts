@@ -58,6 +58,13 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/** A consumer an operator can pause and resume (ADR 0033): pausing stops pulling and finishes what is in hand. */
+export interface PausableConsumer extends RunningConsumer {
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  readonly paused: boolean;
+}
+
 /**
  * Pulls a durable consumer and hands its messages to the handler in batches: the first message
  * goes alone at once (a lone message is never delayed); messages arriving while a batch is handled
@@ -65,12 +72,13 @@ export interface RunningConsumer {
  * key are handled in stream order (except a retried one, which comes back later). Each message of a
  * batch ends on its own: acked, nak'ed with a delay, or dead-lettered; a handler that fails a whole
  * batch is given its messages one by one, so a poison or failing message never holds back or
- * dead-letters its batch-mates.
+ * dead-letters its batch-mates. Paused (`startPaused`, `pause()`), it pulls nothing.
  */
-export async function startEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
+export async function startEventConsumer(
+  options: EventConsumerOptions & { startPaused?: boolean },
+): Promise<PausableConsumer> {
   const { logger, durable } = options;
   const js = jetstream(options.nc);
-  const consumer = await js.consumers.get(options.stream, durable);
   const batchSize = options.batchSize ?? 16;
   const handle = typeof options.handler === 'function' ? eachEvent(options.handler) : options.handler.batch;
   const metrics = options.registry && consumerMetrics(options.registry);
@@ -81,7 +89,6 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       stream: options.stream,
       durable,
     });
-  const messages = await consumer.consume({ max_messages: batchSize * 2 });
   const pending: JsMsg[] = [];
   let running: Promise<void> | undefined;
   let room: (() => void) | undefined;
@@ -95,27 +102,70 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       );
     }
   };
-  const loop = (async () => {
-    for await (const msg of messages) {
-      pending.push(msg);
-      running ??= drainPending().finally(() => {
-        running = undefined;
-      });
-      // Backpressure: pull no further than one batch ahead of the one in hand.
-      while (pending.length >= batchSize) await new Promise<void>((resolve) => (room = resolve));
-    }
-  })().catch((error) => logger.error({ err: error, durable }, 'consumer loop ended with an error'));
-
-  logger.info({ stream: options.stream, durable, batchSize }, 'consumer started');
-  return {
-    async stop() {
-      unwatch?.();
+  /** Pulls until closed; answers how to close it and wait for what it pulled to be handled. */
+  const pull = async () => {
+    // Looked up at each start: a reset recreates the durable under the same name.
+    const consumer = await js.consumers.get(options.stream, durable);
+    const messages = await consumer.consume({ max_messages: batchSize * 2 });
+    const loop = (async () => {
+      for await (const msg of messages) {
+        pending.push(msg);
+        running ??= drainPending().finally(() => {
+          running = undefined;
+        });
+        // Backpressure: pull no further than one batch ahead of the one in hand.
+        while (pending.length >= batchSize) await new Promise<void>((resolve) => (room = resolve));
+      }
+    })().catch((error) => logger.error({ err: error, durable }, 'consumer loop ended with an error'));
+    return async () => {
       await messages.close();
       room?.();
       await loop;
       while (running) await running;
-      logger.info({ durable }, 'consumer stopped');
+    };
+  };
+  let close = options.startPaused ? undefined : await pull();
+  // Pause, resume and stop take turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const inTurn = (work: () => Promise<void>) => {
+    const next = turn.then(work);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  const pause = async () => {
+    const closing = close;
+    close = undefined;
+    await closing?.();
+  };
+
+  logger.info(
+    { stream: options.stream, durable, batchSize, paused: close === undefined },
+    'consumer started',
+  );
+  return {
+    get paused() {
+      return close === undefined;
     },
+    pause: () =>
+      inTurn(async () => {
+        if (!close) return;
+        await pause();
+        logger.warn({ stream: options.stream, durable }, 'consumer paused');
+      }),
+    resume: () =>
+      inTurn(async () => {
+        if (close || stopped) return;
+        close = await pull();
+        logger.warn({ stream: options.stream, durable }, 'consumer resumed');
+      }),
+    stop: () =>
+      inTurn(async () => {
+        stopped = true;
+        unwatch?.();
+        await pause();
+        logger.info({ durable }, 'consumer stopped');
+      }),
   };
 }
 

@@ -217,8 +217,10 @@ export async function ensureDurableConsumer(
     return;
   }
   try {
-    await jsm.consumers.info(options.stream, options.durable);
-    await jsm.consumers.update(options.stream, options.durable, config);
+    // update() keeps what it is not given: where the durable starts, which an operator's reset
+    // (ADR 0033) may have chosen and which cannot change.
+    const { deliver_policy: _policy, opt_start_seq: _seq, opt_start_time: _time, ...changeable } = config;
+    await jsm.consumers.update(options.stream, options.durable, changeable);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     try {

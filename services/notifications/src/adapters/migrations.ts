@@ -1,4 +1,9 @@
-import { type Migration, messagingTablesSql, type ServiceRoleGrants } from '@conveyor/platform';
+import {
+  consumerControlsTableSql,
+  type Migration,
+  messagingTablesSql,
+  type ServiceRoleGrants,
+} from '@conveyor/platform';
 import { deliveryQueueSql } from './postgres-delivery-queue.ts';
 
 /** notifications' own role (ADR 0026): the delivery schedule its own, to vacuum it. */
@@ -95,4 +100,6 @@ export const migrations: Migration[] = [
     sql: 'create table secret_keys (name text primary key, key text not null)',
   },
   { name: '0006_parked_messages', sql: messagingTablesSql.parkedMessages },
+  // Consumer controls (ADR 0033): the operators' pause flags and what each replica obeys.
+  { name: '0007_consumer_controls', sql: consumerControlsTableSql },
 ];

@@ -1,4 +1,5 @@
 import {
+  consumerControlsTableSql,
   eventStoreTablesSql,
   type Migration,
   messagingTablesSql,
@@ -75,4 +76,6 @@ export const migrations: Migration[] = [
   { name: '0007_parked_messages', sql: messagingTablesSql.parkedMessages },
   // Durable timers (ADR 0032): an order's payment deadline, set with the order.
   { name: '0008_timers', sql: timersTableSql },
+  // Consumer controls (ADR 0033): the operators' pause flags and what each replica obeys.
+  { name: '0009_consumer_controls', sql: consumerControlsTableSql },
 ];

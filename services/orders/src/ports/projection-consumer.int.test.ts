@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   type CloudEvent,
+  ConsumerControls,
   createLogger,
   DeadLetterHeaders,
   encodeData,
@@ -38,11 +39,13 @@ describe('projection consumer (real NATS and Postgres)', () => {
     const jsm = await manager(nc);
     await ensureStreams(jsm);
     readModels = new PostgresOrderReadModels(t.pool);
+    const logger = createLogger({ service: 'orders-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     consumer = await startProjectionConsumer({
       nc,
       jsm,
       pool: t.pool,
-      logger: createLogger({ service: 'orders-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      logger,
+      controls: new ConsumerControls({ pool: t.pool, jsm, logger, pollMs: 1000, manageTopology: true }),
       project: projectOrderEvents({ table: readModels, store: t.store }),
       batchSize: 8,
       maxDeliver: 3,

@@ -1,6 +1,7 @@
 import { Durables, Streams } from '@conveyor/contracts';
 import {
   type BatchHandler,
+  type ConsumerControls,
   ensureDurableConsumer,
   type HandlingOutcome,
   type Pool,
@@ -34,6 +35,8 @@ export interface ProjectionConsumerOptions {
   ackWaitMs: number;
   /** false (NATS_MANAGE_TOPOLOGY): the durable is infrastructure, only checked. */
   manageTopology?: boolean;
+  /** An operator's pause, resume and reset (ADR 0033). */
+  controls: ConsumerControls;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface ProjectionConsumerOptions {
 export async function startProjectionConsumer(
   options: ProjectionConsumerOptions,
 ): Promise<RunningConsumer & { sequences: SequencedDeadLetters }> {
-  await ensureDurableConsumer(options.jsm, {
+  const durable = {
     stream: Streams.orders.name,
     durable: projectionsDurable,
     filterSubjects: [...Streams.orders.subjects],
@@ -53,7 +56,8 @@ export async function startProjectionConsumer(
     ackWaitMs: options.ackWaitMs,
     maxAckPending: options.batchSize * 4,
     manage: options.manageTopology ?? true,
-  });
+  };
+  await ensureDurableConsumer(options.jsm, durable);
   const handler = projectionHandler(options.project);
   const sequences = new SequencedDeadLetters({
     pool: options.pool,
@@ -66,18 +70,21 @@ export async function startProjectionConsumer(
     registry: options.registry,
   });
   sequences.startSweeping();
-  const consumer = await startEventConsumer({
-    nc: options.nc,
-    stream: Streams.orders.name,
-    durable: projectionsDurable,
-    handler: { batch: handler },
-    logger: options.logger,
-    registry: options.registry,
-    batchSize: options.batchSize,
-    maxDeliver: options.maxDeliver,
-    backoffMs: options.backoffMs,
-    sequences,
-  });
+  const consumer = await options.controls.register(durable, (paused) =>
+    startEventConsumer({
+      nc: options.nc,
+      stream: Streams.orders.name,
+      durable: projectionsDurable,
+      handler: { batch: handler },
+      logger: options.logger,
+      registry: options.registry,
+      batchSize: options.batchSize,
+      maxDeliver: options.maxDeliver,
+      backoffMs: options.backoffMs,
+      sequences,
+      startPaused: paused,
+    }),
+  );
   return {
     sequences,
     async stop() {

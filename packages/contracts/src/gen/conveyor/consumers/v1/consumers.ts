@@ -24,6 +24,73 @@ export const protobufPackage = "conveyor.consumers.v1";
 
 export const protobufFileName = "conveyor/consumers/v1/consumers.proto";
 
+export interface ConsumerReplica {
+  /** Its host name and process id. */
+  replica: string;
+  paused: boolean;
+  /** It has seen the latest pause, resume or reset. */
+  current: boolean;
+  seenAt: Date | undefined;
+}
+
+export interface Consumer {
+  stream: string;
+  durable: string;
+  paused: boolean;
+  /** The last pause, resume or reset: when, by whom (a user id), and the pause's reason. */
+  changedAt: Date | undefined;
+  changedBy: string;
+  reason: string;
+  /** The last reset, described ("to sequence 120 at … by …"); empty when never reset. */
+  lastReset: string;
+  /** Matching messages not yet delivered. */
+  pending: number;
+  /** Delivered and not yet acknowledged. */
+  ackPending: number;
+  /** Delivered more than once and not yet acknowledged. */
+  redelivered: number;
+  /** pending + ack_pending: what the consumer has still to handle. */
+  lag: number;
+  deliveredSequence: number;
+  ackFloorSequence: number;
+  streamLastSequence: number;
+  /** Where the durable starts: "all", "sequence 120", "time 2026-…". */
+  startsAt: string;
+  /** Replicas that reported lately. */
+  replicas: ConsumerReplica[];
+}
+
+export interface ListConsumersRequest {
+}
+
+export interface ListConsumersResponse {
+  consumers: Consumer[];
+}
+
+export interface PauseConsumerRequest {
+  stream: string;
+  durable: string;
+  /** Why, for the other operators (at most 200 characters). */
+  reason: string;
+}
+
+export interface ResumeConsumerRequest {
+  stream: string;
+  durable: string;
+}
+
+export interface ResetConsumerRequest {
+  stream: string;
+  durable: string;
+  /** Exactly one of them: deliver again from this stream sequence, or from this time. */
+  startSequence: number;
+  startTime:
+    | Date
+    | undefined;
+  /** Must be true: the durable's position is replaced, which cannot be undone. */
+  confirm: boolean;
+}
+
 export interface SequencedMessage {
   /** Its id among this service's dead letters and parked events. */
   id: string;
@@ -118,6 +185,937 @@ export interface DiscardDeadLetterResponse {
   deadAgainReason: string;
   continuing: boolean;
 }
+
+function createBaseConsumerReplica(): ConsumerReplica {
+  return { replica: "", paused: false, current: false, seenAt: undefined };
+}
+
+export const ConsumerReplica: MessageFns<ConsumerReplica> = {
+  encode(message: ConsumerReplica, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replica !== "") {
+      writer.uint32(10).string(message.replica);
+    }
+    if (message.paused !== false) {
+      writer.uint32(16).bool(message.paused);
+    }
+    if (message.current !== false) {
+      writer.uint32(24).bool(message.current);
+    }
+    if (message.seenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.seenAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumerReplica {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumerReplica();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replica = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.seenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumerReplica {
+    return {
+      replica: isSet(object.replica) ? globalThis.String(object.replica) : "",
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      current: isSet(object.current) ? globalThis.Boolean(object.current) : false,
+      seenAt: isSet(object.seenAt)
+        ? fromJsonTimestamp(object.seenAt)
+        : isSet(object.seen_at)
+        ? fromJsonTimestamp(object.seen_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConsumerReplica): unknown {
+    const obj: any = {};
+    if (message.replica !== "") {
+      obj.replica = message.replica;
+    }
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.current !== false) {
+      obj.current = message.current;
+    }
+    if (message.seenAt !== undefined) {
+      obj.seenAt = message.seenAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsumerReplica>): ConsumerReplica {
+    return ConsumerReplica.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumerReplica>): ConsumerReplica {
+    const message = createBaseConsumerReplica();
+    message.replica = object.replica ?? "";
+    message.paused = object.paused ?? false;
+    message.current = object.current ?? false;
+    message.seenAt = object.seenAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConsumer(): Consumer {
+  return {
+    stream: "",
+    durable: "",
+    paused: false,
+    changedAt: undefined,
+    changedBy: "",
+    reason: "",
+    lastReset: "",
+    pending: 0,
+    ackPending: 0,
+    redelivered: 0,
+    lag: 0,
+    deliveredSequence: 0,
+    ackFloorSequence: 0,
+    streamLastSequence: 0,
+    startsAt: "",
+    replicas: [],
+  };
+}
+
+export const Consumer: MessageFns<Consumer> = {
+  encode(message: Consumer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== "") {
+      writer.uint32(10).string(message.stream);
+    }
+    if (message.durable !== "") {
+      writer.uint32(18).string(message.durable);
+    }
+    if (message.paused !== false) {
+      writer.uint32(24).bool(message.paused);
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.changedBy !== "") {
+      writer.uint32(42).string(message.changedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.lastReset !== "") {
+      writer.uint32(58).string(message.lastReset);
+    }
+    if (message.pending !== 0) {
+      writer.uint32(64).int64(message.pending);
+    }
+    if (message.ackPending !== 0) {
+      writer.uint32(72).int64(message.ackPending);
+    }
+    if (message.redelivered !== 0) {
+      writer.uint32(80).int64(message.redelivered);
+    }
+    if (message.lag !== 0) {
+      writer.uint32(88).int64(message.lag);
+    }
+    if (message.deliveredSequence !== 0) {
+      writer.uint32(96).int64(message.deliveredSequence);
+    }
+    if (message.ackFloorSequence !== 0) {
+      writer.uint32(104).int64(message.ackFloorSequence);
+    }
+    if (message.streamLastSequence !== 0) {
+      writer.uint32(112).int64(message.streamLastSequence);
+    }
+    if (message.startsAt !== "") {
+      writer.uint32(122).string(message.startsAt);
+    }
+    for (const v of message.replicas) {
+      ConsumerReplica.encode(v!, writer.uint32(130).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Consumer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.durable = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changedBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastReset = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pending = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ackPending = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.redelivered = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.lag = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.deliveredSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.ackFloorSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.streamLastSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.startsAt = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.replicas.push(ConsumerReplica.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Consumer {
+    return {
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      durable: isSet(object.durable) ? globalThis.String(object.durable) : "",
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+      changedBy: isSet(object.changedBy)
+        ? globalThis.String(object.changedBy)
+        : isSet(object.changed_by)
+        ? globalThis.String(object.changed_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      lastReset: isSet(object.lastReset)
+        ? globalThis.String(object.lastReset)
+        : isSet(object.last_reset)
+        ? globalThis.String(object.last_reset)
+        : "",
+      pending: isSet(object.pending) ? globalThis.Number(object.pending) : 0,
+      ackPending: isSet(object.ackPending)
+        ? globalThis.Number(object.ackPending)
+        : isSet(object.ack_pending)
+        ? globalThis.Number(object.ack_pending)
+        : 0,
+      redelivered: isSet(object.redelivered) ? globalThis.Number(object.redelivered) : 0,
+      lag: isSet(object.lag) ? globalThis.Number(object.lag) : 0,
+      deliveredSequence: isSet(object.deliveredSequence)
+        ? globalThis.Number(object.deliveredSequence)
+        : isSet(object.delivered_sequence)
+        ? globalThis.Number(object.delivered_sequence)
+        : 0,
+      ackFloorSequence: isSet(object.ackFloorSequence)
+        ? globalThis.Number(object.ackFloorSequence)
+        : isSet(object.ack_floor_sequence)
+        ? globalThis.Number(object.ack_floor_sequence)
+        : 0,
+      streamLastSequence: isSet(object.streamLastSequence)
+        ? globalThis.Number(object.streamLastSequence)
+        : isSet(object.stream_last_sequence)
+        ? globalThis.Number(object.stream_last_sequence)
+        : 0,
+      startsAt: isSet(object.startsAt)
+        ? globalThis.String(object.startsAt)
+        : isSet(object.starts_at)
+        ? globalThis.String(object.starts_at)
+        : "",
+      replicas: globalThis.Array.isArray(object?.replicas)
+        ? object.replicas.map((e: any) => ConsumerReplica.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Consumer): unknown {
+    const obj: any = {};
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.durable !== "") {
+      obj.durable = message.durable;
+    }
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    if (message.changedBy !== "") {
+      obj.changedBy = message.changedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.lastReset !== "") {
+      obj.lastReset = message.lastReset;
+    }
+    if (message.pending !== 0) {
+      obj.pending = Math.round(message.pending);
+    }
+    if (message.ackPending !== 0) {
+      obj.ackPending = Math.round(message.ackPending);
+    }
+    if (message.redelivered !== 0) {
+      obj.redelivered = Math.round(message.redelivered);
+    }
+    if (message.lag !== 0) {
+      obj.lag = Math.round(message.lag);
+    }
+    if (message.deliveredSequence !== 0) {
+      obj.deliveredSequence = Math.round(message.deliveredSequence);
+    }
+    if (message.ackFloorSequence !== 0) {
+      obj.ackFloorSequence = Math.round(message.ackFloorSequence);
+    }
+    if (message.streamLastSequence !== 0) {
+      obj.streamLastSequence = Math.round(message.streamLastSequence);
+    }
+    if (message.startsAt !== "") {
+      obj.startsAt = message.startsAt;
+    }
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => ConsumerReplica.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Consumer>): Consumer {
+    return Consumer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Consumer>): Consumer {
+    const message = createBaseConsumer();
+    message.stream = object.stream ?? "";
+    message.durable = object.durable ?? "";
+    message.paused = object.paused ?? false;
+    message.changedAt = object.changedAt ?? undefined;
+    message.changedBy = object.changedBy ?? "";
+    message.reason = object.reason ?? "";
+    message.lastReset = object.lastReset ?? "";
+    message.pending = object.pending ?? 0;
+    message.ackPending = object.ackPending ?? 0;
+    message.redelivered = object.redelivered ?? 0;
+    message.lag = object.lag ?? 0;
+    message.deliveredSequence = object.deliveredSequence ?? 0;
+    message.ackFloorSequence = object.ackFloorSequence ?? 0;
+    message.streamLastSequence = object.streamLastSequence ?? 0;
+    message.startsAt = object.startsAt ?? "";
+    message.replicas = object.replicas?.map((e) => ConsumerReplica.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListConsumersRequest(): ListConsumersRequest {
+  return {};
+}
+
+export const ListConsumersRequest: MessageFns<ListConsumersRequest> = {
+  encode(_: ListConsumersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsumersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsumersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListConsumersRequest {
+    return {};
+  },
+
+  toJSON(_: ListConsumersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConsumersRequest>): ListConsumersRequest {
+    return ListConsumersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListConsumersRequest>): ListConsumersRequest {
+    const message = createBaseListConsumersRequest();
+    return message;
+  },
+};
+
+function createBaseListConsumersResponse(): ListConsumersResponse {
+  return { consumers: [] };
+}
+
+export const ListConsumersResponse: MessageFns<ListConsumersResponse> = {
+  encode(message: ListConsumersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.consumers) {
+      Consumer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsumersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsumersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumers.push(Consumer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsumersResponse {
+    return {
+      consumers: globalThis.Array.isArray(object?.consumers)
+        ? object.consumers.map((e: any) => Consumer.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListConsumersResponse): unknown {
+    const obj: any = {};
+    if (message.consumers?.length) {
+      obj.consumers = message.consumers.map((e) => Consumer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConsumersResponse>): ListConsumersResponse {
+    return ListConsumersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConsumersResponse>): ListConsumersResponse {
+    const message = createBaseListConsumersResponse();
+    message.consumers = object.consumers?.map((e) => Consumer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePauseConsumerRequest(): PauseConsumerRequest {
+  return { stream: "", durable: "", reason: "" };
+}
+
+export const PauseConsumerRequest: MessageFns<PauseConsumerRequest> = {
+  encode(message: PauseConsumerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== "") {
+      writer.uint32(10).string(message.stream);
+    }
+    if (message.durable !== "") {
+      writer.uint32(18).string(message.durable);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseConsumerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseConsumerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.durable = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseConsumerRequest {
+    return {
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      durable: isSet(object.durable) ? globalThis.String(object.durable) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PauseConsumerRequest): unknown {
+    const obj: any = {};
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.durable !== "") {
+      obj.durable = message.durable;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PauseConsumerRequest>): PauseConsumerRequest {
+    return PauseConsumerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PauseConsumerRequest>): PauseConsumerRequest {
+    const message = createBasePauseConsumerRequest();
+    message.stream = object.stream ?? "";
+    message.durable = object.durable ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeConsumerRequest(): ResumeConsumerRequest {
+  return { stream: "", durable: "" };
+}
+
+export const ResumeConsumerRequest: MessageFns<ResumeConsumerRequest> = {
+  encode(message: ResumeConsumerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== "") {
+      writer.uint32(10).string(message.stream);
+    }
+    if (message.durable !== "") {
+      writer.uint32(18).string(message.durable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeConsumerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeConsumerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.durable = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeConsumerRequest {
+    return {
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      durable: isSet(object.durable) ? globalThis.String(object.durable) : "",
+    };
+  },
+
+  toJSON(message: ResumeConsumerRequest): unknown {
+    const obj: any = {};
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.durable !== "") {
+      obj.durable = message.durable;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeConsumerRequest>): ResumeConsumerRequest {
+    return ResumeConsumerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeConsumerRequest>): ResumeConsumerRequest {
+    const message = createBaseResumeConsumerRequest();
+    message.stream = object.stream ?? "";
+    message.durable = object.durable ?? "";
+    return message;
+  },
+};
+
+function createBaseResetConsumerRequest(): ResetConsumerRequest {
+  return { stream: "", durable: "", startSequence: 0, startTime: undefined, confirm: false };
+}
+
+export const ResetConsumerRequest: MessageFns<ResetConsumerRequest> = {
+  encode(message: ResetConsumerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== "") {
+      writer.uint32(10).string(message.stream);
+    }
+    if (message.durable !== "") {
+      writer.uint32(18).string(message.durable);
+    }
+    if (message.startSequence !== 0) {
+      writer.uint32(24).int64(message.startSequence);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(34).fork()).join();
+    }
+    if (message.confirm !== false) {
+      writer.uint32(40).bool(message.confirm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetConsumerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetConsumerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.durable = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.startSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.confirm = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetConsumerRequest {
+    return {
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      durable: isSet(object.durable) ? globalThis.String(object.durable) : "",
+      startSequence: isSet(object.startSequence)
+        ? globalThis.Number(object.startSequence)
+        : isSet(object.start_sequence)
+        ? globalThis.Number(object.start_sequence)
+        : 0,
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      confirm: isSet(object.confirm) ? globalThis.Boolean(object.confirm) : false,
+    };
+  },
+
+  toJSON(message: ResetConsumerRequest): unknown {
+    const obj: any = {};
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.durable !== "") {
+      obj.durable = message.durable;
+    }
+    if (message.startSequence !== 0) {
+      obj.startSequence = Math.round(message.startSequence);
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.confirm !== false) {
+      obj.confirm = message.confirm;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetConsumerRequest>): ResetConsumerRequest {
+    return ResetConsumerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResetConsumerRequest>): ResetConsumerRequest {
+    const message = createBaseResetConsumerRequest();
+    message.stream = object.stream ?? "";
+    message.durable = object.durable ?? "";
+    message.startSequence = object.startSequence ?? 0;
+    message.startTime = object.startTime ?? undefined;
+    message.confirm = object.confirm ?? false;
+    return message;
+  },
+};
 
 function createBaseSequencedMessage(): SequencedMessage {
   return {
@@ -1457,6 +2455,58 @@ export const ConsumerServiceService = {
       Buffer.from(DiscardDeadLetterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DiscardDeadLetterResponse => DiscardDeadLetterResponse.decode(value),
   },
+  /**
+   * Consumer controls (ADR 0033).
+   * Every durable consumer of the service: its lag, whether it is paused, and its replicas.
+   */
+  listConsumers: {
+    path: "/conveyor.consumers.v1.ConsumerService/ListConsumers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConsumersRequest): Buffer => Buffer.from(ListConsumersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConsumersRequest => ListConsumersRequest.decode(value),
+    responseSerialize: (value: ListConsumersResponse): Buffer =>
+      Buffer.from(ListConsumersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConsumersResponse => ListConsumersResponse.decode(value),
+  },
+  /**
+   * Stops every replica pulling the consumer (a flag in Postgres; each obeys within a poll, and
+   * finishes the batch in hand). Messages wait in the stream meanwhile.
+   */
+  pauseConsumer: {
+    path: "/conveyor.consumers.v1.ConsumerService/PauseConsumer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseConsumerRequest): Buffer => Buffer.from(PauseConsumerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseConsumerRequest => PauseConsumerRequest.decode(value),
+    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+  },
+  resumeConsumer: {
+    path: "/conveyor.consumers.v1.ConsumerService/ResumeConsumer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeConsumerRequest): Buffer =>
+      Buffer.from(ResumeConsumerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeConsumerRequest => ResumeConsumerRequest.decode(value),
+    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+  },
+  /**
+   * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
+   * consumers' inboxes keep effects once). FAILED_PRECONDITION when not paused, while a replica
+   * still pulls, under NATS_MANAGE_TOPOLOGY=false, or further back than the inbox retention.
+   * The consumer stays paused: resuming starts the replay.
+   */
+  resetConsumer: {
+    path: "/conveyor.consumers.v1.ConsumerService/ResetConsumer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetConsumerRequest): Buffer => Buffer.from(ResetConsumerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetConsumerRequest => ResetConsumerRequest.decode(value),
+    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+  },
 } as const;
 
 export interface ConsumerServiceServer extends UntypedServiceImplementation {
@@ -1468,6 +2518,24 @@ export interface ConsumerServiceServer extends UntypedServiceImplementation {
   redriveDeadLetterSequence: handleUnaryCall<RedriveDeadLetterSequenceRequest, RedriveDeadLetterSequenceResponse>;
   /** Drops a head unapplied and applies what is parked behind it. NOT_FOUND once done. */
   discardDeadLetter: handleUnaryCall<DiscardDeadLetterRequest, DiscardDeadLetterResponse>;
+  /**
+   * Consumer controls (ADR 0033).
+   * Every durable consumer of the service: its lag, whether it is paused, and its replicas.
+   */
+  listConsumers: handleUnaryCall<ListConsumersRequest, ListConsumersResponse>;
+  /**
+   * Stops every replica pulling the consumer (a flag in Postgres; each obeys within a poll, and
+   * finishes the batch in hand). Messages wait in the stream meanwhile.
+   */
+  pauseConsumer: handleUnaryCall<PauseConsumerRequest, Consumer>;
+  resumeConsumer: handleUnaryCall<ResumeConsumerRequest, Consumer>;
+  /**
+   * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
+   * consumers' inboxes keep effects once). FAILED_PRECONDITION when not paused, while a replica
+   * still pulls, under NATS_MANAGE_TOPOLOGY=false, or further back than the inbox retention.
+   * The consumer stays paused: resuming starts the replay.
+   */
+  resetConsumer: handleUnaryCall<ResetConsumerRequest, Consumer>;
 }
 
 export interface ConsumerServiceClient extends Client {
@@ -1534,6 +2602,80 @@ export interface ConsumerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DiscardDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Consumer controls (ADR 0033).
+   * Every durable consumer of the service: its lag, whether it is paused, and its replicas.
+   */
+  listConsumers(
+    request: ListConsumersRequest,
+    callback: (error: ServiceError | null, response: ListConsumersResponse) => void,
+  ): ClientUnaryCall;
+  listConsumers(
+    request: ListConsumersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConsumersResponse) => void,
+  ): ClientUnaryCall;
+  listConsumers(
+    request: ListConsumersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConsumersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops every replica pulling the consumer (a flag in Postgres; each obeys within a poll, and
+   * finishes the batch in hand). Messages wait in the stream meanwhile.
+   */
+  pauseConsumer(
+    request: PauseConsumerRequest,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  pauseConsumer(
+    request: PauseConsumerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  pauseConsumer(
+    request: PauseConsumerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  resumeConsumer(
+    request: ResumeConsumerRequest,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  resumeConsumer(
+    request: ResumeConsumerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  resumeConsumer(
+    request: ResumeConsumerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  /**
+   * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
+   * consumers' inboxes keep effects once). FAILED_PRECONDITION when not paused, while a replica
+   * still pulls, under NATS_MANAGE_TOPOLOGY=false, or further back than the inbox retention.
+   * The consumer stays paused: resuming starts the replay.
+   */
+  resetConsumer(
+    request: ResetConsumerRequest,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  resetConsumer(
+    request: ResetConsumerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Consumer) => void,
+  ): ClientUnaryCall;
+  resetConsumer(
+    request: ResetConsumerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Consumer) => void,
   ): ClientUnaryCall;
 }
 
