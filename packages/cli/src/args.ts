@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
+import { type ConsumersCommand, parseConsumers } from './consumer-commands.ts';
 import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
 import { type OrdersCommand, parseOrders, parseProjections, positionArg } from './orders-args.ts';
 import { parseSequences, type SequencesCommand } from './sequence-commands.ts';
@@ -33,6 +34,7 @@ export type Command =
   | OrdersCommand
   | DlqCommand
   | SequencesCommand
+  | ConsumersCommand
   | WebhooksCommand;
 
 /**
@@ -255,6 +257,8 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseDlq(rest[0], rest.slice(1));
     case 'dead-letters':
       return parseSequences(rest[0], rest.slice(1));
+    case 'consumers':
+      return parseConsumers(rest[0], rest.slice(1));
     case 'webhooks':
       return parseWebhooks(rest[0], rest.slice(1));
     case 'mail':

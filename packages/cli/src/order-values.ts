@@ -63,20 +63,23 @@ function parseVersion(raw: string): number {
 const instantPattern =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/i;
 
+const defaultAt = { option: '--time', edge: 'end' } as const;
+
 /**
  * An ISO-8601 date and time, `T` or a space between them (as the history table prints
  * times); local time unless it ends in Z or an offset. The instant is the end of the
  * last unit given: 10:15:30 includes events recorded during that second, 10:15 that minute,
- * so a time copied from `orders history` covers the event recorded then.
+ * so a time copied from `orders history` covers the event recorded then (`edge: 'start'`: its start).
  */
-export function parseInstant(raw: string): Date {
+export function parseInstant(raw: string, at: { option: string; edge: 'start' | 'end' } = defaultAt): Date {
   const match = instantPattern.exec(raw.trim());
-  const problem = `--time must be an ISO-8601 date and time such as 2026-01-02T10:15:30Z or "2026-01-02 10:15" (local), not ${JSON.stringify(raw)}`;
+  const problem = `${at.option} must be an ISO-8601 date and time such as 2026-01-02T10:15:30Z or "2026-01-02 10:15" (local), not ${JSON.stringify(raw)}`;
   if (!match) throw new UsageError(problem);
   const [, year, month, day, , , seconds, fraction] = match;
   const start = Date.parse(raw.trim().replace(' ', 'T'));
   const calendarDay = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
   if (Number.isNaN(start) || calendarDay.getUTCDate() !== Number(day)) throw new UsageError(problem);
+  if (at.edge === 'start') return new Date(start);
   const rest = fraction !== undefined ? 0 : seconds !== undefined ? 999 : 59_999;
   return new Date(start + rest);
 }

@@ -1,6 +1,7 @@
 import { loadEndpoints } from './addresses.ts';
 import { type Command, parseCommand } from './args.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
+import { runConsumers } from './consumer-commands.ts';
 import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, showDeadLetter } from './dlq-commands.ts';
 import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
@@ -90,6 +91,11 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
     case 'dead-letters redrive':
     case 'dead-letters discard':
       return runSequences(endpoints, command);
+    case 'consumers list':
+    case 'consumers pause':
+    case 'consumers resume':
+    case 'consumers reset':
+      return runConsumers(endpoints, command);
     case 'webhooks register':
       return registerWebhook(endpoints, command);
     case 'webhooks list':

@@ -9,8 +9,8 @@ import { callService } from './grpc-failure.ts';
 import { renderFields, renderTable } from './table.ts';
 
 /** The services that consume events and serve ConsumerService. */
-const consuming = ['orders', 'notifications'] as const;
-type ConsumingService = (typeof consuming)[number];
+export const consuming = ['orders', 'notifications'] as const;
+export type ConsumingService = (typeof consuming)[number];
 
 /** A dead letter as the operator names it: `orders/12`, `notifications/3`. */
 interface SequenceRef {
@@ -26,7 +26,7 @@ export type SequencesCommand =
 
 type Help = { kind: 'help'; topic: string };
 
-function serviceOf(raw: string): ConsumingService {
+export function serviceOf(raw: string): ConsumingService {
   if ((consuming as readonly string[]).includes(raw)) return raw as ConsumingService;
   throw new UsageError(
     `--service must be one of ${consuming.join(', ')}, not ${JSON.stringify(raw.slice(0, 40))}`,
@@ -77,7 +77,7 @@ export function parseSequences(sub: string | undefined, args: string[]): Sequenc
   }
 }
 
-function withConsumers<T>(
+export function withConsumers<T>(
   endpoints: Endpoints,
   service: ConsumingService,
   work: (client: consumersV1.ConsumerServiceClient) => Promise<T>,

@@ -43,6 +43,17 @@ const sections: Record<string, string> = {
   dead-letters show SERVICE/ID              one head and the events parked behind it, in order
   dead-letters redrive SERVICE/ID           apply the head, then the parked events, in order
   dead-letters discard SERVICE/ID --yes     drop the head unapplied, then apply the parked events`,
+  consumers: `  consumers list [--service orders|notifications]
+                                            every durable consumer: running or paused, its lag
+                                            (pending, unacknowledged, redelivered) and replicas
+  consumers pause SERVICE/STREAM/DURABLE [--reason TEXT]
+                                            every replica stops pulling within a second; events
+                                            wait in the stream (e.g. notifications/ORDERS/notifications)
+  consumers resume SERVICE/STREAM/DURABLE   pull again, from where it stopped
+  consumers reset SERVICE/STREAM/DURABLE (--to-sequence N | --to-time T) --yes
+                                            deliver the stream again from N or T (a paused consumer;
+                                            it stays paused until resumed; no further back than the
+                                            inboxes remember, 35 days: no effect happens twice)`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
   orders: `  orders place --item SKU:QTY [--item SKU:QTY ...] [--key KEY] [--user ID]
@@ -95,12 +106,13 @@ Examples:
   ./bin/conveyor dlq list --reason poison
   ./bin/conveyor dlq redrive --subject order.paid
   ./bin/conveyor dead-letters list
+  ./bin/conveyor consumers pause notifications/ORDERS/notifications --reason "mail outage"
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
 them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
 Every command but users create, login and products needs a login (ship, deliver, rebuild,
-republish, webhooks, dlq, dead-letters and roles need an admin; signing up never makes one: up makes
+republish, webhooks, dlq, dead-letters, consumers and roles need an admin; signing up never makes one: up makes
 admin@conveyor.local, an operator runs users bootstrap-admin, admins run users grant-role).
 Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
 right status), 64 bad usage.

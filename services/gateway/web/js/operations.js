@@ -1,12 +1,13 @@
 import { api, live, postStream } from './api.js';
 import { lineChart } from './charts.js';
+import { consumersSection } from './consumers.js';
 import { sequencesSection } from './dead-letter-sequences.js';
 import { h, replace, toast, when } from './dom.js';
 import { adminsOnly, signInFirst } from './guards.js';
 
 const WINDOW = 60;
 
-/** Health, live charts, lag/backlog/breakers, dead-letter and sequence triage, projection rebuild. */
+/** Health, live charts, lag/backlog/breakers, dead-letter and sequence triage, consumer controls, projection rebuild. */
 export function opsPage(main, session) {
   if (!session.user) return signInFirst(main, 'Operations');
   if (session.user.role !== 'admin') return adminsOnly(main, 'Operations');
@@ -24,6 +25,7 @@ export function opsPage(main, session) {
   const progressText = h('p', { id: 'rebuild-status', 'aria-live': 'polite' }, 'Idle.');
   const rebuildButton = h('button', { type: 'button', id: 'rebuild' }, 'Rebuild projections');
   const sequences = sequencesSection();
+  const consumers = consumersSection();
   replace(
     main,
     h('h1', {}, 'Operations'),
@@ -66,6 +68,7 @@ export function opsPage(main, session) {
       inspect,
     ),
     sequences.section,
+    consumers.section,
     h(
       'section',
       { 'aria-labelledby': 'rebuild-h' },
@@ -220,6 +223,7 @@ export function opsPage(main, session) {
   });
   loadDeadLetters().catch((e) => toast(e.message, 'error'));
   sequences.load().catch((e) => toast(e.message, 'error'));
+  consumers.load().catch((e) => toast(e.message, 'error'));
   return stop;
 }
 

@@ -134,6 +134,36 @@ export const SequenceRelease = z
     continuing: z.boolean(),
   })
   .meta({ id: 'SequenceRelease' });
+/** A durable consumer under the operators' controls (ADR 0033). */
+export const Consumer = z
+  .object({
+    service: ConsumerBackend,
+    stream: z.string(),
+    durable: z.string(),
+    paused: z.boolean(),
+    changedAt: z.string().nullable(),
+    changedBy: z.string(),
+    reason: z.string(),
+    lastReset: z.string(),
+    pending: z.number().int(),
+    ackPending: z.number().int(),
+    redelivered: z.number().int(),
+    lag: z.number().int(),
+    deliveredSequence: z.number().int(),
+    ackFloorSequence: z.number().int(),
+    streamLastSequence: z.number().int(),
+    startsAt: z.string(),
+    replicas: z.array(
+      z.object({
+        replica: z.string(),
+        paused: z.boolean(),
+        current: z.boolean(),
+        seenAt: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Consumer' });
+export const ConsumerList = z.object({ consumers: z.array(Consumer) });
 export const ServiceHealth = z
   .object({
     name: z.string(),
@@ -206,6 +236,21 @@ export const IdempotencyKey = z.string().min(1).max(128);
 export const OrderId = uuid;
 /** As the services accept it: a positive decimal of at most 18 digits. */
 export const DeadLetterId = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a dead letter id (digits)');
+/** A stream or durable name, as NATS allows and the services accept it. */
+export const ConsumerPart = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a stream or consumer name');
+export const PauseConsumerRequest = z.object({ reason: z.string().trim().max(200).default('') });
+export const ResetConsumerRequest = z
+  .object({
+    startSequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    startTime: z.iso
+      .datetime({ offset: true, error: 'must be an ISO-8601 time with Z or an offset' })
+      .optional(),
+    confirm: z.boolean({ error: "must be true: a reset replaces the consumer's position" }),
+  })
+  .refine((r) => (r.startSequence === undefined) !== (r.startTime === undefined), {
+    error: 'exactly one of startSequence and startTime',
+    path: ['startSequence'],
+  });
 export const DiscardDeadLetterRequest = z.object({
   confirm: z.boolean({ error: 'must be true to drop the dead letter unapplied' }),
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { consumerRoutes } from './consumer-routes.ts';
 import { deadLetterSequenceRoutes } from './dead-letter-sequence-routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { eventRoutes } from './event-routes.ts';
@@ -42,6 +43,7 @@ export function apiRoutes(deps: GatewayDeps): Route[] {
     ...orderRoutes(deps),
     ...opsRoutes(deps),
     ...deadLetterSequenceRoutes(deps),
+    ...consumerRoutes(deps),
     ...eventRoutes(deps),
   ];
   routes.push({

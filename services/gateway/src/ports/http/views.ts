@@ -140,3 +140,31 @@ function parseJson(text: string): unknown {
     return text;
   }
 }
+
+export const consumerView = (
+  service: z.infer<typeof S.ConsumerBackend>,
+  c: consumersV1.Consumer,
+): z.infer<typeof S.Consumer> => ({
+  service,
+  stream: c.stream,
+  durable: c.durable,
+  paused: c.paused,
+  changedAt: iso(c.changedAt),
+  changedBy: c.changedBy,
+  reason: c.reason,
+  lastReset: c.lastReset,
+  pending: c.pending,
+  ackPending: c.ackPending,
+  redelivered: c.redelivered,
+  lag: c.lag,
+  deliveredSequence: c.deliveredSequence,
+  ackFloorSequence: c.ackFloorSequence,
+  streamLastSequence: c.streamLastSequence,
+  startsAt: c.startsAt,
+  replicas: c.replicas.map((r) => ({
+    replica: r.replica,
+    paused: r.paused,
+    current: r.current,
+    seenAt: iso(r.seenAt),
+  })),
+});
