@@ -219,4 +219,44 @@ describe('web console in chromium', () => {
     await row(discard).waitFor({ state: 'detached' });
     assert.deepEqual(pageErrors, [], 'script errors or CSP violations in the console');
   });
+
+  it('pauses a consumer after asking why, resets it only when paused and confirmed, and resumes it', async () => {
+    await page.context().clearCookies();
+    await page.goto(stack.url);
+    await logIn(TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Operations' }).click();
+    const name = 'notifications/USERS/notifications';
+    const row = page.locator(`#consumers tr[data-consumer="${name}"]`);
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /running/);
+    const reset = page.getByRole('button', { name: `Reset ${name}` });
+    assert.equal(await reset.isDisabled(), true, 'reset waits for a pause');
+
+    await page.getByRole('button', { name: `Pause ${name}` }).click();
+    const pauseDialog = page.getByRole('dialog', { name: 'Pause this consumer?' });
+    await pauseDialog.getByLabel('Reason (optional)').fill('browser test');
+    await capture('consumer-pause-dialog');
+    await pauseDialog.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.locator('#consumer-result', { hasText: `Paused ${name}` }).waitFor();
+    await row.getByText('paused', { exact: true }).waitFor();
+    assert.match((await row.textContent()) ?? '', /browser test/);
+
+    const resetDialog = page.getByRole('dialog', { name: 'Reset this consumer?' });
+    await reset.click();
+    await resetDialog.getByRole('button', { name: 'Cancel' }).click();
+    await resetDialog.waitFor({ state: 'hidden' });
+    assert.doesNotMatch((await row.textContent()) ?? '', /reset:/, 'cancelled: nothing was reset');
+    await reset.click();
+    await resetDialog.getByLabel('From stream sequence').fill('1');
+    await capture('consumer-reset-dialog');
+    await resetDialog.getByRole('button', { name: 'Reset', exact: true }).click();
+    await page.locator('#consumer-result', { hasText: `Reset ${name} to sequence 1` }).waitFor();
+    await row.getByText('reset: starts at sequence 1').waitFor();
+    await capture('consumers');
+
+    await page.getByRole('button', { name: `Resume ${name}` }).click();
+    await page.locator('#consumer-result', { hasText: `Resumed ${name}` }).waitFor();
+    await row.getByText('running', { exact: true }).waitFor();
+    assert.deepEqual(pageErrors, [], 'script errors or CSP violations in the console');
+  });
 });

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { field, h, replace, toast, when } from './dom.js';
+import { field, h, replace, short, toast, when } from './dom.js';
 
 /**
  * Consumer controls (ADR 0033): each durable consumer of orders and notifications with its lag
@@ -109,9 +109,11 @@ export function consumersSection() {
       h(
         'td',
         {},
-        c.changedAt ? `${when(c.changedAt)} by ${c.changedBy}${c.reason ? ` — ${c.reason}` : ''}` : '—',
+        c.changedAt
+          ? `${when(c.changedAt)} by …${short(c.changedBy)}${c.reason ? ` — ${c.reason}` : ''}`
+          : '—',
         c.lastReset ? h('br') : null,
-        c.lastReset ? h('small', {}, `reset ${c.lastReset}`) : null,
+        c.lastReset ? h('small', { title: `reset ${c.lastReset}` }, `reset: starts at ${c.startsAt}`) : null,
       ),
       h(
         'td',
