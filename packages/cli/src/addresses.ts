@@ -23,8 +23,10 @@ export interface Endpoints {
   stack: StackFile | undefined;
   /** Whether the launcher that wrote it is still alive. */
   stackAlive: boolean;
-  /** The services to look at: the stack's, else those present in the repository. */
+  /** The gRPC services to look at: the stack's, else those present in the repository. */
   services: string[];
+  /** The HTTP services (the gateway): base URL and ops URL; the stack's, else those present. */
+  web: ServiceTarget[];
   mailWeb: string;
   target(service: string): ServiceTarget;
   /** The access token; a CliError telling how to log in when there is none. */
@@ -32,7 +34,7 @@ export interface Endpoints {
 }
 
 /**
- * Where things are: env overrides (<SERVICE>_ADDR, <SERVICE>_OPS_URL, SMTP_WEB_URL) win,
+ * Where things are: env overrides (<SERVICE>_ADDR, <SERVICE>_OPS_URL, GATEWAY_URL, SMTP_WEB_URL) win,
  * then .conveyor/stack.json (CONVEYOR_HOME moves it), then the defaults of the service table.
  */
 export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promise<Endpoints> {
@@ -57,15 +59,35 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
         `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
     };
   };
-  const services =
-    stack && Object.keys(stack.services).length > 0
-      ? Object.keys(stack.services)
-      : presentServices().map((entry) => entry.name);
+  const fromStack = stack !== undefined && Object.keys(stack.services).length > 0 ? stack : undefined;
+  const present = presentServices();
+  const services = fromStack
+    ? Object.keys(fromStack.services)
+    : present.filter((entry) => !entry.http).map((entry) => entry.name);
+  const webTarget = (service: string): ServiceTarget => {
+    const prefix = envPrefix(service);
+    const defaults = serviceTable.find((entry) => entry.name === service);
+    return {
+      service,
+      grpc:
+        env[`${prefix}_URL`] ||
+        stack?.web?.[service] ||
+        `http://127.0.0.1:${defaults?.grpcPort ?? 'unknown-port'}`,
+      ops:
+        env[`${prefix}_OPS_URL`] ||
+        stack?.webOps?.[service] ||
+        `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
+    };
+  };
+  const web = (
+    fromStack ? Object.keys(fromStack.web ?? {}) : present.filter((e) => e.http).map((e) => e.name)
+  ).map(webTarget);
   return {
     stackPath,
     stack,
     stackAlive: stack !== undefined && isAlive(stack.pid),
     services,
+    web,
     mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
     target,
     accessToken: () => {

@@ -53,6 +53,7 @@ describe('conveyor CLI (child process)', () => {
       stopped[`${envPrefix(entry.name)}_ADDR`] = `127.0.0.1:${port}`;
       stopped[`${envPrefix(entry.name)}_OPS_URL`] = `http://127.0.0.1:${port}`;
     }
+    stopped.GATEWAY_URL = `http://127.0.0.1:${port}`;
     users = await realUsers();
   });
 
@@ -90,6 +91,11 @@ describe('conveyor CLI (child process)', () => {
     assert.match(
       status.stdout,
       /^users +127\.0\.0\.1:\d+ +unreachable +http:\/\/127\.0\.0\.1:\d+ +unreachable$/m,
+    );
+    // The gateway is probed over HTTP, not gRPC, and listed with the three services.
+    assert.match(
+      status.stdout,
+      /^gateway +http:\/\/127\.0\.0\.1:\d+ +unreachable +http:\/\/127\.0\.0\.1:\d+ +unreachable$/m,
     );
     const json = await cli(['status', '--json'], stopped);
     assert.equal(json.code, 1);

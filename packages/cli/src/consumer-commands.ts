@@ -3,7 +3,7 @@ import { consumersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform';
 import type { Endpoints } from './addresses.ts';
 import { common, isHelp, noPositionals, onePositional, parse } from './arg-helpers.ts';
-import { type Outcome, UsageError } from './cli-error.ts';
+import { CliError, type Outcome, UsageError } from './cli-error.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
 import { parseInstant } from './order-values.ts';
 import { type ConsumingService, consuming, serviceOf, withConsumers } from './sequence-commands.ts';
@@ -115,7 +115,7 @@ export async function runConsumers(endpoints: Endpoints, command: ConsumersComma
     );
   }
   const target = { stream: ref.stream, durable: ref.durable };
-  const consumer = await withConsumers(endpoints, ref.service, (client) => {
+  const { consumer } = await withConsumers(endpoints, ref.service, (client) => {
     switch (command.kind) {
       case 'consumers pause':
         return callUnary(
@@ -140,6 +140,7 @@ export async function runConsumers(endpoints: Endpoints, command: ConsumersComma
         );
     }
   });
+  if (!consumer) throw new CliError(`the ${ref.service} service answered without the consumer`);
   if (command.json) return { text: JSON.stringify(consumersV1.Consumer.toJSON(consumer), null, 2) };
   const said = {
     'consumers pause': `paused ${name}: replicas stop pulling within a second; events wait in ${ref.stream}`,

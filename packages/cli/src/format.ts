@@ -77,6 +77,7 @@ export function formatMails(mails: readonly SinkMail[], web: string): string {
 
 export interface ServiceStatus {
   service: string;
+  /** host:port of a gRPC service; the base URL of an HTTP one (the gateway). */
   grpc: string;
   /** SERVING, NOT_SERVING, unreachable, or a gRPC status name. */
   health: string;
@@ -88,7 +89,7 @@ export interface ServiceStatus {
 
 export function formatStatus(statuses: readonly ServiceStatus[]): string {
   const table = renderTable(
-    ['service', 'gRPC', 'health', 'ops', 'readyz'],
+    ['service', 'address', 'health', 'ops', 'readyz'],
     statuses.map((s) => [s.service, s.grpc, s.health, s.ops, s.readyz]),
   );
   const down = statuses.filter((s) => !s.up).length;

@@ -37,20 +37,35 @@ function describeStack(endpoints: Endpoints): string {
   return `stack: ${stack.status} (launcher pid ${stack.pid}, since ${formatTime(stack.startedAt)})`;
 }
 
-/** gRPC health and /readyz of every service; exit code 1 when any is not serving or not ready. */
+/** An HTTP service answers its base URL: SERVING on a 2xx, else the status or unreachable. */
+async function httpHealth(target: ServiceTarget): Promise<string> {
+  try {
+    const response = await fetch(target.grpc, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    await response.body?.cancel();
+    return response.ok ? 'SERVING' : `HTTP ${response.status}`;
+  } catch {
+    return 'unreachable';
+  }
+}
+
+/**
+ * gRPC health (HTTP for the gateway) and /readyz of every service; exit code 1 when any is not
+ * serving or not ready.
+ */
 export async function stackStatus(endpoints: Endpoints, input: { json: boolean }): Promise<Outcome> {
-  const statuses: ServiceStatus[] = await Promise.all(
-    endpoints.services.map(async (service) => {
-      const target = endpoints.target(service);
-      const [healthState, readyState] = await Promise.all([health(target), readyz(target)]);
-      return {
-        ...target,
-        health: healthState,
-        readyz: readyState,
-        up: healthState === 'SERVING' && readyState === 'ready',
-      };
-    }),
-  );
+  const probe = async (target: ServiceTarget, check: (t: ServiceTarget) => Promise<string>) => {
+    const [healthState, readyState] = await Promise.all([check(target), readyz(target)]);
+    return {
+      ...target,
+      health: healthState,
+      readyz: readyState,
+      up: healthState === 'SERVING' && readyState === 'ready',
+    };
+  };
+  const statuses: ServiceStatus[] = await Promise.all([
+    ...endpoints.services.map((service) => probe(endpoints.target(service), health)),
+    ...endpoints.web.map((target) => probe(target, httpHealth)),
+  ]);
   const up = statuses.every((s) => s.up);
   const exitCode = up ? exitCodes.ok : exitCodes.failure;
   if (input.json) {

@@ -139,6 +139,8 @@ describe('conveyor up (launcher, end to end)', () => {
     const status = await node(cliScript, ['status'], cliEnv);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     assert.match(status.stdout, /^users +127\.0\.0\.1:\d+ +SERVING +http:\S+ +ready$/m);
+    assert.match(status.stdout, /^gateway +http:\/\/127\.0\.0\.1:\d+ +SERVING +http:\S+ +ready$/m);
+    assert.match(status.stdout, /^all 4 up$/m);
 
     const stopStarted = Date.now();
     child.kill('SIGINT');

@@ -154,6 +154,7 @@ async function start(config: LauncherConfig): Promise<number> {
     web: Object.fromEntries(
       services.filter((s) => s.name === 'gateway').map((s) => [s.name, `http://${s.address}`]),
     ),
+    webOps: Object.fromEntries(services.filter((s) => s.name === 'gateway').map((s) => [s.name, s.opsUrl])),
     postgres: redact(postgres.url),
     nats: nats.url,
     smtp: { smtp: `127.0.0.1:${sink.smtpPort}`, web: `http://127.0.0.1:${sink.webPort}` },

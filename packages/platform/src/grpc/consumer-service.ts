@@ -113,15 +113,15 @@ export function consumerGrpcService(
             'INVALID_ARGUMENT',
             `reason: at most ${maxReason} characters, not ${quote(reason)}`,
           );
-        return consumerToProto(await controls.pause(...named(request), by, reason));
+        return { consumer: consumerToProto(await controls.pause(...named(request), by, reason)) };
       }),
     ),
     resumeConsumer: unary(
       'ResumeConsumer',
       logger,
-      admin(async (request: consumersV1.ResumeConsumerRequest, by) =>
-        consumerToProto(await controls.resume(...named(request), by)),
-      ),
+      admin(async (request: consumersV1.ResumeConsumerRequest, by) => ({
+        consumer: consumerToProto(await controls.resume(...named(request), by)),
+      })),
     ),
     resetConsumer: unary(
       'ResetConsumer',
@@ -139,7 +139,7 @@ export function consumerGrpcService(
           );
         }
         const to = bySequence ? { sequence: request.startSequence } : { time: request.startTime as Date };
-        return consumerToProto(await controls.reset(stream, durable, to, by));
+        return { consumer: consumerToProto(await controls.reset(stream, durable, to, by)) };
       }),
     ),
   };

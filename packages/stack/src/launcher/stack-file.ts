@@ -18,6 +18,8 @@ export interface StackFile {
   smtp?: { smtp: string; web: string };
   /** HTTP services (the gateway and its web console) by name: their base URL. */
   web?: Record<string, string>;
+  /** The ops port (/healthz, /readyz, /metrics) of each HTTP service, by name. */
+  webOps?: Record<string, string>;
 }
 
 export interface StackService {

@@ -1,3 +1,4 @@
+import type { consumersV1 } from '@conveyor/contracts';
 import type { ConsumerBackend } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
 import type { GatewayDeps } from './deps.ts';
@@ -50,13 +51,13 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         const token = ctx.requireToken();
         const { service, stream, durable } = target(ctx);
         const { reason } = await ctx.body(S.PauseConsumerRequest);
-        const consumer = await backends.callConsumers(
+        const { consumer } = await backends.callConsumers(
           service,
           (c) => c.pauseConsumer,
           { stream, durable, reason },
           { token, idempotent: true },
         );
-        return consumerView(service, consumer);
+        return consumerView(service, present(consumer));
       },
     },
     {
@@ -71,13 +72,13 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         const token = ctx.requireToken();
         const { service, stream, durable } = target(ctx);
         await ctx.body(S.Empty);
-        const consumer = await backends.callConsumers(
+        const { consumer } = await backends.callConsumers(
           service,
           (c) => c.resumeConsumer,
           { stream, durable },
           { token, idempotent: true },
         );
-        return consumerView(service, consumer);
+        return consumerView(service, present(consumer));
       },
     },
     {
@@ -94,7 +95,7 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         const { service, stream, durable } = target(ctx);
         const body = await ctx.body(S.ResetConsumerRequest);
         // Sent once: a reset moves the consumer; a retry after a lost answer is the admin's call.
-        const consumer = await backends.callConsumers(
+        const { consumer } = await backends.callConsumers(
           service,
           (c) => c.resetConsumer,
           {
@@ -106,10 +107,15 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
           },
           { token, idempotent: false },
         );
-        return consumerView(service, consumer);
+        return consumerView(service, present(consumer));
       },
     },
   ];
+}
+
+function present(consumer: consumersV1.Consumer | undefined): consumersV1.Consumer {
+  if (!consumer) throw new Error('ConsumerService answered without the consumer');
+  return consumer;
 }
 
 function target(ctx: RequestContext): { service: ConsumerBackend; stream: string; durable: string } {

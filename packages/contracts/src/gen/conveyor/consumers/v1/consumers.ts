@@ -74,9 +74,18 @@ export interface PauseConsumerRequest {
   reason: string;
 }
 
+export interface PauseConsumerResponse {
+  /** As it is now, paused. */
+  consumer: Consumer | undefined;
+}
+
 export interface ResumeConsumerRequest {
   stream: string;
   durable: string;
+}
+
+export interface ResumeConsumerResponse {
+  consumer: Consumer | undefined;
 }
 
 export interface ResetConsumerRequest {
@@ -184,6 +193,11 @@ export interface DiscardDeadLetterResponse {
   deadAgainId: string;
   deadAgainReason: string;
   continuing: boolean;
+}
+
+export interface ResetConsumerResponse {
+  /** As it is now: paused, starting where it was reset to. */
+  consumer: Consumer | undefined;
 }
 
 function createBaseConsumerReplica(): ConsumerReplica {
@@ -891,6 +905,75 @@ export const PauseConsumerRequest: MessageFns<PauseConsumerRequest> = {
   },
 };
 
+function createBasePauseConsumerResponse(): PauseConsumerResponse {
+  return { consumer: undefined };
+}
+
+export const PauseConsumerResponse: MessageFns<PauseConsumerResponse> = {
+  encode(message: PauseConsumerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumer !== undefined) {
+      Consumer.encode(message.consumer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseConsumerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseConsumerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumer = Consumer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseConsumerResponse {
+    return { consumer: isSet(object.consumer) ? Consumer.fromJSON(object.consumer) : undefined };
+  },
+
+  toJSON(message: PauseConsumerResponse): unknown {
+    const obj: any = {};
+    if (message.consumer !== undefined) {
+      obj.consumer = Consumer.toJSON(message.consumer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PauseConsumerResponse>): PauseConsumerResponse {
+    return PauseConsumerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PauseConsumerResponse>): PauseConsumerResponse {
+    const message = createBasePauseConsumerResponse();
+    message.consumer = (object.consumer !== undefined && object.consumer !== null)
+      ? Consumer.fromPartial(object.consumer)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseResumeConsumerRequest(): ResumeConsumerRequest {
   return { stream: "", durable: "" };
 }
@@ -972,6 +1055,75 @@ export const ResumeConsumerRequest: MessageFns<ResumeConsumerRequest> = {
     const message = createBaseResumeConsumerRequest();
     message.stream = object.stream ?? "";
     message.durable = object.durable ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeConsumerResponse(): ResumeConsumerResponse {
+  return { consumer: undefined };
+}
+
+export const ResumeConsumerResponse: MessageFns<ResumeConsumerResponse> = {
+  encode(message: ResumeConsumerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumer !== undefined) {
+      Consumer.encode(message.consumer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeConsumerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeConsumerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumer = Consumer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeConsumerResponse {
+    return { consumer: isSet(object.consumer) ? Consumer.fromJSON(object.consumer) : undefined };
+  },
+
+  toJSON(message: ResumeConsumerResponse): unknown {
+    const obj: any = {};
+    if (message.consumer !== undefined) {
+      obj.consumer = Consumer.toJSON(message.consumer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeConsumerResponse>): ResumeConsumerResponse {
+    return ResumeConsumerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeConsumerResponse>): ResumeConsumerResponse {
+    const message = createBaseResumeConsumerResponse();
+    message.consumer = (object.consumer !== undefined && object.consumer !== null)
+      ? Consumer.fromPartial(object.consumer)
+      : undefined;
     return message;
   },
 };
@@ -2391,6 +2543,75 @@ export const DiscardDeadLetterResponse: MessageFns<DiscardDeadLetterResponse> = 
   },
 };
 
+function createBaseResetConsumerResponse(): ResetConsumerResponse {
+  return { consumer: undefined };
+}
+
+export const ResetConsumerResponse: MessageFns<ResetConsumerResponse> = {
+  encode(message: ResetConsumerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumer !== undefined) {
+      Consumer.encode(message.consumer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetConsumerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetConsumerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumer = Consumer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetConsumerResponse {
+    return { consumer: isSet(object.consumer) ? Consumer.fromJSON(object.consumer) : undefined };
+  },
+
+  toJSON(message: ResetConsumerResponse): unknown {
+    const obj: any = {};
+    if (message.consumer !== undefined) {
+      obj.consumer = Consumer.toJSON(message.consumer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetConsumerResponse>): ResetConsumerResponse {
+    return ResetConsumerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResetConsumerResponse>): ResetConsumerResponse {
+    const message = createBaseResetConsumerResponse();
+    message.consumer = (object.consumer !== undefined && object.consumer !== null)
+      ? Consumer.fromPartial(object.consumer)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * ConsumerService operates a service's event consumers. Every service that consumes events
  * (orders' projections, notifications) serves it beside its own service.
@@ -2479,8 +2700,9 @@ export const ConsumerServiceService = {
     responseStream: false as const,
     requestSerialize: (value: PauseConsumerRequest): Buffer => Buffer.from(PauseConsumerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PauseConsumerRequest => PauseConsumerRequest.decode(value),
-    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+    responseSerialize: (value: PauseConsumerResponse): Buffer =>
+      Buffer.from(PauseConsumerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseConsumerResponse => PauseConsumerResponse.decode(value),
   },
   resumeConsumer: {
     path: "/conveyor.consumers.v1.ConsumerService/ResumeConsumer" as const,
@@ -2489,8 +2711,9 @@ export const ConsumerServiceService = {
     requestSerialize: (value: ResumeConsumerRequest): Buffer =>
       Buffer.from(ResumeConsumerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ResumeConsumerRequest => ResumeConsumerRequest.decode(value),
-    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+    responseSerialize: (value: ResumeConsumerResponse): Buffer =>
+      Buffer.from(ResumeConsumerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeConsumerResponse => ResumeConsumerResponse.decode(value),
   },
   /**
    * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
@@ -2504,8 +2727,9 @@ export const ConsumerServiceService = {
     responseStream: false as const,
     requestSerialize: (value: ResetConsumerRequest): Buffer => Buffer.from(ResetConsumerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ResetConsumerRequest => ResetConsumerRequest.decode(value),
-    responseSerialize: (value: Consumer): Buffer => Buffer.from(Consumer.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Consumer => Consumer.decode(value),
+    responseSerialize: (value: ResetConsumerResponse): Buffer =>
+      Buffer.from(ResetConsumerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetConsumerResponse => ResetConsumerResponse.decode(value),
   },
 } as const;
 
@@ -2527,15 +2751,15 @@ export interface ConsumerServiceServer extends UntypedServiceImplementation {
    * Stops every replica pulling the consumer (a flag in Postgres; each obeys within a poll, and
    * finishes the batch in hand). Messages wait in the stream meanwhile.
    */
-  pauseConsumer: handleUnaryCall<PauseConsumerRequest, Consumer>;
-  resumeConsumer: handleUnaryCall<ResumeConsumerRequest, Consumer>;
+  pauseConsumer: handleUnaryCall<PauseConsumerRequest, PauseConsumerResponse>;
+  resumeConsumer: handleUnaryCall<ResumeConsumerRequest, ResumeConsumerResponse>;
   /**
    * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
    * consumers' inboxes keep effects once). FAILED_PRECONDITION when not paused, while a replica
    * still pulls, under NATS_MANAGE_TOPOLOGY=false, or further back than the inbox retention.
    * The consumer stays paused: resuming starts the replay.
    */
-  resetConsumer: handleUnaryCall<ResetConsumerRequest, Consumer>;
+  resetConsumer: handleUnaryCall<ResetConsumerRequest, ResetConsumerResponse>;
 }
 
 export interface ConsumerServiceClient extends Client {
@@ -2628,33 +2852,33 @@ export interface ConsumerServiceClient extends Client {
    */
   pauseConsumer(
     request: PauseConsumerRequest,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: PauseConsumerResponse) => void,
   ): ClientUnaryCall;
   pauseConsumer(
     request: PauseConsumerRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: PauseConsumerResponse) => void,
   ): ClientUnaryCall;
   pauseConsumer(
     request: PauseConsumerRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: PauseConsumerResponse) => void,
   ): ClientUnaryCall;
   resumeConsumer(
     request: ResumeConsumerRequest,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResumeConsumerResponse) => void,
   ): ClientUnaryCall;
   resumeConsumer(
     request: ResumeConsumerRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResumeConsumerResponse) => void,
   ): ClientUnaryCall;
   resumeConsumer(
     request: ResumeConsumerRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResumeConsumerResponse) => void,
   ): ClientUnaryCall;
   /**
    * Recreates a paused durable so it delivers again from a stream sequence or a time (a replay;
@@ -2664,18 +2888,18 @@ export interface ConsumerServiceClient extends Client {
    */
   resetConsumer(
     request: ResetConsumerRequest,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResetConsumerResponse) => void,
   ): ClientUnaryCall;
   resetConsumer(
     request: ResetConsumerRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResetConsumerResponse) => void,
   ): ClientUnaryCall;
   resetConsumer(
     request: ResetConsumerRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Consumer) => void,
+    callback: (error: ServiceError | null, response: ResetConsumerResponse) => void,
   ): ClientUnaryCall;
 }
 
