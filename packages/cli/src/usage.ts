@@ -76,7 +76,7 @@ const sections: Record<string, string> = {
   projections: `  projections rebuild                       rebuild the order read models from the events, with
                                             progress (--json: one JSON line per report)`,
   mail: `  mail                                      mails caught by the local SMTP sink, newest first`,
-  status: `  status                                    gRPC health and readiness of every service`,
+  status: `  status                                    health and readiness of every service and the gateway`,
 };
 
 const general = `Usage: ./bin/conveyor <command> [options]
@@ -110,7 +110,8 @@ Examples:
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
-them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), <SERVICE>_OPS_URL and SMTP_WEB_URL.
+them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), GATEWAY_URL, <SERVICE>_OPS_URL
+and SMTP_WEB_URL.
 Every command but users create, login and products needs a login (ship, deliver, rebuild,
 republish, webhooks, dlq, dead-letters, consumers and roles need an admin; signing up never makes one: up makes
 admin@conveyor.local, an operator runs users bootstrap-admin, admins run users grant-role).
