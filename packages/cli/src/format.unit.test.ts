@@ -140,7 +140,7 @@ describe('formatters', () => {
     };
     const down = { ...up, service: 'notifications', health: 'unreachable', readyz: 'unreachable', up: false };
     const text = formatStatus([up, down]);
-    assert.match(text, /^service +gRPC +health +ops +readyz$/m);
+    assert.match(text, /^service +address +health +ops +readyz$/m);
     assert.match(text, /^notifications +g:1 +unreachable +http:\/\/o:1 +unreachable$/m);
     assert.ok(text.endsWith('\n\n1 of 2 down'));
     assert.ok(formatStatus([up]).endsWith('all 1 up'));
