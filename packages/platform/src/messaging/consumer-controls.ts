@@ -266,7 +266,8 @@ export class ConsumerControls {
         config.deliver_policy === DeliverPolicy.StartSequence
           ? `sequence ${config.opt_start_seq}`
           : config.deliver_policy === DeliverPolicy.StartTime
-            ? `time ${config.opt_start_time}`
+            ? // The server trims the time's trailing zeros (.740Z → .74Z): shown as ISO again.
+              `time ${new Date(config.opt_start_time as string).toISOString()}`
             : String(config.deliver_policy),
       replicas: replicas.rows.map((r) => ({
         replica: r.replica,
