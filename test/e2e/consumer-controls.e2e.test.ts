@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import {
-  callAs,
-  independentClient,
-  type SignedIn,
-  signInAdmin,
-  signUp,
-  TEST_ADMIN_EMAIL,
-  TEST_ADMIN_PASSWORD,
-} from '@conveyor/stack/testing';
+import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import pg from 'pg';
-import { cli } from '../../packages/cli/src/cli-process.ts';
+import { type AdminCli, adminCli } from '../../packages/cli/src/cli-process.ts';
 
 interface Consumer {
   stream: string;
@@ -42,8 +31,7 @@ describe('consumer controls across the system (processes, two notifications repl
   let orders: ReturnType<typeof independentClient>;
   let consumers: ReturnType<typeof independentClient>;
   let db: pg.Pool;
-  let home: string;
-  let env: Record<string, string>;
+  let operator: AdminCli;
   const name = 'notifications/ORDERS/notifications';
 
   before(async () => {
@@ -66,16 +54,7 @@ describe('consumer controls across the system (processes, two notifications repl
       system.address('notifications'),
     );
     db = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
-    home = await mkdtemp(join(tmpdir(), 'conveyor-consumers-'));
-    env = {
-      CONVEYOR_HOME: home,
-      XDG_STATE_HOME: home,
-      USERS_ADDR: system.address('users'),
-      ORDERS_ADDR: system.address('orders'),
-      NOTIFICATIONS_ADDR: system.address('notifications'),
-    };
-    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', TEST_ADMIN_PASSWORD], env);
-    assert.equal(login.code, 0, login.stderr);
+    operator = await adminCli(system, ['users', 'orders', 'notifications']);
   });
 
   after(async () => {
@@ -83,7 +62,7 @@ describe('consumer controls across the system (processes, two notifications repl
     consumers?.close();
     await db?.end();
     await system?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    await operator?.close();
   });
 
   const ordersConsumer = async () => {
@@ -132,14 +111,18 @@ describe('consumer controls across the system (processes, two notifications repl
     });
 
     // Running: a reset is refused (exit 2, the service's FAILED_PRECONDITION).
-    const running = await cli(
-      ['consumers', 'reset', name, '--to-sequence', String(rangeStart), '--yes'],
-      env,
-    );
+    const running = await operator.run([
+      'consumers',
+      'reset',
+      name,
+      '--to-sequence',
+      String(rangeStart),
+      '--yes',
+    ]);
     assert.equal(running.code, 2, running.stderr);
     assert.match(running.stderr, /is not paused: pause it first/);
 
-    const paused = await cli(['consumers', 'pause', name, '--reason', 'replay test'], env);
+    const paused = await operator.run(['consumers', 'pause', name, '--reason', 'replay test']);
     assert.equal(paused.code, 0, paused.stderr);
     assert.match(paused.stdout, /paused notifications\/ORDERS\/notifications/);
     await waitUntil(
@@ -157,21 +140,32 @@ describe('consumer controls across the system (processes, two notifications repl
     });
     assert.equal(mailsAbout(customer, waiting), 0, 'no mail while paused');
 
-    const unconfirmed = await cli(['consumers', 'reset', name, '--to-sequence', String(rangeStart)], env);
+    const unconfirmed = await operator.run(['consumers', 'reset', name, '--to-sequence', String(rangeStart)]);
     assert.equal(unconfirmed.code, 64);
     assert.match(unconfirmed.stderr, /run it again with --yes/);
-    const reset = await cli(['consumers', 'reset', name, '--to-sequence', String(rangeStart), '--yes'], env);
+    const reset = await operator.run([
+      'consumers',
+      'reset',
+      name,
+      '--to-sequence',
+      String(rangeStart),
+      '--yes',
+    ]);
     assert.equal(reset.code, 0, reset.stderr);
     assert.match(reset.stdout, new RegExp(`start at sequence ${rangeStart}; it stays paused`));
     const afterReset = await ordersConsumer();
     assert.equal(afterReset.starts_at, `sequence ${rangeStart}`);
-    assert.ok(Number(afterReset.pending) >= 4, 'the range and the waiting order wait to be delivered');
+    assert.equal(
+      Number(afterReset.pending),
+      4,
+      'the three mailed orders and the waiting one wait to be delivered',
+    );
 
-    const list = await cli(['consumers', 'list'], env);
+    const list = await operator.run(['consumers', 'list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /notifications\/ORDERS\/notifications +paused/);
 
-    const resumed = await cli(['consumers', 'resume', name], env);
+    const resumed = await operator.run(['consumers', 'resume', name]);
     assert.equal(resumed.code, 0, resumed.stderr);
     await waitUntil(caughtUp, { timeoutMs: 20_000, message: 'the replay to be handled' });
     await waitUntil(() => mailsAbout(customer, waiting) === 1, {

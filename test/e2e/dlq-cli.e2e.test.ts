@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { userCreatedV2 } from '@conveyor/contracts';
 import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { encodeData, newEvent, toHeaders } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
+import { TEST_ADMIN_EMAIL } from '@conveyor/stack/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { cli } from '../../packages/cli/src/cli-process.ts';
+import { type AdminCli, adminCli } from '../../packages/cli/src/cli-process.ts';
 
 describe('conveyor dlq and webhooks commands against a running notification service (processes)', () => {
   let system: System;
   let receiver: WebhookReceiver;
   let nc: NatsConnection;
-  let home: string;
-  let env: Record<string, string>;
+  let operator: AdminCli;
 
   before(async () => {
     receiver = await startWebhookReceiver();
@@ -29,24 +25,16 @@ describe('conveyor dlq and webhooks commands against a running notification serv
       env: { notifications: { WEBHOOK_ALLOW_LOOPBACK: 'true' } },
     });
     nc = await connect(system.natsOptions());
-    home = await mkdtemp(join(tmpdir(), 'conveyor-dlq-cli-'));
-    env = {
-      CONVEYOR_HOME: home,
-      XDG_STATE_HOME: home,
-      USERS_ADDR: system.address('users'),
-      NOTIFICATIONS_ADDR: system.address('notifications'),
-    };
     // Webhooks and dead letters are for admins: log in as the system's first admin.
-    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', TEST_ADMIN_PASSWORD], env);
-    assert.equal(login.code, 0, login.stderr);
-    assert.match(login.stdout, /\(admin\)/);
+    operator = await adminCli(system, ['users', 'notifications']);
+    assert.match(operator.login.stdout, /\(admin\)/);
   });
 
   after(async () => {
     await nc?.close();
     await system?.stop();
     await receiver?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    await operator?.close();
   });
 
   async function publishRaw(
@@ -60,13 +48,19 @@ describe('conveyor dlq and webhooks commands against a running notification serv
   }
 
   it('registers, lists and deletes webhooks', async () => {
-    const registered = await cli(['webhooks', 'register', '--global', '--url', `${receiver.url}/cli`], env);
+    const registered = await operator.run([
+      'webhooks',
+      'register',
+      '--global',
+      '--url',
+      `${receiver.url}/cli`,
+    ]);
     assert.equal(registered.code, 0, registered.stderr);
     assert.match(registered.stdout, /secret +whsec_/);
     assert.match(registered.stdout, /shown only now/);
     const id = /id +([0-9a-f-]{36})/.exec(registered.stdout)?.[1] ?? '';
 
-    const listed = await cli(['webhooks', 'list', '--json'], env);
+    const listed = await operator.run(['webhooks', 'list', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     const webhooks = JSON.parse(listed.stdout).webhooks as { id: string; url: string }[];
     assert.deepEqual(
@@ -75,17 +69,20 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     );
     assert.doesNotMatch(listed.stdout, /whsec_/);
 
-    const refused = await cli(
-      ['webhooks', 'register', '--global', '--url', 'http://hooks.example.com/in'],
-      env,
-    );
+    const refused = await operator.run([
+      'webhooks',
+      'register',
+      '--global',
+      '--url',
+      'http://hooks.example.com/in',
+    ]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /INVALID_ARGUMENT: url: must use https/);
 
-    const deleted = await cli(['webhooks', 'delete', id], env);
+    const deleted = await operator.run(['webhooks', 'delete', id]);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stdout, new RegExp(`deleted webhook ${id}`));
-    assert.equal((await cli(['webhooks', 'delete', id], env)).code, 2);
+    assert.equal((await operator.run(['webhooks', 'delete', id])).code, 2);
   });
 
   it('lists, shows, redrives and purges dead letters', async () => {
@@ -113,34 +110,36 @@ describe('conveyor dlq and webhooks commands against a running notification serv
     let rows: { id: string; originalSubject: string; reason: string }[] = [];
     await waitUntil(
       async () => {
-        const listed = await cli(['dlq', 'list', '--json'], env);
+        const listed = await operator.run(['dlq', 'list', '--json']);
         rows = JSON.parse(listed.stdout).deadLetters ?? [];
         return rows.length === 2;
       },
       { timeoutMs: 15_000, intervalMs: 250, message: 'two dead letters did not appear' },
     );
-    const table = await cli(['dlq', 'list', '--subject', 'order.paid'], env);
+    const table = await operator.run(['dlq', 'list', '--subject', 'order.paid']);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^id +failed +subject +event +deliveries +attempts +reason/);
     assert.match(table.stdout, /order\.paid .* poison: unknown event order.paid v7/);
     assert.doesNotMatch(table.stdout, /user\.created/);
 
     const poison = rows.find((r) => r.originalSubject === 'user.created')!;
-    const shown = await cli(['dlq', 'show', poison.id], env);
+    const shown = await operator.run(['dlq', 'show', poison.id]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /reason +poison: data does not match user.created v2/);
     assert.match(shown.stdout, /deliveries +1/);
     assert.match(shown.stdout, new RegExp(`ce-id: ${event.id}`));
     assert.match(shown.stdout, /payload:\n\{\n {2}"userId": 42\n\}/);
 
-    const redriven = await cli(['dlq', 'redrive', poison.id], env);
+    const redriven = await operator.run(['dlq', 'redrive', poison.id]);
     assert.equal(redriven.code, 0, redriven.stderr);
     assert.match(redriven.stdout, new RegExp(`redrove 1 dead letter\\(s\\): ${poison.id}`));
-    assert.equal((await cli(['dlq', 'show', poison.id], env)).code, 2, 'a redriven dead letter is gone');
+    assert.equal((await operator.run(['dlq', 'show', poison.id])).code, 2, 'a redriven dead letter is gone');
     // Still poison, so it comes back as a new dead letter.
     await waitUntil(
       async () =>
-        (await cli(['dlq', 'list', '--reason', 'does not match', '--json'], env)).stdout.includes(event.id),
+        (await operator.run(['dlq', 'list', '--reason', 'does not match', '--json'])).stdout.includes(
+          event.id,
+        ),
       {
         timeoutMs: 15_000,
         intervalMs: 250,
@@ -148,11 +147,11 @@ describe('conveyor dlq and webhooks commands against a running notification serv
       },
     );
 
-    const purged = await cli(['dlq', 'purge', '--reason', 'unknown event'], env);
+    const purged = await operator.run(['dlq', 'purge', '--reason', 'unknown event']);
     assert.equal(purged.code, 0, purged.stderr);
     assert.equal(purged.stdout.trim(), 'purged 1 dead letter(s)');
-    assert.equal((await cli(['dlq', 'purge', '--all'], env)).stdout.trim(), 'purged 1 dead letter(s)');
-    assert.equal((await cli(['dlq', 'list'], env)).stdout.trim(), 'no dead letters');
+    assert.equal((await operator.run(['dlq', 'purge', '--all'])).stdout.trim(), 'purged 1 dead letter(s)');
+    assert.equal((await operator.run(['dlq', 'list'])).stdout.trim(), 'no dead letters');
     assert.equal(
       system.smtp.messages().filter((m) => !m.to.includes(TEST_ADMIN_EMAIL)).length,
       0,

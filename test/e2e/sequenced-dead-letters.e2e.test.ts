@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import {
@@ -14,12 +11,10 @@ import {
   signInAdmin,
   signUp,
   sumOf,
-  TEST_ADMIN_EMAIL,
-  TEST_ADMIN_PASSWORD,
 } from '@conveyor/stack/testing';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
-import { cli } from '../../packages/cli/src/cli-process.ts';
+import { type AdminCli, adminCli } from '../../packages/cli/src/cli-process.ts';
 
 interface Order {
   id: string;
@@ -40,8 +35,7 @@ describe('sequenced dead letters across the system (processes, two replicas each
   let admin: SignedIn;
   let orders: ReturnType<typeof independentClient>;
   let db: pg.Pool;
-  let home: string;
-  let env: Record<string, string>;
+  let operator: AdminCli;
 
   before(async () => {
     const fast = { PROJECTION_MAX_DELIVER: '3', PROJECTION_BACKOFF_MS: '50' };
@@ -58,23 +52,14 @@ describe('sequenced dead letters across the system (processes, two replicas each
       system.address('orders'),
     );
     db = new pg.Pool({ connectionString: system.databaseUrl, max: 4 });
-    home = await mkdtemp(join(tmpdir(), 'conveyor-sequences-'));
-    env = {
-      CONVEYOR_HOME: home,
-      XDG_STATE_HOME: home,
-      USERS_ADDR: system.address('users'),
-      ORDERS_ADDR: system.address('orders'),
-      NOTIFICATIONS_ADDR: system.address('notifications'),
-    };
-    const login = await cli(['login', '--email', TEST_ADMIN_EMAIL, '--password', TEST_ADMIN_PASSWORD], env);
-    assert.equal(login.code, 0, login.stderr);
+    operator = await adminCli(system, ['users', 'orders', 'notifications']);
   });
 
   after(async () => {
     orders?.close();
     await db?.end();
     await system?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    await operator?.close();
   });
 
   const customer = () =>
@@ -183,21 +168,21 @@ describe('sequenced dead letters across the system (processes, two replicas each
     }
 
     // The CLI shows both sequences with one event parked behind each head.
-    const list = await cli(['dead-letters', 'list'], env);
+    const list = await operator.run(['dead-letters', 'list']);
     assert.equal(list.code, 0, list.stderr);
     const rows = list.stdout.split('\n').filter((line) => line.includes(`orderId:${order.id}`));
     assert.equal(rows.length, 2, list.stdout);
     for (const row of rows) assert.match(row, /\bdead\s+order\.paid\s+1\s/);
     const ids = rows.map((row) => row.split(/\s+/)[0] as string);
     assert.deepEqual(ids.map((id) => id.split('/')[0]).sort(), ['notifications', 'orders']);
-    const shown = await cli(['dead-letters', 'show', ids[0] as string], env);
+    const shown = await operator.run(['dead-letters', 'show', ids[0] as string]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /parked behind\s+1/);
     assert.match(shown.stdout, /order\.shipped/);
 
     await heal();
     for (const id of ids) {
-      const redriven = await cli(['dead-letters', 'redrive', id], env);
+      const redriven = await operator.run(['dead-letters', 'redrive', id]);
       assert.equal(redriven.code, 0, redriven.stderr);
       assert.match(redriven.stdout, /2 event\(s\) applied in order/);
     }
@@ -222,7 +207,7 @@ describe('sequenced dead letters across the system (processes, two replicas each
     });
     assert.deepEqual(await parked(order.id), []);
     // Idempotent: the head is gone.
-    const again = await cli(['dead-letters', 'redrive', ids[0] as string], env);
+    const again = await operator.run(['dead-letters', 'redrive', ids[0] as string]);
     assert.equal(again.code, 2, again.stdout);
     assert.match(again.stderr, /not found/);
   });
@@ -266,17 +251,17 @@ describe('sequenced dead letters across the system (processes, two replicas each
   it('discard drops the failing head after a confirmation and applies what waited behind it', async () => {
     const victim = await customer();
     const { order, heal } = await blocked(victim);
-    const list = await cli(['dead-letters', 'list', '--service', 'notifications'], env);
+    const list = await operator.run(['dead-letters', 'list', '--service', 'notifications']);
     const row = list.stdout.split('\n').find((line) => line.includes(`orderId:${order.id}`));
     assert.ok(row, list.stdout);
     const id = row.split(/\s+/)[0] as string;
 
-    const unconfirmed = await cli(['dead-letters', 'discard', id], env);
+    const unconfirmed = await operator.run(['dead-letters', 'discard', id]);
     assert.equal(unconfirmed.code, 64, unconfirmed.stdout);
     assert.match(unconfirmed.stderr, /--yes/);
 
     await heal();
-    const discarded = await cli(['dead-letters', 'discard', id, '--yes'], env);
+    const discarded = await operator.run(['dead-letters', 'discard', id, '--yes']);
     assert.equal(discarded.code, 0, discarded.stderr);
     assert.match(discarded.stdout, /discarded .*: 1 event\(s\) applied/);
     await system.smtp.waitFor((m) => m.to.includes(victim.email) && /shipped/.test(m.subject), {

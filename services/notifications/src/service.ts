@@ -4,13 +4,11 @@ import {
   ConsumerControls,
   consumerGrpcService,
   counter,
-  ensureDurableConsumer,
   handleAgain,
   pruneInbox,
   type RunningConsumer,
   type RunningService,
   SequencedDeadLetters,
-  startEventConsumer,
   startPruning,
   startService,
 } from '@conveyor/platform';
@@ -169,31 +167,25 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     });
     const consumers: RunningConsumer[] = [];
     for (const stream of [Streams.users, Streams.orders]) {
-      const durable = {
-        stream: stream.name,
-        durable: consumerName,
-        filterSubjects: [...stream.subjects],
-        maxDeliver: config.CONSUMER_MAX_DELIVER,
-        ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
-        maxAckPending: config.CONSUMER_CONCURRENCY * 4,
-        manage: config.NATS_MANAGE_TOPOLOGY,
-      };
-      await ensureDurableConsumer(jsm, durable);
       consumers.push(
-        await controls.register(durable, (paused) =>
-          startEventConsumer({
-            nc,
+        await controls.startConsumer(
+          {
             stream: stream.name,
             durable: consumerName,
+            filterSubjects: [...stream.subjects],
+            maxDeliver: config.CONSUMER_MAX_DELIVER,
+            ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
+            maxAckPending: config.CONSUMER_CONCURRENCY * 4,
+          },
+          {
+            nc,
             handler: { batch: handler },
             logger,
             registry,
             batchSize: config.CONSUMER_CONCURRENCY,
-            maxDeliver: config.CONSUMER_MAX_DELIVER,
             backoffMs: config.CONSUMER_BACKOFF_MS,
             sequences,
-            startPaused: paused,
-          }),
+          },
         ),
       );
     }

@@ -86,7 +86,6 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       maxDeliver: config.PROJECTION_MAX_DELIVER,
       backoffMs: config.PROJECTION_BACKOFF_MS,
       ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
-      manageTopology: config.NATS_MANAGE_TOPOLOGY,
     });
     controls.start();
     shutdown.add('intake', 'stop projections', () => controls.stop().then(() => projections.stop()));

@@ -12,7 +12,7 @@ import { AppError } from '../errors.ts';
 import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
 import { encodeData, newEvent, toHeaders } from './cloud-event.ts';
 import { ConsumerControls, consumerControlsTableSql } from './consumer-controls.ts';
-import { type BatchHandler, type PausableConsumer, startEventConsumer } from './event-consumer.ts';
+import type { BatchHandler, PausableConsumer } from './event-consumer.ts';
 import { recordManyInInbox } from './inbox.ts';
 import { ensureDurableConsumer, ensureStreams } from './topology.ts';
 
@@ -85,40 +85,28 @@ describe('consumer controls (real NATS and Postgres)', () => {
     return { seen, handler };
   }
 
-  /** `replicas` processes' worth of controls and consumers on one durable. */
-  async function replicas(durable: string, handler: BatchHandler, polls: readonly number[], manage = true) {
-    const options = {
-      stream: 'ORDERS',
-      durable,
-      filterSubjects: ['order.>'],
-      maxDeliver: 3,
-      ackWaitMs: 5000,
-      maxAckPending: 64,
-    };
+  /** The durable every test's replicas share (a name of its own per test). */
+  const durableOf = (durable: string) => ({
+    stream: 'ORDERS',
+    durable,
+    filterSubjects: ['order.>'],
+    maxDeliver: 3,
+    ackWaitMs: 5000,
+    maxAckPending: 64,
+  });
+
+  /** `polls.length` processes' worth of controls and consumers on one durable. */
+  async function replicas(durable: string, handler: BatchHandler, polls: readonly number[]) {
     const started: { controls: ConsumerControls; consumer: PausableConsumer }[] = [];
-    const add = async (pollMs: number, name: string) => {
-      await ensureDurableConsumer(jsm, options);
-      const controls = new ConsumerControls({
-        pool,
-        jsm,
+    const add = async (pollMs: number, name: string, manageTopology = true) => {
+      const controls = new ConsumerControls({ pool, jsm, logger, pollMs, manageTopology, replica: name });
+      const consumer = await controls.startConsumer(durableOf(durable), {
+        nc,
+        handler: { batch: handler },
         logger,
-        pollMs,
-        manageTopology: manage,
-        replica: name,
+        batchSize: 4,
+        backoffMs: [20],
       });
-      const consumer = await controls.register(options, (paused) =>
-        startEventConsumer({
-          nc,
-          stream: 'ORDERS',
-          durable,
-          handler: { batch: handler },
-          logger,
-          batchSize: 4,
-          maxDeliver: 3,
-          backoffMs: [20],
-          startPaused: paused,
-        }),
-      );
       controls.start();
       started.push({ controls, consumer });
       return { controls, consumer };
@@ -139,11 +127,24 @@ describe('consumer controls (real NATS and Postgres)', () => {
 
   const info = (durable: string) => jsm.consumers.info('ORDERS', durable);
   const lastSeq = async () => (await jsm.streams.info('ORDERS')).state.last_seq;
-  /** Every message of the stream acknowledged, none pending: nothing more can be delivered. */
-  const caughtUp = async (durable: string) => {
-    const i = await info(durable);
-    return i.num_pending === 0 && i.num_ack_pending === 0 && i.ack_floor.stream_seq === (await lastSeq());
-  };
+  /** Until every message of the stream is acknowledged, none pending: nothing more can be delivered. */
+  const catchUp = (durable: string) =>
+    waitUntil(
+      async () => {
+        const i = await info(durable);
+        return i.num_pending === 0 && i.num_ack_pending === 0 && i.ack_floor.stream_seq === (await lastSeq());
+      },
+      { timeoutMs: 10_000, message: 'the consumer to catch up' },
+    );
+  /** Until `count` replicas report the latest pause obeyed. */
+  const allPaused = (controls: ConsumerControls, durable: string, count: number) =>
+    waitUntil(
+      async () => {
+        const s = await controls.status('ORDERS', durable);
+        return s.replicas.length === count && s.replicas.every((x) => x.paused && x.current);
+      },
+      { timeoutMs: 5000, message: 'every replica to obey the pause' },
+    );
 
   it('pauses every replica (one started paused too), leaves messages in the stream, and resumes', async () => {
     const durable = `pause-${uuidv7().slice(-6)}`;
@@ -153,7 +154,7 @@ describe('consumer controls (real NATS and Postgres)', () => {
     const r = await replicas(durable, handler, [100, 100]);
     try {
       await publish(6);
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       assert.equal(seen.effects, base + 6);
 
       const status = await r.first.pause('ORDERS', durable, 'admin-1', 'mail provider outage');
@@ -163,13 +164,7 @@ describe('consumer controls (real NATS and Postgres)', () => {
       // A replica starting now starts paused.
       const late = await r.add(100, 'replica-late');
       assert.equal(late.consumer.paused, true);
-      await waitUntil(
-        async () => {
-          const s = await r.first.status('ORDERS', durable);
-          return s.replicas.length === 3 && s.replicas.every((x) => x.paused && x.current);
-        },
-        { timeoutMs: 5000, message: 'every replica to obey the pause' },
-      );
+      await allPaused(r.first, durable, 3);
       await publish(5);
       // Nobody pulls: the messages wait undelivered in the stream.
       const paused = await info(durable);
@@ -181,7 +176,7 @@ describe('consumer controls (real NATS and Postgres)', () => {
       assert.equal(listed[0]?.paused, true);
 
       await r.all[1]!.controls.resume('ORDERS', durable, 'admin-2');
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       assert.equal(seen.effects, base + 11);
       const resumed = await r.first.status('ORDERS', durable);
       assert.equal(resumed.paused, false);
@@ -196,7 +191,6 @@ describe('consumer controls (real NATS and Postgres)', () => {
     const { handler } = world(durable);
     // The second replica reads the flags once a minute: it has not seen the pause.
     const r = await replicas(durable, handler, [100, 60_000]);
-    const managed = new ConsumerControls({ pool, jsm, logger, pollMs: 100, manageTopology: false });
     try {
       await publish(2);
       const now = new Date();
@@ -209,17 +203,8 @@ describe('consumer controls (real NATS and Postgres)', () => {
         r.first.reset('ORDERS', durable, { sequence: 1 }, 'admin'),
         refused('FAILED_PRECONDITION', /replicas still pulling.*replica-1/),
       );
-      await managed.register(
-        {
-          stream: 'ORDERS',
-          durable,
-          filterSubjects: ['order.>'],
-          maxDeliver: 3,
-          ackWaitMs: 5000,
-          maxAckPending: 64,
-        },
-        async () => r.all[0]!.consumer,
-      );
+      // A replica whose durables are infrastructure (it starts paused: the flag is set).
+      const { controls: managed } = await r.add(100, 'replica-managed', false);
       await assert.rejects(
         managed.reset('ORDERS', durable, { sequence: 1 }, 'admin'),
         refused('FAILED_PRECONDITION', /NATS_MANAGE_TOPOLOGY=false/),
@@ -254,13 +239,10 @@ describe('consumer controls (real NATS and Postgres)', () => {
     const r = await replicas(durable, handler, [100, 100]);
     try {
       await publish(8);
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       assert.equal(seen.effects, before + 8);
       await r.first.pause('ORDERS', durable, 'admin', 'replay');
-      await waitUntil(
-        async () => (await r.first.status('ORDERS', durable)).replicas.every((x) => x.paused && x.current),
-        { timeoutMs: 5000, message: 'every replica to obey the pause' },
-      );
+      await allPaused(r.first, durable, 2);
       const from = before + 3;
       const reset = await r.first.reset('ORDERS', durable, { sequence: from }, 'admin');
       assert.equal(reset.paused, true, 'a reset leaves the consumer paused');
@@ -270,19 +252,12 @@ describe('consumer controls (real NATS and Postgres)', () => {
       assert.equal(seen.deliveries, before + 8);
 
       await r.first.resume('ORDERS', durable, 'admin');
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       assert.equal(seen.deliveries, before + 8 + 6, 'the range was delivered again');
       assert.equal(seen.effects, before + 8, 'and took no effect twice');
 
       // A replica restarting after the reset updates the durable without moving its start.
-      await ensureDurableConsumer(jsm, {
-        stream: 'ORDERS',
-        durable,
-        filterSubjects: ['order.>'],
-        maxDeliver: 3,
-        ackWaitMs: 5000,
-        maxAckPending: 64,
-      });
+      await ensureDurableConsumer(jsm, durableOf(durable));
       const kept = (await info(durable)).config;
       assert.equal(kept.deliver_policy, DeliverPolicy.StartSequence);
       assert.equal(kept.opt_start_seq, from);
@@ -298,15 +273,15 @@ describe('consumer controls (real NATS and Postgres)', () => {
     const r = await replicas(durable, handler, [100]);
     try {
       await publish(3);
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       const at = new Date();
       await publish(2);
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       await r.first.pause('ORDERS', durable, 'admin', '');
       const reset = await r.first.reset('ORDERS', durable, { time: at }, 'admin');
       assert.equal(reset.startsAt, `time ${at.toISOString()}`);
       await r.first.resume('ORDERS', durable, 'admin');
-      await waitUntil(() => caughtUp(durable), { timeoutMs: 10_000, message: 'the consumer to catch up' });
+      await catchUp(durable);
       assert.equal(seen.deliveries, base + 5 + 2);
       assert.equal(seen.effects, base + 5);
     } finally {

@@ -6,9 +6,9 @@ import type { Registry } from 'prom-client';
 import { AppError, failedPrecondition, InvalidArgument } from '../errors.ts';
 import { gauge } from '../observability/metrics.ts';
 import { type Pool, withTransaction } from '../postgres/pool.ts';
-import type { PausableConsumer } from './event-consumer.ts';
+import { type EventConsumerOptions, type PausableConsumer, startEventConsumer } from './event-consumer.ts';
 import { INBOX_RETENTION_MS } from './retention.ts';
-import { type DurableConsumerOptions, durableConsumerConfig } from './topology.ts';
+import { type DurableConsumerOptions, durableConsumerConfig, ensureDurableConsumer } from './topology.ts';
 
 /**
  * Consumer controls (ADR 0033): an operator pauses, resumes or resets a durable consumer. nats-server
@@ -74,7 +74,7 @@ export interface ConsumerControlsOptions {
   registry?: Registry;
   /** How often a replica reads the flags (CONSUMER_CONTROL_POLL_MS). */
   pollMs: number;
-  /** false (NATS_MANAGE_TOPOLOGY): durables are infrastructure, so reset is refused. */
+  /** false (NATS_MANAGE_TOPOLOGY): durables are infrastructure, only checked at start, and reset is refused. */
   manageTopology: boolean;
   /** This process's name in the replicas' reports; the host name and pid by default. */
   replica?: string;
@@ -116,25 +116,34 @@ export class ConsumerControls {
   }
 
   /**
-   * Starts one consumer under control: paused from the start when an operator paused it. Register
-   * every consumer before `start()`.
+   * Creates (or, under infrastructure-managed topology, checks) a durable and starts its consumer
+   * under control: paused from the start when an operator paused it. The consumer's stream, name
+   * and max deliveries are the durable's. Start every consumer before `start()`.
    */
-  async register(
-    options: DurableConsumerOptions,
-    start: (paused: boolean) => Promise<PausableConsumer>,
+  async startConsumer(
+    durableOptions: Omit<DurableConsumerOptions, 'manage'>,
+    consumer: Omit<EventConsumerOptions, 'stream' | 'durable' | 'maxDeliver'>,
   ): Promise<PausableConsumer> {
+    const durable = { ...durableOptions, manage: this.#o.manageTopology };
+    await ensureDurableConsumer(this.#o.jsm, durable);
     const { rows } = await this.#o.pool.query<{ paused: boolean; generation: string }>(
       'select paused, generation from consumer_controls where stream = $1 and durable = $2',
-      [options.stream, options.durable],
+      [durable.stream, durable.durable],
     );
-    const consumer = await start(rows[0]?.paused ?? false);
-    this.#consumers.set(keyOf(options.stream, options.durable), {
-      options,
-      consumer,
+    const started = await startEventConsumer({
+      ...consumer,
+      stream: durable.stream,
+      durable: durable.durable,
+      maxDeliver: durable.maxDeliver,
+      startPaused: rows[0]?.paused ?? false,
+    });
+    this.#consumers.set(keyOf(durable.stream, durable.durable), {
+      options: durable,
+      consumer: started,
       generation: Number(rows[0]?.generation ?? 0),
     });
-    this.#paused?.set({ stream: options.stream, consumer: options.durable }, consumer.paused ? 1 : 0);
-    return consumer;
+    this.#paused?.set({ stream: durable.stream, consumer: durable.durable }, started.paused ? 1 : 0);
+    return started;
   }
 
   /** Polls the flags every pollMs until stopped. */

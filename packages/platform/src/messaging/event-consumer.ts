@@ -133,7 +133,7 @@ export async function startEventConsumer(
     turn = next.catch(() => undefined);
     return next;
   };
-  const pause = async () => {
+  const closePull = async () => {
     const closing = close;
     close = undefined;
     await closing?.();
@@ -150,7 +150,7 @@ export async function startEventConsumer(
     pause: () =>
       inTurn(async () => {
         if (!close) return;
-        await pause();
+        await closePull();
         logger.warn({ stream: options.stream, durable }, 'consumer paused');
       }),
     resume: () =>
@@ -163,7 +163,7 @@ export async function startEventConsumer(
       inTurn(async () => {
         stopped = true;
         unwatch?.();
-        await pause();
+        await closePull();
         logger.info({ durable }, 'consumer stopped');
       }),
   };

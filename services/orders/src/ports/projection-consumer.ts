@@ -2,12 +2,10 @@ import { Durables, Streams } from '@conveyor/contracts';
 import {
   type BatchHandler,
   type ConsumerControls,
-  ensureDurableConsumer,
   type HandlingOutcome,
   type Pool,
   type RunningConsumer,
   SequencedDeadLetters,
-  startEventConsumer,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -33,9 +31,7 @@ export interface ProjectionConsumerOptions {
   maxDeliver: number;
   backoffMs: readonly number[];
   ackWaitMs: number;
-  /** false (NATS_MANAGE_TOPOLOGY): the durable is infrastructure, only checked. */
-  manageTopology?: boolean;
-  /** An operator's pause, resume and reset (ADR 0033). */
+  /** An operator's pause, resume and reset (ADR 0033); also whether the durable is only checked. */
   controls: ConsumerControls;
 }
 
@@ -48,16 +44,6 @@ export interface ProjectionConsumerOptions {
 export async function startProjectionConsumer(
   options: ProjectionConsumerOptions,
 ): Promise<RunningConsumer & { sequences: SequencedDeadLetters }> {
-  const durable = {
-    stream: Streams.orders.name,
-    durable: projectionsDurable,
-    filterSubjects: [...Streams.orders.subjects],
-    maxDeliver: options.maxDeliver,
-    ackWaitMs: options.ackWaitMs,
-    maxAckPending: options.batchSize * 4,
-    manage: options.manageTopology ?? true,
-  };
-  await ensureDurableConsumer(options.jsm, durable);
   const handler = projectionHandler(options.project);
   const sequences = new SequencedDeadLetters({
     pool: options.pool,
@@ -70,20 +56,24 @@ export async function startProjectionConsumer(
     registry: options.registry,
   });
   sequences.startSweeping();
-  const consumer = await options.controls.register(durable, (paused) =>
-    startEventConsumer({
-      nc: options.nc,
+  const consumer = await options.controls.startConsumer(
+    {
       stream: Streams.orders.name,
       durable: projectionsDurable,
+      filterSubjects: [...Streams.orders.subjects],
+      maxDeliver: options.maxDeliver,
+      ackWaitMs: options.ackWaitMs,
+      maxAckPending: options.batchSize * 4,
+    },
+    {
+      nc: options.nc,
       handler: { batch: handler },
       logger: options.logger,
       registry: options.registry,
       batchSize: options.batchSize,
-      maxDeliver: options.maxDeliver,
       backoffMs: options.backoffMs,
       sequences,
-      startPaused: paused,
-    }),
+    },
   );
   return {
     sequences,
