@@ -28,13 +28,15 @@ export interface Endpoints {
   /** The HTTP services (the gateway): base URL and ops URL; the stack's, else those present. */
   web: ServiceTarget[];
   mailWeb: string;
+  /** The webhook sink's base URL (conveyor up's, 127.0.0.1:9999 by default). */
+  webhookSink: string;
   target(service: string): ServiceTarget;
   /** The access token; a CliError telling how to log in when there is none. */
   accessToken(): string;
 }
 
 /**
- * Where things are: env overrides (<SERVICE>_ADDR, <SERVICE>_OPS_URL, GATEWAY_URL, SMTP_WEB_URL) win,
+ * Where things are: env overrides (<SERVICE>_ADDR, <SERVICE>_OPS_URL, GATEWAY_URL, SMTP_WEB_URL, WEBHOOK_SINK_URL) win,
  * then .conveyor/stack.json (CONVEYOR_HOME moves it), then the defaults of the service table.
  */
 export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promise<Endpoints> {
@@ -89,6 +91,7 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
     services,
     web,
     mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
+    webhookSink: (env.WEBHOOK_SINK_URL || stack?.webhookSink || 'http://127.0.0.1:9999').replace(/\/+$/, ''),
     target,
     accessToken: () => {
       if (!token) throw notLoggedIn();

@@ -24,7 +24,13 @@ export type DlqCommand =
 export type WebhooksCommand =
   | { kind: 'webhooks register'; userId: string | undefined; global: boolean; url: string; json: boolean }
   | { kind: 'webhooks list'; userId: string | undefined; limit: number | undefined; json: boolean }
-  | { kind: 'webhooks delete'; id: string; json: boolean };
+  | { kind: 'webhooks delete'; id: string; json: boolean }
+  | {
+      kind: 'webhooks sink';
+      answer: 'accept' | 'refuse' | 'fail' | undefined;
+      limit: number | undefined;
+      json: boolean;
+    };
 
 type Help = { kind: 'help'; topic: string };
 
@@ -138,7 +144,7 @@ export function parseDlq(sub: string | undefined, args: string[]): DlqCommand | 
   }
 }
 
-/** `webhooks register|list|delete`. */
+/** `webhooks register|list|delete|sink`. */
 export function parseWebhooks(sub: string | undefined, args: string[]): WebhooksCommand | Help {
   const help: Help = { kind: 'help', topic: 'webhooks' };
   if (isHelp(sub)) return help;
@@ -197,6 +203,32 @@ export function parseWebhooks(sub: string | undefined, args: string[]): Webhooks
       return {
         kind: 'webhooks delete',
         id: onePositional('webhooks delete', 'a webhook id', positionals),
+        json: values.json === true,
+      };
+    }
+    case 'sink': {
+      const { values, positionals } = parse(() =>
+        parseArgs({
+          args,
+          options: {
+            ...common,
+            accept: { type: 'boolean' },
+            refuse: { type: 'boolean' },
+            fail: { type: 'boolean' },
+            limit: { type: 'string' },
+          },
+          allowPositionals: true,
+          strict: true,
+        }),
+      );
+      if (values.help) return help;
+      noPositionals('webhooks sink', positionals);
+      const answers = (['accept', 'refuse', 'fail'] as const).filter((answer) => values[answer] === true);
+      if (answers.length > 1) throw new UsageError('webhooks sink takes one of --accept, --refuse, --fail');
+      return {
+        kind: 'webhooks sink',
+        answer: answers[0],
+        limit: parseLimit(values.limit),
         json: values.json === true,
       };
     }

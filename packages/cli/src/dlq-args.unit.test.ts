@@ -100,4 +100,22 @@ describe('parseCommand: dlq and webhooks', () => {
     );
     usageError(['webhooks', 'register', '--global'], /needs --url/);
   });
+
+  it('parses webhooks sink with at most one answer', () => {
+    assert.deepEqual(parseCommand(['webhooks', 'sink']), {
+      kind: 'webhooks sink',
+      answer: undefined,
+      limit: undefined,
+      json: false,
+    });
+    assert.deepEqual(parseCommand(['webhooks', 'sink', '--refuse', '--limit', '5', '--json']), {
+      kind: 'webhooks sink',
+      answer: 'refuse',
+      limit: 5,
+      json: true,
+    });
+    usageError(['webhooks', 'sink', '--accept', '--fail'], /one of --accept, --refuse, --fail/);
+    usageError(['webhooks', 'sink', 'now'], /unexpected argument/);
+    usageError(['webhooks', 'sink', '--limit', '0'], /--limit must be/);
+  });
 });

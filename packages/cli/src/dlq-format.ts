@@ -24,7 +24,11 @@ export function formatDeadLetter(d: notificationsV1.DeadLetter): string {
     ['id', d.id],
     ['reason', d.reason],
     ['subject', d.originalSubject],
-    ['original', `${d.originalStream} #${d.originalSequence}`],
+    // A refused or exhausted delivery has no stream message of its own (sequence 0).
+    [
+      'original',
+      d.originalSequence ? `${d.originalStream} #${d.originalSequence}` : `${d.originalStream} (a delivery)`,
+    ],
     ['consumer', d.consumer],
     ['event', d.eventId ? `${d.eventId} (${d.eventType})` : '-'],
     ['failed', formatTime(d.failedAt)],

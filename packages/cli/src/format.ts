@@ -75,6 +75,47 @@ export function formatMails(mails: readonly SinkMail[], web: string): string {
   return `${table}\n\nweb UI: ${web}`;
 }
 
+/** A delivery the webhook sink received (see @conveyor/stack's webhook-sink). */
+export interface SinkedWebhook {
+  receivedAt: string;
+  path: string;
+  eventType: string;
+  eventId: string;
+  status: number;
+}
+
+const SINK_ANSWERS: Record<string, string> = {
+  accept: 'answers 204 (accept): deliveries succeed',
+  refuse: 'answers 410 Gone (refuse): deliveries fail permanently and become dead letters at once',
+  fail: 'answers 503 (fail): deliveries are retried with backoff, dead letters once their attempts run out',
+};
+
+export function formatWebhookSink(
+  url: string,
+  answer: string,
+  newestFirst: readonly SinkedWebhook[],
+  total: number,
+): string {
+  const head = `webhook sink ${url} ${SINK_ANSWERS[answer] ?? `answers ${answer}`}`;
+  if (newestFirst.length === 0)
+    return `${head}
+
+nothing received yet`;
+  const table = renderTable(
+    ['received', 'status', 'event', 'event id', 'path'],
+    newestFirst.map((w) => [formatTime(w.receivedAt), String(w.status), w.eventType, w.eventId, w.path]),
+  );
+  const more =
+    total > newestFirst.length
+      ? `
+
+(the newest ${newestFirst.length} of ${total}; more with --limit)`
+      : '';
+  return `${head}
+
+${table}${more}`;
+}
+
 export interface ServiceStatus {
   service: string;
   /** host:port of a gRPC service; the base URL of an HTTP one (the gateway). */

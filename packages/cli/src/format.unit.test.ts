@@ -8,6 +8,7 @@ import {
   formatStatus,
   formatTime,
   formatUser,
+  formatWebhookSink,
 } from './format.ts';
 import { renderFields, renderTable } from './table.ts';
 
@@ -127,6 +128,31 @@ describe('formatters', () => {
       ].join('\n'),
     );
     assert.match(formatMails([], 'http://w'), /no mail received yet \(web UI: http:\/\/w\)/);
+  });
+
+  it('formats what the webhook sink received under what it answers', () => {
+    const delivery = {
+      receivedAt: at.toISOString(),
+      path: '/hooks',
+      eventType: 'order.placed',
+      eventId: 'e1',
+      status: 410,
+    };
+    assert.equal(
+      formatWebhookSink('http://127.0.0.1:9999', 'refuse', [delivery], 3),
+      [
+        'webhook sink http://127.0.0.1:9999 answers 410 Gone (refuse): deliveries fail permanently and become dead letters at once',
+        '',
+        'received             status  event         event id  path',
+        '2026-01-02 03:04:05  410     order.placed  e1        /hooks',
+        '',
+        '(the newest 1 of 3; more with --limit)',
+      ].join('\n'),
+    );
+    assert.match(
+      formatWebhookSink('http://w', 'accept', [], 0),
+      /answers 204 \(accept\)[^\n]*\n\nnothing received yet$/,
+    );
   });
 
   it('formats the status table with a summary', () => {

@@ -3,13 +3,13 @@ import { type Command, parseCommand } from './args.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { runConsumers } from './consumer-commands.ts';
 import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, showDeadLetter } from './dlq-commands.ts';
-import { listMail } from './mail-command.ts';
 import { listNotifications } from './notifications-command.ts';
 import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
 import { listOrders, orderAt, orderHistory, republishEvents, showOrder } from './order-queries.ts';
 import { getProduct, listProducts } from './products-command.ts';
 import { rebuildProjections } from './projections-command.ts';
 import { runSequences } from './sequence-commands.ts';
+import { listMail, webhookSink } from './sink-commands.ts';
 import { stackStatus } from './status-command.ts';
 import { usage } from './usage.ts';
 import {
@@ -102,6 +102,8 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
       return listWebhooks(endpoints, command);
     case 'webhooks delete':
       return deleteWebhook(endpoints, command);
+    case 'webhooks sink':
+      return webhookSink(endpoints, command);
     case 'mail':
       return listMail(endpoints, command);
     case 'status':

@@ -24,7 +24,12 @@ const sections: Record<string, string> = {
                                             post a user's events (or every event) to URL, signed;
                                             prints the signing secret once
   webhooks list [--user ID] [--limit N]     registered webhooks (never their secrets)
-  webhooks delete ID                        delete one; its pending deliveries are cancelled`,
+  webhooks delete ID                        delete one; its pending deliveries are cancelled
+  webhooks sink [--accept | --refuse | --fail] [--limit N]
+                                            the local webhook sink (conveyor up, 127.0.0.1:9999):
+                                            what it received, newest first; make it answer 2xx
+                                            (accept), 410 (refuse: dead letter at once) or 503
+                                            (fail: retried until the attempts run out)`,
   dlq: `  dlq list [--subject S] [--reason TEXT] [--limit N] [--after ID]
                                             dead letters of the notification consumer, oldest first
                                             (S: original subject, e.g. order.paid; TEXT: part of the reason)

@@ -22,7 +22,7 @@ import { type ServiceName, type ServiceUnderTest, type System, startSystem } fro
 
 const USAGE = `Usage: ./bin/conveyor up [--prometheus] [--help]
 
-Runs Conveyor locally: PostgreSQL, NATS (JetStream), an SMTP sink and every service.
+Runs Conveyor locally: PostgreSQL, NATS (JetStream), an SMTP sink, a webhook sink and every service.
 Ctrl-C stops everything this command started; press it twice to force.
 
   --prometheus          also start Prometheus (/usr/bin/prometheus, Debian package prometheus)
@@ -34,6 +34,7 @@ Environment (all optional):
   CONVEYOR_DATABASE     database the services use (default conveyor)
   NATS_URL              NATS server with JetStream (default nats://127.0.0.1:4222; else nats-server)
   SMTP_PORT, SMTP_WEB_PORT                  SMTP sink ports (default 1025, 8025)
+  WEBHOOK_SINK_PORT     webhook sink port (default 9999)
   USERS_GRPC_PORT, USERS_OPS_PORT, ...      a service's ports (<SERVICE>_GRPC_PORT, <SERVICE>_OPS_PORT)
   LOG_LEVEL             services' log level (default info)
   CONVEYOR_LOG_JSON=1   print the services' raw JSON log lines
@@ -158,6 +159,7 @@ async function start(config: LauncherConfig): Promise<number> {
     postgres: redact(postgres.url),
     nats: nats.url,
     smtp: { smtp: `127.0.0.1:${sink.smtpPort}`, web: `http://127.0.0.1:${sink.webPort}` },
+    webhookSink: sink.webhookUrl,
   };
   const prometheus = withPrometheus
     ? await startLocalPrometheus({

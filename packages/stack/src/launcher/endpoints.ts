@@ -25,6 +25,7 @@ export function formatEndpoints(stack: StackFile, notes: EndpointNotes): string 
   if (stack.postgres) infra.push(['postgres', stack.postgres, notes.postgres]);
   if (stack.nats) infra.push(['nats', stack.nats, notes.nats]);
   if (stack.smtp) infra.push(['smtp sink', `smtp://${stack.smtp.smtp}`, `web UI ${stack.smtp.web}`]);
+  if (stack.webhookSink) infra.push(['webhook sink', stack.webhookSink, 'conveyor webhooks sink']);
   for (const [name, url] of Object.entries(stack.web ?? {}))
     infra.push([name, url, 'web console, JSON API, /api/openapi.json']);
   const total = services.length + Object.keys(stack.web ?? {}).length;

@@ -3,6 +3,7 @@ import type { NatsSeeds } from '../nats-identities.ts';
 import { ensureNats, probeNats } from '../nats-infra.ts';
 import { createDatabase, databaseUrl, ensurePostgres, probePostgres, redact } from '../postgres-infra.ts';
 import { startSmtpSink } from '../smtp-sink.ts';
+import { startWebhookSink } from '../webhook-sink.ts';
 import type { LauncherConfig } from './launcher-config.ts';
 import { isPortFree } from './ports.ts';
 import { displayPath, type Progress } from './progress.ts';
@@ -84,9 +85,14 @@ export async function startNats(
 export interface StartedSink {
   smtpPort: number;
   webPort: number;
+  /** The webhook sink's base URL (deliveries go to any path but /_sink). */
+  webhookUrl: string;
 }
 
-/** The in-process SMTP sink; a port that is taken is replaced by a free one (and said so). */
+/**
+ * The in-process SMTP sink and webhook sink; a port that is taken is replaced by a free one (and
+ * said so).
+ */
 export async function startSink(
   config: LauncherConfig,
   progress: Progress,
@@ -94,7 +100,7 @@ export async function startSink(
 ): Promise<StartedSink> {
   const choose = async (port: number, what: string): Promise<number> => {
     if (await isPortFree(port)) return port;
-    progress.step('smtp sink', `port ${port} (${what}) is taken; using a free port instead`);
+    progress.step('sinks', `port ${port} (${what}) is taken; using a free port instead`);
     return 0;
   };
   const sink = await startSmtpSink({
@@ -106,6 +112,12 @@ export async function startSink(
     return 'smtp sink: closed';
   });
   const webPort = sink.httpPort ?? 0;
-  progress.step('smtp sink', `listening on 127.0.0.1:${sink.smtpPort}, web UI http://127.0.0.1:${webPort}`);
-  return { smtpPort: sink.smtpPort, webPort };
+  progress.step('sinks', `SMTP on 127.0.0.1:${sink.smtpPort}, web UI http://127.0.0.1:${webPort}`);
+  const webhooks = await startWebhookSink({ port: await choose(config.webhookSinkPort, 'webhook sink') });
+  teardown.add('webhook sink', async () => {
+    await webhooks.close();
+    return 'webhook sink: closed';
+  });
+  progress.step('sinks', `webhooks on ${webhooks.url} (answering 2xx; conveyor webhooks sink --refuse)`);
+  return { smtpPort: sink.smtpPort, webPort, webhookUrl: webhooks.url };
 }

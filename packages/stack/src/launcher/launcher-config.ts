@@ -21,6 +21,7 @@ export interface LauncherConfig {
   natsPort: number;
   smtpPort: number;
   smtpWebPort: number;
+  webhookSinkPort: number;
   logLevel: string;
   /** How long a service may take to stop before SIGKILL (its own grace plus a margin). */
   stopGraceMs: number;
@@ -52,6 +53,7 @@ export function launcherConfig(env: NodeJS.ProcessEnv = process.env): LauncherCo
     natsPort: 4222,
     smtpPort: portFromEnv(env, 'SMTP_PORT', 1025),
     smtpWebPort: portFromEnv(env, 'SMTP_WEB_PORT', 8025),
+    webhookSinkPort: portFromEnv(env, 'WEBHOOK_SINK_PORT', 9999),
     logLevel: env.LOG_LEVEL || 'info',
     stopGraceMs: serviceGrace + 5000,
     readyTimeoutMs: 60_000,

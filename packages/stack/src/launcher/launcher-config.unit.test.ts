@@ -62,6 +62,7 @@ describe('formatEndpoints', () => {
         postgres: 'postgres://postgres:***@127.0.0.1:54329/conveyor',
         nats: 'nats://127.0.0.1:4222',
         smtp: { smtp: '127.0.0.1:1025', web: 'http://127.0.0.1:8025' },
+        webhookSink: 'http://127.0.0.1:9999',
       },
       { postgres: 'embedded', nats: 'already running', stackFile: '.conveyor/stack.json', readySeconds: 2 },
     );
@@ -72,6 +73,7 @@ describe('formatEndpoints', () => {
       /^ {2}postgres +postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:54329\/conveyor +embedded$/m,
     );
     assert.match(text, /^ {2}smtp sink +smtp:\/\/127\.0\.0\.1:1025 +web UI http:\/\/127\.0\.0\.1:8025$/m);
+    assert.match(text, /^ {2}webhook sink +http:\/\/127\.0\.0\.1:9999 +conveyor webhooks sink$/m);
     assert.match(text, /users create --email ada@example\.com --name "Ada Lovelace"/);
     assert.doesNotMatch(text, / +$/m);
   });

@@ -16,6 +16,8 @@ export interface StackFile {
   postgres?: string;
   nats?: string;
   smtp?: { smtp: string; web: string };
+  /** The webhook sink's base URL. */
+  webhookSink?: string;
   /** HTTP services (the gateway and its web console) by name: their base URL. */
   web?: Record<string, string>;
   /** The ops port (/healthz, /readyz, /metrics) of each HTTP service, by name. */
