@@ -64,6 +64,7 @@ const EXPECTATIONS: Expectation[] = [
   { line: /webhooks sink +# what it received/, until: /204 +order\.created/ },
   { line: /consumers list/, until: /notifications\/ORDERS\/notifications/ },
   { line: /consumers pause/, until: /paused/ },
+  { line: /timers list/, until: /order\.payment-timeout/ },
   { line: /conveyor status/, until: /^all 4 up$/m },
 ];
 

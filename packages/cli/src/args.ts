@@ -5,6 +5,7 @@ import { type ConsumersCommand, parseConsumers } from './consumer-commands.ts';
 import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
 import { type OrdersCommand, parseOrders, parseProjections, positionArg } from './orders-args.ts';
 import { parseSequences, type SequencesCommand } from './sequence-commands.ts';
+import { parseTimers, type TimersCommand } from './timer-commands.ts';
 import { helpTopics } from './usage.ts';
 
 export type Command =
@@ -35,6 +36,7 @@ export type Command =
   | DlqCommand
   | SequencesCommand
   | ConsumersCommand
+  | TimersCommand
   | WebhooksCommand;
 
 /**
@@ -259,6 +261,8 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseSequences(rest[0], rest.slice(1));
     case 'consumers':
       return parseConsumers(rest[0], rest.slice(1));
+    case 'timers':
+      return parseTimers(rest[0], rest.slice(1));
     case 'webhooks':
       return parseWebhooks(rest[0], rest.slice(1));
     case 'mail':

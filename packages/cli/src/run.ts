@@ -11,6 +11,7 @@ import { rebuildProjections } from './projections-command.ts';
 import { runSequences } from './sequence-commands.ts';
 import { listMail, webhookSink } from './sink-commands.ts';
 import { stackStatus } from './status-command.ts';
+import { listTimers } from './timer-commands.ts';
 import { usage } from './usage.ts';
 import {
   bootstrapAdmin,
@@ -96,6 +97,8 @@ async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcom
     case 'consumers resume':
     case 'consumers reset':
       return runConsumers(endpoints, command);
+    case 'timers list':
+      return listTimers(endpoints, command);
     case 'webhooks register':
       return registerWebhook(endpoints, command);
     case 'webhooks list':

@@ -59,6 +59,9 @@ const sections: Record<string, string> = {
                                             deliver the stream again from N or T (a paused consumer;
                                             it stays paused until resumed; no further back than the
                                             inboxes remember, 35 days: no effect happens twice)`,
+  timers: `  timers list [--service orders|notifications] [--limit N]
+                                            durable timers due soonest (e.g. an unpaid order's
+                                            payment timeout): when, what, attempts, last error`,
   products: `  products list [--limit N]                 the catalog that prices orders
   products get SKU                          one product`,
   orders: `  orders place --item SKU:QTY [--item SKU:QTY ...] [--key KEY] [--user ID]
@@ -112,13 +115,15 @@ Examples:
   ./bin/conveyor dlq redrive --subject order.paid
   ./bin/conveyor dead-letters list
   ./bin/conveyor consumers pause notifications/ORDERS/notifications --reason "mail outage"
+  ./bin/conveyor timers list
+  ./bin/conveyor webhooks sink --refuse
   ./bin/conveyor status --json
 
 Addresses come from .conveyor/stack.json (written by up), else the defaults; override
-them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), GATEWAY_URL, <SERVICE>_OPS_URL
-and SMTP_WEB_URL.
+them with USERS_ADDR, ORDERS_ADDR, NOTIFICATIONS_ADDR (host:port), GATEWAY_URL, <SERVICE>_OPS_URL,
+SMTP_WEB_URL and WEBHOOK_SINK_URL.
 Every command but users create, login and products needs a login (ship, deliver, rebuild,
-republish, webhooks, dlq, dead-letters, consumers and roles need an admin; signing up never makes one: up makes
+republish, webhooks, dlq, dead-letters, consumers, timers and roles need an admin; signing up never makes one: up makes
 admin@conveyor.local, an operator runs users bootstrap-admin, admins run users grant-role).
 Exit codes: 0 ok, 1 failed or unreachable, 2 rejected by the service (e.g. an order not in the
 right status), 64 bad usage.

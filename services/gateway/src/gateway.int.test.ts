@@ -169,6 +169,19 @@ describe('gateway over real services (processes)', () => {
     assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
     // Logging out ends the session for good: the old cookie's token is refused, not only forgotten.
     assert.equal((await api('GET', '/api/me', { cookie })).status, 401);
+    // /api/session (what the console asks) says "nobody" with a 200: no session, a revoked one, junk.
+    for (const who of [{}, { cookie }, { token: 'not-a-token' }]) {
+      const session = await api('GET', '/api/session', who);
+      assert.deepEqual(
+        [session.status, session.body],
+        [200, { user: null, expiresAt: null }],
+        JSON.stringify(who),
+      );
+    }
+    const signedIn = await api('GET', '/api/session', { token: other.token });
+    assert.equal(signedIn.status, 200);
+    assert.equal(signedIn.body.user.id, other.userId);
+    assert.ok(signedIn.body.expiresAt);
     assert.equal((await api('POST', '/api/logout', { cookie })).status, 200, 'twice is fine');
     const https = await api('POST', '/api/login', {
       body: { email: other.email, password: other.password },
@@ -495,6 +508,40 @@ describe('gateway over real services (processes)', () => {
       assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
       assert.equal(resumed.body.paused, false);
     }
+  });
+
+  it('lists the timers due soonest to admins only: an unpaid order’s payment timeout, gone once paid', async () => {
+    const customer = await signUpViaGateway('timers');
+    assert.equal((await api('GET', '/api/ops/timers')).status, 401);
+    assert.equal((await api('GET', '/api/ops/timers', { cookie: customer.cookie })).status, 403);
+    const { token } = await signInAdmin(`127.0.0.1:${stack.users.grpcPort}`);
+    for (const limit of ['0', '501', 'ten', '1'.repeat(40)]) {
+      const bad = await api('GET', `/api/ops/timers?limit=${limit}`, { token });
+      assert.deepEqual([bad.status, bad.body.field], [400, 'limit'], limit);
+    }
+    const products = await api('GET', '/api/products');
+    const placed = await api('POST', '/api/orders', {
+      cookie: customer.cookie,
+      body: { items: [{ sku: products.body.products[0].sku, quantity: 1 }] },
+      headers: { 'idempotency-key': crypto.randomUUID(), 'content-type': 'application/json' },
+    });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const id = placed.body.order.id as string;
+    type Timer = { service: string; key: string; kind: string; dueAt: string; firing: boolean };
+    const listed = await api('GET', '/api/ops/timers?limit=500', { token });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    const timer = (listed.body.timers as Timer[]).find((t) => t.key.includes(id));
+    assert.ok(timer, `no timer for ${id} in ${JSON.stringify(listed.body)}`);
+    assert.deepEqual([timer.service, timer.kind, timer.firing], ['orders', 'order.payment-timeout', false]);
+    // ORDER_PAYMENT_TIMEOUT is 30 minutes here: due half an hour after the order was placed.
+    const dueIn = Date.parse(timer.dueAt) - Date.parse(placed.body.order.placedAt);
+    assert.ok(Math.abs(dueIn - 30 * 60_000) < 5000, `due ${dueIn} ms after placing`);
+    assert.ok(listed.body.total >= 1);
+    const dues = (listed.body.timers as Timer[]).map((t) => t.dueAt);
+    assert.deepEqual(dues, [...dues].sort(), 'soonest first');
+    assert.equal((await api('POST', `/api/orders/${id}/pay`, { cookie: customer.cookie })).status, 200);
+    const after = await api('GET', '/api/ops/timers?limit=500', { token });
+    assert.equal((after.body.timers as Timer[]).filter((t) => t.key.includes(id)).length, 0);
   });
 
   it('documents every route in OpenAPI 3.1, and every checked response matched its schema', async () => {

@@ -118,7 +118,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     return {
       grpc: [
         orderGrpcService(app, logger, verifier, users),
-        consumerGrpcService([projections.sequences], controls, logger, verifier),
+        consumerGrpcService([projections.sequences], controls, logger, verifier, pool),
       ],
       relay,
     };

@@ -9,6 +9,8 @@ import type {
   ReleaseResult,
   SequencedDeadLetters,
 } from '../messaging/sequenced-dead-letters.ts';
+import type { Queryable } from '../postgres/pool.ts';
+import { countTimers, listTimers } from '../timers/durable-timers.ts';
 import { pageSize } from '../validation.ts';
 import type { GrpcService } from './server.ts';
 import { unary } from './unary.ts';
@@ -20,15 +22,17 @@ const shownPerSequence = 100;
 const maxReason = 200;
 
 /**
- * `conveyor.consumers.v1.ConsumerService` over a service's sequenced dead letters (ADR 0031) and
- * its consumer controls (ADR 0033), admins only. Ids are unique within the service's database; a
- * service with several consumers finds an id in whichever holds it.
+ * `conveyor.consumers.v1.ConsumerService` over a service's sequenced dead letters (ADR 0031), its
+ * consumer controls (ADR 0033) and its durable timers (ADR 0032; `timers`: the database holding
+ * them, none when the service has no timers), admins only. Ids are unique within the service's
+ * database; a service with several consumers finds an id in whichever holds it.
  */
 export function consumerGrpcService(
   consumers: readonly SequencedDeadLetters[],
   controls: ConsumerControls,
   logger: Logger,
   verifier: TokenVerifier,
+  timers?: Queryable,
 ): GrpcService {
   const admin = <Req, Res>(handler: (request: Req, by: string) => Promise<Res>) =>
     authorized(verifier, ['admin'], (request: Req, principal) => handler(request, principal.subject));
@@ -140,6 +144,27 @@ export function consumerGrpcService(
         }
         const to = bySequence ? { sequence: request.startSequence } : { time: request.startTime as Date };
         return { consumer: consumerToProto(await controls.reset(stream, durable, to, by)) };
+      }),
+    ),
+    listTimers: unary(
+      'ListTimers',
+      logger,
+      admin(async (request: consumersV1.ListTimersRequest) => {
+        const limit = pageSize('page_size', request.pageSize, 500, 20);
+        if (!timers) return { timers: [], total: 0 };
+        const [soonest, total] = await Promise.all([listTimers(timers, { limit }), countTimers(timers)]);
+        const now = Date.now();
+        return {
+          timers: soonest.map((t) => ({
+            key: t.key,
+            kind: t.kind,
+            dueAt: t.dueAt,
+            attempts: t.attempts,
+            lastError: t.lastError ?? '',
+            firing: t.claimedUntil !== undefined && t.claimedUntil.getTime() > now,
+          })),
+          total,
+        };
       }),
     ),
   };

@@ -155,6 +155,15 @@ export async function listTimers(
   return rows.map(fromRow);
 }
 
+/** Timers set, at most `cap` counted (the count stays cheap with a large backlog). */
+export async function countTimers(db: Queryable, cap = 100_000): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'select count(*)::int as n from (select 1 from timers limit $1) t',
+    [cap],
+  );
+  return rows[0]?.n ?? 0;
+}
+
 /** What a handler does with a timer that fired; throwing retries it later (with backoff). */
 export type TimerHandler = (timer: DueTimer) => Promise<void>;
 

@@ -9,8 +9,9 @@ import { timelinePage } from './timeline.js';
 const session = {
   user: null,
   async refresh() {
+    // 200 with user null when signed out: a signed-out page logs no failed request.
     try {
-      this.user = (await api.get('/api/me')).user;
+      this.user = (await api.get('/api/session')).user;
     } catch {
       this.user = null;
     }

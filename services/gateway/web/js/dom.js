@@ -23,28 +23,58 @@ export function replace(parent, ...children) {
   );
 }
 
+// Money, dates and times in the browser's locale (undefined: navigator.language).
 export function money(m) {
   if (!m) return '';
-  return new Intl.NumberFormat('en', { style: 'currency', currency: m.currency || 'EUR' }).format(
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency || 'EUR' }).format(
     m.amountMinor / 100,
   );
 }
 
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A date and time as the browser's locale writes them ("6 Dec 2026, 19:44"; "—" when missing). */
 export function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : '—';
+  return iso ? dateTimeFormat.format(new Date(iso)) : '—';
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "in 29 minutes", "2 hours ago", in the browser's locale. */
+export function relativeTime(iso, now = Date.now()) {
+  if (!iso) return '—';
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const steps = [
+    [60, 'second'],
+    [3600, 'minute'],
+    [86400, 'hour'],
+    [Number.POSITIVE_INFINITY, 'day'],
+  ];
+  const sizes = { second: 1, minute: 60, hour: 3600, day: 86400 };
+  const [, unit] = steps.find(([limit]) => Math.abs(seconds) < limit);
+  return relative.format(Math.round(seconds / sizes[unit]), unit);
 }
 
 export const short = (id) => (id ? id.slice(-8) : '');
 
 let toastTimer;
+/**
+ * A message in the corner for 6 s (or until dismissed). The page keeps room below its content
+ * (main's bottom padding), so scrolled to the end nothing stays under it.
+ */
 export function toast(text, kind = 'info') {
   const el = document.getElementById('toast');
-  el.textContent = text;
+  const dismiss = () => {
+    clearTimeout(toastTimer);
+    el.replaceChildren();
+  };
+  el.replaceChildren(
+    h('span', {}, text),
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', onclick: dismiss }, '×'),
+  );
   el.dataset.kind = kind;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    el.textContent = '';
-  }, 6000);
+  toastTimer = setTimeout(dismiss, 6000);
 }
 
 let counter = 0;

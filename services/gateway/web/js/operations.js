@@ -4,10 +4,11 @@ import { consumersSection } from './consumers.js';
 import { sequencesSection } from './dead-letter-sequences.js';
 import { h, replace, toast, when } from './dom.js';
 import { adminsOnly, signInFirst } from './guards.js';
+import { timersSection } from './timers.js';
 
 const WINDOW = 60;
 
-/** Health, live charts, lag/backlog/breakers, dead-letter and sequence triage, consumer controls, projection rebuild. */
+/** Health, live charts, lag/backlog/breakers, dead-letter and sequence triage, consumer controls, timers due soon, projection rebuild. */
 export function opsPage(main, session) {
   if (!session.user) return signInFirst(main, 'Operations');
   if (session.user.role !== 'admin') return adminsOnly(main, 'Operations');
@@ -26,6 +27,7 @@ export function opsPage(main, session) {
   const rebuildButton = h('button', { type: 'button', id: 'rebuild' }, 'Rebuild projections');
   const sequences = sequencesSection();
   const consumers = consumersSection();
+  const timers = timersSection();
   replace(
     main,
     h('h1', {}, 'Operations'),
@@ -69,6 +71,7 @@ export function opsPage(main, session) {
     ),
     sequences.section,
     consumers.section,
+    timers.section,
     h(
       'section',
       { 'aria-labelledby': 'rebuild-h' },
@@ -224,6 +227,7 @@ export function opsPage(main, session) {
   loadDeadLetters().catch((e) => toast(e.message, 'error'));
   sequences.load().catch((e) => toast(e.message, 'error'));
   consumers.load().catch((e) => toast(e.message, 'error'));
+  timers.load().catch((e) => toast(e.message, 'error'));
   return stop;
 }
 

@@ -77,14 +77,18 @@ export function timelinePage(main, session, orderId) {
       entries.map((e) =>
         h(
           'li',
-          {},
-          h('strong', {}, `v${e.version} ${e.eventType}`),
-          ' ',
-          h('small', {}, when(e.recordedAt)),
+          { 'data-type': e.eventType },
+          h('p', { class: 'sentence' }, h('strong', {}, `v${e.version}`), ' ', sentence(e, session.user)),
+          h('time', { datetime: e.recordedAt }, when(e.recordedAt)),
           h(
-            'pre',
-            { tabindex: '0', 'aria-label': `v${e.version} ${e.eventType} data` },
-            JSON.stringify(e.data, null, 2),
+            'details',
+            {},
+            h('summary', {}, 'Raw event'),
+            h(
+              'pre',
+              { tabindex: '0', 'aria-label': `v${e.version} ${e.eventType} data` },
+              JSON.stringify({ type: e.eventType, id: e.eventId, data: e.data }, null, 2),
+            ),
           ),
         ),
       ),
@@ -150,4 +154,32 @@ export function timelinePage(main, session, orderId) {
     problem: (p) => toast(p.detail, 'error'),
   });
   return stop;
+}
+
+/**
+ * One event as a sentence: who did what, with the amount. Events name the customer, not the
+ * admin who shipped; a payment timeout is Conveyor's own doing.
+ */
+export function sentence(entry, viewer) {
+  const d = entry.data ?? {};
+  const customer = entry.state?.userId && entry.state.userId === viewer?.id ? 'You' : 'The customer';
+  const items = (d.items ?? []).map((i) => `${i.quantity} × ${i.sku}`).join(', ');
+  switch (entry.eventType) {
+    case 'OrderPlaced': {
+      const due = d.paymentDueAt ? ` Payment is due by ${when(d.paymentDueAt)}.` : '';
+      return `${customer} placed the order: ${items}, ${money(d.total)}.${due}`;
+    }
+    case 'OrderPaid':
+      return `${customer} paid ${money(d.amount)}.`;
+    case 'OrderShipped':
+      return `An admin shipped it with ${d.carrier}, tracking number ${d.trackingNumber}.`;
+    case 'OrderDelivered':
+      return 'An admin marked it delivered.';
+    case 'OrderCancelled':
+      return d.reason === 'payment timeout'
+        ? 'Conveyor cancelled it: it was not paid in time.'
+        : `It was cancelled: “${d.reason}”.`;
+    default:
+      return `${entry.eventType} (see the raw event).`;
+  }
 }

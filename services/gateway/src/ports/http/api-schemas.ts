@@ -63,6 +63,9 @@ export const User = z
   })
   .meta({ id: 'User' });
 export const Session = z.object({ user: User, expiresAt: timestamp }).meta({ id: 'Session' });
+export const MaybeSession = z
+  .object({ user: User.nullable(), expiresAt: timestamp })
+  .meta({ id: 'MaybeSession' });
 export const Notification = z
   .object({
     id: z.string(),
@@ -164,6 +167,26 @@ export const Consumer = z
   })
   .meta({ id: 'Consumer' });
 export const ConsumerList = z.object({ consumers: z.array(Consumer) });
+export const Timer = z
+  .object({
+    service: ConsumerBackend,
+    key: z.string(),
+    kind: z.string(),
+    dueAt: z.string().nullable(),
+    attempts: z.number().int(),
+    lastError: z.string(),
+    firing: z.boolean(),
+  })
+  .meta({ id: 'Timer' });
+export const TimerList = z.object({
+  timers: z.array(Timer),
+  total: z.number().int().meta({ description: 'Timers set in all services (each counts at most 100,000)' }),
+});
+export const TimerLimit = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, 'must be a whole number from 1 to 500')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 500, 'must be a whole number from 1 to 500');
 export const ServiceHealth = z
   .object({
     name: z.string(),

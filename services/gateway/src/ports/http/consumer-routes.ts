@@ -4,14 +4,15 @@ import * as S from './api-schemas.ts';
 import type { GatewayDeps } from './deps.ts';
 import { parseWith, type RequestContext } from './request-context.ts';
 import type { Route } from './route.ts';
-import { consumerView } from './views.ts';
+import { consumerView, timerView } from './views.ts';
 
 const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications'];
 const path = '/api/ops/consumers/{service}/{stream}/{durable}';
 
 /**
- * Consumer controls (ADR 0033) of orders and notifications: lag, pause, resume and reset. The
- * services check that the caller is an admin; the console asks before a reset.
+ * Consumer controls (ADR 0033) of orders and notifications: lag, pause, resume and reset; and
+ * their durable timers due soonest (ADR 0032). The services check that the caller is an admin;
+ * the console asks before a reset.
  */
 export function consumerRoutes(deps: GatewayDeps): Route[] {
   const { backends } = deps;
@@ -37,6 +38,36 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
           }),
         );
         return { consumers: lists.flat() };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/ops/timers',
+      tag: 'operations',
+      summary: 'Durable timers due soonest (for example unpaid orders’ payment timeouts), across services',
+      auth: 'admin',
+      query: { limit: '1 to 500 (default 20): how many of the soonest' },
+      response: S.TimerList,
+      async handle(ctx) {
+        const token = ctx.requireToken();
+        const raw = ctx.query.get('limit');
+        const limit = raw === null ? 20 : parseWith(S.TimerLimit, raw, 'limit');
+        const lists = await Promise.all(
+          consumerBackends.map(async (service) => {
+            const { timers, total } = await backends.callConsumers(
+              service,
+              (c) => c.listTimers,
+              { pageSize: limit },
+              { token, idempotent: true },
+            );
+            return { timers: timers.map((t) => timerView(service, t)), total };
+          }),
+        );
+        const soonest = lists
+          .flatMap((l) => l.timers)
+          .sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? ''))
+          .slice(0, limit);
+        return { timers: soonest, total: lists.reduce((sum, l) => sum + l.total, 0) };
       },
     },
     {

@@ -4,7 +4,7 @@ import { accountKey, type LimitName } from '../../adapters/edge-limits.ts';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
-import { problem } from './problem.ts';
+import { problem, toProblem } from './problem.ts';
 import { cookies } from './request-context.ts';
 import type { Route } from './route.ts';
 import { DEVICE_COOKIE_MAX_AGE_S, deviceCookieName, sessionCookie, sessionCookieName } from './security.ts';
@@ -13,7 +13,7 @@ import { userView } from './views.ts';
 const SIGNED_UP =
   'Signed up: log in with this password. If the address already had an account, nothing changed and its owner was mailed.';
 
-/** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I. */
+/** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I (/api/me; /api/session for maybe nobody). */
 export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
   /** 429 with Retry-After once `name`'s allowance for `key` is spent. */
   const limit = async (ctx: Parameters<Route['handle']>[0], name: LimitName, key: string, what: string) => {
@@ -109,6 +109,33 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
           { token: caller.token, idempotent: true },
         );
         return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/session',
+      tag: 'session',
+      summary:
+        'Who is signed in, if anyone: 200 with user null when signed out or the session expired (the console asks this, so a signed-out page logs no 401)',
+      auth: 'none',
+      response: S.MaybeSession,
+      async handle(ctx) {
+        const signedOut = { user: null, expiresAt: null };
+        if (!ctx.token) return signedOut;
+        try {
+          const caller = await verifyCaller(backends, ctx.token);
+          const { user } = await backends.call(
+            'users',
+            backends.users.getUser,
+            { id: caller.subject },
+            { token: caller.token, idempotent: true },
+          );
+          return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
+        } catch (error) {
+          // Expired, revoked or junk: nobody. Anything else (users unreachable) is the failure it is.
+          if (toProblem(error).body.status === 401) return signedOut;
+          throw error;
+        }
       },
     },
   ];

@@ -141,6 +141,19 @@ function parseJson(text: string): unknown {
   }
 }
 
+export const timerView = (
+  service: z.infer<typeof S.ConsumerBackend>,
+  t: consumersV1.Timer,
+): z.infer<typeof S.Timer> => ({
+  service,
+  key: t.key,
+  kind: t.kind,
+  dueAt: iso(t.dueAt),
+  attempts: t.attempts,
+  lastError: t.lastError,
+  firing: t.firing,
+});
+
 export const consumerView = (
   service: z.infer<typeof S.ConsumerBackend>,
   c: consumersV1.Consumer,

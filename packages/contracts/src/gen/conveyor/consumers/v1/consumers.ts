@@ -200,6 +200,33 @@ export interface ResetConsumerResponse {
   consumer: Consumer | undefined;
 }
 
+export interface Timer {
+  /** What it is for, e.g. "order-payment:<order id>". */
+  key: string;
+  /** Its handler, e.g. "order.payment-timeout". */
+  kind: string;
+  dueAt:
+    | Date
+    | undefined;
+  /** Times it fired and failed (it fires again later, with backoff). */
+  attempts: number;
+  lastError: string;
+  /** A replica holds it and is firing it now. */
+  firing: boolean;
+}
+
+export interface ListTimersRequest {
+  /** 1 to 500; 0 means 20. */
+  pageSize: number;
+}
+
+export interface ListTimersResponse {
+  /** Soonest first. */
+  timers: Timer[];
+  /** Timers set in all (at most 100,000 counted). */
+  total: number;
+}
+
 function createBaseConsumerReplica(): ConsumerReplica {
   return { replica: "", paused: false, current: false, seenAt: undefined };
 }
@@ -2612,9 +2639,324 @@ export const ResetConsumerResponse: MessageFns<ResetConsumerResponse> = {
   },
 };
 
+function createBaseTimer(): Timer {
+  return { key: "", kind: "", dueAt: undefined, attempts: 0, lastError: "", firing: false };
+}
+
+export const Timer: MessageFns<Timer> = {
+  encode(message: Timer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(26).fork()).join();
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).int32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(42).string(message.lastError);
+    }
+    if (message.firing !== false) {
+      writer.uint32(48).bool(message.firing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Timer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.firing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Timer {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      firing: isSet(object.firing) ? globalThis.Boolean(object.firing) : false,
+    };
+  },
+
+  toJSON(message: Timer): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.firing !== false) {
+      obj.firing = message.firing;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Timer>): Timer {
+    return Timer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Timer>): Timer {
+    const message = createBaseTimer();
+    message.key = object.key ?? "";
+    message.kind = object.kind ?? "";
+    message.dueAt = object.dueAt ?? undefined;
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.firing = object.firing ?? false;
+    return message;
+  },
+};
+
+function createBaseListTimersRequest(): ListTimersRequest {
+  return { pageSize: 0 };
+}
+
+export const ListTimersRequest: MessageFns<ListTimersRequest> = {
+  encode(message: ListTimersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTimersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTimersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTimersRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListTimersRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTimersRequest>): ListTimersRequest {
+    return ListTimersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTimersRequest>): ListTimersRequest {
+    const message = createBaseListTimersRequest();
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTimersResponse(): ListTimersResponse {
+  return { timers: [], total: 0 };
+}
+
+export const ListTimersResponse: MessageFns<ListTimersResponse> = {
+  encode(message: ListTimersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.timers) {
+      Timer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTimersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTimersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timers.push(Timer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTimersResponse {
+    return {
+      timers: globalThis.Array.isArray(object?.timers) ? object.timers.map((e: any) => Timer.fromJSON(e)) : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ListTimersResponse): unknown {
+    const obj: any = {};
+    if (message.timers?.length) {
+      obj.timers = message.timers.map((e) => Timer.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTimersResponse>): ListTimersResponse {
+    return ListTimersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTimersResponse>): ListTimersResponse {
+    const message = createBaseListTimersResponse();
+    message.timers = object.timers?.map((e) => Timer.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
 /**
- * ConsumerService operates a service's event consumers. Every service that consumes events
- * (orders' projections, notifications) serves it beside its own service.
+ * ConsumerService operates a service's event consumers and its durable timers. Every service that
+ * consumes events (orders' projections, notifications) serves it beside its own service.
  *
  * Sequenced dead letters (ADR 0031): when an event of a key (an order, a user) keeps failing,
  * it becomes the head of that key's sequence and the later events of the key are parked behind
@@ -2731,6 +3073,16 @@ export const ConsumerServiceService = {
       Buffer.from(ResetConsumerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResetConsumerResponse => ResetConsumerResponse.decode(value),
   },
+  /** Durable timers (ADR 0032): the ones that fire soonest first (a service without timers has none). */
+  listTimers: {
+    path: "/conveyor.consumers.v1.ConsumerService/ListTimers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTimersRequest): Buffer => Buffer.from(ListTimersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTimersRequest => ListTimersRequest.decode(value),
+    responseSerialize: (value: ListTimersResponse): Buffer => Buffer.from(ListTimersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTimersResponse => ListTimersResponse.decode(value),
+  },
 } as const;
 
 export interface ConsumerServiceServer extends UntypedServiceImplementation {
@@ -2760,6 +3112,8 @@ export interface ConsumerServiceServer extends UntypedServiceImplementation {
    * The consumer stays paused: resuming starts the replay.
    */
   resetConsumer: handleUnaryCall<ResetConsumerRequest, ResetConsumerResponse>;
+  /** Durable timers (ADR 0032): the ones that fire soonest first (a service without timers has none). */
+  listTimers: handleUnaryCall<ListTimersRequest, ListTimersResponse>;
 }
 
 export interface ConsumerServiceClient extends Client {
@@ -2900,6 +3254,22 @@ export interface ConsumerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResetConsumerResponse) => void,
+  ): ClientUnaryCall;
+  /** Durable timers (ADR 0032): the ones that fire soonest first (a service without timers has none). */
+  listTimers(
+    request: ListTimersRequest,
+    callback: (error: ServiceError | null, response: ListTimersResponse) => void,
+  ): ClientUnaryCall;
+  listTimers(
+    request: ListTimersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTimersResponse) => void,
+  ): ClientUnaryCall;
+  listTimers(
+    request: ListTimersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTimersResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { consumersV1 } from '@conveyor/contracts/grpc';
+import { callUnary } from '@conveyor/platform';
+import type { Endpoints } from './addresses.ts';
+import { common, isHelp, noPositionals, parse, parseLimit } from './arg-helpers.ts';
+import type { Outcome } from './cli-error.ts';
+import { UsageError } from './cli-error.ts';
+import { formatTime } from './format.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { type ConsumingService, consuming, serviceOf, withConsumers } from './sequence-commands.ts';
+import { renderTable } from './table.ts';
+
+export type TimersCommand = {
+  kind: 'timers list';
+  service: ConsumingService | undefined;
+  limit: number | undefined;
+  json: boolean;
+};
+
+type Help = { kind: 'help'; topic: string };
+
+/** `timers list`: the durable timers due soonest (ADR 0032). */
+export function parseTimers(sub: string | undefined, args: string[]): TimersCommand | Help {
+  const help: Help = { kind: 'help', topic: 'timers' };
+  if (isHelp(sub)) return help;
+  if (sub !== 'list') throw new UsageError(`unknown command: timers ${sub}`);
+  const { values, positionals } = parse(() =>
+    parseArgs({
+      args,
+      options: { ...common, service: { type: 'string' }, limit: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (values.help) return help;
+  noPositionals('timers list', positionals);
+  return {
+    kind: 'timers list',
+    service: values.service === undefined ? undefined : serviceOf(values.service),
+    limit: parseLimit(values.limit),
+    json: values.json === true,
+  };
+}
+
+/** In how long `due` is, from `now`: "in 29 min", "in 3 h", "2 min late". */
+export function dueIn(due: Date, now: Date): string {
+  const ms = due.getTime() - now.getTime();
+  const abs = Math.abs(ms);
+  const amount =
+    abs < 60_000
+      ? `${Math.round(abs / 1000)} s`
+      : abs < 3_600_000
+        ? `${Math.round(abs / 60_000)} min`
+        : abs < 172_800_000
+          ? `${Math.round(abs / 3_600_000)} h`
+          : `${Math.round(abs / 86_400_000)} d`;
+  return ms >= 0 ? `in ${amount}` : `${amount} late`;
+}
+
+export async function listTimers(endpoints: Endpoints, command: TimersCommand): Promise<Outcome> {
+  const limit = command.limit ?? 20;
+  const rows: { service: ConsumingService; timer: consumersV1.Timer }[] = [];
+  let total = 0;
+  for (const service of command.service ? [command.service] : consuming) {
+    const response = await withConsumers(endpoints, service, (client) =>
+      callUnary(client, client.listTimers, { pageSize: limit }, { deadlineMs: DEADLINE_MS }),
+    );
+    total += response.total;
+    rows.push(...response.timers.map((timer) => ({ service, timer })));
+  }
+  const soonest = rows
+    .sort((a, b) => (a.timer.dueAt?.getTime() ?? 0) - (b.timer.dueAt?.getTime() ?? 0))
+    .slice(0, limit);
+  if (command.json) {
+    const timers = soonest.map((r) => ({
+      service: r.service,
+      ...(consumersV1.Timer.toJSON(r.timer) as object),
+    }));
+    return { text: JSON.stringify({ timers, total }, null, 2) };
+  }
+  if (soonest.length === 0) return { text: 'no timers set' };
+  const now = new Date();
+  const table = renderTable(
+    ['due', 'in', 'kind', 'key', 'service', 'attempts', 'last error'],
+    soonest.map(({ service, timer: t }) => [
+      formatTime(t.dueAt),
+      t.firing ? 'firing now' : t.dueAt ? dueIn(t.dueAt, now) : '-',
+      t.kind,
+      t.key,
+      service,
+      String(t.attempts),
+      t.lastError,
+    ]),
+  );
+  const more =
+    total > soonest.length ? `\n\n(the soonest ${soonest.length} of ${total}; more with --limit)` : '';
+  return { text: `${table}${more}` };
+}
