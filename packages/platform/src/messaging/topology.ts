@@ -45,21 +45,21 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
       ...Streams.users,
       subjects: [...Streams.users.subjects],
       max_age: nanos(STREAM_MAX_AGE_MS),
-      max_bytes: options.maxBytes ?? 1 << 30,
+      max_bytes: options.maxBytes ?? 2 ** 30,
     },
     {
       ...common,
       ...Streams.orders,
       subjects: [...Streams.orders.subjects],
       max_age: nanos(STREAM_MAX_AGE_MS),
-      max_bytes: options.maxBytes ?? 4 << 30,
+      max_bytes: options.maxBytes ?? 4 * 2 ** 30,
     },
     {
       ...common,
       ...Streams.deadLetters,
       subjects: [...Streams.deadLetters.subjects],
       max_age: nanos(90 * day),
-      max_bytes: options.maxBytes ?? 1 << 30,
+      max_bytes: options.maxBytes ?? 2 ** 30,
     },
   ];
 }
