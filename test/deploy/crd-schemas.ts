@@ -306,12 +306,97 @@ const cnpgScheduledBackup = {
   },
 };
 
+// NACK (the JetStream controller, nats-io/nack deploy/crds.yml, v1beta2): the fields Conveyor sets
+// and their siblings we may set, typed and with the CRD's enums. Durations are Go's (no days).
+const goDuration = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s|ms|us|ns))+$' };
+const managed = {
+  account: { type: 'string', pattern: '^[^.*>]+$' },
+  preventDelete: { type: 'boolean' },
+  preventUpdate: { type: 'boolean' },
+};
+const custom = (kind: string, spec: object) => ({
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'jetstream.nats.io/v1beta2' },
+    kind: { const: kind },
+    metadata: objectMeta,
+    spec,
+  },
+});
+const nackStream = custom(
+  'Stream',
+  strict(
+    {
+      ...managed,
+      name: { type: 'string', minLength: 1, pattern: '^[^.*>]*$' },
+      description: { type: 'string' },
+      subjects: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      retention: { enum: ['limits', 'interest', 'workqueue'] },
+      storage: { enum: ['file', 'memory'] },
+      discard: { enum: ['old', 'new'] },
+      replicas: { type: 'integer', minimum: 1 },
+      maxAge: goDuration,
+      maxBytes: { type: 'integer', minimum: -1 },
+      maxMsgs: { type: 'integer', minimum: -1 },
+      maxMsgSize: { type: 'integer', minimum: -1 },
+      maxConsumers: { type: 'integer', minimum: -1 },
+      duplicateWindow: goDuration,
+      denyDelete: { type: 'boolean' },
+      denyPurge: { type: 'boolean' },
+    },
+    ['name', 'subjects'],
+  ),
+);
+const nackConsumer = custom(
+  'Consumer',
+  strict(
+    {
+      ...managed,
+      streamName: { type: 'string', minLength: 1 },
+      durableName: { type: 'string', minLength: 1, pattern: '^[^.*>]+$' },
+      description: { type: 'string' },
+      filterSubject: { type: 'string', minLength: 1 },
+      filterSubjects: { type: 'array', items: { type: 'string', minLength: 1 } },
+      deliverPolicy: { enum: ['all', 'last', 'new', 'byStartSequence', 'byStartTime', 'lastPerSubject'] },
+      ackPolicy: { enum: ['none', 'all', 'explicit'] },
+      ackWait: goDuration,
+      maxDeliver: { type: 'integer', minimum: -1 },
+      maxAckPending: { type: 'integer', minimum: -1 },
+      replayPolicy: { enum: ['instant', 'original'] },
+      replicas: { type: 'integer', minimum: 0 },
+    },
+    ['streamName', 'durableName'],
+  ),
+);
+const secretRef = strict({ name: { type: 'string', minLength: 1 } }, ['name']);
+const nackAccount = custom(
+  'Account',
+  strict(
+    {
+      name: { type: 'string', minLength: 1, pattern: '^[^.*>]*$' },
+      servers: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      nkey: strict({ secret: secretRef, seed: { type: 'string', minLength: 1 } }, ['secret', 'seed']),
+      creds: strict({ secret: secretRef, file: { type: 'string' } }),
+      tls: strict(
+        { secret: secretRef, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' } },
+        ['secret'],
+      ),
+      tlsFirst: { type: 'boolean' },
+    },
+    ['name', 'servers'],
+  ),
+);
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 const validators: Record<string, ValidateFunction> = {
   'postgresql.cnpg.io/v1 Cluster': ajv.compile(cnpgCluster),
   'cert-manager.io/v1 Issuer': ajv.compile(certManagerIssuer),
   'cert-manager.io/v1 Certificate': ajv.compile(certManagerCertificate),
   'postgresql.cnpg.io/v1 ScheduledBackup': ajv.compile(cnpgScheduledBackup),
+  'jetstream.nats.io/v1beta2 Stream': ajv.compile(nackStream),
+  'jetstream.nats.io/v1beta2 Consumer': ajv.compile(nackConsumer),
+  'jetstream.nats.io/v1beta2 Account': ajv.compile(nackAccount),
 };
 
 /** Errors for a custom resource we have a schema for, or undefined when we have none. */

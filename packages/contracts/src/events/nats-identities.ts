@@ -4,10 +4,12 @@ import { Streams } from './streams.ts';
  * Who may do what on NATS (ADR 0025). Each service connects as its own identity (an nkey) and
  * may publish only its own events, pull and acknowledge only its own durable consumers and
  * receive replies only on its own inbox prefix. Streams are created by `admin`, used by
- * migrations and start-up, never by a running service's own connection; `test` is for messages
- * tests publish by hand.
+ * migrations and start-up, never by a running service's own connection; or, where they are
+ * infrastructure (NATS_MANAGE_TOPOLOGY=false), by `nack`, the JetStream controller for Kubernetes
+ * (its requests answer on the default `_INBOX.` prefix, which it cannot change); `test` is for
+ * messages tests publish by hand.
  */
-export type NatsIdentity = 'users' | 'orders' | 'notifications' | 'gateway' | 'admin' | 'test';
+export type NatsIdentity = 'users' | 'orders' | 'notifications' | 'gateway' | 'admin' | 'nack' | 'test';
 
 export const natsIdentities: readonly NatsIdentity[] = [
   'users',
@@ -15,6 +17,7 @@ export const natsIdentities: readonly NatsIdentity[] = [
   'notifications',
   'gateway',
   'admin',
+  'nack',
   'test',
 ];
 
@@ -96,5 +99,7 @@ export const natsPermissions: Record<NatsIdentity, NatsPermissions> = {
     subscribe: [`${natsInboxPrefix('gateway')}.>`],
   },
   admin: { publish: ['$JS.API.>'], subscribe: [`${natsInboxPrefix('admin')}.>`] },
+  // Creates and updates streams and consumers from their Kubernetes resources (prod overlay).
+  nack: { publish: ['$JS.API.>'], subscribe: ['_INBOX.>'] },
   test: { publish: ['>'], subscribe: ['>'] },
 };
