@@ -48,7 +48,12 @@ describe('conveyor CLI (child process)', () => {
     home = await mkdtemp(join(tmpdir(), 'conveyor-cli-'));
     const port = await freePort();
     // Every address points at a port nobody listens on; CONVEYOR_HOME has no stack.json.
-    stopped = { CONVEYOR_HOME: home, XDG_STATE_HOME: home, SMTP_WEB_URL: `http://127.0.0.1:${port}` };
+    stopped = {
+      CONVEYOR_HOME: home,
+      XDG_STATE_HOME: home,
+      SMTP_WEB_URL: `http://127.0.0.1:${port}`,
+      WEBHOOK_SINK_URL: `http://127.0.0.1:${port}`,
+    };
     for (const entry of serviceTable) {
       stopped[`${envPrefix(entry.name)}_ADDR`] = `127.0.0.1:${port}`;
       stopped[`${envPrefix(entry.name)}_OPS_URL`] = `http://127.0.0.1:${port}`;
@@ -85,6 +90,9 @@ describe('conveyor CLI (child process)', () => {
     const mail = await cli(['mail'], stopped);
     assert.equal(mail.code, 1);
     assert.match(mail.stderr, /the SMTP sink is not reachable at http:\/\/127\.0\.0\.1:\d+/);
+    const sink = await cli(['webhooks', 'sink', '--refuse'], stopped);
+    assert.equal(sink.code, 1);
+    assert.match(sink.stderr, /the webhook sink is not reachable at http:\/\/127\.0\.0\.1:\d+ — start the stack/);
     const status = await cli(['status'], stopped);
     assert.equal(status.code, 1, status.stderr);
     assert.match(status.stdout, /^stack: no .*stack\.json; checking the default addresses$/m);
