@@ -10,14 +10,20 @@ import { envPrefix, serviceTable } from '@conveyor/stack/service-table';
 import { readStackFile, stackFilePath } from '@conveyor/stack/stack-file';
 import { type TestNats, testAdminUrl, testDatabaseName, testNats } from '@conveyor/stack/testing';
 import { terminateChild } from '../../packages/stack/src/child-control.ts';
+import { isPortFree } from '../../packages/stack/src/launcher/ports.ts';
 
-/** The README's tour: the lines of the first `sh` block after "## Tour" that are commands. */
+/**
+ * The README's tour: the command lines of every `sh` block under "## Tour" (its subsections
+ * included), a line ending in a backslash joined with the next.
+ */
 function tourCommands(readme: string): string[] {
-  const tour = readme.slice(readme.indexOf('\n## Tour'));
-  const block = /```sh\n([\s\S]*?)```/.exec(tour)?.[1];
-  if (!block) throw new Error('the README has no ```sh block under ## Tour');
-  return block
-    .split('\n')
+  const start = readme.indexOf('\n## Tour');
+  const end = readme.indexOf('\n## ', start + 1);
+  const tour = readme.slice(start, end);
+  const blocks = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  if (blocks.length === 0) throw new Error('the README has no ```sh block under ## Tour');
+  return blocks
+    .flatMap((block) => block.replace(/\\\n\s*/g, '').split('\n'))
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
@@ -66,6 +72,9 @@ const EXPECTATIONS: Expectation[] = [
   { line: /consumers pause/, until: /paused/ },
   { line: /timers list/, until: /order\.payment-timeout/ },
   { line: /conveyor status/, until: /^all 4 up$/m },
+  { line: /^curl -s localhost:8080\/api\/products/, until: /"sku":"MUG-001"/ },
+  { line: /^curl .*\/api\/login/, until: /"email":"ada@example\.com"/ },
+  { line: /^curl -s -b jar/, until: /ORDER_ID/ },
 ];
 
 /**
@@ -113,6 +122,8 @@ describe('the README tour, as written', () => {
       delete env[`${envPrefix(entry.name)}_ADDR`];
       delete env[`${envPrefix(entry.name)}_OPS_URL`];
     }
+    // The gateway where the tour's curl lines look for it, unless this machine has 8080 taken.
+    env.GATEWAY_GRPC_PORT = (await isPortFree(8080)) ? '8080' : String(await freePort());
   });
 
   after(async () => {
@@ -126,7 +137,7 @@ describe('the README tour, as written', () => {
     const commands = tourCommands(readme);
     assert.ok(commands.length >= 30, `only ${commands.length} commands`);
     assert.ok(
-      commands.every((line) => line.startsWith('./bin/conveyor ')),
+      commands.every((line) => line.startsWith('./bin/conveyor ') || line.startsWith('curl ')),
       commands.join('\n'),
     );
     for (const placeholder of PLACEHOLDERS) assert.ok(commands.some((line) => line.includes(placeholder)));
@@ -158,6 +169,8 @@ describe('the README tour, as written', () => {
     const stack = await readStackFile(stackFilePath(home));
     const sink = stack?.webhookSink;
     assert.ok(sink, 'the stack file names the webhook sink');
+    const gateway = stack?.web?.gateway;
+    assert.ok(gateway, 'the stack file names the gateway');
 
     const values = new Map<Placeholder, string>();
     const transcript: string[] = [];
@@ -169,15 +182,18 @@ describe('the README tour, as written', () => {
         assert.ok(value, `${placeholder} is used before any output gave it:\n${line}`);
         command = command.replaceAll(placeholder, value);
       }
-      // Only when 9999 was taken on this machine (a developer's stack) does `up` pick another port.
-      return command.replaceAll('http://127.0.0.1:9999', sink);
+      // Only when 9999 or 8080 was taken on this machine (a developer's stack) do the ports differ.
+      return command
+        .replaceAll('http://127.0.0.1:9999', sink)
+        .replaceAll('localhost:8080', gateway.replace(/^http:\/\//, ''));
     };
     const shell = (command: string): Promise<Run> =>
       new Promise((resolve) => {
         execFile(
           'bash',
           ['-c', command],
-          { cwd: repoRoot, env, timeout: 60_000 },
+          // curl's cookie jar lands in the test's folder, not in the repository.
+          { cwd: command.startsWith('curl ') ? home : repoRoot, env, timeout: 60_000 },
           (error, stdout, stderr) => {
             const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
             resolve({ line: command, code, stdout, stderr });
