@@ -92,7 +92,10 @@ describe('conveyor CLI (child process)', () => {
     assert.match(mail.stderr, /the SMTP sink is not reachable at http:\/\/127\.0\.0\.1:\d+/);
     const sink = await cli(['webhooks', 'sink', '--refuse'], stopped);
     assert.equal(sink.code, 1);
-    assert.match(sink.stderr, /the webhook sink is not reachable at http:\/\/127\.0\.0\.1:\d+ — start the stack/);
+    assert.match(
+      sink.stderr,
+      /the webhook sink is not reachable at http:\/\/127\.0\.0\.1:\d+ — start the stack/,
+    );
     const status = await cli(['status'], stopped);
     assert.equal(status.code, 1, status.stderr);
     assert.match(status.stdout, /^stack: no .*stack\.json; checking the default addresses$/m);
