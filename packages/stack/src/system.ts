@@ -11,6 +11,7 @@ import {
 } from '@conveyor/platform';
 import type { ConnectionOptions } from '@nats-io/transport-node';
 import { awaitReady } from './launcher/await-ready.ts';
+import { isPortFree } from './launcher/ports.ts';
 import { repoRoot } from './launcher/repo-root.ts';
 import { envPrefix, serviceSource, serviceTable } from './launcher/service-table.ts';
 import { generateNatsSeeds, type NatsSeeds, natsConnectOptions, natsIdentityEnv } from './nats-identities.ts';
@@ -243,12 +244,26 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const index = ports?.replica ?? nextReplica.get(name) ?? 0;
       if (ports?.replica === undefined) nextReplica.set(name, index + 1);
       const fixed = index === 0 ? options.ports?.[name] : undefined;
+      let collisions = 0;
       for (let attempt = 1; ; attempt++) {
         try {
           return await startServiceProcess(name, index, env, ports ?? fixed, launch, (spawned) => {
             replicas[index] = spawned; // stopped by stop() even if it never becomes ready
           });
         } catch (error) {
+          // Ports picked here were free a moment before the child bound them; another process (a
+          // test file running beside this one) may have taken one meanwhile. The failed child is
+          // gone, so a port still in use is the other's: start again on fresh ports, not counted.
+          const picked = replicas[index];
+          if (!(ports ?? fixed) && picked && collisions < 3 && !launch.signal.aborted) {
+            const taken = !(await isPortFree(picked.grpcPort)) || !(await isPortFree(picked.opsPort));
+            if (taken) {
+              collisions++;
+              attempt--;
+              log(`${picked.name}: a port was taken by another process as it started; trying fresh ports`);
+              continue;
+            }
+          }
           if (attempt >= attempts || launch.signal.aborted) throw error;
           // A process that exits during start-up (JetStream electing a leader, Postgres restarting)
           // is started again after a pause, as a kubelet would.
