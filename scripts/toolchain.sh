@@ -19,6 +19,10 @@ conveyor_ensure_node() {
   local dir="$CONVEYOR_ROOT/.toolchain/node"
   if [ -x "$dir/bin/node" ]; then
     export PATH="$dir/bin:$PATH"
+    # Ours, of the right major (read from its package.json: no node start on every command).
+    local version
+    version="$(grep -m1 -o '"version": *"[0-9]*' "$dir/package.json" 2>/dev/null | grep -o '[0-9]*$')"
+    [ "${version:-0}" -ge "$CONVEYOR_NODE_MAJOR" ] && return 0
   fi
   if [ "$(conveyor_node_major)" -ge "$CONVEYOR_NODE_MAJOR" ]; then
     return 0

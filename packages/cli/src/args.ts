@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { common, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
-import { type ConsumersCommand, parseConsumers } from './consumer-commands.ts';
+import { type ConsumersCommand, parseConsumers } from './consumer-args.ts';
 import { type DlqCommand, parseDlq, parseWebhooks, type WebhooksCommand } from './dlq-args.ts';
 import { type OrdersCommand, parseOrders, parseProjections, positionArg } from './orders-args.ts';
-import { parseSequences, type SequencesCommand } from './sequence-commands.ts';
-import { parseTimers, type TimersCommand } from './timer-commands.ts';
+import { parseSequences, type SequencesCommand } from './sequence-args.ts';
+import { parseTimers, type TimersCommand } from './timer-args.ts';
 import { helpTopics } from './usage.ts';
 
 export type Command =

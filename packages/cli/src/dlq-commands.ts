@@ -1,5 +1,5 @@
 import { notificationsV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import type { DlqCommand, DlqSelection } from './dlq-args.ts';

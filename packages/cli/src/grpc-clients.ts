@@ -1,5 +1,5 @@
 import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
-import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform';
+import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform/grpc-client';
 import {
   type CallOptions,
   type Client,

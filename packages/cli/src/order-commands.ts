@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ordersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome } from './cli-error.ts';
 import { DEADLINE_MS, isConnected, ordersClient } from './grpc-clients.ts';

@@ -1,5 +1,5 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatTime } from './format.ts';

@@ -1,13 +1,7 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
+import type { OrderStatusName } from './order-values.ts';
 
-/** The statuses `orders list --status` accepts, in lifecycle order. */
-export const orderStatusNames = ['placed', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
-
-export type OrderStatusName = (typeof orderStatusNames)[number];
-
-export function isOrderStatusName(value: string): value is OrderStatusName {
-  return (orderStatusNames as readonly string[]).includes(value);
-}
+export { isOrderStatusName, type OrderStatusName, orderStatusNames } from './order-values.ts';
 
 const byName: Record<OrderStatusName, ordersV1.OrderStatus> = {
   placed: ordersV1.OrderStatus.ORDER_STATUS_PLACED,

@@ -1,5 +1,14 @@
 import { UsageError } from './cli-error.ts';
 
+/** The statuses `orders list --status` accepts, in lifecycle order. */
+export const orderStatusNames = ['placed', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
+
+export type OrderStatusName = (typeof orderStatusNames)[number];
+
+export function isOrderStatusName(value: string): value is OrderStatusName {
+  return (orderStatusNames as readonly string[]).includes(value);
+}
+
 /** One `--item SKU:QTY`. */
 export interface ItemArg {
   sku: string;

@@ -1,8 +1,16 @@
 import { parseArgs } from 'node:util';
 import { common, isHelp, noPositionals, onePositional, parse, parseLimit } from './arg-helpers.ts';
 import { UsageError } from './cli-error.ts';
-import { isOrderStatusName, type OrderStatusName, orderStatusNames } from './order-status.ts';
-import { type ItemArg, type OrderAt, parseAt, parseIdempotencyKey, parseItems } from './order-values.ts';
+import {
+  type ItemArg,
+  isOrderStatusName,
+  type OrderAt,
+  type OrderStatusName,
+  orderStatusNames,
+  parseAt,
+  parseIdempotencyKey,
+  parseItems,
+} from './order-values.ts';
 
 export type OrdersCommand =
   | { kind: 'orders place'; userId: string; items: ItemArg[]; key: string | undefined; json: boolean }

@@ -1,116 +1,105 @@
 import { loadEndpoints } from './addresses.ts';
 import { type Command, parseCommand } from './args.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
-import { runConsumers } from './consumer-commands.ts';
-import { listDeadLetters, purgeDeadLetters, redriveDeadLetters, showDeadLetter } from './dlq-commands.ts';
-import { listNotifications } from './notifications-command.ts';
-import { cancelOrder, deliverOrder, payOrder, placeOrder, shipOrder } from './order-commands.ts';
-import { listOrders, orderAt, orderHistory, republishEvents, showOrder } from './order-queries.ts';
-import { getProduct, listProducts } from './products-command.ts';
-import { rebuildProjections } from './projections-command.ts';
-import { runSequences } from './sequence-commands.ts';
-import { listMail, webhookSink } from './sink-commands.ts';
-import { stackStatus } from './status-command.ts';
-import { listTimers } from './timer-commands.ts';
-import { usage } from './usage.ts';
-import {
-  bootstrapAdmin,
-  changePassword,
-  changeRole,
-  createUser,
-  getUser,
-  login,
-  logout,
-  requestReset,
-  resetPassword,
-} from './users-command.ts';
-import { deleteWebhook, listWebhooks, registerWebhook } from './webhook-commands.ts';
+
+// Each command's module (and gRPC, the generated clients, the sinks' HTTP) is loaded only when that
+// command runs: `conveyor status` does not pay for the orders client (README: Operations, CLI timing).
+const users = () => import('./users-command.ts');
+const orderCommands = () => import('./order-commands.ts');
+const orderQueries = () => import('./order-queries.ts');
+const products = () => import('./products-command.ts');
+const dlq = () => import('./dlq-commands.ts');
+const webhooks = () => import('./webhook-commands.ts');
+const sinks = () => import('./sink-commands.ts');
 
 async function execute(command: Command, env: NodeJS.ProcessEnv): Promise<Outcome> {
-  if (command.kind === 'help') return { text: usage(command.topic) };
+  if (command.kind === 'help') return { text: (await import('./usage.ts')).usage(command.topic) };
   // Straight to the database, as an operator: no service or login involved.
-  if (command.kind === 'users bootstrap-admin') return bootstrapAdmin(command, env);
+  if (command.kind === 'users bootstrap-admin') return (await users()).bootstrapAdmin(command, env);
   const endpoints = await loadEndpoints(env);
   switch (command.kind) {
     case 'users create':
-      return createUser(endpoints, command);
+      return (await users()).createUser(endpoints, command);
     case 'users get':
-      return getUser(endpoints, command);
+      return (await users()).getUser(endpoints, command);
     case 'users grant-role':
     case 'users revoke-role':
-      return changeRole(endpoints, { ...command, grant: command.kind === 'users grant-role' });
+      return (await users()).changeRole(endpoints, {
+        ...command,
+        grant: command.kind === 'users grant-role',
+      });
     case 'login':
-      return login(endpoints, command, env);
+      return (await users()).login(endpoints, command, env);
     case 'logout':
-      return logout(endpoints, command, env);
+      return (await users()).logout(endpoints, command, env);
     case 'users change-password':
-      return changePassword(endpoints, command, env);
+      return (await users()).changePassword(endpoints, command, env);
     case 'users request-reset':
-      return requestReset(endpoints, command);
+      return (await users()).requestReset(endpoints, command);
     case 'users reset-password':
-      return resetPassword(endpoints, command);
+      return (await users()).resetPassword(endpoints, command);
     case 'notifications list':
-      return listNotifications(endpoints, command);
+      return (await import('./notifications-command.ts')).listNotifications(endpoints, command);
     case 'products list':
-      return listProducts(endpoints, command);
+      return (await products()).listProducts(endpoints, command);
     case 'products get':
-      return getProduct(endpoints, command);
+      return (await products()).getProduct(endpoints, command);
     case 'orders place':
-      return placeOrder(endpoints, command);
+      return (await orderCommands()).placeOrder(endpoints, command);
     case 'orders pay':
-      return payOrder(endpoints, command);
+      return (await orderCommands()).payOrder(endpoints, command);
     case 'orders ship':
-      return shipOrder(endpoints, command);
+      return (await orderCommands()).shipOrder(endpoints, command);
     case 'orders deliver':
-      return deliverOrder(endpoints, command);
+      return (await orderCommands()).deliverOrder(endpoints, command);
     case 'orders cancel':
-      return cancelOrder(endpoints, command);
+      return (await orderCommands()).cancelOrder(endpoints, command);
     case 'orders show':
-      return showOrder(endpoints, command);
+      return (await orderQueries()).showOrder(endpoints, command);
     case 'orders list':
-      return listOrders(endpoints, command);
+      return (await orderQueries()).listOrders(endpoints, command);
     case 'orders history':
-      return orderHistory(endpoints, command);
+      return (await orderQueries()).orderHistory(endpoints, command);
     case 'orders at':
-      return orderAt(endpoints, command);
+      return (await orderQueries()).orderAt(endpoints, command);
     case 'orders republish':
-      return republishEvents(endpoints, { ...command, service: 'orders' });
+      return (await orderQueries()).republishEvents(endpoints, { ...command, service: 'orders' });
     case 'users republish':
-      return republishEvents(endpoints, { ...command, service: 'users' });
+      return (await orderQueries()).republishEvents(endpoints, { ...command, service: 'users' });
     case 'projections rebuild':
-      return rebuildProjections(endpoints, command);
+      return (await import('./projections-command.ts')).rebuildProjections(endpoints, command);
     case 'dlq list':
-      return listDeadLetters(endpoints, command);
+      return (await dlq()).listDeadLetters(endpoints, command);
     case 'dlq show':
-      return showDeadLetter(endpoints, command);
+      return (await dlq()).showDeadLetter(endpoints, command);
     case 'dlq redrive':
-      return redriveDeadLetters(endpoints, command);
+      return (await dlq()).redriveDeadLetters(endpoints, command);
     case 'dlq purge':
-      return purgeDeadLetters(endpoints, command);
+      return (await dlq()).purgeDeadLetters(endpoints, command);
     case 'dead-letters list':
     case 'dead-letters show':
     case 'dead-letters redrive':
     case 'dead-letters discard':
-      return runSequences(endpoints, command);
+      return (await import('./sequence-commands.ts')).runSequences(endpoints, command);
     case 'consumers list':
     case 'consumers pause':
     case 'consumers resume':
     case 'consumers reset':
-      return runConsumers(endpoints, command);
+      return (await import('./consumer-commands.ts')).runConsumers(endpoints, command);
     case 'timers list':
-      return listTimers(endpoints, command);
+      return (await import('./timer-commands.ts')).listTimers(endpoints, command);
     case 'webhooks register':
-      return registerWebhook(endpoints, command);
+      return (await webhooks()).registerWebhook(endpoints, command);
     case 'webhooks list':
-      return listWebhooks(endpoints, command);
+      return (await webhooks()).listWebhooks(endpoints, command);
     case 'webhooks delete':
-      return deleteWebhook(endpoints, command);
+      return (await webhooks()).deleteWebhook(endpoints, command);
     case 'webhooks sink':
-      return webhookSink(endpoints, command);
+      return (await sinks()).webhookSink(endpoints, command);
     case 'mail':
-      return listMail(endpoints, command);
+      return (await sinks()).listMail(endpoints, command);
     case 'status':
-      return stackStatus(endpoints, command);
+      return (await import('./status-command.ts')).stackStatus(endpoints, command);
   }
 }
 

@@ -1,46 +1,13 @@
-import { parseArgs } from 'node:util';
 import { consumersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import { common, isHelp, noPositionals, parse, parseLimit } from './arg-helpers.ts';
 import type { Outcome } from './cli-error.ts';
-import { UsageError } from './cli-error.ts';
 import { formatTime } from './format.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
-import { type ConsumingService, consuming, serviceOf, withConsumers } from './sequence-commands.ts';
+import { type ConsumingService, consuming } from './sequence-args.ts';
+import { withConsumers } from './sequence-commands.ts';
 import { renderTable } from './table.ts';
-
-export type TimersCommand = {
-  kind: 'timers list';
-  service: ConsumingService | undefined;
-  limit: number | undefined;
-  json: boolean;
-};
-
-type Help = { kind: 'help'; topic: string };
-
-/** `timers list`: the durable timers due soonest (ADR 0032). */
-export function parseTimers(sub: string | undefined, args: string[]): TimersCommand | Help {
-  const help: Help = { kind: 'help', topic: 'timers' };
-  if (isHelp(sub)) return help;
-  if (sub !== 'list') throw new UsageError(`unknown command: timers ${sub}`);
-  const { values, positionals } = parse(() =>
-    parseArgs({
-      args,
-      options: { ...common, service: { type: 'string' }, limit: { type: 'string' } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
-  if (values.help) return help;
-  noPositionals('timers list', positionals);
-  return {
-    kind: 'timers list',
-    service: values.service === undefined ? undefined : serviceOf(values.service),
-    limit: parseLimit(values.limit),
-    json: values.json === true,
-  };
-}
+import type { TimersCommand } from './timer-args.ts';
 
 /** In how long `due` is, from `now`: "in 29 min", "in 3 h", "2 min late". */
 export function dueIn(due: Date, now: Date): string {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { text } from 'node:stream/consumers';
 import { usersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import { serviceSource } from '@conveyor/stack/service-table';
 import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';

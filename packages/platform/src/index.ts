@@ -8,6 +8,7 @@ export * from './grpc/client.ts';
 export * from './grpc/consumer-service.ts';
 export * from './grpc/in-flight-limit.ts';
 export { maxRequestStringLength } from './grpc/request-guard.ts';
+export { measureGrpcClients } from './grpc/rpc-metrics.ts';
 export * from './grpc/server.ts';
 export * from './grpc/tls.ts';
 export * from './grpc/unary.ts';

@@ -1,14 +1,8 @@
 import { z } from 'zod';
 
-/** Thrown when the environment does not describe a runnable service. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
-  }
-}
+import { ConfigError } from './config-error.ts';
+
+export { ConfigError } from './config-error.ts';
 
 /**
  * Parses the environment once, at start. Every variable is named in the

@@ -1,8 +1,8 @@
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Registry } from 'prom-client';
-import { traceparentOf, tracer } from '../observability/telemetry.ts';
-import { observeRpc, type RpcMetrics, rpcMetrics, splitPath } from './rpc-metrics.ts';
+import { traceparentOf, tracer } from '../observability/trace-context.ts';
+import type { RpcMetrics } from './rpc-metrics.ts';
+import { observeRpc, splitPath } from './rpc-observe.ts';
 
 /** Plaintext credentials, for loopback and tests; services take theirs from grpcTransport (GRPC_TLS_*). */
 export const insecure = () => credentials.createInsecure();
@@ -30,9 +30,9 @@ type UnaryMethod<Req, Res> = ((
  */
 let clientMetrics: RpcMetrics | undefined;
 
-/** Records every callUnary in `registry` as rpc_client_duration_seconds / rpc_client_requests_total. */
-export function measureGrpcClients(registry: Registry): void {
-  clientMetrics = rpcMetrics(registry, 'client');
+/** Where every callUnary is recorded from now on (measureGrpcClients in rpc-metrics.ts sets it). */
+export function useClientMetrics(metrics: RpcMetrics): void {
+  clientMetrics = metrics;
 }
 
 /**

@@ -9,7 +9,8 @@ import { notFound } from '../errors.ts';
 import { Readiness } from '../lifecycle/readiness.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
 import { logCorrelation, startTelemetry, withSpan } from '../observability/telemetry.ts';
-import { callUnary, insecure, measureGrpcClients } from './client.ts';
+import { callUnary, insecure } from './client.ts';
+import { measureGrpcClients } from './rpc-metrics.ts';
 import { createGrpcServer, listenGrpc, stopGrpc } from './server.ts';
 import { unary } from './unary.ts';
 

@@ -1,5 +1,8 @@
 import type { Registry } from 'prom-client';
 import { counter, histogram } from '../observability/metrics.ts';
+import { useClientMetrics } from './client.ts';
+
+export { observeRpc, splitPath } from './rpc-observe.ts';
 
 /** Seconds; from sub-millisecond cache hits to the longest deadlines. */
 const rpcBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -27,22 +30,7 @@ export function rpcMetrics(registry: Registry, side: 'server' | 'client') {
 
 export type RpcMetrics = ReturnType<typeof rpcMetrics>;
 
-/** `/pkg.Service/Method` → its two halves. */
-export function splitPath(path: string): { service: string; method: string } {
-  const [, service = '', method = ''] = /^\/?([^/]+)\/([^/]+)$/.exec(path) ?? [];
-  return { service, method };
-}
-
-/** Records one call; `rpc` is the method's `splitPath`, computed once by the caller. */
-export function observeRpc(
-  metrics: RpcMetrics | undefined,
-  rpc: { service: string; method: string },
-  code: number,
-  seconds: number,
-) {
-  if (!metrics) return;
-  const { service, method } = rpc;
-  const labels = { rpc_service: service, rpc_method: method, rpc_grpc_status_code: String(code) };
-  metrics.duration.observe(labels, seconds);
-  metrics.requests.inc(labels);
+/** Records every callUnary in `registry` as rpc_client_duration_seconds / rpc_client_requests_total. */
+export function measureGrpcClients(registry: Registry): void {
+  useClientMetrics(rpcMetrics(registry, 'client'));
 }

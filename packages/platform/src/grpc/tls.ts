@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type ChannelCredentials, credentials, ServerCredentials } from '@grpc/grpc-js';
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../config/config-error.ts';
 
 /** The GRPC_TLS_* variables of serviceEnv (load-config.ts). */
 export interface GrpcTlsConfig {
