@@ -23,8 +23,9 @@ export interface ServiceErrorLike {
 /**
  * Adapts an async handler to grpc-js and translates errors at the edge:
  * AppError → its status with its message (and the field in `invalid-field`
- * metadata); anything else → INTERNAL with a generic message, logged with
- * its stack, so internals never leak to callers.
+ * metadata); a dependency away (Postgres unreachable or gone mid-call) →
+ * UNAVAILABLE, which callers retry; anything else → INTERNAL with a generic
+ * message, logged with its stack, so internals never leak to callers.
  */
 export function unary<Req, Res>(
   method: string,
@@ -48,8 +49,39 @@ export function toServiceError(method: string, logger: Logger, error: unknown): 
     logger.debug({ method, code: error.code, msg: error.message }, 'request rejected');
     return { code: statusOf[error.code], details: boundedDetails(error.message), metadata };
   }
+  if (dependencyAway(error)) {
+    logger.warn({ err: error, method }, 'request failed: a dependency is unavailable');
+    return { code: status.UNAVAILABLE, details: 'a dependency is unavailable; try again', metadata };
+  }
   logger.error({ err: error, method }, 'request failed');
   return { code: status.INTERNAL, details: 'internal error', metadata };
+}
+
+/** Socket errors, and Postgres shutting down, starting, full or unreachable (SQLSTATE 08, 57P0x, 53300). */
+const awayCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/**
+ * Whether a request failed because Postgres (or another dependency) could not be reached or went
+ * away mid-call: the caller should retry (UNAVAILABLE), not report a bug (INTERNAL). pg's pool
+ * says so in messages rather than codes when a connection ends or cannot be had in time.
+ */
+function dependencyAway(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (awayCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  return /^(Connection terminated|timeout exceeded when trying to connect)/.test(error.message);
 }
 
 /**
