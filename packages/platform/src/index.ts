@@ -18,6 +18,7 @@ export * from './lifecycle/readiness.ts';
 export * from './lifecycle/service-defaults.ts';
 export * from './lifecycle/service-runtime.ts';
 export * from './lifecycle/shutdown.ts';
+export * from './lifecycle/startup-failure.ts';
 export * from './messaging/cloud-event.ts';
 export * from './messaging/consumer-controls.ts';
 export * from './messaging/dead-letters.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@conveyor/platform';
+import { startupFailure } from '@conveyor/platform';
 import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './service.ts';
 
@@ -6,6 +6,6 @@ try {
   const gateway = await startGateway(loadGatewayConfig());
   gateway.shutdown.onSignals();
 } catch (error) {
-  console.error(`gateway: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
+  console.error(startupFailure('gateway', error));
   process.exit(1);
 }

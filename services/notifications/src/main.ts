@@ -1,4 +1,4 @@
-import { ConfigError } from '@conveyor/platform';
+import { startupFailure } from '@conveyor/platform';
 import { loadNotificationsConfig } from './config.ts';
 import { startNotificationsService } from './service.ts';
 
@@ -6,6 +6,6 @@ try {
   const service = await startNotificationsService(loadNotificationsConfig());
   service.shutdown.onSignals();
 } catch (error) {
-  console.error(`notifications: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
+  console.error(startupFailure('notifications', error));
   process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from '@conveyor/platform';
+import { startupFailure } from '@conveyor/platform';
 import { loadOrdersConfig } from './config.ts';
 import { startOrdersService } from './service.ts';
 
@@ -6,6 +6,6 @@ try {
   const service = await startOrdersService(loadOrdersConfig());
   service.shutdown.onSignals();
 } catch (error) {
-  console.error(`orders: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
+  console.error(startupFailure('orders', error));
   process.exit(1);
 }

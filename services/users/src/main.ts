@@ -1,4 +1,4 @@
-import { ConfigError } from '@conveyor/platform';
+import { startupFailure } from '@conveyor/platform';
 import { loadUsersConfig } from './config.ts';
 import { startUsersService } from './service.ts';
 
@@ -6,6 +6,6 @@ try {
   const service = await startUsersService(loadUsersConfig());
   service.shutdown.onSignals();
 } catch (error) {
-  console.error(`users: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
+  console.error(startupFailure('users', error));
   process.exit(1);
 }
