@@ -6,9 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dropDatabase, freePort, repoRoot, waitUntil } from '@conveyor/stack';
-import { envPrefix, serviceTable } from '@conveyor/stack/service-table';
 import { readStackFile, stackFilePath } from '@conveyor/stack/stack-file';
-import { type TestNats, testAdminUrl, testDatabaseName, testNats } from '@conveyor/stack/testing';
+import {
+  isolatedUpEnv,
+  type TestNats,
+  testAdminUrl,
+  testDatabaseName,
+  testNats,
+} from '@conveyor/stack/testing';
 import { terminateChild } from '../../packages/stack/src/child-control.ts';
 import { isPortFree } from '../../packages/stack/src/launcher/ports.ts';
 
@@ -96,34 +101,11 @@ describe('the README tour, as written', () => {
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'conveyor-tour-'));
     nats = await testNats();
-    env = {
-      ...process.env,
-      CONVEYOR_HOME: home,
-      XDG_STATE_HOME: home,
-      DATABASE_URL: testAdminUrl(),
-      CONVEYOR_DATABASE: database,
-      NATS_URL: nats.url,
-      SMTP_PORT: String(await freePort()),
-      SMTP_WEB_PORT: String(await freePort()),
-      NO_COLOR: '1',
-    };
-    for (const name of [
-      'CONVEYOR_TOKEN',
-      'GATEWAY_URL',
-      'SMTP_WEB_URL',
-      'WEBHOOK_SINK_URL',
-      'GATEWAY_PORT',
-    ]) {
-      delete env[name];
-    }
-    for (const entry of serviceTable) {
-      env[`${envPrefix(entry.name)}_GRPC_PORT`] = String(await freePort());
-      env[`${envPrefix(entry.name)}_OPS_PORT`] = String(await freePort());
-      delete env[`${envPrefix(entry.name)}_ADDR`];
-      delete env[`${envPrefix(entry.name)}_OPS_URL`];
-    }
+    env = await isolatedUpEnv({ home, databaseUrl: testAdminUrl(), database, natsUrl: nats.url });
     // The gateway where the tour's curl lines look for it, unless this machine has 8080 taken.
     env.GATEWAY_GRPC_PORT = (await isPortFree(8080)) ? '8080' : String(await freePort());
+    // Likewise the webhook sink the tour registers.
+    env.WEBHOOK_SINK_PORT = (await isPortFree(9999)) ? '9999' : String(await freePort());
   });
 
   after(async () => {

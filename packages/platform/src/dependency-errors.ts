@@ -26,3 +26,11 @@ export function dependencyAway(error: unknown): boolean {
   if (typeof code === 'string' && (awayCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   return /^(Connection terminated|timeout exceeded when trying to connect)/.test(error.message);
 }
+
+/**
+ * A dependency (NATS, at start-up) could not be reached or refused the connection: the message
+ * names it and says why, which is what its operator acts on (no stack is printed).
+ */
+export class ConnectFailure extends Error {
+  override name = 'ConnectFailure';
+}

@@ -8,10 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { childExited, terminateChild } from './child-control.ts';
-import { envPrefix, serviceTable } from './launcher/service-table.ts';
 import { isAlive, readStackFile, type StackFile, stackFilePath } from './launcher/stack-file.ts';
-import { freePort } from './net-utils.ts';
 import { dropDatabase } from './postgres-infra.ts';
+import { isolatedUpEnv } from './testing/up-env.ts';
 import { type TestNats, testAdminUrl, testDatabaseName, testNats } from './throwaway.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -43,25 +42,7 @@ describe('conveyor up (launcher, end to end)', () => {
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'conveyor-up-'));
     nats = await testNats();
-    env = {
-      ...process.env,
-      CONVEYOR_HOME: home,
-      DATABASE_URL: testAdminUrl(),
-      CONVEYOR_DATABASE: database,
-      NATS_URL: nats.url,
-      SMTP_PORT: String(await freePort()),
-      SMTP_WEB_PORT: String(await freePort()),
-      NO_COLOR: '1',
-      // The saved login lands here, not in the developer's ~/.local/state.
-      XDG_STATE_HOME: home,
-    };
-    delete env.CONVEYOR_TOKEN;
-    for (const entry of serviceTable) {
-      env[`${envPrefix(entry.name)}_GRPC_PORT`] = String(await freePort());
-      env[`${envPrefix(entry.name)}_OPS_PORT`] = String(await freePort());
-      delete env[`${envPrefix(entry.name)}_ADDR`];
-      delete env[`${envPrefix(entry.name)}_OPS_URL`];
-    }
+    env = await isolatedUpEnv({ home, databaseUrl: testAdminUrl(), database, natsUrl: nats.url });
   });
 
   after(async () => {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
-import { dependencyAway } from '../dependency-errors.ts';
+import { ConnectFailure, dependencyAway } from '../dependency-errors.ts';
 import { TopologyMismatch } from '../messaging/topology.ts';
 
 /**
@@ -12,8 +12,8 @@ export function startupFailure(service: string, error: unknown): string {
   const expected =
     error instanceof ConfigError ||
     error instanceof TopologyMismatch ||
-    dependencyAway(error) ||
-    /^cannot connect to /.test(error.message);
+    error instanceof ConnectFailure ||
+    dependencyAway(error);
   return expected
     ? `${service}: cannot start: ${error.message}`
     : `${service}: ${error.stack ?? error.message}`;

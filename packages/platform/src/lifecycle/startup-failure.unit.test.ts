@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../config/config-error.ts';
+import { ConnectFailure } from '../dependency-errors.ts';
 import { TopologyMismatch } from '../messaging/topology.ts';
 import { startupFailure } from './startup-failure.ts';
 
@@ -20,7 +21,7 @@ describe('startupFailure', () => {
       /\n\s+at /,
     );
     assert.equal(
-      startupFailure('users', new Error('cannot connect to NATS at nats://x:1: refused')),
+      startupFailure('users', new ConnectFailure('cannot connect to NATS at nats://x:1: refused')),
       'users: cannot start: cannot connect to NATS at nats://x:1: refused',
     );
   });

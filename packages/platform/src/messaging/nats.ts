@@ -3,6 +3,7 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { nkeyAuthenticator } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { ConnectFailure } from '../dependency-errors.ts';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -33,7 +34,7 @@ export async function connectNats(options: {
       waitOnFirstConnect: false,
     });
   } catch (error) {
-    throw new Error(`cannot connect to NATS at ${options.url}: ${(error as Error).message}`);
+    throw new ConnectFailure(`cannot connect to NATS at ${options.url}: ${(error as Error).message}`);
   }
   void (async () => {
     for await (const status of nc.status()) {

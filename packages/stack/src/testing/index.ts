@@ -18,3 +18,4 @@ export { call, callAs, independentClient } from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';
 export { publishedEvent } from './published-events.ts';
+export { isolatedUpEnv } from './up-env.ts';

@@ -15,6 +15,17 @@ const SIGNED_UP =
 
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I (/api/me; /api/session for maybe nobody). */
 export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
+  /** The user a token belongs to, and when the token expires (401 when it is not valid). */
+  const sessionOf = async (token: string) => {
+    const caller = await verifyCaller(backends, token);
+    const { user } = await backends.call(
+      'users',
+      backends.users.getUser,
+      { id: caller.subject },
+      { token: caller.token, idempotent: true },
+    );
+    return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
+  };
   /** 429 with Retry-After once `name`'s allowance for `key` is spent. */
   const limit = async (ctx: Parameters<Route['handle']>[0], name: LimitName, key: string, what: string) => {
     const verdict = await limits.take(name, key);
@@ -100,16 +111,7 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
       summary: 'The signed-in user',
       auth: 'user',
       response: S.Session,
-      async handle(ctx) {
-        const caller = await verifyCaller(backends, ctx.requireToken());
-        const { user } = await backends.call(
-          'users',
-          backends.users.getUser,
-          { id: caller.subject },
-          { token: caller.token, idempotent: true },
-        );
-        return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
-      },
+      handle: (ctx) => sessionOf(ctx.requireToken()),
     },
     {
       method: 'GET',
@@ -123,14 +125,7 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
         const signedOut = { user: null, expiresAt: null };
         if (!ctx.token) return signedOut;
         try {
-          const caller = await verifyCaller(backends, ctx.token);
-          const { user } = await backends.call(
-            'users',
-            backends.users.getUser,
-            { id: caller.subject },
-            { token: caller.token, idempotent: true },
-          );
-          return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
+          return await sessionOf(ctx.token);
         } catch (error) {
           // Expired, revoked or junk: nobody. Anything else (users unreachable) is the failure it is.
           if (toProblem(error).body.status === 401) return signedOut;
