@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import getPort from 'get-port';
 
-/** Lowest port freePort hands out: above the well-known and most registered service ports. */
+/** Lowest port freePort prefers: above the well-known and most registered service ports. */
 const LISTEN_RANGE_START = 20_000;
-const ATTEMPTS = 50;
+/** Random candidates tried below the ephemeral range before letting the kernel choose. */
+const CANDIDATES = 50;
 
 /**
  * The first port of the kernel's ephemeral range (outgoing connections take their local port
@@ -20,47 +22,23 @@ function ephemeralRangeStart(): number {
   }
 }
 
-/** Binds 127.0.0.1:`port` exclusively and releases it; resolves the port bound, or 0 when taken. */
-function tryBind(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(0) : reject(error),
-    );
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
-      const address = server.address();
-      const bound = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(bound));
-    });
-  });
+/** Random ports in [LISTEN_RANGE_START, end): random so that parallel test processes rarely meet. */
+function* randomCandidates(end: number): Generator<number> {
+  if (end - LISTEN_RANGE_START < 1_000) return;
+  for (let i = 0; i < CANDIDATES; i++)
+    yield LISTEN_RANGE_START + Math.floor(Math.random() * (end - LISTEN_RANGE_START));
 }
-
-/** Ports this process has handed out: callers often take several before binding any. */
-const handedOut = new Set<number>();
 
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago, for a process about to listen on it.
- * Picked at random below the ephemeral range, and never twice in one process, so the remaining
- * race is only with another process picking the same port in the same moment, not with the
- * many client connections tests open; falls back to a kernel-chosen port if that range is crowded.
+ * Picked at random below the ephemeral range, so the remaining race is only with another process
+ * picking the same port in the same moment, not with the many client connections tests open;
+ * get-port falls back to a kernel-chosen port if that range is crowded. `reserve` keeps every port
+ * handed out locked for the life of this process: callers often take several before binding any,
+ * and a system builder may bind one long after it was picked.
  */
-export async function freePort(): Promise<number> {
-  const end = ephemeralRangeStart();
-  if (end - LISTEN_RANGE_START >= 1_000) {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const candidate = LISTEN_RANGE_START + Math.floor(Math.random() * (end - LISTEN_RANGE_START));
-      if (handedOut.has(candidate)) continue;
-      const port = await tryBind(candidate);
-      if (port > 0) {
-        handedOut.add(port);
-        return port;
-      }
-    }
-  }
-  const port = await tryBind(0);
-  if (port === 0) throw new Error('could not determine a free port');
-  return port;
+export function freePort(): Promise<number> {
+  return getPort({ host: '127.0.0.1', port: randomCandidates(ephemeralRangeStart()), reserve: true });
 }
 
 /** Whether something accepts TCP connections on host:port within `timeoutMs`. */
