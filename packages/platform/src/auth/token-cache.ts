@@ -1,45 +1,40 @@
+import { LRUCache } from 'lru-cache';
 import type { Principal } from './principal.ts';
 
 /**
  * Verified tokens, kept for at most `ttlMs` and never past their expiry;
- * at most `maxEntries`, the oldest insertions evicted first. Not shared
+ * at most `maxEntries`, the least recently used evicted first. Not shared
  * across processes: each replica asks the users service on its own misses.
  */
 export class TokenCache {
-  readonly #entries = new Map<string, { principal: Principal; until: number }>();
+  readonly #entries: LRUCache<string, Principal> | undefined;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #now: () => number;
 
   constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries;
     this.#now = options.now ?? Date.now;
+    // ttlResolution 0: every lookup reads the clock, so an injected clock is seen as it moves.
+    this.#entries =
+      options.ttlMs === 0 || options.maxEntries === 0
+        ? undefined
+        : new LRUCache({ max: options.maxEntries, ttlResolution: 0, perf: { now: this.#now } });
   }
 
   get(token: string): Principal | undefined {
-    const entry = this.#entries.get(token);
-    if (!entry) return undefined;
-    if (entry.until <= this.#now()) {
-      this.#entries.delete(token);
-      return undefined;
-    }
-    return entry.principal;
+    return this.#entries?.get(token);
   }
 
   set(token: string, principal: Principal): void {
-    if (this.#ttlMs === 0 || this.#maxEntries === 0) return;
-    const until = Math.min(this.#now() + this.#ttlMs, principal.expiresAt.getTime());
-    if (until <= this.#now()) return;
-    this.#entries.delete(token);
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
-    this.#entries.set(token, { principal, until });
+    const now = this.#now();
+    const until = Math.min(now + this.#ttlMs, principal.expiresAt.getTime());
+    // lru-cache drops an entry once more than `ttl` ms have passed; it must be gone at `until`.
+    const ttl = until - now - 1;
+    if (ttl < 1) return;
+    this.#entries?.set(token, principal, { ttl });
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 }

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -55,9 +56,9 @@ export class UsersTokenVerifier implements TokenVerifier {
   readonly #count: (outcome: Outcome) => void;
   #keys: PublicKeySet | undefined;
   /** Tokens users refused, until they expire: an outage must not let them back in. */
-  readonly #refused = new Map<string, number>();
+  readonly #refused: LRUCache<string, number>;
   /** The newest token generation seen accepted per subject: older ones were revoked since. */
-  readonly #newest = new Map<string, number>();
+  readonly #newest: LRUCache<string, number>;
   #refresh: NodeJS.Timeout | undefined;
   #fetching: Promise<unknown> | undefined;
 
@@ -86,6 +87,10 @@ export class UsersTokenVerifier implements TokenVerifier {
       maxEntries: this.#options.cacheMaxEntries,
       now: () => this.#now().getTime(),
     });
+    // Both memories stay bounded like the verdict cache; the least recently used go first.
+    const max = Math.max(1, this.#options.cacheMaxEntries);
+    this.#refused = new LRUCache({ max });
+    this.#newest = new LRUCache({ max });
     const total = deps.registry
       ? counter(deps.registry, {
           name: 'conveyor_auth_verifications_total',
@@ -166,13 +171,10 @@ export class UsersTokenVerifier implements TokenVerifier {
     }
   }
 
-  /** Keeps `value` under `key` (the larger one), at most cacheMaxEntries, the oldest going first. */
-  #remember(map: Map<string, number>, key: string, value: number): void {
-    const known = map.get(key);
-    if (known !== undefined && known >= value) return;
-    map.delete(key);
-    map.set(key, value);
-    if (map.size > Math.max(1, this.#options.cacheMaxEntries)) map.delete(map.keys().next().value as string);
+  /** Keeps `value` under `key`, the larger one when the key is known. */
+  #remember(memory: LRUCache<string, number>, key: string, value: number): void {
+    const known = memory.get(key);
+    if (known === undefined || known < value) memory.set(key, value);
   }
 
   async #verifyLocally(token: string, outage: AppError): Promise<Principal> {
