@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { handleWhen, retry } from 'cockatiel';
 import { hasExited, terminateChild, waitForReady } from './child-control.ts';
 import { followOutput, type OutputTail } from './child-output.ts';
 import { trackChild } from './child-reaper.ts';
@@ -105,30 +106,35 @@ async function monitor<T>(node: NodeSpec, path: string): Promise<{ status: numbe
 }
 
 /**
+ * Ports are found free and then bound by the servers: another process (a parallel test) can take
+ * one in between. Up to 3 starts, each on fresh ports.
+ */
+const portTakenMeanwhile = retry(
+  handleWhen((error) => error instanceof Error && /address already in use/.test(error.message)),
+  { maxAttempts: 2 },
+);
+
+/**
  * A NATS cluster of local `nats-server` processes: client, route and
  * monitoring ports on 127.0.0.1, JetStream on every node, explicit routes
  * between all of them. For rehearsing node crashes with R3 streams.
  */
-export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startClusterOnce(options);
-    } catch (error) {
-      // Ports are found free and then bound by the servers: another process (a
-      // parallel test) can take one in between. Start again on fresh ports and
-      // empty stores (a failed start holds nothing worth keeping).
-      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+export function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
+  return portTakenMeanwhile.execute(async ({ attempt }) => {
+    if (attempt > 0) {
       options.log?.(
         'nats',
         `a port was taken while the cluster started; starting again (attempt ${attempt + 1})`,
       );
+      // A failed start holds nothing worth keeping: fresh ports and empty stores.
       const size = options.size ?? 3;
       const clusterName = options.name ?? 'conveyor';
       for (let i = 1; i <= size; i++) {
         await rm(join(options.baseDir, `${clusterName}-${i}`), { recursive: true, force: true });
       }
     }
-  }
+    return startClusterOnce(options);
+  });
 }
 
 async function startClusterOnce(options: NatsClusterOptions): Promise<NatsCluster> {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsIdentity } from '@conveyor/contracts';
 import {
   createLogger,
@@ -10,6 +9,7 @@ import {
   type ServiceRoleGrants,
 } from '@conveyor/platform';
 import type { ConnectionOptions } from '@nats-io/transport-node';
+import { DelegateBackoff, handleType, handleWhen, type IRetryBackoffContext, retry } from 'cockatiel';
 import { awaitReady } from './launcher/await-ready.ts';
 import { isPortFree } from './launcher/ports.ts';
 import { repoRoot } from './launcher/repo-root.ts';
@@ -124,6 +124,17 @@ export interface System {
    * sink, NATS and the database; answers how each service ended.
    */
   stop(graceMs?: number): Promise<string>;
+}
+
+/** A start that failed because another process took one of the ports picked for it; `cause` is why. */
+class PortTaken extends Error {
+  constructor(cause: unknown) {
+    super('a port was taken by another process', { cause });
+  }
+
+  static unwrap(error: unknown): unknown {
+    return error instanceof PortTaken ? error.cause : error;
+  }
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -244,32 +255,46 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const index = ports?.replica ?? nextReplica.get(name) ?? 0;
       if (ports?.replica === undefined) nextReplica.set(name, index + 1);
       const fixed = index === 0 ? options.ports?.[name] : undefined;
-      let collisions = 0;
-      for (let attempt = 1; ; attempt++) {
+      const ownPorts = !(ports ?? fixed);
+      const startOnce = async (): Promise<ServiceUnderTest> => {
         try {
           return await startServiceProcess(name, index, env, ports ?? fixed, launch, (spawned) => {
             replicas[index] = spawned; // stopped by stop() even if it never becomes ready
           });
         } catch (error) {
-          // Ports picked here were free a moment before the child bound them; another process (a
-          // test file running beside this one) may have taken one meanwhile. The failed child is
-          // gone, so a port still in use is the other's: start again on fresh ports, not counted.
           const picked = replicas[index];
-          if (!(ports ?? fixed) && picked && collisions < 3 && !launch.signal.aborted) {
+          if (ownPorts && picked && !launch.signal.aborted) {
             const taken = !(await isPortFree(picked.grpcPort)) || !(await isPortFree(picked.opsPort));
             if (taken) {
-              collisions++;
-              attempt--;
               log(`${picked.name}: a port was taken by another process as it started; trying fresh ports`);
-              continue;
+              throw new PortTaken(error);
             }
           }
-          if (attempt >= attempts || launch.signal.aborted) throw error;
-          // A process that exits during start-up (JetStream electing a leader, Postgres restarting)
-          // is started again after a pause, as a kubelet would.
-          options.onStartFailure?.(replicas[index]!, error as Error);
-          await sleep(500 * attempt);
+          throw error;
         }
+      };
+      // Ports picked here were free a moment before the child bound them; another process (a test
+      // file running beside this one) may have taken one meanwhile. The failed child is gone, so a
+      // port still in use is the other's: start again on fresh ports, up to 3 times, not counted
+      // as a start attempt.
+      const onFreshPorts = retry(handleType(PortTaken), { maxAttempts: 3 });
+      // A process that exits during start-up (JetStream electing a leader, Postgres restarting)
+      // is started again after a pause (500 ms, 1 s, …), as a kubelet would.
+      const restarts = retry(
+        handleWhen(() => !launch.signal.aborted),
+        {
+          maxAttempts: attempts - 1,
+          backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => 500 * context.attempt),
+        },
+      );
+      restarts.onRetry((reason) => {
+        if ('error' in reason)
+          options.onStartFailure?.(replicas[index]!, PortTaken.unwrap(reason.error) as Error);
+      });
+      try {
+        return await restarts.execute(() => onFreshPorts.execute(startOnce), launch.signal);
+      } catch (error) {
+        throw PortTaken.unwrap(error);
       }
     };
 

@@ -1,3 +1,4 @@
+import { handleType, retry } from 'cockatiel';
 import { aborted } from '../errors.ts';
 import type { CloudEvent } from '../messaging/cloud-event.ts';
 import type { TimerChanges } from '../timers/durable-timers.ts';
@@ -82,7 +83,48 @@ export function createCommandHandler<Command, Event, State>(
   options: CommandHandlerOptions<Command, Event, State>,
 ) {
   const maxAttempts = options.maxAttempts ?? 5;
+  // cockatiel's maxAttempts counts the retries after the first attempt.
+  const conflicts = retry(handleType(ConcurrencyConflict), { maxAttempts: maxAttempts - 1 });
   const { store, decider, codec, snapshots } = options;
+
+  /** One load → decide → append; a lost race throws ConcurrencyConflict. `fresh`: skip the load. */
+  async function attemptOnce(
+    streamId: string,
+    command: Command | ((state: State) => Command),
+    context: { metadata: EventMetadata; idempotency?: { scope: string; key: string } },
+    fresh: boolean,
+  ): Promise<CommandResult<Event, State>> {
+    const loaded = fresh
+      ? { state: decider.initialState(), version: 0 }
+      : await loadAggregate(store, streamId, decider, codec, snapshots);
+    const decided = decider.decide(
+      typeof command === 'function' ? (command as (s: State) => Command)(loaded.state) : command,
+      loaded.state,
+    );
+    const numbered = decided.map((event, i) => ({
+      event,
+      eventId: options.newEventId(),
+      version: loaded.version + i + 1,
+    }));
+    const stateAfter = decided.reduce(decider.evolve, loaded.state);
+    const result = await store.appendToStream(
+      streamId,
+      numbered.map((n) => ({ eventId: n.eventId, ...codec.encode(n.event), metadata: context.metadata })),
+      {
+        expectedVersion: loaded.version,
+        outbox: options.integrate?.(numbered, stateAfter, context.metadata) ?? [],
+        ...(options.timers && decided.length > 0 ? { timers: options.timers(decided, stateAfter) } : {}),
+        ...(context.idempotency ? { idempotency: context.idempotency } : {}),
+      },
+    );
+    if (result.kind === 'duplicate') return result;
+    const version = loaded.version + decided.length;
+    if (snapshots && Math.floor(loaded.version / snapshots.every) < Math.floor(version / snapshots.every)) {
+      // Best effort: a missing snapshot only makes the next load fold more events.
+      await store.saveSnapshot({ streamId, version, state: snapshots.encode(stateAfter) }).catch(() => {});
+    }
+    return { kind: 'applied', state: stateAfter, version, events: result.events, decided };
+  }
 
   return async function handle(
     streamId: string,
@@ -98,48 +140,14 @@ export function createCommandHandler<Command, Event, State>(
       newStream?: boolean;
     } = { metadata: {} },
   ): Promise<CommandResult<Event, State>> {
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const loaded =
-        attempt === 1 && context.newStream
-          ? { state: decider.initialState(), version: 0 }
-          : await loadAggregate(store, streamId, decider, codec, snapshots);
-      const decided = decider.decide(
-        typeof command === 'function' ? (command as (s: State) => Command)(loaded.state) : command,
-        loaded.state,
+    try {
+      // A lost race reloads and decides again at once: the winner's events are already stored.
+      return await conflicts.execute(({ attempt }) =>
+        attemptOnce(streamId, command, context, attempt === 0 && context.newStream === true),
       );
-      const numbered = decided.map((event, i) => ({
-        event,
-        eventId: options.newEventId(),
-        version: loaded.version + i + 1,
-      }));
-      const stateAfter = decided.reduce(decider.evolve, loaded.state);
-      try {
-        const result = await store.appendToStream(
-          streamId,
-          numbered.map((n) => ({ eventId: n.eventId, ...codec.encode(n.event), metadata: context.metadata })),
-          {
-            expectedVersion: loaded.version,
-            outbox: options.integrate?.(numbered, stateAfter, context.metadata) ?? [],
-            ...(options.timers && decided.length > 0 ? { timers: options.timers(decided, stateAfter) } : {}),
-            ...(context.idempotency ? { idempotency: context.idempotency } : {}),
-          },
-        );
-        if (result.kind === 'duplicate') return result;
-        const version = loaded.version + decided.length;
-        if (
-          snapshots &&
-          Math.floor(loaded.version / snapshots.every) < Math.floor(version / snapshots.every)
-        ) {
-          // Best effort: a missing snapshot only makes the next load fold more events.
-          await store
-            .saveSnapshot({ streamId, version, state: snapshots.encode(stateAfter) })
-            .catch(() => {});
-        }
-        return { kind: 'applied', state: stateAfter, version, events: result.events, decided };
-      } catch (error) {
-        if (!(error instanceof ConcurrencyConflict)) throw error;
-      }
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+      throw aborted(`${streamId} kept changing; gave up after ${maxAttempts} attempts, retry the command`);
     }
-    throw aborted(`${streamId} kept changing; gave up after ${maxAttempts} attempts, retry the command`);
   };
 }

@@ -1,6 +1,6 @@
-import { setTimeout as wait } from 'node:timers/promises';
 import { findEventDefinition, parseDataSchemaUri } from '@conveyor/contracts';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { DelegateBackoff, handleWhenResult, type IRetryBackoffContext, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError } from '../errors.ts';
@@ -107,7 +107,7 @@ export class SequencedDeadLetters {
   /** Background releases, one at a time: each holds a connection while it applies messages. */
   #queue: Promise<unknown> = Promise.resolve();
   #sweeper: NodeJS.Timeout | undefined;
-  #stopped = false;
+  readonly #stopping = new AbortController();
 
   constructor(options: SequencedDeadLettersOptions) {
     this.#o = options;
@@ -248,7 +248,7 @@ export class SequencedDeadLetters {
       for (const { sequence_key } of rows) await this.#release(sequence_key, { head: 'stop' });
     };
     const tick = () => {
-      if (this.#stopped) return;
+      if (this.#stopping.signal.aborted) return;
       this.#background(sweep);
       this.#sweeper = setTimeout(tick, this.#o.sweepMs ?? 5000);
       this.#sweeper.unref();
@@ -257,7 +257,7 @@ export class SequencedDeadLetters {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#stopping.abort();
     clearTimeout(this.#sweeper);
     let seen: Promise<unknown> | undefined;
     while (seen !== this.#queue) {
@@ -440,23 +440,35 @@ export class SequencedDeadLetters {
   }
 
   /** One message through the handler; a retry is tried again (the consumer's attempts and backoff). */
-  async #apply(message: ParkedMessage): Promise<HandlingOutcome> {
-    let outcome: HandlingOutcome = { kind: 'retry', reason: 'not applied' };
-    for (let attempt = 1; attempt <= this.#o.maxDeliver; attempt++) {
-      outcome = await handleAgain(this.#o.handler, {
-        headers: message.headers,
-        payload: message.payload,
-        delivery: {
-          subject: message.subject,
-          stream: message.stream,
-          streamSequence: message.streamSequence,
-          deliveryCount: attempt,
-        },
-      });
-      if (outcome.kind !== 'retry' || this.#stopped) return outcome;
-      await wait(outcome.delayMs ?? backoffStep(this.#o.backoffMs, attempt));
-    }
-    return outcome;
+  #apply(message: ParkedMessage): Promise<HandlingOutcome> {
+    const redelivery = retry(
+      handleWhenResult((outcome) => (outcome as HandlingOutcome).kind === 'retry'),
+      {
+        maxAttempts: this.#o.maxDeliver - 1,
+        backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
+          const last = 'value' in context.result ? (context.result.value as HandlingOutcome) : undefined;
+          return (
+            (last?.kind === 'retry' ? last.delayMs : undefined) ??
+            backoffStep(this.#o.backoffMs, context.attempt)
+          );
+        }),
+      },
+    );
+    // Stopping ends the redeliveries: the last outcome (a retry) leaves the message parked.
+    return redelivery.execute(
+      ({ attempt }) =>
+        handleAgain(this.#o.handler, {
+          headers: message.headers,
+          payload: message.payload,
+          delivery: {
+            subject: message.subject,
+            stream: message.stream,
+            streamSequence: message.streamSequence,
+            deliveryCount: attempt + 1,
+          },
+        }),
+      this.#stopping.signal,
+    );
   }
 
   async #inSequenceLock<T>(key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {

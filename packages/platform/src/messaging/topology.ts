@@ -10,6 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { handleWhen, IterableBackoff, retry } from 'cockatiel';
 import type { Logger } from 'pino';
 import { connectNats, manager, type NatsTlsConfig } from './nats.ts';
 import { STREAM_MAX_AGE_MS } from './retention.ts';
@@ -64,20 +65,19 @@ export function streamConfigs(options: StreamOptions = {}): (Partial<StreamConfi
   ];
 }
 
+/** Up to 4 attempts, 250, 500 and 750 ms apart, for timed-out requests only. */
+const unansweredRequests = retry(
+  handleWhen((error) => error instanceof Error && /timeout/i.test(error.message)),
+  { maxAttempts: 3, backoff: new IterableBackoff([250, 500, 750]) },
+);
+
 /**
  * Creates or updates the streams; safe to run from every replica at every
  * start. A timed-out request is retried (bounded): on nats-server 2.9 one of
  * two simultaneous first creations of a replicated stream can go unanswered.
  */
-export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ensureStreamsOnce(jsm, options);
-    } catch (error) {
-      if (attempt >= 4 || !/timeout/i.test((error as Error)?.message ?? '')) throw error;
-      await new Promise((r) => setTimeout(r, 250 * attempt));
-    }
-  }
+export function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
+  return unansweredRequests.execute(() => ensureStreamsOnce(jsm, options));
 }
 
 async function ensureStreamsOnce(jsm: JetStreamManager, options: StreamOptions): Promise<void> {
