@@ -4,7 +4,6 @@ import {
   ConsumerControls,
   consumerGrpcService,
   type OutboxRelay,
-  type Pool,
   PostgresEventStore,
   pruneIdempotencyClaims,
   type RunningService,
@@ -20,36 +19,20 @@ import { PostgresCatalog } from './adapters/postgres-catalog.ts';
 import { PostgresProjectionRebuild } from './adapters/postgres-projection-rebuild.ts';
 import { PostgresOrderReadModels } from './adapters/postgres-read-models.ts';
 import { startTokenVerifier } from './adapters/users-token-verifier.ts';
-import { cancelOrder } from './app/cancel-order.ts';
-import { changeOrder } from './app/change-order.ts';
-import { deliverOrder } from './app/deliver-order.ts';
-import { expirePayment } from './app/expire-payment.ts';
-import { getOrder } from './app/get-order.ts';
-import { getProduct } from './app/get-product.ts';
-import { listOrders } from './app/list-orders.ts';
-import { listProducts } from './app/list-products.ts';
-import {
-  type OrderCommandHandler,
-  orderCommandHandler,
-  PAYMENT_TIMER_KIND,
-} from './app/order-command-handler.ts';
-import { getOrderAt, getOrderHistory } from './app/order-history.ts';
-import { orderOwner } from './app/order-owner.ts';
-import { payOrder } from './app/pay-order.ts';
-import { placeOrder } from './app/place-order.ts';
-import { projectOrderEvents } from './app/project-order-event.ts';
-import { rebuildProjections } from './app/rebuild-projections.ts';
-import { republishEvents } from './app/republish-events.ts';
-import { shipOrder } from './app/ship-order.ts';
+import { buildApp } from './app/build-app.ts';
+import { PAYMENT_TIMER_KIND } from './app/order-command-handler.ts';
 import type { OrdersConfig } from './config.ts';
-import { type OrderUseCases, orderGrpcService } from './ports/grpc-order-service.ts';
+import { orderGrpcService } from './ports/grpc-order-service.ts';
 import { startProjectionConsumer } from './ports/projection-consumer.ts';
 
 export interface RunningOrdersService extends RunningService {
   relay: OutboxRelay;
 }
 
-/** Wires the order service; main.ts and the tests both start it through here. */
+/**
+ * Starts the order service on real adapters (Postgres, the users service) with its consumer,
+ * timers and ports; main.ts and the integration tests both start it through here.
+ */
 export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersService> {
   const options = {
     name: 'orders' as const,
@@ -65,7 +48,35 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       onAppended: () => relay.signalCommitted(),
       groupCommit: config.APPEND_GROUP_COMMIT,
     });
+    const verifier = await startTokenVerifier(config, {
+      logger,
+      registry,
+      credentials: runtime.grpcCredentials,
+    });
+    shutdown.add('final', 'stop token verifier', () => verifier.stop());
+    const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream, runtime.grpcCredentials);
+    shutdown.add('final', 'close users client', () => users.close());
     const readModels = new PostgresOrderReadModels(pool);
+    const postgresCatalog = new PostgresCatalog(pool);
+    const app = buildApp({
+      store,
+      catalog:
+        config.CATALOG_CACHE_TTL_MS > 0
+          ? new CachedCatalog(postgresCatalog, { ttlMs: config.CATALOG_CACHE_TTL_MS })
+          : postgresCatalog,
+      readModels,
+      projection: readModels,
+      users,
+      rebuildTarget: new PostgresProjectionRebuild(pool),
+      requeue: (events) => requeueInOutbox(pool, events),
+      now: () => new Date(),
+      newId: uuidv7,
+      settings: {
+        snapshotEvery: config.SNAPSHOT_EVERY,
+        commandMaxAttempts: config.COMMAND_MAX_ATTEMPTS,
+        paymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
+      },
+    });
     const controls = new ConsumerControls({
       pool,
       jsm,
@@ -81,7 +92,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       pool,
       logger,
       registry,
-      project: projectOrderEvents({ table: readModels, store }),
+      project: app.projectOrderEvents,
       batchSize: config.PROJECTION_CONCURRENCY,
       maxDeliver: config.PROJECTION_MAX_DELIVER,
       backoffMs: config.PROJECTION_BACKOFF_MS,
@@ -96,13 +107,6 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       prune: (now) => pruneIdempotencyClaims(pool, now),
     });
     shutdown.add('work', 'stop pruning idempotency claims', async () => pruning.stop());
-    const verifier = await startTokenVerifier(config, {
-      logger,
-      registry,
-      credentials: runtime.grpcCredentials,
-    });
-    shutdown.add('final', 'stop token verifier', () => verifier.stop());
-    const { app, handle } = wireUseCases({ config, pool, store, readModels });
     const timers = startTimerRunner({
       db: pool,
       logger,
@@ -110,67 +114,15 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
       owner: `orders:${randomUUID()}`,
       pollMs: config.TIMERS_POLL_MS,
       leaseMs: config.TIMERS_LEASE_MS,
-      handlers: { [PAYMENT_TIMER_KIND]: expirePayment({ handle, now: () => new Date() }) },
+      handlers: { [PAYMENT_TIMER_KIND]: app.expirePayment },
     });
     shutdown.add('work', 'stop firing timers', () => timers.stop());
-    const users = new GrpcUserDirectory(config.USERS_ADDR, verifier.downstream, runtime.grpcCredentials);
-    shutdown.add('final', 'close users client', () => users.close());
     return {
       grpc: [
-        orderGrpcService(app, logger, verifier, users),
+        orderGrpcService(app, logger, verifier),
         consumerGrpcService([projections.sequences], controls, logger, verifier, pool),
       ],
       relay,
     };
   });
-}
-
-function wireUseCases(deps: {
-  config: OrdersConfig;
-  pool: Pool;
-  store: PostgresEventStore;
-  readModels: PostgresOrderReadModels;
-}): { app: OrderUseCases; handle: OrderCommandHandler } {
-  const { config, pool, store, readModels } = deps;
-  const now = () => new Date();
-  const postgresCatalog = new PostgresCatalog(pool);
-  const catalog =
-    config.CATALOG_CACHE_TTL_MS > 0
-      ? new CachedCatalog(postgresCatalog, { ttlMs: config.CATALOG_CACHE_TTL_MS })
-      : postgresCatalog;
-  const handle = orderCommandHandler({
-    store,
-    newEventId: uuidv7,
-    snapshotEvery: config.SNAPSHOT_EVERY,
-    maxAttempts: config.COMMAND_MAX_ATTEMPTS,
-  });
-  const change = changeOrder({ handle });
-  const app: OrderUseCases = {
-    listProducts: listProducts({ catalog }),
-    getProduct: getProduct({ catalog }),
-    orderOwner: orderOwner({ store }),
-    placeOrder: placeOrder({
-      handle,
-      store,
-      catalog,
-      newOrderId: uuidv7,
-      now,
-      paymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
-    }),
-    payOrder: payOrder(change, now),
-    shipOrder: shipOrder(change, now),
-    deliverOrder: deliverOrder(change, now),
-    cancelOrder: cancelOrder(change, now),
-    getOrder: getOrder({ readModels }),
-    listOrders: listOrders({ readModels }),
-    getOrderHistory: getOrderHistory({ store }),
-    getOrderAt: getOrderAt({ store }),
-    rebuildProjections: rebuildProjections({ store, target: new PostgresProjectionRebuild(pool) }),
-    republishEvents: republishEvents({
-      store,
-      requeue: (events) => requeueInOutbox(pool, events),
-      now: () => new Date(),
-    }),
-  };
-  return { app, handle };
 }

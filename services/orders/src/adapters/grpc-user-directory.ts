@@ -3,7 +3,7 @@ import { callUnary, reconnectSoon } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import type { Downstream } from '@conveyor/platform/resilience';
 import { type ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import type { UserDirectory } from '../ports/grpc-order-service.ts';
+import type { UserDirectory } from '../app/user-directory.ts';
 
 /**
  * Whether a user exists (and is not erased), asked of the users service with the caller's own

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
+import type { Caller } from '../app/caller.ts';
 import { getOrder } from '../app/get-order.ts';
 import { listOrders } from '../app/list-orders.ts';
 import type { ExistingStatus, OrderView } from '../app/order-view.ts';
 import { type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { PostgresOrderReadModels } from './postgres-read-models.ts';
+
+const admin: Caller = { subject: uuidv7(), role: 'admin', token: 'unused' };
 
 describe('PostgresOrderReadModels (real Postgres)', () => {
   let t: OrdersDb;
@@ -43,7 +46,7 @@ describe('PostgresOrderReadModels (real Postgres)', () => {
     await readModels.upsertIfNewer([{ view: paid, updatedAt: paidAt }]);
     await readModels.upsertIfNewer([{ view: placed, updatedAt: placed.placedAt }]);
     await readModels.upsertIfNewer([{ view: { ...paid, carrier: 'changed' }, updatedAt: paidAt }]);
-    assert.deepEqual(await getOrder({ readModels })(placed.orderId.toUpperCase()), paid);
+    assert.deepEqual(await getOrder({ readModels })(admin, placed.orderId.toUpperCase()), paid);
   });
 
   it('lists one user’s orders newest first, by status, through ties in placed_at', async () => {
@@ -61,7 +64,7 @@ describe('PostgresOrderReadModels (real Postgres)', () => {
       const ids: string[] = [];
       let pageToken = '';
       do {
-        const page = await list({ userId, status, pageSize: 2, pageToken });
+        const page = await list(admin, { userId, status, pageSize: 2, pageToken });
         ids.push(...page.items.map((o) => o.orderId));
         pageToken = page.nextPageToken;
       } while (pageToken);
@@ -78,7 +81,7 @@ describe('PostgresOrderReadModels (real Postgres)', () => {
       await all('placed'),
       newestFirst.filter((v) => v.status === 'placed').map((v) => v.orderId),
     );
-    const [first] = (await list({ userId, status: 'cancelled', pageSize: 0, pageToken: '' })).items;
+    const [first] = (await list(admin, { userId, status: 'cancelled', pageSize: 0, pageToken: '' })).items;
     assert.equal(first?.itemCount, 3);
     assert.deepEqual(first?.total, { amountMinor: 3750, currency: 'EUR' });
     assert.deepEqual(first?.updatedAt, sameInstant);

@@ -1,4 +1,4 @@
-import type { DueTimer, EventMetadata } from '@conveyor/platform';
+import type { DueTimer, EventMetadata } from '@conveyor/platform/core';
 import type { OrderCommandHandler } from './order-command-handler.ts';
 import { orderStreamId } from './order-event-mapping.ts';
 

@@ -1,9 +1,11 @@
 import { InvalidArgument, quote } from '@conveyor/platform/errors';
 import { decodeKeysetToken, keysetPage, pageSize, requireUuid } from '@conveyor/platform/validation';
+import { actingFor, type Caller } from './caller.ts';
 import type { ExistingStatus, OrderSummaryView } from './order-view.ts';
 import type { OrderReadModels } from './read-models.ts';
 
 export interface ListOrdersQuery {
+  /** Empty: the caller's own; another user's for admins only. */
   userId: string;
   /** undefined: every status. */
   status: ExistingStatus | undefined;
@@ -16,8 +18,11 @@ const statuses: readonly string[] = ['placed', 'paid', 'shipped', 'delivered', '
 
 /** A user's orders, newest first, keyset-paginated: a page token is the last row's (placedAt, orderId). */
 export function listOrders(deps: { readModels: Pick<OrderReadModels, 'listOrders'> }) {
-  return async (query: ListOrdersQuery): Promise<{ items: OrderSummaryView[]; nextPageToken: string }> => {
-    const userId = requireUuid(query.userId, 'user_id');
+  return async (
+    caller: Caller,
+    query: ListOrdersQuery,
+  ): Promise<{ items: OrderSummaryView[]; nextPageToken: string }> => {
+    const userId = requireUuid(actingFor(caller, query.userId), 'user_id');
     if (query.status !== undefined && !statuses.includes(query.status)) {
       throw new InvalidArgument('status', `${quote(query.status)} is not an order status`);
     }

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppError } from '@conveyor/platform';
+import type { Caller } from './caller.ts';
 import { getOrder } from './get-order.ts';
 import { type ListOrdersQuery, listOrders } from './list-orders.ts';
 import type { OrderSummaryView } from './order-view.ts';
 import type { OrderReadModels } from './read-models.ts';
 
 const userId = '0192f3a1-0000-7000-8000-00000000a001';
+const admin: Caller = { subject: '0192f3a1-0000-7000-8000-00000000ad01', role: 'admin', token: 't' };
+const customer: Caller = { subject: userId, role: 'customer', token: 't' };
 const summary = (i: number): OrderSummaryView => ({
   orderId: `0192f3a1-0000-7000-8000-${String(i).padStart(12, '0')}`,
   userId,
@@ -48,7 +51,10 @@ describe('listOrders', () => {
   });
 
   it('pages with opaque tokens until the last page, whose token is empty', async () => {
-    const list = listOrders({ readModels: fakeReadModels(Array.from({ length: 5 }, (_, i) => summary(i))) });
+    const byAdmin = listOrders({
+      readModels: fakeReadModels(Array.from({ length: 5 }, (_, i) => summary(i))),
+    });
+    const list = (q: ListOrdersQuery) => byAdmin(admin, q);
     const first = await list(query({ pageSize: 2 }));
     const second = await list(query({ pageSize: 2, pageToken: first.nextPageToken }));
     const third = await list(query({ pageSize: 2, pageToken: second.nextPageToken }));
@@ -61,13 +67,13 @@ describe('listOrders', () => {
 
   it('asks for 50 (and one more, to know whether a next page exists) when page_size is 0', async () => {
     const readModels = fakeReadModels([]);
-    await listOrders({ readModels })(query({ status: 'paid' }));
+    await listOrders({ readModels })(customer, query({ userId: '', status: 'paid' }));
     assert.deepEqual(readModels.queries, [{ userId, status: 'paid', limit: 51, after: undefined }]);
   });
 
   it('rejects bad arguments naming the field', async () => {
-    const list = listOrders({ readModels: fakeReadModels([]) });
-    await assert.rejects(list(query({ userId: '' })), field('user_id'));
+    const byCaller = listOrders({ readModels: fakeReadModels([]) });
+    const list = (q: ListOrdersQuery) => byCaller(admin, q);
     await assert.rejects(list(query({ userId: 'nope' })), field('user_id'));
     await assert.rejects(list(query({ pageSize: 501 })), field('page_size'));
     await assert.rejects(list(query({ pageSize: -1 })), field('page_size'));
@@ -77,11 +83,20 @@ describe('listOrders', () => {
     const badStatus = query({ status: 'lost' as ListOrdersQuery['status'] });
     await assert.rejects(list(badStatus), field('status'));
   });
+
+  it('keeps a customer to their own orders', async () => {
+    const list = listOrders({ readModels: fakeReadModels([]) });
+    await assert.rejects(list({ ...customer, subject: admin.subject }, query({})), {
+      code: 'PERMISSION_DENIED',
+      message: 'user_id: customers can only act for themselves',
+    });
+  });
 });
 
 describe('getOrder', () => {
   it('is NOT_FOUND for an unknown order and INVALID_ARGUMENT for a malformed id', async () => {
-    const get = getOrder({ readModels: fakeReadModels([]) });
+    const byCaller = getOrder({ readModels: fakeReadModels([]) });
+    const get = (orderId: string) => byCaller(admin, orderId);
     await assert.rejects(
       get(userId),
       (e: AppError) => e.code === 'NOT_FOUND' && /order .* not found/.test(e.message),

@@ -1,4 +1,9 @@
-import { createCommandHandler, type EventStore, type TimerChanges, type TimerSpec } from '@conveyor/platform';
+import {
+  createCommandHandler,
+  type EventStore,
+  type TimerChanges,
+  type TimerSpec,
+} from '@conveyor/platform/core';
 import {
   decide,
   evolve,

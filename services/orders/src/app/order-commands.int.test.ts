@@ -13,6 +13,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { migrations } from '../adapters/migrations.ts';
 import { PostgresCatalog } from '../adapters/postgres-catalog.ts';
 import type { OrderCommand } from '../domain/order.ts';
+import type { Caller } from './caller.ts';
 import { changeOrder } from './change-order.ts';
 import { orderCommandHandler } from './order-command-handler.ts';
 import { orderStreamId } from './order-event-mapping.ts';
@@ -24,9 +25,12 @@ describe('order commands on real Postgres', () => {
   let db: Awaited<ReturnType<typeof testDatabase>>;
   let pool: Pool;
   let store: PostgresEventStore;
-  let place: ReturnType<typeof placeOrder>;
-  let change: ReturnType<typeof changeOrder>;
+  let placeFor: ReturnType<typeof placeOrder>;
+  let changeAs: ReturnType<typeof changeOrder>;
   const userId = uuidv7();
+  const customer: Caller = { subject: userId, role: 'customer', token: 'unused' };
+  const place = (input: Parameters<typeof placeFor>[1]) => placeFor(customer, input);
+  const change = (orderId: string, command: OrderCommand) => changeAs(customer, orderId, command);
 
   before(async () => {
     db = await testDatabase('order_commands');
@@ -34,15 +38,16 @@ describe('order commands on real Postgres', () => {
     pool = createPool({ url: db.url, schema: 'orders', applicationName: 'test', max: 20 });
     store = new PostgresEventStore(pool);
     const handle = orderCommandHandler({ store, newEventId: uuidv7, snapshotEvery: 3, maxAttempts: 5 });
-    place = placeOrder({
+    placeFor = placeOrder({
       handle,
       store,
       catalog: new PostgresCatalog(pool),
+      users: { exists: async () => true },
       newOrderId: uuidv7,
       now: () => new Date(),
       paymentTimeoutMs: 0,
     });
-    change = changeOrder({ handle });
+    changeAs = changeOrder({ handle });
   });
 
   after(async () => {
@@ -151,7 +156,7 @@ describe('order commands on real Postgres', () => {
     await change(order.orderId, { type: 'ShipOrder', carrier: 'UPS', trackingNumber: '1Z', at: new Date() });
     await change(order.orderId, { type: 'DeliverOrder', at: new Date() });
 
-    const history = await getOrderHistory({ store })(order.orderId);
+    const history = await getOrderHistory({ store })(customer, order.orderId);
     assert.deepEqual(
       history.map((h) => [h.version, h.eventType, h.state.status]),
       [
@@ -161,10 +166,14 @@ describe('order commands on real Postgres', () => {
         [4, 'OrderDelivered', 'delivered'],
       ],
     );
-    assert.equal((await getOrderAt({ store })(order.orderId, { version: 2 })).status, 'paid');
-    assert.equal((await getOrderAt({ store })(order.orderId, { time: afterPay })).status, 'paid');
-    await assert.rejects(getOrderAt({ store })(order.orderId, { version: 9 }), { code: 'INVALID_ARGUMENT' });
-    await assert.rejects(getOrderAt({ store })(order.orderId, { time: new Date(0) }), { code: 'NOT_FOUND' });
+    assert.equal((await getOrderAt({ store })(customer, order.orderId, { version: 2 })).status, 'paid');
+    assert.equal((await getOrderAt({ store })(customer, order.orderId, { time: afterPay })).status, 'paid');
+    await assert.rejects(getOrderAt({ store })(customer, order.orderId, { version: 9 }), {
+      code: 'INVALID_ARGUMENT',
+    });
+    await assert.rejects(getOrderAt({ store })(customer, order.orderId, { time: new Date(0) }), {
+      code: 'NOT_FOUND',
+    });
 
     const snapshot = await store.loadSnapshot(orderStreamId(order.orderId));
     assert.equal(snapshot?.version, 3);

@@ -1,5 +1,5 @@
 import type { EventData } from '@conveyor/contracts';
-import { type CloudEvent, newEvent } from '@conveyor/platform';
+import { type CloudEvent, newEvent } from '@conveyor/platform/core';
 import type { LineItem, OrderEvent, OrderState } from '../domain/order.ts';
 import type { Money } from '../domain/product.ts';
 

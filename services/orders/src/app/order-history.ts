@@ -1,7 +1,8 @@
-import type { EventStore, StoredEvent } from '@conveyor/platform';
+import type { EventStore, StoredEvent } from '@conveyor/platform/core';
 import { InvalidArgument, notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import { evolve, initialState, type OrderEvent } from '../domain/order.ts';
+import { type Caller, requireOwnerOrAdmin } from './caller.ts';
 import { decodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';
 
@@ -15,19 +16,24 @@ export interface HistoryEntry {
   state: OrderView;
 }
 
-/** Time travel reads the event store itself: the source of truth, not a projection. */
+/**
+ * Time travel reads the event store itself: the source of truth, not a projection, so a
+ * just-placed order is there at once. One read serves the owner check and the answer.
+ */
 export function getOrderHistory(deps: { store: EventStore }) {
-  return async (rawOrderId: string): Promise<HistoryEntry[]> => {
+  return async (caller: Caller, rawOrderId: string): Promise<HistoryEntry[]> => {
     const orderId = requireUuid(rawOrderId, 'order_id');
-    const events = await deps.store.readStream(orderStreamId(orderId));
-    if (events.length === 0) throw notFound(`order ${orderId}`);
-    return replay(events);
+    return ownHistory(caller, orderId, await deps.store.readStream(orderStreamId(orderId)));
   };
 }
 
 /** The order after `version` events, or as of an instant (events recorded at or before it). */
 export function getOrderAt(deps: { store: EventStore }) {
-  return async (rawOrderId: string, at: { version?: number; time?: Date }): Promise<OrderView> => {
+  return async (
+    caller: Caller,
+    rawOrderId: string,
+    at: { version?: number; time?: Date },
+  ): Promise<OrderView> => {
     const orderId = requireUuid(rawOrderId, 'order_id');
     if ((at.version === undefined) === (at.time === undefined)) {
       throw new InvalidArgument('at', 'give exactly one of version or time');
@@ -35,9 +41,7 @@ export function getOrderAt(deps: { store: EventStore }) {
     if (at.version !== undefined && !(Number.isInteger(at.version) && at.version >= 1)) {
       throw new InvalidArgument('version', 'must be 1 or more');
     }
-    const events = await deps.store.readStream(orderStreamId(orderId));
-    if (events.length === 0) throw notFound(`order ${orderId}`);
-    const history = replay(events);
+    const history = ownHistory(caller, orderId, await deps.store.readStream(orderStreamId(orderId)));
     if (at.version !== undefined) {
       const entry = history[at.version - 1];
       if (!entry) throw new InvalidArgument('version', `order ${orderId} has ${history.length} version(s)`);
@@ -48,6 +52,15 @@ export function getOrderAt(deps: { store: EventStore }) {
     if (!entry) throw notFound(`order ${orderId} as of ${time.toISOString()} (it was placed later)`);
     return entry.state;
   };
+}
+
+/** The order's history, for its owner or an admin; NOT_FOUND when it has no events. */
+function ownHistory(caller: Caller, orderId: string, events: readonly StoredEvent[]): HistoryEntry[] {
+  const history = replay(events);
+  const first = history[0];
+  if (!first) throw notFound(`order ${orderId}`);
+  requireOwnerOrAdmin(caller, first.state.userId, `order ${orderId}`);
+  return history;
 }
 
 function replay(events: readonly StoredEvent[]): HistoryEntry[] {

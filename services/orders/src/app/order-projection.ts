@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from '@conveyor/platform';
+import type { EventStore, StoredEvent } from '@conveyor/platform/core';
 import { evolve, initialState, type OrderEvent, type OrderState } from '../domain/order.ts';
 import { decodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type OrderView, viewOf } from './order-view.ts';

@@ -1,5 +1,6 @@
+import type { Caller } from './caller.ts';
 import type { ChangeOrder } from './order-commands.ts';
 
-/** Captures payment of the order's total. */
-export const payOrder = (change: ChangeOrder, now: () => Date) => (orderId: string) =>
-  change(orderId, { type: 'PayOrder', at: now() });
+/** Captures payment of the order's total: its owner's or an admin's command. */
+export const payOrder = (change: ChangeOrder, now: () => Date) => (caller: Caller, orderId: string) =>
+  change(caller, orderId, { type: 'PayOrder', at: now() });

@@ -1,4 +1,4 @@
-import { type EventStore, PoisonMessageError } from '@conveyor/platform';
+import { type EventStore, PoisonMessageError } from '@conveyor/platform/core';
 import type { OrderEvent } from '../domain/order.ts';
 import {
   advance,

@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from '@conveyor/platform';
+import type { EventStore, StoredEvent } from '@conveyor/platform/core';
 import { decodeOrderEvent, orderIdOfStream, orderStreamId } from './order-event-mapping.ts';
 import {
   advance,

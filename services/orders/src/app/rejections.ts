@@ -7,8 +7,14 @@ export async function translatingRejections<T>(work: () => Promise<T>): Promise<
     return await work();
   } catch (error) {
     if (!(error instanceof OrderRejected)) throw error;
-    if (error.kind === 'invalid')
-      throw new InvalidArgument(error.field ?? 'request', error.message.replace(/^[a-z_]+: /, ''));
+    if (error.kind === 'invalid') {
+      const field = error.field ?? 'request';
+      const prefix = `${field}: `;
+      throw new InvalidArgument(
+        field,
+        error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message,
+      );
+    }
     throw new AppError('FAILED_PRECONDITION', error.message);
   }
 }

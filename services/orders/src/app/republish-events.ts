@@ -1,5 +1,5 @@
-import type { CloudEvent, EventStore, StoredEvent } from '@conveyor/platform';
-import { outsideRepublishWindow } from '@conveyor/platform';
+import type { CloudEvent, EventStore, StoredEvent } from '@conveyor/platform/core';
+import { outsideRepublishWindow } from '@conveyor/platform/core';
 import { failedPrecondition, InvalidArgument } from '@conveyor/platform/errors';
 import { evolve, initialState } from '../domain/order.ts';
 import { decodeOrderEvent, toIntegrationEvent } from './order-event-mapping.ts';

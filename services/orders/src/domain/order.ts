@@ -104,6 +104,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
   switch (command.type) {
     case 'PlaceOrder': {
       if (state.status !== 'none') throw illegal(state, 'place it again');
+      checkLines(command.items);
       const total = totalOf(command.items);
       return [
         {
@@ -196,10 +197,24 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
 export const fold = (events: readonly OrderEvent[], from: OrderState = initialState()): OrderState =>
   events.reduce(evolve, from);
 
-/** Sum of quantity × unit price; every line must share one currency. */
+/** An order's lines: 1 to 50 of them, each SKU on one line, 1 to 1,000 of each. */
+export function checkLines(items: readonly { sku: string; quantity: number }[]): void {
+  const invalid = (field: string, problem: string) =>
+    new OrderRejected('invalid', `${field}: ${problem}`, field);
+  if (items.length === 0) throw invalid('items', 'an order needs at least one item');
+  if (items.length > 50) throw invalid('items', 'at most 50 lines per order');
+  const seen = new Set<string>();
+  for (const [i, item] of items.entries()) {
+    if (seen.has(item.sku))
+      throw invalid(`items[${i}].sku`, `${item.sku} appears twice; use one line with a quantity`);
+    seen.add(item.sku);
+    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > 1000)
+      throw invalid(`items[${i}].quantity`, 'must be between 1 and 1000');
+  }
+}
+
+/** Sum of quantity × unit price over checked lines (at least one); every line must share one currency. */
 export function totalOf(items: readonly LineItem[]): Money {
-  if (items.length === 0)
-    throw new OrderRejected('invalid', 'items: an order needs at least one item', 'items');
   const currency = items[0]!.unitPrice.currency;
   let amountMinor = 0;
   for (const item of items) {

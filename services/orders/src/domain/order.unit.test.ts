@@ -128,6 +128,33 @@ describe('Order decider', () => {
   const invalid: [string, OrderCommand, OrderEvent[], string][] = [
     ['no items', { ...commands.PlaceOrder, items: [] } as OrderCommand, [], 'items'],
     [
+      'more than 50 lines',
+      {
+        ...commands.PlaceOrder,
+        items: Array.from({ length: 51 }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1, unitPrice: eur(1) })),
+      } as OrderCommand,
+      [],
+      'items',
+    ],
+    [
+      'a SKU on two lines',
+      { ...commands.PlaceOrder, items: [items[0]!, items[1]!, items[0]!] } as OrderCommand,
+      [],
+      'items[2].sku',
+    ],
+    [
+      'a quantity of 0',
+      { ...commands.PlaceOrder, items: [{ ...items[0]!, quantity: 0 }] } as OrderCommand,
+      [],
+      'items[0].quantity',
+    ],
+    [
+      'a quantity over 1,000',
+      { ...commands.PlaceOrder, items: [items[0]!, { ...items[1]!, quantity: 1001 }] } as OrderCommand,
+      [],
+      'items[1].quantity',
+    ],
+    [
       'mixed currencies',
       {
         ...commands.PlaceOrder,

@@ -1,99 +1,30 @@
 import { ordersV1 } from '@conveyor/contracts';
 import { type GrpcService, toServiceError, unary } from '@conveyor/platform';
-import {
-  authenticated,
-  authorized,
-  bearerToken,
-  type Principal,
-  requireOwnerOrAdmin,
-  requireRole,
-  type TokenVerifier,
-} from '@conveyor/platform/auth';
-import { AppError } from '@conveyor/platform/errors';
-import { requireUuid } from '@conveyor/platform/validation';
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { authenticated, bearerToken, type Principal, type TokenVerifier } from '@conveyor/platform/auth';
+import type { Metadata, ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { HistoryEntry } from '../app/order-history.ts';
-import type { OrderSummaryView, OrderView } from '../app/order-view.ts';
-import type { PlaceOrderInput } from '../app/place-order.ts';
-import type { Product } from '../domain/product.ts';
+import type { OrderApp } from '../app/build-app.ts';
+import type { Caller } from '../app/caller.ts';
+import type { OrderView } from '../app/order-view.ts';
 import { orderToProto, productToProto, statusFromProto, summaryToProto } from './order-proto-mapping.ts';
 
-export interface RebuildProgress {
-  phase: string;
-  processed: number;
-  total: number;
-}
-
-export interface OrderUseCases {
-  listProducts(query: {
-    pageSize: number;
-    pageToken: string;
-  }): Promise<{ items: Product[]; nextPageToken: string }>;
-  getProduct(sku: string): Promise<Product>;
-  /** The user an order belongs to, from the event store; NOT_FOUND when there is no such order. */
-  orderOwner(orderId: string): Promise<string>;
-  placeOrder(input: PlaceOrderInput): Promise<{ order: OrderView; replayed: boolean }>;
-  payOrder(orderId: string): Promise<OrderView>;
-  shipOrder(orderId: string, input: { carrier: string; trackingNumber: string }): Promise<OrderView>;
-  deliverOrder(orderId: string): Promise<OrderView>;
-  cancelOrder(orderId: string, reason: string): Promise<OrderView>;
-  getOrder(orderId: string): Promise<OrderView>;
-  listOrders(query: {
-    userId: string;
-    status: OrderView['status'] | undefined;
-    pageSize: number;
-    pageToken: string;
-  }): Promise<{ items: OrderSummaryView[]; nextPageToken: string }>;
-  getOrderHistory(orderId: string): Promise<HistoryEntry[]>;
-  getOrderAt(orderId: string, at: { version?: number; time?: Date }): Promise<OrderView>;
-  rebuildProjections(onProgress: (progress: RebuildProgress) => void): Promise<void>;
-  republishEvents(range: { fromPosition: number; toPosition: number }): Promise<number>;
-}
-
-/** Whether a user exists (not erased), asked with the caller's token. */
-export interface UserDirectory {
-  exists(userId: string, token: string): Promise<boolean>;
-}
+/** The use case's caller: the verified token's user and role, and the token to act on their behalf. */
+const callerOf = (principal: Principal, metadata: Metadata): Caller => ({
+  subject: principal.subject,
+  role: principal.role,
+  token: bearerToken(metadata),
+});
 
 /**
- * The user a customer acts for: themselves. Admins may name anyone (empty =
- * themselves); services place and list no orders.
+ * Protobuf ↔ use cases; errors become status codes in `unary` / toServiceError. Every call except
+ * the catalog needs a verified token; who may do what with which order is the use cases' rule.
  */
-function actingFor(principal: Principal, requested: string): string {
-  requireRole(principal, ['customer', 'admin']);
-  if (requested === '' || requested === principal.subject) return principal.subject;
-  if (principal.role !== 'admin')
-    throw new AppError('PERMISSION_DENIED', 'user_id: customers can only act for themselves');
-  return requested;
-}
-
-/**
- * Protobuf ↔ use cases; errors become status codes in `unary` / toServiceError.
- * Every call except the catalog needs a verified token: customers see and
- * change only their own orders; shipping, delivery, rebuild and republish
- * are for admins.
- */
-export function orderGrpcService(
-  app: OrderUseCases,
-  logger: Logger,
-  verifier: TokenVerifier,
-  users: UserDirectory,
-): GrpcService {
+export function orderGrpcService(app: OrderApp, logger: Logger, verifier: TokenVerifier): GrpcService {
   const order = (o: OrderView) => ({ order: orderToProto(o) });
-  const signedIn = <Req, Res>(handler: (request: Req, principal: Principal) => Promise<Res>) =>
-    authenticated(verifier, handler);
-  const admin = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    authorized(verifier, ['admin'], handler);
-  /** Runs `change` only when the caller owns the order or is an admin. */
-  const asOwner = async <T>(principal: Principal, orderId: string, change: () => Promise<T>) => {
-    requireOwnerOrAdmin(principal, await app.orderOwner(orderId), `order ${orderId}`);
-    return change();
-  };
-  const owned = (principal: Principal, o: OrderView) => {
-    requireOwnerOrAdmin(principal, o.userId, `order ${o.orderId}`);
-    return o;
-  };
+  const signedIn = <Req, Res>(handler: (request: Req, caller: Caller) => Promise<Res>) =>
+    authenticated(verifier, (request: Req, principal, call: { metadata: Metadata }) =>
+      handler(request, callerOf(principal, call.metadata)),
+    );
   const implementation: ordersV1.OrderServiceServer = {
     listProducts: unary('ListProducts', logger, async (r: ordersV1.ListProductsRequest) => {
       const page = await app.listProducts({ pageSize: r.pageSize, pageToken: r.pageToken });
@@ -105,17 +36,9 @@ export function orderGrpcService(
     placeOrder: unary(
       'PlaceOrder',
       logger,
-      authenticated(verifier, async (r: ordersV1.PlaceOrderRequest, principal, call) => {
-        const userId = actingFor(principal, r.userId);
-        // An admin ordering for someone else names a user that must exist: an order for nobody
-        // would be stored, and its confirmation would wait for contact details that never come.
-        if (userId !== principal.subject) {
-          requireUuid(userId, 'user_id');
-          if (!(await users.exists(userId, bearerToken(call.metadata))))
-            throw new AppError('NOT_FOUND', `user_id: no user ${userId} (never created, or erased)`);
-        }
-        const placed = await app.placeOrder({
-          userId,
+      signedIn(async (r: ordersV1.PlaceOrderRequest, caller) => {
+        const placed = await app.placeOrder(caller, {
+          userId: r.userId,
           items: r.items,
           idempotencyKey: r.idempotencyKey,
         });
@@ -125,42 +48,42 @@ export function orderGrpcService(
     payOrder: unary(
       'PayOrder',
       logger,
-      signedIn(async (r: ordersV1.PayOrderRequest, principal) =>
-        order(await asOwner(principal, r.orderId, () => app.payOrder(r.orderId))),
-      ),
+      signedIn(async (r: ordersV1.PayOrderRequest, caller) => order(await app.payOrder(caller, r.orderId))),
     ),
     shipOrder: unary(
       'ShipOrder',
       logger,
-      admin(async (r: ordersV1.ShipOrderRequest) =>
-        order(await app.shipOrder(r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber })),
+      signedIn(async (r: ordersV1.ShipOrderRequest, caller) =>
+        order(
+          await app.shipOrder(caller, r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber }),
+        ),
       ),
     ),
     deliverOrder: unary(
       'DeliverOrder',
       logger,
-      admin(async (r: ordersV1.DeliverOrderRequest) => order(await app.deliverOrder(r.orderId))),
+      signedIn(async (r: ordersV1.DeliverOrderRequest, caller) =>
+        order(await app.deliverOrder(caller, r.orderId)),
+      ),
     ),
     cancelOrder: unary(
       'CancelOrder',
       logger,
-      signedIn(async (r: ordersV1.CancelOrderRequest, principal) =>
-        order(await asOwner(principal, r.orderId, () => app.cancelOrder(r.orderId, r.reason))),
+      signedIn(async (r: ordersV1.CancelOrderRequest, caller) =>
+        order(await app.cancelOrder(caller, r.orderId, r.reason)),
       ),
     ),
     getOrder: unary(
       'GetOrder',
       logger,
-      signedIn(async (r: ordersV1.GetOrderRequest, principal) =>
-        order(owned(principal, await app.getOrder(r.orderId))),
-      ),
+      signedIn(async (r: ordersV1.GetOrderRequest, caller) => order(await app.getOrder(caller, r.orderId))),
     ),
     listOrders: unary(
       'ListOrders',
       logger,
-      signedIn(async (r: ordersV1.ListOrdersRequest, principal) => {
-        const page = await app.listOrders({
-          userId: actingFor(principal, r.userId),
+      signedIn(async (r: ordersV1.ListOrdersRequest, caller) => {
+        const page = await app.listOrders(caller, {
+          userId: r.userId,
           status: statusFromProto(r.status),
           pageSize: r.pageSize,
           pageToken: r.pageToken,
@@ -171,8 +94,8 @@ export function orderGrpcService(
     getOrderHistory: unary(
       'GetOrderHistory',
       logger,
-      signedIn(async (r: ordersV1.GetOrderHistoryRequest, principal) => {
-        const entries = await asOwner(principal, r.orderId, () => app.getOrderHistory(r.orderId));
+      signedIn(async (r: ordersV1.GetOrderHistoryRequest, caller) => {
+        const entries = await app.getOrderHistory(caller, r.orderId);
         return {
           entries: entries.map((e) => ({
             version: e.version,
@@ -188,22 +111,20 @@ export function orderGrpcService(
     getOrderAt: unary(
       'GetOrderAt',
       logger,
-      signedIn(async (r: ordersV1.GetOrderAtRequest, principal) =>
+      signedIn(async (r: ordersV1.GetOrderAtRequest, caller) =>
         order(
-          await asOwner(principal, r.orderId, () =>
-            app.getOrderAt(r.orderId, {
-              ...(r.version !== undefined ? { version: r.version } : {}),
-              ...(r.time !== undefined ? { time: r.time } : {}),
-            }),
-          ),
+          await app.getOrderAt(caller, r.orderId, {
+            ...(r.version !== undefined ? { version: r.version } : {}),
+            ...(r.time !== undefined ? { time: r.time } : {}),
+          }),
         ),
       ),
     ),
     republishEvents: unary(
       'RepublishEvents',
       logger,
-      admin(async (r: ordersV1.RepublishEventsRequest) => ({
-        queued: await app.republishEvents({ fromPosition: r.fromPosition, toPosition: r.toPosition }),
+      signedIn(async (r: ordersV1.RepublishEventsRequest, caller) => ({
+        queued: await app.republishEvents(caller, { fromPosition: r.fromPosition, toPosition: r.toPosition }),
       })),
     ),
     rebuildProjections: (
@@ -212,9 +133,9 @@ export function orderGrpcService(
       const fail = (error: unknown) =>
         call.emit('error', toServiceError('RebuildProjections', logger, error));
       Promise.resolve()
-        .then(async () => requireRole(await verifier.verify(bearerToken(call.metadata)), ['admin']))
-        .then(() =>
-          app.rebuildProjections((p) => {
+        .then(async () => callerOf(await verifier.verify(bearerToken(call.metadata)), call.metadata))
+        .then((caller) =>
+          app.rebuildProjections(caller, (p) => {
             if (!call.cancelled) call.write({ phase: p.phase, processed: p.processed, total: p.total });
           }),
         )
