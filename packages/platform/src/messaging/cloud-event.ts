@@ -5,7 +5,7 @@ import {
   findEventDefinition,
   latestEventDefinition,
   parseDataSchemaUri,
-} from '@conveyor/contracts';
+} from '@conveyor/contracts/events';
 import { v7 as uuidv7 } from 'uuid';
 
 /**
