@@ -5,6 +5,22 @@ import { z } from 'zod';
  * the OpenAPI document is generated from them, so the document cannot drift
  * from what the gateway accepts and returns.
  */
+/** A path segment, percent-decoded by the router: a malformed escape is refused, not passed on. */
+export const segment = <T extends z.ZodType<unknown, string>>(schema: T) =>
+  z
+    .string()
+    .refine((s) => !s.includes('%') || decodes(s), 'is not valid percent-encoding')
+    .pipe(schema);
+
+function decodes(s: string): boolean {
+  try {
+    decodeURIComponent(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const timestamp = z.string().datetime().nullable();
 const uuid = z.string().min(1).max(64);
 
@@ -63,8 +79,9 @@ export const User = z
   })
   .meta({ id: 'User' });
 export const Session = z.object({ user: User, expiresAt: timestamp }).meta({ id: 'Session' });
+// A union, not User.nullable(): the generator documents a nullable $ref as allOf [User, null], which no null matches.
 export const MaybeSession = z
-  .object({ user: User.nullable(), expiresAt: timestamp })
+  .object({ user: z.union([User, z.null()]), expiresAt: timestamp })
   .meta({ id: 'MaybeSession' });
 export const Notification = z
   .object({
@@ -277,3 +294,35 @@ export const ResetConsumerRequest = z
 export const DiscardDeadLetterRequest = z.object({
   confirm: z.boolean({ error: 'must be true to drop the dead letter unapplied' }),
 });
+
+// Path parameters and queries
+const described = (description: string) => z.string().optional().meta({ description });
+export const PageQuery = z.object({ pageToken: described('from nextPageToken') });
+export const OrderPath = z.object({ id: segment(OrderId) });
+export const DeadLetterPath = z.object({ id: segment(z.string()) });
+export const ConsumerPath = z.object({
+  service: segment(ConsumerBackend),
+  stream: segment(ConsumerPart),
+  durable: segment(ConsumerPart),
+});
+export const SequencePath = z.object({ service: segment(ConsumerBackend), id: segment(DeadLetterId) });
+export const OrderListQuery = PageQuery.extend({
+  status: z
+    .enum(['placed', 'paid', 'shipped', 'delivered', 'cancelled'])
+    .optional()
+    .meta({ description: 'placed | paid | shipped | delivered | cancelled' }),
+});
+export const OrderAtQuery = z.object({
+  version: z
+    .string({ error: 'is required' })
+    .transform(Number)
+    .pipe(
+      z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be 1 or more'),
+    )
+    .meta({ description: 'required, 1 or more' }),
+});
+export const DeadLetterQuery = PageQuery.extend({ subject: described('original subject, exactly') });
+export const TimerQuery = z.object({
+  limit: TimerLimit.optional().meta({ description: '1 to 500 (default 20): how many of the soonest' }),
+});
+export const PlaceOrderHeaders = z.object({ 'Idempotency-Key': IdempotencyKey.optional() });

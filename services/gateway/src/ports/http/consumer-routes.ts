@@ -2,8 +2,7 @@ import type { consumersV1 } from '@conveyor/contracts';
 import type { ConsumerBackend } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
 import type { GatewayDeps } from './deps.ts';
-import { parseWith, type RequestContext } from './request-context.ts';
-import type { Route } from './route.ts';
+import { type ApiRoute, route } from './route.ts';
 import { consumerView, timerView } from './views.ts';
 
 const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications'];
@@ -14,18 +13,17 @@ const path = '/api/ops/consumers/{service}/{stream}/{durable}';
  * their durable timers due soonest (ADR 0032). The services check that the caller is an admin;
  * the console asks before a reset.
  */
-export function consumerRoutes(deps: GatewayDeps): Route[] {
+export function consumerRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   return [
-    {
+    route({
       method: 'GET',
       path: '/api/ops/consumers',
       tag: 'operations',
       summary: 'Every durable consumer: running or paused, its lag, position and replicas',
       auth: 'admin',
       response: S.ConsumerList,
-      async handle(ctx) {
-        const token = ctx.requireToken();
+      async handle({ token }) {
         const lists = await Promise.all(
           consumerBackends.map(async (service) => {
             const { consumers } = await backends.callConsumers(
@@ -39,19 +37,17 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         );
         return { consumers: lists.flat() };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/ops/timers',
       tag: 'operations',
       summary: 'Durable timers due soonest (for example unpaid orders’ payment timeouts), across services',
       auth: 'admin',
-      query: { limit: '1 to 500 (default 20): how many of the soonest' },
+      query: S.TimerQuery,
       response: S.TimerList,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const raw = ctx.query.get('limit');
-        const limit = raw === null ? 20 : parseWith(S.TimerLimit, raw, 'limit');
+      async handle({ query, token }) {
+        const limit = query.limit ?? 20;
         const lists = await Promise.all(
           consumerBackends.map(async (service) => {
             const { timers, total } = await backends.callConsumers(
@@ -69,40 +65,36 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
           .slice(0, limit);
         return { timers: soonest, total: lists.reduce((sum, l) => sum + l.total, 0) };
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: `${path}/pause`,
       tag: 'operations',
       summary: 'Pause a consumer: every replica stops pulling within a second; events wait in the stream',
       auth: 'admin',
-      request: S.PauseConsumerRequest,
+      params: S.ConsumerPath,
+      body: S.PauseConsumerRequest,
       response: S.Consumer,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, stream, durable } = target(ctx);
-        const { reason } = await ctx.body(S.PauseConsumerRequest);
+      async handle({ params: { service, stream, durable }, body, token }) {
         const { consumer } = await backends.callConsumers(
           service,
           (c) => c.pauseConsumer,
-          { stream, durable, reason },
+          { stream, durable, reason: body.reason },
           { token, idempotent: true },
         );
         return consumerView(service, present(consumer));
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: `${path}/resume`,
       tag: 'operations',
       summary: 'Resume a paused consumer from where it stopped (or from its reset)',
       auth: 'admin',
-      request: S.Empty,
+      params: S.ConsumerPath,
+      body: S.Empty,
       response: S.Consumer,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, stream, durable } = target(ctx);
-        await ctx.body(S.Empty);
+      async handle({ params: { service, stream, durable }, token }) {
         const { consumer } = await backends.callConsumers(
           service,
           (c) => c.resumeConsumer,
@@ -111,20 +103,18 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         );
         return consumerView(service, present(consumer));
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: `${path}/reset`,
       tag: 'operations',
       summary:
         'Deliver a paused consumer’s stream again from a sequence or a time (confirm must be true); it stays paused until resumed. 409 while running, under infrastructure-managed topology, or older than the inbox retention',
       auth: 'admin',
-      request: S.ResetConsumerRequest,
+      params: S.ConsumerPath,
+      body: S.ResetConsumerRequest,
       response: S.Consumer,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, stream, durable } = target(ctx);
-        const body = await ctx.body(S.ResetConsumerRequest);
+      async handle({ params: { service, stream, durable }, body, token }) {
         // Sent once: a reset moves the consumer; a retry after a lost answer is the admin's call.
         const { consumer } = await backends.callConsumers(
           service,
@@ -140,19 +130,11 @@ export function consumerRoutes(deps: GatewayDeps): Route[] {
         );
         return consumerView(service, present(consumer));
       },
-    },
+    }),
   ];
 }
 
 function present(consumer: consumersV1.Consumer | undefined): consumersV1.Consumer {
   if (!consumer) throw new Error('ConsumerService answered without the consumer');
   return consumer;
-}
-
-function target(ctx: RequestContext): { service: ConsumerBackend; stream: string; durable: string } {
-  return {
-    service: parseWith(S.ConsumerBackend, ctx.params.service, 'service'),
-    stream: parseWith(S.ConsumerPart, ctx.params.stream, 'stream'),
-    durable: parseWith(S.ConsumerPart, ctx.params.durable, 'durable'),
-  };
 }

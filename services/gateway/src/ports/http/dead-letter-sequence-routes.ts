@@ -1,10 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ConsumerBackend } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
 import type { GatewayDeps } from './deps.ts';
-import { problem } from './problem.ts';
-import { parseWith, type RequestContext } from './request-context.ts';
-import type { Route } from './route.ts';
+import { type ApiRoute, route } from './route.ts';
 import { sequencedMessageView, sequenceReleaseView } from './views.ts';
 
 const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications'];
@@ -12,32 +10,39 @@ const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications']
 const perService = 50;
 /** Where each service's next page starts: `orders:<id>`, `notifications:<id>`, or both joined by a comma. */
 const pageTokenPattern =
-  /^(orders|notifications):[1-9][0-9]{0,17}(,(orders|notifications):[1-9][0-9]{0,17})?$/;
+  /^((orders|notifications):[1-9][0-9]{0,17}(,(orders|notifications):[1-9][0-9]{0,17})?)?$/;
+const SequencesQuery = z.object({
+  service: S.ConsumerBackend.optional().meta({ description: 'orders or notifications; both when absent' }),
+  pageToken: z
+    .string()
+    .max(80, 'is not a nextPageToken of this list')
+    .regex(pageTokenPattern, 'is not a nextPageToken of this list')
+    .optional()
+    .transform((raw) =>
+      raw ? new Map(raw.split(',').map((part) => part.split(':') as [ConsumerBackend, string])) : undefined,
+    )
+    .meta({ description: 'from nextPageToken' }),
+});
 
 /**
  * Sequenced dead letters (ADR 0031) of orders' projections and of notifications, in one list.
  * Each service keeps its own and numbers them in its own id space, so every route names the
  * service beside the id. The services check that the caller is an admin.
  */
-export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
+export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   return [
-    {
+    route({
       method: 'GET',
       path: '/api/ops/dead-letter-sequences',
       tag: 'operations',
       summary: 'Blocked sequences of every consumer: each head with how many events are parked behind it',
       auth: 'admin',
-      query: {
-        service: 'orders or notifications; both when absent',
-        pageToken: 'from nextPageToken',
-      },
+      query: SequencesQuery,
       response: S.page('sequences', S.DeadLetterSequence),
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const only = ctx.query.get('service');
-        const chosen = only === null ? consumerBackends : [parseWith(S.ConsumerBackend, only, 'service')];
-        const after = pageTokenOf(ctx.query.get('pageToken'));
+      async handle({ query, token }) {
+        const chosen = query.service === undefined ? consumerBackends : [query.service];
+        const after = query.pageToken;
         const pages = await Promise.all(
           chosen
             .filter((service) => !after || after.has(service))
@@ -66,17 +71,16 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
           .join(',');
         return { sequences, nextPageToken };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/ops/dead-letter-sequences/{service}/{id}',
       tag: 'operations',
       summary: 'A sequence by the id of any of its messages: the head, then the parked events in order',
       auth: 'admin',
+      params: S.SequencePath,
       response: S.DeadLetterSequenceDetail,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, id } = target(ctx);
+      async handle({ params: { service, id }, token }) {
         const { messages, total } = await backends.callConsumers(
           service,
           (c) => c.getDeadLetterSequence,
@@ -85,19 +89,17 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
         );
         return { service, messages: messages.map((m) => sequencedMessageView(m, true)), total };
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/api/ops/dead-letter-sequences/{service}/{id}/redrive',
       tag: 'operations',
       summary: 'Apply a head, then the events parked behind it in order; a failing one becomes the new head',
       auth: 'admin',
-      request: S.Empty,
+      params: S.SequencePath,
+      body: S.Empty,
       response: S.SequenceRelease,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, id } = target(ctx);
-        await ctx.body(S.Empty);
+      async handle({ params: { service, id }, token }) {
         // Sent once: a retry after a lost answer would find the head gone (404) and hide the result.
         const result = await backends.callConsumers(
           service,
@@ -107,20 +109,18 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
         );
         return sequenceReleaseView(service, id, result);
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/api/ops/dead-letter-sequences/{service}/{id}/discard',
       tag: 'operations',
       summary:
         'Drop a head without applying it (confirm must be true; it cannot be undone), then apply the events parked behind it',
       auth: 'admin',
-      request: S.DiscardDeadLetterRequest,
+      params: S.SequencePath,
+      body: S.DiscardDeadLetterRequest,
       response: S.SequenceRelease,
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const { service, id } = target(ctx);
-        const { confirm } = await ctx.body(S.DiscardDeadLetterRequest);
+      async handle({ params: { service, id }, body: { confirm }, token }) {
         // The service refuses confirm: false (409): the decision stays with the one that drops it.
         const result = await backends.callConsumers(
           service,
@@ -130,29 +130,8 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): Route[] {
         );
         return sequenceReleaseView(service, id, result);
       },
-    },
-  ];
-}
-
-/** The service and id of the path, or 400 naming the bad one. */
-function target(ctx: RequestContext): { service: ConsumerBackend; id: string } {
-  return {
-    service: parseWith(S.ConsumerBackend, ctx.params.service, 'service'),
-    id: parseWith(S.DeadLetterId, ctx.params.id, 'id'),
-  };
-}
-
-function pageTokenOf(raw: string | null): Map<ConsumerBackend, string> | undefined {
-  if (raw === null || raw === '') return undefined;
-  if (raw.length > 80 || !pageTokenPattern.test(raw)) {
-    throw problem.badRequest('pageToken', 'is not a nextPageToken of this list');
-  }
-  return new Map(
-    raw.split(',').map((part) => {
-      const [service, id] = part.split(':') as [ConsumerBackend, string];
-      return [service, id];
     }),
-  );
+  ];
 }
 
 type Sequence = z.infer<typeof S.DeadLetterSequence>;

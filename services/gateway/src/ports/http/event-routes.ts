@@ -2,8 +2,7 @@ import { status } from '@grpc/grpc-js';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
-import { parseWith } from './request-context.ts';
-import type { Route } from './route.ts';
+import { type ApiRoute, route } from './route.ts';
 import { pollInto } from './sse.ts';
 import { notificationView, orderView } from './views.ts';
 
@@ -12,26 +11,26 @@ import { notificationView, orderView } from './views.ts';
  * polls the read side over gRPC on a bounded interval and sends only
  * changes (see ADR 0015 for why).
  */
-export function eventRoutes(deps: GatewayDeps): Route[] {
+export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   return [
-    {
+    route({
       method: 'GET',
       path: '/api/events/orders/{id}',
       tag: 'events',
       summary: 'Event stream: `order` whenever the order changes (version or status)',
       auth: 'user',
+      params: S.OrderPath,
       response: 'sse',
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const orderId = parseWith(S.OrderId, ctx.params.id, 'id');
+      async handle({ c, params, token }) {
+        const orderId = params.id;
         const caller = await verifyCaller(backends, token);
         const get = () =>
           backends.call('orders', backends.orders.getOrder, { orderId }, { token, idempotent: true });
         // Fail before the stream starts (401/403/404 as plain problems). A just-placed order may
         // not be projected yet: NOT_FOUND is asked again for a short, bounded while.
         const first = await retryNotFound(get, PROJECTION_GRACE_MS);
-        const stream = deps.streams.start(ctx.res, { owner: caller.subject });
+        const stream = deps.streams.start(c.env.outgoing, { owner: caller.subject });
         let last = '';
         const emit = (order: ReturnType<typeof orderView>) => {
           const key = `${order.version}:${order.status}`;
@@ -48,19 +47,18 @@ export function eventRoutes(deps: GatewayDeps): Route[] {
           },
           deps.logProblem,
         );
-        return undefined;
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/events/notifications',
       tag: 'events',
       summary: "Event stream: `notifications` (the caller's newest 20) whenever the inbox changes",
       auth: 'user',
       response: 'sse',
-      async handle(ctx) {
-        const caller = await verifyCaller(backends, ctx.requireToken());
-        const stream = deps.streams.start(ctx.res, { owner: caller.subject });
+      async handle({ c, token }) {
+        const caller = await verifyCaller(backends, token);
+        const stream = deps.streams.start(c.env.outgoing, { owner: caller.subject });
         let last = '';
         await pollInto(
           stream,
@@ -79,9 +77,8 @@ export function eventRoutes(deps: GatewayDeps): Route[] {
           },
           deps.logProblem,
         );
-        return undefined;
       },
-    },
+    }),
   ];
 }
 

@@ -1,27 +1,23 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { extname } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { consumerRoutes } from './consumer-routes.ts';
 import { deadLetterSequenceRoutes } from './dead-letter-sequence-routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { eventRoutes } from './event-routes.ts';
-import { openApiDocument } from './openapi.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { orderRoutes } from './order-routes.ts';
-import { HttpProblem, problem, toProblem } from './problem.ts';
-import { parseWith, type RequestContext, readJson, tokenOf } from './request-context.ts';
-import { inRequestSpan, type RequestSpan } from './request-span.ts';
-import { compileRoutes, type Route } from './route.ts';
-import {
-  applyCors,
-  clientAddress,
-  isJsonRequest,
-  isSecure,
-  setSecurityHeaders,
-  trustedProxies,
-} from './security.ts';
+import { type ProblemBody, problem, toProblem } from './problem.ts';
+import { inRequestSpan } from './request-span.ts';
+import { type ApiRoute, type EdgeRequest, type GatewayEnv, registerRoutes, route } from './route.ts';
+import { applyCors, clientAddress, isSecure, setSecurityHeaders, trustedProxies } from './security.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { staticFiles } from './static-files.ts';
 
 export interface HttpOptions {
   corsOrigins: readonly string[];
@@ -36,119 +32,173 @@ export interface HttpOptions {
   onRequest?: (route: string, status: number, seconds: number) => void;
 }
 
-/** Every API route, in one table: the router and the OpenAPI document both read it. */
-export function apiRoutes(deps: GatewayDeps): Route[] {
-  const routes = [
+/** The console's file types; any other path is the single-page app's index.html. */
+const consoleFiles = new Set(['.html', '.js', '.css', '.svg', '.json', '.ico']);
+const problemType = {
+  'content-type': 'application/problem+json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+/** Every API route, in one table: the router, the validators and the OpenAPI document all read it. */
+export function apiRoutes(deps: GatewayDeps, document: () => object = () => ({})): ApiRoute[] {
+  return [
     ...sessionRoutes(deps),
     ...orderRoutes(deps),
     ...opsRoutes(deps),
     ...deadLetterSequenceRoutes(deps),
     ...consumerRoutes(deps),
     ...eventRoutes(deps),
+    route({
+      method: 'GET',
+      path: '/api/openapi.json',
+      tag: 'meta',
+      summary: 'This OpenAPI 3.1 document',
+      auth: 'none',
+      response: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+      handle: async () => document(),
+    }),
   ];
-  routes.push({
-    method: 'GET',
-    path: '/api/openapi.json',
-    tag: 'meta',
-    summary: 'This OpenAPI 3.1 document',
-    auth: 'none',
-    response: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
-    handle: async () => document,
-  });
-  const document = openApiDocument(routes);
-  return routes;
 }
 
-/** The gateway's node:http server (not listening: the caller listens, tests on port 0). */
+/** The API and the console as a hono app; errors are RFC 9457 problem details. */
+export function gatewayApp(
+  deps: GatewayDeps,
+  options: Pick<HttpOptions, 'bodyLimitBytes' | 'webRoot' | 'logger'>,
+) {
+  const app = new OpenAPIHono<GatewayEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const field = issue?.path.length
+        ? issue.path.join('.')
+        : result.target === 'json'
+          ? 'body'
+          : result.target;
+      throw problem.badRequest(field, issue?.message ?? 'is invalid');
+    },
+  });
+  app.use('/api/*', async (c, next) => {
+    c.header('cache-control', 'no-store');
+    await next();
+  });
+  let document: object | undefined;
+  registerRoutes(
+    app,
+    apiRoutes(deps, () => (document ??= openApiDocument(app))),
+    options.bodyLimitBytes,
+  );
+  const webConsole = serveStatic<GatewayEnv>({
+    root: options.webRoot,
+    rewriteRequestPath: (path) => (consoleFiles.has(extname(path)) ? path : '/index.html'),
+    onFound: (_path, c) => c.header('cache-control', 'no-cache'),
+  });
+  app.use('*', async (c, next) => {
+    if (c.req.path.startsWith('/api/')) return next();
+    c.env.edge.label = 'static';
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw problem.methodNotAllowed(['GET']);
+    return webConsole(c, next);
+  });
+  app.notFound((c) => {
+    const { path } = c.req;
+    throw path.startsWith('/api/')
+      ? problem.notFound(`no route ${c.req.method} ${path}; see /api/openapi.json`)
+      : problem.notFound(`no file at ${path}`);
+  });
+  app.onError((error, c) => {
+    const { body, internal } = toProblem(
+      error instanceof HTTPException && error.status === 400
+        ? problem.badRequest('body', 'is not valid JSON')
+        : error,
+    );
+    if (internal) options.logger.error({ err: error, path: c.req.path }, 'request failed');
+    // An event stream that failed after its first bytes can only end.
+    if (c.env.outgoing.headersSent) {
+      c.env.outgoing.end();
+      return RESPONSE_ALREADY_SENT;
+    }
+    if (body.status === 401) c.header('www-authenticate', 'Bearer');
+    return c.json(body, body.status as 400, problemType);
+  });
+  return app;
+}
+
+function openApiDocument(app: OpenAPIHono<GatewayEnv>): object {
+  const securitySchemes = {
+    session: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'conveyor_session',
+      description: 'Set by /api/login; named `__Host-conveyor_session` over https',
+    },
+    bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+  } as const;
+  for (const [name, scheme] of Object.entries(securitySchemes)) {
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  }
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Conveyor gateway',
+      version: '1.0.0',
+      description:
+        'The public HTTP edge of Conveyor. Errors are RFC 9457 problem details. State-changing requests must send ' +
+        'content-type: application/json (CSRF defence). Authenticate with the session cookie set by /api/login or ' +
+        'with Authorization: Bearer <token>.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ session: [] }, { bearer: [] }],
+  });
+}
+
+/**
+ * The gateway's node:http server (not listening: the caller listens, tests on port 0). Admission,
+ * the request span, security headers and CORS are decided here, before hono sees the request.
+ */
 export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Server {
-  const routes = apiRoutes(deps);
-  const router = compileRoutes(routes);
-  const serveStatic = staticFiles(options.webRoot);
+  const app = gatewayApp(deps, options);
+  const edges = new WeakMap<object, EdgeRequest>();
+  const listener = getRequestListener(
+    (request, env) => app.fetch(request, { ...env, edge: edges.get(env.incoming) }),
+    {
+      errorHandler: () => problemResponse(problem.badRequest('url', 'is not a valid request target')),
+    },
+  );
   const trusted = trustedProxies(options.trustedProxies ?? []);
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
   return createServer((req, res) => {
     const started = performance.now();
+    const observe = (route: string) =>
+      options.onRequest?.(route, res.statusCode, (performance.now() - started) / 1000);
     if (inFlight >= maxInFlight) {
       res.setHeader('retry-after', '1');
-      const body = problem.unavailable(`too many requests in flight (${maxInFlight}); retry shortly`);
-      sendJson(res, 503, toProblem(body).body, 'application/problem+json');
-      options.onRequest?.('refused', 503, (performance.now() - started) / 1000);
+      const body = toProblem(
+        problem.unavailable(`too many requests in flight (${maxInFlight}); retry shortly`),
+      ).body;
+      res.writeHead(503, problemType).end(JSON.stringify(body));
+      observe('refused');
       return;
     }
     inFlight++;
     res.once('close', () => inFlight--);
-    void inRequestSpan(req, res, (span) => handle(req, res, span)).then((route) =>
-      options.onRequest?.(route, res.statusCode, (performance.now() - started) / 1000),
-    );
-  });
-
-  /** Answers one request; never rejects. Resolves to the route label for metrics. */
-  async function handle(req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<string> {
-    let label = 'unmatched';
-    let pathname = req.url ?? '/';
-    const secure = isSecure(req, options.secureCookies, trusted);
-    setSecurityHeaders(res, secure);
-    try {
-      const url = new URL(req.url ?? '/', 'http://gateway');
-      pathname = url.pathname;
-      if (applyCors(req, res, options.corsOrigins)) return label;
-      if (!url.pathname.startsWith('/api/')) {
-        label = 'static';
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw problem.methodNotAllowed(['GET']);
-        if (await serveStatic(url.pathname, res)) return label;
-        throw problem.notFound(`no file at ${url.pathname}`);
-      }
-      const match = router.match(req.method ?? 'GET', url.pathname);
-      if (!match) throw problem.notFound(`no route ${req.method} ${url.pathname}; see /api/openapi.json`);
-      if ('allowed' in match) {
-        res.setHeader('allow', match.allowed.join(', '));
-        throw problem.methodNotAllowed(match.allowed);
-      }
-      label = match.route.path;
-      span.matched(label);
-      if (match.route.method === 'POST' && !isJsonRequest(req)) throw problem.unsupportedMediaType();
-      const token = tokenOf(req, secure);
-      let status = match.route.status ?? 200;
-      const ctx: RequestContext = {
-        setStatus(n) {
-          status = n;
-        },
-        req,
-        res,
-        params: match.params,
-        query: url.searchParams,
+    void inRequestSpan(req, res, async (span) => {
+      const secure = isSecure(req, options.secureCookies, trusted);
+      setSecurityHeaders(res, secure);
+      const edge: EdgeRequest = {
+        span,
+        label: 'unmatched',
         secure,
         clientAddress: clientAddress(req, trusted),
-        token,
-        requireToken() {
-          if (!token) throw problem.unauthenticated();
-          return token;
-        },
-        body: async (schema) => parseWith(schema, await readJson(req, options.bodyLimitBytes)),
       };
-      const result = await match.route.handle(ctx);
-      if (result !== undefined && !res.headersSent) sendJson(res, status, result);
-    } catch (error) {
-      const { body, internal } = toProblem(error);
-      if (internal) options.logger.error({ err: error, path: pathname }, 'request failed');
-      if (res.headersSent) {
-        res.end();
-        return label;
-      }
-      if (error instanceof HttpProblem && error.status === 401) res.setHeader('www-authenticate', 'Bearer');
-      sendJson(res, body.status, body, 'application/problem+json');
-    }
-    return label;
-  }
+      if (applyCors(req, res, options.corsOrigins)) return edge.label;
+      edges.set(req, edge);
+      await listener(req, res);
+      return edge.label;
+    }).then(observe);
+  });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': `${type}; charset=utf-8`,
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
+function problemResponse(error: unknown): Response {
+  const body: ProblemBody = toProblem(error).body;
+  return new Response(JSON.stringify(body), { status: body.status, headers: problemType });
 }

@@ -2,198 +2,176 @@ import { z } from 'zod';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
-import { problem } from './problem.ts';
-import { parseWith } from './request-context.ts';
-import type { Route } from './route.ts';
+import { type ApiRoute, route } from './route.ts';
+import { historyEntryView, notificationView, orderSummaryView, orderView, productView } from './views.ts';
 
 type Orders = GatewayDeps['backends']['orders'];
 
-import { historyEntryView, notificationView, orderSummaryView, orderView, productView } from './views.ts';
-
 const OrderBody = z.object({ order: S.Order });
 const statusFilter = { placed: 1, paid: 2, shipped: 3, delivered: 4, cancelled: 5 } as const;
-const StatusQuery = z.enum(['placed', 'paid', 'shipped', 'delivered', 'cancelled']).optional();
 
 /** Catalog, orders (commands and queries) and the caller's notifications. */
-export function orderRoutes(deps: GatewayDeps): Route[] {
+export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   // Resolved per call, so the route table can be built without live clients (OpenAPI, tests).
   const orders = () => backends.orders;
-  const command = (
+  const command = <B extends z.ZodType<object>>(
     path: string,
     summary: string,
     auth: 'user' | 'admin',
-    request: z.ZodType,
-    toGrpc: (id: string, body: never) => object,
+    body: B,
+    toGrpc: (orderId: string, body: z.output<B>) => object,
     method: 'payOrder' | 'cancelOrder' | 'shipOrder' | 'deliverOrder',
-  ): Route => ({
-    method: 'POST',
-    path: `/api/orders/{id}/${path}`,
-    tag: 'orders',
-    summary,
-    auth,
-    request,
-    response: OrderBody,
-    async handle(ctx) {
+  ) =>
+    route({
+      method: 'POST',
+      path: `/api/orders/{id}/${path}`,
+      tag: 'orders',
+      summary,
       // `admin` routes are checked by the orders service itself (PERMISSION_DENIED → 403).
-      const token = ctx.requireToken();
-      const body = await ctx.body(request);
-      const id = parseWith(S.OrderId, ctx.params.id, 'id');
-      const { order } = await backends.call(
-        'orders',
-        orders()[method] as Orders['payOrder'],
-        toGrpc(id, body as never) as never,
-        {
-          token,
-          idempotent: false,
-        },
-      );
-      return { order: orderView(order) };
-    },
-  });
+      auth,
+      params: S.OrderPath,
+      body,
+      response: OrderBody,
+      async handle({ params, body, token }) {
+        const rpc = orders()[method] as Orders['payOrder'];
+        const request = toGrpc(params.id, body) as Parameters<typeof rpc>[0];
+        const { order } = await backends.call('orders', rpc, request, { token, idempotent: false });
+        return { order: orderView(order) };
+      },
+    });
   return [
-    {
+    route({
       method: 'GET',
       path: '/api/products',
       tag: 'catalog',
       summary: 'The demo catalog',
       auth: 'none',
-      query: { pageToken: 'from a previous nextPageToken' },
+      query: S.PageQuery,
       response: S.page('products', S.Product),
-      async handle(ctx) {
+      async handle({ query }) {
         const response = await backends.call(
           'orders',
           orders().listProducts,
-          { pageSize: 100, pageToken: ctx.query.get('pageToken') ?? '' },
+          { pageSize: 100, pageToken: query.pageToken ?? '' },
           { idempotent: true },
         );
         return { products: response.products.map(productView), nextPageToken: response.nextPageToken };
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/api/orders',
       tag: 'orders',
       summary: 'Place an order (header Idempotency-Key makes retries safe; generated when absent)',
       auth: 'user',
-      request: S.PlaceOrderRequest,
+      headers: S.PlaceOrderHeaders,
+      body: S.PlaceOrderRequest,
       response: z.object({ order: S.Order, replayed: z.boolean() }),
       status: 201,
       alternate: {
         status: 200,
         description: 'The Idempotency-Key was used before: the first order, replayed',
       },
-      async handle(ctx) {
-        const token = ctx.requireToken();
-        const body = await ctx.body(S.PlaceOrderRequest);
-        const header = ctx.req.headers['idempotency-key'];
-        const key =
-          header === undefined
-            ? deps.newIdempotencyKey()
-            : parseWith(S.IdempotencyKey, header, 'Idempotency-Key');
+      async handle({ c, headers, body, token }) {
         const response = await backends.call(
           'orders',
           orders().placeOrder,
-          { userId: '', items: body.items, idempotencyKey: String(key) },
+          {
+            userId: '',
+            items: body.items,
+            idempotencyKey: headers['Idempotency-Key'] ?? deps.newIdempotencyKey(),
+          },
           { token, idempotent: true },
         );
-        if (response.replayed) ctx.setStatus(200);
-        return { order: orderView(response.order), replayed: response.replayed };
+        const placed = { order: orderView(response.order), replayed: response.replayed };
+        return c.json(placed, response.replayed ? 200 : 201);
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/orders',
       tag: 'orders',
       summary: "The caller's orders, newest first (admins: everyone's)",
       auth: 'user',
-      query: { status: 'placed | paid | shipped | delivered | cancelled', pageToken: 'from nextPageToken' },
+      query: S.OrderListQuery,
       response: S.page('orders', S.OrderSummary),
-      async handle(ctx) {
-        const status = parseWith(StatusQuery, ctx.query.get('status') ?? undefined, 'status');
+      async handle({ query, token }) {
         const response = await backends.call(
           'orders',
           orders().listOrders,
           {
             userId: '',
-            status: status ? statusFilter[status] : 0,
+            status: query.status ? statusFilter[query.status] : 0,
             pageSize: 50,
-            pageToken: ctx.query.get('pageToken') ?? '',
+            pageToken: query.pageToken ?? '',
           },
-          { token: ctx.requireToken(), idempotent: true },
+          { token, idempotent: true },
         );
         return { orders: response.orders.map(orderSummaryView), nextPageToken: response.nextPageToken };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/orders/{id}',
       tag: 'orders',
       summary: 'One order (read model)',
       auth: 'user',
+      params: S.OrderPath,
       response: OrderBody,
-      async handle(ctx) {
+      async handle({ params, token }) {
         const { order } = await backends.call(
           'orders',
           orders().getOrder,
-          { orderId: parseWith(S.OrderId, ctx.params.id, 'id') },
-          { token: ctx.requireToken(), idempotent: true },
+          { orderId: params.id },
+          { token, idempotent: true },
         );
         return { order: orderView(order) };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/orders/{id}/history',
       tag: 'orders',
       summary: 'Every event of the order with the state after it',
       auth: 'user',
+      params: S.OrderPath,
       response: z.object({ entries: z.array(S.HistoryEntry) }),
-      async handle(ctx) {
+      async handle({ params, token }) {
         const { entries } = await backends.call(
           'orders',
           orders().getOrderHistory,
-          { orderId: parseWith(S.OrderId, ctx.params.id, 'id') },
-          { token: ctx.requireToken(), idempotent: true },
+          { orderId: params.id },
+          { token, idempotent: true },
         );
         return { entries: entries.map(historyEntryView) };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/orders/{id}/at',
       tag: 'orders',
       summary: 'The order as it was after `version` events (time travel)',
       auth: 'user',
-      query: { version: 'required, 1 or more' },
+      params: S.OrderPath,
+      query: S.OrderAtQuery,
       response: OrderBody,
-      async handle(ctx) {
-        const raw = ctx.query.get('version');
-        if (raw === null) throw problem.badRequest('version', 'is required');
-        const version = parseWith(
-          z.coerce
-            .number({ error: 'must be a whole number' })
-            .int('must be a whole number')
-            .min(1, 'must be 1 or more'),
-          raw,
-          'version',
-        );
-        const { order } = await backends.call(
-          'orders',
-          orders().getOrderAt,
-          { orderId: parseWith(S.OrderId, ctx.params.id, 'id'), version, time: undefined },
-          { token: ctx.requireToken(), idempotent: true },
-        );
+      async handle({ params, query, token }) {
+        const request = { orderId: params.id, version: query.version, time: undefined };
+        const { order } = await backends.call('orders', orders().getOrderAt, request, {
+          token,
+          idempotent: true,
+        });
         return { order: orderView(order) };
       },
-    },
+    }),
     command('pay', 'Pay a placed order', 'user', S.Empty, (orderId) => ({ orderId }), 'payOrder'),
     command(
       'cancel',
       'Cancel an order that has not shipped',
       'user',
       S.CancelOrderRequest,
-      (orderId, body: { reason: string }) => ({ orderId, reason: body.reason }),
+      (orderId, body) => ({ orderId, reason: body.reason }),
       'cancelOrder',
     ),
     command(
@@ -201,7 +179,7 @@ export function orderRoutes(deps: GatewayDeps): Route[] {
       'Ship a paid order (admins)',
       'admin',
       S.ShipOrderRequest,
-      (orderId, body: { carrier: string; trackingNumber: string }) => ({ orderId, ...body }),
+      (orderId, body) => ({ orderId, ...body }),
       'shipOrder',
     ),
     command(
@@ -212,20 +190,20 @@ export function orderRoutes(deps: GatewayDeps): Route[] {
       (orderId) => ({ orderId }),
       'deliverOrder',
     ),
-    {
+    route({
       method: 'GET',
       path: '/api/notifications',
       tag: 'notifications',
       summary: "The caller's notifications, newest first",
       auth: 'user',
-      query: { pageToken: 'from nextPageToken' },
+      query: S.PageQuery,
       response: S.page('notifications', S.Notification),
-      async handle(ctx) {
-        const caller = await verifyCaller(backends, ctx.requireToken());
+      async handle({ query, token }) {
+        const caller = await verifyCaller(backends, token);
         const response = await backends.call(
           'notifications',
           backends.notifications.listNotifications,
-          { userId: caller.subject, pageSize: 50, pageToken: ctx.query.get('pageToken') ?? '' },
+          { userId: caller.subject, pageSize: 50, pageToken: query.pageToken ?? '' },
           { token: caller.token, idempotent: true },
         );
         return {
@@ -233,6 +211,6 @@ export function orderRoutes(deps: GatewayDeps): Route[] {
           nextPageToken: response.nextPageToken,
         };
       },
-    },
+    }),
   ];
 }

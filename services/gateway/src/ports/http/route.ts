@@ -1,66 +1,177 @@
-import type { z } from 'zod';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { Problem } from './api-schemas.ts';
 import { problem } from './problem.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestSpan } from './request-span.ts';
+import { isJsonRequest, sessionCookieName } from './security.ts';
+
+/** What the node:http edge decided about a request before hono routes it. */
+export interface EdgeRequest {
+  span: RequestSpan;
+  /** The metrics label: the route template once matched, `static`, or `unmatched`. */
+  label: string;
+  /** The request came over https (directly or as told by a trusted proxy). */
+  secure: boolean;
+  /** The client's address (through trusted proxies; IPv6 per /64), for edge limits. */
+  clientAddress: string;
+}
+export type GatewayEnv = { Bindings: HttpBindings & { edge: EdgeRequest } };
+
+type Obj = z.ZodType<object>;
+/** What a route handler sees: validated input, the caller's token and hono's context. */
+export interface RouteInput<P, Q, H, B> {
+  c: Context<GatewayEnv>;
+  params: P;
+  query: Q;
+  headers: H;
+  body: B;
+  /** From `Authorization: Bearer` or the session cookie; never empty on `user` and `admin` routes. */
+  token: string;
+  edge: EdgeRequest;
+}
 
 /**
- * One API route: how it is matched, documented and handled. Paths use
- * OpenAPI templating (`/api/orders/{id}`), so the route table is also the
- * source of the OpenAPI document.
+ * One API route: matched, validated (400 naming the field) and documented from the same
+ * declaration, so the route table is the OpenAPI document. Paths use OpenAPI templating.
  */
-export interface Route {
+export interface ApiRoute<
+  P extends Obj = Obj,
+  Q extends Obj = Obj,
+  H extends Obj = Obj,
+  B extends Obj = Obj,
+> {
   method: 'GET' | 'POST';
   path: string;
   summary: string;
   tag: 'session' | 'catalog' | 'orders' | 'notifications' | 'operations' | 'events' | 'meta';
   /** `user`: needs a token (the services check ownership); `admin`: also documented as admin-only. */
   auth: 'none' | 'user' | 'admin';
-  request?: z.ZodType;
-  query?: Record<string, string>;
-  /** The success body's schema, or `sse` for an event stream. */
+  params?: P;
+  query?: Q;
+  headers?: H;
+  body?: B;
+  /** The success body's schema, or `sse` for an event stream the handler writes itself. */
   response: z.ZodType | 'sse';
   status?: number;
   /** Another success status the route may answer with, and when (e.g. 200 for a replayed command). */
   alternate?: { status: number; description: string };
-  handle(ctx: RequestContext): Promise<unknown>;
+  /** The success body (sent with `status`), or a Response of its own (another status). */
+  handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<H>, z.output<B>>): Promise<unknown>;
 }
 
-export interface RouteMatch {
-  route: Route;
-  params: Record<string, string>;
+/** Declares a route with its handler's input typed by its schemas. */
+export const route = <P extends Obj = Obj, Q extends Obj = Obj, H extends Obj = Obj, B extends Obj = Obj>(
+  r: ApiRoute<P, Q, H, B>,
+): ApiRoute => r as unknown as ApiRoute;
+
+/** The bearer token, else the session cookie of this request's kind (https reads only `__Host-`). */
+export function tokenOf(c: Context<GatewayEnv>): string {
+  const header = c.req.header('authorization');
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  return getCookie(c, sessionCookieName(c.env.edge.secure)) ?? '';
 }
 
-export function compileRoutes(routes: readonly Route[]) {
-  const compiled = routes.map((route) => ({
-    route,
-    names: [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
-    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
-  }));
-  return {
-    /** The route for a method and path, `405` with the allowed methods, or undefined; 400 for a malformed parameter. */
-    match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined {
-      const allowed: string[] = [];
-      for (const c of compiled) {
-        const m = c.pattern.exec(path);
-        if (!m) continue;
-        if (c.route.method !== method) {
-          allowed.push(c.route.method);
-          continue;
-        }
-        const params: Record<string, string> = {};
-        c.names.forEach((name, i) => {
-          params[name] = decodeParam(name, m[i + 1] as string);
-        });
-        return { route: c.route, params };
-      }
-      return allowed.length ? { allowed } : undefined;
+/** An empty body is an empty object: commands without fields need not send one. */
+async function blankIsEmpty(c: Context<GatewayEnv>, next: () => Promise<void>) {
+  // hono keeps the text it read as a promise in bodyCache; the validator parses it from there.
+  const cache = c.req.bodyCache as { text?: Promise<string> };
+  if ((await c.req.text()).trim() === '') cache.text = Promise.resolve('{}');
+  await next();
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});
+
+/** Registers `routes` on `app`, and a 405 naming the allowed methods for any other method on their paths. */
+export function registerRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  routes: readonly ApiRoute[],
+  bodyLimitBytes: number,
+): void {
+  const limit = bodyLimit({
+    maxSize: bodyLimitBytes,
+    onError: () => {
+      throw problem.tooLarge(bodyLimitBytes);
     },
-  };
-}
-
-function decodeParam(name: string, raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw problem.badRequest(name, 'is not valid percent-encoding');
+  });
+  const allowed = new Map<string, string[]>();
+  for (const r of routes) {
+    allowed.set(r.path, [...(allowed.get(r.path) ?? []), r.method]);
+    const success = {
+      description: r.response === 'sse' ? 'text/event-stream' : 'OK',
+      content:
+        r.response === 'sse'
+          ? { 'text/event-stream': { schema: z.string() } }
+          : { 'application/json': { schema: r.response } },
+    };
+    const config = createRoute({
+      method: r.method === 'GET' ? 'get' : 'post',
+      path: r.path,
+      summary: r.summary,
+      tags: [r.tag],
+      operationId: `${r.method.toLowerCase()}${r.path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      ...(r.auth === 'none' ? { security: [] } : {}),
+      request: {
+        // Each only when declared: zod-openapi adds a validator per key present.
+        ...(r.params ? { params: r.params } : {}),
+        ...(r.query ? { query: r.query } : {}),
+        ...(r.headers ? { headers: r.headers } : {}),
+        ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
+      } as never,
+      responses: {
+        [r.status ?? 200]: success,
+        ...(r.alternate
+          ? { [r.alternate.status]: { ...success, description: r.alternate.description } }
+          : {}),
+        400: problemResponse('Invalid input; `field` names the offending field'),
+        ...(r.auth === 'none' ? {} : { 401: problemResponse('No valid session cookie or bearer token') }),
+        ...(r.auth === 'admin' ? { 403: problemResponse('Admins only') } : {}),
+        503: problemResponse('A service did not answer'),
+      },
+      // Before validation: a refused request is counted and traced under its route.
+      middleware: [
+        async (c: Context<GatewayEnv>, next: () => Promise<void>) => {
+          c.env.edge.label = r.path;
+          c.env.edge.span.matched(r.path);
+          if (r.method === 'POST' && !isJsonRequest(c.req.header('content-type'))) {
+            throw problem.unsupportedMediaType();
+          }
+          await next();
+        },
+        ...(r.method === 'POST' ? [limit, blankIsEmpty] : []),
+      ],
+    });
+    app.openapi(
+      config as never,
+      (async (c: Context<GatewayEnv>) => {
+        const token = tokenOf(c);
+        if (r.auth !== 'none' && !token) throw problem.unauthenticated();
+        const valid = (target: string) => c.req.valid(target as never) ?? {};
+        const result = await r.handle({
+          c,
+          params: valid('param'),
+          query: valid('query'),
+          headers: valid('header'),
+          body: valid('json'),
+          token,
+          edge: c.env.edge,
+        });
+        if (r.response === 'sse') return RESPONSE_ALREADY_SENT;
+        return result instanceof Response ? result : c.json(result as object, (r.status ?? 200) as 200);
+      }) as never,
+    );
+  }
+  for (const [path, methods] of allowed) {
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (c) => {
+      c.header('allow', methods.join(', '));
+      throw problem.methodNotAllowed(methods);
+    });
   }
 }

@@ -108,8 +108,8 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, allowed: re
  * send cross-site and which a cross-origin script can only send after a
  * preflight that closed CORS refuses.
  */
-export function isJsonRequest(req: IncomingMessage): boolean {
-  return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
+export function isJsonRequest(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
 export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean, name: string): string {

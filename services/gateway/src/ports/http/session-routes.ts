@@ -1,20 +1,22 @@
 import { status } from '@grpc/grpc-js';
+import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { accountKey, type LimitName } from '../../adapters/edge-limits.ts';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { problem, toProblem } from './problem.ts';
-import { cookies } from './request-context.ts';
-import type { Route } from './route.ts';
+import { type ApiRoute, type RouteInput, route } from './route.ts';
 import { DEVICE_COOKIE_MAX_AGE_S, deviceCookieName, sessionCookie, sessionCookieName } from './security.ts';
 import { userView } from './views.ts';
 
 const SIGNED_UP =
   'Signed up: log in with this password. If the address already had an account, nothing changed and its owner was mailed.';
 
+type Input = Pick<RouteInput<unknown, unknown, unknown, unknown>, 'c' | 'edge'>;
+
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I (/api/me; /api/session for maybe nobody). */
-export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
+export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
   /** The user a token belongs to, and when the token expires (401 when it is not valid). */
   const sessionOf = async (token: string) => {
     const caller = await verifyCaller(backends, token);
@@ -27,15 +29,15 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
     return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
   };
   /** 429 with Retry-After once `name`'s allowance for `key` is spent. */
-  const limit = async (ctx: Parameters<Route['handle']>[0], name: LimitName, key: string, what: string) => {
+  const limit = async ({ c }: Input, name: LimitName, key: string, what: string) => {
     const verdict = await limits.take(name, key);
     if (verdict.allowed) return;
-    ctx.res.setHeader('retry-after', String(verdict.retryAfterSeconds));
+    c.header('retry-after', String(verdict.retryAfterSeconds));
     throw problem.tooManyRequests(`too many ${what}; try again in ${verdict.retryAfterSeconds} s`);
   };
-  const logIn = async (ctx: Parameters<Route['handle']>[0], email: string, password: string) => {
+  const logIn = async ({ c, edge: { secure } }: Input, email: string, password: string) => {
     // The device cookie lets this browser sign in while someone else's guesses lock the account.
-    const deviceToken = cookies(ctx.req)[deviceCookieName(ctx.secure)] ?? '';
+    const deviceToken = getCookie(c, deviceCookieName(secure)) ?? '';
     const auth = await backends.call(
       'users',
       backends.users.authenticate,
@@ -43,77 +45,74 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
       { idempotent: false },
     );
     const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
-    ctx.res.setHeader('set-cookie', [
-      sessionCookie(auth.accessToken, maxAge, ctx.secure, sessionCookieName(ctx.secure)),
-      sessionCookie(auth.deviceToken, DEVICE_COOKIE_MAX_AGE_S, ctx.secure, deviceCookieName(ctx.secure)),
-    ]);
+    c.header('set-cookie', sessionCookie(auth.accessToken, maxAge, secure, sessionCookieName(secure)));
+    const device = sessionCookie(auth.deviceToken, DEVICE_COOKIE_MAX_AGE_S, secure, deviceCookieName(secure));
+    c.header('set-cookie', device, { append: true });
     return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
   };
   return [
-    {
+    route({
       method: 'POST',
       path: '/api/signup',
       tag: 'session',
       summary:
         'Sign up. The same answer whether or not the address is taken (its owner is mailed instead); log in next',
       auth: 'none',
-      request: S.SignUpRequest,
+      body: S.SignUpRequest,
       response: S.SignUpAccepted,
       status: 202,
-      async handle(ctx) {
-        const body = await ctx.body(S.SignUpRequest);
-        await limit(ctx, 'signup-ip', ctx.clientAddress, 'sign-ups from this address');
-        await backends.call('users', backends.users.createUser, body, { idempotent: false });
+      async handle(input) {
+        await limit(input, 'signup-ip', input.edge.clientAddress, 'sign-ups from this address');
+        await backends.call('users', backends.users.createUser, input.body, { idempotent: false });
         return { accepted: true as const, detail: SIGNED_UP };
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/api/login',
       tag: 'session',
       summary: 'Log in: sets the HttpOnly session cookie (SameSite=Strict)',
       auth: 'none',
-      request: S.LogInRequest,
+      body: S.LogInRequest,
       response: S.Session,
-      async handle(ctx) {
-        const body = await ctx.body(S.LogInRequest);
-        await limit(ctx, 'login-ip', ctx.clientAddress, 'log-ins from this address');
-        await limit(ctx, 'login-account', accountKey(body.email), 'log-ins to this account');
-        return logIn(ctx, body.email, body.password);
+      async handle(input) {
+        await limit(input, 'login-ip', input.edge.clientAddress, 'log-ins from this address');
+        await limit(input, 'login-account', accountKey(input.body.email), 'log-ins to this account');
+        return logIn(input, input.body.email, input.body.password);
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/api/logout',
       tag: 'session',
       summary:
         "Log out: ends every session of the caller (users' SignOut: their tokens are refused from now on) and clears the session cookie",
       auth: 'none',
-      request: S.Empty,
+      body: S.Empty,
       response: z.object({ loggedOut: z.boolean() }),
-      async handle(ctx) {
-        ctx.res.setHeader('set-cookie', sessionCookie('', 0, ctx.secure, sessionCookieName(ctx.secure)));
-        if (ctx.token) {
+      async handle({ c, edge: { secure }, token }) {
+        c.header('set-cookie', sessionCookie('', 0, secure, sessionCookieName(secure)));
+        if (token) {
           // Refused already (expired, revoked) is logged out as well; anything else is an error.
           await backends
-            .call('users', backends.users.signOut, {}, { token: ctx.token, idempotent: true })
+            .call('users', backends.users.signOut, {}, { token, idempotent: true })
             .catch((error: { code?: unknown }) => {
               if (error.code !== status.UNAUTHENTICATED) throw error;
             });
         }
         return { loggedOut: true };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/api/me',
       tag: 'session',
       summary: 'The signed-in user',
       auth: 'user',
       response: S.Session,
-      handle: (ctx) => sessionOf(ctx.requireToken()),
-    },
-    {
+      handle: ({ token }) => sessionOf(token),
+    }),
+    route({
       method: 'GET',
       path: '/api/session',
       tag: 'session',
@@ -121,17 +120,17 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): Route[] {
         'Who is signed in, if anyone: 200 with user null when signed out or the session expired (the console asks this, so a signed-out page logs no 401)',
       auth: 'none',
       response: S.MaybeSession,
-      async handle(ctx) {
+      async handle({ token }) {
         const signedOut = { user: null, expiresAt: null };
-        if (!ctx.token) return signedOut;
+        if (!token) return signedOut;
         try {
-          return await sessionOf(ctx.token);
+          return await sessionOf(token);
         } catch (error) {
           // Expired, revoked or junk: nobody. Anything else (users unreachable) is the failure it is.
           if (toProblem(error).body.status === 401) return signedOut;
           throw error;
         }
       },
-    },
+    }),
   ];
 }
