@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
+import { type ServiceUnderTest, type System, startSystem, waitUntil, within } from '@conveyor/stack';
 import { call, independentClient } from '@conveyor/stack/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
@@ -90,7 +90,7 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
         } catch {
           readyz.push({ at: performance.now(), status: 'refused' });
         }
-        await sleep(5);
+        await sleep(5); // the polling period, not a wait for anything
       }
     })();
     // 16 callers back to back until the process is gone (bounded: 400 calls each).
@@ -111,10 +111,14 @@ describe('graceful shutdown of a service process on SIGTERM under load', () => {
       }
     });
 
-    await sleep(700);
+    // Under load: calls are completing and /readyz answered ready before the signal.
+    await waitUntil(
+      () => outcomes.filter((o) => o.code === 'OK').length >= 32 && readyz.some((r) => r.status === 200),
+      { timeoutMs: 10_000, intervalMs: 10, message: 'the load did not get going' },
+    );
     const sigtermAt = performance.now();
     process.kill(users.process.pid!, 'SIGTERM');
-    const code = await Promise.race([exited, sleep(GRACE_MS + 2000, 'still running' as const)]);
+    const code = await within(exited, GRACE_MS + 2000, 'still running' as const);
     await Promise.all([poller, ...callers]);
     for (const client of clients) client.close();
 

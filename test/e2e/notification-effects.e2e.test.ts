@@ -101,7 +101,7 @@ describe('notification effects once: mail + webhook under forced redelivery and 
         events.push(event);
         if (i % 3 === 0) await publish(event, `${event.id}-copy`);
         published = i + 1;
-        await sleep(10);
+        await sleep(10); // load pacing: the stream keeps flowing while replicas are killed
       }
     })();
 

@@ -39,4 +39,4 @@ export {
   TEST_ADMIN_EMAIL,
   TEST_ADMIN_PASSWORD,
 } from './system.ts';
-export { type WaitUntilOptions, waitUntil } from './wait-until.ts';
+export { type WaitUntilOptions, waitUntil, within } from './wait-until.ts';

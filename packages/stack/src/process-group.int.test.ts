@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnService } from './process-group.ts';
+import { waitUntil } from './wait-until.ts';
 
 function collect(): { write: (text: string) => void; lines: () => string[] } {
   let out = '';
@@ -81,7 +82,14 @@ describe('spawnService', () => {
       cwd: process.cwd(),
       write: out.write,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both said 'up', so both have their SIGTERM handlers: what they do on it is under test.
+    await waitUntil(
+      () =>
+        ['polite', 'stubborn'].every((name) =>
+          out.lines().some((l) => new RegExp(`^${name} +\\| up$`).test(l)),
+        ),
+      { timeoutMs: 5000, intervalMs: 10, message: 'the children did not start' },
+    );
     const started = Date.now();
     await Promise.all([polite.stop(5000), stubborn.stop(300), sleeper.kill()]);
     assert.ok(Date.now() - started < 3000);

@@ -5,14 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { childExited, terminateChild } from './child-control.ts';
 import { isAlive, readStackFile, type StackFile, stackFilePath } from './launcher/stack-file.ts';
 import { dropDatabase } from './postgres-infra.ts';
 import { isolatedUpEnv } from './testing/up-env.ts';
 import { type TestNats, testAdminUrl, testDatabaseName, testNats } from './throwaway.ts';
-import { waitUntil } from './wait-until.ts';
+import { waitUntil, within } from './wait-until.ts';
 
 const upScript = fileURLToPath(new URL('./up.ts', import.meta.url));
 const cliScript = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
@@ -125,7 +124,7 @@ describe('conveyor up (launcher, end to end)', () => {
 
     const stopStarted = Date.now();
     child.kill('SIGINT');
-    const code = await Promise.race([exited, sleep(20_000, 'timeout', { ref: false })]);
+    const code = await within(exited, 20_000, 'timeout');
     assert.equal(code, 0, `launcher exit after SIGINT (${Date.now() - stopStarted} ms):\n${output}`);
     assert.match(output, /■ services stopped: .*users \(exit 0\)/);
     assert.match(output, /■ nats: left running/);

@@ -29,3 +29,16 @@ export async function waitUntil(fn: () => Promise<boolean> | boolean, opts: Wait
   const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
   throw new Error(`${opts.message} (timed out after ${opts.timeoutMs} ms${detail})`, { cause: lastError });
 }
+
+/**
+ * What `promise` settles to, or `onTimeout` once `timeoutMs` have passed: a bound on a wait, never
+ * a wait for something to happen. The timer does not keep the process alive.
+ */
+export async function within<T, U>(promise: Promise<T>, timeoutMs: number, onTimeout: U): Promise<T | U> {
+  const bound = new AbortController();
+  try {
+    return await Promise.race([promise, sleep(timeoutMs, onTimeout, { ref: false, signal: bound.signal })]);
+  } finally {
+    bound.abort();
+  }
+}

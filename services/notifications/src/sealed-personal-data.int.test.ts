@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { usersV1 } from '@conveyor/contracts';
 import { type CloudEvent, callUnary, insecure } from '@conveyor/platform';
-import { type ServiceUnderTest, type System, startSystem } from '@conveyor/stack';
+import { type ServiceUnderTest, type System, startSystem, waitUntil } from '@conveyor/stack';
 import { publishedEvent, signUp } from '@conveyor/stack/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { type NotificationsHarness, startHarness } from './testing/notifications-harness.ts';
+import { type NotificationsHarness, settled, startHarness } from './testing/notifications-harness.ts';
 
 /**
  * user.created v2 carries sealed contact details; notifications opens them
@@ -72,8 +71,19 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     assert.ok(!JSON.stringify(event.data).includes('Alice'));
 
     await users.process.kill();
+    const retries = () =>
+      h.metric('conveyor_events_consumed_total', {
+        consumer: 'notifications',
+        subject: 'user.created',
+        outcome: 'retry',
+      });
+    const retriedBefore = await retries();
     await deliver(event);
-    await sleep(1500); // several RetryLater rounds (300 ms) against a dead users service
+    // Several RetryLater rounds (300 ms apart) against a dead users service, counted as they happen.
+    await waitUntil(async () => (await retries()) >= retriedBefore + 3, {
+      timeoutMs: 10_000,
+      message: 'the event was not retried three times while users was down',
+    });
     assert.equal(h.smtp.messages().filter((m) => m.to.includes('alice.sealed@example.com')).length, 0);
     const { rows: none } = await h.sql.query('select 1 from inbox');
     assert.equal(none.length, 0, 'nothing recorded while users is down');
@@ -104,7 +114,9 @@ describe('notifications reads user.created v2 through users (real processes, Pos
     const sentinel = await signUp(usersAddress, { email: 'sentinel.sealed@example.com', name: 'Sentinel' });
     await deliver(await createdEvent(sentinel.userId));
     await h.smtp.waitFor((m) => m.to.includes('sentinel.sealed@example.com'), { timeoutMs: 20_000 });
-    await sleep(500);
+    // Settled: both events acknowledged (a notification is recorded before its event is) and no
+    // delivery scheduled, so a mail to bob, even one handled after the sentinel, would be here now.
+    await waitUntil(() => settled(h), { timeoutMs: 10_000, message: 'notifications did not settle' });
     assert.equal(h.smtp.messages().filter((m) => m.to.includes('bob.sealed@example.com')).length, 0);
     const { rows } = await h.sql.query(
       `select count(*)::int as n from notifications where recipient = 'bob.sealed@example.com'`,

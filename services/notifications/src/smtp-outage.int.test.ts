@@ -45,7 +45,7 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
           at: Date.now(),
           state: await h.metric('conveyor_circuit_breaker_state', { downstream: 'smtp' }),
         });
-        await sleep(100);
+        await sleep(100); // the sampling period, not a wait for anything
       }
     })();
 
@@ -54,11 +54,12 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
 
     h.smtp.setAvailable(false);
     const down = Date.now();
-    // 60 more events spread over the first 20 s of the outage.
+    // 60 more events spread over the first 20 s of the outage: load pacing, not a wait.
     for (const event of events.slice(20)) {
       await h.publish(event);
       await sleep(330);
     }
+    // The outage lasts its 30 s (the scenario's length, not a wait for anything to happen).
     await sleep(Math.max(0, down + outageMs - Date.now()));
     assert.equal(mails().length, 20, 'nothing got through the outage');
     h.smtp.setAvailable(true);

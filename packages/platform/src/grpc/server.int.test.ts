@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { protoFiles, protoRoot, usersV1 } from '@conveyor/contracts';
+import { waitUntil } from '@conveyor/stack';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
@@ -192,7 +193,11 @@ describe('gRPC server kit', () => {
       readiness.watch(60_000);
       await readiness.report();
       const admitted = [get('a'), get('b'), get('c')];
-      while (waiting.length < 3) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(() => waiting.length === 3, {
+        timeoutMs: 5000,
+        intervalMs: 5,
+        message: 'three calls in',
+      });
       assert.equal(limit.inFlight, 3);
       assert.match((await metric('rpc_server_in_flight')).join(), / 3$/);
 
@@ -221,10 +226,17 @@ describe('gRPC server kit', () => {
 
       // A caller that gives up (deadline) frees its slot even though the handler never answers.
       await assert.rejects(get('hang', 200), { code: grpc.status.DEADLINE_EXCEEDED });
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(limit.inFlight, 0);
+      await waitUntil(() => limit.inFlight === 0, {
+        timeoutMs: 5000,
+        intervalMs: 5,
+        message: 'the slot was kept',
+      });
       const after = get('e');
-      while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(() => waiting.length === 1, {
+        timeoutMs: 5000,
+        intervalMs: 5,
+        message: 'the call never came in',
+      });
       waiting.shift()!();
       assert.equal((await after).user?.id, 'e');
     } finally {

@@ -14,7 +14,16 @@ import { appendToOutbox } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { ensureStreams } from './topology.ts';
 
-const logger = pino({ level: 'silent' });
+/** What the relays warn about, as they log it: a test waits for a failed attempt rather than sleeping. */
+const warnings: { msg: string; at: number }[] = [];
+const logger = pino(
+  { level: 'warn' },
+  {
+    write(line: string) {
+      warnings.push({ msg: (JSON.parse(line) as { msg: string }).msg, at: Date.now() });
+    },
+  },
+);
 const schema = 'relaytest';
 
 function userCreated() {
@@ -66,12 +75,25 @@ describe('outbox relay (real Postgres and NATS)', () => {
   const streamCount = async () => (await jsm.streams.info('USERS')).state.messages;
   const outboxCount = async () =>
     (await pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
+  const databaseNow = async () => (await pool.query('select clock_timestamp() as t')).rows[0].t as Date;
+  /** True once a session that does not hold the relay lock has asked for it since `since`: a standby. */
+  const standbyTriedSince = async (since: Date) => {
+    const { rows } = await pool.query(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid() and query_start >= $1
+         and query like 'select pg_try_advisory_lock%'
+         and pid not in (select pid from pg_locks where locktype = 'advisory' and granted)`,
+      [since],
+    );
+    return rows[0].n > 0;
+  };
 
   it('is woken by the writer after commit, in process and from a standby replica, not by polling', async () => {
     const relay = startRelay({ idlePollMs: 60_000 });
     await waitUntil(() => relay.active, { timeoutMs: 5000, message: 'relay never became active' });
+    const since = await databaseNow();
     const standby = startRelay({ idlePollMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntil(() => standbyTriedSince(since), { timeoutMs: 5000, message: 'the standby never asked' });
     assert.equal(standby.active, false);
     let before = await streamCount();
     await appendToOutbox(pool, [userCreated()]);
@@ -94,8 +116,9 @@ describe('outbox relay (real Postgres and NATS)', () => {
   });
 
   it('keeps exactly one relay active and fails over when it stops', async () => {
+    const since = await databaseNow();
     const standby = startRelay();
-    await new Promise((r) => setTimeout(r, 500));
+    await waitUntil(() => standbyTriedSince(since), { timeoutMs: 5000, message: 'the standby never asked' });
     const active = relays.filter((r) => r.active);
     assert.equal(active.length, 1);
     assert.equal(standby.active, false);
@@ -154,8 +177,16 @@ describe('outbox relay (real Postgres and NATS)', () => {
     const before = await streamCount();
     await nats.kill();
     const events = Array.from({ length: 50 }, userCreated);
+    const appendedAt = Date.now();
     for (let i = 0; i < events.length; i += 10) await appendToOutbox(pool, events.slice(i, i + 10));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The active relay read rows and failed to publish them: it tried, so what it kept it had to.
+    await waitUntil(
+      () => warnings.some((w) => w.msg === 'outbox relay failed; retrying' && w.at >= appendedAt),
+      {
+        timeoutMs: 20_000,
+        message: 'the relay never tried to publish while NATS was down',
+      },
+    );
     assert.equal(await outboxCount(), 50, 'rows must stay in the outbox while NATS is down');
     await nats.restart();
     await waitUntil(async () => (await outboxCount()) === 0, {

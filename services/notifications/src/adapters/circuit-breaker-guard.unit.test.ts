@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createMetricsRegistry } from '@conveyor/platform';
 import { SendFailed } from '../app/ports.ts';
 import { CircuitBreakerGuard } from './circuit-breaker-guard.ts';
@@ -40,11 +39,13 @@ describe('CircuitBreakerGuard', () => {
     assert.match(held.kind === 'held' ? held.reason : '', /circuit smtp open/);
   });
 
-  it('lets one trial through after the wait: its failure is a probe, its success closes the breaker', async () => {
+  it('lets one trial through after the wait: its failure is a probe, its success closes the breaker', async (t) => {
+    // The breaker's wait is read from the clock: a mocked Date lets it pass at once and exactly.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const { g, state } = guard();
     await g.run('smtp', failing);
     await g.run('smtp', failing);
-    await sleep(120);
+    t.mock.timers.tick(120);
     assert.deepEqual(await g.run('smtp', failing), {
       kind: 'failed',
       error: 'smtp: 421',
@@ -52,7 +53,7 @@ describe('CircuitBreakerGuard', () => {
       probe: true,
     });
     assert.equal((await g.run('smtp', async () => {})).kind, 'held');
-    await sleep(120);
+    t.mock.timers.tick(120);
     assert.deepEqual(await g.run('smtp', async () => {}), { kind: 'sent' });
     assert.equal(await state('smtp'), 0);
   });
