@@ -33,6 +33,7 @@ export * from './messaging/topology.ts';
 export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './observability/personal-data.ts';
+export * from './observability/prometheus-text.ts';
 export * from './observability/telemetry.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';

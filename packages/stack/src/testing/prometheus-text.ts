@@ -1,28 +1,6 @@
-/** One sample of the Prometheus text exposition format. */
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+import { parsePrometheusText, type Sample } from '@conveyor/platform/prometheus-text';
 
-const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
-const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/** Parses the text format (comments skipped, label values unescaped). */
-export function parsePrometheusText(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = sampleLine.exec(line);
-    if (!match) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, key, raw] of (match[2] ?? '').matchAll(labelPair)) {
-      labels[key!] = raw!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
+export { parsePrometheusText, type Sample };
 
 /** Sum of the samples named `name` whose labels include `labels`. */
 export function sumOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
