@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot } from '@conveyor/stack';
+import { repoRoot, waitUntil } from '@conveyor/stack';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from '@conveyor/stack/testing';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -262,10 +262,15 @@ describe('web console in chromium', () => {
       await page.getByRole('link', { name: 'Operations' }).click();
       await page.locator('#health li.ok').nth(2).waitFor();
       const row = page.locator('#dead-letters tr', { hasText: 'order.paid' });
-      for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
-        await page.getByRole('button', { name: 'Refresh dead letters' }).click();
-        await page.waitForTimeout(250);
-      }
+      // The consumer dead-letters the poison message on its own time: refresh until the list shows it.
+      await waitUntil(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh dead letters' }).click();
+          await page.locator('#dead-letters').waitFor();
+          return (await row.count()) > 0;
+        },
+        { timeoutMs: 10_000, intervalMs: 250, message: 'the poison message listed as a dead letter' },
+      );
       const deadLetterId = (await row.first().getAttribute('data-id')) ?? '';
       assert.ok(deadLetterId, 'the poison message was not listed as a dead letter');
       await row
