@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
 import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+
+const OUTAGE_MS = 10_000;
 
 interface Order {
   id: string;
@@ -50,6 +53,37 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   /** Pay and cancel as the customer, ship and deliver as the admin. */
   const command = (who: SignedIn, method: string, request: object) =>
     callAs<{ order: Order }>(/Ship|Deliver/.test(method) ? admin : who, orders, method, request);
+  /**
+   * Nothing left anywhere in the pipeline that could still send a mail: the orders outbox is drained,
+   * the notifications consumer has every ORDERS message delivered and acknowledged (it records a
+   * message's deliveries before its ack) and no delivery is scheduled. A late duplicate of any mail
+   * counted after this would have had to come from one of them.
+   */
+  const settled = async () => {
+    const sql = new pg.Client({ connectionString: system.databaseUrl });
+    await sql.connect();
+    const nc = await connect(system.natsOptions());
+    try {
+      const jsm = await jetstreamManager(nc);
+      const empty = async (table: string) =>
+        (await sql.query(`select 1 from ${table} limit 1`)).rowCount === 0;
+      await waitUntil(
+        async () => {
+          const consumer = await jsm.consumers.info('ORDERS', 'notifications');
+          return (
+            (await empty('orders.outbox')) &&
+            consumer.num_pending === 0 &&
+            consumer.num_ack_pending === 0 &&
+            (await empty('notifications.delivery_queue'))
+          );
+        },
+        { timeoutMs: 30_000, intervalMs: 100, message: 'the pipeline did not settle' },
+      );
+    } finally {
+      await nc.close();
+      await sql.end();
+    }
+  };
   const subjects = (email: string) =>
     system.smtp
       .messages()
@@ -66,7 +100,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     assert.equal(delivered.order.version, 4);
 
     await system.smtp.waitFor((m) => m.to.includes(user.email), { count: 5, timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await settled();
     const short = order.id.slice(-8);
     assert.deepEqual(subjects(user.email).sort(), [
       `Order ${short} confirmed`,
@@ -101,7 +135,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     await system.smtp.waitFor((m) => m.to.includes(user.email) && /confirmed/.test(m.subject), {
       timeoutMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await settled();
     assert.equal(subjects(user.email).filter((s) => /confirmed/.test(s)).length, 1);
   });
 
@@ -126,16 +160,18 @@ describe('order lifecycle across users, orders and notifications (processes)', (
       // Bounded: at most 400 orders, stops when told or when the bound is hit.
       for (let i = 0; i < 400 && !stop; i++) {
         accepted.push((await place(user)).order.id);
-        await new Promise((r) => setTimeout(r, 40));
+        await sleep(40); // load pacing: about 25 orders a second
       }
     })();
-    await new Promise((r) => setTimeout(r, 1000));
+    const flowing = (count: number, message: string) =>
+      waitUntil(() => accepted.length >= count, { timeoutMs: 15_000, intervalMs: 20, message });
+    await flowing(10, 'orders were not being accepted before the outage');
     await system.nats.kill();
     const downAt = accepted.length;
-    await new Promise((r) => setTimeout(r, 10_000));
+    await sleep(OUTAGE_MS); // the outage's length is the scenario, not a wait for anything
     const duringOutage = accepted.length - downAt;
     await system.nats.restart();
-    await new Promise((r) => setTimeout(r, 1000));
+    await flowing(accepted.length + 10, 'orders were not accepted after NATS came back');
     stop = true;
     await load;
     t.diagnostic(`${accepted.length} orders accepted, ${duringOutage} of them while NATS was down`);
@@ -170,7 +206,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
         count: accepted.length,
         timeoutMs: 60_000,
       });
-      await new Promise((r) => setTimeout(r, 1000));
+      await settled();
       const confirmations = system.smtp
         .messages()
         .filter((m) => m.to.includes(user.email) && /confirmed/.test(m.subject));
