@@ -4,7 +4,6 @@ import {
   ConsumerControls,
   consumerGrpcService,
   counter,
-  handleAgain,
   pruneInbox,
   type RunningConsumer,
   type RunningService,
@@ -24,16 +23,7 @@ import { PostgresNotificationStore } from './adapters/postgres-notification-stor
 import { PostgresWebhookStore } from './adapters/postgres-webhook-store.ts';
 import { SmtpMailer } from './adapters/smtp-mailer.ts';
 import { loadWebhookSecretBox, sealStoredSecrets } from './adapters/webhook-secret-keys.ts';
-import { deleteWebhook } from './app/delete-webhook.ts';
-import { DeliveryScheduler } from './app/deliver-notifications.ts';
-import { getDeadLetter } from './app/get-dead-letter.ts';
-import { listDeadLetters } from './app/list-dead-letters.ts';
-import { listNotifications } from './app/list-notifications.ts';
-import { listWebhooks } from './app/list-webhooks.ts';
-import { purgeDeadLetters } from './app/purge-dead-letters.ts';
-import { recordEvents } from './app/record-events.ts';
-import { redriveDeadLetters } from './app/redrive-dead-letters.ts';
-import { registerWebhook } from './app/register-webhook.ts';
+import { buildApp } from './app/build-app.ts';
 import type { NotificationsConfig } from './config.ts';
 import { notificationGrpcService } from './ports/grpc-notification-service.ts';
 
@@ -42,7 +32,10 @@ export const consumerName = Durables.notifications;
 
 export type RunningNotificationsService = RunningService;
 
-/** Wires the notification service; main.ts and the tests both start it through here. */
+/**
+ * Starts the notification service on real adapters (Postgres, SMTP, HTTP, JetStream, the users
+ * service) with its consumers and ports; main.ts and the integration tests start it through here.
+ */
 export function startNotificationsService(config: NotificationsConfig): Promise<RunningNotificationsService> {
   const options = {
     name: 'notifications' as const,
@@ -62,7 +55,6 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       verifier: tokenVerifierOptions(config),
     });
     shutdown.add('final', 'stop token verifier', () => verifier.stop());
-    const store = new PostgresNotificationStore(pool, consumerName);
     // Names this process's claims on the delivery schedule (ADR 0018).
     const replica = uuidv7();
     let claims = 0;
@@ -74,7 +66,6 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       logger,
     });
     await sealStoredSecrets(pool, secretBox, logger);
-    const webhooks = new PostgresWebhookStore(pool, secretBox);
     const deadLetters = new JetStreamDeadLetterQueue({ jsm, consumer: consumerName });
     const mailer = traced(
       new SmtpMailer({ url: config.SMTP_URL, from: config.MAIL_FROM, poolSize: config.SMTP_POOL_SIZE }),
@@ -98,10 +89,13 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       : undefined;
     if (revealer) shutdown.add('final', 'close users client', async () => revealer.close());
     else logger.warn('USERS_SERVICE_SECRET unset: user.created v2 events wait until it is configured');
-    const scheduler = new DeliveryScheduler({
-      queue: new PostgresDeliveryQueue(pool, secretBox),
+    const app = buildApp({
+      store: new PostgresNotificationStore(pool, consumerName),
+      webhooks: new PostgresWebhookStore(pool, secretBox),
+      deliveryQueue: new PostgresDeliveryQueue(pool, secretBox),
+      deadLetters,
       mailer,
-      webhooks: traced(
+      webhookPoster: traced(
         new HttpWebhookPoster({
           timeoutMs: config.WEBHOOK_TIMEOUT_MS,
           allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
@@ -115,35 +109,35 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
         logger,
         registry,
       }),
-      deadLetters,
-      mailDomain: config.MAIL_DOMAIN,
-      policy: {
-        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
-        backoffMs: config.DELIVERY_BACKOFF_MS,
-        maxAgeMs: config.DELIVERY_MAX_AGE_MS,
-      },
-      concurrency: { smtp: config.SMTP_POOL_SIZE, webhook: config.WEBHOOK_CONCURRENCY },
-      leaseMs: config.DELIVERY_LEASE_MS,
-      pollMs: config.DELIVERY_POLL_MS,
+      revealer,
+      releaseSequence: (original) => sequences.copyRedriven(original),
       now: () => new Date(),
       random: Math.random,
-      newClaim: () => `${replica}:${claims++}`,
-      logger,
-      inTrace: inTraceOf,
-      currentTrace: () => traceparentOf(),
-      onOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
-    });
-    scheduler.start();
-    // After the consumers (intake) stop: what they recorded last is still delivered or released.
-    shutdown.add('work', 'stop delivering', () => scheduler.stop());
-    const handler = recordEvents({
-      store,
-      revealer,
-      consumer: consumerName,
       newId: uuidv7,
-      now: () => new Date(),
-      delivery: scheduler,
+      newClaim: () => `${replica}:${claims++}`,
+      newSecret: () => `whsec_${randomBytes(32).toString('base64url')}`,
+      logger,
+      traces: { inTrace: inTraceOf, current: () => traceparentOf() },
+      onSendOutcome: (channel, outcome) => sends.inc({ channel, outcome }),
+      settings: {
+        consumer: consumerName,
+        mailDomain: config.MAIL_DOMAIN,
+        delivery: {
+          maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+          backoffMs: config.DELIVERY_BACKOFF_MS,
+          maxAgeMs: config.DELIVERY_MAX_AGE_MS,
+        },
+        concurrency: { smtp: config.SMTP_POOL_SIZE, webhook: config.WEBHOOK_CONCURRENCY },
+        leaseMs: config.DELIVERY_LEASE_MS,
+        pollMs: config.DELIVERY_POLL_MS,
+        allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+        maxWebhooksPerOwner: config.WEBHOOK_MAX_PER_OWNER,
+      },
     });
+    app.delivery.start();
+    // After the consumers (intake) stop: what they recorded last is still delivered or released.
+    shutdown.add('work', 'stop delivering', () => app.delivery.stop());
+    const handler = app.recordEvents;
 
     // One sequence per user and per order, across both streams' consumers (ADR 0031).
     const sequences = new SequencedDeadLetters({
@@ -202,47 +196,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
 
     return {
       grpc: [
-        notificationGrpcService(
-          {
-            listNotifications: listNotifications({ store }),
-            registerWebhook: registerWebhook({
-              webhooks,
-              newId: uuidv7,
-              now: () => new Date(),
-              newSecret: () => `whsec_${randomBytes(32).toString('base64url')}`,
-              allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
-              maxPerOwner: config.WEBHOOK_MAX_PER_OWNER,
-            }),
-            listWebhooks: listWebhooks({ webhooks }),
-            deleteWebhook: deleteWebhook({ webhooks }),
-            listDeadLetters: listDeadLetters({ deadLetters }),
-            getDeadLetter: getDeadLetter({ deadLetters }),
-            redriveDeadLetters: redriveDeadLetters({
-              deadLetters,
-              store,
-              // A dead letter redriven from its DEADLETTERS copy releases its sequence too.
-              redriven: (deadLetter) =>
-                sequences.copyRedriven({
-                  stream: deadLetter.originalStream,
-                  streamSequence: deadLetter.originalSequence,
-                }),
-              handleAgain: (deadLetter) =>
-                handleAgain(handler, {
-                  headers: deadLetter.headers,
-                  payload: deadLetter.payload,
-                  delivery: {
-                    subject: deadLetter.originalSubject,
-                    stream: deadLetter.originalStream,
-                    streamSequence: deadLetter.originalSequence,
-                    deliveryCount: 1,
-                  },
-                }),
-            }),
-            purgeDeadLetters: purgeDeadLetters({ deadLetters }),
-          },
-          logger,
-          verifier,
-        ),
+        notificationGrpcService(app, logger, verifier),
         consumerGrpcService([sequences], controls, logger, verifier),
       ],
     };

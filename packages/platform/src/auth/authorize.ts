@@ -30,15 +30,18 @@ export function authorized<Req, Call extends { metadata: Metadata }, Res>(
   });
 }
 
-export function requireRole(principal: Principal, roles: readonly Role[]): void {
+/** Who calls a use case, as far as access rules go: the verified token's user and role. */
+export type Caller = Pick<Principal, 'subject' | 'role'>;
+
+export function requireRole(principal: Caller, roles: readonly Role[]): void {
   if (!roles.includes(principal.role))
     throw permissionDenied(`this call needs the ${roles.join(' or ')} role; the caller is ${principal.role}`);
 }
 
-export const isAdmin = (principal: Principal) => principal.role === 'admin';
+export const isAdmin = (principal: Caller) => principal.role === 'admin';
 
 /** PERMISSION_DENIED unless the caller is `ownerId` or an admin. */
-export function requireOwnerOrAdmin(principal: Principal, ownerId: string, what: string): void {
+export function requireOwnerOrAdmin(principal: Caller, ownerId: string, what: string): void {
   if (principal.subject !== ownerId && !isAdmin(principal))
     throw permissionDenied(`${what} belongs to another user`);
 }

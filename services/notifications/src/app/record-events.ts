@@ -5,7 +5,7 @@ import {
   PoisonMessageError,
   type ReceivedEvent,
   RetryLater,
-} from '@conveyor/platform';
+} from '@conveyor/platform/core';
 import { type Plan, planFor } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 import { webhookBody } from '../domain/webhook-payload.ts';

@@ -1,4 +1,4 @@
-import type { HandlingOutcome } from '@conveyor/platform';
+import type { HandlingOutcome } from '@conveyor/platform/core';
 import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { pageSize, uuidPattern } from '@conveyor/platform/validation';
 import { checkSelection } from './dead-letter-selection.ts';

@@ -1,25 +1,12 @@
-import type { Role } from '@conveyor/platform/auth';
+import { requireRole, type Caller as VerifiedCaller } from '@conveyor/platform/core';
 import { AppError } from '@conveyor/platform/errors';
 
-/** Who calls a use case: the verified token's user and role, as the port read them. */
-export interface Caller {
-  subject: string;
-  role: Role;
+export { requireOwnerOrAdmin, requireRole } from '@conveyor/platform/core';
+
+/** Who calls an order use case: the verified token's user and role, as the port read them. */
+export interface Caller extends VerifiedCaller {
   /** The caller's own token, for a use case that asks another service on their behalf. */
   token: string;
-}
-
-const permissionDenied = (why: string) => new AppError('PERMISSION_DENIED', why);
-
-export function requireRole(caller: Caller, roles: readonly Role[]): void {
-  if (!roles.includes(caller.role))
-    throw permissionDenied(`this call needs the ${roles.join(' or ')} role; the caller is ${caller.role}`);
-}
-
-/** PERMISSION_DENIED unless the caller is `ownerId` or an admin. */
-export function requireOwnerOrAdmin(caller: Caller, ownerId: string, what: string): void {
-  if (caller.subject !== ownerId && caller.role !== 'admin')
-    throw permissionDenied(`${what} belongs to another user`);
 }
 
 /**
@@ -29,6 +16,7 @@ export function requireOwnerOrAdmin(caller: Caller, ownerId: string, what: strin
 export function actingFor(caller: Caller, requested: string): string {
   requireRole(caller, ['customer', 'admin']);
   if (requested === '' || requested === caller.subject) return caller.subject;
-  if (caller.role !== 'admin') throw permissionDenied('user_id: customers can only act for themselves');
+  if (caller.role !== 'admin')
+    throw new AppError('PERMISSION_DENIED', 'user_id: customers can only act for themselves');
   return requested;
 }
