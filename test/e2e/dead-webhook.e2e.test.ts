@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ordersV1 } from '@conveyor/contracts';
 import { startWebhookReceiver, type WebhookReceiver } from '@conveyor/notifications/testing';
 import { callUnary, insecure } from '@conveyor/platform';
@@ -63,7 +64,7 @@ describe('a dead webhook is a bulkhead, not an outage (processes)', () => {
       if (perSecond === 0 && calls.length > 0) await calls.at(-1);
       const at = perSecond === 0 ? Date.now() : started + (i * 1000) / perSecond;
       const wait = at - Date.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 1) await sleep(wait); // open-loop schedule: this call's send time, not a wait for anything
       calls.push(
         callUnary(
           client,
