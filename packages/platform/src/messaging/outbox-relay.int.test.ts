@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { type OutboxFixture, outboxFixture } from '../testing/outbox-fixture.ts';
 import { newEvent } from './cloud-event.ts';
-import { connectNats } from './nats.ts';
 import { appendToOutbox } from './outbox.ts';
-import { OutboxRelay } from './outbox-relay.ts';
-import { ensureStreams } from './topology.ts';
+import type { OutboxRelay, OutboxRelayOptions } from './outbox-relay.ts';
 
 /** What the relays warn about, as they log it: a test waits for a failed attempt rather than sleeping. */
 const warnings: { msg: string; at: number }[] = [];
@@ -36,41 +33,21 @@ function userCreated() {
 }
 
 describe('outbox relay (real Postgres and NATS)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let f: OutboxFixture;
   let pool: pg.Pool;
-  let nc: NatsConnection;
   let jsm: JetStreamManager;
-  const relays: OutboxRelay[] = [];
+  let relays: OutboxRelay[];
+  let nats: OutboxFixture['nats'];
 
   before(async () => {
-    db = await testDatabase('relay');
-    nats = await testNats();
-    await migrate({
-      url: db.url,
-      schema,
-      migrations: [{ name: '0001_outbox', sql: messagingTablesSql.outbox }],
-    });
-    pool = new pg.Pool({ connectionString: db.url, options: `-c search_path=${schema}` });
-    nc = await connectNats({ url: nats.url, name: 'relay-test', logger });
-    jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm);
+    f = await outboxFixture({ name: 'relay', schema, logger });
+    ({ pool, jsm, relays, nats } = f);
   });
 
-  after(async () => {
-    await Promise.all(relays.map((r) => r.stop()));
-    await nc?.close();
-    await pool?.end();
-    await nats?.stop();
-    await db?.drop();
-  });
+  after(() => f?.stop());
 
-  function startRelay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
-    const relay = new OutboxRelay({ url: db.url, schema, nc, logger, standbyRetryMs: 200, ...options });
-    relay.start();
-    relays.push(relay);
-    return relay;
-  }
+  const startRelay = (options: Partial<OutboxRelayOptions> = {}) =>
+    f.startRelay({ standbyRetryMs: 200, ...options });
 
   const streamCount = async () => (await jsm.streams.info('USERS')).state.messages;
   const outboxCount = async () =>

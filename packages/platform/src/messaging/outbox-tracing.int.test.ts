@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { startTelemetry, traceparentOf, withSpan } from '../observability/telemetry.ts';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { type OutboxFixture, outboxFixture } from '../testing/outbox-fixture.ts';
 import { newEvent } from './cloud-event.ts';
-import { connectNats } from './nats.ts';
 import { appendToOutbox, requeueInOutbox } from './outbox.ts';
-import { OutboxRelay } from './outbox-relay.ts';
-import { ensureStreams } from './topology.ts';
+import type { OutboxRelay } from './outbox-relay.ts';
 
 const logger = pino({ level: 'silent' });
 const schema = 'relaytrace';
@@ -23,36 +19,18 @@ const exporter = new InMemorySpanExporter();
 startTelemetry({ serviceName: 'relay-trace-test', env: { OTEL_TRACES_SAMPLER: 'always_on' }, exporter });
 
 describe('outbox relay tracing (real Postgres and NATS)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let f: OutboxFixture;
   let pool: pg.Pool;
-  let nc: NatsConnection;
   let jsm: JetStreamManager;
   let relay: OutboxRelay;
 
   before(async () => {
-    db = await testDatabase('relay_trace');
-    nats = await testNats();
-    await migrate({
-      url: db.url,
-      schema,
-      migrations: [{ name: '0001_outbox', sql: messagingTablesSql.outbox }],
-    });
-    pool = new pg.Pool({ connectionString: db.url, options: `-c search_path=${schema}`, max: 2 });
-    nc = await connectNats({ url: nats.url, name: 'relay-trace-test', logger });
-    jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm);
-    relay = new OutboxRelay({ url: db.url, schema, nc, logger, idlePollMs: 100 });
-    relay.start();
+    f = await outboxFixture({ name: 'relay_trace', schema, logger, poolMax: 2 });
+    ({ pool, jsm } = f);
+    relay = f.startRelay({ idlePollMs: 100 });
   });
 
-  after(async () => {
-    await relay?.stop();
-    await nc?.close();
-    await pool?.end();
-    await nats?.stop();
-    await db?.drop();
-  });
+  after(() => f?.stop());
 
   const publishSpans = (eventId: string) =>
     exporter

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { type OutboxFixture, outboxFixture } from '../testing/outbox-fixture.ts';
 import { newEvent } from './cloud-event.ts';
-import { connectNats } from './nats.ts';
 import { appendToOutbox } from './outbox.ts';
-import { OutboxRelay } from './outbox-relay.ts';
-import { ensureStreams, streamConfigs } from './topology.ts';
+import { streamConfigs } from './topology.ts';
 
 const logger = pino({ level: 'silent' });
 const schema = 'limitstest';
@@ -21,34 +17,16 @@ const limit = 32 * 1024;
 // Issue 23: a stream at its limit must refuse new messages (the outbox keeps them, the relay
 // backs off) rather than discard its oldest ones, which a consumer that fell behind would never see.
 describe('a full stream refuses rather than forgets (real Postgres and NATS)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
-  let nats: Awaited<ReturnType<typeof testNats>>;
+  let f: OutboxFixture;
   let pool: pg.Pool;
-  let nc: NatsConnection;
   let jsm: JetStreamManager;
-  let relay: OutboxRelay | undefined;
 
   before(async () => {
-    db = await testDatabase('limits');
-    nats = await testNats();
-    await migrate({
-      url: db.url,
-      schema,
-      migrations: [{ name: '0001_outbox', sql: messagingTablesSql.outbox }],
-    });
-    pool = new pg.Pool({ connectionString: db.url, options: `-c search_path=${schema}` });
-    nc = await connectNats({ url: nats.url, name: 'limits-test', logger });
-    jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, { maxBytes: limit });
+    f = await outboxFixture({ name: 'limits', schema, logger, streams: { maxBytes: limit } });
+    ({ pool, jsm } = f);
   });
 
-  after(async () => {
-    await relay?.stop();
-    await nc?.close();
-    await pool?.end();
-    await nats?.stop();
-    await db?.drop();
-  });
+  after(() => f?.stop());
 
   it('keeps every event: the stream refuses past its limit, the outbox holds the rest until there is room', async () => {
     const events = Array.from({ length: 200 }, () => {
@@ -64,8 +42,7 @@ describe('a full stream refuses rather than forgets (real Postgres and NATS)', (
       );
     });
     await appendToOutbox(pool, events);
-    relay = new OutboxRelay({ url: db.url, schema, nc, logger, standbyRetryMs: 100, maxBackoffMs: 300 });
-    relay.start();
+    f.startRelay({ standbyRetryMs: 100, maxBackoffMs: 300 });
     const outbox = async () =>
       (await pool.query('select count(*)::int as n from outbox')).rows[0].n as number;
     const users = async () => (await jsm.streams.info('USERS')).state;
