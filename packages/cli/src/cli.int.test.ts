@@ -140,8 +140,8 @@ describe('conveyor CLI (child process)', () => {
     }
     const help = await cli(['help'], stopped);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /users create --email EMAIL --name NAME --password PASSWORD/);
-    assert.match(help.stdout, /login --email EMAIL --password PASSWORD/);
+    assert.match(help.stdout, /users create --email <EMAIL> --name <NAME> --password <PASSWORD>/);
+    assert.match(help.stdout, /login --email <EMAIL> --password <PASSWORD>/);
   });
 
   const password = 'correct horse battery';

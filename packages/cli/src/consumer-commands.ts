@@ -2,11 +2,22 @@ import { consumersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, type Outcome, UsageError } from './cli-error.ts';
-import type { ConsumersCommand } from './consumer-args.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
-import { type ConsumingService, consuming } from './sequence-args.ts';
+import { type ConsumerRef, type ConsumingService, consuming } from './option-values.ts';
 import { withConsumers } from './sequence-commands.ts';
 import { renderFields, renderTable } from './table.ts';
+
+export type ConsumersCommand =
+  | { kind: 'consumers list'; service?: ConsumingService; json: boolean }
+  | { kind: 'consumers pause'; ref: ConsumerRef; reason?: string; json: boolean }
+  | { kind: 'consumers resume'; ref: ConsumerRef; json: boolean }
+  | {
+      kind: 'consumers reset';
+      ref: ConsumerRef;
+      to: { sequence: number } | { time: Date };
+      yes: boolean;
+      json: boolean;
+    };
 
 export async function runConsumers(endpoints: Endpoints, command: ConsumersCommand): Promise<Outcome> {
   if (command.kind === 'consumers list') return list(endpoints, command.service, command.json);
@@ -24,7 +35,7 @@ export async function runConsumers(endpoints: Endpoints, command: ConsumersComma
         return callUnary(
           client,
           client.pauseConsumer,
-          { ...target, reason: command.reason },
+          { ...target, reason: command.reason ?? '' },
           { deadlineMs: DEADLINE_MS },
         );
       case 'consumers resume':

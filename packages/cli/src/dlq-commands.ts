@@ -2,12 +2,10 @@ import { notificationsV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
-import type { DlqCommand, DlqSelection } from './dlq-args.ts';
 import { formatDeadLetter, formatDeadLetters } from './dlq-format.ts';
 import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
-
-type Of<K extends DlqCommand['kind']> = Extract<DlqCommand, { kind: K }>;
+import type { DlqSelection } from './option-values.ts';
 
 /** Redrive calls per command at most (each handles up to 1000 dead letters). */
 const maxRedriveCalls = 100;
@@ -25,14 +23,17 @@ function toProto(selection: DlqSelection): notificationsV1.DeadLetterSelection {
   if ('all' in selection) return { id: '', filter: undefined, all: true };
   return {
     id: '',
-    filter: { subject: selection.subject ?? '', reasonContains: selection.reasonContains ?? '' },
+    filter: { subject: selection.subject ?? '', reasonContains: selection.reason ?? '' },
     all: false,
   };
 }
 
-export async function listDeadLetters(endpoints: Endpoints, input: Of<'dlq list'>): Promise<Outcome> {
+export async function listDeadLetters(
+  endpoints: Endpoints,
+  input: { subject?: string; reason?: string; limit?: number; after?: string; json: boolean },
+): Promise<Outcome> {
   const request = {
-    filter: { subject: input.subject ?? '', reasonContains: input.reasonContains ?? '' },
+    filter: { subject: input.subject ?? '', reasonContains: input.reason ?? '' },
     pageSize: input.limit ?? 0,
     pageToken: input.after ?? '',
   };
@@ -48,7 +49,10 @@ export async function listDeadLetters(endpoints: Endpoints, input: Of<'dlq list'
   return { text: `${formatDeadLetters(response.deadLetters)}${more}` };
 }
 
-export async function showDeadLetter(endpoints: Endpoints, input: Of<'dlq show'>): Promise<Outcome> {
+export async function showDeadLetter(
+  endpoints: Endpoints,
+  input: { id: string; json: boolean },
+): Promise<Outcome> {
   const response = await withNotifications(endpoints, (client) =>
     callUnary(client, client.getDeadLetter, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );
@@ -62,7 +66,10 @@ export async function showDeadLetter(endpoints: Endpoints, input: Of<'dlq show'>
  * Redrives until nothing more matches or `limit` are done, in calls of at
  * most 1000 (bounded by maxRedriveCalls). Safe to run again after a failure.
  */
-export async function redriveDeadLetters(endpoints: Endpoints, input: Of<'dlq redrive'>): Promise<Outcome> {
+export async function redriveDeadLetters(
+  endpoints: Endpoints,
+  input: { selection: DlqSelection; limit?: number; json: boolean },
+): Promise<Outcome> {
   const wanted = 'id' in input.selection ? 1 : (input.limit ?? 10_000);
   const redriven: string[] = [];
   let more = false;
@@ -87,7 +94,10 @@ export async function redriveDeadLetters(endpoints: Endpoints, input: Of<'dlq re
   };
 }
 
-export async function purgeDeadLetters(endpoints: Endpoints, input: Of<'dlq purge'>): Promise<Outcome> {
+export async function purgeDeadLetters(
+  endpoints: Endpoints,
+  input: { selection: DlqSelection; json: boolean },
+): Promise<Outcome> {
   const response = await withNotifications(endpoints, (client) =>
     callUnary(
       client,

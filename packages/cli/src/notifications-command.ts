@@ -8,10 +8,10 @@ import { callService } from './grpc-failure.ts';
 
 export async function listNotifications(
   endpoints: Endpoints,
-  input: { userId: string | undefined; limit: number | undefined; json: boolean },
+  input: { user?: string; limit?: number; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('notifications');
-  const request = { userId: input.userId ?? '', pageSize: input.limit ?? 0, pageToken: '' };
+  const request = { userId: input.user ?? '', pageSize: input.limit ?? 0, pageToken: '' };
   const response = await callService(
     'notifications',
     grpc,

@@ -18,12 +18,12 @@ type OrdersClient = ordersV1.OrderServiceClient;
  */
 export async function placeOrder(
   endpoints: Endpoints,
-  input: { userId: string; items: ItemArg[]; key: string | undefined; json: boolean },
+  input: { user?: string; items: ItemArg[]; key?: string; json: boolean },
 ): Promise<Outcome> {
   const key = input.key ?? randomUUID();
   const { grpc } = endpoints.target('orders');
   const client = ordersClient(grpc, endpoints.accessToken());
-  const request = { userId: input.userId, items: input.items, idempotencyKey: key };
+  const request = { userId: input.user ?? '', items: input.items, idempotencyKey: key };
   let response: ordersV1.PlaceOrderResponse;
   try {
     response = await callUnary(client, client.placeOrder, request, { deadlineMs: DEADLINE_MS });

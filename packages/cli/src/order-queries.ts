@@ -7,8 +7,8 @@ import { DEADLINE_MS, ordersClient, usersClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
 import { formatHistory, formatOrderSummaries } from './order-format.ts';
 import { orderOutcome } from './order-outcome.ts';
-import { type OrderStatusName, orderStatusValue } from './order-status.ts';
-import type { OrderAt } from './order-values.ts';
+import { orderStatusValue } from './order-status.ts';
+import type { OrderAt, OrderStatusName } from './order-values.ts';
 
 /** GetOrder: the read model's view of one order. */
 export async function showOrder(
@@ -25,11 +25,11 @@ export async function showOrder(
 /** ListOrders: a user's orders, newest first, optionally in one status. */
 export async function listOrders(
   endpoints: Endpoints,
-  input: { userId: string; status: OrderStatusName | undefined; limit: number | undefined; json: boolean },
+  input: { user?: string; status?: OrderStatusName; limit?: number; json: boolean },
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
   const request = {
-    userId: input.userId,
+    userId: input.user ?? '',
     status: orderStatusValue(input.status),
     pageSize: input.limit ?? 0,
     pageToken: '',

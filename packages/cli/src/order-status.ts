@@ -1,8 +1,6 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
 import type { OrderStatusName } from './order-values.ts';
 
-export { isOrderStatusName, type OrderStatusName, orderStatusNames } from './order-values.ts';
-
 const byName: Record<OrderStatusName, ordersV1.OrderStatus> = {
   placed: ordersV1.OrderStatus.ORDER_STATUS_PLACED,
   paid: ordersV1.OrderStatus.ORDER_STATUS_PAID,

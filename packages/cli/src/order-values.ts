@@ -5,10 +5,6 @@ export const orderStatusNames = ['placed', 'paid', 'shipped', 'delivered', 'canc
 
 export type OrderStatusName = (typeof orderStatusNames)[number];
 
-export function isOrderStatusName(value: string): value is OrderStatusName {
-  return (orderStatusNames as readonly string[]).includes(value);
-}
-
 /** One `--item SKU:QTY`. */
 export interface ItemArg {
   sku: string;
@@ -39,22 +35,16 @@ export function parseItem(raw: string): ItemArg {
   return { sku, quantity: value };
 }
 
-/** Every `--item`, each SKU once (SKUs compare case-insensitively, as the service upper-cases them). */
-export function parseItems(raws: readonly string[]): ItemArg[] {
-  const items = raws.map(parseItem);
-  const seen = new Set<string>();
-  for (const item of items) {
-    const key = item.sku.toUpperCase();
-    if (seen.has(key)) {
-      throw new UsageError(`--item ${item.sku} is given twice; give each SKU once with its whole quantity`);
-    }
-    seen.add(key);
+/** Each `--item` after the ones before it: each SKU once (SKUs compare case-insensitively, as the service upper-cases them). */
+export function addItem(raw: string, items: readonly ItemArg[] = []): ItemArg[] {
+  const item = parseItem(raw);
+  if (items.some((other) => other.sku.toUpperCase() === item.sku.toUpperCase())) {
+    throw new UsageError(`--item ${item.sku} is given twice; give each SKU once with its whole quantity`);
   }
-  return items;
+  return [...items, item];
 }
 
-export function parseIdempotencyKey(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
+export function parseIdempotencyKey(raw: string): string {
   if (raw.length < 1 || raw.length > MAX_KEY_LENGTH) {
     throw new UsageError(`--key must be 1 to ${MAX_KEY_LENGTH} characters long`);
   }

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommand } from './args.ts';
 import { UsageError } from './cli-error.ts';
 import { parseInstant, parseItem } from './order-values.ts';
+import { parseCommand } from './program.ts';
+
+const request = (argv: string[]) => parseCommand(argv).request as Record<string, unknown>;
+
+async function help(argv: string[]): Promise<string> {
+  const parsed = parseCommand(argv);
+  assert.equal(parsed.request.kind, 'help', argv.join(' '));
+  return (await parsed.execute({})).text;
+}
 
 function usageError(argv: string[], message: RegExp): void {
   assert.throws(
@@ -16,31 +24,20 @@ const id = '0b7e4c1a-5d7f-4f6e-9a53-2c1d8e9f0a11';
 describe('orders place', () => {
   it('parses the user, every --item and the optional key', () => {
     assert.deepEqual(
-      parseCommand(['orders', 'place', '--user', 'u1', '--item', 'MUG-001:2', '--item=sticker-pack:10']),
+      request(['orders', 'place', '--user', 'u1', '--item', 'MUG-001:2', '--item=sticker-pack:10']),
       {
         kind: 'orders place',
-        userId: 'u1',
+        user: 'u1',
         items: [
           { sku: 'MUG-001', quantity: 2 },
           { sku: 'sticker-pack', quantity: 10 },
         ],
-        key: undefined,
         json: false,
       },
     );
-    const keyed = parseCommand([
-      'orders',
-      'place',
-      '--user',
-      'u1',
-      '--item',
-      'A:1',
-      '--key',
-      'k-1',
-      '--json',
-    ]);
-    assert.equal(keyed.kind === 'orders place' && keyed.key, 'k-1');
-    assert.equal(keyed.kind === 'orders place' && keyed.json, true);
+    const keyed = request(['orders', 'place', '--user', 'u1', '--item', 'A:1', '--key', 'k-1', '--json']);
+    assert.equal(keyed.key, 'k-1');
+    assert.equal(keyed.json, true);
   });
 
   it('checks SKU:QTY', () => {
@@ -65,71 +62,89 @@ describe('orders place', () => {
       ['orders', 'place', '--user', 'u1', '--item', 'MUG-001:1', '--item', 'mug-001:2'],
       /--item mug-001 is given twice/,
     );
-    usageError(['orders', 'place', '--user', 'u1'], /needs at least one --item/);
-    const own = parseCommand(['orders', 'place', '--item', 'A:1']);
-    assert.equal(own.kind === 'orders place' && own.userId, '', 'no --user: the caller');
+    usageError(
+      ['orders', 'place', '--user', 'u1'],
+      /^orders place: required option '--item <SKU:QTY>' not specified$/,
+    );
+    const own = request(['orders', 'place', '--item', 'A:1']);
+    assert.equal(own.user, undefined, 'no --user: the caller');
     usageError(['orders', 'place', '--user', 'u1', '--item', 'A:1', '--key', ''], /--key must be 1 to 128/);
     usageError(
       ['orders', 'place', '--user', 'u1', '--item', 'A:1', '--key', 'k'.repeat(129)],
       /--key must be 1 to 128/,
     );
-    usageError(['orders', 'place', '--user', 'u1', '--item', 'A:1', 'extra'], /unexpected argument "extra"/);
+    usageError(
+      ['orders', 'place', '--user', 'u1', '--item', 'A:1', 'extra'],
+      /^orders place: too many arguments for 'place'\. Expected 0 arguments but got 1: extra\.$/,
+    );
   });
 });
 
 describe('orders commands on one order', () => {
   it('parses pay, ship, deliver, cancel, show and history', () => {
-    assert.deepEqual(parseCommand(['orders', 'pay', id]), { kind: 'orders pay', id, json: false });
-    assert.deepEqual(parseCommand(['orders', 'ship', id, '--carrier', 'DHL', '--tracking', '0034']), {
+    assert.deepEqual(request(['orders', 'pay', id]), { kind: 'orders pay', id, json: false });
+    assert.deepEqual(request(['orders', 'ship', id, '--carrier', 'DHL', '--tracking', '0034']), {
       kind: 'orders ship',
       id,
       carrier: 'DHL',
       tracking: '0034',
       json: false,
     });
-    assert.deepEqual(parseCommand(['orders', 'deliver', id, '--json']), {
+    assert.deepEqual(request(['orders', 'deliver', id, '--json']), {
       kind: 'orders deliver',
       id,
       json: true,
     });
-    assert.deepEqual(parseCommand(['orders', 'cancel', '--reason', 'changed my mind', id]), {
+    assert.deepEqual(request(['orders', 'cancel', '--reason', 'changed my mind', id]), {
       kind: 'orders cancel',
       id,
       reason: 'changed my mind',
       json: false,
     });
-    assert.deepEqual(parseCommand(['orders', 'show', id]), { kind: 'orders show', id, json: false });
-    assert.deepEqual(parseCommand(['orders', 'history', id]), { kind: 'orders history', id, json: false });
+    assert.deepEqual(request(['orders', 'show', id]), { kind: 'orders show', id, json: false });
+    assert.deepEqual(request(['orders', 'history', id]), { kind: 'orders history', id, json: false });
   });
 
   it('wants the order id and the options each command needs', () => {
-    usageError(['orders', 'pay'], /orders pay needs an order id/);
-    usageError(['orders', 'show', id, 'x'], /orders show: unexpected argument "x"/);
-    usageError(['orders', 'ship', id, '--carrier', 'DHL'], /orders ship needs --carrier and --tracking/);
-    usageError(['orders', 'cancel', id], /orders cancel needs --reason/);
-    usageError(['orders', 'refund', id], /unknown command: orders refund/);
+    usageError(['orders', 'pay'], /^orders pay: missing required argument 'ID'$/);
+    usageError(
+      ['orders', 'show', id, 'x'],
+      /^orders show: too many arguments for 'show'\. Expected 1 argument but got 2: .+, x\.$/,
+    );
+    usageError(
+      ['orders', 'ship', id, '--carrier', 'DHL'],
+      /^orders ship: required option '--tracking <T>' not specified$/,
+    );
+    usageError(['orders', 'cancel', id], /^orders cancel: required option '--reason <TEXT>' not specified$/);
+    usageError(['orders', 'refund', id], /^orders: unknown command 'refund'/);
   });
 
-  it('shows the orders help without a subcommand or with --help', () => {
-    assert.deepEqual(parseCommand(['orders']), { kind: 'help', topic: 'orders' });
-    assert.deepEqual(parseCommand(['orders', 'ship', '--help']), { kind: 'help', topic: 'orders' });
-    assert.deepEqual(parseCommand(['help', 'orders']), { kind: 'help', topic: 'orders' });
-    assert.deepEqual(parseCommand(['help', 'projections']), { kind: 'help', topic: 'projections' });
+  it('shows the orders help without a subcommand or with --help', async () => {
+    for (const argv of [['orders'], ['help', 'orders'], ['orders', '--help']]) {
+      const text = await help(argv);
+      assert.match(text, /^Usage: \.\/bin\/conveyor orders \[options\] \[command\]\n/);
+      assert.match(text, /^ {2}orders ship <ID> --carrier <C> --tracking <T>$/m);
+    }
+    const ship = await help(['orders', 'ship', '--help']);
+    assert.match(ship, /^Usage: \.\/bin\/conveyor orders ship \[options\] <ID>\n/);
+    assert.match(ship, /^ {2}--carrier <C>$/m);
+    assert.match(
+      await help(['help', 'projections']),
+      /^ {2}projections rebuild +rebuild the order read models/m,
+    );
   });
 });
 
 describe('orders list', () => {
   it('parses the user, a status name and the limit', () => {
-    assert.deepEqual(parseCommand(['orders', 'list', '--user', 'u1']), {
+    assert.deepEqual(request(['orders', 'list', '--user', 'u1']), {
       kind: 'orders list',
-      userId: 'u1',
-      status: undefined,
-      limit: undefined,
+      user: 'u1',
       json: false,
     });
     for (const status of ['placed', 'paid', 'shipped', 'delivered', 'cancelled']) {
-      const command = parseCommand(['orders', 'list', '--user', 'u1', '--status', status, '--limit', '5']);
-      assert.deepEqual(command, { kind: 'orders list', userId: 'u1', status, limit: 5, json: false });
+      const command = request(['orders', 'list', '--user', 'u1', '--status', status, '--limit', '5']);
+      assert.deepEqual(command, { kind: 'orders list', user: 'u1', status, limit: 5, json: false });
     }
   });
 
@@ -137,11 +152,11 @@ describe('orders list', () => {
     for (const bad of ['PAID', 'canceled', 'unspecified', '']) {
       usageError(
         ['orders', 'list', '--user', 'u1', '--status', bad],
-        /--status must be one of placed, paid, shipped, delivered, cancelled/,
+        /^orders list: option '--status <S>' argument '.*' is invalid\. Allowed choices are placed, paid, shipped, delivered, cancelled\.$/,
       );
     }
-    const own = parseCommand(['orders', 'list', '--status', 'paid']);
-    assert.equal(own.kind === 'orders list' && own.userId, '', 'no --user: the caller');
+    const own = request(['orders', 'list', '--status', 'paid']);
+    assert.equal(own.user, undefined, 'no --user: the caller');
     usageError(
       ['orders', 'list', '--user', 'u1', '--limit', '0'],
       /--limit must be a whole number from 1 to 500/,
@@ -151,13 +166,13 @@ describe('orders list', () => {
 
 describe('orders at', () => {
   it('takes exactly one of --version and --time', () => {
-    assert.deepEqual(parseCommand(['orders', 'at', id, '--version', '2']), {
+    assert.deepEqual(request(['orders', 'at', id, '--version', '2']), {
       kind: 'orders at',
       id,
       at: { version: 2 },
       json: false,
     });
-    const at = parseCommand(['orders', 'at', id, '--time', '2026-01-02T03:04:05.250Z']);
+    const at = request(['orders', 'at', id, '--time', '2026-01-02T03:04:05.250Z']);
     assert.deepEqual(at, {
       kind: 'orders at',
       id,
@@ -169,7 +184,7 @@ describe('orders at', () => {
       ['orders', 'at', id, '--version', '1', '--time', '2026-01-02T03:04:05Z'],
       /exactly one of --version N and --time ISO-8601/,
     );
-    usageError(['orders', 'at', '--version', '1'], /orders at needs an order id/);
+    usageError(['orders', 'at', '--version', '1'], /^orders at: missing required argument 'ID'$/);
   });
 
   it('wants a version from 1', () => {
@@ -204,39 +219,41 @@ describe('orders at', () => {
 
 describe('projections rebuild', () => {
   it('parses with and without --json', () => {
-    assert.deepEqual(parseCommand(['projections', 'rebuild']), { kind: 'projections rebuild', json: false });
-    assert.deepEqual(parseCommand(['projections', 'rebuild', '--json']), {
+    assert.deepEqual(request(['projections', 'rebuild']), { kind: 'projections rebuild', json: false });
+    assert.deepEqual(request(['projections', 'rebuild', '--json']), {
       kind: 'projections rebuild',
       json: true,
     });
-    assert.deepEqual(parseCommand(['projections']), { kind: 'help', topic: 'projections' });
-    usageError(['projections', 'drop'], /unknown command: projections drop/);
-    usageError(['projections', 'rebuild', 'now'], /projections rebuild: unexpected argument "now"/);
+    assert.equal(parseCommand(['projections']).request.kind, 'help');
+    usageError(['projections', 'drop'], /^projections: unknown command 'drop'/);
+    usageError(['projections', 'rebuild', 'now'], /^projections rebuild: too many arguments for 'rebuild'/);
     usageError(
       ['orders', 'at', id, '--version', '-1'],
-      /^Option '--version' argument is ambiguous\. Did you forget to specify the option argument for '--version'\?$/,
+      /^--version must be a whole number from 1 \(as placed\), not "-1"$/,
     );
   });
 });
 
 describe('orders republish arguments', () => {
   it('reads --from and an optional --to (0: the newest)', () => {
-    assert.deepEqual(parseCommand(['orders', 'republish', '--from', '5']), {
+    assert.deepEqual(request(['orders', 'republish', '--from', '5']), {
       kind: 'orders republish',
       from: 5,
       to: 0,
+      service: 'orders',
       json: false,
     });
-    assert.deepEqual(parseCommand(['orders', 'republish', '--from', '5', '--to', '9', '--json']), {
+    assert.deepEqual(request(['orders', 'republish', '--from', '5', '--to', '9', '--json']), {
       kind: 'orders republish',
       from: 5,
       to: 9,
+      service: 'orders',
       json: true,
     });
   });
 
   it('refuses a missing or non-numeric position', () => {
-    assert.throws(() => parseCommand(['orders', 'republish']), /needs --from N/);
+    assert.throws(() => parseCommand(['orders', 'republish']), /required option '--from <N>' not specified/);
     assert.throws(
       () => parseCommand(['orders', 'republish', '--from', 'x']),
       /--from must be a whole number/,

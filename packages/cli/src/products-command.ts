@@ -6,10 +6,7 @@ import { formatProduct, formatProducts } from './format.ts';
 import { DEADLINE_MS, ordersClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
 
-export async function listProducts(
-  endpoints: Endpoints,
-  input: { limit: number | undefined; json: boolean },
-) {
+export async function listProducts(endpoints: Endpoints, input: { limit?: number; json: boolean }) {
   const { grpc } = endpoints.target('orders');
   const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
     callUnary(

@@ -4,13 +4,13 @@ import type { Endpoints } from './addresses.ts';
 import { type Outcome, UsageError } from './cli-error.ts';
 import { consumersClient, DEADLINE_MS } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
-import {
-  type ConsumingService,
-  consuming,
-  type SequenceRef,
-  type SequencesCommand,
-} from './sequence-args.ts';
+import { type ConsumingService, consuming, type SequenceRef } from './option-values.ts';
 import { renderFields, renderTable } from './table.ts';
+
+export type SequencesCommand =
+  | { kind: 'dead-letters list'; service?: ConsumingService; json: boolean }
+  | { kind: 'dead-letters show'; ref: SequenceRef; json: boolean }
+  | { kind: 'dead-letters redrive' | 'dead-letters discard'; ref: SequenceRef; yes?: boolean; json: boolean };
 
 export function withConsumers<T>(
   endpoints: Endpoints,

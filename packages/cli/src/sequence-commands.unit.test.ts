@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommand } from './args.ts';
+import { parseCommand } from './program.ts';
+
+const request = (argv: string[]) => parseCommand(argv).request as Record<string, unknown>;
 
 describe('dead-letters arguments', () => {
   it('names a dead letter by service and id', () => {
-    assert.deepEqual(parseCommand(['dead-letters', 'redrive', 'orders/12']), {
+    assert.deepEqual(request(['dead-letters', 'redrive', 'orders/12']), {
       kind: 'dead-letters redrive',
       ref: { service: 'orders', id: '12' },
       json: false,
     });
-    assert.deepEqual(parseCommand(['dead-letters', 'list', '--service', 'notifications', '--json']), {
+    assert.deepEqual(request(['dead-letters', 'list', '--service', 'notifications', '--json']), {
       kind: 'dead-letters list',
       service: 'notifications',
       json: true,
@@ -17,7 +19,7 @@ describe('dead-letters arguments', () => {
   });
 
   it('keeps --yes for discard and passes it on', () => {
-    assert.deepEqual(parseCommand(['dead-letters', 'discard', 'notifications/3', '--yes']), {
+    assert.deepEqual(request(['dead-letters', 'discard', 'notifications/3', '--yes']), {
       kind: 'dead-letters discard',
       ref: { service: 'notifications', id: '3' },
       yes: true,
@@ -25,7 +27,7 @@ describe('dead-letters arguments', () => {
     });
     assert.throws(
       () => parseCommand(['dead-letters', 'redrive', 'orders/1', '--yes']),
-      /--yes is for discard/,
+      /dead-letters redrive: unknown option '--yes'$/,
     );
   });
 
@@ -37,10 +39,13 @@ describe('dead-letters arguments', () => {
       () => parseCommand(['dead-letters', 'list', '--service', 'x'.repeat(10_000)]),
       (error: Error) => error.message.length < 200,
     );
-    assert.throws(() => parseCommand(['dead-letters', 'show']), /needs a dead letter id/);
+    assert.throws(
+      () => parseCommand(['dead-letters', 'show']),
+      /dead-letters show: missing required argument 'SERVICE\/ID'$/,
+    );
     assert.throws(
       () => parseCommand(['dead-letters', 'show', 'orders/1', '--service', 'orders']),
-      /names its service/,
+      /dead-letters show: unknown option '--service'$/,
     );
   });
 });

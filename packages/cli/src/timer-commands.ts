@@ -4,10 +4,9 @@ import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatTime } from './format.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
-import { type ConsumingService, consuming } from './sequence-args.ts';
+import { type ConsumingService, consuming } from './option-values.ts';
 import { withConsumers } from './sequence-commands.ts';
 import { renderTable } from './table.ts';
-import type { TimersCommand } from './timer-args.ts';
 
 /** In how long `due` is, from `now`: "in 29 min", "in 3 h", "2 min late". */
 export function dueIn(due: Date, now: Date): string {
@@ -24,7 +23,10 @@ export function dueIn(due: Date, now: Date): string {
   return ms >= 0 ? `in ${amount}` : `${amount} late`;
 }
 
-export async function listTimers(endpoints: Endpoints, command: TimersCommand): Promise<Outcome> {
+export async function listTimers(
+  endpoints: Endpoints,
+  command: { service?: ConsumingService; limit?: number; json: boolean },
+): Promise<Outcome> {
   const limit = command.limit ?? 20;
   const rows: { service: ConsumingService; timer: consumersV1.Timer }[] = [];
   let total = 0;

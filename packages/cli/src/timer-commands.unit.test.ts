@@ -1,29 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommand } from './args.ts';
 import { UsageError } from './cli-error.ts';
+import { parseCommand } from './program.ts';
 import { dueIn } from './timer-commands.ts';
 
 describe('timers list', () => {
   it('parses the service and the limit, and refuses anything else', () => {
-    assert.deepEqual(parseCommand(['timers', 'list']), {
-      kind: 'timers list',
-      service: undefined,
-      limit: undefined,
-      json: false,
-    });
-    assert.deepEqual(parseCommand(['timers', 'list', '--service', 'orders', '--limit', '5', '--json']), {
-      kind: 'timers list',
-      service: 'orders',
-      limit: 5,
-      json: true,
-    });
-    assert.deepEqual(parseCommand(['timers']), { kind: 'help', topic: 'timers' });
+    assert.deepEqual(parseCommand(['timers', 'list']).request, { kind: 'timers list', json: false });
+    assert.deepEqual(
+      parseCommand(['timers', 'list', '--service', 'orders', '--limit', '5', '--json']).request,
+      {
+        kind: 'timers list',
+        service: 'orders',
+        limit: 5,
+        json: true,
+      },
+    );
+    assert.equal(parseCommand(['timers']).request.kind, 'help');
     for (const [args, message] of [
       [['timers', 'list', '--service', 'users'], /--service must be one of orders, notifications/],
       [['timers', 'list', '--limit', '501'], /--limit must be a whole number from 1 to 500/],
-      [['timers', 'list', 'now'], /unexpected argument/],
-      [['timers', 'fire'], /unknown command: timers fire/],
+      [['timers', 'list', 'now'], /^timers list: too many arguments for 'list'/],
+      [['timers', 'fire'], /^timers: unknown command 'fire'/],
     ] as const) {
       assert.throws(
         () => parseCommand([...args]),

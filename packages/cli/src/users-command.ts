@@ -159,7 +159,7 @@ export async function logout(
 /** ChangePassword as the logged-in user; saves the fresh token (the old one is refused now). */
 export async function changePassword(
   endpoints: Endpoints,
-  input: { current: string; next: string; json: boolean },
+  input: { current: string; new: string; json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
   const { grpc } = endpoints.target('users');
@@ -167,7 +167,7 @@ export async function changePassword(
     callUnary(
       client,
       client.changePassword,
-      { currentPassword: input.current, newPassword: input.next },
+      { currentPassword: input.current, newPassword: input.new },
       { deadlineMs: DEADLINE_MS },
     ),
   );

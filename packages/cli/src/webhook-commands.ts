@@ -2,13 +2,10 @@ import { notificationsV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
-import type { WebhooksCommand } from './dlq-args.ts';
 import { formatWebhooks } from './dlq-format.ts';
 import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
 import { callService } from './grpc-failure.ts';
 import { renderFields } from './table.ts';
-
-type Of<K extends WebhooksCommand['kind']> = Extract<WebhooksCommand, { kind: K }>;
 
 function withNotifications<T>(
   endpoints: Endpoints,
@@ -20,9 +17,9 @@ function withNotifications<T>(
 
 export async function registerWebhook(
   endpoints: Endpoints,
-  input: Of<'webhooks register'>,
+  input: { user?: string; global: boolean; url: string; json: boolean },
 ): Promise<Outcome> {
-  const request = { userId: input.userId ?? '', global: input.global, url: input.url };
+  const request = { userId: input.user ?? '', global: input.global, url: input.url };
   const response = await withNotifications(endpoints, (client) =>
     callUnary(client, client.registerWebhook, request, { deadlineMs: DEADLINE_MS }),
   );
@@ -40,8 +37,11 @@ export async function registerWebhook(
   };
 }
 
-export async function listWebhooks(endpoints: Endpoints, input: Of<'webhooks list'>): Promise<Outcome> {
-  const request = { userId: input.userId ?? '', pageSize: input.limit ?? 0, pageToken: '' };
+export async function listWebhooks(
+  endpoints: Endpoints,
+  input: { user?: string; limit?: number; json: boolean },
+): Promise<Outcome> {
+  const request = { userId: input.user ?? '', pageSize: input.limit ?? 0, pageToken: '' };
   const response = await withNotifications(endpoints, (client) =>
     callUnary(client, client.listWebhooks, request, { deadlineMs: DEADLINE_MS }),
   );
@@ -51,7 +51,10 @@ export async function listWebhooks(endpoints: Endpoints, input: Of<'webhooks lis
   return { text: `${formatWebhooks(response.webhooks)}${more}` };
 }
 
-export async function deleteWebhook(endpoints: Endpoints, input: Of<'webhooks delete'>): Promise<Outcome> {
+export async function deleteWebhook(
+  endpoints: Endpoints,
+  input: { id: string; json: boolean },
+): Promise<Outcome> {
   const response = await withNotifications(endpoints, (client) =>
     callUnary(client, client.deleteWebhook, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );

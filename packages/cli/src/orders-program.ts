@@ -1,0 +1,83 @@
+import { type Command, Option } from 'commander';
+import type { Endpoints } from './addresses.ts';
+import { limit, position } from './option-values.ts';
+import { addItem, orderStatusNames, parseAt, parseIdempotencyKey } from './order-values.ts';
+import { group, type Leaf, system } from './program.ts';
+
+const changes = () => import('./order-commands.ts');
+const queries = () => import('./order-queries.ts');
+
+/** `orders …` and `projections rebuild`. */
+export function declareOrders(program: Command, leaf: Leaf): void {
+  const orders = group(program, 'orders', 'place, pay, ship and look at orders');
+  leaf(
+    orders,
+    'place',
+    'place an order priced from the catalog, for yourself (admins: --user for someone else)',
+    system(changes, 'placeOrder'),
+    ({ item, ...rest }: { item: unknown }) => ({ items: item, ...rest }),
+  )
+    .requiredOption('--item <SKU:QTY>', 'a product and how many (1-1000); repeat for more', addItem)
+    .option(
+      '--key <KEY>',
+      'makes retries return the same order (default: a new UUID, printed)',
+      parseIdempotencyKey,
+    )
+    .option('--user <ID>', 'the customer (admins only; default: you)');
+  leaf(orders, 'pay <ID>', 'pay a placed order', system(changes, 'payOrder'));
+  leaf(orders, 'ship <ID>', 'ship a paid order', system(changes, 'shipOrder'))
+    .requiredOption('--carrier <C>')
+    .requiredOption('--tracking <T>');
+  leaf(orders, 'deliver <ID>', 'mark a shipped order delivered', system(changes, 'deliverOrder'));
+  leaf(
+    orders,
+    'cancel <ID>',
+    'cancel an order that has not shipped',
+    system(changes, 'cancelOrder'),
+  ).requiredOption('--reason <TEXT>');
+  leaf(orders, 'show <ID>', 'one order, from the read model', system(queries, 'showOrder'));
+  leaf(orders, 'list', 'your orders (admins: --user’s), newest first', system(queries, 'listOrders'))
+    .option('--user <ID>', "this user's (admins only; default: yours)")
+    .addOption(new Option('--status <S>', 'only orders in this status').choices(orderStatusNames))
+    .option('--limit <N>', 'at most N (1-500)', limit);
+  leaf(
+    orders,
+    'history <ID>',
+    'every event of an order, with the state after it',
+    system(queries, 'orderHistory'),
+  );
+  leaf(
+    orders,
+    'at <ID>',
+    'the order after its Nth event, or as of T',
+    system(queries, 'orderAt'),
+    ({ id, version, time }: { id: string; version?: string; time?: string }) => ({
+      id,
+      at: parseAt(version, time),
+    }),
+  )
+    .option('--version <N>', 'after its Nth event (1: as placed)')
+    .option('--time <T>', 'ISO-8601, local unless Z or +hh:mm; 10:15:30 includes that second');
+  leaf(
+    orders,
+    'republish',
+    'publish the events at store positions N..M again; consumers absorb copies',
+    system(queries, 'republishEvents'),
+    (values: object) => ({ ...values, service: 'orders' }),
+  )
+    .requiredOption('--from <N>', 'the first position', position('--from'))
+    .option('--to <M>', 'the last position (default: the newest)', position('--to'), 0);
+  const projections = group(program, 'projections', 'the read models');
+  leaf(
+    projections,
+    'rebuild',
+    'rebuild the order read models from the events, with progress (--json: one JSON line per report)',
+    system(async () => {
+      const { rebuildProjections } = await import('./projections-command.ts');
+      // Its third parameter is where progress goes (stdout), not the environment.
+      return {
+        rebuild: (endpoints: Endpoints, request: { json: boolean }) => rebuildProjections(endpoints, request),
+      };
+    }, 'rebuild'),
+  );
+}
