@@ -9,7 +9,7 @@ import {
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { SendFailed, type SendGuard } from '../app/ports.ts';
+import { SendFailed, type SendGuard } from '../app/send-guard.ts';
 import type { SendOutcome } from '../domain/delivery-decision.ts';
 
 export interface CircuitBreakerGuardOptions {

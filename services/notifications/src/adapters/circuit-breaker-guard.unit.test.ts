@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger, createMetricsRegistry } from '@conveyor/platform';
-import { SendFailed } from '../app/ports.ts';
+import { SendFailed } from '../app/send-guard.ts';
 import { CircuitBreakerGuard } from './circuit-breaker-guard.ts';
 
 function guard() {

@@ -2,7 +2,7 @@ import { usersV1 } from '@conveyor/contracts';
 import { callUnary, PoisonMessageError, RetryLater, reconnectSoon } from '@conveyor/platform';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import { type ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import type { PersonalDataRevealer } from '../app/ports.ts';
+import type { PersonalDataRevealer } from '../app/personal-data-revealer.ts';
 
 /** A cached token is renewed this long before it expires. */
 const RENEW_BEFORE_MS = 60_000;

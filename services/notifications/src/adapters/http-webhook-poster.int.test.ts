@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SendFailed } from '../app/ports.ts';
+import { SendFailed } from '../app/send-guard.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../testing/webhook-receiver.ts';
 import { HttpWebhookPoster, type Resolve } from './http-webhook-poster.ts';
 

@@ -2,7 +2,8 @@ import { promises as dns, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { type OutgoingWebhook, SendFailed, type WebhookPoster } from '../app/ports.ts';
+import { SendFailed } from '../app/send-guard.ts';
+import type { OutgoingWebhook, WebhookPoster } from '../app/webhook-poster.ts';
 import { classifyAddress } from '../domain/webhook-address.ts';
 import { signatureHeader, signWebhook } from '../domain/webhook-signature.ts';
 

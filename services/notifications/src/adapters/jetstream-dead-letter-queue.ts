@@ -8,7 +8,8 @@ import {
   type StoredDeadLetter,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, Notification } from '../app/ports.ts';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from '../app/dead-letter-queue.ts';
+import type { Notification } from '../app/notification-store.ts';
 
 export interface JetStreamDeadLetterQueueOptions {
   jsm: JetStreamManager;

@@ -1,4 +1,4 @@
-import type { Notification } from '../app/ports.ts';
+import type { Notification } from '../app/notification-store.ts';
 
 /** A notifications row as node-pg returns it. */
 export interface NotificationRow {

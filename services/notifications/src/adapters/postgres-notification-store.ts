@@ -7,7 +7,12 @@ import {
 } from '@conveyor/platform';
 import { traceparentOf } from '@conveyor/platform/telemetry';
 import type { HandOff } from '../app/delivery-queue.ts';
-import type { NewNotification, NotificationStore, NotificationUnit, WebhookTarget } from '../app/ports.ts';
+import type {
+  NewNotification,
+  NotificationStore,
+  NotificationUnit,
+  WebhookTarget,
+} from '../app/notification-store.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 import { columns, fromRow, type NotificationRow } from './notification-rows.ts';

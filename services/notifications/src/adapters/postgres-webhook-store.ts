@@ -5,7 +5,7 @@ import {
   type Pool,
   withTransaction,
 } from '@conveyor/platform';
-import type { Webhook, WebhookStore } from '../app/ports.ts';
+import type { Webhook, WebhookStore } from '../app/webhook-store.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { WebhookSecretBox } from './webhook-secret-box.ts';
 

@@ -1,6 +1,7 @@
 import { withoutAddresses } from '@conveyor/platform';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { type Mailer, type OutgoingMail, SendFailed } from '../app/ports.ts';
+import type { Mailer, OutgoingMail } from '../app/mailer.ts';
+import { SendFailed } from '../app/send-guard.ts';
 
 /**
  * Mail over SMTP with a small connection pool. Every mail carries the

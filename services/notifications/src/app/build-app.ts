@@ -1,6 +1,7 @@
 import { type Caller, type HandlingOutcome, handleAgain, requireRole } from '@conveyor/platform/core';
 import type { Logger } from 'pino';
 import type { DeliveryPolicy, SendOutcome } from '../domain/delivery-decision.ts';
+import type { DeadLetterQueue } from './dead-letter-queue.ts';
 import { deleteWebhook } from './delete-webhook.ts';
 import { DeliveryScheduler } from './deliver-notifications.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
@@ -8,20 +9,16 @@ import { getDeadLetter } from './get-dead-letter.ts';
 import { listDeadLetters } from './list-dead-letters.ts';
 import { listNotifications } from './list-notifications.ts';
 import { listWebhooks } from './list-webhooks.ts';
-import type {
-  DeadLetterQueue,
-  Mailer,
-  Notification,
-  NotificationStore,
-  PersonalDataRevealer,
-  SendGuard,
-  WebhookPoster,
-  WebhookStore,
-} from './ports.ts';
+import type { Mailer } from './mailer.ts';
+import type { Notification, NotificationStore } from './notification-store.ts';
+import type { PersonalDataRevealer } from './personal-data-revealer.ts';
 import { purgeDeadLetters } from './purge-dead-letters.ts';
 import { recordEvents } from './record-events.ts';
 import { redriveDeadLetters } from './redrive-dead-letters.ts';
 import { registerWebhook } from './register-webhook.ts';
+import type { SendGuard } from './send-guard.ts';
+import type { WebhookPoster } from './webhook-poster.ts';
+import type { WebhookStore } from './webhook-store.ts';
 
 /** Everything the notification use cases reach outside themselves; production's in service.ts. */
 export interface NotificationAdapters {

@@ -1,5 +1,5 @@
 import { InvalidArgument, quote } from '@conveyor/platform/errors';
-import type { DeadLetterFilter } from './ports.ts';
+import type { DeadLetterFilter } from './dead-letter-queue.ts';
 
 /** One dead letter, or those matching a filter (an empty filter only with `all`). */
 export type DeadLetterSelection = { id: string } | { filter: DeadLetterFilter };

@@ -1,6 +1,6 @@
 import { notFound } from '@conveyor/platform/errors';
 import { checkUuid } from '@conveyor/platform/validation';
-import type { WebhookStore } from './ports.ts';
+import type { WebhookStore } from './webhook-store.ts';
 
 /** Deletes a webhook and cancels its pending deliveries; NOT_FOUND when there is none. */
 export function deleteWebhook(deps: { webhooks: WebhookStore }) {

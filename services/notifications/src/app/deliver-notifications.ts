@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type DeliveryPolicy, decideDelivery, type SendOutcome } from '../domain/delivery-decision.ts';
+import type { DeadLetterQueue } from './dead-letter-queue.ts';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -9,7 +10,10 @@ import type {
   Settlement,
 } from './delivery-queue.ts';
 import { GroupFlush } from './group-flush.ts';
-import type { DeadLetterQueue, Mailer, Notification, SendGuard, WebhookPoster } from './ports.ts';
+import type { Mailer } from './mailer.ts';
+import type { Notification } from './notification-store.ts';
+import type { SendGuard } from './send-guard.ts';
+import type { WebhookPoster } from './webhook-poster.ts';
 
 export interface DeliverNotificationsDeps {
   queue: DeliveryQueue;

@@ -1,4 +1,4 @@
-import type { Notification } from './ports.ts';
+import type { Notification } from './notification-store.ts';
 
 /** A due delivery this replica holds for a while: it may send it, then must settle it. */
 export interface ClaimedDelivery {

@@ -1,6 +1,6 @@
 import { notFound } from '@conveyor/platform/errors';
+import type { DeadLetter, DeadLetterQueue } from './dead-letter-queue.ts';
 import { checkDeadLetterId } from './dead-letter-selection.ts';
-import type { DeadLetter, DeadLetterQueue } from './ports.ts';
 
 export function getDeadLetter(deps: { deadLetters: DeadLetterQueue }) {
   return async (id: string): Promise<DeadLetter> => {

@@ -1,7 +1,7 @@
 import { InvalidArgument } from '@conveyor/platform/errors';
 import { pageSize } from '@conveyor/platform/validation';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from './dead-letter-queue.ts';
 import { checkFilter } from './dead-letter-selection.ts';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from './ports.ts';
 
 export interface ListDeadLettersQuery {
   filter: DeadLetterFilter;

@@ -1,7 +1,7 @@
 import type { Caller } from '@conveyor/platform/core';
 import { AppError } from '@conveyor/platform/errors';
 import { checkUuid, decodeKeysetToken, keysetPage, pageSize } from '@conveyor/platform/validation';
-import type { Notification, NotificationStore } from './ports.ts';
+import type { Notification, NotificationStore } from './notification-store.ts';
 
 export interface ListNotificationsQuery {
   /** Whose: empty for a customer's own; admins name anyone, or no one for all. */

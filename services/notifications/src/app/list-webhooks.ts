@@ -1,5 +1,5 @@
 import { checkUuid, decodeKeysetToken, keysetPage, pageSize } from '@conveyor/platform/validation';
-import type { Webhook, WebhookStore } from './ports.ts';
+import type { Webhook, WebhookStore } from './webhook-store.ts';
 
 export interface ListWebhooksQuery {
   userId: string;

@@ -1,6 +1,6 @@
 import { notFound } from '@conveyor/platform/errors';
+import type { DeadLetterFilter, DeadLetterQueue } from './dead-letter-queue.ts';
 import { checkSelection } from './dead-letter-selection.ts';
-import type { DeadLetterFilter, DeadLetterQueue } from './ports.ts';
 
 export interface PurgeDeadLettersCommand {
   id: string;

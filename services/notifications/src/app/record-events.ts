@@ -14,9 +14,9 @@ import type {
   NewNotification,
   NotificationStore,
   NotificationUnit,
-  PersonalDataRevealer,
   WebhookTarget,
-} from './ports.ts';
+} from './notification-store.ts';
+import type { PersonalDataRevealer } from './personal-data-revealer.ts';
 
 export interface RecordEventsDeps {
   store: NotificationStore;

@@ -1,8 +1,9 @@
 import type { HandlingOutcome } from '@conveyor/platform/core';
 import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { pageSize, uuidPattern } from '@conveyor/platform/validation';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from './dead-letter-queue.ts';
 import { checkSelection } from './dead-letter-selection.ts';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue, NotificationStore } from './ports.ts';
+import type { NotificationStore } from './notification-store.ts';
 
 export interface RedriveDeadLettersCommand {
   id: string;

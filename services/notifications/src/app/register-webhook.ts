@@ -1,7 +1,7 @@
 import { InvalidArgument } from '@conveyor/platform/errors';
 import { checkUuid } from '@conveyor/platform/validation';
 import { checkWebhookUrl } from '../domain/webhook-url.ts';
-import type { Webhook, WebhookStore } from './ports.ts';
+import type { Webhook, WebhookStore } from './webhook-store.ts';
 
 export interface RegisterWebhookCommand {
   /** The user whose events are posted; empty with `global`. */

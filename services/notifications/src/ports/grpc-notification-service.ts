@@ -4,7 +4,7 @@ import { type GrpcService, unary } from '@conveyor/platform';
 import { authenticated, type Principal, type TokenVerifier } from '@conveyor/platform/auth';
 import type { Logger } from 'pino';
 import type { NotificationApp } from '../app/build-app.ts';
-import type { DeadLetterFilter } from '../app/ports.ts';
+import type { DeadLetterFilter } from '../app/dead-letter-queue.ts';
 import {
   deadLetterToProto,
   filterFromProto,

@@ -1,5 +1,7 @@
 import { notificationsV1 } from '@conveyor/contracts';
-import type { DeadLetter, DeadLetterFilter, Notification, Webhook } from '../app/ports.ts';
+import type { DeadLetter, DeadLetterFilter } from '../app/dead-letter-queue.ts';
+import type { Notification } from '../app/notification-store.ts';
+import type { Webhook } from '../app/webhook-store.ts';
 
 const statusToProto = {
   pending: notificationsV1.NotificationStatus.NOTIFICATION_STATUS_PENDING,

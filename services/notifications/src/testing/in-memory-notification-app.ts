@@ -2,7 +2,7 @@ import { type CloudEvent, newEvent, type ReceivedEvent } from '@conveyor/platfor
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { buildApp, type NotificationAdapters, type NotificationApp } from '../app/build-app.ts';
-import type { PersonalDataRevealer } from '../app/ports.ts';
+import type { PersonalDataRevealer } from '../app/personal-data-revealer.ts';
 import {
   alwaysClosedGuard,
   InMemoryDeadLetterQueue,

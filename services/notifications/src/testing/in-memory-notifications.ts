@@ -1,4 +1,5 @@
 import { alreadyExists, failedPrecondition } from '@conveyor/platform/errors';
+import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from '../app/dead-letter-queue.ts';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -6,24 +7,17 @@ import type {
   HandOff,
   Settlement,
 } from '../app/delivery-queue.ts';
-import {
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterQueue,
-  type Mailer,
-  type NewNotification,
-  type Notification,
-  type NotificationStore,
-  type NotificationUnit,
-  type OutgoingMail,
-  type OutgoingWebhook,
-  SendFailed,
-  type SendGuard,
-  type Webhook,
-  type WebhookPoster,
-  type WebhookStore,
-  type WebhookTarget,
-} from '../app/ports.ts';
+import type { Mailer, OutgoingMail } from '../app/mailer.ts';
+import type {
+  NewNotification,
+  Notification,
+  NotificationStore,
+  NotificationUnit,
+  WebhookTarget,
+} from '../app/notification-store.ts';
+import { SendFailed, type SendGuard } from '../app/send-guard.ts';
+import type { OutgoingWebhook, WebhookPoster } from '../app/webhook-poster.ts';
+import type { Webhook, WebhookStore } from '../app/webhook-store.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
 

@@ -1,6 +1,6 @@
 import { type Pool, type PoolClient, PostgresEventStore } from '@conveyor/platform';
 import { aborted } from '@conveyor/platform/errors';
-import type { RebuildSession, RebuildTarget } from '../app/rebuild-projections.ts';
+import type { RebuildSession, RebuildTarget } from '../app/rebuild-target.ts';
 import { liveOrderTable, PostgresOrderReadModels, plainTableName } from './postgres-read-models.ts';
 
 export interface PostgresProjectionRebuildOptions {

@@ -1,7 +1,7 @@
 import type { Queryable } from '@conveyor/platform';
-import type { OrderProjectionTable, ProjectedOrder } from '../app/order-projection.ts';
+import type { OrderProjectionTable, ProjectedOrder } from '../app/order-projection-table.ts';
+import type { OrderReadModels } from '../app/order-read-models.ts';
 import type { ExistingStatus, OrderSummaryView, OrderView } from '../app/order-view.ts';
-import type { OrderReadModels } from '../app/read-models.ts';
 import type { LineItem } from '../domain/order.ts';
 
 /** The table reads are served from (migration 0004); a rebuild replaces it by name. */

@@ -1,8 +1,8 @@
 import { notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import { type Caller, requireOwnerOrAdmin } from './caller.ts';
+import type { OrderReadModels } from './order-read-models.ts';
 import type { OrderView } from './order-view.ts';
-import type { OrderReadModels } from './read-models.ts';
 
 /**
  * An order as the read model shows it. The read model trails the event store

@@ -1,8 +1,8 @@
 import { InvalidArgument, quote } from '@conveyor/platform/errors';
 import { decodeKeysetToken, keysetPage, pageSize, requireUuid } from '@conveyor/platform/validation';
 import { actingFor, type Caller } from './caller.ts';
+import type { OrderReadModels } from './order-read-models.ts';
 import type { ExistingStatus, OrderSummaryView } from './order-view.ts';
-import type { OrderReadModels } from './read-models.ts';
 
 export interface ListOrdersQuery {
   /** Empty: the caller's own; another user's for admins only. */

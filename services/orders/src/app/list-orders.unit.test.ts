@@ -4,8 +4,8 @@ import type { AppError } from '@conveyor/platform';
 import type { Caller } from './caller.ts';
 import { getOrder } from './get-order.ts';
 import { type ListOrdersQuery, listOrders } from './list-orders.ts';
+import type { OrderReadModels } from './order-read-models.ts';
 import type { OrderSummaryView } from './order-view.ts';
-import type { OrderReadModels } from './read-models.ts';
 
 const userId = '0192f3a1-0000-7000-8000-00000000a001';
 const admin: Caller = { subject: '0192f3a1-0000-7000-8000-00000000ad01', role: 'admin', token: 't' };

@@ -1,12 +1,7 @@
 import { type EventStore, PoisonMessageError } from '@conveyor/platform/core';
 import type { OrderEvent } from '../domain/order.ts';
-import {
-  advance,
-  type OrderProjectionTable,
-  type ProjectedOrder,
-  repairFromStore,
-  type VersionedEvent,
-} from './order-projection.ts';
+import { advance, repairFromStore, type VersionedEvent } from './order-projection.ts';
+import type { OrderProjectionTable, ProjectedOrder } from './order-projection-table.ts';
 
 export type ProjectionOutcome = 'applied' | 'duplicate' | 'repaired' | 'ignored';
 

@@ -16,7 +16,8 @@ import {
 } from '../testing/order-streams.ts';
 import { decodeOrderEvent, encodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type ProjectOrderEvent, projectOrderEvent } from './project-order-event.ts';
-import { type RebuildProgress, type RebuildTarget, rebuildProjections } from './rebuild-projections.ts';
+import { type RebuildProgress, rebuildProjections } from './rebuild-projections.ts';
+import type { RebuildTarget } from './rebuild-target.ts';
 
 describe('rebuildProjections (real Postgres)', () => {
   let t: OrdersDb;

@@ -1,13 +1,8 @@
 import type { EventStore, StoredEvent } from '@conveyor/platform/core';
 import { decodeOrderEvent, orderIdOfStream, orderStreamId } from './order-event-mapping.ts';
-import {
-  advance,
-  foldStored,
-  type OrderProjectionTable,
-  type ProjectedOrder,
-  repairFromStore,
-  type VersionedEvent,
-} from './order-projection.ts';
+import { advance, foldStored, repairFromStore, type VersionedEvent } from './order-projection.ts';
+import type { ProjectedOrder } from './order-projection-table.ts';
+import type { RebuildTarget, ShadowTable, StoreReads } from './rebuild-target.ts';
 
 /**
  * Progress against the head position (`total`, taken at the start, raised as
@@ -23,38 +18,8 @@ export interface RebuildProgress {
   total: number;
 }
 
-export interface ShadowTable extends OrderProjectionTable {
-  /** Orders (ascending ids) whose row is missing or behind their stream's last stored version. */
-  staleOrders(page: { afterOrderId: string | undefined; limit: number }): Promise<string[]>;
-}
-
-type StoreReads = Pick<EventStore, 'readAll' | 'readStream'>;
-
 /** The prefix of order streams; other streams in the store are not projected. */
 const orderStreamPrefix = orderStreamId('');
-
-export interface RebuildSession {
-  /**
-   * An empty table shaped like the live one, replacing any a failed rebuild
-   * left, with its primary key but without its other indexes: a bulk copy
-   * is cheaper without them.
-   */
-  createShadow(): Promise<ShadowTable>;
-  /** Builds the shadow's other indexes (each in one pass over the copied rows). */
-  indexShadow(): Promise<void>;
-  /**
-   * One transaction: blocks writes to the live table (reads go on), runs
-   * `finish` with the shadow and the store read inside that transaction,
-   * then puts the shadow in the live table's place. Writers waiting on the
-   * live table continue on the new one, which they find by name.
-   */
-  swap(finish: (inside: { shadow: ShadowTable; events: StoreReads }) => Promise<void>): Promise<void>;
-}
-
-export interface RebuildTarget {
-  /** Runs `work` as the only rebuild; rejects with ABORTED when another one is running. */
-  exclusively<T>(work: (session: RebuildSession) => Promise<T>): Promise<T>;
-}
 
 export interface RebuildProjectionsDeps {
   store: Pick<EventStore, 'readAll' | 'readByStream' | 'readStream' | 'headPosition'>;

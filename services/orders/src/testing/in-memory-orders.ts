@@ -2,10 +2,10 @@ import type { CloudEvent, EventStore } from '@conveyor/platform/core';
 import { aborted } from '@conveyor/platform/errors';
 import type { Catalog } from '../app/catalog.ts';
 import { orderIdOfStream, orderStreamId } from '../app/order-event-mapping.ts';
-import type { OrderProjectionTable, ProjectedOrder } from '../app/order-projection.ts';
+import type { OrderProjectionTable, ProjectedOrder } from '../app/order-projection-table.ts';
+import type { OrderReadModels } from '../app/order-read-models.ts';
 import type { OrderSummaryView, OrderView } from '../app/order-view.ts';
-import type { OrderReadModels } from '../app/read-models.ts';
-import type { RebuildSession, RebuildTarget, ShadowTable } from '../app/rebuild-projections.ts';
+import type { RebuildSession, RebuildTarget, ShadowTable } from '../app/rebuild-target.ts';
 import type { UserDirectory } from '../app/user-directory.ts';
 import type { Product } from '../domain/product.ts';
 
