@@ -104,6 +104,8 @@ describe('consumer controls across the system (processes, two notifications repl
       name: 'Replay',
     });
     const rangeStart = Number((await ordersConsumer()).stream_last_sequence) + 1;
+    const resetToRangeStart = (...confirm: string[]) =>
+      operator.run(['consumers', 'reset', name, '--to-sequence', String(rangeStart), ...confirm]);
     const mailed = [await place(customer), await place(customer), await place(customer)];
     await waitUntil(() => mailed.every((id) => mailsAbout(customer, id) === 1), {
       timeoutMs: 20_000,
@@ -111,14 +113,7 @@ describe('consumer controls across the system (processes, two notifications repl
     });
 
     // Running: a reset is refused (exit 2, the service's FAILED_PRECONDITION).
-    const running = await operator.run([
-      'consumers',
-      'reset',
-      name,
-      '--to-sequence',
-      String(rangeStart),
-      '--yes',
-    ]);
+    const running = await resetToRangeStart('--yes');
     assert.equal(running.code, 2, running.stderr);
     assert.match(running.stderr, /is not paused: pause it first/);
 
@@ -140,17 +135,10 @@ describe('consumer controls across the system (processes, two notifications repl
     });
     assert.equal(mailsAbout(customer, waiting), 0, 'no mail while paused');
 
-    const unconfirmed = await operator.run(['consumers', 'reset', name, '--to-sequence', String(rangeStart)]);
+    const unconfirmed = await resetToRangeStart();
     assert.equal(unconfirmed.code, 64);
     assert.match(unconfirmed.stderr, /run it again with --yes/);
-    const reset = await operator.run([
-      'consumers',
-      'reset',
-      name,
-      '--to-sequence',
-      String(rangeStart),
-      '--yes',
-    ]);
+    const reset = await resetToRangeStart('--yes');
     assert.equal(reset.code, 0, reset.stderr);
     assert.match(reset.stdout, new RegExp(`start at sequence ${rangeStart}; it stays paused`));
     const afterReset = await ordersConsumer();

@@ -29,6 +29,12 @@ async function selectOne(url: string, sql: string): Promise<unknown> {
   }
 }
 
+/** Whether the database 'kept', made before a restart, is there after it. */
+async function keptExists(url: string): Promise<boolean> {
+  const row = await selectOne(url, "select count(*)::int as n from pg_database where datname = 'kept'");
+  return (row as { n: number }).n === 1;
+}
+
 describe('postgres-infra', () => {
   it('probes reachable and unreachable servers', async () => {
     assert.equal(
@@ -97,11 +103,7 @@ describe('postgres-infra', () => {
       try {
         assert.equal(second.started, true);
         assert.ok(!lines.some((line) => line.includes('initialising')));
-        const row = await selectOne(
-          second.url,
-          "select count(*)::int as n from pg_database where datname = 'kept'",
-        );
-        assert.deepEqual(row, { n: 1 });
+        assert.ok(await keptExists(second.url));
       } finally {
         await second.stop();
       }
@@ -127,11 +129,7 @@ describe('postgres-infra', () => {
       assert.equal(await first.exited, null);
       const second = await startEmbeddedPostgres(options);
       try {
-        const row = await selectOne(
-          second.url,
-          "select count(*)::int as n from pg_database where datname = 'kept'",
-        );
-        assert.deepEqual(row, { n: 1 });
+        assert.ok(await keptExists(second.url));
       } finally {
         await second.stop();
       }

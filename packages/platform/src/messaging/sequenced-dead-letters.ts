@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { AppError } from '../errors.ts';
 import { gauge } from '../observability/metrics.ts';
 import { withoutAddresses } from '../observability/personal-data.ts';
-import type { Pool, PoolClient } from '../postgres/pool.ts';
+import { type Pool, type PoolClient, withTransaction } from '../postgres/pool.ts';
 import type { CloudEvent } from './cloud-event.ts';
 import { bounded } from './consumer-telemetry.ts';
 import { deleteDeadLetter } from './dead-letters.ts';
@@ -471,23 +471,14 @@ export class SequencedDeadLetters {
     );
   }
 
-  async #inSequenceLock<T>(key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#o.pool.connect();
-    try {
-      await client.query('begin');
+  #inSequenceLock<T>(key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.#o.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
         `${this.consumer}/sequence`,
         key,
       ]);
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return work(client);
+    });
   }
 
   #background(work: () => Promise<unknown>): void {
