@@ -103,14 +103,14 @@ const applyPerCall = 1000;
  */
 export class SequencedDeadLetters {
   readonly consumer: string;
-  readonly #o: SequencedDeadLettersOptions;
+  readonly #options: SequencedDeadLettersOptions;
   /** Background releases, one at a time: each holds a connection while it applies messages. */
   #queue: Promise<unknown> = Promise.resolve();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #stopping = new AbortController();
 
   constructor(options: SequencedDeadLettersOptions) {
-    this.#o = options;
+    this.#options = options;
     this.consumer = options.consumer;
     if (options.registry) this.#measure(options.registry);
   }
@@ -124,7 +124,7 @@ export class SequencedDeadLetters {
     // A scrape never waits on an unreachable Postgres: after 1 s the last values stay.
     (parked as unknown as { collect: () => Promise<void> }).collect = async () => {
       const counted = await bounded(
-        this.#o.pool.query<{ state: ParkedState; n: string }>(
+        this.#options.pool.query<{ state: ParkedState; n: string }>(
           'select state, count(*) as n from parked_messages where consumer = $1 group by state',
           [this.consumer],
         ),
@@ -140,7 +140,7 @@ export class SequencedDeadLetters {
   /** For each key that has parked messages: its head's position. */
   async heads(keys: readonly string[]): Promise<Map<string, { stream: string; streamSequence: number }>> {
     if (keys.length === 0) return new Map();
-    const { rows } = await this.#o.pool.query<{
+    const { rows } = await this.#options.pool.query<{
       sequence_key: string;
       stream: string;
       stream_sequence: string;
@@ -217,7 +217,7 @@ export class SequencedDeadLetters {
   /** The head of `key` was handled after all: it is done, and what waited behind it is released. */
   resolved(key: string, message: { stream: string; streamSequence: number }): void {
     this.#background(async () => {
-      await this.#o.pool.query(
+      await this.#options.pool.query(
         'delete from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
         [this.consumer, message.stream, message.streamSequence],
       );
@@ -227,7 +227,7 @@ export class SequencedDeadLetters {
 
   /** A dead letter's copy in DEADLETTERS was redriven elsewhere: its sequence row goes, and the key is released. */
   async copyRedriven(message: { stream: string; streamSequence: number }): Promise<void> {
-    const { rows } = await this.#o.pool.query<{ sequence_key: string }>(
+    const { rows } = await this.#options.pool.query<{ sequence_key: string }>(
       'select sequence_key from parked_messages where consumer = $1 and stream = $2 and stream_sequence = $3',
       [this.consumer, message.stream, message.streamSequence],
     );
@@ -237,7 +237,7 @@ export class SequencedDeadLetters {
   /** Looks for keys whose head is a parked message (a release cut short by a crash) now and then. */
   startSweeping(): void {
     const sweep = async () => {
-      const { rows } = await this.#o.pool.query<{ sequence_key: string }>({
+      const { rows } = await this.#options.pool.query<{ sequence_key: string }>({
         name: 'conveyor-parking-orphans',
         text: `select sequence_key from (
                  select distinct on (sequence_key) sequence_key, state from parked_messages
@@ -250,7 +250,7 @@ export class SequencedDeadLetters {
     const tick = () => {
       if (this.#stopping.signal.aborted) return;
       this.#background(sweep);
-      this.#sweeper = setTimeout(tick, this.#o.sweepMs ?? 5000);
+      this.#sweeper = setTimeout(tick, this.#options.sweepMs ?? 5000);
       this.#sweeper.unref();
     };
     tick();
@@ -271,7 +271,7 @@ export class SequencedDeadLetters {
     afterId: string | undefined,
     limit: number,
   ): Promise<{ items: DeadLetterSequence[]; next?: string }> {
-    const { rows } = await this.#o.pool.query<Row & { parked_behind: string }>({
+    const { rows } = await this.#options.pool.query<Row & { parked_behind: string }>({
       name: 'conveyor-parking-list',
       text: `select * from (
                select p.*, count(*) over (partition by sequence_key) - 1 as parked_behind,
@@ -290,7 +290,7 @@ export class SequencedDeadLetters {
   async show(id: string, limit: number): Promise<{ sequence: ParkedMessage[]; total: number } | undefined> {
     const key = await this.#keyOf(id);
     if (key === undefined) return undefined;
-    const { rows } = await this.#o.pool.query<Row & { total: string }>(
+    const { rows } = await this.#options.pool.query<Row & { total: string }>(
       `select *, count(*) over () as total from parked_messages where consumer = $1 and sequence_key = $2
        order by stream_sequence, id limit $3`,
       [this.consumer, key, limit],
@@ -347,7 +347,7 @@ export class SequencedDeadLetters {
   async #find(id: string): Promise<{ key: string; isHead: boolean } | undefined> {
     if (!/^[1-9][0-9]{0,17}$/.test(id))
       throw new AppError('INVALID_ARGUMENT', 'id: must be a dead letter id');
-    const { rows } = await this.#o.pool.query<{ sequence_key: string; is_head: boolean }>(
+    const { rows } = await this.#options.pool.query<{ sequence_key: string; is_head: boolean }>(
       `select p.sequence_key,
               p.id = (select q.id from parked_messages q
                        where q.consumer = p.consumer and q.sequence_key = p.sequence_key
@@ -366,7 +366,7 @@ export class SequencedDeadLetters {
    * new dead head and the release stops there.
    */
   async #release(key: string, start: ReleaseStart | { head: 'stop' }): Promise<ReleaseResult | 'busy'> {
-    const client = await this.#o.pool.connect();
+    const client = await this.#options.pool.connect();
     let locked = false;
     try {
       locked = (
@@ -396,7 +396,7 @@ export class SequencedDeadLetters {
         }
         const outcome = await this.#apply(next);
         if (outcome.kind !== 'ack') {
-          await this.#o.pool.query(`update parked_messages set state = 'dead', reason = $2 where id = $1`, [
+          await this.#options.pool.query(`update parked_messages set state = 'dead', reason = $2 where id = $1`, [
             next.id,
             cleanReason(`failed when released: ${outcome.reason}`),
           ]);
@@ -430,11 +430,11 @@ export class SequencedDeadLetters {
   }
 
   async #remove(message: ParkedMessage): Promise<void> {
-    await this.#o.pool.query('delete from parked_messages where id = $1', [message.id]);
+    await this.#options.pool.query('delete from parked_messages where id = $1', [message.id]);
     const copy = message.deadLetterSeq;
-    if (this.#o.jsm && copy !== undefined) {
-      await deleteDeadLetter(this.#o.jsm, copy).catch((error) =>
-        this.#o.logger.warn({ err: error, seq: copy }, 'could not remove the dead letter copy'),
+    if (this.#options.jsm && copy !== undefined) {
+      await deleteDeadLetter(this.#options.jsm, copy).catch((error) =>
+        this.#options.logger.warn({ err: error, seq: copy }, 'could not remove the dead letter copy'),
       );
     }
   }
@@ -444,12 +444,12 @@ export class SequencedDeadLetters {
     const redelivery = retry(
       handleWhenResult((outcome) => (outcome as HandlingOutcome).kind === 'retry'),
       {
-        maxAttempts: this.#o.maxDeliver - 1,
+        maxAttempts: this.#options.maxDeliver - 1,
         backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
           const last = 'value' in context.result ? (context.result.value as HandlingOutcome) : undefined;
           return (
             (last?.kind === 'retry' ? last.delayMs : undefined) ??
-            backoffStep(this.#o.backoffMs, context.attempt)
+            backoffStep(this.#options.backoffMs, context.attempt)
           );
         }),
       },
@@ -457,7 +457,7 @@ export class SequencedDeadLetters {
     // Stopping ends the redeliveries: the last outcome (a retry) leaves the message parked.
     return redelivery.execute(
       ({ attempt }) =>
-        handleAgain(this.#o.handler, {
+        handleAgain(this.#options.handler, {
           headers: message.headers,
           payload: message.payload,
           delivery: {
@@ -472,7 +472,7 @@ export class SequencedDeadLetters {
   }
 
   #inSequenceLock<T>(key: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return withTransaction(this.#o.pool, async (client) => {
+    return withTransaction(this.#options.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
         `${this.consumer}/sequence`,
         key,
@@ -485,7 +485,7 @@ export class SequencedDeadLetters {
     this.#queue = this.#queue
       .then(work)
       .catch((error) =>
-        this.#o.logger.error({ err: error, consumer: this.consumer }, 'releasing a sequence failed'),
+        this.#options.logger.error({ err: error, consumer: this.consumer }, 'releasing a sequence failed'),
       );
   }
 }

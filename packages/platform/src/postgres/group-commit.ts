@@ -20,12 +20,12 @@ interface Waiting<In, Out> {
 }
 
 export class GroupCommit<In, Out> {
-  readonly #o: GroupCommitOptions<In, Out>;
+  readonly #options: GroupCommitOptions<In, Out>;
   #queue: Waiting<In, Out>[] = [];
   #running = false;
 
   constructor(options: GroupCommitOptions<In, Out>) {
-    this.#o = options;
+    this.#options = options;
   }
 
   submit(item: In): Promise<Out> {
@@ -49,8 +49,8 @@ export class GroupCommit<In, Out> {
     const group: Waiting<In, Out>[] = [];
     const rest: Waiting<In, Out>[] = [];
     for (const w of this.#queue) {
-      const clash = this.#o.conflicts && group.some((g) => this.#o.conflicts!(g.item, w.item));
-      if (group.length < this.#o.maxBatch && !clash) group.push(w);
+      const clash = this.#options.conflicts && group.some((g) => this.#options.conflicts!(g.item, w.item));
+      if (group.length < this.#options.maxBatch && !clash) group.push(w);
       else rest.push(w);
     }
     this.#queue = rest;
@@ -60,14 +60,14 @@ export class GroupCommit<In, Out> {
   async #runGroup(group: Waiting<In, Out>[]): Promise<void> {
     if (group.length === 1) {
       const [w] = group;
-      await this.#o.one(w!.item).then(w!.resolve, w!.reject);
+      await this.#options.one(w!.item).then(w!.resolve, w!.reject);
       return;
     }
     let results: Out[];
     try {
-      results = await this.#o.many(group.map((w) => w.item));
+      results = await this.#options.many(group.map((w) => w.item));
     } catch {
-      for (const w of group) await this.#o.one(w.item).then(w.resolve, w.reject);
+      for (const w of group) await this.#options.one(w.item).then(w.resolve, w.reject);
       return;
     }
     for (const [i, w] of group.entries()) w.resolve(results[i]!);
