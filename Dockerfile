@@ -39,7 +39,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends "tini=${TINI_VERSION}" \
     && rm -rf /var/lib/apt/lists/*
 # Memory: a capped heap with small semi-spaces and a fixed malloc mmap threshold keep a busy service
-# under 200 MB of RSS at the same throughput (ADR 0016; packages/stack/src/service-runtime.ts holds the
+# under 200 MB of RSS at the same throughput (ADR 0016; packages/stack/src/process-tuning.ts holds the
 # same values for local runs, and test/deploy checks they agree). Add flags to NODE_OPTIONS to override.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8" \

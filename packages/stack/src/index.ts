@@ -27,7 +27,7 @@ export {
 export { ensureServiceRoles, localRolePassword, roleUrl, serviceRole } from './postgres-roles.ts';
 export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
 export { type PrometheusProcess, prometheusBinary, queryPrometheus, startPrometheus } from './prometheus.ts';
-export { serviceRuntime, serviceRuntimeEnv } from './service-runtime.ts';
+export { serviceRuntime, serviceRuntimeEnv } from './process-tuning.ts';
 export { type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 export {
   type ServiceName,

@@ -18,7 +18,7 @@ import { generateNatsSeeds, type NatsSeeds, natsConnectOptions, natsIdentityEnv 
 import { freePort } from './net-utils.ts';
 import { ensureServiceRoles, roleUrl, serviceRole as serviceRoleName } from './postgres-roles.ts';
 import { type ServiceProcess, spawnService } from './process-group.ts';
-import { serviceRuntimeEnv } from './service-runtime.ts';
+import { serviceRuntimeEnv } from './process-tuning.ts';
 import { type SmtpSink, type SmtpSinkOptions, startSmtpSink } from './smtp-sink.ts';
 import { type TestDatabase, type TestNats, testDatabase, testNats } from './throwaway.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serviceRuntime, serviceRuntimeEnv } from './service-runtime.ts';
+import { serviceRuntime, serviceRuntimeEnv } from './process-tuning.ts';
 
 describe('serviceRuntimeEnv', () => {
   it('gives services the capped heap and the fixed mmap threshold by default', () => {
