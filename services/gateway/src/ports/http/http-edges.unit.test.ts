@@ -45,9 +45,10 @@ function stubApp() {
     logger: pino({ level: 'silent' }),
   });
   const edge = { span: { matched() {} }, label: '', secure: false, clientAddress: '198.51.100.1' };
-  const request = async (method: string, path: string) => {
-    const headers = { authorization: 'Bearer t' };
-    const res = await app.request(path, { method, headers }, { incoming: {}, outgoing: {}, edge } as never);
+  const request = async (method: string, path: string, init: RequestInit = {}) => {
+    const headers = { authorization: 'Bearer t', ...(init.headers as Record<string, string>) };
+    const env = { incoming: {}, outgoing: {}, edge };
+    const res = await app.request(path, { method, ...init, headers }, env as never);
     return {
       status: res.status,
       allow: res.headers.get('allow'),
@@ -101,6 +102,19 @@ describe('HTTP edge pieces', () => {
     const bad = await request('GET', '/api/orders/%E0%A4%A');
     assert.deepEqual([bad.status, bad.body.field], [400, 'id']);
     assert.deepEqual(asked, [], 'the backend is not asked');
+  });
+
+  it('reads an empty JSON body as {}, and refuses malformed JSON, another type and too much with problems', async () => {
+    const { request } = stubApp();
+    // Signed out: log-out answers without asking the users service.
+    const json = { 'content-type': 'application/json', authorization: '' };
+    assert.deepEqual((await request('POST', '/api/logout', { headers: json })).body, { loggedOut: true });
+    const malformed = await request('POST', '/api/logout', { headers: json, body: '{' });
+    assert.deepEqual([malformed.status, malformed.body.field], [400, 'body']);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    assert.equal((await request('POST', '/api/logout', { headers: form, body: 'a=1' })).status, 415);
+    const big = await request('POST', '/api/logout', { headers: json, body: `"${'x'.repeat(2000)}"` });
+    assert.deepEqual([big.status, big.body.detail], [413, 'the body exceeds 1024 bytes']);
   });
 
   it('bounds live streams and frees a slot when a client leaves, even before its stream started', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { GatewayDeps } from './deps.ts';
@@ -88,6 +88,20 @@ describe('gateway HTTP edge (real server, no backends)', () => {
     assert.match(String(secure.headers['set-cookie']), /^__Host-conveyor_session=; Path=\/; .*Secure/);
     const insecure = await get(behindProxy.port, '/api/logout', json, 'POST');
     assert.match(String(insecure.headers['set-cookie']), /^conveyor_session=; Path=\//);
+  });
+
+  it('serves an HTTP/1.0 request without Host, and answers a target it cannot parse with a 400 problem', async () => {
+    const raw = async (text: string) => {
+      const socket = connect(plain.port, '127.0.0.1');
+      socket.end(text);
+      let out = '';
+      for await (const chunk of socket) out += chunk;
+      return out;
+    };
+    assert.match(await raw('GET /api/openapi.json HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /);
+    const bad = await raw('GET /api\\openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    assert.match(bad, /content-type: application\/problem\+json/i);
   });
 
   it('answers 503 with Retry-After at once beyond its in-flight limit, and admits again after', async () => {

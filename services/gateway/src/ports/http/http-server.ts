@@ -181,6 +181,8 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
     }
     inFlight++;
     res.once('close', () => inFlight--);
+    // HTTP/1.0 may omit Host; hono's adapter needs one to build the request's URL.
+    req.headers.host ??= 'gateway';
     void inRequestSpan(req, res, async (span) => {
       const secure = isSecure(req, options.secureCookies, trusted);
       setSecurityHeaders(res, secure);
