@@ -20,15 +20,22 @@ export async function appendToOutbox(db: Queryable, events: readonly CloudEvent[
   if (events.length === 0) return;
   const traceparent = traceparentOf();
   await db.query(
-    `insert into outbox (event_id, subject, headers, payload)
-     select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bytea[])`,
-    [
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => JSON.stringify(toHeaders({ ...e, traceparent: e.traceparent ?? traceparent }))),
-      events.map((e) => Buffer.from(encodeData(e))),
-    ],
+    insertOutboxRows,
+    outboxColumns(events, (e) => toHeaders({ ...e, traceparent: e.traceparent ?? traceparent })),
   );
+}
+
+const insertOutboxRows = `insert into outbox (event_id, subject, headers, payload)
+  select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bytea[])`;
+
+/** The outbox's columns for `events`, one array each, with each event's headers as `headersOf` makes them. */
+function outboxColumns(events: readonly CloudEvent[], headersOf: (e: CloudEvent) => Record<string, string>) {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.type),
+    events.map((e) => JSON.stringify(headersOf(e))),
+    events.map((e) => Buffer.from(encodeData(e))),
+  ];
 }
 
 /** The newest position of the event log (0 when it is empty). */
@@ -78,18 +85,11 @@ export async function requeueInOutbox(db: Queryable, events: readonly CloudEvent
     const headers = toHeaders({ ...e, traceparent: current ?? e.traceparent });
     if (e.traceparent && e.traceparent !== headers.traceparent)
       headers[originTraceparentHeader] = e.traceparent;
-    return JSON.stringify(headers);
+    return headers;
   };
   const result = await db.query(
-    `insert into outbox (event_id, subject, headers, payload)
-     select * from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bytea[])
-     on conflict (event_id) do nothing`,
-    [
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map(headersOf),
-      events.map((e) => Buffer.from(encodeData(e))),
-    ],
+    `${insertOutboxRows} on conflict (event_id) do nothing`,
+    outboxColumns(events, headersOf),
   );
   return result.rowCount ?? 0;
 }
