@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Durables, protoFiles, protoRoot, Streams } from '@conveyor/contracts';
+import { Durables, protoFiles, protoRoot } from '@conveyor/contracts';
 import {
   ConsumerControls,
   consumerGrpcService,
   counter,
   pruneInbox,
-  type RunningConsumer,
   type RunningService,
-  SequencedDeadLetters,
   startPruning,
   startService,
 } from '@conveyor/platform';
@@ -25,6 +23,7 @@ import { SmtpMailer } from './adapters/smtp-mailer.ts';
 import { loadWebhookSecretBox, sealStoredSecrets } from './adapters/webhook-secret-keys.ts';
 import { buildApp } from './app/build-app.ts';
 import type { NotificationsConfig } from './config.ts';
+import { startEventConsumers } from './ports/event-consumers.ts';
 import { notificationGrpcService } from './ports/grpc-notification-service.ts';
 
 /** Durable consumer name on every stream it reads; also the inbox's consumer key. */
@@ -110,7 +109,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
         registry,
       }),
       revealer,
-      releaseSequence: (original) => sequences.copyRedriven(original),
+      releaseSequence: (original) => intake.sequences.copyRedriven(original),
       now: () => new Date(),
       random: Math.random,
       newId: uuidv7,
@@ -137,20 +136,6 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     app.delivery.start();
     // After the consumers (intake) stop: what they recorded last is still delivered or released.
     shutdown.add('work', 'stop delivering', () => app.delivery.stop());
-    const handler = app.recordEvents;
-
-    // One sequence per user and per order, across both streams' consumers (ADR 0031).
-    const sequences = new SequencedDeadLetters({
-      pool,
-      consumer: consumerName,
-      handler,
-      logger,
-      maxDeliver: config.CONSUMER_MAX_DELIVER,
-      backoffMs: config.CONSUMER_BACKOFF_MS,
-      jsm,
-      registry,
-    });
-    sequences.startSweeping();
     const controls = new ConsumerControls({
       pool,
       jsm,
@@ -159,45 +144,30 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       pollMs: config.CONSUMER_CONTROL_POLL_MS,
       manageTopology: config.NATS_MANAGE_TOPOLOGY,
     });
-    const consumers: RunningConsumer[] = [];
-    for (const stream of [Streams.users, Streams.orders]) {
-      consumers.push(
-        await controls.startConsumer(
-          {
-            stream: stream.name,
-            durable: consumerName,
-            filterSubjects: [...stream.subjects],
-            maxDeliver: config.CONSUMER_MAX_DELIVER,
-            ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
-            maxAckPending: config.CONSUMER_CONCURRENCY * 4,
-          },
-          {
-            nc,
-            handler: { batch: handler },
-            logger,
-            registry,
-            batchSize: config.CONSUMER_CONCURRENCY,
-            backoffMs: config.CONSUMER_BACKOFF_MS,
-            sequences,
-          },
-        ),
-      );
-    }
+    const intake = await startEventConsumers({
+      consumer: consumerName,
+      handler: app.recordEvents,
+      nc,
+      jsm,
+      pool,
+      logger,
+      registry,
+      controls,
+      batchSize: config.CONSUMER_CONCURRENCY,
+      maxDeliver: config.CONSUMER_MAX_DELIVER,
+      backoffMs: config.CONSUMER_BACKOFF_MS,
+      ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
+    });
     controls.start();
     // The inbox remembers 35 days, past any redelivery or republish (ADR 0030).
     const pruning = startPruning({ logger, what: 'inbox', prune: (now) => pruneInbox(pool, now) });
     shutdown.add('work', 'stop pruning the inbox', async () => pruning.stop());
-    shutdown.add('intake', 'stop consumers', () =>
-      controls
-        .stop()
-        .then(() => Promise.all(consumers.map((c) => c.stop())))
-        .then(() => sequences.stop()),
-    );
+    shutdown.add('intake', 'stop consumers', () => controls.stop().then(() => intake.stop()));
 
     return {
       grpc: [
         notificationGrpcService(app, logger, verifier),
-        consumerGrpcService([sequences], controls, logger, verifier),
+        consumerGrpcService([intake.sequences], controls, logger, verifier),
       ],
     };
   });

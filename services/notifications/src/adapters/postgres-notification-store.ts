@@ -60,7 +60,7 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 
   inTransaction(work: (unit: NotificationUnit) => Promise<void>): Promise<void> {
-    return withTransaction(this.#pool, (tx) => work(unitOf(tx, this.#consumer)));
+    return withTransaction(this.#pool, (tx) => work(transactionUnit(tx, this.#consumer)));
   }
 
   requeueFailed(which: { eventId: string } | { notificationId: string }): Promise<number> {
@@ -116,7 +116,8 @@ export class PostgresNotificationStore implements NotificationStore {
   }
 }
 
-function unitOf(tx: PoolClient, consumer: string): NotificationUnit {
+/** The store's operations inside one transaction (`tx`): what `inTransaction` hands its work. */
+function transactionUnit(tx: PoolClient, consumer: string): NotificationUnit {
   return {
     claimInbox: (eventIds) => recordManyInInbox(tx, consumer, eventIds),
     async saveRecipient(r: Recipient) {

@@ -69,7 +69,7 @@ const maxInHand = 256;
  * be resent with the same Message-ID or Idempotency-Key).
  */
 export class DeliveryScheduler implements DeliveryHandOff {
-  readonly #d: DeliverNotificationsDeps;
+  readonly #deps: DeliverNotificationsDeps;
   readonly #bulkheads = new Map<string, Bulkhead>();
   readonly #settles: GroupFlush<Settlement>;
   /** Bulkheads whose last claim got all it asked for: more may be due once a slot frees. */
@@ -82,7 +82,7 @@ export class DeliveryScheduler implements DeliveryHandOff {
   readonly #sends = new Set<Promise<void>>();
 
   constructor(deps: DeliverNotificationsDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#settles = new GroupFlush((items) => this.#settle(items), {
       maxBatch: 500,
       // Outcomes are bookkeeping (the mail is out already): wait a little to settle them together.
@@ -97,15 +97,15 @@ export class DeliveryScheduler implements DeliveryHandOff {
 
   /** Settles a group; now and then (every 1,000 rows left, at most once a second) compacts the schedule. */
   async #settle(items: Settlement[]): Promise<void> {
-    await this.#d.queue.settle(items);
+    await this.#deps.queue.settle(items);
     this.#settledSinceCompact += items.length;
     const now = performance.now();
     if (this.#settledSinceCompact >= 1000 && now - this.#lastCompact >= 1000) {
       this.#settledSinceCompact = 0;
       this.#lastCompact = now;
-      await this.#d.queue
+      await this.#deps.queue
         .compact()
-        .catch((error) => this.#d.logger.warn({ err: error }, 'compacting the schedule failed'));
+        .catch((error) => this.#deps.logger.warn({ err: error }, 'compacting the schedule failed'));
     }
   }
 
@@ -121,16 +121,16 @@ export class DeliveryScheduler implements DeliveryHandOff {
    * hundred milliseconds of sends for SMTP, far inside the lease).
    */
   reserve(bulkhead: string): HandOff | undefined {
-    if (!this.#running || this.#d.guard.admits(bulkhead) !== Number.POSITIVE_INFINITY) return undefined;
+    if (!this.#running || this.#deps.guard.admits(bulkhead) !== Number.POSITIVE_INFINITY) return undefined;
     const b = this.#bulkhead(bulkhead);
     if (b.waiting.length + b.inFlight >= 4 * b.inHandCap || this.#inHand >= maxInHand) return undefined;
-    return { bulkhead, claim: this.#d.newClaim(), leaseMs: this.#d.leaseMs };
+    return { bulkhead, claim: this.#deps.newClaim(), leaseMs: this.#deps.leaseMs };
   }
 
   /** Deliveries recorded under a reserved claim: sent from here, no claim query needed. */
   accept(deliveries: readonly ClaimedDelivery[]): void {
     // Each continues the trace of the handling that recorded it (the caller's).
-    const traceparent = this.#d.currentTrace();
+    const traceparent = this.#deps.currentTrace();
     for (const c of deliveries) this.#hold({ ...c, traceparent: c.traceparent ?? traceparent });
   }
 
@@ -148,7 +148,7 @@ export class DeliveryScheduler implements DeliveryHandOff {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
-    const now = this.#d.now();
+    const now = this.#deps.now();
     for (const b of this.#bulkheads.values()) {
       for (const c of b.waiting.splice(0)) this.#settles.push(release(c, now));
     }
@@ -162,7 +162,7 @@ export class DeliveryScheduler implements DeliveryHandOff {
       this.#woken = false;
       try {
         const request = this.#claimRequest();
-        const claimed = request.total > 0 ? await this.#d.queue.claim(request) : [];
+        const claimed = request.total > 0 ? await this.#deps.queue.claim(request) : [];
         backoffMs = 100;
         this.#saturated.clear();
         const counts = new Map<string, number>();
@@ -175,9 +175,9 @@ export class DeliveryScheduler implements DeliveryHandOff {
           if ((counts.get(key) ?? 0) >= limit) this.#saturated.add(key);
         for (const [key, n] of counts) if (n >= request.defaultPerBulkhead) this.#saturated.add(key);
         // Everything due was taken, or this replica has enough in hand: wait for news.
-        if (claimed.length < request.total || request.total === 0) await this.#sleep(this.#d.pollMs);
+        if (claimed.length < request.total || request.total === 0) await this.#sleep(this.#deps.pollMs);
       } catch (error) {
-        this.#d.logger.warn({ err: error, retryInMs: backoffMs }, 'claiming deliveries failed; retrying');
+        this.#deps.logger.warn({ err: error, retryInMs: backoffMs }, 'claiming deliveries failed; retrying');
         await this.#sleep(backoffMs, false);
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
@@ -187,7 +187,7 @@ export class DeliveryScheduler implements DeliveryHandOff {
   #bulkhead(key: string): Bulkhead {
     let b = this.#bulkheads.get(key);
     if (!b) {
-      const concurrency = key === 'smtp' ? this.#d.concurrency.smtp : this.#d.concurrency.webhook;
+      const concurrency = key === 'smtp' ? this.#deps.concurrency.smtp : this.#deps.concurrency.webhook;
       b = { key, concurrency, inHandCap: inHandCap(key, concurrency), waiting: [], inFlight: 0 };
       this.#bulkheads.set(key, b);
     }
@@ -200,7 +200,7 @@ export class DeliveryScheduler implements DeliveryHandOff {
     this.#bulkhead('smtp');
     for (const [key, b] of this.#bulkheads) {
       const inHand = b.waiting.length + b.inFlight;
-      const admits = this.#d.guard.admits(key);
+      const admits = this.#deps.guard.admits(key);
       // Forget idle, healthy targets (a breaker that is not closed keeps its entry).
       if (inHand === 0 && admits === Number.POSITIVE_INFINITY && key !== 'smtp') {
         this.#bulkheads.delete(key);
@@ -209,11 +209,11 @@ export class DeliveryScheduler implements DeliveryHandOff {
       perBulkhead.set(key, Math.max(0, Math.min(b.inHandCap - inHand, admits - inHand)));
     }
     return {
-      claim: this.#d.newClaim(),
+      claim: this.#deps.newClaim(),
       total: Math.max(0, Math.min(claimBatch, maxInHand - this.#inHand)),
       perBulkhead,
-      defaultPerBulkhead: inHandCap('webhook:', this.#d.concurrency.webhook),
-      leaseMs: this.#d.leaseMs,
+      defaultPerBulkhead: inHandCap('webhook:', this.#deps.concurrency.webhook),
+      leaseMs: this.#deps.leaseMs,
     };
   }
 
@@ -231,11 +231,11 @@ export class DeliveryScheduler implements DeliveryHandOff {
       const send: Promise<void> = this.#deliver(c)
         .catch((error) => {
           // #deliver settles every outcome itself; this is a bug's safety net: give the claim back.
-          this.#d.logger.error(
+          this.#deps.logger.error(
             { err: error, notification: c.notification.id },
             'delivery failed unexpectedly',
           );
-          this.#settles.push(release(c, this.#d.now()));
+          this.#settles.push(release(c, this.#deps.now()));
         })
         .finally(() => {
           this.#sends.delete(send);
@@ -251,17 +251,17 @@ export class DeliveryScheduler implements DeliveryHandOff {
 
   async #deliver(c: ClaimedDelivery): Promise<void> {
     const n = c.notification;
-    const ageMs = this.#d.now().getTime() - n.createdAt.getTime();
+    const ageMs = this.#deps.now().getTime() - n.createdAt.getTime();
     const outcome: SendOutcome =
-      ageMs >= this.#d.policy.maxAgeMs
+      ageMs >= this.#deps.policy.maxAgeMs
         ? {
             kind: 'expired',
-            reason: `not delivered within ${Math.round(this.#d.policy.maxAgeMs / 60_000)} min${n.lastError ? `: ${n.lastError}` : ''}`,
+            reason: `not delivered within ${Math.round(this.#deps.policy.maxAgeMs / 60_000)} min${n.lastError ? `: ${n.lastError}` : ''}`,
           }
-        : await this.#d.inTrace(c.traceparent, () => this.#offer(c));
-    this.#d.onOutcome?.(n.channel, outcome.kind);
-    const decision = decideDelivery(n.failures, outcome, this.#d.policy);
-    const at = this.#d.now();
+        : await this.#deps.inTrace(c.traceparent, () => this.#sendThroughGuard(c));
+    this.#deps.onOutcome?.(n.channel, outcome.kind);
+    const decision = decideDelivery(n.failures, outcome, this.#deps.policy);
+    const at = this.#deps.now();
     let settlement: Settlement = {
       id: n.id,
       claim: c.claim,
@@ -270,16 +270,16 @@ export class DeliveryScheduler implements DeliveryHandOff {
       retryAt:
         decision.retryInMs === undefined
           ? undefined
-          : new Date(at.getTime() + jittered(decision.retryInMs, this.#d.random)),
+          : new Date(at.getTime() + jittered(decision.retryInMs, this.#deps.random)),
     };
     if (decision.status === 'failed') {
       const attempts = n.attempts + (decision.attempted ? 1 : 0);
       const reason = `gave up: ${label(n)} after ${attempts} attempt(s): ${decision.lastError ?? n.lastError ?? 'unknown error'}`;
       try {
-        await this.#d.deadLetters.addDelivery({ notification: { ...n, attempts }, reason });
+        await this.#deps.deadLetters.addDelivery({ notification: { ...n, attempts }, reason });
       } catch (error) {
         // Not in the dead letters: keep it pending and decide again later, rather than lose it.
-        this.#d.logger.warn(
+        this.#deps.logger.warn(
           { err: error, notification: n.id },
           'dead-lettering a delivery failed; retrying later',
         );
@@ -289,12 +289,13 @@ export class DeliveryScheduler implements DeliveryHandOff {
     this.#settles.push(settlement);
   }
 
-  #offer(c: ClaimedDelivery): Promise<SendOutcome> {
+  /** Sends one delivery to its channel (a mail, or a signed webhook POST) through its bulkhead's breaker. */
+  #sendThroughGuard(c: ClaimedDelivery): Promise<SendOutcome> {
     const n = c.notification;
     if (n.channel === 'email') {
-      return this.#d.guard.run(c.bulkhead, () =>
-        this.#d.mailer.send({
-          messageId: `<${n.eventId}.email@${this.#d.mailDomain}>`,
+      return this.#deps.guard.run(c.bulkhead, () =>
+        this.#deps.mailer.send({
+          messageId: `<${n.eventId}.email@${this.#deps.mailDomain}>`,
           to: n.recipient,
           ...n.message,
         }),
@@ -303,8 +304,8 @@ export class DeliveryScheduler implements DeliveryHandOff {
     const webhook = c.webhook;
     if (!webhook || !n.webhookId) return Promise.resolve({ kind: 'target-gone', reason: 'webhook deleted' });
     const webhookId = n.webhookId;
-    return this.#d.guard.run(c.bulkhead, () =>
-      this.#d.webhooks.post({
+    return this.#deps.guard.run(c.bulkhead, () =>
+      this.#deps.webhooks.post({
         url: webhook.url,
         secret: webhook.secret,
         body: n.message.text,
