@@ -1,4 +1,4 @@
-import { AppError, type AppErrorCode, InvalidArgument } from '@conveyor/platform/errors';
+import { AppError, InvalidArgument } from '@conveyor/platform/errors';
 import { status } from '@grpc/grpc-js';
 
 /** An error the edge answers with as RFC 9457 problem details. */
@@ -22,32 +22,21 @@ export interface ProblemBody {
   field?: string;
 }
 
-const byCode: Record<number, [number, string]> = {
-  [status.INVALID_ARGUMENT]: [400, 'invalid-argument'],
-  [status.OUT_OF_RANGE]: [400, 'out-of-range'],
-  [status.UNAUTHENTICATED]: [401, 'unauthenticated'],
-  [status.PERMISSION_DENIED]: [403, 'permission-denied'],
-  [status.NOT_FOUND]: [404, 'not-found'],
-  [status.ALREADY_EXISTS]: [409, 'already-exists'],
-  [status.ABORTED]: [409, 'aborted'],
-  [status.FAILED_PRECONDITION]: [409, 'failed-precondition'],
-  [status.RESOURCE_EXHAUSTED]: [429, 'resource-exhausted'],
-  [status.CANCELLED]: [499, 'cancelled'],
-  [status.UNIMPLEMENTED]: [501, 'unimplemented'],
-  [status.UNAVAILABLE]: [503, 'unavailable'],
-  [status.DEADLINE_EXCEEDED]: [504, 'deadline-exceeded'],
-};
-
-const byAppCode: Record<AppErrorCode, [number, string]> = {
-  INVALID_ARGUMENT: [400, 'invalid-argument'],
-  UNAUTHENTICATED: [401, 'unauthenticated'],
-  PERMISSION_DENIED: [403, 'permission-denied'],
-  NOT_FOUND: [404, 'not-found'],
-  ALREADY_EXISTS: [409, 'already-exists'],
-  ABORTED: [409, 'aborted'],
-  FAILED_PRECONDITION: [409, 'failed-precondition'],
-  UNAVAILABLE: [503, 'unavailable'],
-  RESOURCE_EXHAUSTED: [429, 'resource-exhausted'],
+/** The HTTP status of a gRPC status, by name; the application's error codes use the same names. */
+const httpStatusOf: Partial<Record<string, number>> = {
+  INVALID_ARGUMENT: 400,
+  OUT_OF_RANGE: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  ABORTED: 409,
+  FAILED_PRECONDITION: 409,
+  RESOURCE_EXHAUSTED: 429,
+  CANCELLED: 499,
+  UNIMPLEMENTED: 501,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
 };
 
 const titles: Record<number, string> = {
@@ -76,30 +65,21 @@ export function toProblem(error: unknown): { body: ProblemBody; internal: boolea
   if (error instanceof HttpProblem) {
     return { body: body(error.status, error.title, error.message, error.field), internal: false };
   }
-  if (error instanceof AppError) {
-    const [httpStatus, slug] = byAppCode[error.code];
-    const field = error instanceof InvalidArgument ? error.field : undefined;
-    return {
-      body: body(httpStatus, titles[httpStatus] ?? slug, error.message, field, slug),
-      internal: false,
-    };
-  }
   const e = error as { code?: unknown; details?: string; metadata?: { get(key: string): unknown[] } };
-  if (typeof e?.code === 'number' && byCode[e.code]) {
-    const [httpStatus, slug] = byCode[e.code] as [number, string];
-    const field = e.metadata?.get?.('invalid-field')?.[0];
-    return {
-      body: body(
-        httpStatus,
-        titles[httpStatus] ?? slug,
-        e.details ?? slug,
-        typeof field === 'string' ? field : undefined,
-        slug,
-      ),
-      internal: false,
-    };
+  const app = error instanceof AppError;
+  const name = app ? error.code : typeof e?.code === 'number' ? status[e.code] : undefined;
+  const httpStatus = name === undefined ? undefined : httpStatusOf[name];
+  if (name === undefined || httpStatus === undefined) {
+    return { body: body(500, 'Internal error', 'internal error'), internal: true };
   }
-  return { body: body(500, 'Internal error', 'internal error'), internal: true };
+  const slug = name.toLowerCase().replaceAll('_', '-');
+  const field = error instanceof InvalidArgument ? error.field : e.metadata?.get?.('invalid-field')?.[0];
+  const detail = app ? error.message : (e.details ?? slug);
+  const title = titles[httpStatus] ?? slug;
+  return {
+    body: body(httpStatus, title, detail, typeof field === 'string' ? field : undefined, slug),
+    internal: false,
+  };
 }
 
 function body(httpStatus: number, title: string, detail: string, field?: string, slug?: string): ProblemBody {
