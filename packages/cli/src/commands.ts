@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { UsageError } from './cli-error.ts';
 import { declareOperations } from './operations-program.ts';
-import { limit, position } from './option-values.ts';
-import { declareOrders } from './orders-program.ts';
+import { limit } from './option-values.ts';
+import { declareOrders, declareRepublish } from './orders-program.ts';
 import { group, type Leaf, system } from './program.ts';
 
 const users = () => import('./users-command.ts');
-const queries = () => import('./order-queries.ts');
 const products = () => import('./products-command.ts');
 const sinks = () => import('./sink-commands.ts');
 
@@ -127,15 +126,7 @@ function declareUsers(program: Command, leaf: Leaf): void {
       .argument('<ID>')
       .argument('<ROLE>', 'admin', role);
   }
-  leaf(
-    user,
-    'republish',
-    "publish users' logged events N..M again (admin)",
-    system(queries, 'republishEvents'),
-    (values: object) => ({ ...values, service: 'users' }),
-  )
-    .requiredOption('--from <N>', 'the first position', position('--from'))
-    .option('--to <M>', 'the last position (default: the newest)', position('--to'), 0);
+  declareRepublish(leaf, user, "publish users' logged events N..M again (admin)");
   leaf(
     user,
     'bootstrap-admin',

@@ -3,8 +3,8 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, type Outcome, UsageError } from './cli-error.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
+import { withConsumers } from './grpc-failure.ts';
 import { type ConsumerRef, type ConsumingService, consuming } from './option-values.ts';
-import { withConsumers } from './sequence-commands.ts';
 import { renderFields, renderTable } from './table.ts';
 
 export type ConsumersCommand =

@@ -3,20 +3,12 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatDeadLetter, formatDeadLetters } from './dlq-format.ts';
-import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { withNotifications } from './grpc-failure.ts';
 import type { DlqSelection } from './option-values.ts';
 
 /** Redrive calls per command at most (each handles up to 1000 dead letters). */
 const maxRedriveCalls = 100;
-
-function withNotifications<T>(
-  endpoints: Endpoints,
-  work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
-): Promise<T> {
-  const { grpc } = endpoints.target('notifications');
-  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
-}
 
 function toProto(selection: DlqSelection): notificationsV1.DeadLetterSelection {
   if ('id' in selection) return { id: selection.id, filter: undefined, all: false };

@@ -1,6 +1,9 @@
+import type { consumersV1, notificationsV1 } from '@conveyor/contracts/grpc';
 import { type Client, type ServiceError, status } from '@grpc/grpc-js';
+import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes } from './cli-error.ts';
-import { DEADLINE_MS, isConnected } from './grpc-clients.ts';
+import { consumersClient, DEADLINE_MS, isConnected, notificationsClient } from './grpc-clients.ts';
+import type { ConsumingService } from './option-values.ts';
 
 const rejections = new Set<number>([
   status.INVALID_ARGUMENT,
@@ -67,4 +70,23 @@ export async function callService<C extends Client, T>(
   } finally {
     client.close();
   }
+}
+
+/** callService on the notification service, as the logged-in user. */
+export function withNotifications<T>(
+  endpoints: Endpoints,
+  work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
+): Promise<T> {
+  const { grpc } = endpoints.target('notifications');
+  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
+}
+
+/** callService on `service`'s ConsumerService, as the logged-in user. */
+export function withConsumers<T>(
+  endpoints: Endpoints,
+  service: ConsumingService,
+  work: (client: consumersV1.ConsumerServiceClient) => Promise<T>,
+): Promise<T> {
+  const { grpc } = endpoints.target(service);
+  return callService(service, grpc, consumersClient(grpc, endpoints.accessToken()), work);
 }

@@ -7,6 +7,17 @@ import { group, type Leaf, system } from './program.ts';
 const changes = () => import('./order-commands.ts');
 const queries = () => import('./order-queries.ts');
 
+/** `orders republish` and `users republish`: the events (or logged events) at positions N..M again. */
+export function declareRepublish(leaf: Leaf, service: Command, description: string): void {
+  const name = service.name() as 'orders' | 'users';
+  leaf(service, 'republish', description, system(queries, 'republishEvents'), (values: object) => ({
+    ...values,
+    service: name,
+  }))
+    .requiredOption('--from <N>', 'the first position', position('--from'))
+    .option('--to <M>', 'the last position (default: the newest)', position('--to'), 0);
+}
+
 /** `orders …` and `projections rebuild`. */
 export function declareOrders(program: Command, leaf: Leaf): void {
   const orders = group(program, 'orders', 'place, pay, ship and look at orders');
@@ -58,15 +69,7 @@ export function declareOrders(program: Command, leaf: Leaf): void {
   )
     .option('--version <N>', 'after its Nth event (1: as placed)')
     .option('--time <T>', 'ISO-8601, local unless Z or +hh:mm; 10:15:30 includes that second');
-  leaf(
-    orders,
-    'republish',
-    'publish the events at store positions N..M again; consumers absorb copies',
-    system(queries, 'republishEvents'),
-    (values: object) => ({ ...values, service: 'orders' }),
-  )
-    .requiredOption('--from <N>', 'the first position', position('--from'))
-    .option('--to <M>', 'the last position (default: the newest)', position('--to'), 0);
+  declareRepublish(leaf, orders, 'publish the events at store positions N..M again; consumers absorb copies');
   const projections = group(program, 'projections', 'the read models');
   leaf(
     projections,

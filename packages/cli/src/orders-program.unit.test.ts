@@ -6,12 +6,6 @@ import { parseCommand } from './program.ts';
 
 const request = (argv: string[]) => parseCommand(argv).request as Record<string, unknown>;
 
-async function help(argv: string[]): Promise<string> {
-  const parsed = parseCommand(argv);
-  assert.equal(parsed.request.kind, 'help', argv.join(' '));
-  return (await parsed.execute({})).text;
-}
-
 function usageError(argv: string[], message: RegExp): void {
   assert.throws(
     () => parseCommand(argv),
@@ -117,21 +111,6 @@ describe('orders commands on one order', () => {
     );
     usageError(['orders', 'cancel', id], /^orders cancel: required option '--reason <TEXT>' not specified$/);
     usageError(['orders', 'refund', id], /^orders: unknown command 'refund'/);
-  });
-
-  it('shows the orders help without a subcommand or with --help', async () => {
-    for (const argv of [['orders'], ['help', 'orders'], ['orders', '--help']]) {
-      const text = await help(argv);
-      assert.match(text, /^Usage: \.\/bin\/conveyor orders \[options\] \[command\]\n/);
-      assert.match(text, /^ {2}orders ship <ID> --carrier <C> --tracking <T>$/m);
-    }
-    const ship = await help(['orders', 'ship', '--help']);
-    assert.match(ship, /^Usage: \.\/bin\/conveyor orders ship \[options\] <ID>\n/);
-    assert.match(ship, /^ {2}--carrier <C>$/m);
-    assert.match(
-      await help(['help', 'projections']),
-      /^ {2}projections rebuild +rebuild the order read models/m,
-    );
   });
 });
 

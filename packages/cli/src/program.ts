@@ -51,6 +51,7 @@ function usageErrors(command: Command): Command {
   });
 }
 
+/** `parent name`: a command that groups others (orders), or a leaf's start; its refusals are usage errors. */
 export function group(parent: Command, name: string, description: string): Command {
   return usageErrors(parent.command(name).description(description));
 }

@@ -42,6 +42,21 @@ describe('parseCommand', () => {
     assert.match(await help(['status', '-h']), /^Usage: \.\/bin\/conveyor status \[options\]\n/);
   });
 
+  it('shows the orders help without a subcommand or with --help', async () => {
+    for (const argv of [['orders'], ['help', 'orders'], ['orders', '--help']]) {
+      const text = await help(argv);
+      assert.match(text, /^Usage: \.\/bin\/conveyor orders \[options\] \[command\]\n/);
+      assert.match(text, /^ {2}orders ship <ID> --carrier <C> --tracking <T>$/m);
+    }
+    const ship = await help(['orders', 'ship', '--help']);
+    assert.match(ship, /^Usage: \.\/bin\/conveyor orders ship \[options\] <ID>\n/);
+    assert.match(ship, /^ {2}--carrier <C>$/m);
+    assert.match(
+      await help(['help', 'projections']),
+      /^ {2}projections rebuild +rebuild the order read models/m,
+    );
+  });
+
   it('parses users create and users get', () => {
     assert.deepEqual(
       request([

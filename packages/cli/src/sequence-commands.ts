@@ -2,8 +2,8 @@ import { consumersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, UsageError } from './cli-error.ts';
-import { consumersClient, DEADLINE_MS } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { withConsumers } from './grpc-failure.ts';
 import { type ConsumingService, consuming, type SequenceRef } from './option-values.ts';
 import { renderFields, renderTable } from './table.ts';
 
@@ -11,15 +11,6 @@ export type SequencesCommand =
   | { kind: 'dead-letters list'; service?: ConsumingService; json: boolean }
   | { kind: 'dead-letters show'; ref: SequenceRef; json: boolean }
   | { kind: 'dead-letters redrive' | 'dead-letters discard'; ref: SequenceRef; yes?: boolean; json: boolean };
-
-export function withConsumers<T>(
-  endpoints: Endpoints,
-  service: ConsumingService,
-  work: (client: consumersV1.ConsumerServiceClient) => Promise<T>,
-): Promise<T> {
-  const { grpc } = endpoints.target(service);
-  return callService(service, grpc, consumersClient(grpc, endpoints.accessToken()), work);
-}
 
 export async function runSequences(endpoints: Endpoints, command: SequencesCommand): Promise<Outcome> {
   switch (command.kind) {

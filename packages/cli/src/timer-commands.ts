@@ -4,8 +4,8 @@ import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatTime } from './format.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
+import { withConsumers } from './grpc-failure.ts';
 import { type ConsumingService, consuming } from './option-values.ts';
-import { withConsumers } from './sequence-commands.ts';
 import { renderTable } from './table.ts';
 
 /** In how long `due` is, from `now`: "in 29 min", "in 3 h", "2 min late". */

@@ -3,17 +3,9 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatWebhooks } from './dlq-format.ts';
-import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { withNotifications } from './grpc-failure.ts';
 import { renderFields } from './table.ts';
-
-function withNotifications<T>(
-  endpoints: Endpoints,
-  work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
-): Promise<T> {
-  const { grpc } = endpoints.target('notifications');
-  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
-}
 
 export async function registerWebhook(
   endpoints: Endpoints,
