@@ -15,18 +15,7 @@ import { JoseTokenService } from './adapters/jose-token-service.ts';
 import { PostgresSignInAttempts } from './adapters/postgres-sign-in-attempts.ts';
 import { PostgresUserRepository } from './adapters/postgres-user-repository.ts';
 import { loadPreviousKey, loadSigningKey } from './adapters/signing-key.ts';
-import { authenticate } from './app/authenticate.ts';
-import { changePassword } from './app/change-password.ts';
-import { changeRole } from './app/change-role.ts';
-import { createUser } from './app/create-user.ts';
-import { eraseUser } from './app/erase-user.ts';
-import { getUser } from './app/get-user.ts';
-import { issueServiceToken } from './app/issue-service-token.ts';
-import { requestPasswordReset, resetPassword } from './app/password-reset.ts';
-import { republishEvents } from './app/republish-events.ts';
-import { revealPersonalData } from './app/reveal-personal-data.ts';
-import { signOut } from './app/sign-out.ts';
-import { verifyToken } from './app/verify-token.ts';
+import { buildApp } from './app/build-app.ts';
 import type { UsersConfig } from './config.ts';
 import { USERS_EVENT_SOURCE } from './event-source.ts';
 import { PASSWORD_METHODS, userGrpcService } from './ports/grpc-user-service.ts';
@@ -35,9 +24,10 @@ export interface RunningUsersService extends RunningService {
   relay: OutboxRelay;
 }
 
-const source = USERS_EVENT_SOURCE;
-
-/** Wires the users service; main.ts and the tests both start it through here. `now` is for tests. */
+/**
+ * Starts the users service on real adapters (Postgres, Argon2, JOSE) with its relay and port; main.ts
+ * and the tests start it through here. `now` is for tests.
+ */
 export function startUsersService(
   config: UsersConfig,
   options: { now?: () => Date } = {},
@@ -75,7 +65,6 @@ export function startUsersService(
       const dummyHash = await hasher.hash(`dummy-${uuidv7()}`);
       const relay = runtime.startOutboxRelay();
       const users = new PostgresUserRepository(runtime.pool, () => relay.signalCommitted());
-      const sealer = new AesGcmSealer();
       const attempts = new PostgresSignInAttempts(runtime.pool, {
         maxFailures: config.USERS_SIGN_IN_MAX_FAILURES,
         windowMs: config.USERS_SIGN_IN_WINDOW_MS,
@@ -92,36 +81,13 @@ export function startUsersService(
       }, 60_000);
       pruning.unref();
       runtime.shutdown.add('work', 'stop pruning sign-in failures', () => clearInterval(pruning));
-      const services = new Set(config.USERS_SERVICE_SECRETS.keys());
-      const authenticateUser = authenticate({ users, hasher, attempts, tokens, dummyHash, accountKey, now });
-      const app = {
-        createUser: createUser({
-          users,
-          hasher,
-          sealer,
-          newId: uuidv7,
-          now,
-          source,
-        }),
-        getUser: getUser({ users }),
-        authenticate: authenticateUser,
-        verifyToken: verifyToken({ tokens, users, services }),
-        publicKeys: () => ({ keys: tokens.publicKeys(), issuer: tokens.issuer, audience: tokens.audience }),
-        issueServiceToken: issueServiceToken({ tokens, secrets: config.USERS_SERVICE_SECRETS }),
-        revealPersonalData: revealPersonalData({ users, sealer }),
-        eraseUser: eraseUser({ users, now, source }),
-        changeRole: changeRole({ users, now, source }),
-        signOut: signOut({ users }),
-        changePassword: changePassword({ users, hasher, tokens, authenticate: authenticateUser }),
-        requestPasswordReset: requestPasswordReset({
-          users,
-          sealer,
-          now,
-          ttlMs: config.USERS_PASSWORD_RESET_TTL_MS,
-          source,
-        }),
-        resetPassword: resetPassword({ users, hasher, now }),
-        republishEvents: republishEvents({
+      const app = buildApp({
+        users,
+        hasher,
+        sealer: new AesGcmSealer(),
+        attempts,
+        tokens,
+        eventLog: {
           head: () => eventLogHead(runtime.pool),
           first: (position) => eventLogFirst(runtime.pool, position),
           async requeue(from, to) {
@@ -129,8 +95,14 @@ export function startUsersService(
             relay.signalCommitted();
             return queued;
           },
-        }),
-      };
+        },
+        dummyHash,
+        accountKey,
+        serviceSecrets: config.USERS_SERVICE_SECRETS,
+        now,
+        newId: uuidv7,
+        settings: { source: USERS_EVENT_SOURCE, passwordResetTtlMs: config.USERS_PASSWORD_RESET_TTL_MS },
+      });
       return { grpc: [userGrpcService(app, runtime.logger)], relay };
     },
   );

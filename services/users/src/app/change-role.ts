@@ -1,4 +1,5 @@
 import { newEvent } from '@conveyor/platform';
+import { type Caller, requireRole } from '@conveyor/platform/core';
 import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { User, UserRole } from '../domain/user.ts';
@@ -11,7 +12,8 @@ import type { UserRepository } from './user-repository.ts';
  * now, since users checks its callers' token generation and a demotion revokes theirs.
  */
 export function changeRole(deps: { users: UserRepository; now: () => Date; source: string }) {
-  return async (input: { adminId: string; userId: string; role: UserRole }): Promise<User> => {
+  return async (caller: Caller, input: { userId: string; role: UserRole }): Promise<User> => {
+    requireRole(caller, ['admin']);
     const id = requireUuid(input.userId, 'user_id');
     const outcome = await deps.users.setRole(
       id,
@@ -23,7 +25,7 @@ export function changeRole(deps: { users: UserRepository; now: () => Date; sourc
             userId: id,
             role: input.role,
             previousRole: previous,
-            changedBy: input.adminId,
+            changedBy: caller.subject,
             changedAt: at.toISOString(),
           },
           { source: deps.source, subject: id, time: at },

@@ -1,4 +1,5 @@
 import { newEvent } from '@conveyor/platform';
+import { type Caller, requireOwnerOrAdmin } from '@conveyor/platform/core';
 import { notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { UserRepository } from './user-repository.ts';
@@ -7,10 +8,11 @@ import type { UserRepository } from './user-repository.ts';
  * Erases a user (crypto-shredding): the data key goes, so every sealed copy
  * in events, the outbox and streams becomes unreadable; the plaintext goes;
  * user.erased tells consumers to drop theirs. Repeating it is not an error
- * and answers the first erasure's time.
+ * and answers the first erasure's time. A user erases themselves, or an admin does.
  */
 export function eraseUser(deps: { users: UserRepository; now: () => Date; source: string }) {
-  return async (rawId: string): Promise<Date> => {
+  return async (caller: Caller, rawId: string): Promise<Date> => {
+    requireOwnerOrAdmin(caller, rawId, `user ${rawId}`);
     const id = requireUuid(rawId, 'id');
     const result = await deps.users.erase(id, deps.now(), (erasedAt) =>
       newEvent(

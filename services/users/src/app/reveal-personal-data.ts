@@ -1,12 +1,19 @@
+import { type Caller, requireRole } from '@conveyor/platform/core';
 import { AppError, InvalidArgument } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { PersonalData } from '../domain/user.ts';
 import type { PersonalDataSealer } from './personal-data-sealer.ts';
+import { requireServiceAllowed } from './service-access.ts';
 import type { UserRepository } from './user-repository.ts';
 
-/** Opens personal data sealed into an event; NOT_FOUND once the user's key is gone. */
+/**
+ * Opens personal data sealed into an event, for the services allowed to (notifications); NOT_FOUND
+ * once the user's key is gone.
+ */
 export function revealPersonalData(deps: { users: UserRepository; sealer: PersonalDataSealer }) {
-  return async (input: { userId: string; sealed: string }): Promise<PersonalData> => {
+  return async (caller: Caller, input: { userId: string; sealed: string }): Promise<PersonalData> => {
+    requireRole(caller, ['service']);
+    requireServiceAllowed(caller, 'RevealPersonalData');
     const userId = requireUuid(input.userId, 'user_id');
     if (!input.sealed) throw new InvalidArgument('sealed', 'is required');
     const key = await deps.users.findDataKey(userId);
