@@ -2,12 +2,12 @@ import { Streams } from '@conveyor/contracts';
 import {
   type BatchHandler,
   type ConsumerControls,
+  type EventConsumerOptions,
   type Pool,
   type RunningConsumer,
   SequencedDeadLetters,
 } from '@conveyor/platform';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -15,7 +15,7 @@ export interface EventConsumersOptions {
   /** The durable consumer's name on both streams; also the inbox's consumer key. */
   consumer: string;
   handler: BatchHandler;
-  nc: NatsConnection;
+  nc: EventConsumerOptions['nc'];
   jsm: JetStreamManager;
   /** Where the sequenced dead letters are kept (ADR 0031). */
   pool: Pool;
