@@ -76,18 +76,30 @@ export function tokenOf(c: Context<GatewayEnv>): string {
   return getCookie(c, sessionCookieName(c.env.edge.secure)) ?? '';
 }
 
+type Middleware = (c: Context<GatewayEnv>, next: () => Promise<void>) => Promise<void>;
+
+/** Names the span and the metric after the route, before anything can refuse the request. */
+const matched =
+  (path: string): Middleware =>
+  async (c, next) => {
+    c.env.edge.label = path;
+    c.env.edge.span.matched(path);
+    await next();
+  };
+
+/** CSRF defence: a state change must say it is JSON (see isJsonRequest). */
+const jsonOnly: Middleware = async (c, next) => {
+  if (!isJsonRequest(c.req.header('content-type'))) throw problem.unsupportedMediaType();
+  await next();
+};
+
 /** An empty body is an empty object: commands without fields need not send one. */
-async function blankIsEmpty(c: Context<GatewayEnv>, next: () => Promise<void>) {
+const blankIsEmpty: Middleware = async (c, next) => {
   // hono keeps the text it read as a promise in bodyCache; the validator parses it from there.
   const cache = c.req.bodyCache as { text?: Promise<string> };
   if ((await c.req.text()).trim() === '') cache.text = Promise.resolve('{}');
   await next();
-}
-
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: Problem } },
-});
+};
 
 /** Registers `routes` on `app`, and a 405 naming the allowed methods for any other method on their paths. */
 export function registerRoutes(
@@ -95,78 +107,16 @@ export function registerRoutes(
   routes: readonly ApiRoute[],
   bodyLimitBytes: number,
 ): void {
-  const limit = bodyLimit({
-    maxSize: bodyLimitBytes,
-    onError: () => {
-      throw problem.tooLarge(bodyLimitBytes);
-    },
-  });
+  const tooLarge = () => {
+    throw problem.tooLarge(bodyLimitBytes);
+  };
+  const body = [jsonOnly, bodyLimit({ maxSize: bodyLimitBytes, onError: tooLarge }), blankIsEmpty];
   const allowed = new Map<string, string[]>();
   for (const r of routes) {
     allowed.set(r.path, [...(allowed.get(r.path) ?? []), r.method]);
-    const success = {
-      description: r.response === 'sse' ? 'text/event-stream' : 'OK',
-      content:
-        r.response === 'sse'
-          ? { 'text/event-stream': { schema: z.string() } }
-          : { 'application/json': { schema: r.response } },
-    };
-    const config = createRoute({
-      method: r.method === 'GET' ? 'get' : 'post',
-      path: r.path,
-      summary: r.summary,
-      tags: [r.tag],
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
-      ...(r.auth === 'none' ? { security: [] } : {}),
-      request: {
-        // Each only when declared: zod-openapi adds a validator per key present.
-        ...(r.params ? { params: r.params } : {}),
-        ...(r.query ? { query: r.query } : {}),
-        ...(r.headers ? { headers: r.headers } : {}),
-        ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
-      } as never,
-      responses: {
-        [r.status ?? 200]: success,
-        ...(r.alternate
-          ? { [r.alternate.status]: { ...success, description: r.alternate.description } }
-          : {}),
-        400: problemResponse('Invalid input; `field` names the offending field'),
-        ...(r.auth === 'none' ? {} : { 401: problemResponse('No valid session cookie or bearer token') }),
-        ...(r.auth === 'admin' ? { 403: problemResponse('Admins only') } : {}),
-        503: problemResponse('A service did not answer'),
-      },
-      // Before validation: a refused request is counted and traced under its route.
-      middleware: [
-        async (c: Context<GatewayEnv>, next: () => Promise<void>) => {
-          c.env.edge.label = r.path;
-          c.env.edge.span.matched(r.path);
-          if (r.method === 'POST' && !isJsonRequest(c.req.header('content-type'))) {
-            throw problem.unsupportedMediaType();
-          }
-          await next();
-        },
-        ...(r.method === 'POST' ? [limit, blankIsEmpty] : []),
-      ],
-    });
-    app.openapi(
-      config as never,
-      (async (c: Context<GatewayEnv>) => {
-        const token = tokenOf(c);
-        if (r.auth !== 'none' && !token) throw problem.unauthenticated();
-        const valid = (target: string) => c.req.valid(target as never) ?? {};
-        const result = await r.handle({
-          c,
-          params: valid('param'),
-          query: valid('query'),
-          headers: valid('header'),
-          body: valid('json'),
-          token,
-          edge: c.env.edge,
-        });
-        if (r.response === 'sse') return RESPONSE_ALREADY_SENT;
-        return result instanceof Response ? result : c.json(result as object, (r.status ?? 200) as 200);
-      }) as never,
-    );
+    // zod-openapi runs these before its validators, and the validators before the handler.
+    const middleware = [matched(r.path), ...(r.method === 'POST' ? body : [])];
+    app.openapi(createRoute({ ...documented(r), middleware }) as never, handlerOf(r) as never);
   }
   for (const [path, methods] of allowed) {
     app.all(path.replace(/\{(\w+)\}/g, ':$1'), (c) => {
@@ -174,4 +124,65 @@ export function registerRoutes(
       throw problem.methodNotAllowed(methods);
     });
   }
+}
+
+/** The route as zod-openapi declares it: its validators and its part of the OpenAPI document. */
+function documented(r: ApiRoute) {
+  const success = {
+    description: r.response === 'sse' ? 'text/event-stream' : 'OK',
+    content:
+      r.response === 'sse'
+        ? { 'text/event-stream': { schema: z.string() } }
+        : { 'application/json': { schema: r.response } },
+  };
+  const camel = r.path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase());
+  return {
+    method: r.method === 'GET' ? ('get' as const) : ('post' as const),
+    path: r.path,
+    summary: r.summary,
+    tags: [r.tag],
+    operationId: `${r.method.toLowerCase()}${camel}`,
+    ...(r.auth === 'none' ? { security: [] } : {}),
+    request: {
+      // Each only when declared: zod-openapi adds a validator per key present.
+      ...(r.params ? { params: r.params } : {}),
+      ...(r.query ? { query: r.query } : {}),
+      ...(r.headers ? { headers: r.headers } : {}),
+      ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
+    } as never,
+    responses: {
+      [r.status ?? 200]: success,
+      ...(r.alternate ? { [r.alternate.status]: { ...success, description: r.alternate.description } } : {}),
+      400: problemResponse('Invalid input; `field` names the offending field'),
+      ...(r.auth === 'none' ? {} : { 401: problemResponse('No valid session cookie or bearer token') }),
+      ...(r.auth === 'admin' ? { 403: problemResponse('Admins only') } : {}),
+      503: problemResponse('A service did not answer'),
+    },
+  };
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});
+
+/** Checks the token, calls the handler with the validated input and answers its result as JSON. */
+function handlerOf(r: ApiRoute) {
+  return async (c: Context<GatewayEnv>) => {
+    const token = tokenOf(c);
+    if (r.auth !== 'none' && !token) throw problem.unauthenticated();
+    const valid = (target: string) => c.req.valid(target as never) ?? {};
+    const result = await r.handle({
+      c,
+      params: valid('param'),
+      query: valid('query'),
+      headers: valid('header'),
+      body: valid('json'),
+      token,
+      edge: c.env.edge,
+    });
+    // An event stream has been written to the node response already.
+    if (r.response === 'sse') return RESPONSE_ALREADY_SENT;
+    return result instanceof Response ? result : c.json(result as object, (r.status ?? 200) as 200);
+  };
 }
