@@ -3,13 +3,9 @@ import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { buildApp, type NotificationAdapters, type NotificationApp } from '../app/build-app.ts';
 import type { PersonalDataRevealer } from '../app/personal-data-revealer.ts';
-import {
-  alwaysClosedGuard,
-  InMemoryDeadLetterQueue,
-  InMemoryNotificationTables,
-  RecordingMailer,
-  RecordingWebhookPoster,
-} from './in-memory-notifications.ts';
+import { InMemoryDeadLetterQueue } from './in-memory-dead-letters.ts';
+import { InMemoryNotificationTables } from './in-memory-notifications.ts';
+import { alwaysClosedGuard, RecordingMailer, RecordingWebhookPoster } from './recording-channels.ts';
 
 /** Contact details "sealed" for user.created v2 and opened by users; erasing a user forgets them. */
 export class InMemoryRevealer implements PersonalDataRevealer {

@@ -1,5 +1,4 @@
 import { alreadyExists, failedPrecondition } from '@conveyor/platform/errors';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from '../app/dead-letter-queue.ts';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -7,7 +6,6 @@ import type {
   HandOff,
   Settlement,
 } from '../app/delivery-queue.ts';
-import type { Mailer, OutgoingMail } from '../app/mailer.ts';
 import type {
   NewNotification,
   Notification,
@@ -15,8 +13,6 @@ import type {
   NotificationUnit,
   WebhookTarget,
 } from '../app/notification-store.ts';
-import { SendFailed, type SendGuard } from '../app/send-guard.ts';
-import type { OutgoingWebhook, WebhookPoster } from '../app/webhook-poster.ts';
 import type { Webhook, WebhookStore } from '../app/webhook-store.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
 import type { Recipient } from '../domain/notification-plan.ts';
@@ -294,126 +290,3 @@ function contactsOf(t: Tables, userIds: readonly string[]) {
   }
   return found;
 }
-
-/** Dead letters in arrival order, ids counting up as a stream's sequences do. */
-export class InMemoryDeadLetterQueue implements DeadLetterQueue {
-  readonly #letters = new Map<string, DeadLetter>();
-  readonly #consumer: string;
-  #next = 1;
-
-  constructor(consumer: string) {
-    this.#consumer = consumer;
-  }
-
-  get all(): DeadLetter[] {
-    return [...this.#letters.values()];
-  }
-
-  add(letter: Omit<DeadLetter, 'id' | 'consumer'>): DeadLetter {
-    const stored = { ...letter, id: String(this.#next++), consumer: this.#consumer };
-    this.#letters.set(stored.id, stored);
-    return stored;
-  }
-
-  async list(filter: DeadLetterFilter, afterId: string | undefined, limit: number) {
-    const matching = this.all.filter(
-      (d) =>
-        (afterId === undefined || Number(d.id) > Number(afterId)) &&
-        (!filter.subject || d.originalSubject === filter.subject) &&
-        (!filter.reasonContains || d.reason.toLowerCase().includes(filter.reasonContains.toLowerCase())),
-    );
-    const items = matching.slice(0, limit);
-    return { items, next: matching.length > limit ? items.at(-1)?.id : undefined };
-  }
-
-  async get(id: string) {
-    return this.#letters.get(id);
-  }
-
-  async readd(deadLetter: DeadLetter, reason: string) {
-    const { id: _, consumer: __, ...rest } = deadLetter;
-    this.add({ ...rest, reason });
-  }
-
-  async remove(id: string) {
-    return this.#letters.delete(id);
-  }
-
-  async addDelivery(failure: { notification: Notification; reason: string }) {
-    const n = failure.notification;
-    this.add({
-      originalSubject: n.eventType,
-      originalStream: n.eventType.startsWith('user.') ? 'USERS' : 'ORDERS',
-      originalSequence: 0,
-      reason: failure.reason,
-      deliveries: 0,
-      attempts: n.attempts,
-      failedAt: undefined,
-      eventId: n.eventId,
-      eventType: n.eventType,
-      notificationId: n.id,
-      headers: new Map([['ce-id', n.eventId]]),
-      payload: new Uint8Array(),
-    });
-  }
-
-  async purge(subject: string | undefined) {
-    const gone = this.all.filter((d) => !subject || d.originalSubject === subject);
-    for (const d of gone) this.#letters.delete(d.id);
-    return gone.length;
-  }
-}
-
-/**
- * A channel that records what it sent. `failNext(n, permanent)` makes the next n sends fail
- * (transiently unless `permanent`), as a mail server or webhook receiver would.
- */
-class RecordingChannel<T> {
-  readonly sent: T[] = [];
-  #failures: { left: number; permanent: boolean } = { left: 0, permanent: false };
-
-  failNext(times: number, permanent = false): void {
-    this.#failures = { left: times, permanent };
-  }
-
-  protected async deliver(item: T): Promise<void> {
-    if (this.#failures.left > 0) {
-      this.#failures.left--;
-      throw new SendFailed(
-        this.#failures.permanent ? '550 refused' : '451 try again later',
-        this.#failures.permanent,
-      );
-    }
-    this.sent.push(structuredClone(item));
-  }
-}
-
-export class RecordingMailer extends RecordingChannel<OutgoingMail> implements Mailer {
-  send(mail: OutgoingMail): Promise<void> {
-    return this.deliver(mail);
-  }
-}
-
-export class RecordingWebhookPoster extends RecordingChannel<OutgoingWebhook> implements WebhookPoster {
-  post(request: OutgoingWebhook): Promise<void> {
-    return this.deliver(request);
-  }
-}
-
-/** A guard without breakers: every send is tried, its failure reported as the real guard does. */
-export const alwaysClosedGuard: SendGuard = {
-  async run(_key, send) {
-    try {
-      await send();
-      return { kind: 'sent' };
-    } catch (error) {
-      return {
-        kind: 'failed',
-        error: (error as Error).message,
-        permanent: error instanceof SendFailed && error.permanent,
-        probe: false,
-      };
-    }
-  },
-  admits: () => Number.POSITIVE_INFINITY,
-};
