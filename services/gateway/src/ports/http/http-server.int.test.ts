@@ -72,6 +72,7 @@ describe('gateway HTTP edge (real server, no backends)', () => {
     const told = { 'x-forwarded-proto': 'https' };
     const untrusted = await get(plain.port, '/api/openapi.json', told);
     assert.equal(untrusted.statusCode, 200);
+    assert.equal(untrusted.headers['cache-control'], 'no-store', 'API answers are never cached');
     assert.equal(untrusted.headers['strict-transport-security'], undefined, 'any client could claim https');
     const trusted = await get(behindProxy.port, '/api/openapi.json', told);
     assert.match(String(trusted.headers['strict-transport-security']), /max-age=/);
