@@ -1,0 +1,7 @@
+import { InMemoryOrderReadModels } from './in-memory-orders.ts';
+import { orderReadModelsContract } from './order-read-models.contract.ts';
+
+orderReadModelsContract('in memory', async () => ({
+  readModels: new InMemoryOrderReadModels(),
+  teardown: async () => {},
+}));
