@@ -65,6 +65,7 @@ describe('orders component (buildApp, in memory)', () => {
     ];
     for (const [call, message] of cases) await assert.rejects(call, failsWith('INVALID_ARGUMENT', message));
     assert.equal(await t.store.headPosition(), 0);
+    assert.deepEqual(t.catalog.lookups, [['NOPE']], 'only well-formed lines are looked up');
   });
 
   it('lets an admin order for an existing user only; a customer only for themselves', async () => {

@@ -1,7 +1,7 @@
 import { type EventMetadata, type EventStore, loadAggregate } from '@conveyor/platform/core';
 import { AppError, failedPrecondition, InvalidArgument, quote } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
-import type { LineItem } from '../domain/order.ts';
+import { checkLines, type LineItem } from '../domain/order.ts';
 import { normaliseSku } from '../domain/product.ts';
 import { actingFor, type Caller } from './caller.ts';
 import type { Catalog } from './catalog.ts';
@@ -37,14 +37,17 @@ export interface PlaceOrderDeps {
  * (FAILED_PRECONDITION), not answered with an order the caller did not ask
  * for. Customers order for themselves; an admin may order for another user,
  * who must exist: an order for nobody would be stored, and its confirmation
- * would wait for contact details that never come. The order's lines are the
- * order's rules (domain/order.ts); here they are only read and priced.
+ * would wait for contact details that never come. The rules for an order's
+ * lines are the order's (domain/order.ts, checkLines): written once, applied
+ * here before anything is looked up, and by the decider to what it records.
  */
 export function placeOrder(deps: PlaceOrderDeps) {
   return async (caller: Caller, input: PlaceOrderInput, metadata: EventMetadata = {}) => {
     const userId = requireUuid(actingFor(caller, input.userId), 'user_id');
     const key = validateKey(input.idempotencyKey);
     const wanted = parseSkus(input.items);
+    // The order's own rule, applied before any lookup: a hostile order costs no catalog query.
+    await translatingRejections(async () => checkLines(wanted));
     if (userId !== caller.subject && !(await deps.users.exists(userId, caller.token)))
       throw new AppError('NOT_FOUND', `user_id: no user ${userId} (never created, or erased)`);
     const items = await price(deps.catalog, wanted);
@@ -90,7 +93,7 @@ function validateKey(raw: string): string {
   return key;
 }
 
-/** The requested lines with their SKUs normalised for the catalog; the lines' rules are the order's. */
+/** The requested lines with their SKUs normalised for the catalog. */
 function parseSkus(items: PlaceOrderInput['items']): { sku: string; quantity: number }[] {
   return items.map((item, i) => {
     const sku = normaliseSku(item.sku);
