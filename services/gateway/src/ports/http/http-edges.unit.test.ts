@@ -55,7 +55,7 @@ function stubApp() {
       body: (await res.json()) as Record<string, unknown>,
     };
   };
-  return { asked, request };
+  return { app, env: { incoming: {}, outgoing: {}, edge }, asked, request };
 }
 
 describe('HTTP edge pieces', () => {
@@ -89,12 +89,14 @@ describe('HTTP edge pieces', () => {
   });
 
   it('routes by template, decodes parameters, and tells allowed methods', async () => {
-    const { asked, request } = stubApp();
+    const { app, env, asked, request } = stubApp();
     assert.equal((await request('GET', '/api/orders/a%2Fb')).status, 200);
     assert.deepEqual(asked, [{ orderId: 'a/b' }]);
     const wrong = await request('DELETE', '/api/orders/1');
     assert.deepEqual([wrong.status, wrong.allow, wrong.body.detail], [405, 'GET', 'allowed: GET']);
     assert.equal((await request('GET', '/api/orders/1/pay/x')).status, 404);
+    const head = await app.request('/api/events/notifications', { method: 'HEAD' }, env as never);
+    assert.deepEqual([head.status, head.headers.get('allow')], [405, 'GET'], 'no stream for a HEAD');
   });
 
   it('answers a malformed percent-encoded parameter with 400 naming it, not a URIError', async () => {

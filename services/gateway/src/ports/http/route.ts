@@ -169,6 +169,11 @@ const problemResponse = (description: string) => ({
 /** Checks the token, calls the handler with the validated input and answers its result as JSON. */
 function handlerOf(r: ApiRoute) {
   return async (c: Context<GatewayEnv>) => {
+    // hono answers HEAD with the GET route; a stream would hold its slot without sending a byte.
+    if (r.response === 'sse' && c.req.method === 'HEAD') {
+      c.header('allow', r.method);
+      throw problem.methodNotAllowed([r.method]);
+    }
     const token = tokenOf(c);
     if (r.auth !== 'none' && !token) throw problem.unauthenticated();
     const valid = (target: string) => c.req.valid(target as never) ?? {};
