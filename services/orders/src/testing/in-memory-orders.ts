@@ -10,18 +10,20 @@ import type { UserDirectory } from '../app/user-directory.ts';
 import type { Product } from '../domain/product.ts';
 
 /** The demo catalog of migration 0001, in SKU order. */
-export const demoProducts: readonly Product[] = [
-  ['BOOK-EDA', 'Event-Driven Architecture, paperback', 3900],
-  ['HOODIE-GRY-M', 'Conveyor hoodie, grey, M', 5900],
-  ['MUG-001', 'Conveyor mug', 1250],
-  ['STICKER-PACK', 'Sticker pack', 500],
-  ['TEE-BLK-L', 'Conveyor T-shirt, black, L', 2400],
-  ['TEE-BLK-M', 'Conveyor T-shirt, black, M', 2400],
-].map(([sku, name, amountMinor]) => ({
-  sku: sku as string,
-  name: name as string,
-  description: '',
-  price: { amountMinor: amountMinor as number, currency: 'EUR' },
+export const demoProducts: readonly Product[] = (
+  [
+    ['BOOK-EDA', 'Event-Driven Architecture, paperback', 'The field guide.', 3900],
+    ['HOODIE-GRY-M', 'Conveyor hoodie, grey, M', 'Heavyweight fleece.', 5900],
+    ['MUG-001', 'Conveyor mug', 'Stoneware, 350 ml, dishwasher safe.', 1250],
+    ['STICKER-PACK', 'Sticker pack', 'Ten vinyl stickers.', 500],
+    ['TEE-BLK-L', 'Conveyor T-shirt, black, L', 'Organic cotton.', 2400],
+    ['TEE-BLK-M', 'Conveyor T-shirt, black, M', 'Organic cotton.', 2400],
+  ] as const
+).map(([sku, name, description, amountMinor]) => ({
+  sku,
+  name,
+  description,
+  price: { amountMinor, currency: 'EUR' },
 }));
 
 export class InMemoryCatalog implements Catalog {
