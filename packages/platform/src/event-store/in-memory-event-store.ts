@@ -21,6 +21,8 @@ export class InMemoryEventStore implements EventStore {
   readonly outbox: CloudEvent[] = [];
   /** The durable timers set by appends and not cleared, by key. */
   readonly timers = new Map<string, TimerSpec>();
+  /** How many times a stream was read: what a use case costs in round trips. */
+  streamReads = 0;
 
   async appendToStream(
     streamId: string,
@@ -62,6 +64,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}) {
+    this.streamReads++;
     const from = range.fromVersion ?? 1;
     const to = range.toVersion ?? Number.MAX_SAFE_INTEGER;
     return (this.#streams.get(streamId) ?? [])

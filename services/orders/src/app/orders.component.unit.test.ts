@@ -113,24 +113,14 @@ describe('orders component (buildApp, in memory)', () => {
     const admin = t.admin();
     const { order } = await t.app.placeOrder(alice, { userId: '', items: [mug()], idempotencyKey: 'k' });
     const id = order.orderId;
-    const reads = (() => {
-      const readStream = t.store.readStream.bind(t.store);
-      let n = 0;
-      t.store.readStream = (...args) => {
-        n++;
-        return readStream(...args);
-      };
-      return () => n;
-    })();
-
     await assert.rejects(
       t.app.payOrder(bob, id),
       failsWith('PERMISSION_DENIED', `order ${id} belongs to another user`),
     );
     await assert.rejects(t.app.cancelOrder(bob, id, 'mine now'), failsWith('PERMISSION_DENIED'));
-    const before = reads();
+    const before = t.store.streamReads;
     assert.equal((await t.app.payOrder(alice, id)).status, 'paid');
-    assert.equal(reads() - before, 1, 'an owned command reads its stream once');
+    assert.equal(t.store.streamReads - before, 1, 'an owned command reads its stream once');
 
     await assert.rejects(
       t.app.shipOrder(alice, id, { carrier: 'DHL', trackingNumber: 'T-1' }),
@@ -156,6 +146,9 @@ describe('orders component (buildApp, in memory)', () => {
       t.store.outbox.map((e) => e.type),
       ['order.created', 'order.paid', 'order.shipped', 'order.delivered'],
     );
+    const beforeHistory = t.store.streamReads;
+    assert.equal((await t.app.getOrderHistory(alice, id)).length, 4);
+    assert.equal(t.store.streamReads - beforeHistory, 1, 'an owned read reads its stream once');
     await assert.rejects(t.app.payOrder(alice, uuidv7()), failsWith('NOT_FOUND'));
     await assert.rejects(t.app.payOrder(alice, 'nope'), failsWith('INVALID_ARGUMENT', /^order_id: /));
   });
