@@ -4,7 +4,7 @@ import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatDeadLetter, formatDeadLetters } from './dlq-format.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
-import { withNotifications } from './grpc-failure.ts';
+import { asUser } from './grpc-failure.ts';
 import type { DlqSelection } from './option-values.ts';
 
 /** Redrive calls per command at most (each handles up to 1000 dead letters). */
@@ -29,7 +29,7 @@ export async function listDeadLetters(
     pageSize: input.limit ?? 0,
     pageToken: input.after ?? '',
   };
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(client, client.listDeadLetters, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) {
@@ -45,7 +45,7 @@ export async function showDeadLetter(
   endpoints: Endpoints,
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(client, client.getDeadLetter, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   if (!response.deadLetter) return { text: 'the service returned no dead letter' };
@@ -65,7 +65,7 @@ export async function redriveDeadLetters(
   const wanted = 'id' in input.selection ? 1 : (input.limit ?? 10_000);
   const redriven: string[] = [];
   let more = false;
-  await withNotifications(endpoints, async (client) => {
+  await asUser(endpoints, 'notifications', async (client) => {
     for (let call = 0; call < maxRedriveCalls && redriven.length < wanted; call++) {
       const response = await callUnary(
         client,
@@ -90,7 +90,7 @@ export async function purgeDeadLetters(
   endpoints: Endpoints,
   input: { selection: DlqSelection; json: boolean },
 ): Promise<Outcome> {
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(
       client,
       client.purgeDeadLetters,

@@ -1,8 +1,15 @@
-import type { consumersV1, notificationsV1 } from '@conveyor/contracts/grpc';
+import type { consumersV1 } from '@conveyor/contracts/grpc';
 import { type Client, type ServiceError, status } from '@grpc/grpc-js';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes } from './cli-error.ts';
-import { consumersClient, DEADLINE_MS, isConnected, notificationsClient } from './grpc-clients.ts';
+import {
+  consumersClient,
+  DEADLINE_MS,
+  isConnected,
+  notificationsClient,
+  ordersClient,
+  usersClient,
+} from './grpc-clients.ts';
 import type { ConsumingService } from './option-values.ts';
 
 const rejections = new Set<number>([
@@ -72,13 +79,27 @@ export async function callService<C extends Client, T>(
   }
 }
 
-/** callService on the notification service, as the logged-in user. */
-export function withNotifications<T>(
+const clients = { users: usersClient, orders: ordersClient, notifications: notificationsClient };
+type ClientOf<S extends keyof typeof clients> = ReturnType<(typeof clients)[S]>;
+
+/** callService on `service` as the logged-in user: every call sends the saved access token. */
+export function asUser<S extends keyof typeof clients, T>(
   endpoints: Endpoints,
-  work: (client: notificationsV1.NotificationServiceClient) => Promise<T>,
+  service: S,
+  work: (client: ClientOf<S>) => Promise<T>,
 ): Promise<T> {
-  const { grpc } = endpoints.target('notifications');
-  return callService('notifications', grpc, notificationsClient(grpc, endpoints.accessToken()), work);
+  const { grpc } = endpoints.target(service);
+  return callService(service, grpc, clients[service](grpc, endpoints.accessToken()) as ClientOf<S>, work);
+}
+
+/** callService on `service` without a login (signing up, logging in, a password reset, the catalog). */
+export function anonymously<S extends keyof typeof clients, T>(
+  endpoints: Endpoints,
+  service: S,
+  work: (client: ClientOf<S>) => Promise<T>,
+): Promise<T> {
+  const { grpc } = endpoints.target(service);
+  return callService(service, grpc, clients[service](grpc) as ClientOf<S>, work);
 }
 
 /** callService on `service`'s ConsumerService, as the logged-in user. */

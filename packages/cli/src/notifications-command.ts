@@ -3,20 +3,16 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatNotifications } from './format.ts';
-import { DEADLINE_MS, notificationsClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { asUser } from './grpc-failure.ts';
 
 export async function listNotifications(
   endpoints: Endpoints,
   input: { user?: string; limit?: number; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('notifications');
   const request = { userId: input.user ?? '', pageSize: input.limit ?? 0, pageToken: '' };
-  const response = await callService(
-    'notifications',
-    grpc,
-    notificationsClient(grpc, endpoints.accessToken()),
-    (client) => callUnary(client, client.listNotifications, request, { deadlineMs: DEADLINE_MS }),
+  const response = await asUser(endpoints, 'notifications', (client) =>
+    callUnary(client, client.listNotifications, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) {
     return { text: JSON.stringify(notificationsV1.ListNotificationsResponse.toJSON(response), null, 2) };

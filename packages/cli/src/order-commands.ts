@@ -4,7 +4,7 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome } from './cli-error.ts';
 import { DEADLINE_MS, isConnected, ordersClient } from './grpc-clients.ts';
-import { callService, grpcFailure } from './grpc-failure.ts';
+import { asUser, grpcFailure } from './grpc-failure.ts';
 import { formatOrder } from './order-format.ts';
 import { orderOutcome } from './order-outcome.ts';
 import type { ItemArg } from './order-values.ts';
@@ -58,8 +58,7 @@ async function changeOrder(
   heading: string,
   call: (client: OrdersClient) => Promise<{ order: ordersV1.Order | undefined }>,
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), call);
+  const response = await asUser(endpoints, 'orders', call);
   return orderOutcome(response.order, json, heading);
 }
 

@@ -3,8 +3,8 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatTime } from './format.ts';
-import { DEADLINE_MS, ordersClient, usersClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { asUser } from './grpc-failure.ts';
 import { formatHistory, formatOrderSummaries } from './order-format.ts';
 import { orderOutcome } from './order-outcome.ts';
 import { orderStatusValue } from './order-status.ts';
@@ -15,8 +15,7 @@ export async function showOrder(
   endpoints: Endpoints,
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'orders', (client) =>
     callUnary(client, client.getOrder, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   return orderOutcome(response.order, input.json, '');
@@ -27,14 +26,13 @@ export async function listOrders(
   endpoints: Endpoints,
   input: { user?: string; status?: OrderStatusName; limit?: number; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
   const request = {
     userId: input.user ?? '',
     status: orderStatusValue(input.status),
     pageSize: input.limit ?? 0,
     pageToken: '',
   };
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'orders', (client) =>
     callUnary(client, client.listOrders, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) return { text: JSON.stringify(ordersV1.ListOrdersResponse.toJSON(response), null, 2) };
@@ -52,8 +50,7 @@ export async function orderHistory(
   endpoints: Endpoints,
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'orders', (client) =>
     callUnary(client, client.getOrderHistory, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) return { text: JSON.stringify(ordersV1.GetOrderHistoryResponse.toJSON(response), null, 2) };
@@ -65,9 +62,8 @@ export async function orderAt(
   endpoints: Endpoints,
   input: { id: string; at: OrderAt; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
   const request = { orderId: input.id, ...input.at };
-  const response = await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'orders', (client) =>
     callUnary(client, client.getOrderAt, request, { deadlineMs: DEADLINE_MS }),
   );
   const heading =
@@ -81,15 +77,14 @@ export async function republishEvents(
   endpoints: Endpoints,
   input: { service: 'orders' | 'users'; from: number; to: number; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target(input.service);
   const request = { fromPosition: input.from, toPosition: input.to };
   const options = { deadlineMs: DEADLINE_MS * 12 };
   const response =
     input.service === 'orders'
-      ? await callService('orders', grpc, ordersClient(grpc, endpoints.accessToken()), (client) =>
+      ? await asUser(endpoints, 'orders', (client) =>
           callUnary(client, client.republishEvents, request, options),
         )
-      : await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+      : await asUser(endpoints, 'users', (client) =>
           callUnary(client, client.republishEvents, request, options),
         );
   if (input.json) return { text: JSON.stringify(ordersV1.RepublishEventsResponse.toJSON(response)) };

@@ -3,12 +3,11 @@ import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatProduct, formatProducts } from './format.ts';
-import { DEADLINE_MS, ordersClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { anonymously } from './grpc-failure.ts';
 
 export async function listProducts(endpoints: Endpoints, input: { limit?: number; json: boolean }) {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await anonymously(endpoints, 'orders', (client) =>
     callUnary(
       client,
       client.listProducts,
@@ -24,8 +23,7 @@ export async function getProduct(
   endpoints: Endpoints,
   input: { sku: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('orders');
-  const response = await callService('orders', grpc, ordersClient(grpc), (client) =>
+  const response = await anonymously(endpoints, 'orders', (client) =>
     callUnary(client, client.getProduct, { sku: input.sku }, { deadlineMs: DEADLINE_MS }),
   );
   if (!response.product) return { text: 'the service returned no product' };

@@ -8,17 +8,25 @@ function output(isTTY: boolean) {
 }
 
 const copying = (processed: number) => ({ phase: 'copying', processed, total: 1000 });
+const swapping = { phase: 'swapping', processed: 0, total: 0 };
+const done = { phase: 'done', processed: 1000, total: 1000 };
+
+/** What the printer writes for `reports` (then finish) to a terminal or not, as text or --json. */
+function printed(
+  isTTY: boolean,
+  json: boolean,
+  reports: Parameters<ReturnType<typeof progressPrinter>['update']>[0][],
+) {
+  const out = output(isTTY);
+  const printer = progressPrinter(out, json);
+  for (const report of reports) printer.update(report);
+  printer.finish();
+  return out.chunks;
+}
 
 describe('progressPrinter', () => {
   it('rewrites one line per phase on a terminal', () => {
-    const out = output(true);
-    const printer = progressPrinter(out, false);
-    printer.update(copying(0));
-    printer.update(copying(500));
-    printer.update({ phase: 'swapping', processed: 0, total: 0 });
-    printer.update({ phase: 'done', processed: 1000, total: 1000 });
-    printer.finish();
-    assert.deepEqual(out.chunks, [
+    assert.deepEqual(printed(true, false, [copying(0), copying(500), swapping, done]), [
       '\r\x1b[2Kcopying  [                    ]  0/1000  0%',
       '\r\x1b[2Kcopying  [##########          ]  500/1000  50%',
       '\n',
@@ -28,15 +36,10 @@ describe('progressPrinter', () => {
   });
 
   it('prints plain lines elsewhere, at most one per tenth, and the last of each phase', () => {
-    const out = output(false);
-    const printer = progressPrinter(out, false);
-    for (const processed of [0, 10, 50, 99, 100, 150, 990]) printer.update(copying(processed));
-    printer.update({ phase: 'catching-up', processed: 1, total: 0 });
-    printer.update({ phase: 'catching-up', processed: 7, total: 0 });
-    printer.update({ phase: 'catching-up', processed: 9, total: 0 });
-    printer.finish();
+    const catchingUp = (processed: number) => ({ phase: 'catching-up', processed, total: 0 });
+    const reports = [...[0, 10, 50, 99, 100, 150, 990].map(copying), ...[1, 7, 9].map(catchingUp)];
     assert.equal(
-      out.chunks.join(''),
+      printed(false, false, reports).join(''),
       [
         'copying  0/1000  0%',
         'copying  100/1000  10%',
@@ -61,13 +64,7 @@ describe('progressPrinter', () => {
   });
 
   it('prints every report as a JSON line with --json', () => {
-    const out = output(true);
-    const printer = progressPrinter(out, true);
-    printer.update(copying(10));
-    printer.update({ phase: 'swapping', processed: 0, total: 0 });
-    printer.update({ phase: 'done', processed: 1000, total: 1000 });
-    printer.finish();
-    assert.deepEqual(out.chunks, [
+    assert.deepEqual(printed(true, true, [copying(10), swapping, done]), [
       '{"phase":"copying","processed":10,"total":1000}\n',
       '{"phase":"swapping","processed":0,"total":0}\n',
       '{"phase":"done","processed":1000,"total":1000}\n',

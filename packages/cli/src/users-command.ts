@@ -8,8 +8,8 @@ import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } 
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
 import { formatUser, roleLabel } from './format.ts';
-import { DEADLINE_MS, usersClient } from './grpc-clients.ts';
-import { callService } from './grpc-failure.ts';
+import { DEADLINE_MS } from './grpc-clients.ts';
+import { anonymously, asUser } from './grpc-failure.ts';
 
 function show(user: usersV1.User | undefined, json: boolean, heading: string): Outcome {
   if (!user) return { text: json ? 'null' : 'the service returned no user' };
@@ -21,8 +21,7 @@ export async function createUser(
   endpoints: Endpoints,
   input: { email: string; name: string; password: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  await callService('users', grpc, usersClient(grpc), (client) =>
+  await anonymously(endpoints, 'users', (client) =>
     callUnary(
       client,
       client.createUser,
@@ -42,8 +41,7 @@ export async function createUser(
 }
 
 export async function getUser(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'users', (client) =>
     callUnary(client, client.getUser, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   return show(response.user, input.json, '');
@@ -55,10 +53,9 @@ export async function login(
   input: { email: string; password: string; json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
   // This client signed in to the account before: users throttles it on its own (device token).
   const deviceToken = await findDeviceToken(env, input.email);
-  const response = await callService('users', grpc, usersClient(grpc), (client) =>
+  const response = await anonymously(endpoints, 'users', (client) =>
     callUnary(
       client,
       client.authenticate,
@@ -84,9 +81,8 @@ export async function changeRole(
   endpoints: Endpoints,
   input: { id: string; grant: boolean; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
   const request = { userId: input.id, role: usersV1.Role.ROLE_ADMIN };
-  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'users', (client) =>
     input.grant
       ? callUnary(client, client.grantRole, request, { deadlineMs: DEADLINE_MS })
       : callUnary(client, client.revokeRole, request, { deadlineMs: DEADLINE_MS }),
@@ -144,8 +140,7 @@ export async function logout(
   input: { json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+  await asUser(endpoints, 'users', (client) =>
     callUnary(client, client.signOut, {}, { deadlineMs: DEADLINE_MS }),
   );
   await forgetAccessToken(env);
@@ -162,8 +157,7 @@ export async function changePassword(
   input: { current: string; new: string; json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  const response = await callService('users', grpc, usersClient(grpc, endpoints.accessToken()), (client) =>
+  const response = await asUser(endpoints, 'users', (client) =>
     callUnary(
       client,
       client.changePassword,
@@ -181,8 +175,7 @@ export async function requestReset(
   endpoints: Endpoints,
   input: { email: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  await callService('users', grpc, usersClient(grpc), (client) =>
+  await anonymously(endpoints, 'users', (client) =>
     callUnary(client, client.requestPasswordReset, { email: input.email }, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json) return { text: JSON.stringify({ requested: true }) };
@@ -196,8 +189,7 @@ export async function resetPassword(
   endpoints: Endpoints,
   input: { token: string; password: string; json: boolean },
 ): Promise<Outcome> {
-  const { grpc } = endpoints.target('users');
-  await callService('users', grpc, usersClient(grpc), (client) =>
+  await anonymously(endpoints, 'users', (client) =>
     callUnary(
       client,
       client.resetPassword,

@@ -4,7 +4,7 @@ import type { Endpoints } from './addresses.ts';
 import type { Outcome } from './cli-error.ts';
 import { formatWebhooks } from './dlq-format.ts';
 import { DEADLINE_MS } from './grpc-clients.ts';
-import { withNotifications } from './grpc-failure.ts';
+import { asUser } from './grpc-failure.ts';
 import { renderFields } from './table.ts';
 
 export async function registerWebhook(
@@ -12,7 +12,7 @@ export async function registerWebhook(
   input: { user?: string; global: boolean; url: string; json: boolean },
 ): Promise<Outcome> {
   const request = { userId: input.user ?? '', global: input.global, url: input.url };
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(client, client.registerWebhook, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json)
@@ -34,7 +34,7 @@ export async function listWebhooks(
   input: { user?: string; limit?: number; json: boolean },
 ): Promise<Outcome> {
   const request = { userId: input.user ?? '', pageSize: input.limit ?? 0, pageToken: '' };
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(client, client.listWebhooks, request, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json)
@@ -47,7 +47,7 @@ export async function deleteWebhook(
   endpoints: Endpoints,
   input: { id: string; json: boolean },
 ): Promise<Outcome> {
-  const response = await withNotifications(endpoints, (client) =>
+  const response = await asUser(endpoints, 'notifications', (client) =>
     callUnary(client, client.deleteWebhook, { id: input.id }, { deadlineMs: DEADLINE_MS }),
   );
   if (input.json)
