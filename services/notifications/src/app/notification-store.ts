@@ -35,6 +35,17 @@ export type NewNotification = Pick<
   'id' | 'userId' | 'eventId' | 'eventType' | 'channel' | 'recipient' | 'webhookId' | 'message' | 'createdAt'
 >;
 
+/** A notification as it is recorded: pending, nothing tried yet. */
+export const pendingNotification = (n: NewNotification): Notification => ({
+  ...n,
+  status: 'pending',
+  attempts: 0,
+  failures: 0,
+  lastError: undefined,
+  sentAt: undefined,
+  lastAttemptAt: undefined,
+});
+
 /** Where a webhook posts; the secret stays in the store and the sender. */
 export interface WebhookTarget {
   id: string;

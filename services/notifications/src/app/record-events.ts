@@ -10,11 +10,12 @@ import { type Plan, planFor } from '../domain/notification-plan.ts';
 import type { Message } from '../domain/templates.ts';
 import { webhookBody } from '../domain/webhook-payload.ts';
 import type { ClaimedDelivery, DeliveryHandOff, HandOff } from './delivery-queue.ts';
-import type {
-  NewNotification,
-  NotificationStore,
-  NotificationUnit,
-  WebhookTarget,
+import {
+  type NewNotification,
+  type NotificationStore,
+  type NotificationUnit,
+  pendingNotification,
+  type WebhookTarget,
 } from './notification-store.ts';
 import type { PersonalDataRevealer } from './personal-data-revealer.ts';
 
@@ -242,15 +243,7 @@ async function revealedData(deps: RecordEventsDeps, event: CloudEvent): Promise<
 /** A delivery recorded already claimed, as the scheduler holds it. */
 function claimedNow(n: NewNotification, handOff: HandOff): ClaimedDelivery {
   return {
-    notification: {
-      ...n,
-      status: 'pending',
-      attempts: 0,
-      failures: 0,
-      lastError: undefined,
-      sentAt: undefined,
-      lastAttemptAt: undefined,
-    },
+    notification: pendingNotification(n),
     bulkhead: handOff.bulkhead,
     webhook: undefined,
     claim: handOff.claim,

@@ -6,12 +6,13 @@ import type {
   HandOff,
   Settlement,
 } from '../app/delivery-queue.ts';
-import type {
-  NewNotification,
-  Notification,
-  NotificationStore,
-  NotificationUnit,
-  WebhookTarget,
+import {
+  type NewNotification,
+  type Notification,
+  type NotificationStore,
+  type NotificationUnit,
+  pendingNotification,
+  type WebhookTarget,
 } from '../app/notification-store.ts';
 import type { Webhook, WebhookStore } from '../app/webhook-store.ts';
 import { bulkheadOf } from '../domain/delivery-decision.ts';
@@ -229,15 +230,7 @@ export class InMemoryNotificationTables {
     for (const n of list) {
       if (existing.has(target(n))) continue;
       existing.add(target(n));
-      const stored: Notification = {
-        ...structuredClone(n),
-        status: 'pending',
-        attempts: 0,
-        failures: 0,
-        lastError: undefined,
-        sentAt: undefined,
-        lastAttemptAt: undefined,
-      };
+      const stored = pendingNotification(structuredClone(n));
       t.notifications.set(n.id, stored);
       this.#schedule(t, stored, handOff);
       recorded.push(n.id);
