@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -65,18 +66,7 @@ export function gatewayApp(
   deps: GatewayDeps,
   options: Pick<HttpOptions, 'bodyLimitBytes' | 'webRoot' | 'logger'>,
 ) {
-  const app = new OpenAPIHono<GatewayEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const field = issue?.path.length
-        ? issue.path.join('.')
-        : result.target === 'json'
-          ? 'body'
-          : result.target;
-      throw problem.badRequest(field, issue?.message ?? 'is invalid');
-    },
-  });
+  const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalid });
   app.use('/api/*', async (c, next) => {
     c.header('cache-control', 'no-store');
     await next();
@@ -104,13 +94,25 @@ export function gatewayApp(
       ? problem.notFound(`no route ${c.req.method} ${path}; see /api/openapi.json`)
       : problem.notFound(`no file at ${path}`);
   });
-  app.onError((error, c) => {
-    const { body, internal } = toProblem(
-      error instanceof HTTPException && error.status === 400
-        ? problem.badRequest('body', 'is not valid JSON')
-        : error,
-    );
-    if (internal) options.logger.error({ err: error, path: c.req.path }, 'request failed');
+  app.onError(answerProblem(options.logger));
+  return app;
+}
+
+/** A failed validation (zod-openapi's hook) as a 400 naming the field; `body` for the body as a whole. */
+function refuseInvalid(result: { success: boolean; target: string; error?: z.ZodError }): void {
+  if (result.success) return;
+  const issue = result.error?.issues[0];
+  const whole = result.target === 'json' ? 'body' : result.target;
+  throw problem.badRequest(issue?.path.length ? issue.path.join('.') : whole, issue?.message ?? 'is invalid');
+}
+
+/** Whatever a route threw, as problem details; a 500 is logged and its cause kept from the client. */
+function answerProblem(logger: Logger): ErrorHandler<GatewayEnv> {
+  return (error, c) => {
+    // hono's only 400 of its own here: a body the JSON validator could not parse.
+    const malformed = error instanceof HTTPException && error.status === 400;
+    const { body, internal } = toProblem(malformed ? problem.badRequest('body', 'is not valid JSON') : error);
+    if (internal) logger.error({ err: error, path: c.req.path }, 'request failed');
     // An event stream that failed after its first bytes can only end.
     if (c.env.outgoing.headersSent) {
       c.env.outgoing.end();
@@ -118,8 +120,7 @@ export function gatewayApp(
     }
     if (body.status === 401) c.header('www-authenticate', 'Bearer');
     return c.json(body, body.status as 400, problemType);
-  });
-  return app;
+  };
 }
 
 function openApiDocument(app: OpenAPIHono<GatewayEnv>): object {
