@@ -53,6 +53,7 @@ export function declareCommands(program: Command, leaf: Leaf): void {
     });
   }
   declareUsers(program, leaf);
+  declareReading(program, leaf);
   declareOrders(program, leaf);
   declareOperations(program, leaf);
   leaf(program, 'mail', 'mails caught by the local SMTP sink, newest first', system(sinks, 'listMail'));
@@ -77,6 +78,7 @@ export function declareCommands(program: Command, leaf: Leaf): void {
   program.addHelpText('after', epilogue);
 }
 
+/** Signing in and out, accounts, passwords and roles. */
 function declareUsers(program: Command, leaf: Leaf): void {
   leaf(
     program,
@@ -137,6 +139,10 @@ function declareUsers(program: Command, leaf: Leaf): void {
     .requiredOption('--password <PASSWORD>')
     .option('--name <NAME>', 'their name', 'Admin')
     .option('--database-url <URL>', 'the users database (default: DATABASE_URL)');
+}
+
+/** What customers read: the catalog and their notifications. */
+function declareReading(program: Command, leaf: Leaf): void {
   const product = group(program, 'products', 'the catalog that prices orders');
   leaf(product, 'list', 'the catalog', system(products, 'listProducts')).option(
     '--limit <N>',
