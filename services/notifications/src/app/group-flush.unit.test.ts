@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { waitUntil } from '@conveyor/stack/wait-until';
 import { GroupFlush } from './group-flush.ts';
 
 /** A flush the test completes by hand, recording each group it was given. */
@@ -57,8 +58,12 @@ describe('GroupFlush', () => {
     g.push(2);
     await m.settle('fail');
     assert.deepEqual(errors, [1]);
-    // The retry comes after its (1 ms) delay: wait for it, boundedly.
-    for (let i = 0; i < 1000 && m.groups.length < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    // The retry comes after its (1 ms) delay: wait for it.
+    await waitUntil(() => m.groups.length >= 2, {
+      timeoutMs: 2000,
+      intervalMs: 1,
+      message: 'the retried group',
+    });
     assert.deepEqual(m.groups.at(-1), [1, 2]);
     await m.settle();
     await g.drained();

@@ -8,6 +8,7 @@ import {
   PostgresEventStore,
   requeueInOutbox,
 } from '@conveyor/platform';
+import { waitUntil } from '@conveyor/stack';
 import { testDatabase } from '@conveyor/stack/testing';
 import { v7 as uuidv7 } from 'uuid';
 import { migrations } from '../adapters/migrations.ts';
@@ -151,8 +152,15 @@ describe('order commands on real Postgres', () => {
   it('travels in time by version and by instant, and loads long streams through snapshots', async () => {
     const { order } = await newOrder();
     await change(order.orderId, { type: 'PayOrder', at: new Date() });
-    const afterPay = new Date();
-    await new Promise((r) => setTimeout(r, 20));
+    // The instant the payment was recorded; the shipment must be recorded in a later millisecond,
+    // so the database's clock is let past it (a condition, not a pause of a guessed length).
+    const afterPay = (await getOrderHistory({ store })(customer, order.orderId)).at(-1)!.recordedAt;
+    await waitUntil(
+      async () =>
+        (await pool.query<{ t: Date }>('select clock_timestamp() as t')).rows[0]!.t.getTime() >
+        afterPay.getTime(),
+      { timeoutMs: 1000, intervalMs: 1, message: "the database's clock past the payment" },
+    );
     await change(order.orderId, { type: 'ShipOrder', carrier: 'UPS', trackingNumber: '1Z', at: new Date() });
     await change(order.orderId, { type: 'DeliverOrder', at: new Date() });
 
