@@ -28,6 +28,7 @@ export * from './messaging/nats.ts';
 export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';
 export * from './messaging/retention.ts';
+export * from './messaging/sequenced-consumers.ts';
 export * from './messaging/sequenced-dead-letters.ts';
 export * from './messaging/topology.ts';
 export * from './observability/logger.ts';

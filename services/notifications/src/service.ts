@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Durables, protoFiles, protoRoot } from '@conveyor/contracts';
 import {
-  ConsumerControls,
   consumerGrpcService,
   counter,
   pruneInbox,
@@ -44,7 +43,7 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     protoFiles: protoFiles.notifications,
   };
   return startService(options, async (runtime) => {
-    const { pool, nc, jsm, logger, registry, shutdown, grpcCredentials } = runtime;
+    const { pool, jsm, logger, registry, shutdown, grpcCredentials } = runtime;
     const verifier = await startUsersTokenVerifier({
       address: config.USERS_ADDR,
       credentials: grpcCredentials,
@@ -136,33 +135,22 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
     app.delivery.start();
     // After the consumers (intake) stop: what they recorded last is still delivered or released.
     shutdown.add('work', 'stop delivering', () => app.delivery.stop());
-    const controls = new ConsumerControls({
-      pool,
-      jsm,
-      logger,
-      registry,
-      pollMs: config.CONSUMER_CONTROL_POLL_MS,
-      manageTopology: config.NATS_MANAGE_TOPOLOGY,
-    });
-    const intake = await startEventConsumers({
-      consumer: consumerName,
-      handler: app.recordEvents,
-      nc,
-      jsm,
-      pool,
-      logger,
-      registry,
-      controls,
-      batchSize: config.CONSUMER_CONCURRENCY,
-      maxDeliver: config.CONSUMER_MAX_DELIVER,
-      backoffMs: config.CONSUMER_BACKOFF_MS,
-      ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
-    });
-    controls.start();
+    const { controls, consumers: intake } = await runtime.startControlledConsumers(
+      config.CONSUMER_CONTROL_POLL_MS,
+      (on) =>
+        startEventConsumers({
+          ...on,
+          consumer: consumerName,
+          handler: app.recordEvents,
+          batchSize: config.CONSUMER_CONCURRENCY,
+          maxDeliver: config.CONSUMER_MAX_DELIVER,
+          backoffMs: config.CONSUMER_BACKOFF_MS,
+          ackWaitMs: config.CONSUMER_ACK_WAIT_MS,
+        }),
+    );
     // The inbox remembers 35 days, past any redelivery or republish (ADR 0030).
     const pruning = startPruning({ logger, what: 'inbox', prune: (now) => pruneInbox(pool, now) });
     shutdown.add('work', 'stop pruning the inbox', async () => pruning.stop());
-    shutdown.add('intake', 'stop consumers', () => controls.stop().then(() => intake.stop()));
 
     return {
       grpc: [

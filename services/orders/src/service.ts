@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { protoFiles, protoRoot } from '@conveyor/contracts';
 import {
-  ConsumerControls,
   consumerGrpcService,
   type OutboxRelay,
   PostgresEventStore,
@@ -42,7 +41,7 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
     protoFiles: protoFiles.orders,
   };
   return startService(options, async (runtime) => {
-    const { pool, nc, jsm, logger, registry, shutdown } = runtime;
+    const { pool, logger, registry, shutdown } = runtime;
     const relay = runtime.startOutboxRelay();
     const store = new PostgresEventStore(pool, {
       onAppended: () => relay.signalCommitted(),
@@ -77,29 +76,18 @@ export function startOrdersService(config: OrdersConfig): Promise<RunningOrdersS
         paymentTimeoutMs: config.ORDER_PAYMENT_TIMEOUT,
       },
     });
-    const controls = new ConsumerControls({
-      pool,
-      jsm,
-      logger,
-      registry,
-      pollMs: config.CONSUMER_CONTROL_POLL_MS,
-      manageTopology: config.NATS_MANAGE_TOPOLOGY,
-    });
-    const projections = await startProjectionConsumer({
-      controls,
-      nc,
-      jsm,
-      pool,
-      logger,
-      registry,
-      project: app.projectOrderEvents,
-      batchSize: config.PROJECTION_CONCURRENCY,
-      maxDeliver: config.PROJECTION_MAX_DELIVER,
-      backoffMs: config.PROJECTION_BACKOFF_MS,
-      ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
-    });
-    controls.start();
-    shutdown.add('intake', 'stop projections', () => controls.stop().then(() => projections.stop()));
+    const { controls, consumers: projections } = await runtime.startControlledConsumers(
+      config.CONSUMER_CONTROL_POLL_MS,
+      (on) =>
+        startProjectionConsumer({
+          ...on,
+          project: app.projectOrderEvents,
+          batchSize: config.PROJECTION_CONCURRENCY,
+          maxDeliver: config.PROJECTION_MAX_DELIVER,
+          backoffMs: config.PROJECTION_BACKOFF_MS,
+          ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
+        }),
+    );
     // PlaceOrder's idempotency keys are kept 35 days, as consumers' inboxes (ADR 0030).
     const pruning = startPruning({
       logger,

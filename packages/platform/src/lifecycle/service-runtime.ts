@@ -6,8 +6,10 @@ import { type AdmissionPool, InFlightLimit } from '../grpc/in-flight-limit.ts';
 import { measureGrpcClients } from '../grpc/rpc-metrics.ts';
 import { createGrpcServer, type GrpcService, listenGrpc, stopGrpc } from '../grpc/server.ts';
 import { grpcTransport } from '../grpc/tls.ts';
+import { ConsumerControls } from '../messaging/consumer-controls.ts';
 import { connectNats, manager, pingNats } from '../messaging/nats.ts';
 import { OutboxRelay } from '../messaging/outbox-relay.ts';
+import type { SequencedConsumersOptions } from '../messaging/sequenced-consumers.ts';
 import { prepareStreams } from '../messaging/topology.ts';
 import { createPool, pingPostgres } from '../postgres/pool.ts';
 import { type ServiceDefaults, startServiceDefaults } from './service-defaults.ts';
@@ -27,6 +29,7 @@ export interface RuntimeConfig {
   NATS_STREAM_REPLICAS: number;
   NATS_NKEY_SEED?: string | undefined;
   NATS_ADMIN_NKEY_SEED?: string | undefined;
+  NATS_MANAGE_TOPOLOGY?: boolean | undefined;
   NATS_TLS_CA_FILE?: string | undefined;
   NATS_TLS_CERT_FILE?: string | undefined;
   NATS_TLS_KEY_FILE?: string | undefined;
@@ -44,7 +47,22 @@ export interface ServiceRuntime extends ServiceDefaults {
   grpcCredentials: ChannelCredentials;
   /** Starts the service's outbox relay (one active per schema across replicas). */
   startOutboxRelay(): OutboxRelay;
+  /**
+   * Starts the service's consumers under an operator's controls (ADR 0033): `start` starts them with
+   * the runtime's connections and `controls`, which then read the operator's flags every `pollMs`.
+   * Shutdown's intake step stops the controls, then the consumers.
+   */
+  startControlledConsumers<Consumers extends { stop(): Promise<void> }>(
+    pollMs: number,
+    start: (on: ConsumerConnections) => Promise<Consumers>,
+  ): Promise<{ controls: ConsumerControls; consumers: Consumers }>;
 }
+
+/** What a service's consumers are started with. */
+export type ConsumerConnections = Pick<
+  SequencedConsumersOptions,
+  'controls' | 'nc' | 'jsm' | 'pool' | 'logger' | 'registry'
+>;
 
 export interface RunningService extends ServiceDefaults {
   grpcPort: number;
@@ -113,12 +131,28 @@ export async function startService<Extra extends object>(
       return relay;
     };
 
+    const startControlledConsumers: ServiceRuntime['startControlledConsumers'] = async (pollMs, start) => {
+      const controls = new ConsumerControls({
+        pool,
+        jsm,
+        logger,
+        registry,
+        pollMs,
+        manageTopology: config.NATS_MANAGE_TOPOLOGY !== false,
+      });
+      const consumers = await start({ controls, nc, jsm, pool, logger, registry });
+      controls.start();
+      shutdown.add('intake', 'stop consumers', () => controls.stop().then(() => consumers.stop()));
+      return { controls, consumers };
+    };
+
     const { grpc, ...extra } = await wire({
       ...defaults,
       pool,
       nc,
       jsm,
       startOutboxRelay,
+      startControlledConsumers,
       grpcCredentials: transport.client,
     });
     const server = createGrpcServer({
