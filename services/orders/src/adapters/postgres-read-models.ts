@@ -151,6 +151,18 @@ export class PostgresOrderReadModels implements OrderReadModels, OrderProjection
   }
 }
 
+/** The view's fields that are unset until a step of the order's life, and their nullable columns. */
+const laterColumns = [
+  ['paidAt', 'paid_at'],
+  ['shippedAt', 'shipped_at'],
+  ['deliveredAt', 'delivered_at'],
+  ['cancelledAt', 'cancelled_at'],
+  ['carrier', 'carrier'],
+  ['trackingNumber', 'tracking_number'],
+  ['cancelReason', 'cancel_reason'],
+] as const satisfies readonly (readonly [keyof OrderView, keyof OrderRow])[];
+type LaterFields = Pick<OrderView, (typeof laterColumns)[number][0]>;
+
 function recordOf({ view, updatedAt }: ProjectedOrder): Record<string, unknown> {
   return {
     order_id: view.orderId,
@@ -162,18 +174,13 @@ function recordOf({ view, updatedAt }: ProjectedOrder): Record<string, unknown> 
     item_count: view.items.reduce((n, item) => n + item.quantity, 0),
     version: view.version,
     placed_at: view.placedAt,
-    paid_at: view.paidAt ?? null,
-    shipped_at: view.shippedAt ?? null,
-    delivered_at: view.deliveredAt ?? null,
-    cancelled_at: view.cancelledAt ?? null,
-    carrier: view.carrier ?? null,
-    tracking_number: view.trackingNumber ?? null,
-    cancel_reason: view.cancelReason ?? null,
+    ...Object.fromEntries(laterColumns.map(([field, column]) => [column, view[field] ?? null])),
     updated_at: updatedAt,
   };
 }
 
 function viewOfRow(r: OrderRow): OrderView {
+  const later = Object.fromEntries(laterColumns.map(([field, column]) => [field, r[column] ?? undefined]));
   return {
     orderId: r.order_id,
     userId: r.user_id,
@@ -182,13 +189,7 @@ function viewOfRow(r: OrderRow): OrderView {
     total: { amountMinor: Number(r.total_minor), currency: r.currency },
     version: r.version,
     placedAt: r.placed_at,
-    paidAt: r.paid_at ?? undefined,
-    shippedAt: r.shipped_at ?? undefined,
-    deliveredAt: r.delivered_at ?? undefined,
-    cancelledAt: r.cancelled_at ?? undefined,
-    carrier: r.carrier ?? undefined,
-    trackingNumber: r.tracking_number ?? undefined,
-    cancelReason: r.cancel_reason ?? undefined,
+    ...(later as LaterFields),
   };
 }
 
