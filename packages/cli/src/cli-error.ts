@@ -21,3 +21,8 @@ export interface Outcome {
   text: string;
   exitCode?: number;
 }
+
+/** What a command prints: `value` as indented JSON with --json, else `text()`. */
+export function shown(json: boolean, value: unknown, text: () => string): Outcome {
+  return { text: json ? JSON.stringify(value, null, 2) : text() };
+}

@@ -1,10 +1,8 @@
 import { consumersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import { CliError, type Outcome, UsageError } from './cli-error.ts';
-import { DEADLINE_MS } from './grpc-clients.ts';
-import { withConsumers } from './grpc-failure.ts';
+import { CliError, type Outcome, shown, UsageError } from './cli-error.ts';
 import { type ConsumerRef, type ConsumingService, consuming } from './option-values.ts';
+import { asConsumers } from './service-calls.ts';
 import { renderFields, renderTable } from './table.ts';
 
 export type ConsumersCommand =
@@ -28,40 +26,40 @@ export async function runConsumers(endpoints: Endpoints, command: ConsumersComma
       `consumers reset replaces ${name}'s position (it cannot be undone; the inbox keeps effects once); run it again with --yes`,
     );
   }
-  const target = { stream: ref.stream, durable: ref.durable };
-  const { consumer } = await withConsumers(endpoints, ref.service, (client) => {
-    switch (command.kind) {
-      case 'consumers pause':
-        return callUnary(
-          client,
-          client.pauseConsumer,
-          { ...target, reason: command.reason ?? '' },
-          { deadlineMs: DEADLINE_MS },
-        );
-      case 'consumers resume':
-        return callUnary(client, client.resumeConsumer, target, { deadlineMs: DEADLINE_MS });
-      case 'consumers reset':
-        return callUnary(
-          client,
-          client.resetConsumer,
-          {
-            ...target,
-            startSequence: 'sequence' in command.to ? command.to.sequence : 0,
-            startTime: 'time' in command.to ? command.to.time : undefined,
-            confirm: true,
-          },
-          { deadlineMs: 30_000 },
-        );
-    }
-  });
+  const { consumer } = await control(endpoints, command);
   if (!consumer) throw new CliError(`the ${ref.service} service answered without the consumer`);
-  if (command.json) return { text: JSON.stringify(consumersV1.Consumer.toJSON(consumer), null, 2) };
   const said = {
     'consumers pause': `paused ${name}: replicas stop pulling within a second; events wait in ${ref.stream}`,
     'consumers resume': `resumed ${name}`,
     'consumers reset': `reset ${name} to start at ${consumer.startsAt}; it stays paused: consumers resume ${name} replays`,
   }[command.kind];
-  return { text: `${said}\n\n${fields(ref.service, consumer)}` };
+  return shown(
+    command.json,
+    consumersV1.Consumer.toJSON(consumer),
+    () => `${said}\n\n${fields(ref.service, consumer)}`,
+  );
+}
+
+/** The call `command` asks for; each answers with the consumer after it. */
+function control(endpoints: Endpoints, command: Exclude<ConsumersCommand, { kind: 'consumers list' }>) {
+  const { service, stream, durable } = command.ref;
+  switch (command.kind) {
+    case 'consumers pause':
+      return asConsumers(endpoints, service, 'pauseConsumer', {
+        stream,
+        durable,
+        reason: command.reason ?? '',
+      });
+    case 'consumers resume':
+      return asConsumers(endpoints, service, 'resumeConsumer', { stream, durable });
+    case 'consumers reset': {
+      const { to } = command;
+      const startSequence = 'sequence' in to ? to.sequence : 0;
+      const startTime = 'time' in to ? to.time : undefined;
+      const request = { stream, durable, startSequence, startTime, confirm: true };
+      return asConsumers(endpoints, service, 'resetConsumer', request, 30_000);
+    }
+  }
 }
 
 async function list(
@@ -71,22 +69,15 @@ async function list(
 ): Promise<Outcome> {
   const rows: { service: ConsumingService; consumer: consumersV1.Consumer }[] = [];
   for (const service of only ? [only] : consuming) {
-    const response = await withConsumers(endpoints, service, (client) =>
-      callUnary(client, client.listConsumers, {}, { deadlineMs: DEADLINE_MS }),
-    );
+    const response = await asConsumers(endpoints, service, 'listConsumers', {});
     rows.push(...response.consumers.map((consumer) => ({ service, consumer })));
   }
-  if (json) {
-    return {
-      text: JSON.stringify(
-        rows.map((r) => ({ service: r.service, ...(consumersV1.Consumer.toJSON(r.consumer) as object) })),
-        null,
-        2,
-      ),
-    };
-  }
-  return {
-    text: renderTable(
+  const asJson = rows.map((r) => ({
+    service: r.service,
+    ...(consumersV1.Consumer.toJSON(r.consumer) as object),
+  }));
+  return shown(json, asJson, () =>
+    renderTable(
       ['CONSUMER', 'STATE', 'LAG', 'PENDING', 'ACK PENDING', 'REDELIVERED', 'REPLICAS', 'CHANGED'],
       rows.map(({ service, consumer: c }) => [
         `${service}/${c.stream}/${c.durable}`,
@@ -99,7 +90,7 @@ async function list(
         changed(c),
       ]),
     ),
-  };
+  );
 }
 
 function replicas(c: consumersV1.Consumer): string {

@@ -3,13 +3,9 @@ import { ordersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome } from './cli-error.ts';
-import { DEADLINE_MS, isConnected, ordersClient } from './grpc-clients.ts';
-import { asUser, grpcFailure } from './grpc-failure.ts';
-import { formatOrder } from './order-format.ts';
-import { orderOutcome } from './order-outcome.ts';
+import { formatOrder, orderOutcome } from './order-format.ts';
 import type { ItemArg } from './order-values.ts';
-
-type OrdersClient = ordersV1.OrderServiceClient;
+import { asUser, DEADLINE_MS, grpcFailure, isConnected, newClient } from './service-calls.ts';
 
 /**
  * PlaceOrder with the given idempotency key, else a new UUID; the key is printed so that
@@ -22,7 +18,7 @@ export async function placeOrder(
 ): Promise<Outcome> {
   const key = input.key ?? randomUUID();
   const { grpc } = endpoints.target('orders');
-  const client = ordersClient(grpc, endpoints.accessToken());
+  const client = newClient('orders', grpc, endpoints.accessToken());
   const request = { userId: input.user ?? '', items: input.items, idempotencyKey: key };
   let response: ordersV1.PlaceOrderResponse;
   try {
@@ -51,45 +47,35 @@ export async function placeOrder(
   };
 }
 
-/** A command on one order; prints the order after it. */
-async function changeOrder(
-  endpoints: Endpoints,
-  json: boolean,
-  heading: string,
-  call: (client: OrdersClient) => Promise<{ order: ordersV1.Order | undefined }>,
-): Promise<Outcome> {
-  const response = await asUser(endpoints, 'orders', call);
-  return orderOutcome(response.order, json, heading);
+export async function payOrder(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
+  const response = await asUser(endpoints, 'orders', 'payOrder', { orderId: input.id });
+  return orderOutcome(response.order, input.json, 'paid order');
 }
 
-export function payOrder(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
-  return changeOrder(endpoints, input.json, 'paid order', (client) =>
-    callUnary(client, client.payOrder, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
-  );
-}
-
-export function shipOrder(
+export async function shipOrder(
   endpoints: Endpoints,
   input: { id: string; carrier: string; tracking: string; json: boolean },
 ): Promise<Outcome> {
   const request = { orderId: input.id, carrier: input.carrier, trackingNumber: input.tracking };
-  return changeOrder(endpoints, input.json, 'shipped order', (client) =>
-    callUnary(client, client.shipOrder, request, { deadlineMs: DEADLINE_MS }),
-  );
+  const response = await asUser(endpoints, 'orders', 'shipOrder', request);
+  return orderOutcome(response.order, input.json, 'shipped order');
 }
 
-export function deliverOrder(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
-  return changeOrder(endpoints, input.json, 'delivered order', (client) =>
-    callUnary(client, client.deliverOrder, { orderId: input.id }, { deadlineMs: DEADLINE_MS }),
-  );
+export async function deliverOrder(
+  endpoints: Endpoints,
+  input: { id: string; json: boolean },
+): Promise<Outcome> {
+  const response = await asUser(endpoints, 'orders', 'deliverOrder', { orderId: input.id });
+  return orderOutcome(response.order, input.json, 'delivered order');
 }
 
-export function cancelOrder(
+export async function cancelOrder(
   endpoints: Endpoints,
   input: { id: string; reason: string; json: boolean },
 ): Promise<Outcome> {
-  const request = { orderId: input.id, reason: input.reason };
-  return changeOrder(endpoints, input.json, 'cancelled order', (client) =>
-    callUnary(client, client.cancelOrder, request, { deadlineMs: DEADLINE_MS }),
-  );
+  const response = await asUser(endpoints, 'orders', 'cancelOrder', {
+    orderId: input.id,
+    reason: input.reason,
+  });
+  return orderOutcome(response.order, input.json, 'cancelled order');
 }

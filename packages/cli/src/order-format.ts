@@ -1,7 +1,29 @@
-import type { ordersV1 } from '@conveyor/contracts/grpc';
+import { ordersV1 } from '@conveyor/contracts/grpc';
+import { type Outcome, shown } from './cli-error.ts';
 import { formatMoney, formatTime } from './format.ts';
-import { orderStatusLabel } from './order-status.ts';
+import type { OrderStatusName } from './order-values.ts';
 import { renderFields, renderTable } from './table.ts';
+
+const byName: Record<OrderStatusName, ordersV1.OrderStatus> = {
+  placed: ordersV1.OrderStatus.ORDER_STATUS_PLACED,
+  paid: ordersV1.OrderStatus.ORDER_STATUS_PAID,
+  shipped: ordersV1.OrderStatus.ORDER_STATUS_SHIPPED,
+  delivered: ordersV1.OrderStatus.ORDER_STATUS_DELIVERED,
+  cancelled: ordersV1.OrderStatus.ORDER_STATUS_CANCELLED,
+};
+
+/** placed → ORDER_STATUS_PLACED; no name → ORDER_STATUS_UNSPECIFIED (every status). */
+export function orderStatusValue(name: OrderStatusName | undefined): ordersV1.OrderStatus {
+  return name === undefined ? ordersV1.OrderStatus.ORDER_STATUS_UNSPECIFIED : byName[name];
+}
+
+/** ORDER_STATUS_PAID → paid */
+export function orderStatusLabel(value: ordersV1.OrderStatus): string {
+  return ordersV1
+    .orderStatusToJSON(value)
+    .replace(/^ORDER_STATUS_/, '')
+    .toLowerCase();
+}
 
 /** quantity × unit price, in the unit price's currency. */
 function lineAmount(item: ordersV1.OrderItem): string {
@@ -37,6 +59,16 @@ export function formatOrder(order: ordersV1.Order): string {
     ]),
   );
   return `${renderFields(fields)}\n\n${items}`;
+}
+
+/** An order as the commands print it: `heading` and the order, or its JSON. */
+export function orderOutcome(order: ordersV1.Order | undefined, json: boolean, heading: string): Outcome {
+  if (!order) return { text: json ? 'null' : 'the service returned no order' };
+  return shown(
+    json,
+    ordersV1.Order.toJSON(order),
+    () => `${heading ? `${heading}\n` : ''}${formatOrder(order)}`,
+  );
 }
 
 export function formatOrderSummaries(orders: readonly ordersV1.OrderSummary[]): string {

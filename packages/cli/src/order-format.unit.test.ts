@@ -7,8 +7,9 @@ import {
   formatOrder,
   formatOrderSummaries,
   formatProgress,
+  orderStatusLabel,
+  orderStatusValue,
 } from './order-format.ts';
-import { orderStatusLabel, orderStatusValue } from './order-status.ts';
 
 process.env.TZ = 'UTC';
 const at = new Date('2026-01-02T03:04:05.678Z');

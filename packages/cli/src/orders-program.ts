@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import type { Endpoints } from './addresses.ts';
 import { limit, position } from './option-values.ts';
 import { addItem, orderStatusNames, parseAt, parseIdempotencyKey } from './order-values.ts';
 import { group, type Leaf, system } from './program.ts';
@@ -75,12 +74,6 @@ export function declareOrders(program: Command, leaf: Leaf): void {
     projections,
     'rebuild',
     'rebuild the order read models from the events, with progress (--json: one JSON line per report)',
-    system(async () => {
-      const { rebuildProjections } = await import('./projections-command.ts');
-      // Its third parameter is where progress goes (stdout), not the environment.
-      return {
-        rebuild: (endpoints: Endpoints, request: { json: boolean }) => rebuildProjections(endpoints, request),
-      };
-    }, 'rebuild'),
+    system(() => import('./projections-command.ts'), 'rebuildProjections'),
   );
 }

@@ -1,32 +1,25 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import type { Outcome } from './cli-error.ts';
+import { type Outcome, shown } from './cli-error.ts';
 import { formatProduct, formatProducts } from './format.ts';
-import { DEADLINE_MS } from './grpc-clients.ts';
-import { anonymously } from './grpc-failure.ts';
+import { anonymously } from './service-calls.ts';
 
-export async function listProducts(endpoints: Endpoints, input: { limit?: number; json: boolean }) {
-  const response = await anonymously(endpoints, 'orders', (client) =>
-    callUnary(
-      client,
-      client.listProducts,
-      { pageSize: input.limit ?? 0, pageToken: '' },
-      { deadlineMs: DEADLINE_MS },
-    ),
+export async function listProducts(
+  endpoints: Endpoints,
+  input: { limit?: number; json: boolean },
+): Promise<Outcome> {
+  const request = { pageSize: input.limit ?? 0, pageToken: '' };
+  const response = await anonymously(endpoints, 'orders', 'listProducts', request);
+  return shown(input.json, ordersV1.ListProductsResponse.toJSON(response), () =>
+    formatProducts(response.products),
   );
-  if (input.json) return { text: JSON.stringify(ordersV1.ListProductsResponse.toJSON(response), null, 2) };
-  return { text: formatProducts(response.products) } satisfies Outcome;
 }
 
 export async function getProduct(
   endpoints: Endpoints,
   input: { sku: string; json: boolean },
 ): Promise<Outcome> {
-  const response = await anonymously(endpoints, 'orders', (client) =>
-    callUnary(client, client.getProduct, { sku: input.sku }, { deadlineMs: DEADLINE_MS }),
-  );
-  if (!response.product) return { text: 'the service returned no product' };
-  if (input.json) return { text: JSON.stringify(ordersV1.Product.toJSON(response.product), null, 2) };
-  return { text: formatProduct(response.product) };
+  const { product } = await anonymously(endpoints, 'orders', 'getProduct', { sku: input.sku });
+  if (!product) return { text: 'the service returned no product' };
+  return shown(input.json, ordersV1.Product.toJSON(product), () => formatProduct(product));
 }

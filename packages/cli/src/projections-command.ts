@@ -1,41 +1,35 @@
 import { status } from '@grpc/grpc-js';
 import type { Endpoints } from './addresses.ts';
 import { CliError, type Outcome } from './cli-error.ts';
-import { isConnected, ordersClient } from './grpc-clients.ts';
-import { grpcFailure, isServiceError } from './grpc-failure.ts';
-import { readStream } from './grpc-stream.ts';
-import { type ProgressOutput, progressPrinter } from './rebuild-progress.ts';
+import { progressPrinter } from './rebuild-progress.ts';
+import { grpcFailure, isConnected, isServiceError, newClient } from './service-calls.ts';
 
 /** A rebuild replays every order event; it gets far longer than a unary call. */
 export const REBUILD_DEADLINE_MS = 10 * 60_000;
 
 /**
- * Streams RebuildProjections' progress to `out` as it arrives and ends with "done"
- * (with --json: one JSON line per report, nothing after them). When the reader of `out`
+ * Streams RebuildProjections' progress to stdout as it arrives and ends with "done"
+ * (with --json: one JSON line per report, nothing after them). When the reader of stdout
  * goes away (`| head`), the call is cancelled and nothing more is printed.
  */
-export async function rebuildProjections(
-  endpoints: Endpoints,
-  input: { json: boolean },
-  out: ProgressOutput = process.stdout,
-): Promise<Outcome> {
+export async function rebuildProjections(endpoints: Endpoints, input: { json: boolean }): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const client = ordersClient(grpc, endpoints.accessToken());
-  const printer = progressPrinter(out, input.json);
+  const client = newClient('orders', grpc, endpoints.accessToken());
+  const printer = progressPrinter(process.stdout, input.json);
   const stream = client.rebuildProjections({}, { deadline: Date.now() + REBUILD_DEADLINE_MS });
   let outputGone = false;
-  const onOutputError = (): void => {
+  // Stays attached: it also keeps a late EPIPE (writing "done") from crashing the process.
+  process.stdout.on('error', () => {
     outputGone = true;
     stream.cancel();
-  };
-  // Stays attached: it also keeps a late EPIPE (writing "done") from crashing the process.
-  out.on?.('error', onOutputError);
+  });
   let reports = 0;
   try {
-    await readStream(stream, (progress) => {
+    // The stream ends when the call ends with OK, and throws the call's error (a ServiceError).
+    for await (const progress of stream) {
       reports += 1;
       if (!outputGone) printer.update(progress);
-    });
+    }
   } catch (error) {
     if (outputGone) return { text: '' };
     if (reports > 0 && isServiceError(error) && error.code === status.DEADLINE_EXCEEDED) {

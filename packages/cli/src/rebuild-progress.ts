@@ -5,9 +5,6 @@ import { formatProgress } from './order-format.ts';
 export interface ProgressOutput {
   write(text: string): unknown;
   isTTY?: boolean;
-  /** For write errors (EPIPE when a reader such as `head` has gone). */
-  on?(event: 'error', listener: (error: Error) => void): unknown;
-  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 export interface ProgressPrinter {

@@ -1,10 +1,8 @@
 import { consumersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import { type Outcome, UsageError } from './cli-error.ts';
-import { DEADLINE_MS } from './grpc-clients.ts';
-import { withConsumers } from './grpc-failure.ts';
+import { type Outcome, shown, UsageError } from './cli-error.ts';
 import { type ConsumingService, consuming, type SequenceRef } from './option-values.ts';
+import { asConsumers } from './service-calls.ts';
 import { renderFields, renderTable } from './table.ts';
 
 export type SequencesCommand =
@@ -32,56 +30,46 @@ async function listSequences(
   const rows: { service: ConsumingService; sequence: consumersV1.DeadLetterSequence }[] = [];
   let more = false;
   for (const service of only ? [only] : consuming) {
-    const response = await withConsumers(endpoints, service, (client) =>
-      callUnary(
-        client,
-        client.listDeadLetterSequences,
-        { consumer: '', pageSize: 500, pageToken: '' },
-        { deadlineMs: DEADLINE_MS },
-      ),
-    );
+    const request = { consumer: '', pageSize: 500, pageToken: '' };
+    const response = await asConsumers(endpoints, service, 'listDeadLetterSequences', request);
     rows.push(...response.sequences.map((sequence) => ({ service, sequence })));
     more ||= response.nextPageToken !== '';
   }
-  if (json) {
-    return {
-      text: JSON.stringify(
-        rows.map((r) => ({
-          service: r.service,
-          ...(consumersV1.DeadLetterSequence.toJSON(r.sequence) as object),
-        })),
-        null,
-        2,
-      ),
-    };
-  }
-  if (rows.length === 0) return { text: 'no dead letters: every key flows' };
-  const table = renderTable(
-    ['ID', 'CONSUMER', 'KEY', 'STATE', 'EVENT', 'PARKED', 'REASON'],
-    rows.map(({ service, sequence }) => {
-      const head = sequence.head as consumersV1.SequencedMessage;
-      return [
-        `${service}/${head.id}`,
-        head.consumer,
-        head.sequenceKey,
-        head.state,
-        head.eventType || head.subject,
-        String(sequence.parkedBehind),
-        head.reason,
-      ];
-    }),
-  );
-  return { text: more ? `${table}\n\n(500 per service shown; more wait)` : table };
+  const asJson = rows.map(({ service, sequence }) => ({
+    service,
+    ...(consumersV1.DeadLetterSequence.toJSON(sequence) as object),
+  }));
+  return shown(json, asJson, () => {
+    if (rows.length === 0) return 'no dead letters: every key flows';
+    const table = renderTable(
+      ['ID', 'CONSUMER', 'KEY', 'STATE', 'EVENT', 'PARKED', 'REASON'],
+      rows.map(({ service, sequence }) => {
+        const head = sequence.head as consumersV1.SequencedMessage;
+        return [
+          `${service}/${head.id}`,
+          head.consumer,
+          head.sequenceKey,
+          head.state,
+          head.eventType || head.subject,
+          String(sequence.parkedBehind),
+          head.reason,
+        ];
+      }),
+    );
+    return more ? `${table}\n\n(500 per service shown; more wait)` : table;
+  });
 }
 
 async function showSequence(endpoints: Endpoints, ref: SequenceRef, json: boolean): Promise<Outcome> {
-  const response = await withConsumers(endpoints, ref.service, (client) =>
-    callUnary(client, client.getDeadLetterSequence, { id: ref.id }, { deadlineMs: DEADLINE_MS }),
+  const response = await asConsumers(endpoints, ref.service, 'getDeadLetterSequence', { id: ref.id });
+  return shown(json, consumersV1.GetDeadLetterSequenceResponse.toJSON(response), () =>
+    formatSequence(ref, response),
   );
-  if (json)
-    return { text: JSON.stringify(consumersV1.GetDeadLetterSequenceResponse.toJSON(response), null, 2) };
+}
+
+function formatSequence(ref: SequenceRef, response: consumersV1.GetDeadLetterSequenceResponse): string {
   const [head, ...parked] = response.messages;
-  if (!head) return { text: 'the service returned no dead letter' };
+  if (!head) return 'the service returned no dead letter';
   const fields = renderFields([
     ['id', `${ref.service}/${head.id}`],
     ['consumer', head.consumer],
@@ -94,7 +82,7 @@ async function showSequence(endpoints: Endpoints, ref: SequenceRef, json: boolea
     ['reason', head.reason],
     ['parked behind', String(response.total - 1)],
   ]);
-  if (parked.length === 0) return { text: fields };
+  if (parked.length === 0) return fields;
   const table = renderTable(
     ['ID', 'EVENT', 'EVENT ID', 'POSITION', 'PARKED AT'],
     parked.map((m) => [
@@ -105,9 +93,9 @@ async function showSequence(endpoints: Endpoints, ref: SequenceRef, json: boolea
       m.parkedAt?.toISOString() ?? '',
     ]),
   );
-  const shown =
+  const more =
     response.total - 1 > parked.length ? `\n(the first ${parked.length} of ${response.total - 1})` : '';
-  return { text: `${fields}\n\n${table}${shown}` };
+  return `${fields}\n\n${table}${more}`;
 }
 
 async function release(
@@ -120,14 +108,14 @@ async function release(
       `dead-letters discard drops ${ref.service}/${ref.id} without applying it (it cannot be undone); run it again with --yes`,
     );
   }
-  const response = await withConsumers(endpoints, ref.service, (client) =>
-    command.kind === 'dead-letters redrive'
-      ? callUnary(client, client.redriveDeadLetterSequence, { id: ref.id }, { deadlineMs: 120_000 })
-      : callUnary(client, client.discardDeadLetter, { id: ref.id, confirm: true }, { deadlineMs: 120_000 }),
-  );
+  const redrive = command.kind === 'dead-letters redrive';
+  const response = redrive
+    ? await asConsumers(endpoints, ref.service, 'redriveDeadLetterSequence', { id: ref.id }, 120_000)
+    : await asConsumers(endpoints, ref.service, 'discardDeadLetter', { id: ref.id, confirm: true }, 120_000);
   if (command.json) return { text: JSON.stringify(response, null, 2) };
-  const verb = command.kind === 'dead-letters redrive' ? 'redrove' : 'discarded';
-  const lines = [`${verb} ${ref.service}/${ref.id}: ${response.applied} event(s) applied in order`];
+  const lines = [
+    `${redrive ? 'redrove' : 'discarded'} ${ref.service}/${ref.id}: ${response.applied} event(s) applied in order`,
+  ];
   if (response.deadAgainId) {
     lines.push(
       `${ref.service}/${response.deadAgainId} failed again and now heads the sequence: ${response.deadAgainReason}`,

@@ -1,16 +1,41 @@
 import { relative } from 'node:path';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import { probeReadyz } from '@conveyor/stack/readyz';
-import { status } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  type Client,
+  type Metadata,
+  makeGenericClientConstructor,
+  type ServiceDefinition,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import type { Endpoints, ServiceTarget } from './addresses.ts';
 import { exitCodes, type Outcome } from './cli-error.ts';
 import { formatStatus, formatTime, type ServiceStatus } from './format.ts';
-import { checkHealth, healthClient, isConnected } from './grpc-clients.ts';
-import { isServiceError } from './grpc-failure.ts';
+import { credentials, DEADLINE_MS, isConnected, isServiceError } from './service-calls.ts';
 
+interface HealthClient extends Client {
+  Check(
+    request: { service: string },
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: { status: string }) => void,
+  ): unknown;
+}
+
+const HealthClient = makeGenericClientConstructor(
+  healthService as unknown as ServiceDefinition,
+  'grpc.health.v1.Health',
+);
+
+/** grpc.health.v1 Check of the whole server (service ""): SERVING, NOT_SERVING, unreachable... */
 async function health(target: ServiceTarget): Promise<string> {
-  const client = healthClient(target.grpc);
+  const client = new HealthClient(target.grpc, credentials()) as unknown as HealthClient;
   try {
-    return await checkHealth(client);
+    const response = await callUnary(client, client.Check, { service: '' }, { deadlineMs: DEADLINE_MS });
+    return response.status;
   } catch (error) {
     if (!isServiceError(error)) return 'error';
     const unreachable = error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED;

@@ -1,11 +1,9 @@
 import { consumersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import type { Outcome } from './cli-error.ts';
+import { type Outcome, shown } from './cli-error.ts';
 import { formatTime } from './format.ts';
-import { DEADLINE_MS } from './grpc-clients.ts';
-import { withConsumers } from './grpc-failure.ts';
 import { type ConsumingService, consuming } from './option-values.ts';
+import { asConsumers } from './service-calls.ts';
 import { renderTable } from './table.ts';
 
 /** In how long `due` is, from `now`: "in 29 min", "in 3 h", "2 min late". */
@@ -31,23 +29,25 @@ export async function listTimers(
   const rows: { service: ConsumingService; timer: consumersV1.Timer }[] = [];
   let total = 0;
   for (const service of command.service ? [command.service] : consuming) {
-    const response = await withConsumers(endpoints, service, (client) =>
-      callUnary(client, client.listTimers, { pageSize: limit }, { deadlineMs: DEADLINE_MS }),
-    );
+    const response = await asConsumers(endpoints, service, 'listTimers', { pageSize: limit });
     total += response.total;
     rows.push(...response.timers.map((timer) => ({ service, timer })));
   }
   const soonest = rows
     .sort((a, b) => (a.timer.dueAt?.getTime() ?? 0) - (b.timer.dueAt?.getTime() ?? 0))
     .slice(0, limit);
-  if (command.json) {
-    const timers = soonest.map((r) => ({
-      service: r.service,
-      ...(consumersV1.Timer.toJSON(r.timer) as object),
-    }));
-    return { text: JSON.stringify({ timers, total }, null, 2) };
-  }
-  if (soonest.length === 0) return { text: 'no timers set' };
+  const timers = soonest.map((r) => ({
+    service: r.service,
+    ...(consumersV1.Timer.toJSON(r.timer) as object),
+  }));
+  return shown(command.json, { timers, total }, () => formatTimers(soonest, total));
+}
+
+function formatTimers(
+  soonest: { service: ConsumingService; timer: consumersV1.Timer }[],
+  total: number,
+): string {
+  if (soonest.length === 0) return 'no timers set';
   const now = new Date();
   const table = renderTable(
     ['due', 'in', 'kind', 'key', 'service', 'attempts', 'last error'],
@@ -63,5 +63,5 @@ export async function listTimers(
   );
   const more =
     total > soonest.length ? `\n\n(the soonest ${soonest.length} of ${total}; more with --limit)` : '';
-  return { text: `${table}${more}` };
+  return `${table}${more}`;
 }

@@ -2,36 +2,27 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { text } from 'node:stream/consumers';
 import { usersV1 } from '@conveyor/contracts/grpc';
-import { callUnary } from '@conveyor/platform/grpc-client';
 import { serviceSource } from '@conveyor/stack/service-table';
 import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
-import { CliError, exitCodes, type Outcome, UsageError } from './cli-error.ts';
+import { CliError, exitCodes, type Outcome, shown, UsageError } from './cli-error.ts';
 import { formatUser, roleLabel } from './format.ts';
-import { DEADLINE_MS } from './grpc-clients.ts';
-import { anonymously, asUser } from './grpc-failure.ts';
+import { anonymously, asUser } from './service-calls.ts';
 
 function show(user: usersV1.User | undefined, json: boolean, heading: string): Outcome {
   if (!user) return { text: json ? 'null' : 'the service returned no user' };
-  if (json) return { text: JSON.stringify(usersV1.User.toJSON(user), null, 2) };
-  return { text: `${heading}${formatUser(user)}` };
+  return shown(json, usersV1.User.toJSON(user), () => `${heading}${formatUser(user)}`);
 }
 
 export async function createUser(
   endpoints: Endpoints,
   input: { email: string; name: string; password: string; json: boolean },
 ): Promise<Outcome> {
-  await anonymously(endpoints, 'users', (client) =>
-    callUnary(
-      client,
-      client.createUser,
-      { email: input.email, name: input.name, password: input.password },
-      { deadlineMs: DEADLINE_MS },
-    ),
-  );
+  const { json, ...user } = input;
+  await anonymously(endpoints, 'users', 'createUser', user);
   // The service answers the same for a taken address, so this can say no more than it does.
   const email = input.email.trim().toLowerCase();
-  if (input.json) return { text: JSON.stringify({ signedUp: email }) };
+  if (json) return { text: JSON.stringify({ signedUp: email }) };
   return {
     text: [
       `signed up ${email}: log in with ./bin/conveyor login`,
@@ -41,9 +32,7 @@ export async function createUser(
 }
 
 export async function getUser(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {
-  const response = await asUser(endpoints, 'users', (client) =>
-    callUnary(client, client.getUser, { id: input.id }, { deadlineMs: DEADLINE_MS }),
-  );
+  const response = await asUser(endpoints, 'users', 'getUser', { id: input.id });
   return show(response.user, input.json, '');
 }
 
@@ -55,25 +44,18 @@ export async function login(
 ): Promise<Outcome> {
   // This client signed in to the account before: users throttles it on its own (device token).
   const deviceToken = await findDeviceToken(env, input.email);
-  const response = await anonymously(endpoints, 'users', (client) =>
-    callUnary(
-      client,
-      client.authenticate,
-      { email: input.email, password: input.password, deviceToken },
-      { deadlineMs: DEADLINE_MS },
-    ),
-  );
+  const { email, password } = input;
+  const response = await anonymously(endpoints, 'users', 'authenticate', { email, password, deviceToken });
   const path = await saveAccessToken(env, response.accessToken);
   await saveDeviceToken(env, input.email, response.deviceToken);
   const until = response.expiresAt?.toISOString() ?? 'unknown';
   const role = response.user ? roleLabel(response.user.role) : 'unknown';
-  if (input.json)
-    return {
-      text: JSON.stringify({ userId: response.user?.id, role, expiresAt: until, tokenPath: path }, null, 2),
-    };
-  return {
-    text: `logged in as ${response.user?.email ?? input.email} (${role}) until ${until}\ntoken saved to ${path}`,
-  };
+  return shown(
+    input.json,
+    { userId: response.user?.id, role, expiresAt: until, tokenPath: path },
+    () =>
+      `logged in as ${response.user?.email ?? input.email} (${role}) until ${until}\ntoken saved to ${path}`,
+  );
 }
 
 /** GrantRole or RevokeRole of the admin role, as the logged-in admin. */
@@ -82,11 +64,7 @@ export async function changeRole(
   input: { id: string; grant: boolean; json: boolean },
 ): Promise<Outcome> {
   const request = { userId: input.id, role: usersV1.Role.ROLE_ADMIN };
-  const response = await asUser(endpoints, 'users', (client) =>
-    input.grant
-      ? callUnary(client, client.grantRole, request, { deadlineMs: DEADLINE_MS })
-      : callUnary(client, client.revokeRole, request, { deadlineMs: DEADLINE_MS }),
-  );
+  const response = await asUser(endpoints, 'users', input.grant ? 'grantRole' : 'revokeRole', request);
   const tokens = '\n(tokens issued before keep their role until they expire)';
   return show(
     response.user,
@@ -140,9 +118,7 @@ export async function logout(
   input: { json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
-  await asUser(endpoints, 'users', (client) =>
-    callUnary(client, client.signOut, {}, { deadlineMs: DEADLINE_MS }),
-  );
+  await asUser(endpoints, 'users', 'signOut', {});
   await forgetAccessToken(env);
   return {
     text: input.json
@@ -157,14 +133,8 @@ export async function changePassword(
   input: { current: string; new: string; json: boolean },
   env: NodeJS.ProcessEnv,
 ): Promise<Outcome> {
-  const response = await asUser(endpoints, 'users', (client) =>
-    callUnary(
-      client,
-      client.changePassword,
-      { currentPassword: input.current, newPassword: input.new },
-      { deadlineMs: DEADLINE_MS },
-    ),
-  );
+  const request = { currentPassword: input.current, newPassword: input.new };
+  const response = await asUser(endpoints, 'users', 'changePassword', request);
   const path = await saveAccessToken(env, response.accessToken);
   if (input.json) return { text: JSON.stringify({ changed: true, tokenPath: path }) };
   return { text: `password changed; every other session has ended\nnew token saved to ${path}` };
@@ -175,9 +145,7 @@ export async function requestReset(
   endpoints: Endpoints,
   input: { email: string; json: boolean },
 ): Promise<Outcome> {
-  await anonymously(endpoints, 'users', (client) =>
-    callUnary(client, client.requestPasswordReset, { email: input.email }, { deadlineMs: DEADLINE_MS }),
-  );
+  await anonymously(endpoints, 'users', 'requestPasswordReset', { email: input.email });
   if (input.json) return { text: JSON.stringify({ requested: true }) };
   return {
     text: 'if the address has an account, a code is on its way to it (see ./bin/conveyor mail locally)',
@@ -189,14 +157,10 @@ export async function resetPassword(
   endpoints: Endpoints,
   input: { token: string; password: string; json: boolean },
 ): Promise<Outcome> {
-  await anonymously(endpoints, 'users', (client) =>
-    callUnary(
-      client,
-      client.resetPassword,
-      { resetToken: input.token, newPassword: input.password },
-      { deadlineMs: DEADLINE_MS },
-    ),
-  );
+  await anonymously(endpoints, 'users', 'resetPassword', {
+    resetToken: input.token,
+    newPassword: input.password,
+  });
   if (input.json) return { text: JSON.stringify({ reset: true }) };
   return { text: 'password reset; every session has ended: log in with the new password' };
 }

@@ -1,0 +1,195 @@
+import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
+import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform/grpc-client';
+import {
+  type CallOptions,
+  type Client,
+  type ClientUnaryCall,
+  connectivityState,
+  InterceptingCall,
+  type Interceptor,
+  type Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import type { Endpoints } from './addresses.ts';
+import { CliError, exitCodes } from './cli-error.ts';
+import type { ConsumingService } from './option-values.ts';
+
+/**
+ * Plaintext, or TLS when GRPC_TLS_CA_FILE names the CA of services that serve TLS (docs/security.md);
+ * read once, at the first client.
+ */
+let channel: ReturnType<typeof grpcTransport>['client'] | undefined;
+export const credentials = () => {
+  try {
+    channel ??= grpcTransport({ GRPC_TLS_CA_FILE: process.env.GRPC_TLS_CA_FILE || undefined }).client;
+  } catch (error) {
+    // Says which variable and file, not a stack: e.g. "GRPC_TLS_CA_FILE: cannot read /x: ENOENT".
+    throw new CliError(((error as ConfigError).problems ?? [(error as Error).message]).join('; '));
+  }
+  return channel;
+};
+
+/** Every call's deadline, unless the call names a longer one. */
+export const DEADLINE_MS = 5000;
+
+/** Adds `authorization: Bearer <token>` to every call of a client. */
+function bearer(token: string | undefined): { interceptors?: Interceptor[] } {
+  if (!token) return {};
+  const interceptor: Interceptor = (options, next) =>
+    new InterceptingCall(next(options), {
+      start(metadata, listener, start) {
+        metadata.set('authorization', `Bearer ${token}`);
+        start(metadata, listener);
+      },
+    });
+  return { interceptors: [interceptor] };
+}
+
+const clients = {
+  users: usersV1.UserServiceClient,
+  orders: ordersV1.OrderServiceClient,
+  notifications: notificationsV1.NotificationServiceClient,
+  consumers: consumersV1.ConsumerServiceClient,
+};
+type ClientOf<K extends keyof typeof clients> = InstanceType<(typeof clients)[K]>;
+
+/** A client of one of the services' APIs at `address`; with `token`, every call sends it. */
+export function newClient<K extends keyof typeof clients>(
+  kind: K,
+  address: string,
+  token?: string,
+): ClientOf<K> {
+  return new clients[kind](address, credentials(), bearer(token)) as ClientOf<K>;
+}
+
+/** Whether the client holds an established connection (tells refusals from server answers). */
+export function isConnected(client: Client): boolean {
+  return client.getChannel().getConnectivityState(false) === connectivityState.READY;
+}
+
+const rejections = new Set<number>([
+  status.INVALID_ARGUMENT,
+  status.ALREADY_EXISTS,
+  status.NOT_FOUND,
+  status.FAILED_PRECONDITION,
+  status.PERMISSION_DENIED,
+  status.UNAUTHENTICATED,
+]);
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
+}
+
+/**
+ * Turns a failed call into what the user reads: unreachable (no connection) → exit 1;
+ * the service's verdict on the request (INVALID_ARGUMENT, ALREADY_EXISTS, NOT_FOUND,
+ * FAILED_PRECONDITION) → status name and the server's message, exit 2; anything else
+ * (ABORTED included: retry) → exit 1. `deadlineMs` is the call's deadline, for the message.
+ */
+export function grpcFailure(
+  error: unknown,
+  service: string,
+  address: string,
+  connected: boolean,
+  deadlineMs: number = DEADLINE_MS,
+): CliError {
+  if (!isServiceError(error)) return new CliError(`calling the ${service} service failed: ${String(error)}`);
+  const name = status[error.code] ?? `status ${error.code}`;
+  if (!connected && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)) {
+    return new CliError(
+      `the ${service} service is not reachable at ${address} — start the stack with ./bin/conveyor up`,
+    );
+  }
+  if (error.code === status.DEADLINE_EXCEEDED) {
+    return new CliError(
+      `the ${service} service at ${address} did not answer within ${deadlineMs / 1000} s (${name})`,
+    );
+  }
+  const exitCode = rejections.has(error.code) ? exitCodes.rejected : exitCodes.failure;
+  if (error.code === status.UNAUTHENTICATED && service !== 'users')
+    return new CliError(
+      `${name}: ${error.details || error.message} — log in again: ./bin/conveyor login --email EMAIL --password PASSWORD`,
+      exitCode,
+    );
+  return new CliError(`${name}: ${error.details || error.message}`, exitCode);
+}
+
+/** A generated client's unary method (its last overload: with metadata and call options). */
+type Unary<F> = F extends (
+  request: infer Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: infer Res) => void,
+) => ClientUnaryCall
+  ? { request: Req; response: Res }
+  : never;
+/** The names of a client's unary methods. */
+type MethodOf<C> = { [K in keyof C]: [Unary<C[K]>] extends [never] ? never : K }[keyof C];
+type Call<C, M extends keyof C> = Unary<C[M]>;
+
+/**
+ * Calls `method` with `request` and a deadline, maps a failure with grpcFailure, closes the
+ * client. `service` and `address` name the service in messages.
+ */
+async function callOnce<C extends Client, M extends MethodOf<C>>(
+  service: string,
+  address: string,
+  client: C,
+  method: M,
+  request: Call<C, M>['request'],
+  deadlineMs: number,
+): Promise<Call<C, M>['response']> {
+  try {
+    // The method is one of the client's unary methods, its request and response those of Call<C, M>.
+    return (await callUnary(client, client[method] as never, request, { deadlineMs })) as Call<
+      C,
+      M
+    >['response'];
+  } catch (error) {
+    throw grpcFailure(error, service, address, isConnected(client), deadlineMs);
+  } finally {
+    client.close();
+  }
+}
+
+type Api = 'users' | 'orders' | 'notifications';
+
+/** One call of `service`'s `method` as the logged-in user: it sends the saved access token. */
+export function asUser<S extends Api, M extends MethodOf<ClientOf<S>>>(
+  endpoints: Endpoints,
+  service: S,
+  method: M,
+  request: Call<ClientOf<S>, M>['request'],
+  deadlineMs = DEADLINE_MS,
+): Promise<Call<ClientOf<S>, M>['response']> {
+  const { grpc } = endpoints.target(service);
+  const client = newClient(service, grpc, endpoints.accessToken());
+  return callOnce(service, grpc, client as ClientOf<S>, method, request, deadlineMs);
+}
+
+/** One call without a login (signing up, logging in, a password reset, the catalog). */
+export function anonymously<S extends Api, M extends MethodOf<ClientOf<S>>>(
+  endpoints: Endpoints,
+  service: S,
+  method: M,
+  request: Call<ClientOf<S>, M>['request'],
+): Promise<Call<ClientOf<S>, M>['response']> {
+  const { grpc } = endpoints.target(service);
+  return callOnce(service, grpc, newClient(service, grpc) as ClientOf<S>, method, request, DEADLINE_MS);
+}
+
+type Consumers = ClientOf<'consumers'>;
+
+/** One call of `service`'s ConsumerService, as the logged-in user. */
+export function asConsumers<M extends MethodOf<Consumers>>(
+  endpoints: Endpoints,
+  service: ConsumingService,
+  method: M,
+  request: Call<Consumers, M>['request'],
+  deadlineMs = DEADLINE_MS,
+): Promise<Call<Consumers, M>['response']> {
+  const { grpc } = endpoints.target(service);
+  const client = newClient('consumers', grpc, endpoints.accessToken());
+  return callOnce(service, grpc, client, method, request, deadlineMs);
+}
