@@ -1,30 +1,15 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Pool } from '../postgres/pool.ts';
 import type { ConsumerControls } from './consumer-controls.ts';
-import type { BatchHandler, EventConsumerOptions, RunningConsumer } from './event-consumer.ts';
-import { SequencedDeadLetters } from './sequenced-dead-letters.ts';
+import type { EventConsumerOptions, RunningConsumer } from './event-consumer.ts';
+import { SequencedDeadLetters, type SequencedDeadLettersOptions } from './sequenced-dead-letters.ts';
 
-export interface SequencedConsumersOptions {
-  /** The durable consumer's name on every stream; also the sequences' (and an inbox's) consumer key. */
-  durable: string;
-  /** The streams read, each with the subjects of it the consumer takes. */
+export interface SequencedConsumersOptions extends Omit<SequencedDeadLettersOptions, 'sweepMs'> {
+  /** The streams read, each with the subjects of it taken; `consumer` is the durable's name on each. */
   streams: readonly { name: string; subjects: readonly string[] }[];
-  handler: BatchHandler;
   nc: EventConsumerOptions['nc'];
-  jsm: JetStreamManager;
-  /** Where the sequenced dead letters are kept (ADR 0031). */
-  pool: Pool;
-  logger: Logger;
-  registry?: Registry | undefined;
   /** An operator's pause, resume and reset (ADR 0033); also whether durables are only checked. */
   controls: ConsumerControls;
   /** Events handled together at most. */
   batchSize: number;
-  /** Attempts before a delivery is dead-lettered (the durables' max_deliver). */
-  maxDeliver: number;
-  backoffMs: readonly number[];
   ackWaitMs: number;
 }
 
@@ -42,17 +27,7 @@ export interface RunningSequencedConsumers {
 export async function startSequencedConsumers(
   options: SequencedConsumersOptions,
 ): Promise<RunningSequencedConsumers> {
-  const { durable, handler, logger, registry, maxDeliver, backoffMs } = options;
-  const sequences = new SequencedDeadLetters({
-    pool: options.pool,
-    consumer: durable,
-    handler,
-    logger,
-    maxDeliver,
-    backoffMs,
-    jsm: options.jsm,
-    registry,
-  });
+  const sequences = new SequencedDeadLetters(options);
   sequences.startSweeping();
   const consumers: RunningConsumer[] = [];
   for (const stream of options.streams) {
@@ -60,19 +35,19 @@ export async function startSequencedConsumers(
       await options.controls.startConsumer(
         {
           stream: stream.name,
-          durable,
+          durable: options.consumer,
           filterSubjects: [...stream.subjects],
-          maxDeliver,
+          maxDeliver: options.maxDeliver,
           ackWaitMs: options.ackWaitMs,
           maxAckPending: options.batchSize * 4,
         },
         {
           nc: options.nc,
-          handler: { batch: handler },
-          logger,
-          registry,
+          handler: { batch: options.handler },
+          logger: options.logger,
+          registry: options.registry,
           batchSize: options.batchSize,
-          backoffMs,
+          backoffMs: options.backoffMs,
           sequences,
         },
       ),

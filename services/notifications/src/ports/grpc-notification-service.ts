@@ -2,6 +2,7 @@ import type { notificationsV1 } from '@conveyor/contracts';
 import { notificationsV1 as v1 } from '@conveyor/contracts';
 import { type GrpcService, unary } from '@conveyor/platform';
 import { authenticated, type Principal, type TokenVerifier } from '@conveyor/platform/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { NotificationApp } from '../app/build-app.ts';
 import type { DeadLetterFilter } from '../app/dead-letter-queue.ts';
@@ -27,45 +28,38 @@ export function notificationGrpcService(
   logger: Logger,
   verifier: TokenVerifier,
 ): GrpcService {
-  const signedIn = <Req, Res>(handler: (request: Req, caller: Principal) => Promise<Res>) =>
-    authenticated(verifier, (request: Req, caller) => handler(request, caller));
+  /** A unary method for a verified caller; errors become status codes in `unary`. */
+  const signedIn = <Req, Res>(method: string, handler: (request: Req, caller: Principal) => Promise<Res>) =>
+    unary(method, logger, authenticated<Req, { metadata: Metadata }, Res>(verifier, handler));
   const implementation: notificationsV1.NotificationServiceServer = {
-    listNotifications: unary(
+    listNotifications: signedIn(
       'ListNotifications',
-      logger,
-      signedIn(async (request: notificationsV1.ListNotificationsRequest, caller) => {
+      async (request: notificationsV1.ListNotificationsRequest, caller) => {
         const page = await app.listNotifications(caller, request);
         return { notifications: page.items.map(notificationToProto), nextPageToken: page.nextPageToken };
-      }),
+      },
     ),
-    registerWebhook: unary(
+    registerWebhook: signedIn(
       'RegisterWebhook',
-      logger,
-      signedIn(async (request: notificationsV1.RegisterWebhookRequest, caller) => {
+      async (request: notificationsV1.RegisterWebhookRequest, caller) => {
         const { webhook, secret } = await app.registerWebhook(caller, request);
         return { webhook: webhookToProto(webhook), secret };
-      }),
+      },
     ),
-    listWebhooks: unary(
-      'ListWebhooks',
-      logger,
-      signedIn(async (request: notificationsV1.ListWebhooksRequest, caller) => {
-        const page = await app.listWebhooks(caller, request);
-        return { webhooks: page.items.map(webhookToProto), nextPageToken: page.nextPageToken };
-      }),
-    ),
-    deleteWebhook: unary(
+    listWebhooks: signedIn('ListWebhooks', async (request: notificationsV1.ListWebhooksRequest, caller) => {
+      const page = await app.listWebhooks(caller, request);
+      return { webhooks: page.items.map(webhookToProto), nextPageToken: page.nextPageToken };
+    }),
+    deleteWebhook: signedIn(
       'DeleteWebhook',
-      logger,
-      signedIn(async (request: notificationsV1.DeleteWebhookRequest, caller) => {
+      async (request: notificationsV1.DeleteWebhookRequest, caller) => {
         const { cancelled } = await app.deleteWebhook(caller, request.id);
         return { cancelledDeliveries: cancelled };
-      }),
+      },
     ),
-    listDeadLetters: unary(
+    listDeadLetters: signedIn(
       'ListDeadLetters',
-      logger,
-      signedIn(async (request: notificationsV1.ListDeadLettersRequest, caller) => {
+      async (request: notificationsV1.ListDeadLettersRequest, caller) => {
         const page = await app.listDeadLetters(caller, {
           filter: filterFromProto(request.filter),
           pageSize: request.pageSize,
@@ -75,35 +69,32 @@ export function notificationGrpcService(
           deadLetters: page.items.map((d) => deadLetterToProto(d, false)),
           nextPageToken: page.nextPageToken,
         };
+      },
+    ),
+    getDeadLetter: signedIn(
+      'GetDeadLetter',
+      async (request: notificationsV1.GetDeadLetterRequest, caller) => ({
+        deadLetter: deadLetterToProto(await app.getDeadLetter(caller, request.id), true),
       }),
     ),
-    getDeadLetter: unary(
-      'GetDeadLetter',
-      logger,
-      signedIn(async (request: notificationsV1.GetDeadLetterRequest, caller) => ({
-        deadLetter: deadLetterToProto(await app.getDeadLetter(caller, request.id), true),
-      })),
-    ),
-    redriveDeadLetters: unary(
+    redriveDeadLetters: signedIn(
       'RedriveDeadLetters',
-      logger,
-      signedIn(async (request: notificationsV1.RedriveDeadLettersRequest, caller) => {
+      async (request: notificationsV1.RedriveDeadLettersRequest, caller) => {
         const result = await app.redriveDeadLetters(caller, {
           ...selection(request.selection),
           limit: request.limit,
         });
         logger.info({ redriven: result.redriven.length, more: result.more }, 'dead letters redriven');
         return result;
-      }),
+      },
     ),
-    purgeDeadLetters: unary(
+    purgeDeadLetters: signedIn(
       'PurgeDeadLetters',
-      logger,
-      signedIn(async (request: notificationsV1.PurgeDeadLettersRequest, caller) => {
+      async (request: notificationsV1.PurgeDeadLettersRequest, caller) => {
         const result = await app.purgeDeadLetters(caller, selection(request.selection));
         logger.warn({ purged: result.purged }, 'dead letters purged');
         return result;
-      }),
+      },
     ),
   };
   return {

@@ -21,9 +21,14 @@ const callerOf = (principal: Principal, metadata: Metadata): Caller => ({
  */
 export function orderGrpcService(app: OrderApp, logger: Logger, verifier: TokenVerifier): GrpcService {
   const order = (o: OrderView) => ({ order: orderToProto(o) });
-  const signedIn = <Req, Res>(handler: (request: Req, caller: Caller) => Promise<Res>) =>
-    authenticated(verifier, (request: Req, principal, call: { metadata: Metadata }) =>
-      handler(request, callerOf(principal, call.metadata)),
+  /** A unary method for a verified caller; errors become status codes in `unary`. */
+  const signedIn = <Req, Res>(method: string, handler: (request: Req, caller: Caller) => Promise<Res>) =>
+    unary(
+      method,
+      logger,
+      authenticated(verifier, (request: Req, principal, call: { metadata: Metadata }) =>
+        handler(request, callerOf(principal, call.metadata)),
+      ),
     );
   const implementation: ordersV1.OrderServiceServer = {
     listProducts: unary('ListProducts', logger, async (r: ordersV1.ListProductsRequest) => {
@@ -33,100 +38,62 @@ export function orderGrpcService(app: OrderApp, logger: Logger, verifier: TokenV
     getProduct: unary('GetProduct', logger, async (r: ordersV1.GetProductRequest) => ({
       product: productToProto(await app.getProduct(r.sku)),
     })),
-    placeOrder: unary(
-      'PlaceOrder',
-      logger,
-      signedIn(async (r: ordersV1.PlaceOrderRequest, caller) => {
-        const placed = await app.placeOrder(caller, {
-          userId: r.userId,
-          items: r.items,
-          idempotencyKey: r.idempotencyKey,
-        });
-        return { order: orderToProto(placed.order), replayed: placed.replayed };
-      }),
+    placeOrder: signedIn('PlaceOrder', async (r: ordersV1.PlaceOrderRequest, caller) => {
+      const placed = await app.placeOrder(caller, {
+        userId: r.userId,
+        items: r.items,
+        idempotencyKey: r.idempotencyKey,
+      });
+      return { order: orderToProto(placed.order), replayed: placed.replayed };
+    }),
+    payOrder: signedIn('PayOrder', async (r: ordersV1.PayOrderRequest, caller) =>
+      order(await app.payOrder(caller, r.orderId)),
     ),
-    payOrder: unary(
-      'PayOrder',
-      logger,
-      signedIn(async (r: ordersV1.PayOrderRequest, caller) => order(await app.payOrder(caller, r.orderId))),
+    shipOrder: signedIn('ShipOrder', async (r: ordersV1.ShipOrderRequest, caller) =>
+      order(await app.shipOrder(caller, r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber })),
     ),
-    shipOrder: unary(
-      'ShipOrder',
-      logger,
-      signedIn(async (r: ordersV1.ShipOrderRequest, caller) =>
-        order(
-          await app.shipOrder(caller, r.orderId, { carrier: r.carrier, trackingNumber: r.trackingNumber }),
-        ),
+    deliverOrder: signedIn('DeliverOrder', async (r: ordersV1.DeliverOrderRequest, caller) =>
+      order(await app.deliverOrder(caller, r.orderId)),
+    ),
+    cancelOrder: signedIn('CancelOrder', async (r: ordersV1.CancelOrderRequest, caller) =>
+      order(await app.cancelOrder(caller, r.orderId, r.reason)),
+    ),
+    getOrder: signedIn('GetOrder', async (r: ordersV1.GetOrderRequest, caller) =>
+      order(await app.getOrder(caller, r.orderId)),
+    ),
+    listOrders: signedIn('ListOrders', async (r: ordersV1.ListOrdersRequest, caller) => {
+      const page = await app.listOrders(caller, {
+        userId: r.userId,
+        status: statusFromProto(r.status),
+        pageSize: r.pageSize,
+        pageToken: r.pageToken,
+      });
+      return { orders: page.items.map(summaryToProto), nextPageToken: page.nextPageToken };
+    }),
+    getOrderHistory: signedIn('GetOrderHistory', async (r: ordersV1.GetOrderHistoryRequest, caller) => {
+      const entries = await app.getOrderHistory(caller, r.orderId);
+      return {
+        entries: entries.map((e) => ({
+          version: e.version,
+          eventId: e.eventId,
+          eventType: e.eventType,
+          recordedAt: e.recordedAt,
+          dataJson: JSON.stringify(e.data),
+          state: orderToProto(e.state),
+        })),
+      };
+    }),
+    getOrderAt: signedIn('GetOrderAt', async (r: ordersV1.GetOrderAtRequest, caller) =>
+      order(
+        await app.getOrderAt(caller, r.orderId, {
+          ...(r.version !== undefined ? { version: r.version } : {}),
+          ...(r.time !== undefined ? { time: r.time } : {}),
+        }),
       ),
     ),
-    deliverOrder: unary(
-      'DeliverOrder',
-      logger,
-      signedIn(async (r: ordersV1.DeliverOrderRequest, caller) =>
-        order(await app.deliverOrder(caller, r.orderId)),
-      ),
-    ),
-    cancelOrder: unary(
-      'CancelOrder',
-      logger,
-      signedIn(async (r: ordersV1.CancelOrderRequest, caller) =>
-        order(await app.cancelOrder(caller, r.orderId, r.reason)),
-      ),
-    ),
-    getOrder: unary(
-      'GetOrder',
-      logger,
-      signedIn(async (r: ordersV1.GetOrderRequest, caller) => order(await app.getOrder(caller, r.orderId))),
-    ),
-    listOrders: unary(
-      'ListOrders',
-      logger,
-      signedIn(async (r: ordersV1.ListOrdersRequest, caller) => {
-        const page = await app.listOrders(caller, {
-          userId: r.userId,
-          status: statusFromProto(r.status),
-          pageSize: r.pageSize,
-          pageToken: r.pageToken,
-        });
-        return { orders: page.items.map(summaryToProto), nextPageToken: page.nextPageToken };
-      }),
-    ),
-    getOrderHistory: unary(
-      'GetOrderHistory',
-      logger,
-      signedIn(async (r: ordersV1.GetOrderHistoryRequest, caller) => {
-        const entries = await app.getOrderHistory(caller, r.orderId);
-        return {
-          entries: entries.map((e) => ({
-            version: e.version,
-            eventId: e.eventId,
-            eventType: e.eventType,
-            recordedAt: e.recordedAt,
-            dataJson: JSON.stringify(e.data),
-            state: orderToProto(e.state),
-          })),
-        };
-      }),
-    ),
-    getOrderAt: unary(
-      'GetOrderAt',
-      logger,
-      signedIn(async (r: ordersV1.GetOrderAtRequest, caller) =>
-        order(
-          await app.getOrderAt(caller, r.orderId, {
-            ...(r.version !== undefined ? { version: r.version } : {}),
-            ...(r.time !== undefined ? { time: r.time } : {}),
-          }),
-        ),
-      ),
-    ),
-    republishEvents: unary(
-      'RepublishEvents',
-      logger,
-      signedIn(async (r: ordersV1.RepublishEventsRequest, caller) => ({
-        queued: await app.republishEvents(caller, { fromPosition: r.fromPosition, toPosition: r.toPosition }),
-      })),
-    ),
+    republishEvents: signedIn('RepublishEvents', async (r: ordersV1.RepublishEventsRequest, caller) => ({
+      queued: await app.republishEvents(caller, { fromPosition: r.fromPosition, toPosition: r.toPosition }),
+    })),
     rebuildProjections: (
       call: ServerWritableStream<ordersV1.RebuildProjectionsRequest, ordersV1.RebuildProjectionsResponse>,
     ) => {

@@ -13,7 +13,7 @@ import type { OrderEventDelivery, ProjectOrderEvents } from '../app/project-orde
 export const projectionsDurable = Durables.ordersProjections;
 
 export interface ProjectionConsumerOptions
-  extends Omit<SequencedConsumersOptions, 'durable' | 'streams' | 'handler'> {
+  extends Omit<SequencedConsumersOptions, 'consumer' | 'streams' | 'handler'> {
   project: ProjectOrderEvents;
 }
 
@@ -29,7 +29,7 @@ export function startProjectionConsumer({
 }: ProjectionConsumerOptions): Promise<RunningSequencedConsumers> {
   return startSequencedConsumers({
     ...options,
-    durable: projectionsDurable,
+    consumer: projectionsDurable,
     streams: [Streams.orders],
     handler: projectionHandler(project),
   });
