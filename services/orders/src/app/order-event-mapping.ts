@@ -118,11 +118,18 @@ export function toIntegrationEvent(
 export function fromIntegrationEvent(
   event: CloudEvent,
 ): { orderId: string; userId: string; version: number | undefined; event: OrderEvent } | undefined {
-  const version = event.streamversion;
+  const domain = domainEventOf(event);
+  if (!domain) return undefined;
+  // Every order.* event carries the order and its customer (the catalog's schemas).
+  const { orderId, userId } = event.data as EventData<'order.created'>;
+  return { orderId, userId, version: event.streamversion, event: domain };
+}
+
+function domainEventOf(event: CloudEvent): OrderEvent | undefined {
   switch (event.type) {
     case 'order.created': {
       const d = event.data as EventData<'order.created'>;
-      const domain: OrderEvent = {
+      return {
         type: 'OrderPlaced',
         orderId: d.orderId,
         userId: d.userId,
@@ -130,43 +137,27 @@ export function fromIntegrationEvent(
         total: d.total,
         at: new Date(d.placedAt),
       };
-      return { orderId: d.orderId, userId: d.userId, version, event: domain };
     }
     case 'order.paid': {
       const d = event.data as EventData<'order.paid'>;
-      return { ...d, version, event: { type: 'OrderPaid', amount: d.amount, at: new Date(d.paidAt) } };
+      return { type: 'OrderPaid', amount: d.amount, at: new Date(d.paidAt) };
     }
     case 'order.shipped': {
       const d = event.data as EventData<'order.shipped'>;
       return {
-        orderId: d.orderId,
-        userId: d.userId,
-        version,
-        event: {
-          type: 'OrderShipped',
-          carrier: d.carrier,
-          trackingNumber: d.trackingNumber,
-          at: new Date(d.shippedAt),
-        },
+        type: 'OrderShipped',
+        carrier: d.carrier,
+        trackingNumber: d.trackingNumber,
+        at: new Date(d.shippedAt),
       };
     }
     case 'order.delivered': {
       const d = event.data as EventData<'order.delivered'>;
-      return {
-        orderId: d.orderId,
-        userId: d.userId,
-        version,
-        event: { type: 'OrderDelivered', at: new Date(d.deliveredAt) },
-      };
+      return { type: 'OrderDelivered', at: new Date(d.deliveredAt) };
     }
     case 'order.cancelled': {
       const d = event.data as EventData<'order.cancelled'>;
-      return {
-        orderId: d.orderId,
-        userId: d.userId,
-        version,
-        event: { type: 'OrderCancelled', reason: d.reason, at: new Date(d.cancelledAt) },
-      };
+      return { type: 'OrderCancelled', reason: d.reason, at: new Date(d.cancelledAt) };
     }
     default:
       return undefined;

@@ -16,7 +16,9 @@ const place = fc.record({
   type: fc.constant('PlaceOrder' as const),
   orderId: fc.uuid(),
   userId: fc.uuid(),
-  items: fc.array(
+  // Each SKU once, so every order is valid (checkLines rejects a repeated SKU; order.property and the
+  // component test cover rejected orders).
+  items: fc.uniqueArray(
     fc.record({
       sku: fc.stringMatching(/^[A-Z0-9-]{1,12}$/),
       quantity: fc.integer({ min: 1, max: 1000 }),
@@ -25,7 +27,7 @@ const place = fc.record({
         currency: fc.constant('EUR'),
       }),
     }),
-    { minLength: 1, maxLength: 4 },
+    { minLength: 1, maxLength: 4, selector: (item) => item.sku },
   ),
   at,
 });
