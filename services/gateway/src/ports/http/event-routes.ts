@@ -22,7 +22,7 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
       auth: 'user',
       params: S.OrderPath,
       response: 'sse',
-      async handle({ c, params, token }) {
+      async handle({ res, params, token }) {
         const orderId = params.id;
         const caller = await verifyCaller(backends, token);
         const get = () =>
@@ -30,7 +30,7 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
         // Fail before the stream starts (401/403/404 as plain problems). A just-placed order may
         // not be projected yet: NOT_FOUND is asked again for a short, bounded while.
         const first = await retryNotFound(get, PROJECTION_GRACE_MS);
-        const stream = deps.streams.start(c.env.outgoing, { owner: caller.subject });
+        const stream = deps.streams.start(res, { owner: caller.subject });
         let last = '';
         const emit = (order: ReturnType<typeof orderView>) => {
           const key = `${order.version}:${order.status}`;
@@ -56,9 +56,9 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
       summary: "Event stream: `notifications` (the caller's newest 20) whenever the inbox changes",
       auth: 'user',
       response: 'sse',
-      async handle({ c, token }) {
+      async handle({ res, token }) {
         const caller = await verifyCaller(backends, token);
-        const stream = deps.streams.start(c.env.outgoing, { owner: caller.subject });
+        const stream = deps.streams.start(res, { owner: caller.subject });
         let last = '';
         await pollInto(
           stream,

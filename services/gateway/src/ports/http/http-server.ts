@@ -1,11 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import { extname } from 'node:path';
-import { getRequestListener } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { OpenAPIHono } from '@hono/zod-openapi';
-import type { ErrorHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join } from 'node:path';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { consumerRoutes } from './consumer-routes.ts';
@@ -14,9 +10,9 @@ import type { GatewayDeps } from './deps.ts';
 import { eventRoutes } from './event-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { orderRoutes } from './order-routes.ts';
-import { type ProblemBody, problem, toProblem } from './problem.ts';
+import { problem, toProblem } from './problem.ts';
 import { inRequestSpan } from './request-span.ts';
-import { type ApiRoute, type EdgeRequest, type GatewayEnv, registerRoutes, route } from './route.ts';
+import { type ApiRoute, document, type EdgeRequest, route, routerOf } from './route.ts';
 import { applyCors, clientAddress, isSecure, setSecurityHeaders, trustedProxies } from './security.ts';
 import { sessionRoutes } from './session-routes.ts';
 
@@ -34,7 +30,14 @@ export interface HttpOptions {
 }
 
 /** The console's file types; any other path is the single-page app's index.html. */
-const consoleFiles = new Set(['.html', '.js', '.css', '.svg', '.json', '.ico']);
+const consoleFiles: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+};
 const problemType = {
   'content-type': 'application/problem+json; charset=utf-8',
   'cache-control': 'no-store',
@@ -61,69 +64,80 @@ export function apiRoutes(deps: GatewayDeps, document: () => object = () => ({})
   ];
 }
 
-/** The API and the console as a hono app; errors are RFC 9457 problem details. */
+/** The API and the console, answering each request (errors as RFC 9457 problem details). */
 export function gatewayApp(
   deps: GatewayDeps,
   options: Pick<HttpOptions, 'bodyLimitBytes' | 'webRoot' | 'logger'>,
 ) {
-  const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalid });
-  app.use('/api/*', async (c, next) => {
-    c.header('cache-control', 'no-store');
-    await next();
-  });
-  let document: object | undefined;
-  registerRoutes(
-    app,
-    apiRoutes(deps, () => (document ??= openApiDocument(app))),
-    options.bodyLimitBytes,
-  );
-  const webConsole = serveStatic<GatewayEnv>({
-    root: options.webRoot,
-    rewriteRequestPath: (path) => (consoleFiles.has(extname(path)) ? path : '/index.html'),
-    onFound: (_path, c) => c.header('cache-control', 'no-cache'),
-  });
-  app.use('*', async (c, next) => {
-    if (c.req.path.startsWith('/api/')) return next();
-    c.env.edge.label = 'static';
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw problem.methodNotAllowed(['GET']);
-    return webConsole(c, next);
-  });
-  app.notFound((c) => {
-    const { path } = c.req;
-    throw path.startsWith('/api/')
-      ? problem.notFound(`no route ${c.req.method} ${path}; see /api/openapi.json`)
-      : problem.notFound(`no file at ${path}`);
-  });
-  app.onError(answerProblem(options.logger));
-  return app;
-}
-
-/** A failed validation (zod-openapi's hook) as a 400 naming the field; `body` for the body as a whole. */
-function refuseInvalid(result: { success: boolean; target: string; error?: z.ZodError }): void {
-  if (result.success) return;
-  const issue = result.error?.issues[0];
-  const whole = result.target === 'json' ? 'body' : result.target;
-  throw problem.badRequest(issue?.path.length ? issue.path.join('.') : whole, issue?.message ?? 'is invalid');
-}
-
-/** Whatever a route threw, as problem details; a 500 is logged and its cause kept from the client. */
-function answerProblem(logger: Logger): ErrorHandler<GatewayEnv> {
-  return (error, c) => {
-    // hono's only 400 of its own here: a body the JSON validator could not parse.
-    const malformed = error instanceof HTTPException && error.status === 400;
-    const { body, internal } = toProblem(malformed ? problem.badRequest('body', 'is not valid JSON') : error);
-    if (internal) logger.error({ err: error, path: c.req.path }, 'request failed');
-    // An event stream that failed after its first bytes can only end.
-    if (c.env.outgoing.headersSent) {
-      c.env.outgoing.end();
-      return RESPONSE_ALREADY_SENT;
+  let openApi: object | undefined;
+  const routes = apiRoutes(deps, () => (openApi ??= openApiDocument(routes)));
+  const api = routerOf(routes, options.bodyLimitBytes);
+  return async (req: IncomingMessage, res: ServerResponse, edge: EdgeRequest): Promise<void> => {
+    try {
+      const target = targetOf(req.url ?? '/');
+      const path = target.split('?')[0] as string;
+      if (path.startsWith('/api/')) {
+        res.setHeader('cache-control', 'no-store');
+        if (!(await api(req, res, edge, target))) {
+          throw problem.notFound(`no route ${req.method} ${path}; see /api/openapi.json`);
+        }
+        return;
+      }
+      edge.label = 'static';
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET');
+        throw problem.methodNotAllowed(['GET']);
+      }
+      await serveConsole(options.webRoot, path, res);
+    } catch (error) {
+      answerProblem(error, req, res, options.logger);
     }
-    if (body.status === 401) c.header('www-authenticate', 'Bearer');
-    return c.json(body, body.status as 400, problemType);
   };
 }
 
-function openApiDocument(app: OpenAPIHono<GatewayEnv>): object {
+/** The path and query of a request target, origin-form or absolute-form; 400 for anything else. */
+function targetOf(url: string): string {
+  const target = url.replace(/^https?:\/\/[^/?#]*/i, '');
+  if (!target.startsWith('/') || (target.split('?')[0] as string).includes('\\')) {
+    throw problem.badRequest('url', 'is not a valid request target');
+  }
+  return target;
+}
+
+/** A console file (no-cache: a new deployment shows at once), else index.html by its type; 404 otherwise. */
+async function serveConsole(root: string, path: string, res: ServerResponse): Promise<void> {
+  const type = consoleFiles[extname(path)];
+  const file = type ? path : '/index.html';
+  // The console has no names with escapes, and no path leaves its root.
+  const missing = () => problem.notFound(`no file at ${path}`);
+  if (file.includes('%') || file.split('/').includes('..')) throw missing();
+  const content = await readFile(join(root, file)).catch(() => {
+    throw missing();
+  });
+  res.writeHead(200, {
+    'content-type': type ?? (consoleFiles['.html'] as string),
+    'content-length': content.length,
+    'cache-control': 'no-cache',
+  });
+  res.end(content);
+}
+
+/** Whatever a request threw, as problem details; a 500 is logged and its cause kept from the client. */
+function answerProblem(error: unknown, req: IncomingMessage, res: ServerResponse, logger: Logger): void {
+  const { body, internal } = toProblem(error);
+  if (internal) logger.error({ err: error, path: req.url }, 'request failed');
+  // An event stream that failed after its first bytes can only end.
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (body.status === 401) res.setHeader('www-authenticate', 'Bearer');
+  res.writeHead(body.status, problemType).end(JSON.stringify(body));
+}
+
+function openApiDocument(routes: readonly ApiRoute[]): object {
+  const registry = new OpenAPIRegistry();
+  for (const r of routes) document(registry, r);
   const securitySchemes = {
     session: {
       type: 'apiKey',
@@ -134,9 +148,9 @@ function openApiDocument(app: OpenAPIHono<GatewayEnv>): object {
     bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
   } as const;
   for (const [name, scheme] of Object.entries(securitySchemes)) {
-    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+    registry.registerComponent('securitySchemes', name, scheme);
   }
-  return app.getOpenAPI31Document({
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Conveyor gateway',
@@ -153,17 +167,10 @@ function openApiDocument(app: OpenAPIHono<GatewayEnv>): object {
 
 /**
  * The gateway's node:http server (not listening: the caller listens, tests on port 0). Admission,
- * the request span, security headers and CORS are decided here, before hono sees the request.
+ * the request span, security headers and CORS are decided here, before the request is routed.
  */
 export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Server {
   const app = gatewayApp(deps, options);
-  const edges = new WeakMap<object, EdgeRequest>();
-  const listener = getRequestListener(
-    (request, env) => app.fetch(request, { ...env, edge: edges.get(env.incoming) }),
-    {
-      errorHandler: () => problemResponse(problem.badRequest('url', 'is not a valid request target')),
-    },
-  );
   const trusted = trustedProxies(options.trustedProxies ?? []);
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
@@ -182,8 +189,6 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
     }
     inFlight++;
     res.once('close', () => inFlight--);
-    // HTTP/1.0 may omit Host; hono's adapter needs one to build the request's URL.
-    req.headers.host ??= 'gateway';
     void inRequestSpan(req, res, async (span) => {
       const secure = isSecure(req, options.secureCookies, trusted);
       setSecurityHeaders(res, secure);
@@ -194,14 +199,8 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
         clientAddress: clientAddress(req, trusted),
       };
       if (applyCors(req, res, options.corsOrigins)) return edge.label;
-      edges.set(req, edge);
-      await listener(req, res);
+      await app(req, res, edge);
       return edge.label;
     }).then(observe);
   });
-}
-
-function problemResponse(error: unknown): Response {
-  const body: ProblemBody = toProblem(error).body;
-  return new Response(JSON.stringify(body), { status: body.status, headers: problemType });
 }

@@ -98,9 +98,9 @@ export function opsRoutes(deps: GatewayDeps): ApiRoute[] {
       auth: 'admin',
       body: S.Empty,
       response: 'sse',
-      async handle({ c, token }) {
+      async handle({ res, token }) {
         const admin = await requireAdmin(backends, token);
-        const stream = deps.streams.start(c.env.outgoing, { owner: admin.subject });
+        const stream = deps.streams.start(res, { owner: admin.subject });
         const call = backends.rebuildProjections(token, deps.rebuildDeadlineMs);
         stream.done.then(() => call.cancel());
         await new Promise<void>((resolve) => {
@@ -126,9 +126,9 @@ export function opsRoutes(deps: GatewayDeps): ApiRoute[] {
       summary: 'Event stream: a `snapshot` (health + metrics) every ~2 s',
       auth: 'admin',
       response: 'sse',
-      async handle({ c, token }) {
+      async handle({ res, token }) {
         const admin = await requireAdmin(backends, token);
-        const stream = deps.streams.start(c.env.outgoing, { owner: admin.subject });
+        const stream = deps.streams.start(res, { owner: admin.subject });
         await pollInto(
           stream,
           deps.opsIntervalMs,

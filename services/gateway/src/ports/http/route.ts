@@ -1,16 +1,14 @@
-import type { HttpBindings } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { getCookie } from 'hono/cookie';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { METHODS } from 'node:http';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import FindMyWay from 'find-my-way';
 import { z } from 'zod';
 import { Problem } from './api-schemas.ts';
 import { problem } from './problem.ts';
 import type { RequestSpan } from './request-span.ts';
 import { isJsonRequest, sessionCookieName } from './security.ts';
 
-/** What the node:http edge decided about a request before hono routes it. */
+/** What the node:http edge decided about a request before it is routed. */
 export interface EdgeRequest {
   span: RequestSpan;
   /** The metrics label: the route template once matched, `static`, or `unmatched`. */
@@ -20,12 +18,13 @@ export interface EdgeRequest {
   /** The client's address (through trusted proxies; IPv6 per /64), for edge limits. */
   clientAddress: string;
 }
-export type GatewayEnv = { Bindings: HttpBindings & { edge: EdgeRequest } };
 
 type Obj = z.ZodType<object>;
-/** What a route handler sees: validated input, the caller's token and hono's context. */
+/** What a route handler sees: validated input, the caller's token and the node request and response. */
 export interface RouteInput<P, Q, H, B> {
-  c: Context<GatewayEnv>;
+  req: IncomingMessage;
+  /** For headers of the answer (`setHeader`, `appendHeader`), and event streams written to it. */
+  res: ServerResponse;
   params: P;
   query: Q;
   headers: H;
@@ -33,6 +32,10 @@ export interface RouteInput<P, Q, H, B> {
   /** From `Authorization: Bearer` or the session cookie; never empty on `user` and `admin` routes. */
   token: string;
   edge: EdgeRequest;
+  /** The request's cookie `name`, or '' when it has none. */
+  cookie(name: string): string;
+  /** Answers with `status` instead of the route's (the alternate, e.g. 200 for a replayed command). */
+  status(status: number): void;
 }
 
 /**
@@ -60,7 +63,7 @@ export interface ApiRoute<
   status?: number;
   /** Another success status the route may answer with, and when (e.g. 200 for a replayed command). */
   alternate?: { status: number; description: string };
-  /** The success body (sent with `status`), or a Response of its own (another status). */
+  /** The success body, sent as JSON with `status` (or the one the handler chose). */
   handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<H>, z.output<B>>): Promise<unknown>;
 }
 
@@ -70,64 +73,158 @@ export const route = <P extends Obj = Obj, Q extends Obj = Obj, H extends Obj = 
 ): ApiRoute => r as unknown as ApiRoute;
 
 /** The bearer token, else the session cookie of this request's kind (https reads only `__Host-`). */
-export function tokenOf(c: Context<GatewayEnv>): string {
-  const header = c.req.header('authorization');
+export function tokenOf(req: IncomingMessage, secure: boolean): string {
+  const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  return getCookie(c, sessionCookieName(c.env.edge.secure)) ?? '';
+  return cookieOf(req, sessionCookieName(secure));
 }
 
-type Middleware = (c: Context<GatewayEnv>, next: () => Promise<void>) => Promise<void>;
+/** The cookie `name` of a request, or ''; a malformed value of someone else's is not ours to fail on. */
+function cookieOf(req: IncomingMessage, name: string): string {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
 
-/** Names the span and the metric after the route, before anything can refuse the request. */
-const matched =
-  (path: string): Middleware =>
-  async (c, next) => {
-    c.env.edge.label = path;
-    c.env.edge.span.matched(path);
-    await next();
-  };
+type Found = { route?: ApiRoute; allowed?: string[] };
 
-/** CSRF defence: a state change must say it is JSON (see isJsonRequest). */
-const jsonOnly: Middleware = async (c, next) => {
-  if (!isJsonRequest(c.req.header('content-type'))) throw problem.unsupportedMediaType();
-  await next();
-};
-
-/** An empty body is an empty object: commands without fields need not send one. */
-const blankIsEmpty: Middleware = async (c, next) => {
-  // hono keeps the text it read as a promise in bodyCache; the validator parses it from there.
-  const cache = c.req.bodyCache as { text?: Promise<string> };
-  if ((await c.req.text()).trim() === '') cache.text = Promise.resolve('{}');
-  await next();
-};
-
-/** Registers `routes` on `app`, and a 405 naming the allowed methods for any other method on their paths. */
-export function registerRoutes(
-  app: OpenAPIHono<GatewayEnv>,
-  routes: readonly ApiRoute[],
-  bodyLimitBytes: number,
-): void {
-  const tooLarge = () => {
-    throw problem.tooLarge(bodyLimitBytes);
-  };
-  const body = [jsonOnly, bodyLimit({ maxSize: bodyLimitBytes, onError: tooLarge }), blankIsEmpty];
+/**
+ * Routes `routes` with find-my-way. The answer resolves false when no route has the request's path;
+ * any other method on a route's path is a 405 naming the allowed ones. HEAD is answered as GET
+ * (node sends no body), except on event streams. Refusals are thrown as problems.
+ */
+export function routerOf(routes: readonly ApiRoute[], bodyLimitBytes: number) {
+  // onBadUrl makes find answer a malformed escape without params instead of no route.
+  const router = FindMyWay({ onBadUrl: () => {} });
   const allowed = new Map<string, string[]>();
+  const noop = () => {};
   for (const r of routes) {
     allowed.set(r.path, [...(allowed.get(r.path) ?? []), r.method]);
-    // zod-openapi runs these before its validators, and the validators before the handler.
-    const middleware = [matched(r.path), ...(r.method === 'POST' ? body : [])];
-    app.openapi(createRoute({ ...documented(r), middleware }) as never, handlerOf(r) as never);
+    router.on(r.method, templateOf(r.path), noop, { route: r } satisfies Found);
   }
   for (const [path, methods] of allowed) {
-    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (c) => {
-      c.header('allow', methods.join(', '));
+    const others = METHODS.filter((m) => m !== 'HEAD' && !methods.includes(m)) as FindMyWay.HTTPMethod[];
+    router.on(others, templateOf(path), noop, { allowed: methods } satisfies Found);
+  }
+  return async (req: IncomingMessage, res: ServerResponse, edge: EdgeRequest, url: string) => {
+    const method = (req.method === 'HEAD' ? 'GET' : req.method) as FindMyWay.HTTPMethod;
+    const found = router.find(method, url);
+    if (!found) return false;
+    if (!found.searchParams) {
+      // find-my-way refuses a malformed escape without params; found again undecoded, name its parameter.
+      const raw = router.find(method, url.replaceAll('%', '%25'));
+      const field = Object.entries(raw?.params ?? {}).find(([, value]) => !decodes(value ?? ''))?.[0];
+      if (field === undefined) return false;
+      throw problem.badRequest(field, 'is not valid percent-encoding');
+    }
+    // An empty segment is no parameter (`/api/orders/` is no order's path).
+    if (Object.values(found.params).includes('')) return false;
+    const { route: r, allowed } = found.store as Found;
+    // A HEAD on an event stream would hold a slot and poll the services without sending a byte.
+    if (!r || (r.response === 'sse' && req.method === 'HEAD')) {
+      const methods = allowed ?? [(r as ApiRoute).method];
+      res.setHeader('allow', methods.join(', '));
       throw problem.methodNotAllowed(methods);
-    });
+    }
+    await answer(r, { req, res, edge, params: found.params, query: found.searchParams }, bodyLimitBytes);
+    return true;
+  };
+}
+
+const templateOf = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+function decodes(s: string): boolean {
+  try {
+    decodeURIComponent(s);
+    return true;
+  } catch {
+    return false;
   }
 }
 
-/** The route as zod-openapi declares it: its validators and its part of the OpenAPI document. */
-function documented(r: ApiRoute) {
+type Matched = {
+  req: IncomingMessage;
+  res: ServerResponse;
+  edge: EdgeRequest;
+  params: object;
+  query: object;
+};
+
+/**
+ * One matched request, in order: the route names the span and the metric; 415 for a state change
+ * that is not JSON, 413 beyond the body limit; the query, path, headers and body are validated
+ * (400 naming the field); 401 without a token; then the handler, whose result is the JSON answer.
+ */
+async function answer(r: ApiRoute, { req, res, edge, params, query }: Matched, bodyLimitBytes: number) {
+  edge.label = r.path;
+  edge.span.matched(r.path);
+  const body = r.method === 'POST' ? await readJson(req, bodyLimitBytes) : undefined;
+  const headerNames = Object.keys((r.headers as z.ZodObject | undefined)?.shape ?? {});
+  const headers = Object.fromEntries(headerNames.map((name) => [name, req.headers[name.toLowerCase()]]));
+  const input = {
+    query: validated(r.query, query, 'query'),
+    params: validated(r.params, params, 'param'),
+    headers: validated(r.headers, headers, 'header'),
+    body: validated(r.body, body, 'body'),
+  };
+  const token = tokenOf(req, edge.secure);
+  if (r.auth !== 'none' && !token) throw problem.unauthenticated();
+  let status = r.status ?? 200;
+  const result = await r.handle({
+    req,
+    res,
+    ...input,
+    token,
+    edge,
+    cookie: (name) => cookieOf(req, name),
+    status: (chosen) => {
+      status = chosen;
+    },
+  });
+  // An event stream has been written to the response already.
+  if (r.response === 'sse') return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+}
+
+/** `value` parsed with `schema` (when the route declares one); 400 naming the field, else `part`. */
+function validated(schema: z.ZodType | undefined, value: unknown, part: string): object {
+  if (!schema) return {};
+  const result = schema.safeParse(value);
+  if (result.success) return result.data as object;
+  const issue = result.error.issues[0];
+  throw problem.badRequest(issue?.path.length ? issue.path.join('.') : part, issue?.message ?? 'is invalid');
+}
+
+/** The JSON body: 415 unless it says it is JSON (CSRF defence), 413 beyond `limit` bytes, blank is {}. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (!isJsonRequest(req.headers['content-type'])) throw problem.unsupportedMediaType();
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw problem.tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw problem.tooLarge(limit);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  // Commands without fields need not send a body.
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw problem.badRequest('body', 'is not valid JSON');
+  }
+}
+
+/** The route's part of the OpenAPI document, with the standard problem responses. */
+export function document(registry: OpenAPIRegistry, r: ApiRoute): void {
   const success = {
     description: r.response === 'sse' ? 'text/event-stream' : 'OK',
     content:
@@ -136,18 +233,17 @@ function documented(r: ApiRoute) {
         : { 'application/json': { schema: r.response } },
   };
   const camel = r.path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase());
-  return {
-    method: r.method === 'GET' ? ('get' as const) : ('post' as const),
+  registry.registerPath({
+    method: r.method === 'GET' ? 'get' : 'post',
     path: r.path,
     summary: r.summary,
     tags: [r.tag],
     operationId: `${r.method.toLowerCase()}${camel}`,
     ...(r.auth === 'none' ? { security: [] } : {}),
     request: {
-      // Each only when declared: zod-openapi adds a validator per key present.
-      ...(r.params ? { params: r.params } : {}),
-      ...(r.query ? { query: r.query } : {}),
-      ...(r.headers ? { headers: r.headers } : {}),
+      params: r.params,
+      query: r.query,
+      headers: r.headers,
       ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
     } as never,
     responses: {
@@ -158,36 +254,10 @@ function documented(r: ApiRoute) {
       ...(r.auth === 'admin' ? { 403: problemResponse('Admins only') } : {}),
       503: problemResponse('A service did not answer'),
     },
-  };
+  });
 }
 
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: Problem } },
 });
-
-/** Checks the token, calls the handler with the validated input and answers its result as JSON. */
-function handlerOf(r: ApiRoute) {
-  return async (c: Context<GatewayEnv>) => {
-    // hono answers HEAD with the GET route; a stream would hold its slot without sending a byte.
-    if (r.response === 'sse' && c.req.method === 'HEAD') {
-      c.header('allow', r.method);
-      throw problem.methodNotAllowed([r.method]);
-    }
-    const token = tokenOf(c);
-    if (r.auth !== 'none' && !token) throw problem.unauthenticated();
-    const valid = (target: string) => c.req.valid(target as never) ?? {};
-    const result = await r.handle({
-      c,
-      params: valid('param'),
-      query: valid('query'),
-      headers: valid('header'),
-      body: valid('json'),
-      token,
-      edge: c.env.edge,
-    });
-    // An event stream has been written to the node response already.
-    if (r.response === 'sse') return RESPONSE_ALREADY_SENT;
-    return result instanceof Response ? result : c.json(result as object, (r.status ?? 200) as 200);
-  };
-}

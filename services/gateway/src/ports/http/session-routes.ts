@@ -1,5 +1,4 @@
 import { status } from '@grpc/grpc-js';
-import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { accountKey, type LimitName } from '../../adapters/edge-limits.ts';
 import * as S from './api-schemas.ts';
@@ -13,7 +12,7 @@ import { userView } from './views.ts';
 const SIGNED_UP =
   'Signed up: log in with this password. If the address already had an account, nothing changed and its owner was mailed.';
 
-type Input = Pick<RouteInput<unknown, unknown, unknown, unknown>, 'c' | 'edge'>;
+type Input = Pick<RouteInput<unknown, unknown, unknown, unknown>, 'res' | 'edge' | 'cookie'>;
 
 /** Sign-up, log-in (token in an HttpOnly cookie and in the body), log-out and who-am-I (/api/me; /api/session for maybe nobody). */
 export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
@@ -29,15 +28,15 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
     return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
   };
   /** 429 with Retry-After once `name`'s allowance for `key` is spent. */
-  const limit = async ({ c }: Input, name: LimitName, key: string, what: string) => {
+  const limit = async ({ res }: Input, name: LimitName, key: string, what: string) => {
     const verdict = await limits.take(name, key);
     if (verdict.allowed) return;
-    c.header('retry-after', String(verdict.retryAfterSeconds));
+    res.setHeader('retry-after', String(verdict.retryAfterSeconds));
     throw problem.tooManyRequests(`too many ${what}; try again in ${verdict.retryAfterSeconds} s`);
   };
-  const logIn = async ({ c, edge: { secure } }: Input, email: string, password: string) => {
+  const logIn = async ({ res, cookie, edge: { secure } }: Input, email: string, password: string) => {
     // The device cookie lets this browser sign in while someone else's guesses lock the account.
-    const deviceToken = getCookie(c, deviceCookieName(secure)) ?? '';
+    const deviceToken = cookie(deviceCookieName(secure));
     const auth = await backends.call(
       'users',
       backends.users.authenticate,
@@ -45,9 +44,12 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
       { idempotent: false },
     );
     const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
-    c.header('set-cookie', sessionCookie(auth.accessToken, maxAge, secure, sessionCookieName(secure)));
+    res.appendHeader(
+      'set-cookie',
+      sessionCookie(auth.accessToken, maxAge, secure, sessionCookieName(secure)),
+    );
     const device = sessionCookie(auth.deviceToken, DEVICE_COOKIE_MAX_AGE_S, secure, deviceCookieName(secure));
-    c.header('set-cookie', device, { append: true });
+    res.appendHeader('set-cookie', device);
     return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
   };
   return [
@@ -90,8 +92,8 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
       auth: 'none',
       body: S.Empty,
       response: z.object({ loggedOut: z.boolean() }),
-      async handle({ c, edge: { secure }, token }) {
-        c.header('set-cookie', sessionCookie('', 0, secure, sessionCookieName(secure)));
+      async handle({ res, edge: { secure }, token }) {
+        res.setHeader('set-cookie', sessionCookie('', 0, secure, sessionCookieName(secure)));
         if (token) {
           // Refused already (expired, revoked) is logged out as well; anything else is an error.
           await backends
