@@ -27,14 +27,15 @@ export const notLoggedIn = () =>
     'not logged in: run ./bin/conveyor login --email <email> --password <password> (or set CONVEYOR_TOKEN)',
   );
 
-/** Saves the token readable by its owner only. */
-export async function saveAccessToken(env: NodeJS.ProcessEnv, token: string): Promise<string> {
-  const path = tokenPath(env);
+/** Saves a token readable by its owner only. */
+async function saveSecret(path: string, token: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return path;
 }
+
+export const saveAccessToken = (env: NodeJS.ProcessEnv, token: string) => saveSecret(tokenPath(env), token);
 
 /** Deletes the saved token (nothing to do when there is none). */
 export async function forgetAccessToken(env: NodeJS.ProcessEnv): Promise<void> {
@@ -57,9 +58,5 @@ export async function findDeviceToken(env: NodeJS.ProcessEnv, email: string): Pr
 }
 
 export async function saveDeviceToken(env: NodeJS.ProcessEnv, email: string, token: string): Promise<void> {
-  if (!token) return;
-  const path = devicePath(env, email);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${token}\n`, { mode: 0o600 });
-  await chmod(path, 0o600);
+  if (token) await saveSecret(devicePath(env, email), token);
 }

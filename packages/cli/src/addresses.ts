@@ -48,17 +48,22 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
     throw new CliError(`cannot read ${stackPath}: ${(error as Error).message}`);
   }
   const token = await findAccessToken(env);
-  const target = (service: string): ServiceTarget => {
+  /** A gRPC service (<SERVICE>_ADDR, host:port), or with `http` an HTTP one (<SERVICE>_URL). */
+  const target = (service: string, http = false): ServiceTarget => {
     const prefix = envPrefix(service);
     const defaults = serviceTable.find((entry) => entry.name === service);
-    const fromStack = stack?.services[service];
+    const stacked = http
+      ? { grpc: stack?.web?.[service], ops: stack?.webOps?.[service] }
+      : stack?.services[service];
+    const address = http ? env[`${prefix}_URL`] : env[`${prefix}_ADDR`];
     return {
       service,
-      grpc: env[`${prefix}_ADDR`] || fromStack?.grpc || `127.0.0.1:${defaults?.grpcPort ?? 'unknown-port'}`,
+      grpc:
+        address ||
+        stacked?.grpc ||
+        `${http ? 'http://' : ''}127.0.0.1:${defaults?.grpcPort ?? 'unknown-port'}`,
       ops:
-        env[`${prefix}_OPS_URL`] ||
-        fromStack?.ops ||
-        `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
+        env[`${prefix}_OPS_URL`] || stacked?.ops || `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
     };
   };
   const fromStack = stack !== undefined && Object.keys(stack.services).length > 0 ? stack : undefined;
@@ -66,24 +71,9 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
   const services = fromStack
     ? Object.keys(fromStack.services)
     : present.filter((entry) => !entry.http).map((entry) => entry.name);
-  const webTarget = (service: string): ServiceTarget => {
-    const prefix = envPrefix(service);
-    const defaults = serviceTable.find((entry) => entry.name === service);
-    return {
-      service,
-      grpc:
-        env[`${prefix}_URL`] ||
-        stack?.web?.[service] ||
-        `http://127.0.0.1:${defaults?.grpcPort ?? 'unknown-port'}`,
-      ops:
-        env[`${prefix}_OPS_URL`] ||
-        stack?.webOps?.[service] ||
-        `http://127.0.0.1:${defaults?.opsPort ?? 'unknown-port'}`,
-    };
-  };
   const web = (
     fromStack ? Object.keys(fromStack.web ?? {}) : present.filter((e) => e.http).map((e) => e.name)
-  ).map(webTarget);
+  ).map((service) => target(service, true));
   return {
     stackPath,
     stack,
@@ -92,7 +82,7 @@ export async function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Promi
     web,
     mailWeb: (env.SMTP_WEB_URL || stack?.smtp?.web || 'http://127.0.0.1:8025').replace(/\/+$/, ''),
     webhookSink: (env.WEBHOOK_SINK_URL || stack?.webhookSink || 'http://127.0.0.1:9999').replace(/\/+$/, ''),
-    target,
+    target: (service) => target(service),
     accessToken: () => {
       if (!token) throw notLoggedIn();
       return token;

@@ -5,8 +5,7 @@ import { type ConsumerRef, type ConsumingService, consuming } from './option-val
 import { asConsumers } from './service-calls.ts';
 import { renderFields, renderTable } from './table.ts';
 
-export type ConsumersCommand =
-  | { kind: 'consumers list'; service?: ConsumingService; json: boolean }
+type ControlCommand =
   | { kind: 'consumers pause'; ref: ConsumerRef; reason?: string; json: boolean }
   | { kind: 'consumers resume'; ref: ConsumerRef; json: boolean }
   | {
@@ -17,8 +16,8 @@ export type ConsumersCommand =
       json: boolean;
     };
 
-export async function runConsumers(endpoints: Endpoints, command: ConsumersCommand): Promise<Outcome> {
-  if (command.kind === 'consumers list') return list(endpoints, command.service, command.json);
+/** `consumers pause`, `resume` and `reset` (with --yes): the consumer after it. */
+export async function controlConsumer(endpoints: Endpoints, command: ControlCommand): Promise<Outcome> {
   const { ref } = command;
   const name = `${ref.service}/${ref.stream}/${ref.durable}`;
   if (command.kind === 'consumers reset' && !command.yes) {
@@ -41,7 +40,7 @@ export async function runConsumers(endpoints: Endpoints, command: ConsumersComma
 }
 
 /** The call `command` asks for; each answers with the consumer after it. */
-function control(endpoints: Endpoints, command: Exclude<ConsumersCommand, { kind: 'consumers list' }>) {
+function control(endpoints: Endpoints, command: ControlCommand) {
   const { service, stream, durable } = command.ref;
   switch (command.kind) {
     case 'consumers pause':
@@ -62,10 +61,9 @@ function control(endpoints: Endpoints, command: Exclude<ConsumersCommand, { kind
   }
 }
 
-async function list(
+export async function listConsumers(
   endpoints: Endpoints,
-  only: ConsumingService | undefined,
-  json: boolean,
+  { service: only, json }: { service?: ConsumingService; json: boolean },
 ): Promise<Outcome> {
   const rows: { service: ConsumingService; consumer: consumersV1.Consumer }[] = [];
   for (const service of only ? [only] : consuming) {

@@ -97,23 +97,14 @@ export function formatWebhookSink(
   total: number,
 ): string {
   const head = `webhook sink ${url} ${SINK_ANSWERS[answer] ?? `answers ${answer}`}`;
-  if (newestFirst.length === 0)
-    return `${head}
-
-nothing received yet`;
+  if (newestFirst.length === 0) return `${head}\n\nnothing received yet`;
   const table = renderTable(
     ['received', 'status', 'event', 'event id', 'path'],
     newestFirst.map((w) => [formatTime(w.receivedAt), String(w.status), w.eventType, w.eventId, w.path]),
   );
   const more =
-    total > newestFirst.length
-      ? `
-
-(the newest ${newestFirst.length} of ${total}; more with --limit)`
-      : '';
-  return `${head}
-
-${table}${more}`;
+    total > newestFirst.length ? `\n\n(the newest ${newestFirst.length} of ${total}; more with --limit)` : '';
+  return `${head}\n\n${table}${more}`;
 }
 
 export interface ServiceStatus {

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { UsageError } from './cli-error.ts';
 import {
   consumerRef,
-  dlqSelection,
+  dlqRequest,
   limit,
   pauseReason,
+  resetRequest,
   sequenceRef,
   serviceOf,
   streamSequence,
@@ -28,25 +29,26 @@ export function declareOperations(program: Command, leaf: Leaf): void {
     'dead-letters',
     "every consumer's failing heads and the events parked behind them",
   );
-  const parked = system(sequences, 'runSequences');
-  leaf(letters, 'list', 'the event of a key that keeps failing, and how many wait behind it', parked).option(
-    '--service <S>',
-    services,
-    serviceOf,
-  );
-  for (const [name, description] of [
-    ['show', 'one head and the events parked behind it, in order'],
-    ['redrive', 'apply the head, then the parked events, in order'],
-    ['discard', 'drop the head unapplied, then apply the parked events'],
+  leaf(
+    letters,
+    'list',
+    'the event of a key that keeps failing, and how many wait behind it',
+    system(sequences, 'listSequences'),
+  ).option('--service <S>', services, serviceOf);
+  const release = system(sequences, 'releaseSequence');
+  for (const [name, description, handler] of [
+    ['show', 'one head and the events parked behind it, in order', system(sequences, 'showSequence')],
+    ['redrive', 'apply the head, then the parked events, in order', release],
+    ['discard', 'drop the head unapplied, then apply the parked events', release],
   ] as const) {
-    const command = leaf(letters, name, description, parked);
+    const command = leaf(letters, name, description, handler);
     command.argument('<SERVICE/ID>', 'a dead letter such as orders/12', sequenceRef);
     if (name === 'discard') command.option('--yes', 'it cannot be undone');
   }
 
   const durable = group(program, 'consumers', 'every durable consumer: pause, resume, replay');
-  const control = system(consumers, 'runConsumers');
-  leaf(durable, 'list', 'running or paused, its lag and replicas', control).option(
+  const control = system(consumers, 'controlConsumer');
+  leaf(durable, 'list', 'running or paused, its lag and replicas', system(consumers, 'listConsumers')).option(
     '--service <S>',
     services,
     serviceOf,
@@ -65,25 +67,7 @@ export function declareOperations(program: Command, leaf: Leaf): void {
     'reset',
     'deliver the stream again from N or T (a paused consumer; it stays paused until resumed; no further back than the inboxes remember, 35 days: no effect happens twice)',
     control,
-    ({
-      ref,
-      toSequence,
-      toTime,
-      yes,
-    }: {
-      ref: unknown;
-      toSequence?: number;
-      toTime?: Date;
-      yes?: boolean;
-    }) => {
-      if ((toSequence === undefined) === (toTime === undefined))
-        throw new UsageError('consumers reset needs exactly one of --to-sequence N and --to-time ISO-8601');
-      return {
-        ref,
-        to: toSequence === undefined ? { time: toTime } : { sequence: toSequence },
-        yes: yes === true,
-      };
-    },
+    resetRequest,
   )
     .argument(...consumer)
     .option('--to-sequence <N>', 'the stream sequence to start at', streamSequence)
@@ -123,25 +107,7 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     ],
     ['purge', 'remove dead letters for good', system(dlq, 'purgeDeadLetters')],
   ] as const) {
-    const command = leaf(
-      letters,
-      `${name} [ID]`,
-      description,
-      handler,
-      ({
-        limit,
-        ...selection
-      }: {
-        id?: string;
-        all?: boolean;
-        subject?: string;
-        reason?: string;
-        limit?: number;
-      }) => ({
-        selection: dlqSelection(`dlq ${name}`, selection),
-        limit,
-      }),
-    )
+    const command = leaf(letters, `${name} [ID]`, description, handler, dlqRequest(`dlq ${name}`))
       .option('--all', 'every dead letter')
       .option('--subject <S>', 'original subject, e.g. order.paid')
       .option('--reason <TEXT>', 'part of the reason');

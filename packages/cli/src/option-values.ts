@@ -23,28 +23,24 @@ export type DlqSelection =
   | { all: true }
   | { subject: string | undefined; reason: string | undefined };
 
-/** A parser for `option`: a whole number from `min` to `max`. */
-export function wholeNumber(option: string, min: number, max: number): (raw: string) => number {
+/**
+ * A parser for `option`: a whole number from `min` to `max`; without `max`, any from `min` that
+ * is exact in a double (an event store or log position: `--from`, `--to`).
+ */
+export function wholeNumber(option: string, min: number, max?: number): (raw: string) => number {
   return (raw) => {
     const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max)
+    if (!/^\d+$/.test(raw) || n < min || n > (max ?? Number.MAX_SAFE_INTEGER)) {
+      const range = max === undefined ? '' : ` from ${min} to ${max}`;
       throw new UsageError(
-        `${option} must be a whole number from ${min} to ${max}, not ${JSON.stringify(raw)}`,
+        `${option} must be a whole number${range}, not ${JSON.stringify(raw.slice(0, 40))}`,
       );
+    }
     return n;
   };
 }
 
 export const limit = wholeNumber('--limit', 1, 500);
-
-/** An event store or log position (`--from`, `--to`): a whole number. */
-export function position(option: string): (raw: string) => number {
-  return (raw) => {
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
-      throw new UsageError(`${option} must be a whole number, not ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-}
 
 export function serviceOf(raw: string): ConsumingService {
   if ((consuming as readonly string[]).includes(raw)) return raw as ConsumingService;
@@ -84,21 +80,31 @@ export function streamSequence(raw: string): number {
   return Number(raw);
 }
 
-/** `dlq redrive|purge`: exactly one of an id, --all and a filter. */
-export function dlqSelection(
-  command: string,
-  values: { id?: string; all?: boolean; subject?: string; reason?: string },
-): DlqSelection {
-  const filtered = values.subject !== undefined || values.reason !== undefined;
-  if (values.id !== undefined) {
-    if (filtered || values.all)
-      throw new UsageError(`${command}: give an id, or --all / --subject / --reason`);
-    return { id: values.id };
-  }
-  if (values.all) {
-    if (filtered) throw new UsageError(`${command}: --all cannot be combined with --subject or --reason`);
-    return { all: true };
-  }
-  if (!filtered) throw new UsageError(`${command} needs a dead letter id, --all, --subject or --reason`);
-  return { subject: values.subject, reason: values.reason };
+type DlqValues = { id?: string; all?: boolean; subject?: string; reason?: string; limit?: number };
+
+/** `dlq redrive|purge`: exactly one of an id, --all and a filter; the --limit of redrive. */
+export function dlqRequest(command: string) {
+  return ({ id, all, subject, reason, limit }: DlqValues): { selection: DlqSelection; limit?: number } => {
+    const filtered = subject !== undefined || reason !== undefined;
+    if (id !== undefined) {
+      if (filtered || all) throw new UsageError(`${command}: give an id, or --all / --subject / --reason`);
+      return { selection: { id }, limit };
+    }
+    if (all) {
+      if (filtered) throw new UsageError(`${command}: --all cannot be combined with --subject or --reason`);
+      return { selection: { all: true }, limit };
+    }
+    if (!filtered) throw new UsageError(`${command} needs a dead letter id, --all, --subject or --reason`);
+    return { selection: { subject, reason }, limit };
+  };
+}
+
+type ResetValues = { ref: ConsumerRef; toSequence?: number; toTime?: Date; yes?: boolean };
+
+/** `consumers reset`: exactly one of --to-sequence and --to-time. */
+export function resetRequest({ ref, toSequence, toTime, yes }: ResetValues) {
+  if ((toSequence === undefined) === (toTime === undefined))
+    throw new UsageError('consumers reset needs exactly one of --to-sequence N and --to-time ISO-8601');
+  const to = toTime === undefined ? { sequence: toSequence } : { time: toTime };
+  return { ref, to, yes: yes === true };
 }

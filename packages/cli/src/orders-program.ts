@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { limit, position } from './option-values.ts';
+import { limit, wholeNumber } from './option-values.ts';
 import { addItem, orderStatusNames, parseAt, parseIdempotencyKey } from './order-values.ts';
 import { group, type Leaf, system } from './program.ts';
 
@@ -13,8 +13,8 @@ export function declareRepublish(leaf: Leaf, service: Command, description: stri
     ...values,
     service: name,
   }))
-    .requiredOption('--from <N>', 'the first position', position('--from'))
-    .option('--to <M>', 'the last position (default: the newest)', position('--to'), 0);
+    .requiredOption('--from <N>', 'the first position', wholeNumber('--from', 0))
+    .option('--to <M>', 'the last position (default: the newest)', wholeNumber('--to', 0), 0);
 }
 
 /** `orders …` and `projections rebuild`. */

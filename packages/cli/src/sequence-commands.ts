@@ -5,27 +5,9 @@ import { type ConsumingService, consuming, type SequenceRef } from './option-val
 import { asConsumers } from './service-calls.ts';
 import { renderFields, renderTable } from './table.ts';
 
-export type SequencesCommand =
-  | { kind: 'dead-letters list'; service?: ConsumingService; json: boolean }
-  | { kind: 'dead-letters show'; ref: SequenceRef; json: boolean }
-  | { kind: 'dead-letters redrive' | 'dead-letters discard'; ref: SequenceRef; yes?: boolean; json: boolean };
-
-export async function runSequences(endpoints: Endpoints, command: SequencesCommand): Promise<Outcome> {
-  switch (command.kind) {
-    case 'dead-letters list':
-      return listSequences(endpoints, command.service, command.json);
-    case 'dead-letters show':
-      return showSequence(endpoints, command.ref, command.json);
-    case 'dead-letters redrive':
-    case 'dead-letters discard':
-      return release(endpoints, command);
-  }
-}
-
-async function listSequences(
+export async function listSequences(
   endpoints: Endpoints,
-  only: ConsumingService | undefined,
-  json: boolean,
+  { service: only, json }: { service?: ConsumingService; json: boolean },
 ): Promise<Outcome> {
   const rows: { service: ConsumingService; sequence: consumersV1.DeadLetterSequence }[] = [];
   let more = false;
@@ -60,7 +42,10 @@ async function listSequences(
   });
 }
 
-async function showSequence(endpoints: Endpoints, ref: SequenceRef, json: boolean): Promise<Outcome> {
+export async function showSequence(
+  endpoints: Endpoints,
+  { ref, json }: { ref: SequenceRef; json: boolean },
+): Promise<Outcome> {
   const response = await asConsumers(endpoints, ref.service, 'getDeadLetterSequence', { id: ref.id });
   return shown(json, consumersV1.GetDeadLetterSequenceResponse.toJSON(response), () =>
     formatSequence(ref, response),
@@ -98,9 +83,15 @@ function formatSequence(ref: SequenceRef, response: consumersV1.GetDeadLetterSeq
   return `${fields}\n\n${table}${more}`;
 }
 
-async function release(
+/** `dead-letters redrive` and `dead-letters discard` (with --yes). */
+export async function releaseSequence(
   endpoints: Endpoints,
-  command: Extract<SequencesCommand, { kind: 'dead-letters redrive' | 'dead-letters discard' }>,
+  command: {
+    kind: 'dead-letters redrive' | 'dead-letters discard';
+    ref: SequenceRef;
+    yes?: boolean;
+    json: boolean;
+  },
 ): Promise<Outcome> {
   const { ref } = command;
   if (command.kind === 'dead-letters discard' && !command.yes) {

@@ -1,29 +1,12 @@
 import { relative } from 'node:path';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import { probeReadyz } from '@conveyor/stack/readyz';
-import {
-  type CallOptions,
-  type Client,
-  type Metadata,
-  makeGenericClientConstructor,
-  type ServiceDefinition,
-  type ServiceError,
-  status,
-} from '@grpc/grpc-js';
+import { makeGenericClientConstructor, type ServiceDefinition, status } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import type { Endpoints, ServiceTarget } from './addresses.ts';
 import { exitCodes, type Outcome } from './cli-error.ts';
 import { formatStatus, formatTime, type ServiceStatus } from './format.ts';
 import { credentials, DEADLINE_MS, isConnected, isServiceError } from './service-calls.ts';
-
-interface HealthClient extends Client {
-  Check(
-    request: { service: string },
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: { status: string }) => void,
-  ): unknown;
-}
 
 const HealthClient = makeGenericClientConstructor(
   healthService as unknown as ServiceDefinition,
@@ -32,10 +15,11 @@ const HealthClient = makeGenericClientConstructor(
 
 /** grpc.health.v1 Check of the whole server (service ""): SERVING, NOT_SERVING, unreachable... */
 async function health(target: ServiceTarget): Promise<string> {
-  const client = new HealthClient(target.grpc, credentials()) as unknown as HealthClient;
+  const client = new HealthClient(target.grpc, credentials());
   try {
-    const response = await callUnary(client, client.Check, { service: '' }, { deadlineMs: DEADLINE_MS });
-    return response.status;
+    // grpc-health-check's definition has no typed client: Check answers { status: 'SERVING' | ... }.
+    const check = client.Check as Parameters<typeof callUnary<{ service: string }, { status: string }>>[1];
+    return (await callUnary(client, check, { service: '' }, { deadlineMs: DEADLINE_MS })).status;
   } catch (error) {
     if (!isServiceError(error)) return 'error';
     const unreachable = error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED;

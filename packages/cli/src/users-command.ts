@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { text } from 'node:stream/consumers';
+import { spawnSync } from 'node:child_process';
 import { usersV1 } from '@conveyor/contracts/grpc';
 import { serviceSource } from '@conveyor/stack/service-table';
 import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } from './access-token.ts';
@@ -83,24 +81,20 @@ export async function bootstrapAdmin(
 ): Promise<Outcome> {
   const databaseUrl = input.databaseUrl ?? env.DATABASE_URL;
   if (!databaseUrl) throw new UsageError('users bootstrap-admin needs --database-url or DATABASE_URL');
-  const childEnv: NodeJS.ProcessEnv = {
-    ...env,
-    DATABASE_URL: databaseUrl,
-    ADMIN_EMAIL: input.email,
-    ADMIN_NAME: input.name,
-  };
-  delete childEnv.ADMIN_PASSWORD;
-  const child = spawn(process.execPath, [serviceSource('users', 'bootstrap-admin.ts')], {
-    env: childEnv,
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawnSync(process.execPath, [serviceSource('users', 'bootstrap-admin.ts')], {
+    // Node leaves undefined variables out: the password is not inherited.
+    env: {
+      ...env,
+      DATABASE_URL: databaseUrl,
+      ADMIN_EMAIL: input.email,
+      ADMIN_NAME: input.name,
+      ADMIN_PASSWORD: undefined,
+    },
+    input: `${input.password}\n`,
+    encoding: 'utf8',
   });
-  child.stdin.end(`${input.password}\n`);
-  const [stdout, stderr, [code]] = await Promise.all([
-    text(child.stdout),
-    text(child.stderr),
-    once(child, 'close') as Promise<[number | null]>,
-  ]);
-  const said = (code === 0 ? stdout : stderr).trim();
+  const code = child.status;
+  const said = (code === 0 ? child.stdout : child.stderr || child.error?.message || '').trim();
   if (code === 0)
     return {
       text: input.json ? JSON.stringify({ firstAdmin: input.email.trim().toLowerCase(), said }) : said,
