@@ -1,9 +1,4 @@
-/** One sample of the Prometheus text format. */
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+import type { Sample } from '@conveyor/platform/prometheus-text';
 
 export interface MetricsSummary {
   service: string;
@@ -16,26 +11,6 @@ export interface MetricsSummary {
   consumerLag: Record<string, number>;
   breakers: Record<string, 'closed' | 'open' | 'half-open'>;
   deadLettered: number;
-}
-
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/** Parses the Prometheus text exposition format (comments and malformed lines skipped). */
-export function parsePrometheus(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = LINE.exec(line);
-    if (!m) continue;
-    const value = Number(m[3]);
-    if (Number.isNaN(value)) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL))
-      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, '$1');
-    samples.push({ name: m[1] as string, labels, value });
-  }
-  return samples;
 }
 
 /** The platform's server-side call counter (rpc-metrics.ts), by numeric status code. */

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePrometheus, summarize } from './metrics-summary.ts';
+import { parsePrometheusText } from '@conveyor/platform/prometheus-text';
+import { summarize } from './metrics-summary.ts';
+
+const parsePrometheus = (text: string) => parsePrometheusText(text, { malformed: 'skip' });
 
 const text = `# HELP conveyor_outbox_published_total Events published.
 # TYPE conveyor_outbox_published_total counter

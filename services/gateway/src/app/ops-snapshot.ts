@@ -1,4 +1,5 @@
-import { downSummary, type MetricsSummary, parsePrometheus, summarize } from './metrics-summary.ts';
+import { parsePrometheusText } from '@conveyor/platform/prometheus-text';
+import { downSummary, type MetricsSummary, summarize } from './metrics-summary.ts';
 
 /** Reads a service's ops port. Implementations bound every request in time. */
 export interface ServiceProbe {
@@ -36,7 +37,7 @@ export async function opsSnapshot(probes: readonly ServiceProbe[], now: () => Da
             };
       const metrics =
         text.status === 'fulfilled'
-          ? summarize(probe.name, parsePrometheus(text.value))
+          ? summarize(probe.name, parsePrometheusText(text.value, { malformed: 'skip' }))
           : downSummary(probe.name);
       return { health, metrics };
     }),
