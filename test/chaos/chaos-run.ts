@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '@conveyor/stack/stack-file';
 import type { AcceptedOrder } from '../rehearsal/order-load.ts';
 import { verifyRehearsal } from '../rehearsal/verify.ts';
 import { startChaosLoad } from './chaos-load.ts';
@@ -75,15 +76,6 @@ export function selectExperiments(options: Pick<ChaosOptions, 'only' | 'smoke'>)
     );
   }
   return experiments.filter((e) => names.includes(e.name));
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs the selected experiments one after the other on one private system; stops everything it started. */

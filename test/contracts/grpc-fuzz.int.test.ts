@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isAlive } from '@conveyor/stack/stack-file';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { isAlive } from '../chaos/chaos-run.ts';
 import {
   type ContractSystem,
   type Customer,

@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
+import { isAlive } from './launcher/stack-file.ts';
 import { natsConnectOptions } from './nats-identities.ts';
 import { ensureNats, probeNats, startNatsServer } from './nats-infra.ts';
 import { canConnect, freePort } from './net-utils.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('nats-server lifecycle', () => {
   let dir: string;
@@ -36,7 +28,7 @@ describe('nats-server lifecycle', () => {
 
       const firstPid = nats.pid;
       await nats.kill();
-      assert.equal(alive(firstPid), false);
+      assert.equal(isAlive(firstPid), false);
       assert.equal(await probeNats(nats.url, 300), false);
 
       await nats.restart();

@@ -3,20 +3,11 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { probeReadyz } from './launcher/readyz.ts';
+import { isAlive } from './launcher/stack-file.ts';
 import { canConnect } from './net-utils.ts';
 import { type System, startSystem } from './system.ts';
 import { type TestNats, testAdminUrl, testNats } from './throwaway.ts';
 import { waitUntil } from './wait-until.ts';
-
-const alive = (pid: number | undefined) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function databaseExists(name: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: testAdminUrl() });
@@ -84,7 +75,7 @@ describe('the system builder (real Postgres, NATS and service processes)', () =>
     system = undefined;
     assert.match(stopped, /^services stopped: users \(exit 0\), orders \(exit 0\), orders-1 \(exit 0\)$/);
     assert.deepEqual(
-      pids.filter((pid) => alive(pid)),
+      pids.filter((pid) => pid !== undefined && isAlive(pid)),
       [],
     );
     assert.equal(await databaseExists(database), false, 'its database is dropped');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultProxy } from '@conveyor/stack';
 import { waitUntil } from '@conveyor/stack';
+import { isAlive } from '@conveyor/stack/stack-file';
 import type { ChaosSystem } from '../chaos-system.ts';
 import type { Experiment } from '../experiments.ts';
 import { metric, withDatabase } from './chaos-clients.ts';
@@ -46,7 +47,7 @@ export const twoRelayLeaders: Experiment = {
     } finally {
       for (const r of replicas) r.pgProxy.set({ kind: 'pass' });
       await extra.stop();
-      if (extra.pid !== undefined && alive(extra.pid))
+      if (extra.pid !== undefined && isAlive(extra.pid))
         problems.push(`the extra replica ${extra.pid} is still running`);
     }
     return { problems, details };
@@ -107,13 +108,4 @@ async function lockHolder(
     ),
   );
   return holder;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

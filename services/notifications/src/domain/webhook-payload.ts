@@ -1,13 +1,7 @@
-/** The event attributes a webhook body carries. */
-export interface WebhookEvent {
-  id: string;
-  type: string;
-  source: string;
-  subject: string | undefined;
-  time: string;
-  dataschema: string;
-  data: unknown;
-}
+import type { CloudEvent } from '@conveyor/platform/core';
+
+/** The event attributes a webhook body carries: the CloudEvent without its trace and stream extensions. */
+export type WebhookEvent = Omit<CloudEvent, 'traceparent' | 'tracestate' | 'streamversion'>;
 
 /**
  * The body POSTed to a webhook: the event as a CloudEvents 1.0 JSON document
