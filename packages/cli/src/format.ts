@@ -14,13 +14,11 @@ export function formatTime(value: Date | string | undefined): string {
   );
 }
 
-/** ROLE_ADMIN → admin */
-export function roleLabel(role: usersV1.Role): string {
-  return usersV1
-    .roleToJSON(role)
-    .replace(/^ROLE_/, '')
-    .toLowerCase();
-}
+/** An enum value's name without its prefix, in lower case: ROLE_ADMIN → admin. */
+export const enumLabel = (name: string, prefix: string): string =>
+  (name.startsWith(prefix) ? name.slice(prefix.length) : name).toLowerCase();
+
+export const roleLabel = (role: usersV1.Role): string => enumLabel(usersV1.roleToJSON(role), 'ROLE_');
 
 export function formatUser(user: usersV1.User): string {
   return renderFields([
@@ -30,11 +28,6 @@ export function formatUser(user: usersV1.User): string {
     ['role', roleLabel(user.role)],
     ['created', formatTime(user.createdAt)],
   ]);
-}
-
-/** NOTIFICATION_STATUS_SENT → sent */
-export function statusLabel(statusName: string): string {
-  return statusName.replace(/^NOTIFICATION_STATUS_/, '').toLowerCase();
 }
 
 export function formatNotifications(
@@ -50,7 +43,7 @@ export function formatNotifications(
       n.channel,
       n.recipient,
       n.subject,
-      statusLabel(statusName(n.status)),
+      enumLabel(statusName(n.status), 'NOTIFICATION_STATUS_'),
       String(n.attempts),
       n.lastError,
     ]),

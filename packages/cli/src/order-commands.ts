@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ordersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
-import { CliError, exitCodes, type Outcome } from './cli-error.ts';
+import { CliError, exitCodes, type Outcome, shown } from './cli-error.ts';
 import { formatOrder, orderOutcome } from './order-format.ts';
 import type { ItemArg } from './order-values.ts';
 import { asUser, DEADLINE_MS, grpcFailure, isConnected, newClient } from './service-calls.ts';
@@ -34,17 +34,13 @@ export async function placeOrder(
   } finally {
     client.close();
   }
-  if (input.json) {
-    const order = response.order ? ordersV1.Order.toJSON(response.order) : null;
-    return { text: JSON.stringify({ order, replayed: response.replayed, idempotencyKey: key }, null, 2) };
-  }
-  if (!response.order) return { text: 'the service returned no order' };
-  const heading = response.replayed ? '(replayed: an order with this key already existed)' : 'placed order';
-  return {
-    text:
-      `${heading}\n${formatOrder(response.order)}\n\n` +
-      `idempotency key: ${key} (placing again with this --key returns this order)`,
-  };
+  const { order, replayed } = response;
+  const asJson = { order: order ? ordersV1.Order.toJSON(order) : null, replayed, idempotencyKey: key };
+  return shown(input.json, asJson, () => {
+    if (!order) return 'the service returned no order';
+    const heading = replayed ? '(replayed: an order with this key already existed)' : 'placed order';
+    return `${heading}\n${formatOrder(order)}\n\nidempotency key: ${key} (placing again with this --key returns this order)`;
+  });
 }
 
 export async function payOrder(endpoints: Endpoints, input: { id: string; json: boolean }): Promise<Outcome> {

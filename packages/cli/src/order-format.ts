@@ -1,6 +1,6 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
 import { type Outcome, shown } from './cli-error.ts';
-import { formatMoney, formatTime } from './format.ts';
+import { enumLabel, formatMoney, formatTime } from './format.ts';
 import type { OrderStatusName } from './order-values.ts';
 import { renderFields, renderTable } from './table.ts';
 
@@ -17,13 +17,8 @@ export function orderStatusValue(name: OrderStatusName | undefined): ordersV1.Or
   return name === undefined ? ordersV1.OrderStatus.ORDER_STATUS_UNSPECIFIED : byName[name];
 }
 
-/** ORDER_STATUS_PAID → paid */
-export function orderStatusLabel(value: ordersV1.OrderStatus): string {
-  return ordersV1
-    .orderStatusToJSON(value)
-    .replace(/^ORDER_STATUS_/, '')
-    .toLowerCase();
-}
+export const orderStatusLabel = (value: ordersV1.OrderStatus): string =>
+  enumLabel(ordersV1.orderStatusToJSON(value), 'ORDER_STATUS_');
 
 /** quantity × unit price, in the unit price's currency. */
 function lineAmount(item: ordersV1.OrderItem): string {

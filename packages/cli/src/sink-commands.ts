@@ -1,5 +1,5 @@
 import type { Endpoints } from './addresses.ts';
-import { CliError, type Outcome } from './cli-error.ts';
+import { CliError, type Outcome, shown } from './cli-error.ts';
 import { formatMails, formatWebhookSink, type SinkedWebhook, type SinkMail } from './format.ts';
 
 /** A JSON answer of one of `conveyor up`'s sinks; a CliError saying how to start them when it is not there. */
@@ -29,8 +29,7 @@ export async function listMail(endpoints: Endpoints, input: { json: boolean }): 
     throw new CliError(`unexpected answer from ${endpoints.mailWeb}/api/messages (not a list of mails)`);
   }
   const newestFirst = [...body].reverse();
-  if (input.json) return { text: JSON.stringify(newestFirst, null, 2) };
-  return { text: formatMails(newestFirst, endpoints.mailWeb) };
+  return shown(input.json, newestFirst, () => formatMails(newestFirst, endpoints.mailWeb));
 }
 
 interface SinkState {
@@ -65,6 +64,7 @@ export async function webhookSink(
   if (!isSinkState(state)) throw new CliError(`unexpected answer from ${base}/_sink`);
   const limit = input.limit ?? 20;
   const newest = state.received.slice(-limit).reverse();
-  if (input.json) return { text: JSON.stringify({ answer: state.answer, received: newest }, null, 2) };
-  return { text: formatWebhookSink(base, state.answer, newest, state.received.length) };
+  return shown(input.json, { answer: state.answer, received: newest }, () =>
+    formatWebhookSink(base, state.answer, newest, state.received.length),
+  );
 }

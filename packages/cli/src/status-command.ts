@@ -4,7 +4,7 @@ import { probeReadyz } from '@conveyor/stack/readyz';
 import { makeGenericClientConstructor, type ServiceDefinition, status } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import type { Endpoints, ServiceTarget } from './addresses.ts';
-import { exitCodes, type Outcome } from './cli-error.ts';
+import { exitCodes, type Outcome, shown } from './cli-error.ts';
 import { formatStatus, formatTime, type ServiceStatus } from './format.ts';
 import { credentials, DEADLINE_MS, isConnected, isServiceError } from './service-calls.ts';
 
@@ -76,19 +76,13 @@ export async function stackStatus(endpoints: Endpoints, input: { json: boolean }
     ...endpoints.web.map((target) => probe(target, httpHealth)),
   ]);
   const up = statuses.every((s) => s.up);
-  const exitCode = up ? exitCodes.ok : exitCodes.failure;
-  if (input.json) {
-    const { stack, stackPath, stackAlive } = endpoints;
-    const summary = stack
-      ? {
-          path: stackPath,
-          pid: stack.pid,
-          alive: stackAlive,
-          status: stack.status,
-          startedAt: stack.startedAt,
-        }
-      : null;
-    return { text: JSON.stringify({ up, stack: summary, services: statuses }, null, 2), exitCode };
-  }
-  return { text: `${describeStack(endpoints)}\n\n${formatStatus(statuses)}`, exitCode };
+  const { stack, stackPath: path, stackAlive: alive } = endpoints;
+  const summary = stack
+    ? { path, pid: stack.pid, alive, status: stack.status, startedAt: stack.startedAt }
+    : null;
+  const text = () => `${describeStack(endpoints)}\n\n${formatStatus(statuses)}`;
+  return {
+    ...shown(input.json, { up, stack: summary, services: statuses }, text),
+    exitCode: up ? exitCodes.ok : exitCodes.failure,
+  };
 }
