@@ -18,4 +18,5 @@ export { call, callAs, independentClient } from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';
 export { publishedEvent } from './published-events.ts';
+export { type TestClock, testClock } from './test-clock.ts';
 export { isolatedUpEnv } from './up-env.ts';

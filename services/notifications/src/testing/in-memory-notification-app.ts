@@ -1,4 +1,5 @@
 import { type CloudEvent, newEvent, type ReceivedEvent } from '@conveyor/platform/core';
+import { testClock } from '@conveyor/stack/testing/clock';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { buildApp, type NotificationAdapters, type NotificationApp } from '../app/build-app.ts';
@@ -26,17 +27,6 @@ export class InMemoryRevealer implements PersonalDataRevealer {
     if (!person) throw new Error(`nothing sealed for ${userId}`);
     return person;
   }
-}
-
-/** A clock tests move by hand. */
-export function testClock(start = new Date('2026-12-01T09:00:00Z')) {
-  let now = start.getTime();
-  return {
-    now: () => new Date(now),
-    advance(ms: number) {
-      now += ms;
-    },
-  };
 }
 
 /**

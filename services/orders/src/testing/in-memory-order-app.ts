@@ -1,4 +1,5 @@
 import { InMemoryEventStore } from '@conveyor/platform/core';
+import { type TestClock, testClock } from '@conveyor/stack/testing/clock';
 import { v7 as uuidv7 } from 'uuid';
 import { buildApp, type OrderAdapters, type OrderApp } from '../app/build-app.ts';
 import type { Caller } from '../app/caller.ts';
@@ -12,24 +13,13 @@ import {
   recordingRequeue,
 } from './in-memory-orders.ts';
 
-/** A clock tests move by hand. */
-export function testClock(start = new Date('2026-12-01T09:00:00Z')) {
-  let now = start.getTime();
-  return {
-    now: () => new Date(now),
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
-
 export interface InMemoryOrders {
   app: OrderApp;
   store: InMemoryEventStore;
   readModels: InMemoryOrderReadModels;
   catalog: InMemoryCatalog;
   users: InMemoryUserDirectory;
-  clock: ReturnType<typeof testClock>;
+  clock: TestClock;
   /** What RepublishEvents queued. */
   requeued: ReturnType<typeof recordingRequeue>['queued'];
   /** Projects the order events appended since the last call, as the projection consumer would. */
