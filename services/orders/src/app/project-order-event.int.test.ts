@@ -13,18 +13,14 @@ import {
 } from '../testing/order-streams.ts';
 import { decodeOrderEvent } from './order-event-mapping.ts';
 import { StreamBehind } from './order-projection.ts';
-import { type ProjectOrderEvent, projectOrderEvent } from './project-order-event.ts';
+import { projectOrderEvent } from './project-order-event.ts';
 
 describe('projectOrderEvent (real Postgres)', () => {
   let t: OrdersDb;
-  let project: ProjectOrderEvent;
-  let readModels: PostgresOrderReadModels;
   const userId = uuidv7();
 
   before(async () => {
     t = await ordersDb('order_projection');
-    readModels = new PostgresOrderReadModels(t.pool);
-    project = projectOrderEvent({ table: readModels, store: t.store });
   });
 
   after(async () => {
@@ -42,14 +38,14 @@ describe('projectOrderEvent (real Postgres)', () => {
   }
 
   const deliver = (orderId: string, stored: StoredEvent) =>
-    project(orderId, stored.version, decodeOrderEvent(stored));
+    t.project(orderId, stored.version, decodeOrderEvent(stored));
 
   it('applies a lifecycle delivered in order, evolving the row event by event', async () => {
     const { orderId, events } = await storedOrder(3);
     const outcomes = [];
     for (const e of events) outcomes.push(await deliver(orderId, e));
     assert.deepEqual(outcomes, ['applied', 'applied', 'applied', 'applied']);
-    const order = await readModels.getOrder(orderId);
+    const order = await t.readModels.getOrder(orderId);
     assert.equal(order?.status, 'delivered');
     assert.equal(order?.version, 4);
     assert.equal(order?.carrier, 'DHL');
@@ -88,7 +84,7 @@ describe('projectOrderEvent (real Postgres)', () => {
     assert.equal(await deliver(orderId, v3!), 'repaired');
     assert.equal(await deliver(orderId, v2!), 'duplicate');
     assert.equal(await deliver(orderId, v1!), 'duplicate');
-    const order = await readModels.getOrder(orderId);
+    const order = await t.readModels.getOrder(orderId);
     assert.equal(order?.status, 'shipped');
     assert.equal(order?.version, 3);
   });
@@ -97,15 +93,15 @@ describe('projectOrderEvent (real Postgres)', () => {
     const { orderId, events } = await storedOrder(3);
     await deliver(orderId, events[0]!);
     assert.equal(await deliver(orderId, events[2]!), 'repaired');
-    assert.equal((await readModels.getOrder(orderId))?.version, 3);
+    assert.equal((await t.readModels.getOrder(orderId))?.version, 3);
     assert.equal(await deliver(orderId, events[3]!), 'applied');
-    assert.equal((await readModels.getOrder(orderId))?.status, 'delivered');
+    assert.equal((await t.readModels.getOrder(orderId))?.status, 'delivered');
   });
 
   it('keeps the paid time of an order cancelled after payment', async () => {
     const { orderId, events } = await storedOrder(5);
     for (const e of events) await deliver(orderId, e);
-    const order = await readModels.getOrder(orderId);
+    const order = await t.readModels.getOrder(orderId);
     assert.equal(order?.status, 'cancelled');
     assert.ok(order?.paidAt);
     assert.equal(order?.cancelReason, 'reason 5');
@@ -113,14 +109,14 @@ describe('projectOrderEvent (real Postgres)', () => {
 
   it('dead-letters an event without a stream version', async () => {
     const { orderId, events } = await storedOrder(0);
-    await assert.rejects(project(orderId, undefined, decodeOrderEvent(events[0]!)), PoisonMessageError);
-    await assert.rejects(project(orderId, 0, decodeOrderEvent(events[0]!)), PoisonMessageError);
+    await assert.rejects(t.project(orderId, undefined, decodeOrderEvent(events[0]!)), PoisonMessageError);
+    await assert.rejects(t.project(orderId, 0, decodeOrderEvent(events[0]!)), PoisonMessageError);
   });
 
   it('retries an event the store does not hold yet', async () => {
     const { orderId, events } = await storedOrder(0);
-    await assert.rejects(project(orderId, 3, decodeOrderEvent(events[0]!)), StreamBehind);
-    assert.equal(await readModels.getOrder(orderId), undefined);
+    await assert.rejects(t.project(orderId, 3, decodeOrderEvent(events[0]!)), StreamBehind);
+    assert.equal(await t.readModels.getOrder(orderId), undefined);
   });
 
   it('converges when two projectors apply the same events concurrently, in different orders', async () => {
@@ -129,7 +125,7 @@ describe('projectOrderEvent (real Postgres)', () => {
     const second = projectOrderEvent({ table: new PostgresOrderReadModels(t.pool), store: t.store });
     const shuffled = [...deliveries].sort(() => Math.random() - 0.5);
     await Promise.all([
-      ...deliveries.map(({ orderId, e }) => project(orderId, e.version, decodeOrderEvent(e))),
+      ...deliveries.map(({ orderId, e }) => t.project(orderId, e.version, decodeOrderEvent(e))),
       ...shuffled.map(({ orderId, e }) => second(orderId, e.version, decodeOrderEvent(e))),
       ...shuffled.slice(0, 50).map(({ orderId, e }) => second(orderId, e.version, decodeOrderEvent(e))),
     ]);

@@ -4,7 +4,6 @@ import type { AppError } from '@conveyor/platform';
 import { waitUntil } from '@conveyor/stack';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresProjectionRebuild } from '../adapters/postgres-projection-rebuild.ts';
-import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
 import { decide, fold, type OrderCommand } from '../domain/order.ts';
 import {
   appendCommand,
@@ -15,21 +14,16 @@ import {
   snapshotRows,
 } from '../testing/order-streams.ts';
 import { decodeOrderEvent, encodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
-import { type ProjectOrderEvent, projectOrderEvent } from './project-order-event.ts';
 import { type RebuildProgress, rebuildProjections } from './rebuild-projections.ts';
-import type { RebuildTarget } from './rebuild-target.ts';
+import type { RebuildSession, RebuildTarget } from './rebuild-target.ts';
 
 describe('rebuildProjections (real Postgres)', () => {
   let t: OrdersDb;
-  let project: ProjectOrderEvent;
   let target: PostgresProjectionRebuild;
-  let readModels: PostgresOrderReadModels;
   const userId = uuidv7();
 
   before(async () => {
     t = await ordersDb('order_rebuild');
-    readModels = new PostgresOrderReadModels(t.pool);
-    project = projectOrderEvent({ table: readModels, store: t.store });
     target = new PostgresProjectionRebuild(t.pool);
   });
 
@@ -41,10 +35,24 @@ describe('rebuildProjections (real Postgres)', () => {
   async function run(orderId: string, commands: readonly OrderCommand[]): Promise<void> {
     for (const command of commands) {
       for (const e of await appendCommand(t.store, orderId, command)) {
-        await project(orderId, e.version, decodeOrderEvent(e));
+        await t.project(orderId, e.version, decodeOrderEvent(e));
       }
     }
   }
+
+  /** The Postgres target, with its swap done by `swap` (which calls the session's own swap). */
+  const swappingWith = (
+    swap: (session: RebuildSession, finish: Parameters<RebuildSession['swap']>[0]) => Promise<void>,
+  ): RebuildTarget => ({
+    exclusively: (work) =>
+      target.exclusively((session) =>
+        work({
+          createShadow: () => session.createShadow(),
+          indexShadow: () => session.indexShadow(),
+          swap: (finish) => swap(session, finish),
+        }),
+      ),
+  });
 
   const waitingOnLocks = async () =>
     (
@@ -79,7 +87,7 @@ describe('rebuildProjections (real Postgres)', () => {
       for (const c of commands[i]!) await appendCommand(t.store, id, c);
     }
     for (const e of await t.store.readAll({ afterPosition: 0, limit: 10_000 })) {
-      await project(e.streamId.slice('order-'.length), e.version, decodeOrderEvent(e));
+      await t.project(e.streamId.slice('order-'.length), e.version, decodeOrderEvent(e));
     }
     await assertRowsMatchStore(t.pool, t.store);
     const snapshot = await snapshotRows(t.pool);
@@ -105,19 +113,10 @@ describe('rebuildProjections (real Postgres)', () => {
     })();
 
     const progress: RebuildProgress[] = [];
-    const gated: RebuildTarget = {
-      exclusively: (work) =>
-        target.exclusively((session) =>
-          work({
-            createShadow: () => session.createShadow(),
-            indexShadow: () => session.indexShadow(),
-            swap: async (finish) => {
-              await commitLate();
-              await session.swap(finish);
-            },
-          }),
-        ),
-    };
+    const gated = swappingWith(async (session, finish) => {
+      await commitLate();
+      await session.swap(finish);
+    });
     await rebuildProjections({ store: t.store, target: gated, batchSize: 20 })((p) => progress.push(p));
     writing = false;
     await writer;
@@ -178,29 +177,21 @@ describe('rebuildProjections (real Postgres)', () => {
     const orderId = uuidv7();
     await run(orderId, lifecycle(orderId, userId, 0));
     let blockedWrite: Promise<void> | undefined;
-    const gated: RebuildTarget = {
-      exclusively: (work) =>
-        target.exclusively((session) =>
-          work({
-            createShadow: () => session.createShadow(),
-            indexShadow: () => session.indexShadow(),
-            swap: (finish) =>
-              session.swap(async (inside) => {
-                await finish(inside);
-                // After the swap's last read: only the live projector can apply this.
-                blockedWrite = run(orderId, [{ type: 'PayOrder', at: new Date() }]);
-                await waitUntil(async () => (await waitingOnLocks()) > 0, {
-                  timeoutMs: 5000,
-                  message: 'the projector did not wait for the swap',
-                });
-                assert.equal((await readModels.getOrder(orderId))?.status, 'placed');
-              }),
-          }),
-        ),
-    };
+    const gated = swappingWith((session, finish) =>
+      session.swap(async (inside) => {
+        await finish(inside);
+        // After the swap's last read: only the live projector can apply this.
+        blockedWrite = run(orderId, [{ type: 'PayOrder', at: new Date() }]);
+        await waitUntil(async () => (await waitingOnLocks()) > 0, {
+          timeoutMs: 5000,
+          message: 'the projector did not wait for the swap',
+        });
+        assert.equal((await t.readModels.getOrder(orderId))?.status, 'placed');
+      }),
+    );
     await rebuildProjections({ store: t.store, target: gated })();
     await blockedWrite;
-    assert.equal((await readModels.getOrder(orderId))?.status, 'paid');
+    assert.equal((await t.readModels.getOrder(orderId))?.status, 'paid');
     await assertRowsMatchStore(t.pool, t.store);
   });
 

@@ -18,7 +18,6 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
-import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
 import { decodeOrderEvent, toIntegrationEvent } from '../app/order-event-mapping.ts';
 import { projectOrderEvents } from '../app/project-order-event.ts';
 import { appendCommand, lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
@@ -29,7 +28,6 @@ describe('projection consumer (real NATS and Postgres)', () => {
   let nats: Awaited<ReturnType<typeof testNats>>;
   let nc: NatsConnection;
   let consumer: RunningConsumer;
-  let readModels: PostgresOrderReadModels;
   const userId = uuidv7();
 
   before(async () => {
@@ -38,7 +36,6 @@ describe('projection consumer (real NATS and Postgres)', () => {
     nc = await connect({ servers: nats.url });
     const jsm = await manager(nc);
     await ensureStreams(jsm);
-    readModels = new PostgresOrderReadModels(t.pool);
     const logger = createLogger({ service: 'orders-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     consumer = await startProjectionConsumer({
       nc,
@@ -46,7 +43,7 @@ describe('projection consumer (real NATS and Postgres)', () => {
       pool: t.pool,
       logger,
       controls: new ConsumerControls({ pool: t.pool, jsm, logger, pollMs: 1000, manageTopology: true }),
-      project: projectOrderEvents({ table: readModels, store: t.store }),
+      project: projectOrderEvents({ table: t.readModels, store: t.store }),
       batchSize: 8,
       maxDeliver: 3,
       backoffMs: [100],
@@ -77,11 +74,11 @@ describe('projection consumer (real NATS and Postgres)', () => {
     for (const c of lifecycle(orderId, userId, 3)) stored.push(...(await appendCommand(t.store, orderId, c)));
     const events = stored.map((e) => integration(orderId, e));
     for (const i of [3, 1, 0, 2, 1]) await publish(events[i]!, `${events[i]!.id}-${Math.random()}`);
-    await waitUntil(async () => (await readModels.getOrder(orderId))?.version === 4, {
+    await waitUntil(async () => (await t.readModels.getOrder(orderId))?.version === 4, {
       timeoutMs: 5000,
       message: 'order not projected to version 4',
     });
-    assert.equal((await readModels.getOrder(orderId))?.status, 'delivered');
+    assert.equal((await t.readModels.getOrder(orderId))?.status, 'delivered');
   });
 
   it('dead-letters an order event without a stream version', async () => {
@@ -98,6 +95,6 @@ describe('projection consumer (real NATS and Postgres)', () => {
     );
     const dead = await jsm.streams.getMessage('DEADLETTERS', { last_by_subj: subject });
     assert.match(dead!.header.get(DeadLetterHeaders.reason), /^poison: .*no valid streamversion/);
-    assert.equal(await readModels.getOrder(orderId), undefined);
+    assert.equal(await t.readModels.getOrder(orderId), undefined);
   });
 });

@@ -18,6 +18,7 @@ import {
   orderStreamId,
 } from '../app/order-event-mapping.ts';
 import { foldStored } from '../app/order-projection.ts';
+import { type ProjectOrderEvent, projectOrderEvent } from '../app/project-order-event.ts';
 import { decide, fold, type OrderCommand } from '../domain/order.ts';
 
 /** Test support for the projection tests: a migrated database and valid order lifecycles. */
@@ -26,17 +27,26 @@ export interface OrdersDb {
   db: TestDatabase;
   pool: Pool;
   store: PostgresEventStore;
+  /** The live read model (order_summaries). */
+  readModels: PostgresOrderReadModels;
+  /** Projects one event into the live read model, as the projection consumer does. */
+  project: ProjectOrderEvent;
   close(): Promise<void>;
 }
 
+/** A throwaway database with the orders schema migrated: the event store and the live read model. */
 export async function ordersDb(prefix: string): Promise<OrdersDb> {
   const db = await testDatabase(prefix);
   await migrate({ url: db.url, schema: 'orders', migrations });
   const pool = createPool({ url: db.url, schema: 'orders', applicationName: 'test', max: 20 });
+  const store = new PostgresEventStore(pool);
+  const readModels = new PostgresOrderReadModels(pool);
   return {
     db,
     pool,
-    store: new PostgresEventStore(pool),
+    store,
+    readModels,
+    project: projectOrderEvent({ table: readModels, store }),
     async close() {
       await pool.end();
       await db.drop();
