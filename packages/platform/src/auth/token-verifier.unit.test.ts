@@ -74,6 +74,14 @@ function verifier(api: UsersAuthApi, cacheTtlMs = 30_000) {
   return new UsersTokenVerifier({ api, downstream, logger }, { cacheTtlMs });
 }
 
+/** A verifier started once, its key refresh stopped: it keeps the keys users gave at start, if any. */
+async function startedVerifier(api: UsersAuthApi, cacheTtlMs = 0) {
+  const v = verifier(api, cacheTtlMs);
+  await v.start();
+  v.stop();
+  return v;
+}
+
 describe('UsersTokenVerifier', () => {
   it('asks the users service, then reuses its verdict from the cache', async () => {
     const key = await signingKey('k1');
@@ -91,18 +99,14 @@ describe('UsersTokenVerifier', () => {
     api.verifyToken = async () => {
       throw new AppError('UNAUTHENTICATED', 'user erased');
     };
-    const v = verifier(api);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api, 30_000);
     await assert.rejects(v.verify(await key.sign({})), { code: 'UNAUTHENTICATED', message: 'user erased' });
   });
 
   it('verifies locally with cached keys only while the users service is unavailable', async () => {
     const key = await signingKey('k1');
     const { api, state } = fakeUsers(() => [key.jwk]);
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     state.up = false;
     const principal = await v.verify(await key.sign({ sub: 'u-1', role: 'customer' }));
     assert.deepEqual([principal.subject, principal.role], ['u-1', 'customer']);
@@ -119,9 +123,7 @@ describe('UsersTokenVerifier', () => {
         throw new AppError('UNAUTHENTICATED', 'access token revoked: sign in again');
       return answer(token, deadlineMs);
     };
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     const signedOut = await key.sign({ sub: 'u-1', gen: 0 });
     const other = await key.sign({ sub: 'u-2' });
     refused.add(signedOut);
@@ -142,9 +144,7 @@ describe('UsersTokenVerifier', () => {
   it('rejects alg none, HS256, tampered, expired, wrong issuer and wrong audience tokens locally', async () => {
     const key = await signingKey('k1');
     const { api, state } = fakeUsers(() => [key.jwk]);
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     state.up = false;
     const good = await key.sign({});
     const [h, p, s] = good.split('.') as [string, string, string];
@@ -185,9 +185,7 @@ describe('UsersTokenVerifier', () => {
     const ec = await generateKeyPair('ES256');
     const ecJwk: JWK = { ...(await exportJWK(ec.publicKey)), kid: 'ec1', alg: 'ES256' };
     const { api, state } = fakeUsers(() => [key.jwk, ecJwk]);
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     state.up = false;
     const es256 = await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'ES256', kid: 'ec1' })
@@ -218,9 +216,7 @@ describe('UsersTokenVerifier', () => {
     const key = await signingKey('k1');
     const { api, state } = fakeUsers(() => [key.jwk]);
     state.up = false;
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     assert.equal(v.hasKeys, false);
     state.up = true;
     await v.verify(await key.sign({}));
@@ -239,9 +235,7 @@ describe('UsersTokenVerifier', () => {
     const rotated = await signingKey('k2');
     let published = [old.jwk];
     const { api, state } = fakeUsers(() => published);
-    const v = verifier(api, 0);
-    await v.start();
-    v.stop();
+    const v = await startedVerifier(api);
     published = [old.jwk, rotated.jwk];
     api.verifyToken = async () => {
       throw down();
