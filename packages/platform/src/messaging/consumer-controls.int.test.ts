@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
+import { testNats } from '@conveyor/stack/testing';
 import { DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../errors.ts';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { messagingTablesSql } from '../postgres/migrate.ts';
+import { type SchemaFixture, schemaFixture } from '../testing/schema-fixture.ts';
 import { encodeData, newEvent, toHeaders } from './cloud-event.ts';
 import { ConsumerControls, consumerControlsTableSql } from './consumer-controls.ts';
 import type { BatchHandler, PausableConsumer } from './event-consumer.ts';
@@ -28,30 +29,29 @@ const refused = (code: string, pattern: RegExp) => (error: unknown) =>
  */
 describe('consumer controls (real NATS and Postgres)', () => {
   let nats: Awaited<ReturnType<typeof testNats>>;
-  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let tables: SchemaFixture;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let pool: pg.Pool;
 
   before(async () => {
-    [nats, db] = await Promise.all([testNats(), testDatabase('controls')]);
+    [nats, tables] = await Promise.all([
+      testNats(),
+      schemaFixture({
+        name: 'controls',
+        schema: 'controlstest',
+        tables: { '0001_inbox': messagingTablesSql.inbox, '0002_controls': consumerControlsTableSql },
+        poolMax: 8,
+      }),
+    ]);
+    pool = tables.pool;
     nc = await connect({ servers: nats.url });
     jsm = await jetstreamManager(nc);
     await ensureStreams(jsm);
-    await migrate({
-      url: db.url,
-      schema: 'controlstest',
-      migrations: [
-        { name: '0001_inbox', sql: messagingTablesSql.inbox },
-        { name: '0002_controls', sql: consumerControlsTableSql },
-      ],
-    });
-    pool = new pg.Pool({ connectionString: db.url, options: '-c search_path=controlstest', max: 8 });
   });
   after(async () => {
     await nc?.close();
-    await pool?.end();
-    await Promise.all([nats?.stop(), db?.drop()]);
+    await Promise.all([nats?.stop(), tables?.stop()]);
   });
 
   async function publish(count: number): Promise<void> {

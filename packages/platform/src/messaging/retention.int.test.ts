@@ -1,34 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testDatabase } from '@conveyor/stack/testing';
-import pg from 'pg';
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { eventStoreTablesSql } from '../event-store/postgres-event-store.ts';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { messagingTablesSql } from '../postgres/migrate.ts';
+import { type SchemaFixture, schemaFixture } from '../testing/schema-fixture.ts';
 import { recordInInbox } from './inbox.ts';
 import { INBOX_RETENTION_MS, pruneIdempotencyClaims, pruneInbox } from './retention.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
 describe('bounded inboxes and idempotency claims (ADR 0030, real Postgres)', () => {
-  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let tables: SchemaFixture;
   let pool: pg.Pool;
 
   before(async () => {
-    db = await testDatabase('retention');
-    await migrate({
-      url: db.url,
+    tables = await schemaFixture({
+      name: 'retention',
       schema: 'retentiontest',
-      migrations: [
-        { name: '0001_inbox', sql: messagingTablesSql.inbox },
-        { name: '0002_event_store', sql: eventStoreTablesSql },
-      ],
+      tables: { '0001_inbox': messagingTablesSql.inbox, '0002_event_store': eventStoreTablesSql },
     });
-    pool = new pg.Pool({ connectionString: db.url, options: '-c search_path=retentiontest' });
+    pool = tables.pool;
   });
   after(async () => {
-    await pool?.end();
-    await db?.drop();
+    await tables?.stop();
   });
 
   it('forgets what was handled past the retention and still recognises everything newer', async () => {

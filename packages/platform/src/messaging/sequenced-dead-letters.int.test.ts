@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
-import { testDatabase, testNats } from '@conveyor/stack/testing';
+import { testNats } from '@conveyor/stack/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { messagingTablesSql } from '../postgres/migrate.ts';
+import { type SchemaFixture, schemaFixture } from '../testing/schema-fixture.ts';
 import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
 import { readDeadLetter } from './dead-letters.ts';
 import { type BatchHandler, type RunningConsumer, startEventConsumer } from './event-consumer.ts';
@@ -37,25 +38,27 @@ function orderEvent(type: 'order.paid' | 'order.shipped' | 'order.delivered', or
  */
 describe('sequenced dead letters (real NATS and Postgres)', () => {
   let nats: Awaited<ReturnType<typeof testNats>>;
-  let db: Awaited<ReturnType<typeof testDatabase>>;
+  let tables: SchemaFixture;
   let nc: NatsConnection;
   let pool: pg.Pool;
 
   before(async () => {
-    [nats, db] = await Promise.all([testNats(), testDatabase('sequences')]);
+    [nats, tables] = await Promise.all([
+      testNats(),
+      schemaFixture({
+        name: 'sequences',
+        schema: 'sequencestest',
+        tables: { '0001_parked': messagingTablesSql.parkedMessages },
+        poolMax: 8,
+      }),
+    ]);
+    pool = tables.pool;
     nc = await connect({ servers: nats.url });
     await ensureStreams(await jetstreamManager(nc));
-    await migrate({
-      url: db.url,
-      schema: 'sequencestest',
-      migrations: [{ name: '0001_parked', sql: messagingTablesSql.parkedMessages }],
-    });
-    pool = new pg.Pool({ connectionString: db.url, options: '-c search_path=sequencestest', max: 8 });
   });
   after(async () => {
     await nc?.close();
-    await pool?.end();
-    await Promise.all([nats?.stop(), db?.drop()]);
+    await Promise.all([nats?.stop(), tables?.stop()]);
   });
 
   async function publish(...events: CloudEvent[]): Promise<void> {

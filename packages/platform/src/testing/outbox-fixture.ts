@@ -1,12 +1,13 @@
-import { testDatabase, testNats } from '@conveyor/stack/testing';
+import { testNats } from '@conveyor/stack/testing';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectNats } from '../messaging/nats.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../messaging/outbox-relay.ts';
 import { ensureStreams, type StreamOptions } from '../messaging/topology.ts';
-import { messagingTablesSql, migrate } from '../postgres/migrate.ts';
+import { messagingTablesSql } from '../postgres/migrate.ts';
+import { schemaFixture } from './schema-fixture.ts';
 
 export interface OutboxFixture {
   url: string;
@@ -33,24 +34,20 @@ export async function outboxFixture(opts: {
   streams?: StreamOptions;
   poolMax?: number;
 }): Promise<OutboxFixture> {
-  const db = await testDatabase(opts.name);
-  const nats = await testNats();
-  await migrate({
-    url: db.url,
+  const tables = await schemaFixture({
+    name: opts.name,
     schema: opts.schema,
-    migrations: [{ name: '0001_outbox', sql: messagingTablesSql.outbox }],
+    tables: { '0001_outbox': messagingTablesSql.outbox },
+    poolMax: opts.poolMax,
   });
-  const pool = new pg.Pool({
-    connectionString: db.url,
-    options: `-c search_path=${opts.schema}`,
-    max: opts.poolMax,
-  });
+  const { url, pool } = tables;
+  const nats = await testNats();
   const nc = await connectNats({ url: nats.url, name: `${opts.name}-test`, logger: opts.logger });
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm, opts.streams);
   const relays: OutboxRelay[] = [];
   return {
-    url: db.url,
+    url,
     schema: opts.schema,
     pool,
     nc,
@@ -59,7 +56,7 @@ export async function outboxFixture(opts: {
     relays,
     startRelay(options = {}) {
       const relay = new OutboxRelay({
-        url: db.url,
+        url,
         schema: opts.schema,
         nc,
         logger: opts.logger,
@@ -72,9 +69,8 @@ export async function outboxFixture(opts: {
     async stop() {
       await Promise.all(relays.map((r) => r.stop()));
       await nc.close();
-      await pool.end();
       await nats.stop();
-      await db.drop();
+      await tables.stop();
     },
   };
 }
