@@ -16,7 +16,7 @@ export type BackendName = 'users' | 'orders' | 'notifications';
 /** The services that consume events and serve ConsumerService beside their own (ADR 0031). */
 export type ConsumerBackend = 'orders' | 'notifications';
 
-type Unary<Req, Res> = (
+export type Unary<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

@@ -5,21 +5,6 @@ import { z } from 'zod';
  * the OpenAPI document is generated from them, so the document cannot drift
  * from what the gateway accepts and returns.
  */
-/** A path segment, percent-decoded by the router: a malformed escape is refused, not passed on. */
-export const segment = <T extends z.ZodType<unknown, string>>(schema: T) =>
-  z
-    .string()
-    .refine((s) => !s.includes('%') || decodes(s), 'is not valid percent-encoding')
-    .pipe(schema);
-
-function decodes(s: string): boolean {
-  try {
-    decodeURIComponent(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const timestamp = z.string().datetime().nullable();
 const uuid = z.string().min(1).max(64);
@@ -154,6 +139,12 @@ export const SequenceRelease = z
     continuing: z.boolean(),
   })
   .meta({ id: 'SequenceRelease' });
+export const ConsumerReplica = z.object({
+  replica: z.string(),
+  paused: z.boolean(),
+  current: z.boolean(),
+  seenAt: z.string().nullable(),
+});
 /** A durable consumer under the operators' controls (ADR 0033). */
 export const Consumer = z
   .object({
@@ -173,14 +164,7 @@ export const Consumer = z
     ackFloorSequence: z.number().int(),
     streamLastSequence: z.number().int(),
     startsAt: z.string(),
-    replicas: z.array(
-      z.object({
-        replica: z.string(),
-        paused: z.boolean(),
-        current: z.boolean(),
-        seenAt: z.string().nullable(),
-      }),
-    ),
+    replicas: z.array(ConsumerReplica),
   })
   .meta({ id: 'Consumer' });
 export const ConsumerList = z.object({ consumers: z.array(Consumer) });
@@ -298,14 +282,15 @@ export const DiscardDeadLetterRequest = z.object({
 // Path parameters and queries
 const described = (description: string) => z.string().optional().meta({ description });
 export const PageQuery = z.object({ pageToken: described('from nextPageToken') });
-export const OrderPath = z.object({ id: segment(OrderId) });
-export const DeadLetterPath = z.object({ id: segment(z.string()) });
+// Parameters arrive percent-decoded: the router refuses a malformed escape, naming the parameter.
+export const OrderPath = z.object({ id: OrderId });
+export const DeadLetterPath = z.object({ id: z.string() });
 export const ConsumerPath = z.object({
-  service: segment(ConsumerBackend),
-  stream: segment(ConsumerPart),
-  durable: segment(ConsumerPart),
+  service: ConsumerBackend,
+  stream: ConsumerPart,
+  durable: ConsumerPart,
 });
-export const SequencePath = z.object({ service: segment(ConsumerBackend), id: segment(DeadLetterId) });
+export const SequencePath = z.object({ service: ConsumerBackend, id: DeadLetterId });
 export const OrderListQuery = PageQuery.extend({
   status: z
     .enum(['placed', 'paid', 'shipped', 'delivered', 'cancelled'])

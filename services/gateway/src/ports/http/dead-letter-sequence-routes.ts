@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { ConsumerBackend } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
+import { askConsumers } from './consumer-routes.ts';
 import type { GatewayDeps } from './deps.ts';
 import { type ApiRoute, route } from './route.ts';
 import { sequencedMessageView, sequenceReleaseView } from './views.ts';
 
-const consumerBackends: readonly ConsumerBackend[] = ['orders', 'notifications'];
 /** Heads asked of each service per page. */
 const perService = 50;
 /** Where each service's next page starts: `orders:<id>`, `notifications:<id>`, or both joined by a comma. */
@@ -30,7 +30,7 @@ const SequencesQuery = z.object({
  * service beside the id. The services check that the caller is an admin.
  */
 export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
-  const { backends } = deps;
+  const ask = askConsumers(deps.backends);
   return [
     route({
       method: 'GET',
@@ -41,18 +41,14 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
       query: SequencesQuery,
       response: S.page('sequences', S.DeadLetterSequence),
       async handle({ query, token }) {
-        const chosen = query.service === undefined ? consumerBackends : [query.service];
+        const chosen = query.service === undefined ? S.ConsumerBackend.options : [query.service];
         const after = query.pageToken;
         const pages = await Promise.all(
           chosen
             .filter((service) => !after || after.has(service))
             .map(async (service) => {
-              const page = await backends.callConsumers(
-                service,
-                (c) => c.listDeadLetterSequences,
-                { consumer: '', pageSize: perService, pageToken: after?.get(service) ?? '' },
-                { token, idempotent: true },
-              );
+              const request = { consumer: '', pageSize: perService, pageToken: after?.get(service) ?? '' };
+              const page = await ask(service, (c) => c.listDeadLetterSequences, request, token);
               return { service, page };
             }),
         );
@@ -81,12 +77,7 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
       params: S.SequencePath,
       response: S.DeadLetterSequenceDetail,
       async handle({ params: { service, id }, token }) {
-        const { messages, total } = await backends.callConsumers(
-          service,
-          (c) => c.getDeadLetterSequence,
-          { id },
-          { token, idempotent: true },
-        );
+        const { messages, total } = await ask(service, (c) => c.getDeadLetterSequence, { id }, token);
         return { service, messages: messages.map((m) => sequencedMessageView(m, true)), total };
       },
     }),
@@ -101,12 +92,7 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
       response: S.SequenceRelease,
       async handle({ params: { service, id }, token }) {
         // Sent once: a retry after a lost answer would find the head gone (404) and hide the result.
-        const result = await backends.callConsumers(
-          service,
-          (c) => c.redriveDeadLetterSequence,
-          { id },
-          { token, idempotent: false },
-        );
+        const result = await ask(service, (c) => c.redriveDeadLetterSequence, { id }, token, false);
         return sequenceReleaseView(service, id, result);
       },
     }),
@@ -122,12 +108,7 @@ export function deadLetterSequenceRoutes(deps: GatewayDeps): ApiRoute[] {
       response: S.SequenceRelease,
       async handle({ params: { service, id }, body: { confirm }, token }) {
         // The service refuses confirm: false (409): the decision stays with the one that drops it.
-        const result = await backends.callConsumers(
-          service,
-          (c) => c.discardDeadLetter,
-          { id, confirm },
-          { token, idempotent: false },
-        );
+        const result = await ask(service, (c) => c.discardDeadLetter, { id, confirm }, token, false);
         return sequenceReleaseView(service, id, result);
       },
     }),

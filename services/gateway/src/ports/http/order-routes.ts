@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Unary } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
 import { verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
@@ -15,6 +16,9 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   // Resolved per call, so the route table can be built without live clients (OpenAPI, tests).
   const orders = () => backends.orders;
+  // A read is retried after a transient failure, since it changes nothing.
+  const read = <Req, Res>(rpc: Unary<Req, Res>, request: Req, token?: string) =>
+    backends.call('orders', rpc, request, { token, idempotent: true });
   const command = <B extends z.ZodType<object>>(
     path: string,
     summary: string,
@@ -50,12 +54,8 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       query: S.PageQuery,
       response: S.page('products', S.Product),
       async handle({ query }) {
-        const response = await backends.call(
-          'orders',
-          orders().listProducts,
-          { pageSize: 100, pageToken: query.pageToken ?? '' },
-          { idempotent: true },
-        );
+        const { pageToken = '' } = query;
+        const response = await read(orders().listProducts, { pageSize: 100, pageToken });
         return { products: response.products.map(productView), nextPageToken: response.nextPageToken };
       },
     }),
@@ -97,16 +97,11 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       query: S.OrderListQuery,
       response: S.page('orders', S.OrderSummary),
       async handle({ query, token }) {
-        const response = await backends.call(
-          'orders',
+        const { status, pageToken = '' } = query;
+        const response = await read(
           orders().listOrders,
-          {
-            userId: '',
-            status: query.status ? statusFilter[query.status] : 0,
-            pageSize: 50,
-            pageToken: query.pageToken ?? '',
-          },
-          { token, idempotent: true },
+          { userId: '', status: status ? statusFilter[status] : 0, pageSize: 50, pageToken },
+          token,
         );
         return { orders: response.orders.map(orderSummaryView), nextPageToken: response.nextPageToken };
       },
@@ -120,12 +115,7 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       params: S.OrderPath,
       response: OrderBody,
       async handle({ params, token }) {
-        const { order } = await backends.call(
-          'orders',
-          orders().getOrder,
-          { orderId: params.id },
-          { token, idempotent: true },
-        );
+        const { order } = await read(orders().getOrder, { orderId: params.id }, token);
         return { order: orderView(order) };
       },
     }),
@@ -138,12 +128,7 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       params: S.OrderPath,
       response: z.object({ entries: z.array(S.HistoryEntry) }),
       async handle({ params, token }) {
-        const { entries } = await backends.call(
-          'orders',
-          orders().getOrderHistory,
-          { orderId: params.id },
-          { token, idempotent: true },
-        );
+        const { entries } = await read(orders().getOrderHistory, { orderId: params.id }, token);
         return { entries: entries.map(historyEntryView) };
       },
     }),
@@ -158,10 +143,7 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       response: OrderBody,
       async handle({ params, query, token }) {
         const request = { orderId: params.id, version: query.version, time: undefined };
-        const { order } = await backends.call('orders', orders().getOrderAt, request, {
-          token,
-          idempotent: true,
-        });
+        const { order } = await read(orders().getOrderAt, request, token);
         return { order: orderView(order) };
       },
     }),
