@@ -193,14 +193,9 @@ export function startOrderLoad(options: LoadOptions) {
         items: [{ sku: 'MUG-001', quantity: 1 }],
         idempotency_key: key,
       };
-      const first = await attempt<{ order: { id: string } }>(
-        'PlaceOrder',
-        orders,
-        'PlaceOrder',
-        request,
-        undefined,
-        token,
-      );
+      const place = () =>
+        attempt<{ order: { id: string } }>('PlaceOrder', orders, 'PlaceOrder', request, undefined, token);
+      const first = await place();
       if (!first) continue;
       const order: AcceptedOrder = {
         orderId: first.order.id,
@@ -212,14 +207,7 @@ export function startOrderLoad(options: LoadOptions) {
       result.accepted.push(order);
       await sleep(options.pauseMs);
       // A retry of the same key must return the same order.
-      const again = await attempt<{ order: { id: string } }>(
-        'PlaceOrder',
-        orders,
-        'PlaceOrder',
-        request,
-        undefined,
-        token,
-      );
+      const again = await place();
       if (again && again.order.id !== order.orderId) result.duplicateOrdersForKey++;
       const paid = await attempt<{ order: unknown } | 'already'>(
         'PayOrder',
