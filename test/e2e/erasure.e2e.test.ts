@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { usersV1 } from '@conveyor/contracts';
 import { callUnary, insecure } from '@conveyor/platform';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
+import { apiClient, callAs, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
+import type * as grpc from '@grpc/grpc-js';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -25,7 +26,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
   let jsm: JetStreamManager;
   let usersAddress: string;
   let admin: SignedIn;
-  let orders: ReturnType<typeof independentClient>;
+  let orders: grpc.Client;
 
   before(async () => {
     system = await startSystem({
@@ -38,11 +39,7 @@ describe('erasure across users, orders and notifications (processes)', () => {
     });
     usersAddress = system.address('users');
     admin = await signInAdmin(usersAddress);
-    orders = independentClient(
-      'conveyor/orders/v1/orders.proto',
-      'conveyor.orders.v1.OrderService',
-      system.address('orders'),
-    );
+    orders = apiClient('orders', system.address('orders'));
     sql = new pg.Pool({ connectionString: system.databaseUrl, max: 2 });
     nc = await connect(system.natsOptions());
     jsm = await jetstreamManager(nc);

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type System, startSystem, waitUntil } from '@conveyor/stack';
-import { callAs, independentClient, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
+import { apiClient, callAs, type SignedIn, signInAdmin, signUp } from '@conveyor/stack/testing';
+import type * as grpc from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -21,7 +22,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
   let system: System;
   let usersAddress: string;
   let admin: SignedIn;
-  let orders: ReturnType<typeof independentClient>;
+  let orders: grpc.Client;
 
   before(async () => {
     system = await startSystem({
@@ -31,11 +32,7 @@ describe('order lifecycle across users, orders and notifications (processes)', (
     });
     usersAddress = system.address('users');
     admin = await signInAdmin(usersAddress);
-    orders = independentClient(
-      'conveyor/orders/v1/orders.proto',
-      'conveyor.orders.v1.OrderService',
-      system.address('orders'),
-    );
+    orders = apiClient('orders', system.address('orders'));
   });
 
   after(async () => {

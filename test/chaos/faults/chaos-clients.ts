@@ -1,9 +1,10 @@
 import {
+  type ApiName,
   callAs as callAsCaller,
-  independentClient,
   parsePrometheusText,
   type SignedIn,
   signInAdmin,
+  apiClient as stackApiClient,
   sumOf,
 } from '@conveyor/stack/testing';
 import type * as grpc from '@grpc/grpc-js';
@@ -13,21 +14,9 @@ import type { ChaosSystem } from '../chaos-system.ts';
 // What the experiments of faults/ share: the services' public APIs as an admin or a customer
 // (clients built from proto/, as the load's), and a superuser's look into the database.
 
-export type ApiName = 'users' | 'orders' | 'notifications';
-
-const apis: Record<ApiName, { proto: string; service: string }> = {
-  users: { proto: 'conveyor/users/v1/users.proto', service: 'conveyor.users.v1.UserService' },
-  orders: { proto: 'conveyor/orders/v1/orders.proto', service: 'conveyor.orders.v1.OrderService' },
-  notifications: {
-    proto: 'conveyor/notifications/v1/notifications.proto',
-    service: 'conveyor.notifications.v1.NotificationService',
-  },
-};
-
 /** A service's client at `address` (its first replica by default); close() it after use. */
 export function apiClient(system: ChaosSystem, name: ApiName, address?: string): grpc.Client {
-  const api = apis[name];
-  return independentClient(api.proto, api.service, address ?? system.services[name].grpcAddress);
+  return stackApiClient(name, address ?? system.services[name].grpcAddress);
 }
 
 /** The stack's callAs with a deadline long enough for a call made while a fault is on (10 s). */

@@ -28,6 +28,28 @@ export function independentClient(
   return new Ctor(address, credentials);
 }
 
+/** The services' public gRPC APIs, as proto/ declares them. */
+export const serviceApis = {
+  users: { proto: 'conveyor/users/v1/users.proto', service: 'conveyor.users.v1.UserService' },
+  orders: { proto: 'conveyor/orders/v1/orders.proto', service: 'conveyor.orders.v1.OrderService' },
+  notifications: {
+    proto: 'conveyor/notifications/v1/notifications.proto',
+    service: 'conveyor.notifications.v1.NotificationService',
+  },
+} as const;
+
+export type ApiName = keyof typeof serviceApis;
+
+/** An independent client of a service's public API at `address`; close() it after use. */
+export function apiClient(
+  name: ApiName,
+  address: string,
+  credentials?: grpc.ChannelCredentials,
+): grpc.Client {
+  const api = serviceApis[name];
+  return independentClient(api.proto, api.service, address, credentials);
+}
+
 /** Promisified unary call with a deadline, and metadata when given (e.g. a bearer token). */
 export function call<Res>(
   client: grpc.Client,
