@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import { type ServiceUnderTest, type SmtpSink, type System, startSystem } from '@conveyor/stack';
-import { call, independentClient } from '@conveyor/stack/testing';
+import { apiClient, call } from '@conveyor/stack/testing';
 import * as grpc from '@grpc/grpc-js';
 
 export const SERVICE_SECRET = 'contract-service-secret-0123456789';
@@ -26,24 +26,13 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
     env: { all: { DATABASE_POOL_SIZE: '3' }, notifications: { CONSUMER_BACKOFF_MS: '200,500' } },
     auth: { serviceSecret: SERVICE_SECRET },
   });
-  const clients: grpc.Client[] = [];
-  const client = (proto: string, service: string, address: string) => {
-    const c = independentClient(proto, service, address);
-    clients.push(c);
-    return c;
+  const clients = {
+    users: apiClient('users', system.address('users')),
+    orders: apiClient('orders', system.address('orders')),
+    notifications: apiClient('notifications', system.address('notifications')),
   };
   return {
-    users: client('conveyor/users/v1/users.proto', 'conveyor.users.v1.UserService', system.address('users')),
-    orders: client(
-      'conveyor/orders/v1/orders.proto',
-      'conveyor.orders.v1.OrderService',
-      system.address('orders'),
-    ),
-    notifications: client(
-      'conveyor/notifications/v1/notifications.proto',
-      'conveyor.notifications.v1.NotificationService',
-      system.address('notifications'),
-    ),
+    ...clients,
     services: {
       users: system.service('users'),
       orders: system.service('orders'),
@@ -52,7 +41,7 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
     smtp: system.smtp,
     system,
     async stop() {
-      for (const c of clients) c.close();
+      for (const c of Object.values(clients)) c.close();
       await system.stop();
     },
   };
