@@ -1,4 +1,4 @@
-import type { EventData } from '@conveyor/contracts';
+import type { EventData, EventType } from '@conveyor/contracts';
 import { type CloudEvent, newEvent } from '@conveyor/platform/core';
 import type { LineItem, OrderEvent, OrderState } from '../domain/order.ts';
 import type { Money } from '../domain/product.ts';
@@ -114,54 +114,38 @@ export function toIntegrationEvent(
   }
 }
 
+type OrderEventType = Extract<EventType, `order.${string}`>;
+
+/** Each `order.*` integration event's data as the domain event it announces. */
+const domainEventOf: { [T in OrderEventType]: (d: EventData<T>) => OrderEvent } = {
+  'order.created': (d) => ({
+    type: 'OrderPlaced',
+    orderId: d.orderId,
+    userId: d.userId,
+    items: d.items,
+    total: d.total,
+    at: new Date(d.placedAt),
+  }),
+  'order.paid': (d) => ({ type: 'OrderPaid', amount: d.amount, at: new Date(d.paidAt) }),
+  'order.shipped': (d) => ({
+    type: 'OrderShipped',
+    carrier: d.carrier,
+    trackingNumber: d.trackingNumber,
+    at: new Date(d.shippedAt),
+  }),
+  'order.delivered': (d) => ({ type: 'OrderDelivered', at: new Date(d.deliveredAt) }),
+  'order.cancelled': (d) => ({ type: 'OrderCancelled', reason: d.reason, at: new Date(d.cancelledAt) }),
+};
+
 /** The domain event behind an `order.*` integration event, with the order it belongs to. */
 export function fromIntegrationEvent(
   event: CloudEvent,
 ): { orderId: string; userId: string; version: number | undefined; event: OrderEvent } | undefined {
-  const domain = domainEventOf(event);
-  if (!domain) return undefined;
+  if (!Object.hasOwn(domainEventOf, event.type)) return undefined;
+  const toDomain = domainEventOf[event.type as OrderEventType] as (data: unknown) => OrderEvent;
   // Every order.* event carries the order and its customer (the catalog's schemas).
   const { orderId, userId } = event.data as EventData<'order.created'>;
-  return { orderId, userId, version: event.streamversion, event: domain };
-}
-
-function domainEventOf(event: CloudEvent): OrderEvent | undefined {
-  switch (event.type) {
-    case 'order.created': {
-      const d = event.data as EventData<'order.created'>;
-      return {
-        type: 'OrderPlaced',
-        orderId: d.orderId,
-        userId: d.userId,
-        items: d.items,
-        total: d.total,
-        at: new Date(d.placedAt),
-      };
-    }
-    case 'order.paid': {
-      const d = event.data as EventData<'order.paid'>;
-      return { type: 'OrderPaid', amount: d.amount, at: new Date(d.paidAt) };
-    }
-    case 'order.shipped': {
-      const d = event.data as EventData<'order.shipped'>;
-      return {
-        type: 'OrderShipped',
-        carrier: d.carrier,
-        trackingNumber: d.trackingNumber,
-        at: new Date(d.shippedAt),
-      };
-    }
-    case 'order.delivered': {
-      const d = event.data as EventData<'order.delivered'>;
-      return { type: 'OrderDelivered', at: new Date(d.deliveredAt) };
-    }
-    case 'order.cancelled': {
-      const d = event.data as EventData<'order.cancelled'>;
-      return { type: 'OrderCancelled', reason: d.reason, at: new Date(d.cancelledAt) };
-    }
-    default:
-      return undefined;
-  }
+  return { orderId, userId, version: event.streamversion, event: toDomain(event.data) };
 }
 
 const dateFields = ['placedAt', 'paidAt', 'shippedAt', 'deliveredAt', 'cancelledAt'] as const;
