@@ -1,17 +1,20 @@
 import type { Sample } from '@conveyor/platform/prometheus-text';
+import { z } from 'zod';
 
-export interface MetricsSummary {
-  service: string;
-  up: boolean;
-  eventsPublished: number;
-  eventsConsumed: number;
-  grpcRequests: number;
-  grpcErrors: number;
-  outboxBacklog: number;
-  consumerLag: Record<string, number>;
-  breakers: Record<string, 'closed' | 'open' | 'half-open'>;
-  deadLettered: number;
-}
+/** What the operations dashboard shows of one service (also the API's schema of it). */
+export const MetricsSummary = z.object({
+  service: z.string(),
+  up: z.boolean(),
+  eventsPublished: z.number(),
+  eventsConsumed: z.number(),
+  grpcRequests: z.number(),
+  grpcErrors: z.number(),
+  outboxBacklog: z.number(),
+  consumerLag: z.record(z.string(), z.number()),
+  breakers: z.record(z.string(), z.enum(['closed', 'open', 'half-open'])),
+  deadLettered: z.number(),
+});
+export type MetricsSummary = z.infer<typeof MetricsSummary>;
 
 /** The platform's server-side call counter (rpc-metrics.ts), by numeric status code. */
 const RPC_REQUESTS = 'rpc_server_requests_total';

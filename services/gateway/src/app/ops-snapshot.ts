@@ -1,4 +1,5 @@
 import { parsePrometheusText } from '@conveyor/platform/prometheus-text';
+import { z } from 'zod';
 import { downSummary, type MetricsSummary, summarize } from './metrics-summary.ts';
 
 /** Reads a service's ops port. Implementations bound every request in time. */
@@ -8,12 +9,14 @@ export interface ServiceProbe {
   metrics(): Promise<string>;
 }
 
-export interface ServiceHealth {
-  name: string;
-  ready: boolean;
-  checks: Record<string, string>;
-  error: string;
-}
+/** A service's readiness as its ops port reports it (also the API's schema of it). */
+export const ServiceHealth = z.object({
+  name: z.string(),
+  ready: z.boolean(),
+  checks: z.record(z.string(), z.string()),
+  error: z.string(),
+});
+export type ServiceHealth = z.infer<typeof ServiceHealth>;
 
 export interface OpsSnapshot {
   at: string;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import * as metrics from '../../app/metrics-summary.ts';
+import * as ops from '../../app/ops-snapshot.ts';
 
 /**
  * The JSON shapes of the public API. Requests are validated with these and
@@ -188,28 +190,8 @@ export const TimerLimit = z
   .regex(/^[0-9]{1,3}$/, 'must be a whole number from 1 to 500')
   .transform(Number)
   .refine((n) => n >= 1 && n <= 500, 'must be a whole number from 1 to 500');
-export const ServiceHealth = z
-  .object({
-    name: z.string(),
-    ready: z.boolean(),
-    checks: z.record(z.string(), z.string()),
-    error: z.string(),
-  })
-  .meta({ id: 'ServiceHealth' });
-export const MetricsSummary = z
-  .object({
-    service: z.string(),
-    up: z.boolean(),
-    eventsPublished: z.number(),
-    eventsConsumed: z.number(),
-    grpcRequests: z.number(),
-    grpcErrors: z.number(),
-    outboxBacklog: z.number(),
-    consumerLag: z.record(z.string(), z.number()),
-    breakers: z.record(z.string(), z.enum(['closed', 'open', 'half-open'])),
-    deadLettered: z.number(),
-  })
-  .meta({ id: 'MetricsSummary' });
+export const ServiceHealth = ops.ServiceHealth.meta({ id: 'ServiceHealth' });
+export const MetricsSummary = metrics.MetricsSummary.meta({ id: 'MetricsSummary' });
 export const OpsSnapshot = z
   .object({ at: z.string(), health: z.array(ServiceHealth), metrics: z.array(MetricsSummary) })
   .meta({ id: 'OpsSnapshot' });

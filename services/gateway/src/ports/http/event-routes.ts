@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
+import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import * as S from './api-schemas.ts';
-import { verifyCaller } from './caller.ts';
+import { reads, verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { type ApiRoute, route } from './route.ts';
 import { pollInto } from './sse.ts';
@@ -25,11 +26,9 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
       async handle({ res, params, token }) {
         const orderId = params.id;
         const caller = await verifyCaller(backends, token);
-        const get = () =>
-          backends.call('orders', backends.orders.getOrder, { orderId }, { token, idempotent: true });
-        // Fail before the stream starts (401/403/404 as plain problems). A just-placed order may
-        // not be projected yet: NOT_FOUND is asked again for a short, bounded while.
-        const first = await retryNotFound(get, PROJECTION_GRACE_MS);
+        const get = () => reads(backends, 'orders')(backends.orders.getOrder, { orderId }, token);
+        // Fail before the stream starts (401/403/404 as plain problems).
+        const first = await untilProjected.execute(get);
         const stream = deps.streams.start(res, { owner: caller.subject });
         let last = '';
         const emit = (order: ReturnType<typeof orderView>) => {
@@ -59,17 +58,14 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
       async handle({ res, token }) {
         const caller = await verifyCaller(backends, token);
         const stream = deps.streams.start(res, { owner: caller.subject });
+        const inbox = reads(backends, 'notifications');
+        const newest = { userId: caller.subject, pageSize: 20, pageToken: '' };
         let last = '';
         await pollInto(
           stream,
           deps.sseIntervalMs,
           async () => {
-            const { notifications } = await backends.call(
-              'notifications',
-              backends.notifications.listNotifications,
-              { userId: caller.subject, pageSize: 20, pageToken: '' },
-              { token: caller.token, idempotent: true },
-            );
+            const { notifications } = await inbox(backends.notifications.listNotifications, newest, token);
             const views = notifications.map(notificationView);
             const key = views.map((n) => `${n.id}:${n.status}`).join(',');
             if (key !== last) stream.send('notifications', { notifications: views });
@@ -82,16 +78,11 @@ export function eventRoutes(deps: GatewayDeps): ApiRoute[] {
   ];
 }
 
-const PROJECTION_GRACE_MS = 3000;
-
-async function retryNotFound<T>(call: () => Promise<T>, graceMs: number): Promise<T> {
-  const until = Date.now() + graceMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if ((error as { code?: number }).code !== status.NOT_FOUND || Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+/**
+ * A just-placed order may not be projected yet: NOT_FOUND is asked again every 100 ms for about
+ * 3 s (30 times) before it stands.
+ */
+const untilProjected = retry(
+  handleWhen((error) => (error as { code?: number }).code === status.NOT_FOUND),
+  { maxAttempts: 30, backoff: new ConstantBackoff(100) },
+);

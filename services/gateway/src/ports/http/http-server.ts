@@ -38,10 +38,6 @@ const consoleFiles: Record<string, string> = {
   '.json': 'application/json',
   '.ico': 'image/x-icon',
 };
-const problemType = {
-  'content-type': 'application/problem+json; charset=utf-8',
-  'cache-control': 'no-store',
-};
 
 /** Every API route, in one table: the router, the validators and the OpenAPI document all read it. */
 export function apiRoutes(deps: GatewayDeps, document: () => object = () => ({})): ApiRoute[] {
@@ -90,7 +86,7 @@ export function gatewayApp(
       }
       await serveConsole(options.webRoot, path, res);
     } catch (error) {
-      answerProblem(error, req, res, options.logger);
+      answerProblem(error, res, options.logger);
     }
   };
 }
@@ -123,16 +119,20 @@ async function serveConsole(root: string, path: string, res: ServerResponse): Pr
 }
 
 /** Whatever a request threw, as problem details; a 500 is logged and its cause kept from the client. */
-function answerProblem(error: unknown, req: IncomingMessage, res: ServerResponse, logger: Logger): void {
+function answerProblem(error: unknown, res: ServerResponse, logger?: Logger): void {
   const { body, internal } = toProblem(error);
-  if (internal) logger.error({ err: error, path: req.url }, 'request failed');
+  if (internal) logger?.error({ err: error, path: res.req.url }, 'request failed');
   // An event stream that failed after its first bytes can only end.
   if (res.headersSent) {
     res.end();
     return;
   }
   if (body.status === 401) res.setHeader('www-authenticate', 'Bearer');
-  res.writeHead(body.status, problemType).end(JSON.stringify(body));
+  res.writeHead(body.status, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(JSON.stringify(body));
 }
 
 function openApiDocument(routes: readonly ApiRoute[]): object {
@@ -180,10 +180,7 @@ export function createGatewayServer(deps: GatewayDeps, options: HttpOptions): Se
       options.onRequest?.(route, res.statusCode, (performance.now() - started) / 1000);
     if (inFlight >= maxInFlight) {
       res.setHeader('retry-after', '1');
-      const body = toProblem(
-        problem.unavailable(`too many requests in flight (${maxInFlight}); retry shortly`),
-      ).body;
-      res.writeHead(503, problemType).end(JSON.stringify(body));
+      answerProblem(problem.unavailable(`too many requests in flight (${maxInFlight}); retry shortly`), res);
       observe('refused');
       return;
     }

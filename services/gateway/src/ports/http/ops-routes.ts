@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as S from './api-schemas.ts';
-import { requireAdmin } from './caller.ts';
+import { reads, requireAdmin } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { type ApiRoute, route } from './route.ts';
 import { pollInto } from './sse.ts';
@@ -13,6 +13,7 @@ import { deadLetterView } from './views.ts';
  */
 export function opsRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
+  const read = reads(backends, 'notifications');
   return [
     route({
       method: 'GET',
@@ -35,16 +36,9 @@ export function opsRoutes(deps: GatewayDeps): ApiRoute[] {
       query: S.DeadLetterQuery,
       response: S.page('deadLetters', S.DeadLetter),
       async handle({ query, token }) {
-        const response = await backends.call(
-          'notifications',
-          backends.notifications.listDeadLetters,
-          {
-            filter: { subject: query.subject ?? '', reasonContains: '' },
-            pageSize: 100,
-            pageToken: query.pageToken ?? '',
-          },
-          { token, idempotent: true },
-        );
+        const { subject = '', pageToken = '' } = query;
+        const request = { filter: { subject, reasonContains: '' }, pageSize: 100, pageToken };
+        const response = await read(backends.notifications.listDeadLetters, request, token);
         return {
           deadLetters: response.deadLetters.map((d) => deadLetterView(d)),
           nextPageToken: response.nextPageToken,
@@ -60,12 +54,7 @@ export function opsRoutes(deps: GatewayDeps): ApiRoute[] {
       params: S.DeadLetterPath,
       response: z.object({ deadLetter: S.DeadLetter }),
       async handle({ params, token }) {
-        const { deadLetter } = await backends.call(
-          'notifications',
-          backends.notifications.getDeadLetter,
-          { id: params.id },
-          { token, idempotent: true },
-        );
+        const { deadLetter } = await read(backends.notifications.getDeadLetter, { id: params.id }, token);
         if (!deadLetter) throw new Error('GetDeadLetter answered without a dead letter');
         return { deadLetter: deadLetterView(deadLetter, true) };
       },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Unary } from '../../adapters/grpc-backends.ts';
 import * as S from './api-schemas.ts';
-import { verifyCaller } from './caller.ts';
+import { reads, verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { type ApiRoute, route } from './route.ts';
 import { historyEntryView, notificationView, orderSummaryView, orderView, productView } from './views.ts';
@@ -16,9 +15,8 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
   const { backends } = deps;
   // Resolved per call, so the route table can be built without live clients (OpenAPI, tests).
   const orders = () => backends.orders;
-  // A read is retried after a transient failure, since it changes nothing.
-  const read = <Req, Res>(rpc: Unary<Req, Res>, request: Req, token?: string) =>
-    backends.call('orders', rpc, request, { token, idempotent: true });
+  const read = reads(backends, 'orders');
+  const inbox = reads(backends, 'notifications');
   const command = <B extends z.ZodType<object>>(
     path: string,
     summary: string,
@@ -182,12 +180,9 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       response: S.page('notifications', S.Notification),
       async handle({ query, token }) {
         const caller = await verifyCaller(backends, token);
-        const response = await backends.call(
-          'notifications',
-          backends.notifications.listNotifications,
-          { userId: caller.subject, pageSize: 50, pageToken: query.pageToken ?? '' },
-          { token: caller.token, idempotent: true },
-        );
+        const { pageToken = '' } = query;
+        const request = { userId: caller.subject, pageSize: 50, pageToken };
+        const response = await inbox(backends.notifications.listNotifications, request, token);
         return {
           notifications: response.notifications.map(notificationView),
           nextPageToken: response.nextPageToken,

@@ -1,26 +1,23 @@
 import { AppError, InvalidArgument } from '@conveyor/platform/errors';
 import { status } from '@grpc/grpc-js';
+import type { z } from 'zod';
+import type { Problem } from './api-schemas.ts';
 
 /** An error the edge answers with as RFC 9457 problem details. */
 export class HttpProblem extends Error {
   readonly status: number;
   readonly title: string;
   readonly field: string | undefined;
-  constructor(httpStatus: number, title: string, detail: string, field?: string) {
+  constructor(httpStatus: number, detail: string, field?: string) {
     super(detail);
     this.status = httpStatus;
-    this.title = title;
+    this.title = titles[httpStatus] ?? 'Error';
     this.field = field;
   }
 }
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  field?: string;
-}
+/** RFC 9457 problem details, as the API documents them. */
+export type ProblemBody = z.infer<typeof Problem>;
 
 /** The HTTP status of a gRPC status, by name; the application's error codes use the same names. */
 const httpStatusOf: Partial<Record<string, number>> = {
@@ -93,21 +90,15 @@ function body(httpStatus: number, title: string, detail: string, field?: string,
 }
 
 export const problem = {
-  badRequest: (field: string, problemText: string) =>
-    new HttpProblem(400, 'Bad request', `${field}: ${problemText}`, field),
+  badRequest: (field: string, problemText: string) => new HttpProblem(400, `${field}: ${problemText}`, field),
   unauthenticated: (detail = 'sign in first: no session cookie or bearer token') =>
-    new HttpProblem(401, 'Unauthenticated', detail),
-  forbidden: (detail: string) => new HttpProblem(403, 'Forbidden', detail),
-  notFound: (detail: string) => new HttpProblem(404, 'Not found', detail),
-  methodNotAllowed: (allowed: string[]) =>
-    new HttpProblem(405, 'Method not allowed', `allowed: ${allowed.join(', ')}`),
-  tooLarge: (limit: number) => new HttpProblem(413, 'Payload too large', `the body exceeds ${limit} bytes`),
+    new HttpProblem(401, detail),
+  forbidden: (detail: string) => new HttpProblem(403, detail),
+  notFound: (detail: string) => new HttpProblem(404, detail),
+  methodNotAllowed: (allowed: string[]) => new HttpProblem(405, `allowed: ${allowed.join(', ')}`),
+  tooLarge: (limit: number) => new HttpProblem(413, `the body exceeds ${limit} bytes`),
   unsupportedMediaType: () =>
-    new HttpProblem(
-      415,
-      'Unsupported media type',
-      'requests that change state must send content-type: application/json',
-    ),
-  tooManyRequests: (detail: string) => new HttpProblem(429, 'Too many requests', detail),
-  unavailable: (detail: string) => new HttpProblem(503, 'Service unavailable', detail),
+    new HttpProblem(415, 'requests that change state must send content-type: application/json'),
+  tooManyRequests: (detail: string) => new HttpProblem(429, detail),
+  unavailable: (detail: string) => new HttpProblem(503, detail),
 };

@@ -20,9 +20,8 @@ export interface EdgeRequest {
 }
 
 type Obj = z.ZodType<object>;
-/** What a route handler sees: validated input, the caller's token and the node request and response. */
+/** What a route handler sees: validated input, the caller's token and the node response. */
 export interface RouteInput<P, Q, H, B> {
-  req: IncomingMessage;
   /** For headers of the answer (`setHeader`, `appendHeader`), and event streams written to it. */
   res: ServerResponse;
   params: P;
@@ -178,7 +177,6 @@ async function answer(r: ApiRoute, { req, res, edge, params, query }: Matched, b
   if (r.auth !== 'none' && !token) throw problem.unauthenticated();
   let status = r.status ?? 200;
   const result = await r.handle({
-    req,
     res,
     ...input,
     token,

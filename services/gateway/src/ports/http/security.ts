@@ -43,13 +43,16 @@ export function isSecure(
   if (mode !== 'auto') return mode === 'always';
   if ((req.socket as TLSSocket).encrypted === true) return true;
   if (req.headers['x-forwarded-proto'] !== 'https' || !trusted) return false;
-  const peer = req.socket.remoteAddress ?? '';
-  // An IPv4 peer on a dual-stack socket reads ::ffff:a.b.c.d.
-  const v4 = peer.startsWith('::ffff:') ? peer.slice(7) : undefined;
-  return v4
-    ? trusted.check(v4, 'ipv4')
-    : isIP(peer) !== 0 && trusted.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+  return isTrusted(unmap(req.socket.remoteAddress ?? ''), trusted);
 }
+
+function isTrusted(address: string, trusted: BlockList): boolean {
+  const family = isIP(address);
+  return family !== 0 && trusted.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** An IPv4 peer on a dual-stack socket reads ::ffff:a.b.c.d. */
+const unmap = (address: string) => (address.startsWith('::ffff:') ? address.slice(7) : address);
 
 /**
  * The session cookie's name: `__Host-` over https, so browsers take it only from a secure origin
@@ -125,21 +128,16 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
  * at the left cannot move it). IPv6 addresses count per /64, the block one subscriber gets.
  */
 export function clientAddress(req: IncomingMessage, trusted: BlockList): string {
-  const isTrusted = (address: string) => {
-    const family = isIP(address);
-    return family !== 0 && trusted.check(address, family === 6 ? 'ipv6' : 'ipv4');
-  };
-  const unmap = (address: string) => (address.startsWith('::ffff:') ? address.slice(7) : address);
   let client = unmap(req.socket.remoteAddress ?? '');
   const forwarded = req.headers['x-forwarded-for'];
-  if (isTrusted(client) && typeof forwarded === 'string') {
+  if (isTrusted(client, trusted) && typeof forwarded === 'string') {
     const hops = forwarded
       .split(',')
       .map((hop) => unmap(hop.trim()))
       .filter((hop) => isIP(hop) !== 0);
     for (let i = hops.length - 1; i >= 0; i--) {
       client = hops[i] as string;
-      if (!isTrusted(client)) break;
+      if (!isTrusted(client, trusted)) break;
     }
   }
   return isIP(client) === 6 ? ipv6Prefix64(client) : client;

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { accountKey, type LimitName } from '../../adapters/edge-limits.ts';
 import * as S from './api-schemas.ts';
-import { verifyCaller } from './caller.ts';
+import { reads, verifyCaller } from './caller.ts';
 import type { GatewayDeps } from './deps.ts';
 import { problem, toProblem } from './problem.ts';
 import { type ApiRoute, type RouteInput, route } from './route.ts';
@@ -19,12 +19,7 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
   /** The user a token belongs to, and when the token expires (401 when it is not valid). */
   const sessionOf = async (token: string) => {
     const caller = await verifyCaller(backends, token);
-    const { user } = await backends.call(
-      'users',
-      backends.users.getUser,
-      { id: caller.subject },
-      { token: caller.token, idempotent: true },
-    );
+    const { user } = await reads(backends, 'users')(backends.users.getUser, { id: caller.subject }, token);
     return { user: userView(user), expiresAt: caller.expiresAt?.toISOString() ?? null };
   };
   /** 429 with Retry-After once `name`'s allowance for `key` is spent. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { HttpProblem } from './problem.ts';
+import { problem } from './problem.ts';
 
 export interface SseStream {
   send(event: string, data: unknown): void;
@@ -36,15 +36,11 @@ export class SseStreams {
     options: { owner?: string; heartbeatMs?: number; maxLifetimeMs?: number } = {},
   ): SseStream {
     if (this.#streams.size >= this.#max) {
-      throw new HttpProblem(503, 'Service unavailable', `too many live streams (${this.#max}); retry later`);
+      throw problem.unavailable(`too many live streams (${this.#max}); retry later`);
     }
     const owner = options.owner;
     if (owner !== undefined && (this.#perOwner.get(owner) ?? 0) >= this.#maxPerOwner) {
-      throw new HttpProblem(
-        429,
-        'Too many requests',
-        `at most ${this.#maxPerOwner} live streams per user; close one first`,
-      );
+      throw problem.tooManyRequests(`at most ${this.#maxPerOwner} live streams per user; close one first`);
     }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -54,10 +50,7 @@ export class SseStreams {
     });
     res.write('retry: 2000\n\n');
     let closed = false;
-    let resolveDone: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      resolveDone = resolve;
-    });
+    const { promise: done, resolve: resolveDone } = Promise.withResolvers<void>();
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
     const lifetime = setTimeout(() => stream.close(), options.maxLifetimeMs ?? 15 * 60_000);
     const finish = () => {
