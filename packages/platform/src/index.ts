@@ -38,4 +38,5 @@ export * from './observability/prometheus-text.ts';
 export * from './observability/telemetry.ts';
 export * from './postgres/migrate.ts';
 export * from './postgres/pool.ts';
+export * from './postgres/sql-filter.ts';
 export * from './timers/durable-timers.ts';

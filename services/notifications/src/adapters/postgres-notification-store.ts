@@ -3,6 +3,7 @@ import {
   type PoolClient,
   type Queryable,
   recordManyInInbox,
+  SqlFilter,
   withTransaction,
 } from '@conveyor/platform';
 import { traceparentOf } from '@conveyor/platform/telemetry';
@@ -92,25 +93,17 @@ export class PostgresNotificationStore implements NotificationStore {
     limit: number;
     after?: { createdAt: Date; id: string };
   }) {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.userId) {
-      params.push(query.userId);
-      where.push(`user_id = $${params.length}`);
-    }
+    const filter = new SqlFilter();
+    if (query.userId) filter.and('user_id = ?', query.userId);
     if (query.ownDeliveriesOnly) {
-      where.push(`(channel = 'email' or exists (select 1 from webhooks w
+      filter.and(`(channel = 'email' or exists (select 1 from webhooks w
                     where w.id = notifications.webhook_id and w.user_id = notifications.user_id))`);
     }
-    if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
-    }
-    params.push(query.limit);
+    if (query.after) filter.and('(created_at, id) < (?, ?)', query.after.createdAt, query.after.id);
     const { rows } = await this.#pool.query<NotificationRow>(
-      `select ${columns} from notifications ${where.length ? `where ${where.join(' and ')}` : ''}
-       order by created_at desc, id desc limit $${params.length}`,
-      params,
+      `select ${columns} from notifications ${filter.where}
+       order by created_at desc, id desc limit ${filter.param(query.limit)}`,
+      filter.params,
     );
     return rows.map(fromRow);
   }

@@ -3,6 +3,7 @@ import {
   failedPrecondition,
   isUniqueViolation,
   type Pool,
+  SqlFilter,
   withTransaction,
 } from '@conveyor/platform';
 import type { Webhook, WebhookStore } from '../app/webhook-store.ts';
@@ -68,22 +69,13 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async list(query: { userId?: string; limit: number; after?: { createdAt: Date; id: string } }) {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.userId) {
-      params.push(query.userId);
-      where.push(`user_id = $${params.length}`);
-    }
-    if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`);
-    }
-    params.push(query.limit);
+    const filter = new SqlFilter();
+    if (query.userId) filter.and('user_id = ?', query.userId);
+    if (query.after) filter.and('(created_at, id) > (?, ?)', query.after.createdAt, query.after.id);
     const { rows } = await this.#pool.query<WebhookRow>(
-      `select id, user_id, url, created_at from webhooks
-       ${where.length ? `where ${where.join(' and ')}` : ''}
-       order by created_at, id limit $${params.length}`,
-      params,
+      `select id, user_id, url, created_at from webhooks ${filter.where}
+       order by created_at, id limit ${filter.param(query.limit)}`,
+      filter.params,
     );
     return rows.map(fromRow);
   }

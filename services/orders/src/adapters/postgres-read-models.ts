@@ -1,4 +1,4 @@
-import type { Queryable } from '@conveyor/platform';
+import { type Queryable, SqlFilter } from '@conveyor/platform';
 import type { OrderProjectionTable, ProjectedOrder } from '../app/order-projection-table.ts';
 import type { OrderReadModels } from '../app/order-read-models.ts';
 import type { ExistingStatus, OrderSummaryView, OrderView } from '../app/order-view.ts';
@@ -91,21 +91,13 @@ export class PostgresOrderReadModels implements OrderReadModels, OrderProjection
   }
 
   async listOrders(query: Parameters<OrderReadModels['listOrders']>[0]): Promise<OrderSummaryView[]> {
-    const params: unknown[] = [query.userId];
-    const where = ['user_id = $1'];
-    if (query.status !== undefined) {
-      params.push(query.status);
-      where.push(`status = $${params.length}`);
-    }
-    if (query.after) {
-      params.push(query.after.placedAt, query.after.orderId);
-      where.push(`(placed_at, order_id) < ($${params.length - 1}, $${params.length})`);
-    }
-    params.push(query.limit);
+    const filter = new SqlFilter().and('user_id = ?', query.userId);
+    if (query.status !== undefined) filter.and('status = ?', query.status);
+    if (query.after) filter.and('(placed_at, order_id) < (?, ?)', query.after.placedAt, query.after.orderId);
     const { rows } = await this.#db.query<OrderRow>(
-      `select ${summaryColumns} from ${this.#table} where ${where.join(' and ')}
-       order by placed_at desc, order_id desc limit $${params.length}`,
-      params,
+      `select ${summaryColumns} from ${this.#table} ${filter.where}
+       order by placed_at desc, order_id desc limit ${filter.param(query.limit)}`,
+      filter.params,
     );
     return rows.map(summaryOfRow);
   }
