@@ -22,7 +22,6 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
     summary: string,
     auth: 'user' | 'admin',
     body: B,
-    toGrpc: (orderId: string, body: z.output<B>) => object,
     method: 'payOrder' | 'cancelOrder' | 'shipOrder' | 'deliverOrder',
   ) =>
     route({
@@ -37,7 +36,8 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
       response: OrderBody,
       async handle({ params, body, token }) {
         const rpc = orders()[method] as Orders['payOrder'];
-        const request = toGrpc(params.id, body) as Parameters<typeof rpc>[0];
+        // The body's fields are named as the command's request fields.
+        const request = { orderId: params.id, ...body } as Parameters<typeof rpc>[0];
         const { order } = await backends.call('orders', rpc, request, { token, idempotent: false });
         return { order: orderView(order) };
       },
@@ -145,31 +145,10 @@ export function orderRoutes(deps: GatewayDeps): ApiRoute[] {
         return { order: orderView(order) };
       },
     }),
-    command('pay', 'Pay a placed order', 'user', S.Empty, (orderId) => ({ orderId }), 'payOrder'),
-    command(
-      'cancel',
-      'Cancel an order that has not shipped',
-      'user',
-      S.CancelOrderRequest,
-      (orderId, body) => ({ orderId, reason: body.reason }),
-      'cancelOrder',
-    ),
-    command(
-      'ship',
-      'Ship a paid order (admins)',
-      'admin',
-      S.ShipOrderRequest,
-      (orderId, body) => ({ orderId, ...body }),
-      'shipOrder',
-    ),
-    command(
-      'deliver',
-      'Mark a shipped order delivered (admins)',
-      'admin',
-      S.Empty,
-      (orderId) => ({ orderId }),
-      'deliverOrder',
-    ),
+    command('pay', 'Pay a placed order', 'user', S.Empty, 'payOrder'),
+    command('cancel', 'Cancel an order that has not shipped', 'user', S.CancelOrderRequest, 'cancelOrder'),
+    command('ship', 'Ship a paid order (admins)', 'admin', S.ShipOrderRequest, 'shipOrder'),
+    command('deliver', 'Mark a shipped order delivered (admins)', 'admin', S.Empty, 'deliverOrder'),
     route({
       method: 'GET',
       path: '/api/notifications',

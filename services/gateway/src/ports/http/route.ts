@@ -22,7 +22,7 @@ export interface EdgeRequest {
 type Obj = z.ZodType<object>;
 /** What a route handler sees: validated input, the caller's token and the node response. */
 export interface RouteInput<P, Q, H, B> {
-  /** For headers of the answer (`setHeader`, `appendHeader`), and event streams written to it. */
+  /** For headers of the answer, and event streams written to it. */
   res: ServerResponse;
   params: P;
   query: Q;

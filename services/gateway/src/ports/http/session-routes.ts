@@ -39,12 +39,9 @@ export function sessionRoutes({ backends, limits }: GatewayDeps): ApiRoute[] {
       { idempotent: false },
     );
     const maxAge = auth.expiresAt ? (auth.expiresAt.getTime() - Date.now()) / 1000 : 900;
-    res.appendHeader(
-      'set-cookie',
-      sessionCookie(auth.accessToken, maxAge, secure, sessionCookieName(secure)),
-    );
+    const session = sessionCookie(auth.accessToken, maxAge, secure, sessionCookieName(secure));
     const device = sessionCookie(auth.deviceToken, DEVICE_COOKIE_MAX_AGE_S, secure, deviceCookieName(secure));
-    res.appendHeader('set-cookie', device);
+    res.setHeader('set-cookie', [session, device]);
     return { user: userView(auth.user), expiresAt: auth.expiresAt?.toISOString() ?? null };
   };
   return [
