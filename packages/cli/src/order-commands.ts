@@ -3,9 +3,10 @@ import { ordersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, shown } from './cli-error.ts';
+import { DEADLINE_MS, isConnected } from './grpc-channel.ts';
 import { formatOrder, orderOutcome } from './order-format.ts';
 import type { ItemArg } from './order-values.ts';
-import { asUser, DEADLINE_MS, grpcFailure, isConnected, newClient } from './service-calls.ts';
+import { asUser, grpcFailure, newClient } from './service-calls.ts';
 
 /**
  * PlaceOrder with the given idempotency key, else a new UUID; the key is printed so that

@@ -2,9 +2,10 @@ import { ordersV1 } from '@conveyor/contracts/grpc';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, shown } from './cli-error.ts';
 import { formatTime } from './format.ts';
+import { DEADLINE_MS } from './grpc-channel.ts';
 import { formatHistory, formatOrderSummaries, orderOutcome, orderStatusValue } from './order-format.ts';
 import type { OrderAt, OrderStatusName } from './order-values.ts';
-import { asUser, DEADLINE_MS } from './service-calls.ts';
+import { asUser } from './service-calls.ts';
 
 /** GetOrder: the read model's view of one order. */
 export async function showOrder(

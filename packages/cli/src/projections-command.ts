@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import type { Endpoints } from './addresses.ts';
 import { CliError, type Outcome } from './cli-error.ts';
+import { isConnected, isServiceError } from './grpc-channel.ts';
 import { progressPrinter } from './rebuild-progress.ts';
-import { grpcFailure, isConnected, isServiceError, newClient } from './service-calls.ts';
+import { grpcFailure, newClient } from './service-calls.ts';
 
 /** A rebuild replays every order event; it gets far longer than a unary call. */
 export const REBUILD_DEADLINE_MS = 10 * 60_000;

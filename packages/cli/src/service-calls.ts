@@ -1,10 +1,9 @@
 import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
-import { type ConfigError, callUnary, grpcTransport } from '@conveyor/platform/grpc-client';
+import { callUnary } from '@conveyor/platform/grpc-client';
 import {
   type CallOptions,
   type Client,
   type ClientUnaryCall,
-  connectivityState,
   InterceptingCall,
   type Interceptor,
   type Metadata,
@@ -13,25 +12,8 @@ import {
 } from '@grpc/grpc-js';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes } from './cli-error.ts';
+import { credentials, DEADLINE_MS, isConnected, isServiceError } from './grpc-channel.ts';
 import type { ConsumingService } from './option-values.ts';
-
-/**
- * Plaintext, or TLS when GRPC_TLS_CA_FILE names the CA of services that serve TLS (docs/security.md);
- * read once, at the first client.
- */
-let channel: ReturnType<typeof grpcTransport>['client'] | undefined;
-export const credentials = () => {
-  try {
-    channel ??= grpcTransport({ GRPC_TLS_CA_FILE: process.env.GRPC_TLS_CA_FILE || undefined }).client;
-  } catch (error) {
-    // Says which variable and file, not a stack: e.g. "GRPC_TLS_CA_FILE: cannot read /x: ENOENT".
-    throw new CliError(((error as ConfigError).problems ?? [(error as Error).message]).join('; '));
-  }
-  return channel;
-};
-
-/** Every call's deadline, unless the call names a longer one. */
-export const DEADLINE_MS = 5000;
 
 /** Adds `authorization: Bearer <token>` to every call of a client. */
 function bearer(token: string | undefined): { interceptors?: Interceptor[] } {
@@ -63,11 +45,6 @@ export function newClient<K extends keyof typeof clients>(
   return new clients[kind](address, credentials(), bearer(token)) as ClientOf<K>;
 }
 
-/** Whether the client holds an established connection (tells refusals from server answers). */
-export function isConnected(client: Client): boolean {
-  return client.getChannel().getConnectivityState(false) === connectivityState.READY;
-}
-
 const rejections = new Set<number>([
   status.INVALID_ARGUMENT,
   status.ALREADY_EXISTS,
@@ -76,10 +53,6 @@ const rejections = new Set<number>([
   status.PERMISSION_DENIED,
   status.UNAUTHENTICATED,
 ]);
-
-export function isServiceError(error: unknown): error is ServiceError {
-  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
-}
 
 /**
  * Turns a failed call into what the user reads: unreachable (no connection) → exit 1;

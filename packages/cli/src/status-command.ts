@@ -1,23 +1,47 @@
 import { relative } from 'node:path';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import { probeReadyz } from '@conveyor/stack/readyz';
-import { makeGenericClientConstructor, type ServiceDefinition, status } from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { makeGenericClientConstructor, status } from '@grpc/grpc-js';
 import type { Endpoints, ServiceTarget } from './addresses.ts';
 import { exitCodes, type Outcome, shown } from './cli-error.ts';
 import { formatStatus, formatTime, type ServiceStatus } from './format.ts';
-import { credentials, DEADLINE_MS, isConnected, isServiceError } from './service-calls.ts';
+import { credentials, DEADLINE_MS, isConnected, isServiceError } from './grpc-channel.ts';
+
+/**
+ * grpc.health.v1's Check, its two messages coded here: the request for the whole server (service
+ * "") is empty, proto3 leaving defaults out, and the answer's one field is `status` (field 1, an
+ * enum: tag byte 0x08, then the value, below 128). grpc-health-check's definition loads protobufjs
+ * and parses health.proto at every start: about 100 ms of each `conveyor status` (issue 26).
+ */
+const servingStatus = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
+const empty = () => Buffer.alloc(0);
+
+function checkAnswer(bytes: Buffer): { status: string } {
+  if (bytes.length === 0) return { status: 'UNKNOWN' };
+  if (bytes.length !== 2 || bytes[0] !== 0x08) return { status: 'unreadable answer' };
+  return { status: servingStatus[bytes[1] as number] ?? `status ${bytes[1]}` };
+}
 
 const HealthClient = makeGenericClientConstructor(
-  healthService as unknown as ServiceDefinition,
+  {
+    Check: {
+      path: '/grpc.health.v1.Health/Check',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: empty,
+      requestDeserialize: () => ({}),
+      responseSerialize: empty,
+      responseDeserialize: checkAnswer,
+    },
+  },
   'grpc.health.v1.Health',
 );
 
 /** grpc.health.v1 Check of the whole server (service ""): SERVING, NOT_SERVING, unreachable... */
-async function health(target: ServiceTarget): Promise<string> {
+export async function grpcHealth(target: Pick<ServiceTarget, 'grpc'>): Promise<string> {
   const client = new HealthClient(target.grpc, credentials());
   try {
-    // grpc-health-check's definition has no typed client: Check answers { status: 'SERVING' | ... }.
+    // A generic client has no typed methods: Check answers { status: 'SERVING' | ... }.
     const check = client.Check as Parameters<typeof callUnary<{ service: string }, { status: string }>>[1];
     return (await callUnary(client, check, { service: '' }, { deadlineMs: DEADLINE_MS })).status;
   } catch (error) {
@@ -72,7 +96,7 @@ export async function stackStatus(endpoints: Endpoints, input: { json: boolean }
     };
   };
   const statuses: ServiceStatus[] = await Promise.all([
-    ...endpoints.services.map((service) => probe(endpoints.target(service), health)),
+    ...endpoints.services.map((service) => probe(endpoints.target(service), grpcHealth)),
     ...endpoints.web.map((target) => probe(target, httpHealth)),
   ]);
   const up = statuses.every((s) => s.up);
