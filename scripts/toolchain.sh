@@ -20,9 +20,10 @@ conveyor_ensure_node() {
   if [ -x "$dir/bin/node" ]; then
     export PATH="$dir/bin:$PATH"
     # Ours, of the right major (read from its package.json: no node start on every command).
-    local version
-    version="$(grep -m1 -o '"version": *"[0-9]*' "$dir/package.json" 2>/dev/null | grep -o '[0-9]*$')"
-    [ "${version:-0}" -ge "$CONVEYOR_NODE_MAJOR" ] && return 0
+    local line
+    while IFS= read -r line; do
+      [[ $line =~ \"version\":\ *\"([0-9]+) ]] && { [ "${BASH_REMATCH[1]}" -ge "$CONVEYOR_NODE_MAJOR" ] && return 0; break; }
+    done <"$dir/package.json"
   fi
   if [ "$(conveyor_node_major)" -ge "$CONVEYOR_NODE_MAJOR" ]; then
     return 0
@@ -49,9 +50,12 @@ conveyor_ensure_node() {
 # Installs dependencies when package-lock.json changed since the last install.
 conveyor_ensure_deps() {
   local stamp="$CONVEYOR_ROOT/node_modules/.conveyor-lock.sha256"
+  # Neither file changed since the stamp was written: no hashing (each fork costs a command's start).
+  [[ $stamp -nt $CONVEYOR_ROOT/package-lock.json && $stamp -nt $CONVEYOR_ROOT/package.json ]] && return 0
   local want
   want="$(cat "$CONVEYOR_ROOT/package-lock.json" "$CONVEYOR_ROOT/package.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    touch "$stamp"
     return 0
   fi
   echo "conveyor: installing dependencies (npm install, as pinned by package-lock.json)" >&2
