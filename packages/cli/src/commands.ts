@@ -5,11 +5,12 @@ import { limit } from './option-values.ts';
 import { declareOrders, declareRepublish } from './orders-program.ts';
 import { group, type Leaf, system } from './program.ts';
 
-const users = () => import('./users-command.ts');
-const products = () => import('./products-command.ts');
-const sinks = () => import('./sink-commands.ts');
+const usersModule = () => import('./users-command.ts');
+const users = system(usersModule);
+const products = system(() => import('./order-queries.ts'));
+const sinks = system(() => import('./sink-commands.ts'));
 
-type BootstrapAdmin = Parameters<Awaited<ReturnType<typeof users>>['bootstrapAdmin']>[0];
+type BootstrapAdmin = Parameters<Awaited<ReturnType<typeof usersModule>>['bootstrapAdmin']>[0];
 
 const epilogue = `
 Examples:
@@ -56,12 +57,12 @@ export function declareCommands(program: Command, leaf: Leaf): void {
   declareReading(program, leaf);
   declareOrders(program, leaf);
   declareOperations(program, leaf);
-  leaf(program, 'mail', 'mails caught by the local SMTP sink, newest first', system(sinks, 'listMail'));
+  leaf(program, 'mail', 'mails caught by the local SMTP sink, newest first', sinks('listMail'));
   leaf(
     program,
     'status',
     'health and readiness of every service and the gateway',
-    system(() => import('./status-command.ts'), 'stackStatus'),
+    system(() => import('./status-command.ts'))('stackStatus'),
   );
   program
     .command('help [COMMAND...]')
@@ -84,7 +85,7 @@ function declareUsers(program: Command, leaf: Leaf): void {
     program,
     'login',
     'sign in; saves the access token (15 min) to $XDG_STATE_HOME/conveyor/token (~/.local/state/...) that every other command sends; CONVEYOR_TOKEN overrides',
-    system(users, 'login'),
+    users('login'),
   )
     .requiredOption('--email <EMAIL>')
     .requiredOption('--password <PASSWORD>');
@@ -92,24 +93,24 @@ function declareUsers(program: Command, leaf: Leaf): void {
     program,
     'logout',
     'end every session of the logged-in user (their tokens are refused from now on) and delete the saved token',
-    system(users, 'logout'),
+    users('logout'),
   );
   const user = group(program, 'users', 'sign up, accounts, passwords and roles');
-  leaf(user, 'create', 'sign a user up (password: 12-128 characters)', system(users, 'createUser'))
+  leaf(user, 'create', 'sign a user up (password: 12-128 characters)', users('createUser'))
     .requiredOption('--email <EMAIL>')
     .requiredOption('--name <NAME>')
     .requiredOption('--password <PASSWORD>');
-  leaf(user, 'get <ID>', 'show one user (yourself, or anyone as admin)', system(users, 'getUser'));
-  leaf(user, 'change-password', 'change your password; other sessions end', system(users, 'changePassword'))
+  leaf(user, 'get <ID>', 'show one user (yourself, or anyone as admin)', users('getUser'));
+  leaf(user, 'change-password', 'change your password; other sessions end', users('changePassword'))
     .requiredOption('--current <PASSWORD>')
     .requiredOption('--new <PASSWORD>');
   leaf(
     user,
     'request-reset',
     'mail a one-time code to reset a forgotten password',
-    system(users, 'requestReset'),
+    users('requestReset'),
   ).requiredOption('--email <EMAIL>');
-  leaf(user, 'reset-password', 'set a new password with the mailed code', system(users, 'resetPassword'))
+  leaf(user, 'reset-password', 'set a new password with the mailed code', users('resetPassword'))
     .requiredOption('--token <CODE>')
     .requiredOption('--password <PASSWORD>');
   const role = (raw: string) => {
@@ -121,7 +122,7 @@ function declareUsers(program: Command, leaf: Leaf): void {
     ['grant-role', true, 'make a user an admin (admins only; recorded)'],
     ['revoke-role', false, 'make an admin a customer again (never the last admin)'],
   ] as const) {
-    leaf(user, name, description, system(users, 'changeRole'), ({ id }: { id: string }) => ({
+    leaf(user, name, description, users('changeRole'), ({ id }: { id: string }) => ({
       id,
       grant,
     }))
@@ -133,7 +134,7 @@ function declareUsers(program: Command, leaf: Leaf): void {
     user,
     'bootstrap-admin',
     'make the first admin, straight in the database (DATABASE_URL; refused once an admin exists)',
-    async (request: BootstrapAdmin, env) => (await users()).bootstrapAdmin(request, env),
+    async (request: BootstrapAdmin, env) => (await usersModule()).bootstrapAdmin(request, env),
   )
     .requiredOption('--email <EMAIL>')
     .requiredOption('--password <PASSWORD>')
@@ -144,18 +145,18 @@ function declareUsers(program: Command, leaf: Leaf): void {
 /** What customers read: the catalog and their notifications. */
 function declareReading(program: Command, leaf: Leaf): void {
   const product = group(program, 'products', 'the catalog that prices orders');
-  leaf(product, 'list', 'the catalog', system(products, 'listProducts')).option(
+  leaf(product, 'list', 'the catalog', products('listProducts')).option(
     '--limit <N>',
     'at most N (1-500)',
     limit,
   );
-  leaf(product, 'get <SKU>', 'one product', system(products, 'getProduct'));
+  leaf(product, 'get <SKU>', 'one product', products('getProduct'));
   const notifications = group(program, 'notifications', 'what was sent to users');
   leaf(
     notifications,
     'list',
     'notifications, newest first',
-    system(() => import('./notifications-command.ts'), 'listNotifications'),
+    system(() => import('./notification-commands.ts'))('listNotifications'),
   )
     .option('--user <ID>', "this user's (default: yours)")
     .option('--limit <N>', 'at most N (1-500)', limit);

@@ -14,10 +14,10 @@ import {
 import { parseInstant } from './order-values.ts';
 import { group, type Leaf, system } from './program.ts';
 
-const dlq = () => import('./dlq-commands.ts');
-const webhooks = () => import('./webhook-commands.ts');
-const sequences = () => import('./sequence-commands.ts');
-const consumers = () => import('./consumer-commands.ts');
+const dlq = system(() => import('./dlq-commands.ts'));
+const webhooks = system(() => import('./notification-commands.ts'));
+const sequences = system(() => import('./sequence-commands.ts'));
+const consumers = system(() => import('./consumer-commands.ts'));
 
 const services = 'orders or notifications (default: both)';
 
@@ -33,11 +33,11 @@ export function declareOperations(program: Command, leaf: Leaf): void {
     letters,
     'list',
     'the event of a key that keeps failing, and how many wait behind it',
-    system(sequences, 'listSequences'),
+    sequences('listSequences'),
   ).option('--service <S>', services, serviceOf);
-  const release = system(sequences, 'releaseSequence');
+  const release = sequences('releaseSequence');
   for (const [name, description, handler] of [
-    ['show', 'one head and the events parked behind it, in order', system(sequences, 'showSequence')],
+    ['show', 'one head and the events parked behind it, in order', sequences('showSequence')],
     ['redrive', 'apply the head, then the parked events, in order', release],
     ['discard', 'drop the head unapplied, then apply the parked events', release],
   ] as const) {
@@ -47,8 +47,8 @@ export function declareOperations(program: Command, leaf: Leaf): void {
   }
 
   const durable = group(program, 'consumers', 'every durable consumer: pause, resume, replay');
-  const control = system(consumers, 'controlConsumer');
-  leaf(durable, 'list', 'running or paused, its lag and replicas', system(consumers, 'listConsumers')).option(
+  const control = consumers('controlConsumer');
+  leaf(durable, 'list', 'running or paused, its lag and replicas', consumers('listConsumers')).option(
     '--service <S>',
     services,
     serviceOf,
@@ -80,7 +80,7 @@ export function declareOperations(program: Command, leaf: Leaf): void {
     group(program, 'timers', 'durable timers'),
     'list',
     "due soonest (e.g. an unpaid order's payment timeout): when, what, attempts, last error",
-    system(() => import('./timer-commands.ts'), 'listTimers'),
+    system(() => import('./timer-commands.ts'))('listTimers'),
   )
     .option('--service <S>', services, serviceOf)
     .option('--limit <N>', 'at most N (1-500)', limit);
@@ -93,19 +93,19 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     'dlq',
     'dead letters of the notification consumer (deliveries that gave up)',
   );
-  leaf(letters, 'list', 'oldest first', system(dlq, 'listDeadLetters'))
+  leaf(letters, 'list', 'oldest first', dlq('listDeadLetters'))
     .option('--subject <S>', 'original subject, e.g. order.paid')
     .option('--reason <TEXT>', 'part of the reason')
     .option('--limit <N>', 'at most N (1-500)', limit)
     .option('--after <ID>', 'the page after this id');
-  leaf(letters, 'show <ID>', 'reason, counts, headers, payload', system(dlq, 'showDeadLetter'));
+  leaf(letters, 'show <ID>', 'reason, counts, headers, payload', dlq('showDeadLetter'));
   for (const [name, description, handler] of [
     [
       'redrive',
       'publish the originals again and remove them; safe to repeat (the consumer drops events it already handled)',
-      system(dlq, 'redriveDeadLetters'),
+      dlq('redriveDeadLetters'),
     ],
-    ['purge', 'remove dead letters for good', system(dlq, 'purgeDeadLetters')],
+    ['purge', 'remove dead letters for good', dlq('purgeDeadLetters')],
   ] as const) {
     const command = leaf(letters, `${name} [ID]`, description, handler, dlqRequest(`dlq ${name}`))
       .option('--all', 'every dead letter')
@@ -120,7 +120,7 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     hooks,
     'register',
     "post a user's events (or every event, --global) to URL, signed; prints the signing secret once",
-    system(webhooks, 'registerWebhook'),
+    webhooks('registerWebhook'),
     ({ user, global, url }: { user?: string; global?: boolean; url: string }) => {
       if ((user === undefined) === (global !== true))
         throw new UsageError('webhooks register needs either --user ID or --global');
@@ -130,20 +130,15 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     .option('--user <ID>', "this user's events")
     .option('--global', 'every event')
     .requiredOption('--url <URL>');
-  leaf(hooks, 'list', 'registered webhooks (never their secrets)', system(webhooks, 'listWebhooks'))
+  leaf(hooks, 'list', 'registered webhooks (never their secrets)', webhooks('listWebhooks'))
     .option('--user <ID>', "this user's")
     .option('--limit <N>', 'at most N (1-500)', limit);
-  leaf(
-    hooks,
-    'delete <ID>',
-    'delete one; its pending deliveries are cancelled',
-    system(webhooks, 'deleteWebhook'),
-  );
+  leaf(hooks, 'delete <ID>', 'delete one; its pending deliveries are cancelled', webhooks('deleteWebhook'));
   leaf(
     hooks,
     'sink',
     'the local webhook sink (conveyor up, 127.0.0.1:9999): what it received, newest first',
-    system(() => import('./sink-commands.ts'), 'webhookSink'),
+    system(() => import('./sink-commands.ts'))('webhookSink'),
     ({ limit, ...flags }: { limit?: number; accept?: boolean; refuse?: boolean; fail?: boolean }) => {
       const answers = Object.keys(flags);
       if (answers.length > 1) throw new UsageError('webhooks sink takes one of --accept, --refuse, --fail');

@@ -1,11 +1,11 @@
 import { ordersV1 } from '@conveyor/contracts/grpc';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, shown } from './cli-error.ts';
-import { formatTime } from './format.ts';
+import { formatProduct, formatProducts, formatTime } from './format.ts';
 import { DEADLINE_MS } from './grpc-channel.ts';
 import { formatHistory, formatOrderSummaries, orderOutcome, orderStatusValue } from './order-format.ts';
 import type { OrderAt, OrderStatusName } from './order-values.ts';
-import { asUser } from './service-calls.ts';
+import { anonymously, asUser } from './service-calls.ts';
 
 /** GetOrder: the read model's view of one order. */
 export async function showOrder(
@@ -72,4 +72,25 @@ export async function republishEvents(
   const range =
     input.to === 0 ? `from position ${input.from} to the newest` : `positions ${input.from}-${input.to}`;
   return { text: `queued ${response.queued} event(s) for publishing again (${range})` };
+}
+
+/** The catalog, without a login. */
+export async function listProducts(
+  endpoints: Endpoints,
+  input: { limit?: number; json: boolean },
+): Promise<Outcome> {
+  const request = { pageSize: input.limit ?? 0, pageToken: '' };
+  const response = await anonymously(endpoints, 'orders', 'listProducts', request);
+  return shown(input.json, ordersV1.ListProductsResponse.toJSON(response), () =>
+    formatProducts(response.products),
+  );
+}
+
+export async function getProduct(
+  endpoints: Endpoints,
+  input: { sku: string; json: boolean },
+): Promise<Outcome> {
+  const { product } = await anonymously(endpoints, 'orders', 'getProduct', { sku: input.sku });
+  if (!product) return { text: 'the service returned no product' };
+  return shown(input.json, ordersV1.Product.toJSON(product), () => formatProduct(product));
 }

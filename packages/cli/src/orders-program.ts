@@ -3,13 +3,13 @@ import { limit, wholeNumber } from './option-values.ts';
 import { addItem, orderStatusNames, parseAt, parseIdempotencyKey } from './order-values.ts';
 import { group, type Leaf, system } from './program.ts';
 
-const changes = () => import('./order-commands.ts');
-const queries = () => import('./order-queries.ts');
+const changes = system(() => import('./order-commands.ts'));
+const queries = system(() => import('./order-queries.ts'));
 
 /** `orders republish` and `users republish`: the events (or logged events) at positions N..M again. */
 export function declareRepublish(leaf: Leaf, service: Command, description: string): void {
   const name = service.name() as 'orders' | 'users';
-  leaf(service, 'republish', description, system(queries, 'republishEvents'), (values: object) => ({
+  leaf(service, 'republish', description, queries('republishEvents'), (values: object) => ({
     ...values,
     service: name,
   }))
@@ -24,7 +24,7 @@ export function declareOrders(program: Command, leaf: Leaf): void {
     orders,
     'place',
     'place an order priced from the catalog, for yourself (admins: --user for someone else)',
-    system(changes, 'placeOrder'),
+    changes('placeOrder'),
     ({ item, ...rest }: { item: unknown }) => ({ items: item, ...rest }),
   )
     .requiredOption('--item <SKU:QTY>', 'a product and how many (1-1000); repeat for more', addItem)
@@ -34,33 +34,25 @@ export function declareOrders(program: Command, leaf: Leaf): void {
       parseIdempotencyKey,
     )
     .option('--user <ID>', 'the customer (admins only; default: you)');
-  leaf(orders, 'pay <ID>', 'pay a placed order', system(changes, 'payOrder'));
-  leaf(orders, 'ship <ID>', 'ship a paid order', system(changes, 'shipOrder'))
+  leaf(orders, 'pay <ID>', 'pay a placed order', changes('payOrder'));
+  leaf(orders, 'ship <ID>', 'ship a paid order', changes('shipOrder'))
     .requiredOption('--carrier <C>')
     .requiredOption('--tracking <T>');
-  leaf(orders, 'deliver <ID>', 'mark a shipped order delivered', system(changes, 'deliverOrder'));
-  leaf(
-    orders,
-    'cancel <ID>',
-    'cancel an order that has not shipped',
-    system(changes, 'cancelOrder'),
-  ).requiredOption('--reason <TEXT>');
-  leaf(orders, 'show <ID>', 'one order, from the read model', system(queries, 'showOrder'));
-  leaf(orders, 'list', 'your orders (admins: --user’s), newest first', system(queries, 'listOrders'))
+  leaf(orders, 'deliver <ID>', 'mark a shipped order delivered', changes('deliverOrder'));
+  leaf(orders, 'cancel <ID>', 'cancel an order that has not shipped', changes('cancelOrder')).requiredOption(
+    '--reason <TEXT>',
+  );
+  leaf(orders, 'show <ID>', 'one order, from the read model', queries('showOrder'));
+  leaf(orders, 'list', 'your orders (admins: --user’s), newest first', queries('listOrders'))
     .option('--user <ID>', "this user's (admins only; default: yours)")
     .addOption(new Option('--status <S>', 'only orders in this status').choices(orderStatusNames))
     .option('--limit <N>', 'at most N (1-500)', limit);
-  leaf(
-    orders,
-    'history <ID>',
-    'every event of an order, with the state after it',
-    system(queries, 'orderHistory'),
-  );
+  leaf(orders, 'history <ID>', 'every event of an order, with the state after it', queries('orderHistory'));
   leaf(
     orders,
     'at <ID>',
     'the order after its Nth event, or as of T',
-    system(queries, 'orderAt'),
+    queries('orderAt'),
     ({ id, version, time }: { id: string; version?: string; time?: string }) => ({
       id,
       at: parseAt(version, time),
@@ -74,6 +66,6 @@ export function declareOrders(program: Command, leaf: Leaf): void {
     projections,
     'rebuild',
     'rebuild the order read models from the events, with progress (--json: one JSON line per report)',
-    system(() => import('./projections-command.ts'), 'rebuildProjections'),
+    system(() => import('./projections-command.ts'))('rebuildProjections'),
   );
 }

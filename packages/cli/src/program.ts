@@ -18,16 +18,17 @@ type SystemHandler<R> = (endpoints: Endpoints, request: R, env: NodeJS.ProcessEn
 type RequestOf<F> = F extends SystemHandler<infer R> ? R : 'not a handler of (endpoints, request, env)';
 
 /**
- * The handler `name` of a module that talks to the running system. The module, and gRPC with it,
- * loads only when the command runs: `conveyor status` does not pay for the orders client (README:
- * Operations, CLI timing).
+ * The handlers of a module that talks to the running system, by name: `system(load)('showOrder')`.
+ * The module, and gRPC with it, loads only when the command runs: `conveyor status` does not pay
+ * for the orders client (README: Operations, CLI timing).
  */
-export function system<M, K extends keyof M>(load: () => Promise<M>, name: K): Handler<RequestOf<M[K]>> {
-  return async (request, env) => {
-    const { loadEndpoints } = await import('./addresses.ts');
-    const handler = (await load())[name] as SystemHandler<RequestOf<M[K]>>;
-    return handler(await loadEndpoints(env), request, env);
-  };
+export function system<M>(load: () => Promise<M>) {
+  return <K extends keyof M>(name: K): Handler<RequestOf<M[K]>> =>
+    async (request, env) => {
+      const { loadEndpoints } = await import('./addresses.ts');
+      const handler = (await load())[name] as SystemHandler<RequestOf<M[K]>>;
+      return handler(await loadEndpoints(env), request, env);
+    };
 }
 
 /** `orders show`: the command's names below the program. */

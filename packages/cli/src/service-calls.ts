@@ -99,7 +99,8 @@ type Unary<F> = F extends (
   : never;
 /** The names of a client's unary methods. */
 type MethodOf<C> = { [K in keyof C]: [Unary<C[K]>] extends [never] ? never : K }[keyof C];
-type Call<C, M extends keyof C> = Unary<C[M]>;
+type Req<C, M extends keyof C> = Unary<C[M]>['request'];
+type Res<C, M extends keyof C> = Unary<C[M]>['response'];
 
 /**
  * Calls `method` with `request` and a deadline, maps a failure with grpcFailure, closes the
@@ -110,15 +111,12 @@ async function callOnce<C extends Client, M extends MethodOf<C>>(
   address: string,
   client: C,
   method: M,
-  request: Call<C, M>['request'],
+  request: Req<C, M>,
   deadlineMs: number,
-): Promise<Call<C, M>['response']> {
+): Promise<Res<C, M>> {
   try {
-    // The method is one of the client's unary methods, its request and response those of Call<C, M>.
-    return (await callUnary(client, client[method] as never, request, { deadlineMs })) as Call<
-      C,
-      M
-    >['response'];
+    // The method is one of the client's unary methods, its request and response Req and Res.
+    return (await callUnary(client, client[method] as never, request, { deadlineMs })) as Res<C, M>;
   } catch (error) {
     throw grpcFailure(error, service, address, isConnected(client), deadlineMs);
   } finally {
@@ -133,9 +131,9 @@ export function asUser<S extends Api, M extends MethodOf<ClientOf<S>>>(
   endpoints: Endpoints,
   service: S,
   method: M,
-  request: Call<ClientOf<S>, M>['request'],
+  request: Req<ClientOf<S>, M>,
   deadlineMs = DEADLINE_MS,
-): Promise<Call<ClientOf<S>, M>['response']> {
+): Promise<Res<ClientOf<S>, M>> {
   const { grpc } = endpoints.target(service);
   const client = newClient(service, grpc, endpoints.accessToken());
   return callOnce(service, grpc, client as ClientOf<S>, method, request, deadlineMs);
@@ -146,8 +144,8 @@ export function anonymously<S extends Api, M extends MethodOf<ClientOf<S>>>(
   endpoints: Endpoints,
   service: S,
   method: M,
-  request: Call<ClientOf<S>, M>['request'],
-): Promise<Call<ClientOf<S>, M>['response']> {
+  request: Req<ClientOf<S>, M>,
+): Promise<Res<ClientOf<S>, M>> {
   const { grpc } = endpoints.target(service);
   return callOnce(service, grpc, newClient(service, grpc) as ClientOf<S>, method, request, DEADLINE_MS);
 }
@@ -159,9 +157,9 @@ export function asConsumers<M extends MethodOf<Consumers>>(
   endpoints: Endpoints,
   service: ConsumingService,
   method: M,
-  request: Call<Consumers, M>['request'],
+  request: Req<Consumers, M>,
   deadlineMs = DEADLINE_MS,
-): Promise<Call<Consumers, M>['response']> {
+): Promise<Res<Consumers, M>> {
   const { grpc } = endpoints.target(service);
   const client = newClient('consumers', grpc, endpoints.accessToken());
   return callOnce(service, grpc, client, method, request, deadlineMs);
