@@ -9,6 +9,8 @@ const usersModule = () => import('./users-command.ts');
 const users = system(usersModule);
 const products = system(() => import('./order-queries.ts'));
 const sinks = system(() => import('./sink-commands.ts'));
+const status = system(() => import('./status-command.ts'));
+const notified = system(() => import('./notification-commands.ts'));
 
 type BootstrapAdmin = Parameters<Awaited<ReturnType<typeof usersModule>>['bootstrapAdmin']>[0];
 
@@ -58,12 +60,7 @@ export function declareCommands(program: Command, leaf: Leaf): void {
   declareOrders(program, leaf);
   declareOperations(program, leaf);
   leaf(program, 'mail', 'mails caught by the local SMTP sink, newest first', sinks('listMail'));
-  leaf(
-    program,
-    'status',
-    'health and readiness of every service and the gateway',
-    system(() => import('./status-command.ts'))('stackStatus'),
-  );
+  leaf(program, 'status', 'health and readiness of every service and the gateway', status('stackStatus'));
   program
     .command('help [COMMAND...]')
     .description('this help, or a command’s')
@@ -122,10 +119,7 @@ function declareUsers(program: Command, leaf: Leaf): void {
     ['grant-role', true, 'make a user an admin (admins only; recorded)'],
     ['revoke-role', false, 'make an admin a customer again (never the last admin)'],
   ] as const) {
-    leaf(user, name, description, users('changeRole'), ({ id }: { id: string }) => ({
-      id,
-      grant,
-    }))
+    leaf(user, name, description, users('changeRole'), ({ id }: { id: string }) => ({ id, grant }))
       .argument('<ID>')
       .argument('<ROLE>', 'admin', role);
   }
@@ -152,12 +146,7 @@ function declareReading(program: Command, leaf: Leaf): void {
   );
   leaf(product, 'get <SKU>', 'one product', products('getProduct'));
   const notifications = group(program, 'notifications', 'what was sent to users');
-  leaf(
-    notifications,
-    'list',
-    'notifications, newest first',
-    system(() => import('./notification-commands.ts'))('listNotifications'),
-  )
+  leaf(notifications, 'list', 'notifications, newest first', notified('listNotifications'))
     .option('--user <ID>', "this user's (default: yours)")
     .option('--limit <N>', 'at most N (1-500)', limit);
 }

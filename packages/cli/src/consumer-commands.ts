@@ -5,16 +5,11 @@ import { type ConsumerRef, type ConsumingService, consuming } from './option-val
 import { asConsumers } from './service-calls.ts';
 import { renderFields, renderTable } from './table.ts';
 
-type ControlCommand =
-  | { kind: 'consumers pause'; ref: ConsumerRef; reason?: string; json: boolean }
-  | { kind: 'consumers resume'; ref: ConsumerRef; json: boolean }
-  | {
-      kind: 'consumers reset';
-      ref: ConsumerRef;
-      to: { sequence: number } | { time: Date };
-      yes: boolean;
-      json: boolean;
-    };
+type ControlCommand = { ref: ConsumerRef; json: boolean } & (
+  | { kind: 'consumers pause'; reason?: string }
+  | { kind: 'consumers resume' }
+  | { kind: 'consumers reset'; to: { sequence: number } | { time: Date }; yes: boolean }
+);
 
 /** `consumers pause`, `resume` and `reset` (with --yes): the consumer after it. */
 export async function controlConsumer(endpoints: Endpoints, command: ControlCommand): Promise<Outcome> {

@@ -63,12 +63,8 @@ export async function changeRole(
 ): Promise<Outcome> {
   const request = { userId: input.id, role: usersV1.Role.ROLE_ADMIN };
   const response = await asUser(endpoints, 'users', input.grant ? 'grantRole' : 'revokeRole', request);
-  const tokens = '\n(tokens issued before keep their role until they expire)';
-  return show(
-    response.user,
-    input.json,
-    input.grant ? `granted admin${tokens}\n` : `revoked admin${tokens}\n`,
-  );
+  const tokens = '(tokens issued before keep their role until they expire)';
+  return show(response.user, input.json, `${input.grant ? 'granted' : 'revoked'} admin\n${tokens}\n`);
 }
 
 /**
