@@ -1,5 +1,7 @@
 // Trace context without the tracing SDK: the tracer, W3C traceparent in and out, spans around work
 // and the log context. Light enough for a CLI (telemetry.ts starts the SDK and re-exports this).
+
+import { createRequire } from 'node:module';
 import {
   type Attributes,
   type Context,
@@ -15,7 +17,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 export type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -25,25 +27,38 @@ export function tracer() {
   return trace.getTracer('conveyor');
 }
 
-const w3c = new W3CTraceContextPropagator();
+// @opentelemetry/core (39 modules with the semantic conventions) loads on the first traceparent
+// read or written, not with this module: a CLI command that runs outside any trace never loads it.
+let propagator: W3CTraceContextPropagator | undefined;
+function w3c(): W3CTraceContextPropagator {
+  if (!propagator) {
+    const core = createRequire(import.meta.url)(
+      '@opentelemetry/core',
+    ) as typeof import('@opentelemetry/core');
+    propagator = new core.W3CTraceContextPropagator();
+  }
+  return propagator;
+}
 
 /** The context a W3C `traceparent` (and `tracestate`) describes; ROOT when absent or malformed. */
 export function contextFromTraceparent(traceparent: string | undefined, tracestate?: string): Context {
   if (!traceparent) return ROOT_CONTEXT;
   const carrier: Record<string, string> = { traceparent };
   if (tracestate) carrier.tracestate = tracestate;
-  return w3c.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+  return w3c().extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
 }
 
-/** `traceparent` of the given (default: active) context's span, or undefined when there is none. */
 /** Runs `fn` with the context `traceparent` names active (the current one when undefined), so its spans join that trace. */
 export function inTraceOf<T>(traceparent: string | undefined, fn: () => T): T {
   return traceparent ? context.with(contextFromTraceparent(traceparent), fn) : fn();
 }
 
+/** `traceparent` of the given (default: active) context's span, or undefined when there is none. */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
+  const spanContext = trace.getSpanContext(ctx);
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined; // what inject writes then
   const carrier: Record<string, string> = {};
-  w3c.inject(ctx, carrier, defaultTextMapSetter);
+  w3c().inject(ctx, carrier, defaultTextMapSetter);
   return carrier.traceparent;
 }
 
