@@ -26,8 +26,8 @@ export {
 } from './postgres-infra.ts';
 export { ensureServiceRoles, localRolePassword, roleUrl, serviceRole } from './postgres-roles.ts';
 export { type ServiceProcess, type ServiceSpec, spawnService } from './process-group.ts';
-export { type PrometheusProcess, prometheusBinary, queryPrometheus, startPrometheus } from './prometheus.ts';
 export { serviceRuntime, serviceRuntimeEnv } from './process-tuning.ts';
+export { type PrometheusProcess, prometheusBinary, queryPrometheus, startPrometheus } from './prometheus.ts';
 export { type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 export {
   type ServiceName,

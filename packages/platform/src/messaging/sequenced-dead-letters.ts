@@ -396,10 +396,10 @@ export class SequencedDeadLetters {
         }
         const outcome = await this.#apply(next);
         if (outcome.kind !== 'ack') {
-          await this.#options.pool.query(`update parked_messages set state = 'dead', reason = $2 where id = $1`, [
-            next.id,
-            cleanReason(`failed when released: ${outcome.reason}`),
-          ]);
+          await this.#options.pool.query(
+            `update parked_messages set state = 'dead', reason = $2 where id = $1`,
+            [next.id, cleanReason(`failed when released: ${outcome.reason}`)],
+          );
           result.deadAgain = { id: next.id, reason: cleanReason(outcome.reason) };
           break;
         }
