@@ -105,6 +105,19 @@ describe('HTTP edge pieces', () => {
     assert.deepEqual([head.status, head.allow], [405, 'GET'], 'no stream for a HEAD');
   });
 
+  it('names an unknown path in its 404 without echoing a long one back whole', async () => {
+    const { request } = await stubApp();
+    const long = `/${'x'.repeat(8000)}`;
+    for (const path of [`/api${long}`, `${long}.js`]) {
+      const missing = await request('GET', path);
+      assert.equal(missing.status, 404);
+      const detail = String(missing.body.detail);
+      assert.ok(detail.length <= 300, `a ${detail.length}-character detail`);
+      assert.match(detail, /xxx…/);
+    }
+    assert.match(String((await request('GET', '/api/nope')).body.detail), /^no route GET \/api\/nope;/);
+  });
+
   it('answers a malformed percent-encoded parameter with 400 naming it, not a URIError', async () => {
     const { asked, request } = await stubApp();
     const bad = await request('GET', '/api/orders/%E0%A4%A');
