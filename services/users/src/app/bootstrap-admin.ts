@@ -1,4 +1,4 @@
-import { newEvent } from '@conveyor/platform';
+import { newEvent } from '@conveyor/platform/core';
 import { validatePassword } from '../domain/password-policy.ts';
 import { type NewUserInput, registerUser } from '../domain/user.ts';
 import { type CreateUserDeps, userCreated } from './create-user.ts';

@@ -57,7 +57,7 @@ export function buildApp(adapters: UserAdapters) {
     accountKey: adapters.accountKey,
     now,
   });
-  const republish = republishEvents(adapters.eventLog);
+  const republish = republishEvents(adapters.eventLog, now);
   return {
     createUser: createUser({ users, hasher, sealer, newId: adapters.newId, now, source }),
     getUser: getUser({ users }),

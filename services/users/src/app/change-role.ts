@@ -1,5 +1,4 @@
-import { newEvent } from '@conveyor/platform';
-import { type Caller, requireRole } from '@conveyor/platform/core';
+import { type Caller, newEvent, requireRole } from '@conveyor/platform/core';
 import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { User, UserRole } from '../domain/user.ts';

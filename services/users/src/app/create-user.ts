@@ -1,4 +1,4 @@
-import { type CloudEvent, newEvent } from '@conveyor/platform';
+import { type CloudEvent, newEvent } from '@conveyor/platform/core';
 import { validatePassword } from '../domain/password-policy.ts';
 import { type NewUserInput, registerUser, type User } from '../domain/user.ts';
 import type { PasswordHasher } from './password-hasher.ts';

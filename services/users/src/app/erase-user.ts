@@ -1,5 +1,4 @@
-import { newEvent } from '@conveyor/platform';
-import { type Caller, requireOwnerOrAdmin } from '@conveyor/platform/core';
+import { type Caller, newEvent, requireOwnerOrAdmin } from '@conveyor/platform/core';
 import { notFound } from '@conveyor/platform/errors';
 import { requireUuid } from '@conveyor/platform/validation';
 import type { UserRepository } from './user-repository.ts';

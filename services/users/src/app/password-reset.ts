@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { newEvent } from '@conveyor/platform';
+import { newEvent } from '@conveyor/platform/core';
 import { InvalidArgument } from '@conveyor/platform/errors';
 import { validatePassword } from '../domain/password-policy.ts';
 import { normaliseEmail } from '../domain/user.ts';

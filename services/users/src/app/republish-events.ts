@@ -1,4 +1,4 @@
-import { outsideRepublishWindow } from '@conveyor/platform';
+import { outsideRepublishWindow } from '@conveyor/platform/core';
 import { failedPrecondition, InvalidArgument } from '@conveyor/platform/errors';
 
 /** users' event log in Postgres (issue 23): its newest position, and a range queued again. */
@@ -14,7 +14,7 @@ export interface EventLog {
  * the outbox: Postgres is the source of truth, NATS the transport (invariant 4). Ids are the
  * logged ones, so JetStream's duplicate window and consumers' inboxes absorb the copies.
  */
-export function republishEvents(log: EventLog, now: () => Date = () => new Date()) {
+export function republishEvents(log: EventLog, now: () => Date) {
   return async (range: { fromPosition: number; toPosition: number }): Promise<number> => {
     if (!Number.isSafeInteger(range.fromPosition) || range.fromPosition < 1) {
       throw new InvalidArgument('from_position', 'must be 1 or more');

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '@conveyor/platform';
+import type { CloudEvent } from '@conveyor/platform/core';
 import type { User, UserRole } from '../domain/user.ts';
 
 export type FirstAdminOutcome =
