@@ -36,24 +36,24 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
     for (const email of emails) events.push(await h.userCreated(email));
     const mails = () => h.smtp.messages().filter((m) => m.to[0]?.startsWith('outage-'));
 
-    // Breaker state sampled every 100 ms (bounded by the test's own length).
-    const samples: { at: number; state: number }[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      for (let i = 0; sampling && i < 1200; i++) {
-        samples.push({
-          at: Date.now(),
-          state: await h.metric('conveyor_circuit_breaker_state', { downstream: 'smtp' }),
-        });
-        await sleep(100); // the sampling period, not a wait for anything
-      }
-    })();
+    const breaker = () => h.metric('conveyor_circuit_breaker_state', { downstream: 'smtp' });
+    /** When the breaker's state first satisfies `is`, waited for (not sampled). */
+    const whenBreaker = (is: (state: number) => boolean, message: string) => {
+      const at = waitUntil(async () => is(await breaker()), {
+        timeoutMs: outageMs + 20_000,
+        intervalMs: 20,
+        message,
+      }).then(() => Date.now());
+      at.catch(() => {}); // awaited below; a failure is reported there, not as an unhandled rejection
+      return at;
+    };
 
     for (const event of events.slice(0, 20)) await h.publish(event);
     await waitUntil(() => mails().length === 20, { timeoutMs: 10_000, message: 'mails before the outage' });
 
     h.smtp.setAvailable(false);
     const down = Date.now();
+    const openedAt = whenBreaker((state) => state !== 0, 'the breaker did not open during the outage');
     // 60 more events spread over the first 20 s of the outage: load pacing, not a wait.
     for (const event of events.slice(20)) {
       await h.publish(event);
@@ -62,8 +62,10 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
     // The outage lasts its 30 s (the scenario's length, not a wait for anything to happen).
     await sleep(Math.max(0, down + outageMs - Date.now()));
     assert.equal(mails().length, 20, 'nothing got through the outage');
+    assert.notEqual(await breaker(), 0, 'the breaker was closed at the end of the outage');
     h.smtp.setAvailable(true);
     const up = Date.now();
+    const closedAt = whenBreaker((state) => state === 0, 'the breaker did not close after the recovery');
 
     await waitUntil(() => new Set(mails().map((m) => m.to[0])).size === emails.length, {
       timeoutMs: 20_000,
@@ -71,8 +73,6 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
     });
     const recoveredInMs = Date.now() - up;
     await waitUntil(() => settled(h), { timeoutMs: 10_000, message: 'deliveries did not settle' });
-    sampling = false;
-    await sampler;
 
     const byRecipient = new Map<string, string[]>();
     for (const m of mails()) byRecipient.set(m.to[0]!, [...(byRecipient.get(m.to[0]!) ?? []), m.messageId]);
@@ -93,8 +93,7 @@ describe('SMTP down for 30 s under load (real Postgres, NATS, SMTP sink)', () =>
     assert.deepEqual({ n: rows[0].n, sent: rows[0].sent }, { n: 80, sent: 80 });
     assert.ok(rows[0].max_failures < 3, `a notification spent ${rows[0].max_failures} of its 3 attempts`);
 
-    const notClosed = samples.filter((s) => s.state !== 0);
-    const heldMs = notClosed.length ? notClosed.at(-1)!.at - notClosed[0]!.at : 0;
+    const heldMs = (await closedAt) - (await openedAt);
     const held = await h.metric('conveyor_circuit_breaker_held_total', { downstream: 'smtp' });
     const retries = await h.metric('conveyor_events_consumed_total', {
       consumer: 'notifications',
