@@ -75,7 +75,7 @@ export function gatewayApp(
       if (path.startsWith('/api/')) {
         res.setHeader('cache-control', 'no-store');
         if (!(await api(req, res, edge, target))) {
-          throw problem.notFound(`no route ${req.method} ${echoed(path)}; see /api/openapi.json`);
+          throw problem.notFound(`no route ${req.method} ${path}; see /api/openapi.json`);
         }
         return;
       }
@@ -89,11 +89,6 @@ export function gatewayApp(
       answerProblem(error, res, options.logger);
     }
   };
-}
-
-/** A client's path as an answer may quote it: its first 120 characters (a target may be 16 KiB). */
-function echoed(path: string): string {
-  return path.length > 120 ? `${path.slice(0, 120)}…` : path;
 }
 
 /** The path and query of a request target, origin-form or absolute-form; 400 for anything else. */
@@ -110,7 +105,7 @@ async function serveConsole(root: string, path: string, res: ServerResponse): Pr
   const type = consoleFiles[extname(path)];
   const file = type ? path : '/index.html';
   // The console has no names with escapes, and no path leaves its root.
-  const missing = () => problem.notFound(`no file at ${echoed(path)}`);
+  const missing = () => problem.notFound(`no file at ${path}`);
   if (file.includes('%') || file.split('/').includes('..')) throw missing();
   const content = await readFile(join(root, file)).catch(() => {
     throw missing();

@@ -9,7 +9,8 @@ export class HttpProblem extends Error {
   readonly title: string;
   readonly field: string | undefined;
   constructor(httpStatus: number, detail: string, field?: string) {
-    super(detail);
+    // A detail may quote what the client sent (a path, a value): at most 200 characters of it go back.
+    super(detail.length > 200 ? `${detail.slice(0, 200)}…` : detail);
     this.status = httpStatus;
     this.title = titles[httpStatus] ?? 'Error';
     this.field = field;
