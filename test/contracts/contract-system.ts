@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { bearerMetadata } from '@conveyor/platform/auth';
 import { type ServiceUnderTest, type SmtpSink, type System, startSystem } from '@conveyor/stack';
@@ -16,6 +15,10 @@ export interface ContractSystem {
   smtp: SmtpSink;
   /** The whole system underneath. */
   system: System;
+  /** CreateUser + Authenticate through the public API: a new customer, signed in. */
+  signUp(email?: string): Promise<Customer>;
+  /** The admin the system's operator made (signing up never grants a role), signed in. */
+  signInAdmin(): Promise<Customer>;
   stop(): Promise<void>;
 }
 
@@ -31,7 +34,7 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
     orders: apiClient('orders', system.address('orders')),
     notifications: apiClient('notifications', system.address('notifications')),
   };
-  return {
+  const contract: ContractSystem = {
     ...clients,
     services: {
       users: system.service('users'),
@@ -40,11 +43,14 @@ export async function startContractSystem(prefix: string): Promise<ContractSyste
     },
     smtp: system.smtp,
     system,
+    signUp: (email) => signUp(clients.users, email),
+    signInAdmin: () => logIn(clients.users, system.auth.adminEmail, system.auth.adminPassword),
     async stop() {
       for (const c of Object.values(clients)) c.close();
       await system.stop();
     },
   };
+  return contract;
 }
 
 /** A unary call with optional metadata and a 5 s deadline. */
@@ -61,27 +67,6 @@ export function bearer(token: string): grpc.Metadata {
   return bearerMetadata(new grpc.Metadata(), token);
 }
 
-/** Asserts the call fails with `code` and a message matching `message` (e.g. naming the field). */
-export async function rejects(
-  call: Promise<unknown>,
-  code: grpc.status,
-  message?: RegExp,
-): Promise<grpc.ServiceError> {
-  try {
-    await call;
-  } catch (error) {
-    const e = error as grpc.ServiceError;
-    assert.equal(
-      grpc.status[e.code],
-      grpc.status[code],
-      `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`,
-    );
-    if (message) assert.match(e.details, message);
-    return e;
-  }
-  assert.fail(`expected ${grpc.status[code]}, the call succeeded`);
-}
-
 export interface Customer {
   id: string;
   email: string;
@@ -90,24 +75,15 @@ export interface Customer {
   metadata: grpc.Metadata;
 }
 
-/** CreateUser + Authenticate through the public API. */
-export async function signUp(
-  system: ContractSystem,
-  email = `c-${randomUUID()}@example.com`,
-): Promise<Customer> {
+async function signUp(users: grpc.Client, email = `c-${randomUUID()}@example.com`): Promise<Customer> {
   const password = `pw-${randomUUID()}`;
-  await rpc(system.users, 'CreateUser', { email, name: 'Contract Customer', password });
-  return logIn(system, email, password);
+  await rpc(users, 'CreateUser', { email, name: 'Contract Customer', password });
+  return logIn(users, email, password);
 }
 
-/** The admin the system's operator made (signing up never grants a role), logged in. */
-export function signInAdmin(system: ContractSystem): Promise<Customer> {
-  return logIn(system, system.system.auth.adminEmail, system.system.auth.adminPassword);
-}
-
-async function logIn(system: ContractSystem, email: string, password: string): Promise<Customer> {
+async function logIn(users: grpc.Client, email: string, password: string): Promise<Customer> {
   const { access_token, user } = await rpc<{ access_token: string; user: { id: string } }>(
-    system.users,
+    users,
     'Authenticate',
     { email, password },
   );
@@ -118,9 +94,4 @@ async function logIn(system: ContractSystem, email: string, password: string): P
     token: access_token,
     metadata: bearer(access_token),
   };
-}
-
-export function timestampMs(t: { seconds: string | number; nanos: number } | null | undefined): number {
-  assert.ok(t, 'timestamp is set');
-  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
 }

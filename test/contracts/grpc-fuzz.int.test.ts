@@ -3,14 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { isAlive } from '@conveyor/stack/stack-file';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import {
-  type ContractSystem,
-  type Customer,
-  rpc,
-  signInAdmin,
-  signUp,
-  startContractSystem,
-} from './contract-system.ts';
+import { type ContractSystem, type Customer, rpc, startContractSystem } from './contract-system.ts';
 
 // Codes a service may answer a malformed request with; never INTERNAL or UNKNOWN (a crash or a bug).
 const documented = new Set([
@@ -124,8 +117,8 @@ describe('gRPC fuzzing: random and malformed requests get a documented code with
     system = await startContractSystem('contracts_fuzz');
     callers = [
       { label: 'anonymous', who: undefined },
-      { label: 'customer', who: await signUp(system) },
-      { label: 'admin', who: await signInAdmin(system) },
+      { label: 'customer', who: await system.signUp() },
+      { label: 'admin', who: await system.signInAdmin() },
     ];
   });
   after(async () => {

@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
+import { rejectsWithCode, timestampMs } from '@conveyor/stack/testing';
 import { status } from '@grpc/grpc-js';
-import {
-  type ContractSystem,
-  type Customer,
-  rejects,
-  rpc,
-  signInAdmin,
-  signUp,
-  startContractSystem,
-  timestampMs,
-} from './contract-system.ts';
+import { type ContractSystem, type Customer, rpc, startContractSystem } from './contract-system.ts';
 
 interface Notification {
   user_id: string;
@@ -31,7 +23,7 @@ describe('NotificationService conformance (independent client)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('contracts_notifications');
-    admin = await signInAdmin(system);
+    admin = await system.signInAdmin();
   });
   after(async () => {
     await system?.stop();
@@ -40,13 +32,13 @@ describe('NotificationService conformance (independent client)', () => {
     rpc<T>(system.notifications, method, request, who?.metadata);
 
   it('needs a token for every call', async () => {
-    await rejects(call('ListNotifications', {}), status.UNAUTHENTICATED);
-    await rejects(call('ListDeadLetters', {}), status.UNAUTHENTICATED);
+    await rejectsWithCode(call('ListNotifications', {}), status.UNAUTHENTICATED);
+    await rejectsWithCode(call('ListDeadLetters', {}), status.UNAUTHENTICATED);
   });
 
   it("lists a customer's own notifications (the welcome mail, sent), never another's", async () => {
-    const customer = await signUp(system);
-    const other = await signUp(system);
+    const customer = await system.signUp();
+    const other = await system.signUp();
     let list: Notification[] = [];
     await waitUntil(
       async () => {
@@ -66,29 +58,40 @@ describe('NotificationService conformance (independent client)', () => {
     assert.equal(welcome.recipient, customer.email);
     assert.equal(welcome.attempts, 1);
     assert.ok(timestampMs(welcome.sent_at) >= timestampMs(welcome.created_at));
-    await rejects(call('ListNotifications', { user_id: other.id }, customer), status.PERMISSION_DENIED);
+    await rejectsWithCode(
+      call('ListNotifications', { user_id: other.id }, customer),
+      status.PERMISSION_DENIED,
+    );
     const mine = await call<{ notifications: Notification[] }>('ListNotifications', {}, customer);
     assert.ok(mine.notifications.every((n) => n.user_id === customer.id));
   });
 
   it('rejects bad paging and ids with the field named', async () => {
-    await rejects(call('ListNotifications', { page_size: 501 }, admin), status.INVALID_ARGUMENT, /page_size/);
-    await rejects(
+    await rejectsWithCode(
+      call('ListNotifications', { page_size: 501 }, admin),
+      status.INVALID_ARGUMENT,
+      /page_size/,
+    );
+    await rejectsWithCode(
       call('ListNotifications', { page_token: '%%%' }, admin),
       status.INVALID_ARGUMENT,
       /page_token/,
     );
-    await rejects(call('ListNotifications', { user_id: 'nope' }, admin), status.INVALID_ARGUMENT, /user_id/);
+    await rejectsWithCode(
+      call('ListNotifications', { user_id: 'nope' }, admin),
+      status.INVALID_ARGUMENT,
+      /user_id/,
+    );
   });
 
   it('keeps webhooks for admins and validates registrations', async () => {
-    const customer = await signUp(system);
-    await rejects(
+    const customer = await system.signUp();
+    await rejectsWithCode(
       call('RegisterWebhook', { user_id: customer.id, url: 'https://hooks.example.com/x' }, customer),
       status.PERMISSION_DENIED,
     );
-    await rejects(call('ListWebhooks', {}, customer), status.PERMISSION_DENIED);
-    await rejects(
+    await rejectsWithCode(call('ListWebhooks', {}, customer), status.PERMISSION_DENIED);
+    await rejectsWithCode(
       call(
         'RegisterWebhook',
         { user_id: customer.id, global: true, url: 'https://hooks.example.com/x' },
@@ -96,21 +99,21 @@ describe('NotificationService conformance (independent client)', () => {
       ),
       status.INVALID_ARGUMENT,
     );
-    await rejects(
+    await rejectsWithCode(
       call('RegisterWebhook', { url: 'https://hooks.example.com/x' }, admin),
       status.INVALID_ARGUMENT,
     );
-    await rejects(
+    await rejectsWithCode(
       call('RegisterWebhook', { user_id: customer.id, url: 'not a url' }, admin),
       status.INVALID_ARGUMENT,
       /url/,
     );
-    await rejects(
+    await rejectsWithCode(
       call('RegisterWebhook', { user_id: customer.id, url: 'http://127.0.0.1:9/x' }, admin),
       status.INVALID_ARGUMENT,
       /url/,
     );
-    await rejects(
+    await rejectsWithCode(
       call('RegisterWebhook', { user_id: 'nope', url: 'https://hooks.example.com/x' }, admin),
       status.INVALID_ARGUMENT,
       /user_id/,
@@ -119,7 +122,7 @@ describe('NotificationService conformance (independent client)', () => {
 
   it('registers a webhook (secret shown once), lists it without the secret, deletes it', async () => {
     // A fresh user with no further events: nothing is ever delivered off this machine.
-    const quiet = await signUp(system);
+    const quiet = await system.signUp();
     const registered = await call<{ webhook: { id: string; user_id: string; url: string }; secret: string }>(
       'RegisterWebhook',
       { user_id: quiet.id, url: `https://hooks.example.com/${randomUUID()}` },
@@ -139,17 +142,21 @@ describe('NotificationService conformance (independent client)', () => {
       (await call<{ webhooks: unknown[] }>('ListWebhooks', { user_id: quiet.id }, admin)).webhooks.length,
       0,
     );
-    await rejects(call('DeleteWebhook', { id: registered.webhook.id }, admin), status.NOT_FOUND);
-    await rejects(call('DeleteWebhook', { id: 'nope' }, admin), status.INVALID_ARGUMENT, /id/);
+    await rejectsWithCode(call('DeleteWebhook', { id: registered.webhook.id }, admin), status.NOT_FOUND);
+    await rejectsWithCode(call('DeleteWebhook', { id: 'nope' }, admin), status.INVALID_ARGUMENT, /id/);
   });
 
   it('keeps dead letters for admins and names bad requests', async () => {
-    const customer = await signUp(system);
-    await rejects(call('ListDeadLetters', {}, customer), status.PERMISSION_DENIED);
+    const customer = await system.signUp();
+    await rejectsWithCode(call('ListDeadLetters', {}, customer), status.PERMISSION_DENIED);
     const empty = await call<{ dead_letters: unknown[] }>('ListDeadLetters', {}, admin);
     assert.ok(Array.isArray(empty.dead_letters));
-    await rejects(call('ListDeadLetters', { page_size: 501 }, admin), status.INVALID_ARGUMENT, /page_size/);
-    await rejects(call('GetDeadLetter', { id: 'nope' }, admin), status.INVALID_ARGUMENT, /id/);
-    await rejects(call('GetDeadLetter', { id: '999999' }, admin), status.NOT_FOUND);
+    await rejectsWithCode(
+      call('ListDeadLetters', { page_size: 501 }, admin),
+      status.INVALID_ARGUMENT,
+      /page_size/,
+    );
+    await rejectsWithCode(call('GetDeadLetter', { id: 'nope' }, admin), status.INVALID_ARGUMENT, /id/);
+    await rejectsWithCode(call('GetDeadLetter', { id: '999999' }, admin), status.NOT_FOUND);
   });
 });

@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
+import { rejectsWithCode, timestampMs } from '@conveyor/stack/testing';
 import { status } from '@grpc/grpc-js';
-import {
-  type ContractSystem,
-  type Customer,
-  rejects,
-  rpc,
-  signInAdmin,
-  signUp,
-  startContractSystem,
-  timestampMs,
-} from './contract-system.ts';
+import { type ContractSystem, type Customer, rpc, startContractSystem } from './contract-system.ts';
 
 interface Money {
   amount_minor: string;
@@ -44,8 +36,8 @@ describe('OrderService conformance (independent client)', () => {
   let products: Product[];
   before(async () => {
     system = await startContractSystem('contracts_orders');
-    admin = await signInAdmin(system);
-    customer = await signUp(system);
+    admin = await system.signInAdmin();
+    customer = await system.signUp();
     products = (await rpc<{ products: Product[] }>(system.orders, 'ListProducts', { page_size: 500 }))
       .products;
   });
@@ -85,29 +77,29 @@ describe('OrderService conformance (independent client)', () => {
     });
 
     it('rejects bad paging and unknown products', async () => {
-      await rejects(
+      await rejectsWithCode(
         rpc(system.orders, 'ListProducts', { page_size: 501 }),
         status.INVALID_ARGUMENT,
         /page_size/,
       );
-      await rejects(
+      await rejectsWithCode(
         rpc(system.orders, 'ListProducts', { page_size: -1 }),
         status.INVALID_ARGUMENT,
         /page_size/,
       );
-      await rejects(
+      await rejectsWithCode(
         rpc(system.orders, 'ListProducts', { page_token: '%%%not-a-token' }),
         status.INVALID_ARGUMENT,
         /page_token/,
       );
-      await rejects(rpc(system.orders, 'GetProduct', { sku: 'NO-SUCH-SKU' }), status.NOT_FOUND);
-      await rejects(rpc(system.orders, 'GetProduct', { sku: '' }), status.INVALID_ARGUMENT, /sku/);
+      await rejectsWithCode(rpc(system.orders, 'GetProduct', { sku: 'NO-SUCH-SKU' }), status.NOT_FOUND);
+      await rejectsWithCode(rpc(system.orders, 'GetProduct', { sku: '' }), status.INVALID_ARGUMENT, /sku/);
     });
   });
 
   describe('PlaceOrder', () => {
     it('needs a token', async () => {
-      await rejects(
+      await rejectsWithCode(
         rpc(system.orders, 'PlaceOrder', {
           items: [{ sku: products[0]!.sku, quantity: 1 }],
           idempotency_key: 'k',
@@ -132,8 +124,8 @@ describe('OrderService conformance (independent client)', () => {
     });
 
     it('lets a customer name only themselves', async () => {
-      const other = await signUp(system);
-      await rejects(
+      const other = await system.signUp();
+      await rejectsWithCode(
         call('PlaceOrder', {
           user_id: other.id,
           items: [{ sku: products[0]!.sku, quantity: 1 }],
@@ -178,20 +170,20 @@ describe('OrderService conformance (independent client)', () => {
       ],
     ] as const) {
       it(`answers INVALID_ARGUMENT naming the field for ${label}`, async () => {
-        await rejects(call('PlaceOrder', request), status.INVALID_ARGUMENT, field);
+        await rejectsWithCode(call('PlaceOrder', request), status.INVALID_ARGUMENT, field);
       });
     }
 
     it('answers an admin naming a malformed user id with INVALID_ARGUMENT naming user_id', async () => {
       const request = { user_id: 'nope', items: [{ sku: 'MUG-001', quantity: 1 }], idempotency_key: 'k6' };
-      await rejects(call('PlaceOrder', request, admin), status.INVALID_ARGUMENT, /user_id/);
+      await rejectsWithCode(call('PlaceOrder', request, admin), status.INVALID_ARGUMENT, /user_id/);
     });
   });
 
   describe('lifecycle commands', () => {
     it('pays, ships (admin), delivers (admin); illegal transitions are FAILED_PRECONDITION', async () => {
       const { order } = await place(customer);
-      await rejects(
+      await rejectsWithCode(
         call('ShipOrder', { order_id: order.id, carrier: 'DHL', tracking_number: 'T1' }, admin),
         status.FAILED_PRECONDITION,
       );
@@ -199,8 +191,8 @@ describe('OrderService conformance (independent client)', () => {
       assert.equal(paid.order.status, 'ORDER_STATUS_PAID');
       assert.equal(paid.order.version, 2);
       assert.ok(timestampMs(paid.order.paid_at) >= timestampMs(paid.order.placed_at));
-      await rejects(call('PayOrder', { order_id: order.id }), status.FAILED_PRECONDITION);
-      await rejects(
+      await rejectsWithCode(call('PayOrder', { order_id: order.id }), status.FAILED_PRECONDITION);
+      await rejectsWithCode(
         call('ShipOrder', { order_id: order.id, carrier: 'DHL', tracking_number: 'T1' }),
         status.PERMISSION_DENIED,
       );
@@ -211,25 +203,28 @@ describe('OrderService conformance (independent client)', () => {
       );
       assert.equal(shipped.order.status, 'ORDER_STATUS_SHIPPED');
       assert.deepEqual([shipped.order.carrier, shipped.order.tracking_number], ['DHL', 'T1']);
-      await rejects(call('CancelOrder', { order_id: order.id, reason: 'late' }), status.FAILED_PRECONDITION);
-      await rejects(call('DeliverOrder', { order_id: order.id }), status.PERMISSION_DENIED);
+      await rejectsWithCode(
+        call('CancelOrder', { order_id: order.id, reason: 'late' }),
+        status.FAILED_PRECONDITION,
+      );
+      await rejectsWithCode(call('DeliverOrder', { order_id: order.id }), status.PERMISSION_DENIED);
       const delivered = await call('DeliverOrder', { order_id: order.id }, admin);
       assert.equal(delivered.order.status, 'ORDER_STATUS_DELIVERED');
     });
 
     it("keeps a customer away from another's order and names bad ids", async () => {
       const { order } = await place(customer);
-      const other = await signUp(system);
-      await rejects(call('PayOrder', { order_id: order.id }, other), status.PERMISSION_DENIED);
-      await rejects(call('GetOrderHistory', { order_id: order.id }, other), status.PERMISSION_DENIED);
-      await rejects(call('PayOrder', { order_id: 'nope' }), status.INVALID_ARGUMENT, /order_id/);
-      await rejects(call('PayOrder', { order_id: randomUUID() }, admin), status.NOT_FOUND);
+      const other = await system.signUp();
+      await rejectsWithCode(call('PayOrder', { order_id: order.id }, other), status.PERMISSION_DENIED);
+      await rejectsWithCode(call('GetOrderHistory', { order_id: order.id }, other), status.PERMISSION_DENIED);
+      await rejectsWithCode(call('PayOrder', { order_id: 'nope' }), status.INVALID_ARGUMENT, /order_id/);
+      await rejectsWithCode(call('PayOrder', { order_id: randomUUID() }, admin), status.NOT_FOUND);
     });
   });
 
   describe('queries', () => {
     it('reads the order from the read model and its history, newest first and paged', async () => {
-      const shopper = await signUp(system);
+      const shopper = await system.signUp();
       const placed: Order[] = [];
       for (let i = 0; i < 3; i++) placed.push((await place(shopper)).order);
       await waitUntil(
@@ -266,12 +261,12 @@ describe('OrderService conformance (independent client)', () => {
     });
 
     it('rejects bad list requests with the field named', async () => {
-      const other = await signUp(system);
-      await rejects(call('ListOrders', { page_size: 501 }), status.INVALID_ARGUMENT, /page_size/);
-      await rejects(call('ListOrders', { page_token: '%%%' }), status.INVALID_ARGUMENT, /page_token/);
-      await rejects(call('ListOrders', { user_id: other.id }), status.PERMISSION_DENIED);
+      const other = await system.signUp();
+      await rejectsWithCode(call('ListOrders', { page_size: 501 }), status.INVALID_ARGUMENT, /page_size/);
+      await rejectsWithCode(call('ListOrders', { page_token: '%%%' }), status.INVALID_ARGUMENT, /page_token/);
+      await rejectsWithCode(call('ListOrders', { user_id: other.id }), status.PERMISSION_DENIED);
       const { order } = await place(customer);
-      await rejects(
+      await rejectsWithCode(
         call('GetOrderAt', { order_id: order.id, version: -1 }, admin),
         status.INVALID_ARGUMENT,
         /version/,
@@ -284,7 +279,7 @@ describe('OrderService conformance (independent client)', () => {
         { seconds: 253_402_300_800, nanos: 0 },
         { seconds: -62_135_596_801, nanos: 0 },
       ]) {
-        await rejects(
+        await rejectsWithCode(
           call('GetOrderAt', { order_id: order.id, time }, admin),
           status.INVALID_ARGUMENT,
           /Timestamp/,
@@ -299,8 +294,8 @@ describe('OrderService conformance (independent client)', () => {
     });
 
     it('keeps republish for admins and names a bad range', async () => {
-      await rejects(call('RepublishEvents', { from_position: 1 }), status.PERMISSION_DENIED);
-      await rejects(
+      await rejectsWithCode(call('RepublishEvents', { from_position: 1 }), status.PERMISSION_DENIED);
+      await rejectsWithCode(
         call('RepublishEvents', { from_position: 0 }, admin),
         status.INVALID_ARGUMENT,
         /from_position/,

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { rejectsWithCode, timestampMs } from '@conveyor/stack/testing';
 import { status } from '@grpc/grpc-js';
 import {
   bearer,
   type ContractSystem,
   type Customer,
-  rejects,
   rpc,
   SERVICE_SECRET,
-  signInAdmin,
-  signUp,
   startContractSystem,
-  timestampMs,
 } from './contract-system.ts';
 
 interface User {
@@ -30,7 +27,7 @@ describe('UserService conformance (independent client)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('contracts_users');
-    admin = await signInAdmin(system);
+    admin = await system.signInAdmin();
   });
   after(async () => {
     await system?.stop();
@@ -82,7 +79,7 @@ describe('UserService conformance (independent client)', () => {
         password: 'correct horse battery',
       });
       assert.deepEqual(still.user, first.user);
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'Authenticate', { email, password: 'other horse battery' }),
         status.UNAUTHENTICATED,
       );
@@ -117,14 +114,14 @@ describe('UserService conformance (independent client)', () => {
       ],
     ] as const) {
       it(`answers INVALID_ARGUMENT naming the field for ${label}`, async () => {
-        await rejects(create(request), status.INVALID_ARGUMENT, field);
+        await rejectsWithCode(create(request), status.INVALID_ARGUMENT, field);
       });
     }
   });
 
   describe('Authenticate and VerifyToken', () => {
     it('issues a JWT whose claims VerifyToken returns: subject, role, 15-minute expiry, token id', async () => {
-      const customer = await signUp(system);
+      const customer = await system.signUp();
       assert.equal(customer.token.split('.').length, 3);
       const { claims } = await rpc<{
         claims: { subject: string; role: string; issued_at: never; expires_at: never; token_id: string };
@@ -137,12 +134,12 @@ describe('UserService conformance (independent client)', () => {
     });
 
     it('answers UNAUTHENTICATED with the same message for an unknown email and a wrong password', async () => {
-      const customer = await signUp(system);
-      const wrong = await rejects(
+      const customer = await system.signUp();
+      const wrong = await rejectsWithCode(
         rpc(system.users, 'Authenticate', { email: customer.email, password: 'not the password' }),
         status.UNAUTHENTICATED,
       );
-      const unknown = await rejects(
+      const unknown = await rejectsWithCode(
         rpc(system.users, 'Authenticate', {
           email: `nobody-${randomUUID()}@example.com`,
           password: 'not the password',
@@ -153,12 +150,15 @@ describe('UserService conformance (independent client)', () => {
     });
 
     it('answers UNAUTHENTICATED for a garbage and for a tampered token', async () => {
-      const customer = await signUp(system);
-      await rejects(rpc(system.users, 'VerifyToken', { access_token: 'garbage' }), status.UNAUTHENTICATED);
+      const customer = await system.signUp();
+      await rejectsWithCode(
+        rpc(system.users, 'VerifyToken', { access_token: 'garbage' }),
+        status.UNAUTHENTICATED,
+      );
       const [h, p, s] = customer.token.split('.') as [string, string, string];
       const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
       const forged = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'VerifyToken', { access_token: `${h}.${forged}.${s}` }),
         status.UNAUTHENTICATED,
       );
@@ -196,11 +196,11 @@ describe('UserService conformance (independent client)', () => {
     });
 
     it('answers UNAUTHENTICATED for a wrong secret or an unknown service', async () => {
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'IssueServiceToken', { service: 'notifications', secret: 'wrong' }),
         status.UNAUTHENTICATED,
       );
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'IssueServiceToken', { service: 'intruder', secret: SERVICE_SECRET }),
         status.UNAUTHENTICATED,
       );
@@ -209,52 +209,55 @@ describe('UserService conformance (independent client)', () => {
 
   describe('GetUser, RevealPersonalData and EraseUser authorisation', () => {
     it('needs a token, lets a customer read only themselves, an admin anyone', async () => {
-      const a = await signUp(system);
-      const b = await signUp(system);
-      await rejects(rpc(system.users, 'GetUser', { id: a.id }), status.UNAUTHENTICATED);
-      await rejects(
+      const a = await system.signUp();
+      const b = await system.signUp();
+      await rejectsWithCode(rpc(system.users, 'GetUser', { id: a.id }), status.UNAUTHENTICATED);
+      await rejectsWithCode(
         rpc(system.users, 'GetUser', { id: a.id }, bearer('not.a.token')),
         status.UNAUTHENTICATED,
       );
       const own = await rpc<{ user: User }>(system.users, 'GetUser', { id: a.id }, a.metadata);
       assert.equal(own.user.email, a.email);
-      await rejects(rpc(system.users, 'GetUser', { id: a.id }, b.metadata), status.PERMISSION_DENIED);
+      await rejectsWithCode(rpc(system.users, 'GetUser', { id: a.id }, b.metadata), status.PERMISSION_DENIED);
       const byAdmin = await rpc<{ user: User }>(system.users, 'GetUser', { id: a.id }, admin.metadata);
       assert.equal(byAdmin.user.id, a.id);
     });
 
     it('answers INVALID_ARGUMENT naming id for a malformed id and NOT_FOUND for an unknown one', async () => {
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'GetUser', { id: 'nope' }, admin.metadata),
         status.INVALID_ARGUMENT,
         /id/,
       );
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'GetUser', { id: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e' }, admin.metadata),
         status.NOT_FOUND,
       );
     });
 
     it('keeps RevealPersonalData for services', async () => {
-      const a = await signUp(system);
-      await rejects(
+      const a = await system.signUp();
+      await rejectsWithCode(
         rpc(system.users, 'RevealPersonalData', { user_id: a.id, sealed: 'x' }, a.metadata),
         status.PERMISSION_DENIED,
       );
-      await rejects(
+      await rejectsWithCode(
         rpc(system.users, 'RevealPersonalData', { user_id: a.id, sealed: 'x' }, admin.metadata),
         status.PERMISSION_DENIED,
       );
     });
 
     it('erases a user (twice is fine); the user is then NOT_FOUND; others may not erase them', async () => {
-      const a = await signUp(system);
-      const b = await signUp(system);
-      await rejects(rpc(system.users, 'EraseUser', { id: a.id }, b.metadata), status.PERMISSION_DENIED);
+      const a = await system.signUp();
+      const b = await system.signUp();
+      await rejectsWithCode(
+        rpc(system.users, 'EraseUser', { id: a.id }, b.metadata),
+        status.PERMISSION_DENIED,
+      );
       const first = await rpc<{ erased_at: never }>(system.users, 'EraseUser', { id: a.id }, a.metadata);
       assert.ok(timestampMs(first.erased_at) <= Date.now() + 1000);
       await rpc(system.users, 'EraseUser', { id: a.id }, admin.metadata);
-      await rejects(rpc(system.users, 'GetUser', { id: a.id }, admin.metadata), status.NOT_FOUND);
+      await rejectsWithCode(rpc(system.users, 'GetUser', { id: a.id }, admin.metadata), status.NOT_FOUND);
     });
   });
 });

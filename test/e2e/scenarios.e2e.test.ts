@@ -7,8 +7,6 @@ import {
   type ContractSystem,
   type Customer,
   rpc,
-  signInAdmin,
-  signUp,
   startContractSystem,
 } from '../contracts/contract-system.ts';
 
@@ -24,7 +22,7 @@ describe('end-to-end scenarios (processes)', () => {
   let admin: Customer;
   before(async () => {
     system = await startContractSystem('e2e_scenarios');
-    admin = await signInAdmin(system);
+    admin = await system.signInAdmin();
   });
   after(async () => {
     await system?.stop();
@@ -49,7 +47,7 @@ describe('end-to-end scenarios (processes)', () => {
   const mailsTo = (email: string) => system.smtp.messages().filter((m) => m.to.includes(email));
 
   it('cancel path: place, pay, cancel; one mail per event, no more', async () => {
-    const customer = await signUp(system);
+    const customer = await system.signUp();
     const { order } = await place(customer);
     await orders('PayOrder', { order_id: order.id }, customer);
     const cancelled = await orders(
@@ -110,7 +108,7 @@ describe('end-to-end scenarios (processes)', () => {
 
   it('concurrent ship and cancel of a paid order: exactly one wins, the other is FAILED_PRECONDITION or ABORTED', async () => {
     for (let round = 0; round < 5; round++) {
-      const customer = await signUp(system);
+      const customer = await system.signUp();
       const { order } = await place(customer);
       await orders('PayOrder', { order_id: order.id }, customer);
       const [ship, cancel] = await Promise.allSettled([
@@ -144,7 +142,7 @@ describe('end-to-end scenarios (processes)', () => {
   });
 
   it('retried PlaceOrder with one idempotency key: one order, the retries replayed', async () => {
-    const customer = await signUp(system);
+    const customer = await system.signUp();
     const key = randomUUID();
     const first = await place(customer, key);
     assert.equal(first.replayed, false);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { protoRoot } from '@conveyor/contracts';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -83,4 +84,31 @@ export function callAs<Res>(
   deadlineMs = 5000,
 ): Promise<Res> {
   return call<Res>(client, method, request, deadlineMs, who.metadata());
+}
+
+/** Asserts the call fails with gRPC `code`, and with details matching `details` when given (e.g. naming the field). */
+export async function rejectsWithCode(
+  call: Promise<unknown>,
+  code: grpc.status,
+  details?: RegExp,
+): Promise<grpc.ServiceError> {
+  try {
+    await call;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    assert.equal(
+      grpc.status[e.code],
+      grpc.status[code],
+      `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`,
+    );
+    if (details) assert.match(e.details, details);
+    return e;
+  }
+  assert.fail(`expected ${grpc.status[code]}, the call succeeded`);
+}
+
+/** A google.protobuf.Timestamp as a proto-loader client receives it, in epoch milliseconds; asserts it is set. */
+export function timestampMs(t: { seconds: string | number; nanos: number } | null | undefined): number {
+  assert.ok(t, 'timestamp is set');
+  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
 }

@@ -14,7 +14,16 @@ export {
 } from '../throwaway.ts';
 export { logIn, type SignedIn, signInAdmin, signUp, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD } from './auth.ts';
 export { makeTestCertificates, type TestCertificates } from './certificates.ts';
-export { type ApiName, apiClient, call, callAs, independentClient, serviceApis } from './clients.ts';
+export {
+  type ApiName,
+  apiClient,
+  call,
+  callAs,
+  independentClient,
+  rejectsWithCode,
+  serviceApis,
+  timestampMs,
+} from './clients.ts';
 export { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.ts';
 export { parsePrometheusText, type Sample, scrape, sumOf } from './prometheus-text.ts';
 export { publishedEvent } from './published-events.ts';
