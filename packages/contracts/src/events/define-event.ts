@@ -26,10 +26,14 @@ export interface EventDefinition<Type extends string = string, Data = unknown> {
   readonly retired?: string;
 }
 
-export function defineEvent<const Type extends string, Data>(
-  definition: EventDefinition<Type, Data>,
-): EventDefinition<Type, Data> {
-  return definition;
+/**
+ * The definer of one stream's events, which all name their sequence by the same data field:
+ * `const userEvent = streamEvents('USERS', 'userId')`, then `userEvent({ type, version, … })`.
+ */
+export function streamEvents(stream: string, sequenceKey: string) {
+  return <const Type extends string, Data>(
+    definition: Omit<EventDefinition<Type, Data>, 'stream' | 'sequenceKey'>,
+  ): EventDefinition<Type, Data> => ({ ...definition, stream, sequenceKey });
 }
 
 /** The CloudEvents `dataschema` URI of an event version. */

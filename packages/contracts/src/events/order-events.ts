@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { defineEvent } from './define-event.ts';
+import { streamEvents } from './define-event.ts';
 import { money, timestamp, uuid } from './schema-parts.ts';
+
+/** ORDERS events: each names its sequence by `orderId`. */
+const orderEvent = streamEvents('ORDERS', 'orderId');
 
 const lineItem = z.object({
   sku: z.string().min(1).max(64),
@@ -14,11 +17,9 @@ const exampleIds = {
   userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e',
 };
 
-export const orderCreatedV1 = defineEvent({
+export const orderCreatedV1 = orderEvent({
   type: 'order.created',
   version: 1,
-  stream: 'ORDERS',
-  sequenceKey: 'orderId',
   description: 'An order was placed, priced from the server-side catalog.',
   schema: z.object({ ...orderRef, items: z.array(lineItem).min(1), total: money, placedAt: timestamp }),
   examples: [
@@ -31,11 +32,9 @@ export const orderCreatedV1 = defineEvent({
   ],
 });
 
-export const orderPaidV1 = defineEvent({
+export const orderPaidV1 = orderEvent({
   type: 'order.paid',
   version: 1,
-  stream: 'ORDERS',
-  sequenceKey: 'orderId',
   description: 'Payment for an order was captured.',
   schema: z.object({ ...orderRef, amount: money, paidAt: timestamp }),
   examples: [
@@ -43,11 +42,9 @@ export const orderPaidV1 = defineEvent({
   ],
 });
 
-export const orderShippedV1 = defineEvent({
+export const orderShippedV1 = orderEvent({
   type: 'order.shipped',
   version: 1,
-  stream: 'ORDERS',
-  sequenceKey: 'orderId',
   description: 'An order left the warehouse.',
   schema: z.object({
     ...orderRef,
@@ -60,21 +57,17 @@ export const orderShippedV1 = defineEvent({
   ],
 });
 
-export const orderDeliveredV1 = defineEvent({
+export const orderDeliveredV1 = orderEvent({
   type: 'order.delivered',
   version: 1,
-  stream: 'ORDERS',
-  sequenceKey: 'orderId',
   description: 'An order reached its customer.',
   schema: z.object({ ...orderRef, deliveredAt: timestamp }),
   examples: [{ ...exampleIds, deliveredAt: '2026-11-26T14:00:00.000Z' }],
 });
 
-export const orderCancelledV1 = defineEvent({
+export const orderCancelledV1 = orderEvent({
   type: 'order.cancelled',
   version: 1,
-  stream: 'ORDERS',
-  sequenceKey: 'orderId',
   description: 'An order was cancelled before it shipped.',
   schema: z.object({ ...orderRef, reason: z.string().min(1).max(500), cancelledAt: timestamp }),
   examples: [{ ...exampleIds, reason: 'changed my mind', cancelledAt: '2026-11-24T10:00:00.000Z' }],

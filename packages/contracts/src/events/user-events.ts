@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { defineEvent } from './define-event.ts';
+import { streamEvents } from './define-event.ts';
 import { email, timestamp, uuid } from './schema-parts.ts';
 
-export const userCreatedV1 = defineEvent({
+/** USERS events: each names its sequence by `userId`. */
+const userEvent = streamEvents('USERS', 'userId');
+
+export const userCreatedV1 = userEvent({
   type: 'user.created',
   version: 1,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description: 'A user signed up. Carries the contact details notifications need.',
   retired:
     'it carries contact details in plaintext and users publishes v2 only, so a v1 can only be forged (issue 22)',
@@ -38,11 +39,9 @@ const sealedPersonalData = z
   .max(4096)
   .regex(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$/, 'expected v1.<iv>.<ciphertext+tag>');
 
-export const userCreatedV2 = defineEvent({
+export const userCreatedV2 = userEvent({
   type: 'user.created',
   version: 2,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description:
     'A user signed up. Contact details are sealed with the per-user key (crypto-shredding); reveal them through users.',
   schema: z.object({
@@ -59,11 +58,9 @@ export const userCreatedV2 = defineEvent({
   ],
 });
 
-export const userErasedV1 = defineEvent({
+export const userErasedV1 = userEvent({
   type: 'user.erased',
   version: 1,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description: "A user's personal data was erased; consumers must drop what they keep of it.",
   schema: z.object({ userId: uuid, erasedAt: timestamp }),
   examples: [{ userId: '0192f3a0-7c1e-7b6a-9d0e-3f4a5b6c7d8e', erasedAt: '2026-12-01T10:00:00.000Z' }],
@@ -74,11 +71,9 @@ export const userErasedV1 = defineEvent({
  * as it answers a new address (it must not tell whether an address is taken); this event lets
  * notifications tell the owner instead. It names the owner only: the address is theirs already.
  */
-export const userSignupAttemptedV1 = defineEvent({
+export const userSignupAttemptedV1 = userEvent({
   type: 'user.signup_attempted',
   version: 1,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description:
     "Someone tried to sign up with an existing user's address; notifications mails the owner. Carries ids only.",
   schema: z.object({ userId: uuid, attemptedAt: timestamp }),
@@ -89,11 +84,9 @@ export const userSignupAttemptedV1 = defineEvent({
  * A user's role changed: granted or revoked by an admin (GrantRole, RevokeRole), or the first admin
  * made by an operator (`changedBy` "operator"). The audit trail of who may administer Conveyor.
  */
-export const userRoleChangedV1 = defineEvent({
+export const userRoleChangedV1 = userEvent({
   type: 'user.role_changed',
   version: 1,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description:
     "A user's role changed (customer or admin), and who changed it: an admin's user id, or operator for the first admin. Carries ids only.",
   schema: z.object({
@@ -126,11 +119,9 @@ export const userRoleChangedV1 = defineEvent({
  * single-use code. The code travels sealed with the contact details under the user's key, like
  * user.created v2, so the stream holds no usable secret and erasure makes it unreadable.
  */
-export const userPasswordResetRequestedV1 = defineEvent({
+export const userPasswordResetRequestedV1 = userEvent({
   type: 'user.password_reset_requested',
   version: 1,
-  stream: 'USERS',
-  sequenceKey: 'userId',
   description:
     "A password reset was asked for; notifications mails the code. Contact details and the code are sealed with the user's key (RevealPersonalData).",
   schema: z.object({ userId: uuid, personalData: sealedPersonalData, expiresAt: timestamp }),
