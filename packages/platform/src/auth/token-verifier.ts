@@ -91,13 +91,11 @@ export class UsersTokenVerifier implements TokenVerifier {
     const max = Math.max(1, this.#options.cacheMaxEntries);
     this.#refused = new LRUCache({ max });
     this.#newest = new LRUCache({ max });
-    const total = deps.registry
-      ? counter(deps.registry, {
-          name: 'conveyor_auth_verifications_total',
-          help: 'Access token verifications by how they were decided',
-          labelNames: ['outcome'] as const,
-        })
-      : undefined;
+    const total = counter(deps.registry, {
+      name: 'conveyor_auth_verifications_total',
+      help: 'Access token verifications by how they were decided',
+      labelNames: ['outcome'] as const,
+    });
     this.#count = (outcome) => total?.inc({ outcome });
   }
 

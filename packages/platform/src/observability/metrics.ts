@@ -15,16 +15,27 @@ type Config<T extends string> = { name: string; help: string; labelNames?: reado
 /**
  * Get-or-create helpers: components that can be instantiated more than once
  * per service (two consumers, two relays) share one metric per registry.
+ * Without a registry (a component built bare, in a test) there is no metric.
  */
-export function counter<T extends string>(registry: Registry, config: Config<T>): Counter<T> {
+export function counter<T extends string>(registry: Registry, config: Config<T>): Counter<T>;
+export function counter<T extends string>(
+  registry: Registry | undefined,
+  config: Config<T>,
+): Counter<T> | undefined;
+export function counter<T extends string>(registry: Registry | undefined, config: Config<T>) {
   return (
-    (registry.getSingleMetric(config.name) as Counter<T>) ?? new Counter({ ...config, registers: [registry] })
+    registry && getOrCreate(registry, config.name, () => new Counter({ ...config, registers: [registry] }))
   );
 }
 
-export function gauge<T extends string>(registry: Registry, config: Config<T>): Gauge<T> {
+export function gauge<T extends string>(registry: Registry, config: Config<T>): Gauge<T>;
+export function gauge<T extends string>(
+  registry: Registry | undefined,
+  config: Config<T>,
+): Gauge<T> | undefined;
+export function gauge<T extends string>(registry: Registry | undefined, config: Config<T>) {
   return (
-    (registry.getSingleMetric(config.name) as Gauge<T>) ?? new Gauge({ ...config, registers: [registry] })
+    registry && getOrCreate(registry, config.name, () => new Gauge({ ...config, registers: [registry] }))
   );
 }
 
@@ -32,8 +43,9 @@ export function histogram<T extends string>(
   registry: Registry,
   config: Config<T> & { buckets: number[] },
 ): Histogram<T> {
-  return (
-    (registry.getSingleMetric(config.name) as Histogram<T>) ??
-    new Histogram({ ...config, registers: [registry] })
-  );
+  return getOrCreate(registry, config.name, () => new Histogram({ ...config, registers: [registry] }));
+}
+
+function getOrCreate<M>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }

@@ -114,15 +114,13 @@ export class Downstream {
   }
 
   #observe(registry: Registry | undefined): void {
-    const metric = registry
-      ? gauge(registry, {
-          name: 'conveyor_circuit_breaker_state',
-          help: 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open',
-          // Notifications' channel breakers (ADR 0009) export the same metric with the same
-          // label and encoding, so one alert rule reads every breaker.
-          labelNames: ['downstream'] as const,
-        })
-      : undefined;
+    const metric = gauge(registry, {
+      name: 'conveyor_circuit_breaker_state',
+      help: 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open',
+      // Notifications' channel breakers (ADR 0009) export the same metric with the same
+      // label and encoding, so one alert rule reads every breaker.
+      labelNames: ['downstream'] as const,
+    });
     metric?.set({ downstream: this.name }, 0);
     this.#breaker.onBreak(() => {
       this.#openedAt = Date.now();

@@ -52,13 +52,11 @@ export async function startEdgeLimits(
       return [name, limiter];
     }),
   ) as Record<LimitName, RateLimiterAbstract>;
-  const limited = deps.registry
-    ? counter(deps.registry, {
-        name: 'conveyor_gateway_limited_total',
-        help: 'Requests the gateway refused with 429 at an edge limit, by limit',
-        labelNames: ['limit'] as const,
-      })
-    : undefined;
+  const limited = counter(deps.registry, {
+    name: 'conveyor_gateway_limited_total',
+    help: 'Requests the gateway refused with 429 at an edge limit, by limit',
+    labelNames: ['limit'] as const,
+  });
   deps.logger.info(
     { scope: kv ? 'shared' : 'replica', ...settings },
     kv
