@@ -156,10 +156,7 @@ export function consumerGrpcService(
         const now = Date.now();
         return {
           timers: soonest.map((t) => ({
-            key: t.key,
-            kind: t.kind,
-            dueAt: t.dueAt,
-            attempts: t.attempts,
+            ...t,
             lastError: t.lastError ?? '',
             firing: t.claimedUntil !== undefined && t.claimedUntil.getTime() > now,
           })),
@@ -206,18 +203,9 @@ function resultToProto(result: ReleaseResult) {
 
 function toProto(m: ParkedMessage, whole: boolean): consumersV1.SequencedMessage {
   return {
-    id: m.id,
-    consumer: m.consumer,
-    sequenceKey: m.sequenceKey,
-    state: m.state,
-    stream: m.stream,
-    streamSequence: m.streamSequence,
-    subject: m.subject,
+    ...m,
     eventId: m.eventId ?? '',
     eventType: m.eventType ?? '',
-    reason: m.reason,
-    deliveries: m.deliveries,
-    parkedAt: m.parkedAt,
     headers: whole ? Object.fromEntries(m.headers) : {},
     payload: whole ? Buffer.from(m.payload) : Buffer.alloc(0),
   };

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { consumersV1 } from '@conveyor/contracts';
 import { DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -40,30 +41,11 @@ export const consumerControlsTableSql = `
   );
 `;
 
-/** A consumer as an operator sees it. */
-export interface ConsumerStatus {
-  stream: string;
-  durable: string;
-  paused: boolean;
-  changedAt: Date | undefined;
-  changedBy: string;
-  reason: string;
-  lastReset: string;
-  /** Matching messages not yet delivered. */
-  pending: number;
-  /** Delivered, not yet acknowledged. */
-  ackPending: number;
-  /** Delivered more than once and not yet acknowledged. */
-  redelivered: number;
-  /** The last stream sequence delivered and the one below which all are acknowledged. */
-  deliveredSequence: number;
-  ackFloorSequence: number;
-  streamLastSequence: number;
-  /** Where the durable starts: "all", "sequence 120" or "time 2026-…". */
-  startsAt: string;
-  /** Replicas seen lately, and whether each obeys the current setting. */
-  replicas: { replica: string; paused: boolean; current: boolean; seenAt: Date }[];
-}
+/**
+ * A consumer as an operator sees it: ConsumerService's `Consumer` message (proto/conveyor/consumers/v1),
+ * whose fields are documented there, without the `lag` it derives.
+ */
+export type ConsumerStatus = Omit<consumersV1.Consumer, 'lag'>;
 
 export type ResetTarget = { sequence: number } | { time: Date };
 
