@@ -6,7 +6,12 @@ import {
   withTransaction,
 } from '@conveyor/platform';
 import { AppError } from '@conveyor/platform/errors';
-import type { FirstAdminOutcome, RoleChangeOutcome, UserRepository } from '../app/user-repository.ts';
+import type {
+  FirstAdminOutcome,
+  NewAccount,
+  RoleChangeOutcome,
+  UserRepository,
+} from '../app/user-repository.ts';
 import type { User, UserRole } from '../domain/user.ts';
 import { accountKey } from './account-key.ts';
 
@@ -43,12 +48,12 @@ export class PostgresUserRepository implements UserRepository {
     this.#onCommitted = onCommitted;
   }
 
-  async create(
-    user: User,
-    passwordHash: string,
-    dataKey: Uint8Array,
-    events: readonly CloudEvent[],
-  ): Promise<{ created: true } | { created: false; ownerId: string }> {
+  async create({
+    user,
+    passwordHash,
+    dataKey,
+    events,
+  }: NewAccount): Promise<{ created: true } | { created: false; ownerId: string }> {
     try {
       await withTransaction(this.#pool, async (tx) => {
         await tx.query(
@@ -75,12 +80,7 @@ export class PostgresUserRepository implements UserRepository {
     }
   }
 
-  async createFirstAdmin(
-    user: User,
-    passwordHash: string,
-    dataKey: Uint8Array,
-    events: readonly CloudEvent[],
-  ): Promise<FirstAdminOutcome> {
+  async createFirstAdmin({ user, passwordHash, dataKey, events }: NewAccount): Promise<FirstAdminOutcome> {
     const outcome = await withTransaction(this.#pool, async (tx): Promise<FirstAdminOutcome> => {
       await tx.query(lockRoles);
       const { rows } = await tx.query<{ email: string }>(

@@ -27,9 +27,11 @@ export function bootstrapAdmin(deps: CreateUserDeps) {
       },
       { source: deps.source, subject: user.id, time: user.createdAt },
     );
-    return deps.users.createFirstAdmin(user, passwordHash, dataKey, [
-      userCreated(deps, user, dataKey),
-      granted,
-    ]);
+    return deps.users.createFirstAdmin({
+      user,
+      passwordHash,
+      dataKey,
+      events: [userCreated(deps, user, dataKey), granted],
+    });
   };
 }

@@ -33,7 +33,7 @@ export function createUser(deps: CreateUserDeps) {
     const passwordHash = await deps.hasher.hash(password);
     const dataKey = deps.sealer.newKey();
     const created = userCreated(deps, user, dataKey);
-    const outcome = await deps.users.create(user, passwordHash, dataKey, [created]);
+    const outcome = await deps.users.create({ user, passwordHash, dataKey, events: [created] });
     if (outcome.created) return;
     const attempted = newEvent(
       'user.signup_attempted',

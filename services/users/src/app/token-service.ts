@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import type { TokenClaims, TokenRole } from '../domain/token-claims.ts';
 
 export interface IssuedToken {
@@ -5,14 +6,8 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-export interface PublicJwk {
-  kid: string;
-  kty: string;
-  alg: string;
-  crv: string;
-  x: string;
-  y: string;
-}
+/** A public key as a JSON Web Key (RFC 7517); `y` is empty for the Ed25519 (OKP) keys this service signs with. */
+export type PublicJwk = Required<Pick<JWK, 'kid' | 'kty' | 'alg' | 'crv' | 'x' | 'y'>>;
 
 /** Signs and checks access tokens with this service's key. */
 export interface TokenService {

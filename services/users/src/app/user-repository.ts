@@ -13,6 +13,16 @@ export type RoleChangeOutcome =
   /** Revoking it would leave no admin. */
   | { kind: 'last-admin' };
 
+/** A user to store, with what is stored beside them in the same transaction. */
+export interface NewAccount {
+  user: User;
+  passwordHash: string;
+  /** The user's own key, which seals their personal data (crypto-shredding). */
+  dataKey: Uint8Array;
+  /** Stored in the outbox with the user (invariant 1). */
+  events: readonly CloudEvent[];
+}
+
 /**
  * Where users, their credentials and their data keys live. Every write
  * stores its events in the outbox in the same transaction (invariant 1).
@@ -22,12 +32,7 @@ export interface UserRepository {
    * Stores user, password hash, data key and events atomically. When the email is taken it stores
    * nothing and answers the id of the user who has it.
    */
-  create(
-    user: User,
-    passwordHash: string,
-    dataKey: Uint8Array,
-    events: readonly CloudEvent[],
-  ): Promise<{ created: true } | { created: false; ownerId: string }>;
+  create(account: NewAccount): Promise<{ created: true } | { created: false; ownerId: string }>;
   /**
    * Stores `event` (a sign-up with the owner's address) unless one was stored for that owner less
    * than `minGapMs` before `at`; true when it was stored.
@@ -37,12 +42,7 @@ export interface UserRepository {
    * Stores the first admin like `create`, with `events`, unless an unerased admin exists or the
    * email is taken; serialised with role changes.
    */
-  createFirstAdmin(
-    user: User,
-    passwordHash: string,
-    dataKey: Uint8Array,
-    events: readonly CloudEvent[],
-  ): Promise<FirstAdminOutcome>;
+  createFirstAdmin(account: NewAccount): Promise<FirstAdminOutcome>;
   /**
    * Gives an unerased user `role`, with `changeEvent(previousRole, now)` in the outbox; nothing
    * when the user holds it already; never takes the role of the last admin. Serialised with the

@@ -11,9 +11,9 @@ import { buildApp, type UserAdapters, type UserApp } from '../app/build-app.ts';
 import type { PasswordHasher } from '../app/password-hasher.ts';
 import type { EventLog } from '../app/republish-events.ts';
 import type { SignInAttempt, SignInAttempts } from '../app/sign-in-attempts.ts';
-import type { FirstAdminOutcome, RoleChangeOutcome, UserRepository } from '../app/user-repository.ts';
+import type { NewAccount, UserRepository } from '../app/user-repository.ts';
 import { checkThrottle, recordFailure, type ThrottleState } from '../domain/sign-in-throttle.ts';
-import type { User, UserRole } from '../domain/user.ts';
+import type { User } from '../domain/user.ts';
 import { USERS_EVENT_SOURCE } from '../event-source.ts';
 
 /**
@@ -114,16 +114,16 @@ export class InMemoryUserRepository implements UserRepository {
     return [...this.rows.values()].find((r) => !r.erasedAt && r.user.email === email);
   }
 
-  #insert(user: User, passwordHash: string, dataKey: Uint8Array, events: readonly CloudEvent[]): void {
+  #insert({ user, passwordHash, dataKey, events }: NewAccount): void {
     this.rows.set(user.id, { user, passwordHash, erasedAt: undefined, signupAnnouncedAt: undefined });
     this.dataKeys.set(user.id, dataKey);
     this.#append(events);
   }
 
-  async create(user: User, passwordHash: string, dataKey: Uint8Array, events: readonly CloudEvent[]) {
-    const owner = this.#byEmail(user.email);
+  async create(account: NewAccount) {
+    const owner = this.#byEmail(account.user.email);
     if (owner) return { created: false as const, ownerId: owner.user.id };
-    this.#insert(user, passwordHash, dataKey, events);
+    this.#insert(account);
     return { created: true as const };
   }
 
@@ -136,26 +136,17 @@ export class InMemoryUserRepository implements UserRepository {
     return true;
   }
 
-  async createFirstAdmin(
-    user: User,
-    passwordHash: string,
-    dataKey: Uint8Array,
-    events: readonly CloudEvent[],
-  ): Promise<FirstAdminOutcome> {
+  // The two writes whose outcome is a union take their signature from the interface.
+  readonly createFirstAdmin: UserRepository['createFirstAdmin'] = async (account) => {
     const admin = [...this.rows.values()].find((r) => !r.erasedAt && r.user.role === 'admin');
     if (admin) return { kind: 'admin-exists', email: admin.user.email };
-    if (this.#byEmail(user.email)) return { kind: 'email-taken' };
-    const created = { ...user, role: 'admin' as const };
-    this.#insert(created, passwordHash, dataKey, events);
+    if (this.#byEmail(account.user.email)) return { kind: 'email-taken' };
+    const created = { ...account.user, role: 'admin' as const };
+    this.#insert({ ...account, user: created });
     return { kind: 'created', user: created };
-  }
+  };
 
-  async setRole(
-    id: string,
-    role: UserRole,
-    changeEvent: (previous: UserRole, at: Date) => CloudEvent,
-    now: Date,
-  ): Promise<RoleChangeOutcome> {
+  readonly setRole: UserRepository['setRole'] = async (id, role, changeEvent, now) => {
     const row = this.#live(id);
     if (!row) return { kind: 'not-found' };
     if (row.user.role === role) return { kind: 'unchanged', user: row.user };
@@ -167,7 +158,7 @@ export class InMemoryUserRepository implements UserRepository {
     row.user = { ...row.user, role, tokenGeneration: row.user.tokenGeneration + 1 };
     this.#append([changeEvent(previous, now)]);
     return { kind: 'changed', user: row.user };
-  }
+  };
 
   async storePasswordReset(
     userId: string,
