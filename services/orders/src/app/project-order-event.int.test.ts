@@ -3,14 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PoisonMessageError, type StoredEvent } from '@conveyor/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresOrderReadModels } from '../adapters/postgres-read-models.ts';
-import {
-  appendCommand,
-  assertRowsMatchStore,
-  lifecycle,
-  type OrdersDb,
-  ordersDb,
-  snapshotRows,
-} from '../testing/order-streams.ts';
+import { lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { decodeOrderEvent } from './order-event-mapping.ts';
 import { StreamBehind } from './order-projection.ts';
 import { projectOrderEvent } from './project-order-event.ts';
@@ -32,7 +25,7 @@ describe('projectOrderEvent (real Postgres)', () => {
     const orderId = uuidv7();
     const events: StoredEvent[] = [];
     for (const command of lifecycle(orderId, userId, variant)) {
-      events.push(...(await appendCommand(t.store, orderId, command)));
+      events.push(...(await t.append(orderId, command)));
     }
     return { orderId, events };
   }
@@ -55,10 +48,10 @@ describe('projectOrderEvent (real Postgres)', () => {
     const { orderId, events } = await storedOrder(1);
     await deliver(orderId, events[0]!);
     await deliver(orderId, events[1]!);
-    const before = (await snapshotRows(t.pool)).get(orderId);
+    const before = (await t.rows()).get(orderId);
     assert.equal(await deliver(orderId, events[1]!), 'duplicate');
     assert.equal(await deliver(orderId, events[0]!), 'duplicate');
-    assert.deepEqual((await snapshotRows(t.pool)).get(orderId), before);
+    assert.deepEqual((await t.rows()).get(orderId), before);
   });
 
   it('stamps projected_at when it writes a row: how fresh the read model is', async () => {
@@ -129,6 +122,6 @@ describe('projectOrderEvent (real Postgres)', () => {
       ...shuffled.map(({ orderId, e }) => second(orderId, e.version, decodeOrderEvent(e))),
       ...shuffled.slice(0, 50).map(({ orderId, e }) => second(orderId, e.version, decodeOrderEvent(e))),
     ]);
-    await assertRowsMatchStore(t.pool, t.store, { only: orders.map((o) => o.orderId) });
+    await t.assertRowsMatchStore({ only: orders.map((o) => o.orderId) });
   });
 });

@@ -5,14 +5,7 @@ import { waitUntil } from '@conveyor/stack';
 import { v7 as uuidv7 } from 'uuid';
 import { PostgresProjectionRebuild } from '../adapters/postgres-projection-rebuild.ts';
 import { decide, fold, type OrderCommand } from '../domain/order.ts';
-import {
-  appendCommand,
-  assertRowsMatchStore,
-  lifecycle,
-  type OrdersDb,
-  ordersDb,
-  snapshotRows,
-} from '../testing/order-streams.ts';
+import { lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { decodeOrderEvent, encodeOrderEvent, orderStreamId } from './order-event-mapping.ts';
 import { type RebuildProgress, rebuildProjections } from './rebuild-projections.ts';
 import type { RebuildSession, RebuildTarget } from './rebuild-target.ts';
@@ -34,7 +27,7 @@ describe('rebuildProjections (real Postgres)', () => {
   /** Appends and projects at once, like the command loop and the consumer together. */
   async function run(orderId: string, commands: readonly OrderCommand[]): Promise<void> {
     for (const command of commands) {
-      for (const e of await appendCommand(t.store, orderId, command)) {
+      for (const e of await t.append(orderId, command)) {
         await t.project(orderId, e.version, decodeOrderEvent(e));
       }
     }
@@ -84,13 +77,13 @@ describe('rebuildProjections (real Postgres)', () => {
     const commands = orderIds.map((id, i) => lifecycle(id, userId, i));
     // The store first, then live projection of every stored event in position order.
     for (const [i, id] of orderIds.entries()) {
-      for (const c of commands[i]!) await appendCommand(t.store, id, c);
+      for (const c of commands[i]!) await t.append(id, c);
     }
     for (const e of await t.store.readAll({ afterPosition: 0, limit: 10_000 })) {
       await t.project(e.streamId.slice('order-'.length), e.version, decodeOrderEvent(e));
     }
-    await assertRowsMatchStore(t.pool, t.store);
-    const snapshot = await snapshotRows(t.pool);
+    await t.assertRowsMatchStore();
+    const snapshot = await t.rows();
     const headBefore = await t.store.headPosition();
 
     // An event whose position is taken now but which commits only just before the swap.
@@ -129,9 +122,9 @@ describe('rebuildProjections (real Postgres)', () => {
     for (const phase of ['copying', 'swapping', 'done'] as const) assert.ok(phases.has(phase), phase);
     assert.ok(touched.size > 2, 'orders changed during the rebuild');
 
-    const count = await assertRowsMatchStore(t.pool, t.store);
+    const count = await t.assertRowsMatchStore();
     assert.ok(count > 200);
-    const rebuilt = await snapshotRows(t.pool);
+    const rebuilt = await t.rows();
     // The same content; projected_at tells when the rebuild wrote the row, so it moves.
     const content = (row: Record<string, unknown> | undefined) => ({ ...row, projected_at: undefined });
     for (const [orderId, row] of snapshot) {
@@ -170,7 +163,7 @@ describe('rebuildProjections (real Postgres)', () => {
       `select 1 from pg_class where relname like 'order_summaries_rebuild%'`,
     );
     assert.equal(leftovers.length, 0);
-    await assertRowsMatchStore(t.pool, t.store);
+    await t.assertRowsMatchStore();
   });
 
   it('lets reads go on during the swap; live writes wait and then land in the new table', async () => {
@@ -192,7 +185,7 @@ describe('rebuildProjections (real Postgres)', () => {
     await rebuildProjections({ store: t.store, target: gated })();
     await blockedWrite;
     assert.equal((await t.readModels.getOrder(orderId))?.status, 'paid');
-    await assertRowsMatchStore(t.pool, t.store);
+    await t.assertRowsMatchStore();
   });
 
   it('runs one rebuild at a time; a second one is ABORTED', async () => {

@@ -20,7 +20,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { v7 as uuidv7 } from 'uuid';
 import { decodeOrderEvent, toIntegrationEvent } from '../app/order-event-mapping.ts';
 import { projectOrderEvents } from '../app/project-order-event.ts';
-import { appendCommand, lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
+import { lifecycle, type OrdersDb, ordersDb } from '../testing/order-streams.ts';
 import { projectionsDurable, startProjectionConsumer } from './projection-consumer.ts';
 
 describe('projection consumer (real NATS and Postgres)', () => {
@@ -71,7 +71,7 @@ describe('projection consumer (real NATS and Postgres)', () => {
   it('projects events delivered out of order and more than once', async () => {
     const orderId = uuidv7();
     const stored: StoredEvent[] = [];
-    for (const c of lifecycle(orderId, userId, 3)) stored.push(...(await appendCommand(t.store, orderId, c)));
+    for (const c of lifecycle(orderId, userId, 3)) stored.push(...(await t.append(orderId, c)));
     const events = stored.map((e) => integration(orderId, e));
     for (const i of [3, 1, 0, 2, 1]) await publish(events[i]!, `${events[i]!.id}-${Math.random()}`);
     await waitUntil(async () => (await t.readModels.getOrder(orderId))?.version === 4, {
@@ -83,7 +83,7 @@ describe('projection consumer (real NATS and Postgres)', () => {
 
   it('dead-letters an order event without a stream version', async () => {
     const orderId = uuidv7();
-    const [placed] = await appendCommand(t.store, orderId, lifecycle(orderId, userId, 0)[0]!);
+    const [placed] = await t.append(orderId, lifecycle(orderId, userId, 0)[0]!);
     const event = { ...integration(orderId, placed!), streamversion: undefined };
     await publish(event);
     const jsm = await manager(nc);

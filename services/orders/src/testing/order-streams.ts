@@ -31,6 +31,16 @@ export interface OrdersDb {
   readModels: PostgresOrderReadModels;
   /** Projects one event into the live read model, as the projection consumer does. */
   project: ProjectOrderEvent;
+  /** Decides `command` on the stored order and appends its events, like the command loop does. */
+  append(orderId: string, command: OrderCommand): Promise<StoredEvent[]>;
+  /**
+   * Asserts that each order's row in `table` (order_summaries by default) is the fold of its whole
+   * stream, time stamp included: of `only` these orders, or of every stored order (then also that
+   * there is no other row). Answers how many orders it compared.
+   */
+  assertRowsMatchStore(options?: { table?: string; only?: string[] }): Promise<number>;
+  /** All rows of `table` (order_summaries by default), as Postgres has them, by order id. */
+  rows(table?: string): Promise<Map<string, Record<string, unknown>>>;
   close(): Promise<void>;
 }
 
@@ -47,6 +57,9 @@ export async function ordersDb(prefix: string): Promise<OrdersDb> {
     store,
     readModels,
     project: projectOrderEvent({ table: readModels, store }),
+    append: (orderId, command) => appendCommand(store, orderId, command),
+    assertRowsMatchStore: (options) => assertRowsMatchStore(pool, store, options),
+    rows: (table) => snapshotRows(pool, table),
     async close() {
       await pool.end();
       await db.drop();
@@ -91,8 +104,7 @@ export function lifecycle(
   return paths[variant % paths.length] ?? [place];
 }
 
-/** Decides `command` on the stored order and appends its events, like the command loop does. */
-export async function appendCommand(
+async function appendCommand(
   store: EventStore,
   orderId: string,
   command: OrderCommand,
@@ -116,12 +128,7 @@ export async function storedOrderIds(pool: Pool): Promise<string[]> {
   return rows.map((r) => orderIdOfStream(r.stream_id));
 }
 
-/**
- * Asserts that each order's row in `table` is the fold of its whole stream,
- * time stamp included: of `only` these orders, or of every stored order
- * (then also that there is no other row).
- */
-export async function assertRowsMatchStore(
+async function assertRowsMatchStore(
   pool: Pool,
   store: EventStore,
   options: { table?: string; only?: string[] } = {},
@@ -146,8 +153,7 @@ export async function assertRowsMatchStore(
   return orderIds.length;
 }
 
-/** All rows, as Postgres has them, by order id. */
-export async function snapshotRows(pool: Pool, table = 'order_summaries') {
+async function snapshotRows(pool: Pool, table = 'order_summaries') {
   const { rows } = await pool.query<Record<string, unknown> & { order_id: string }>(
     `select * from ${table} order by order_id`,
   );
