@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from './cli-error.ts';
 import { declareOperations } from './operations-program.ts';
-import { limit } from './option-values.ts';
+import { limitOption } from './option-values.ts';
 import { declareOrders, declareRepublish } from './orders-program.ts';
 import { group, type Leaf, system } from './program.ts';
 
@@ -139,14 +139,10 @@ function declareUsers(program: Command, leaf: Leaf): void {
 /** What customers read: the catalog and their notifications. */
 function declareReading(program: Command, leaf: Leaf): void {
   const product = group(program, 'products', 'the catalog that prices orders');
-  leaf(product, 'list', 'the catalog', products('listProducts')).option(
-    '--limit <N>',
-    'at most N (1-500)',
-    limit,
-  );
+  leaf(product, 'list', 'the catalog', products('listProducts')).addOption(limitOption());
   leaf(product, 'get <SKU>', 'one product', products('getProduct'));
   const notifications = group(program, 'notifications', 'what was sent to users');
   leaf(notifications, 'list', 'notifications, newest first', notified('listNotifications'))
     .option('--user <ID>', "this user's (default: yours)")
-    .option('--limit <N>', 'at most N (1-500)', limit);
+    .addOption(limitOption());
 }

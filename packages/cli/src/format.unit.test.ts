@@ -11,9 +11,7 @@ import {
   formatWebhookSink,
 } from './format.ts';
 import { renderFields, renderTable } from './table.ts';
-
-process.env.TZ = 'UTC';
-const at = new Date('2026-01-02T03:04:05.678Z');
+import { at } from './testing/utc.ts';
 
 describe('renderTable', () => {
   it('aligns columns under the header without trailing spaces', () => {

@@ -3,7 +3,7 @@ import { UsageError } from './cli-error.ts';
 import {
   consumerRef,
   dlqRequest,
-  limit,
+  limitOption,
   pauseReason,
   resetRequest,
   sequenceRef,
@@ -83,7 +83,7 @@ export function declareOperations(program: Command, leaf: Leaf): void {
     system(() => import('./timer-commands.ts'))('listTimers'),
   )
     .option('--service <S>', services, serviceOf)
-    .option('--limit <N>', 'at most N (1-500)', limit);
+    .addOption(limitOption());
 }
 
 /** The notification consumer's dead letters (`dlq`) and webhooks. */
@@ -96,7 +96,7 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
   leaf(letters, 'list', 'oldest first', dlq('listDeadLetters'))
     .option('--subject <S>', 'original subject, e.g. order.paid')
     .option('--reason <TEXT>', 'part of the reason')
-    .option('--limit <N>', 'at most N (1-500)', limit)
+    .addOption(limitOption())
     .option('--after <ID>', 'the page after this id');
   leaf(letters, 'show <ID>', 'reason, counts, headers, payload', dlq('showDeadLetter'));
   for (const [name, description, handler] of [
@@ -132,7 +132,7 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     .requiredOption('--url <URL>');
   leaf(hooks, 'list', 'registered webhooks (never their secrets)', webhooks('listWebhooks'))
     .option('--user <ID>', "this user's")
-    .option('--limit <N>', 'at most N (1-500)', limit);
+    .addOption(limitOption());
   leaf(hooks, 'delete <ID>', 'delete one; its pending deliveries are cancelled', webhooks('deleteWebhook'));
   leaf(
     hooks,
@@ -148,5 +148,5 @@ function declareDeliveries(program: Command, leaf: Leaf): void {
     .option('--accept', 'make it answer 2xx')
     .option('--refuse', 'make it answer 410 (refuse: dead letter at once)')
     .option('--fail', 'make it answer 503 (retried until the attempts run out)')
-    .option('--limit <N>', 'at most N (1-500)', limit);
+    .addOption(limitOption());
 }

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { UsageError } from './cli-error.ts';
 
 /** The services that consume events and serve ConsumerService. */
@@ -40,7 +41,10 @@ export function wholeNumber(option: string, min: number, max?: number): (raw: st
   };
 }
 
-export const limit = wholeNumber('--limit', 1, 500);
+const limit = wholeNumber('--limit', 1, 500);
+
+/** `--limit N` of a list: at most N rows, 1 to 500. */
+export const limitOption = (): Option => new Option('--limit <N>', 'at most N (1-500)').argParser(limit);
 
 export function serviceOf(raw: string): ConsumingService {
   if ((consuming as readonly string[]).includes(raw)) return raw as ConsumingService;

@@ -10,9 +10,8 @@ import {
   orderStatusLabel,
   orderStatusValue,
 } from './order-format.ts';
+import { at } from './testing/utc.ts';
 
-process.env.TZ = 'UTC';
-const at = new Date('2026-01-02T03:04:05.678Z');
 const later = new Date('2026-01-03T10:00:00Z');
 const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
 

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { limit, wholeNumber } from './option-values.ts';
+import { limitOption, wholeNumber } from './option-values.ts';
 import { addItem, orderStatusNames, parseAt, parseIdempotencyKey } from './order-values.ts';
 import { group, type Leaf, system } from './program.ts';
 
@@ -46,7 +46,7 @@ export function declareOrders(program: Command, leaf: Leaf): void {
   leaf(orders, 'list', 'your orders (admins: --user’s), newest first', queries('listOrders'))
     .option('--user <ID>', "this user's (admins only; default: yours)")
     .addOption(new Option('--status <S>', 'only orders in this status').choices(orderStatusNames))
-    .option('--limit <N>', 'at most N (1-500)', limit);
+    .addOption(limitOption());
   leaf(orders, 'history <ID>', 'every event of an order, with the state after it', queries('orderHistory'));
   leaf(
     orders,
