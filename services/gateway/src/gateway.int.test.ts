@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@conveyor/stack';
 import { signInAdmin, signUp } from '@conveyor/stack/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { z } from 'zod';
 import type { GatewayDeps } from './ports/http/deps.ts';
 import { apiRoutes } from './ports/http/http-server.ts';
@@ -588,24 +589,13 @@ async function readSse(
       signal: controller.signal,
     });
     assert.equal(response.status, 200);
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done: ended } = await reader.read();
-      if (ended) break;
-      buffer += value;
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) {
-          seen.push({ event, data: JSON.parse(data) });
-          if (await done(seen)) return seen;
-        }
-        end = buffer.indexOf('\n\n');
-      }
+    const events = response
+      .body!.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    for await (const { event, data } of events) {
+      if (!event) continue;
+      seen.push({ event, data: JSON.parse(data) });
+      if (await done(seen)) return seen;
     }
     return seen;
   } finally {
