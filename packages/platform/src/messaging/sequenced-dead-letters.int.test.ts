@@ -13,7 +13,12 @@ import { messagingTablesSql } from '../postgres/migrate.ts';
 import { type SchemaFixture, schemaFixture } from '../testing/schema-fixture.ts';
 import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
 import { readDeadLetter } from './dead-letters.ts';
-import { type BatchHandler, type RunningConsumer, startEventConsumer } from './event-consumer.ts';
+import {
+  type BatchHandler,
+  type PausableConsumer,
+  type RunningConsumer,
+  startEventConsumer,
+} from './event-consumer.ts';
 import { SequencedDeadLetters } from './sequenced-dead-letters.ts';
 import { ensureDurableConsumer, ensureStreams } from './topology.ts';
 
@@ -308,6 +313,151 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
       assert.deepEqual(
         applied.filter((id) => id === shipped.id || id === delivered.id),
         [shipped.id, delivered.id],
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+
+  /**
+   * Two replicas of `durable` (ack wait 1 s) where one is stale: its first delivery of `late`
+   * hangs (its Postgres blackholed) and, once healed, fails (the connection was cut). Meanwhile its
+   * ack wait runs out and JetStream gives `late` to the other replica, whose handler is `handler`,
+   * until `handled` holds; then the stale one heals and records its failure. Both keep running,
+   * applying anything else with `handler`.
+   */
+  async function lateFailure(
+    durable: string,
+    late: CloudEvent,
+    handler: BatchHandler,
+    handled: () => boolean | Promise<boolean>,
+  ) {
+    const policy = { maxDeliver: 5, backoffMs: [20] };
+    await ensureDurableConsumer(await jetstreamManager(nc), {
+      stream: 'ORDERS',
+      durable,
+      filterSubjects: ['order.>'],
+      maxDeliver: policy.maxDeliver,
+      ackWaitMs: 1000,
+      maxAckPending: 64,
+    });
+    let heal!: () => void;
+    const healed = new Promise<void>((resolve) => (heal = resolve));
+    let stuck!: () => void;
+    const inHand = new Promise<void>((resolve) => (stuck = resolve));
+    const replicas: { consumer: PausableConsumer; sequences: SequencedDeadLetters }[] = [];
+    const replica = async (handle: BatchHandler) => {
+      const sequences = new SequencedDeadLetters({
+        pool,
+        consumer: durable,
+        handler: handle,
+        logger,
+        ...policy,
+        jsm: await jetstreamManager(nc),
+        sweepMs: 200,
+      });
+      sequences.startSweeping();
+      const consumer = await startEventConsumer({
+        nc,
+        stream: 'ORDERS',
+        durable,
+        handler: { batch: handle },
+        logger,
+        batchSize: 8,
+        ...policy,
+        sequences,
+      });
+      replicas.push({ consumer, sequences });
+      return consumer;
+    };
+    const stop = async () => {
+      heal();
+      for (const r of replicas) {
+        await r.consumer.stop();
+        await r.sequences.stop();
+      }
+    };
+    try {
+      // The durable starts at the stream's first message: the earlier tests' events come first.
+      const stale = await replica(async (batch) => {
+        if (!batch.some(({ event, delivery }) => event.id === late.id && delivery.deliveryCount === 1))
+          return handler(batch);
+        stuck();
+        await healed;
+        const others = await handler(batch.filter(({ event }) => event.id !== late.id));
+        return batch.map(({ event }) =>
+          event.id === late.id
+            ? { kind: 'retry', reason: 'Connection terminated unexpectedly' }
+            : others.shift()!,
+        );
+      });
+      await publish(late);
+      await inHand;
+      // It pulls nothing more; the pause completes once its batch in hand has ended.
+      const pausing = stale.pause();
+      await replica(handler);
+      await waitUntil(handled, { timeoutMs: 10_000, message: 'handled by the other replica' });
+      heal();
+      await pausing;
+      await stale.resume();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { sequences: replicas[0]!.sequences, stop };
+  }
+
+  it('a replica that fails a message after its ack wait ran out, when another replica has handled it since, parks nothing behind it for good (found by the two-relay-leaders experiment)', async () => {
+    const durable = 'late-failure';
+    const { applied, handler } = world();
+    const orderId = uuidv7();
+    const paid = orderEvent('order.paid', orderId);
+    const shipped = orderEvent('order.shipped', orderId);
+    const running = await lateFailure(durable, paid, handler, () => applied.includes(paid.id));
+    try {
+      await publish(shipped);
+      await waitUntil(() => applied.includes(shipped.id), {
+        timeoutMs: 10_000,
+        message: 'order.shipped applied',
+      });
+      await waitUntil(async () => (await rows(durable)).length === 0, {
+        timeoutMs: 5000,
+        message: 'nothing left parked',
+      });
+      assert.deepEqual(
+        applied.filter((id) => id === paid.id || id === shipped.id),
+        [paid.id, shipped.id],
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a late failure of a message another replica has dead-lettered since leaves it dead, its key parked', async () => {
+    const durable = 'late-failure-dead';
+    const { applied, failing, handler } = world();
+    const orderId = uuidv7();
+    const paid = orderEvent('order.paid', orderId);
+    const shipped = orderEvent('order.shipped', orderId);
+    failing.add(paid.id);
+    const running = await lateFailure(durable, paid, handler, async () =>
+      (await rows(durable)).some((r) => r.subject === 'order.paid' && r.state === 'dead'),
+    );
+    try {
+      // The stale replica's failure came last: it does not make the dead head retrying again.
+      assert.deepEqual(
+        (await rows(durable)).map((r) => [r.state, r.subject]),
+        [['dead', 'order.paid']],
+      );
+      await publish(shipped);
+      await waitUntil(async () => (await rows(durable)).length === 2, { timeoutMs: 5000, message: 'parked' });
+      assert.ok(!applied.includes(shipped.id), 'order.shipped waits behind the dead order.paid');
+      const [sequence] = (await running.sequences.list(undefined, 10)).items;
+      failing.delete(paid.id);
+      assert.deepEqual(await running.sequences.redrive(sequence!.head.id), { applied: 2, remaining: 0 });
+      assert.deepEqual(
+        applied.filter((id) => id === paid.id || id === shipped.id),
+        [paid.id, shipped.id],
       );
     } finally {
       await running.stop();

@@ -83,9 +83,12 @@ export interface SequencedDeadLettersOptions {
   /** Attempts for a released message before it becomes the new dead head (the consumer's max_deliver). */
   maxDeliver: number;
   backoffMs: readonly number[];
-  /** Where copies of the dead heads are published (DEADLETTERS); removed with their sequence. */
+  /**
+   * Where copies of the dead heads are published (DEADLETTERS); removed with their sequence. The
+   * sweeper also reads the durable's ack floor through it (retrying heads handled elsewhere).
+   */
   jsm?: JetStreamManager | undefined;
-  /** How often keys left with a parked head (a crash mid-release) are looked for; default 5 s. */
+  /** How often the sweeper looks for sequences nothing else would release (startSweeping); default 5 s. */
   sweepMs?: number;
   /** Exposes `conveyor_parked_messages{consumer,state}`, counted on scrape. */
   registry?: Registry | undefined;
@@ -177,7 +180,11 @@ export class SequencedDeadLetters {
     });
   }
 
-  /** Makes a failing message the head of its key (or records that it is dead now). */
+  /**
+   * Makes a failing message the head of its key (or records that it is dead now). A retry from
+   * an earlier delivery than the row's (one that outlived its ack wait, JetStream having given
+   * the message to another replica since) changes nothing: that replica parked it or made it dead.
+   */
   async hold(
     key: string,
     message: StoredMessage,
@@ -199,7 +206,8 @@ export class SequencedDeadLetters {
                on conflict (consumer, stream, stream_sequence) do update
                  set state = excluded.state, reason = excluded.reason, deliveries = excluded.deliveries,
                      attempts = excluded.attempts,
-                     dead_letter_seq = coalesce(excluded.dead_letter_seq, parked_messages.dead_letter_seq)`,
+                     dead_letter_seq = coalesce(excluded.dead_letter_seq, parked_messages.dead_letter_seq)
+               where excluded.state = 'dead' or parked_messages.deliveries <= excluded.deliveries`,
         values: [
           this.consumer,
           key,
@@ -234,18 +242,25 @@ export class SequencedDeadLetters {
     if (rows[0]) this.resolved(rows[0].sequence_key, message);
   }
 
-  /** Looks for keys whose head is a parked message (a release cut short by a crash) now and then. */
+  /**
+   * Now and then finishes what nothing else would: keys whose head is a parked message (a release
+   * cut short by a crash), and keys whose retrying head JetStream will not deliver again.
+   */
   startSweeping(): void {
     const sweep = async () => {
-      const { rows } = await this.#options.pool.query<{ sequence_key: string }>({
+      const { rows } = await this.#options.pool.query<SweptHead>({
         name: 'conveyor-parking-orphans',
-        text: `select sequence_key from (
-                 select distinct on (sequence_key) sequence_key, state from parked_messages
-                 where consumer = $1 order by sequence_key, stream_sequence, id) heads
-               where state = 'parked' limit 100`,
-        values: [this.consumer],
+        text: `select sequence_key, state, stream, stream_sequence from (
+                 select distinct on (sequence_key) sequence_key, state, stream, stream_sequence, deliveries
+                 from parked_messages where consumer = $1 order by sequence_key, stream_sequence, id) heads
+               where state = 'parked' or (state = 'retrying' and deliveries < $2) limit 100`,
+        values: [this.consumer, this.#options.maxDeliver - 1],
       });
-      for (const { sequence_key } of rows) await this.#release(sequence_key, { head: 'stop' });
+      const handled = await this.#handledElsewhere(rows.filter((r) => r.state === 'retrying'));
+      for (const head of handled) await this.#dropHandledHead(head);
+      for (const head of [...rows.filter((r) => r.state === 'parked'), ...handled]) {
+        await this.#release(head.sequence_key, { head: 'stop' });
+      }
     };
     const tick = () => {
       if (this.#stopping.signal.aborted) return;
@@ -254,6 +269,54 @@ export class SequencedDeadLetters {
       this.#sweeper.unref();
     };
     tick();
+  }
+
+  /**
+   * The retrying heads JetStream is done with: at or below the durable's ack floor. A replica
+   * whose delivery outlived its ack wait (a Postgres blackholed, a pause) records its failure
+   * late, when JetStream may have given the message to another replica that handled it: that
+   * head would wait for a redelivery that never comes, and park its key for good. A head with
+   * fewer deliveries than max_deliver - 1 had a later delivery that failed nowhere, so it was
+   * acknowledged; one past that (its last delivery may have crashed) is left to the operator.
+   */
+  async #handledElsewhere(retrying: readonly SweptHead[]): Promise<SweptHead[]> {
+    const jsm = this.#options.jsm;
+    const handled: SweptHead[] = [];
+    if (!jsm) return handled;
+    const floors = new Map<string, Promise<number | undefined>>();
+    for (const head of retrying) {
+      if (!floors.has(head.stream)) {
+        floors.set(
+          head.stream,
+          jsm.consumers.info(head.stream, this.consumer).then(
+            (info) => info.ack_floor.stream_seq,
+            () => undefined,
+          ),
+        );
+      }
+      const floor = await floors.get(head.stream);
+      if (floor !== undefined && Number(head.stream_sequence) <= floor) handled.push(head);
+    }
+    return handled;
+  }
+
+  async #dropHandledHead(head: SweptHead): Promise<void> {
+    const { rowCount } = await this.#options.pool.query(
+      `delete from parked_messages
+       where consumer = $1 and stream = $2 and stream_sequence = $3 and state = 'retrying'`,
+      [this.consumer, head.stream, head.stream_sequence],
+    );
+    if (rowCount) {
+      this.#options.logger.warn(
+        {
+          consumer: this.consumer,
+          key: head.sequence_key,
+          stream: head.stream,
+          seq: Number(head.stream_sequence),
+        },
+        'a retrying head was acknowledged by another delivery; releasing its sequence',
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -491,6 +554,13 @@ export class SequencedDeadLetters {
 }
 
 type ReleaseStart = { head: 'apply' | 'drop'; id: string };
+
+interface SweptHead {
+  sequence_key: string;
+  state: 'parked' | 'retrying';
+  stream: string;
+  stream_sequence: string;
+}
 
 export interface ReleaseResult {
   /** Messages applied (the head too, when redriven). */
