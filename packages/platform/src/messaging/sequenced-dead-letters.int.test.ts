@@ -88,44 +88,53 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
     return { applied, failing, handler };
   }
 
-  async function consumers(
-    durable: string,
-    handler: BatchHandler,
-    replicas: number,
-    policy = { maxDeliver: 3, backoffMs: [20] },
-  ) {
+  type Policy = { maxDeliver: number; backoffMs: number[] };
+
+  async function ensureDurable(durable: string, policy: Policy, ackWaitMs: number): Promise<void> {
     await ensureDurableConsumer(await jetstreamManager(nc), {
       stream: 'ORDERS',
       durable,
       filterSubjects: ['order.>'],
       maxDeliver: policy.maxDeliver,
-      ackWaitMs: 5000,
+      ackWaitMs,
       maxAckPending: 64,
     });
+  }
+
+  /** One replica of `durable`: its sequenced dead letters, swept every 200 ms, and its consumer. */
+  async function replica(durable: string, handler: BatchHandler, policy: Policy) {
+    const sequences = new SequencedDeadLetters({
+      pool,
+      consumer: durable,
+      handler,
+      logger,
+      ...policy,
+      jsm: await jetstreamManager(nc),
+      sweepMs: 200,
+    });
+    sequences.startSweeping();
+    const consumer = await startEventConsumer({
+      nc,
+      stream: 'ORDERS',
+      durable,
+      handler: { batch: handler },
+      logger,
+      batchSize: 8,
+      ...policy,
+      sequences,
+    });
+    return { consumer, sequences };
+  }
+
+  async function consumers(
+    durable: string,
+    handler: BatchHandler,
+    replicas: number,
+    policy: Policy = { maxDeliver: 3, backoffMs: [20] },
+  ) {
+    await ensureDurable(durable, policy, 5000);
     const running: { consumer: RunningConsumer; sequences: SequencedDeadLetters }[] = [];
-    for (let i = 0; i < replicas; i++) {
-      const sequences = new SequencedDeadLetters({
-        pool,
-        consumer: durable,
-        handler,
-        logger,
-        ...policy,
-        jsm: await jetstreamManager(nc),
-        sweepMs: 200,
-      });
-      sequences.startSweeping();
-      const consumer = await startEventConsumer({
-        nc,
-        stream: 'ORDERS',
-        durable,
-        handler: { batch: handler },
-        logger,
-        batchSize: 8,
-        ...policy,
-        sequences,
-      });
-      running.push({ consumer, sequences });
-    }
+    for (let i = 0; i < replicas; i++) running.push(await replica(durable, handler, policy));
     return {
       sequences: running[0]!.sequences,
       replicas: running.map((r) => r.sequences),
@@ -333,42 +342,16 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
     handled: () => boolean | Promise<boolean>,
   ) {
     const policy = { maxDeliver: 5, backoffMs: [20] };
-    await ensureDurableConsumer(await jetstreamManager(nc), {
-      stream: 'ORDERS',
-      durable,
-      filterSubjects: ['order.>'],
-      maxDeliver: policy.maxDeliver,
-      ackWaitMs: 1000,
-      maxAckPending: 64,
-    });
+    await ensureDurable(durable, policy, 1000);
     let heal!: () => void;
     const healed = new Promise<void>((resolve) => (heal = resolve));
     let stuck!: () => void;
     const inHand = new Promise<void>((resolve) => (stuck = resolve));
     const replicas: { consumer: PausableConsumer; sequences: SequencedDeadLetters }[] = [];
-    const replica = async (handle: BatchHandler) => {
-      const sequences = new SequencedDeadLetters({
-        pool,
-        consumer: durable,
-        handler: handle,
-        logger,
-        ...policy,
-        jsm: await jetstreamManager(nc),
-        sweepMs: 200,
-      });
-      sequences.startSweeping();
-      const consumer = await startEventConsumer({
-        nc,
-        stream: 'ORDERS',
-        durable,
-        handler: { batch: handle },
-        logger,
-        batchSize: 8,
-        ...policy,
-        sequences,
-      });
-      replicas.push({ consumer, sequences });
-      return consumer;
+    const start = async (handle: BatchHandler) => {
+      const started = await replica(durable, handle, policy);
+      replicas.push(started);
+      return started.consumer;
     };
     const stop = async () => {
       heal();
@@ -379,7 +362,7 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
     };
     try {
       // The durable starts at the stream's first message: the earlier tests' events come first.
-      const stale = await replica(async (batch) => {
+      const stale = await start(async (batch) => {
         if (!batch.some(({ event, delivery }) => event.id === late.id && delivery.deliveryCount === 1))
           return handler(batch);
         stuck();
@@ -395,7 +378,7 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
       await inHand;
       // It pulls nothing more; the pause completes once its batch in hand has ended.
       const pausing = stale.pause();
-      await replica(handler);
+      await start(handler);
       await waitUntil(handled, { timeoutMs: 10_000, message: 'handled by the other replica' });
       heal();
       await pausing;
