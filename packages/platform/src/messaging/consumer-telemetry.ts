@@ -1,5 +1,5 @@
 import { Streams } from '@conveyor/contracts';
-import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { counter, gauge, histogram } from '../observability/metrics.ts';
@@ -113,38 +113,40 @@ export function watchConsumer(registry: Registry, watched: Watched): () => void 
     const all = new Set<Watched>();
     set = all;
     watchedByRegistry.set(registry, all);
-    const labelNames = ['stream', 'consumer'] as const;
-    const pending = gauge(registry, {
-      name: 'conveyor_consumer_pending_messages',
-      help: 'Messages in the stream not yet delivered to the consumer (lag).',
-      labelNames,
-    });
-    const ackPending = gauge(registry, {
-      name: 'conveyor_consumer_ack_pending_messages',
-      help: 'Messages delivered to the consumer and not yet acknowledged.',
-      labelNames,
-    });
-    const redelivered = gauge(registry, {
-      name: 'conveyor_consumer_redelivered_messages',
-      help: 'Messages delivered more than once and not yet acknowledged.',
-      labelNames,
-    });
+    // Each per-consumer gauge and what it reads from the consumer's info.
+    const perConsumer = [
+      {
+        name: 'conveyor_consumer_pending_messages',
+        help: 'Messages in the stream not yet delivered to the consumer (lag).',
+        read: (info: ConsumerInfo) => info.num_pending,
+      },
+      {
+        name: 'conveyor_consumer_ack_pending_messages',
+        help: 'Messages delivered to the consumer and not yet acknowledged.',
+        read: (info: ConsumerInfo) => info.num_ack_pending,
+      },
+      {
+        name: 'conveyor_consumer_redelivered_messages',
+        help: 'Messages delivered more than once and not yet acknowledged.',
+        read: (info: ConsumerInfo) => info.num_redelivered,
+      },
+    ].map(({ name, help, read }) => ({
+      metric: gauge(registry, { name, help, labelNames: ['stream', 'consumer'] as const }),
+      read,
+    }));
     const deadLetters = gauge(registry, {
       name: 'conveyor_dead_letters_messages',
       help: 'Messages in the dead-letter stream (depth).',
       labelNames: ['stream'],
     });
     // prom-client calls collect() on every scrape; the first gauge reads for all four.
-    (pending as unknown as { collect: () => Promise<void> }).collect = async () => {
+    (perConsumer[0]!.metric as unknown as { collect: () => Promise<void> }).collect = async () => {
       const consumers = [...all];
       await Promise.all(
         consumers.map(async ({ jsm, stream, durable }) => {
           const info = await bounded(jsm.consumers.info(stream, durable));
           if (!info) return;
-          const labels = { stream, consumer: durable };
-          pending.set(labels, info.num_pending);
-          ackPending.set(labels, info.num_ack_pending);
-          redelivered.set(labels, info.num_redelivered);
+          for (const { metric, read } of perConsumer) metric.set({ stream, consumer: durable }, read(info));
         }),
       );
       const jsm = consumers[0]?.jsm;
