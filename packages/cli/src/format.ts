@@ -1,5 +1,5 @@
-import type { notificationsV1, ordersV1 } from '@conveyor/contracts/grpc';
-import { usersV1 } from '@conveyor/contracts/grpc';
+import type * as notificationsV1 from '@conveyor/contracts/grpc/notifications';
+import type * as ordersV1 from '@conveyor/contracts/grpc/orders';
 import { renderFields, renderTable } from './table.ts';
 
 /** Local time as `YYYY-MM-DD HH:MM:SS`; `-` when missing or invalid. */
@@ -17,18 +17,6 @@ export function formatTime(value: Date | string | undefined): string {
 /** An enum value's name without its prefix, in lower case: ROLE_ADMIN → admin. */
 export const enumLabel = (name: string, prefix: string): string =>
   (name.startsWith(prefix) ? name.slice(prefix.length) : name).toLowerCase();
-
-export const roleLabel = (role: usersV1.Role): string => enumLabel(usersV1.roleToJSON(role), 'ROLE_');
-
-export function formatUser(user: usersV1.User): string {
-  return renderFields([
-    ['id', user.id],
-    ['email', user.email],
-    ['name', user.name],
-    ['role', roleLabel(user.role)],
-    ['created', formatTime(user.createdAt)],
-  ]);
-}
 
 export function formatNotifications(
   notifications: readonly notificationsV1.Notification[],

@@ -7,11 +7,11 @@ import {
   formatNotifications,
   formatStatus,
   formatTime,
-  formatUser,
   formatWebhookSink,
 } from './format.ts';
 import { renderFields, renderTable } from './table.ts';
 import { at } from './testing/utc.ts';
+import { formatUser } from './user-format.ts';
 
 describe('renderTable', () => {
   it('aligns columns under the header without trailing spaces', () => {

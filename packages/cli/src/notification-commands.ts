@@ -1,4 +1,4 @@
-import { notificationsV1 } from '@conveyor/contracts/grpc';
+import * as notificationsV1 from '@conveyor/contracts/grpc/notifications';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, shown } from './cli-error.ts';
 import { formatNotifications, formatTime } from './format.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ordersV1 } from '@conveyor/contracts/grpc';
+import * as ordersV1 from '@conveyor/contracts/grpc/orders';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, shown } from './cli-error.ts';
@@ -19,7 +19,7 @@ export async function placeOrder(
 ): Promise<Outcome> {
   const key = input.key ?? randomUUID();
   const { grpc } = endpoints.target('orders');
-  const client = newClient('orders', grpc, endpoints.accessToken());
+  const client = await newClient('orders', grpc, endpoints.accessToken());
   const request = { userId: input.user ?? '', items: input.items, idempotencyKey: key };
   let response: ordersV1.PlaceOrderResponse;
   try {

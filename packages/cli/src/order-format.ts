@@ -1,4 +1,4 @@
-import { ordersV1 } from '@conveyor/contracts/grpc';
+import * as ordersV1 from '@conveyor/contracts/grpc/orders';
 import { type Outcome, shown } from './cli-error.ts';
 import { enumLabel, formatMoney, formatTime } from './format.ts';
 import type { OrderStatusName } from './order-values.ts';

@@ -1,4 +1,4 @@
-import { ordersV1 } from '@conveyor/contracts/grpc';
+import * as ordersV1 from '@conveyor/contracts/grpc/orders';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, shown } from './cli-error.ts';
 import { formatProduct, formatProducts, formatTime } from './format.ts';

@@ -15,7 +15,7 @@ export const REBUILD_DEADLINE_MS = 10 * 60_000;
  */
 export async function rebuildProjections(endpoints: Endpoints, input: { json: boolean }): Promise<Outcome> {
   const { grpc } = endpoints.target('orders');
-  const client = newClient('orders', grpc, endpoints.accessToken());
+  const client = await newClient('orders', grpc, endpoints.accessToken());
   const printer = progressPrinter(process.stdout, input.json);
   const stream = client.rebuildProjections({}, { deadline: Date.now() + REBUILD_DEADLINE_MS });
   let outputGone = false;

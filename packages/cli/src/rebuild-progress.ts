@@ -1,4 +1,4 @@
-import type { ordersV1 } from '@conveyor/contracts/grpc';
+import type * as ordersV1 from '@conveyor/contracts/grpc/orders';
 import { formatProgress } from './order-format.ts';
 
 /** Where progress goes: process.stdout, or a stand-in in tests. */

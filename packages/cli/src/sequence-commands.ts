@@ -1,4 +1,4 @@
-import { consumersV1 } from '@conveyor/contracts/grpc';
+import * as consumersV1 from '@conveyor/contracts/grpc/consumers';
 import type { Endpoints } from './addresses.ts';
 import { type Outcome, shown, UsageError } from './cli-error.ts';
 import { type ConsumingService, consuming, type SequenceRef } from './option-values.ts';

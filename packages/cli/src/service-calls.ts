@@ -1,4 +1,3 @@
-import { consumersV1, notificationsV1, ordersV1, usersV1 } from '@conveyor/contracts/grpc';
 import { callUnary } from '@conveyor/platform/grpc-client';
 import {
   type CallOptions,
@@ -28,21 +27,24 @@ function bearer(token: string | undefined): { interceptors?: Interceptor[] } {
   return { interceptors: [interceptor] };
 }
 
+// Each API's generated code loads when a command calls it: a command loads one, not all four.
 const clients = {
-  users: usersV1.UserServiceClient,
-  orders: ordersV1.OrderServiceClient,
-  notifications: notificationsV1.NotificationServiceClient,
-  consumers: consumersV1.ConsumerServiceClient,
+  users: async () => (await import('@conveyor/contracts/grpc/users')).UserServiceClient,
+  orders: async () => (await import('@conveyor/contracts/grpc/orders')).OrderServiceClient,
+  notifications: async () =>
+    (await import('@conveyor/contracts/grpc/notifications')).NotificationServiceClient,
+  consumers: async () => (await import('@conveyor/contracts/grpc/consumers')).ConsumerServiceClient,
 };
-type ClientOf<K extends keyof typeof clients> = InstanceType<(typeof clients)[K]>;
+type ClientOf<K extends keyof typeof clients> = InstanceType<Awaited<ReturnType<(typeof clients)[K]>>>;
 
 /** A client of one of the services' APIs at `address`; with `token`, every call sends it. */
-export function newClient<K extends keyof typeof clients>(
+export async function newClient<K extends keyof typeof clients>(
   kind: K,
   address: string,
   token?: string,
-): ClientOf<K> {
-  return new clients[kind](address, credentials(), bearer(token)) as ClientOf<K>;
+): Promise<ClientOf<K>> {
+  const Client = await clients[kind]();
+  return new Client(address, credentials(), bearer(token)) as ClientOf<K>;
 }
 
 const rejections = new Set<number>([
@@ -127,7 +129,7 @@ async function callOnce<C extends Client, M extends MethodOf<C>>(
 type Api = 'users' | 'orders' | 'notifications';
 
 /** One call of `service`'s `method` as the logged-in user: it sends the saved access token. */
-export function asUser<S extends Api, M extends MethodOf<ClientOf<S>>>(
+export async function asUser<S extends Api, M extends MethodOf<ClientOf<S>>>(
   endpoints: Endpoints,
   service: S,
   method: M,
@@ -135,25 +137,26 @@ export function asUser<S extends Api, M extends MethodOf<ClientOf<S>>>(
   deadlineMs = DEADLINE_MS,
 ): Promise<Res<ClientOf<S>, M>> {
   const { grpc } = endpoints.target(service);
-  const client = newClient(service, grpc, endpoints.accessToken());
+  const client = await newClient(service, grpc, endpoints.accessToken());
   return callOnce(service, grpc, client as ClientOf<S>, method, request, deadlineMs);
 }
 
 /** One call without a login (signing up, logging in, a password reset, the catalog). */
-export function anonymously<S extends Api, M extends MethodOf<ClientOf<S>>>(
+export async function anonymously<S extends Api, M extends MethodOf<ClientOf<S>>>(
   endpoints: Endpoints,
   service: S,
   method: M,
   request: Req<ClientOf<S>, M>,
 ): Promise<Res<ClientOf<S>, M>> {
   const { grpc } = endpoints.target(service);
-  return callOnce(service, grpc, newClient(service, grpc) as ClientOf<S>, method, request, DEADLINE_MS);
+  const client = await newClient(service, grpc);
+  return callOnce(service, grpc, client as ClientOf<S>, method, request, DEADLINE_MS);
 }
 
 type Consumers = ClientOf<'consumers'>;
 
 /** One call of `service`'s ConsumerService, as the logged-in user. */
-export function asConsumers<M extends MethodOf<Consumers>>(
+export async function asConsumers<M extends MethodOf<Consumers>>(
   endpoints: Endpoints,
   service: ConsumingService,
   method: M,
@@ -161,6 +164,6 @@ export function asConsumers<M extends MethodOf<Consumers>>(
   deadlineMs = DEADLINE_MS,
 ): Promise<Res<Consumers, M>> {
   const { grpc } = endpoints.target(service);
-  const client = newClient('consumers', grpc, endpoints.accessToken());
+  const client = await newClient('consumers', grpc, endpoints.accessToken());
   return callOnce(service, grpc, client, method, request, deadlineMs);
 }

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { callUnary } from '@conveyor/platform/grpc-client';
-import { probeReadyz } from '@conveyor/stack/readyz';
+import { httpGet, probeReadyz } from '@conveyor/stack/readyz';
 import { makeGenericClientConstructor, status } from '@grpc/grpc-js';
 import type { Endpoints, ServiceTarget } from './addresses.ts';
 import { exitCodes, type Outcome, shown } from './cli-error.ts';
@@ -73,9 +73,8 @@ function describeStack(endpoints: Endpoints): string {
 /** An HTTP service answers its base URL: SERVING on a 2xx, else the status or unreachable. */
 async function httpHealth(target: ServiceTarget): Promise<string> {
   try {
-    const response = await fetch(target.grpc, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
-    await response.body?.cancel();
-    return response.ok ? 'SERVING' : `HTTP ${response.status}`;
+    const { status } = await httpGet(new URL(target.grpc), 3000);
+    return status >= 200 && status < 300 ? 'SERVING' : `HTTP ${status}`;
   } catch {
     return 'unreachable';
   }

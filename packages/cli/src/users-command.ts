@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { usersV1 } from '@conveyor/contracts/grpc';
+import * as usersV1 from '@conveyor/contracts/grpc/users';
 import { serviceSource } from '@conveyor/stack/service-table';
 import { findDeviceToken, forgetAccessToken, saveAccessToken, saveDeviceToken } from './access-token.ts';
 import type { Endpoints } from './addresses.ts';
 import { CliError, exitCodes, type Outcome, shown, UsageError } from './cli-error.ts';
-import { formatUser, roleLabel } from './format.ts';
 import { anonymously, asUser } from './service-calls.ts';
+import { formatUser, roleLabel } from './user-format.ts';
 
 function show(user: usersV1.User | undefined, json: boolean, heading: string): Outcome {
   if (!user) return { text: json ? 'null' : 'the service returned no user' };
