@@ -5,14 +5,21 @@ import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-/** The CommonJS packages a CLI process loaded, after running `args` (node_modules paths). */
-function loadedPackages(args: string[]): Promise<string[]> {
-  // Runs main.ts in a child, then lists require's cache as the process exits.
+/**
+ * What a CLI process loaded, after running `args`: node_modules paths (CommonJS) and files (ES
+ * modules), and Node's own internal modules.
+ */
+function loadedModules(args: string[]): Promise<{ files: string[]; internal: string[] }> {
+  // Runs main.ts in a child that records each ES module it loads, then lists require's cache and
+  // Node's module load list as the process exits.
   const probe = `
-    import { createRequire } from 'node:module';
+    import { createRequire, registerHooks } from 'node:module';
+    const esm = [];
+    registerHooks({ load(url, context, next) { esm.push(url); return next(url, context); } });
     process.on('exit', () => {
       const cache = Object.keys(createRequire(import.meta.url).cache);
-      process.stderr.write('\\nLOADED ' + JSON.stringify(cache.filter((p) => p.includes('node_modules'))));
+      const files = [...cache.filter((p) => p.includes('node_modules')), ...esm.filter((u) => u.startsWith('file:'))];
+      process.stderr.write('\\nLOADED ' + JSON.stringify({ files, internal: process.moduleLoadList }));
     });`;
   return new Promise((resolve, reject) => {
     execFile(
@@ -31,11 +38,17 @@ function loadedPackages(args: string[]): Promise<string[]> {
       (error, _stdout, stderr) => {
         const line = stderr.split('\n').find((l) => l.startsWith('LOADED '));
         if (!line) return reject(error ?? new Error(`no module list:\n${stderr}`));
-        resolve(JSON.parse(line.slice('LOADED '.length)) as string[]);
+        resolve(JSON.parse(line.slice('LOADED '.length)));
       },
     );
   });
 }
+
+const loadedPackages = async (args: string[]) => (await loadedModules(args)).files;
+
+/** The generated API modules a process loaded: users, orders, notifications, consumers. */
+const generatedApis = (files: string[]) =>
+  files.flatMap((f) => /\/gen\/conveyor\/([a-z]+)\/v1\//.exec(f)?.[1] ?? []).sort();
 
 const names = (paths: string[]) =>
   [...new Set(paths.map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p)?.[1] ?? p))].sort();
@@ -79,5 +92,19 @@ describe('CLI start-up', () => {
     ]) {
       assert.ok(!loaded.includes(heavy), `orders show loaded ${heavy}: ${loaded.join(', ')}`);
     }
+  });
+
+  it("loads only the API a command calls: orders show, orders' generated code alone", async () => {
+    const { files } = await loadedModules(['orders', 'show', '00000000-0000-7000-8000-000000000000']);
+    assert.deepEqual(generatedApis(files), ['orders']);
+  });
+
+  it('status loads no generated API and no undici (its GETs are on node:http)', async () => {
+    const { files, internal } = await loadedModules(['status']);
+    assert.deepEqual(generatedApis(files), []);
+    assert.deepEqual(
+      internal.filter((m) => m.includes('undici')),
+      [],
+    );
   });
 });
