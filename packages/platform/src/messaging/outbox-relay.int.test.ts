@@ -22,6 +22,19 @@ const logger = pino(
   },
 );
 const schema = 'relaytest';
+/**
+ * pg 8 warns, once per process, when a client is handed a query while another is already waiting
+ * for it (pg 9 drops that queue): each test file runs in its own process, so any such use here lands in this list.
+ */
+const concurrentQueryWarnings: Error[] = [];
+process.on('warning', (warning) => {
+  if (
+    warning.name === 'DeprecationWarning' &&
+    warning.message.includes('client is already executing a query')
+  ) {
+    concurrentQueryWarnings.push(warning);
+  }
+});
 
 function userCreated() {
   const userId = uuidv7();
@@ -90,6 +103,36 @@ describe('outbox relay (real Postgres and NATS)', () => {
     await waitUntil(async () => (await outboxCount()) === 0, { timeoutMs: 5000, message: 'row not deleted' });
     await standby.stop();
     relays.splice(relays.indexOf(standby), 1);
+  });
+
+  it('a standby signalled by many writers at once queries its connection one statement at a time', async () => {
+    // What a replica does after a healed connection finds the lock taken: every commit on it signals.
+    const relay = relays.find((r) => r.active) ?? startRelay({ idlePollMs: 60_000 });
+    await waitUntil(() => relay.active, { timeoutMs: 5000, message: 'relay never became active' });
+    const since = await databaseNow();
+    const standby = startRelay({ idlePollMs: 60_000 });
+    try {
+      await waitUntil(() => standbyTriedSince(since), {
+        timeoutMs: 5000,
+        message: 'the standby never asked',
+      });
+      const before = await streamCount();
+      await appendToOutbox(pool, [userCreated()]);
+      for (let i = 0; i < 50; i++) standby.signalCommitted();
+      // With a one-minute idle poll, only the standby's NOTIFY can deliver it this soon.
+      await waitUntil(async () => (await streamCount()) === before + 1, {
+        timeoutMs: 5000,
+        message: 'event not published within 5 s of a burst of signals from a standby replica',
+      });
+      assert.deepEqual(
+        concurrentQueryWarnings.map((w) => w.message),
+        [],
+        'a query was sent on the relay connection while another was waiting for it',
+      );
+    } finally {
+      await standby.stop();
+      relays.splice(relays.indexOf(standby), 1);
+    }
   });
 
   it('keeps exactly one relay active and fails over when it stops', async () => {

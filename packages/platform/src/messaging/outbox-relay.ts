@@ -119,19 +119,19 @@ export class OutboxRelay {
 
   /**
    * Tells the relay that an outbox write committed. On the replica holding
-   * the relay this is an in-process wake-up; a standby sends a NOTIFY (in its
-   * own tiny transaction) so the active relay, on another replica, hears it.
+   * the relay this is an in-process wake-up; a standby's loop sends a NOTIFY
+   * (in its own tiny transaction) so the active relay, on another replica,
+   * hears it: one for all the commits signalled since its last, sent between
+   * the loop's own statements, because a pg connection runs one query at a
+   * time (pg 8 queues queries sent meanwhile and warns that pg 9 will not).
    * Writers call this after commit instead of a trigger NOTIFY inside their
    * transaction: Postgres serialises the commits of notifying transactions,
    * which halved append throughput at 8 writers (measured; ADR 0002).
    */
   signalCommitted(): void {
-    if (this.#active) {
-      this.#notified = true;
-      this.#wake?.();
-      return;
-    }
-    this.#client?.query('select pg_notify($1, $2)', [`${this.#o.schema}_outbox`, '']).catch(() => {});
+    if (this.#active) this.#notified = true;
+    else this.#unannounced = true;
+    this.#wake?.();
   }
 
   start(): void {
@@ -153,6 +153,7 @@ export class OutboxRelay {
       try {
         await this.#connect();
         if (!this.#active) {
+          await this.#announceCommits();
           this.#notified = false;
           await this.#sleep(this.#o.standbyRetryMs);
           continue;
@@ -207,13 +208,26 @@ export class OutboxRelay {
       );
       this.#active = rows[0]?.locked === true;
       this.#metrics?.active.set(this.#active ? 1 : 0);
-      if (this.#active) this.#o.logger.info({ schema: this.#o.schema }, 'outbox relay active');
+      if (this.#active) {
+        // Its first read, next, takes what those commits wrote: no one else needs telling.
+        this.#unannounced = false;
+        this.#o.logger.info({ schema: this.#o.schema }, 'outbox relay active');
+      }
     }
+  }
+
+  /** A standby's NOTIFY to the active relay for the commits signalled since its last one. */
+  async #announceCommits(): Promise<void> {
+    if (!this.#unannounced) return;
+    this.#unannounced = false;
+    await this.#client!.query('select pg_notify($1, $2)', [`${this.#o.schema}_outbox`, '']);
   }
 
   #broken = false;
   /** Set by a notification; a drain clears it, a sleep returns at once while it is set. */
   #notified = false;
+  /** Set on a standby by signalCommitted; its loop's NOTIFY clears it, a sleep returns at once while it is set. */
+  #unannounced = false;
 
   async #disconnectIfBroken(): Promise<void> {
     if (this.#broken) await this.#disconnect();
@@ -323,7 +337,7 @@ export class OutboxRelay {
   }
 
   #sleep(ms: number, wakeable = true): Promise<void> {
-    if ((wakeable && this.#notified) || !this.#running) return Promise.resolve();
+    if ((wakeable && (this.#notified || this.#unannounced)) || !this.#running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const stop = () => {
