@@ -28,7 +28,8 @@ interface Order {
  * notification row refuse it, as a bad deploy or a broken constraint would). Its order.shipped
  * waits, parked, while other orders flow; the CLI shows both sequences; after the fault is
  * fixed, a redrive applies paid then shipped (read model and mails); a discard drops the head
- * and applies what waited.
+ * and applies what waited; a pause holds notifications' releases until it is resumed, and a
+ * `dlq purge` of its dead head releases what waited behind it.
  */
 describe('sequenced dead letters across the system (processes, two replicas each)', () => {
   let system: System;
@@ -282,5 +283,45 @@ describe('sequenced dead letters across the system (processes, two replicas each
         ['orders', 'parked', 'order.shipped'],
       ],
     );
+  });
+
+  it("holds notifications' sequences while its consumer is paused, and a dlq purge of a dead head releases what waited once resumed", async () => {
+    const victim = await customer();
+    const { order, heal } = await blocked(victim);
+    await heal();
+    const { rows } = await db.query<{ id: string; copy: string }>(
+      `select id::text, dead_letter_seq::text as copy from notifications.parked_messages
+         where state = 'dead' and convert_from(payload, 'UTF8')::jsonb->>'orderId' = $1`,
+      [order.id],
+    );
+    const head = rows[0]!;
+    const consumer = 'notifications/ORDERS/notifications';
+    const paused = await operator.run(['consumers', 'pause', consumer, '--reason', 'carrier outage']);
+    assert.equal(paused.code, 0, paused.stderr);
+    try {
+      const refused = await operator.run(['dead-letters', 'redrive', `notifications/${head.id}`]);
+      assert.notEqual(refused.code, 0, refused.stdout);
+      assert.match(refused.stderr, /is paused \(carrier outage\): resume it to redrive/);
+      // The copy in DEADLETTERS goes, and the head with it: never applied.
+      const purged = await operator.run(['dlq', 'purge', head.copy]);
+      assert.equal(purged.code, 0, purged.stderr);
+      assert.equal(purged.stdout.trim(), 'purged 1 dead letter(s)');
+      assert.deepEqual(
+        (await parked(order.id)).filter((r) => r.schema === 'notifications').map((r) => [r.state, r.subject]),
+        [['parked', 'order.shipped']],
+        'the head is gone; order.shipped waits for the resume',
+      );
+    } finally {
+      const resumed = await operator.run(['consumers', 'resume', consumer]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+    }
+    await system.smtp.waitFor((m) => m.to.includes(victim.email) && /shipped/.test(m.subject), {
+      timeoutMs: 15_000,
+    });
+    await waitUntil(async () => (await parked(order.id)).every((r) => r.schema !== 'notifications'), {
+      timeoutMs: 10_000,
+      message: "notifications' sequence released",
+    });
+    assert.ok(!mails(victim).some((s) => /Payment/.test(s)), 'the purged payment mail is never sent');
   });
 });

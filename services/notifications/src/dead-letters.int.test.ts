@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { catalog, dataSchemaUri, type EventDefinition, userCreatedV1 } from '@conveyor/contracts';
-import type { CloudEvent } from '@conveyor/platform';
+import { type CloudEvent, newEvent } from '@conveyor/platform';
 import { waitUntil } from '@conveyor/stack';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   type NotificationsHarness,
+  orderPaid,
   plaintextUserCreated,
   settled,
   startHarness,
@@ -156,6 +158,116 @@ describe('dead letters: poison messages, redrive and purge (real Postgres, NATS,
     assert.equal((await purge({ reasonContains: 'does not name', subject: 'user.created' })).purged, 0);
     assert.equal((await purge({ all: true })).purged, 2);
     assert.equal((await list({})).deadLetters.length, 0);
+  });
+
+  it('purging a dead letter that heads a sequence drops it and releases what waited behind it, by id and by subject', async () => {
+    // A user notifications has not heard of yet: its orders' order.paid are retried, then dead.
+    const created = await h.userCreated('purged-heads@example.com');
+    const userId = (created.data as { userId: string }).userId;
+    const paid = [orderPaid(userId), orderPaid(userId)];
+    for (const event of paid) await h.publish(event);
+    const heads = async () => {
+      const found = (await list({ subject: 'order.paid' })).deadLetters;
+      return paid.map((p) => found.find((d) => d.eventId === p.id));
+    };
+    await waitUntil(async () => (await heads()).every(Boolean), {
+      timeoutMs: 15_000,
+      message: 'both order.paid dead-lettered',
+    });
+    // Now the user is known; each order's order.shipped is parked behind its dead order.paid.
+    await h.publish(created);
+    await waitUntil(
+      async () =>
+        ((await h.sql.query('select 1 from recipients where user_id = $1', [userId])).rowCount ?? 0) > 0,
+      { timeoutMs: 10_000, message: 'user recorded' },
+    );
+    const shipped = paid.map((p) => {
+      const { orderId } = p.data as { orderId: string };
+      return newEvent(
+        'order.shipped',
+        { orderId, userId, carrier: 'DHL', trackingNumber: 'JD0147', shippedAt: new Date().toISOString() },
+        { source: 'conveyor/orders', subject: orderId },
+      );
+    });
+    for (const event of shipped) await h.publish(event);
+    const sequenceOf = async (i: number) =>
+      (
+        await h.sql.query<{ state: string; subject: string }>(
+          `select state, subject from parked_messages where sequence_key = $1 order by stream_sequence`,
+          [`orderId:${(paid[i]!.data as { orderId: string }).orderId}`],
+        )
+      ).rows.map((r) => [r.state, r.subject]);
+    for (const i of [0, 1]) {
+      await waitUntil(async () => (await sequenceOf(i)).length === 2, {
+        timeoutMs: 10_000,
+        message: 'parked',
+      });
+      assert.deepEqual(await sequenceOf(i), [
+        ['dead', 'order.paid'],
+        ['parked', 'order.shipped'],
+      ]);
+    }
+    const recorded = async (event: CloudEvent) =>
+      ((await h.sql.query('select 1 from notifications where event_id = $1', [event.id])).rowCount ?? 0) > 0;
+    const purge = (selection: { id?: string; subject?: string }) =>
+      h.call(h.client.purgeDeadLetters, {
+        selection: {
+          id: selection.id ?? '',
+          filter: { subject: selection.subject ?? '', reasonContains: '' },
+          all: false,
+        },
+      });
+
+    // By id: the head is dropped (never recorded) and order.shipped is recorded.
+    assert.equal((await purge({ id: (await heads())[0]!.id })).purged, 1);
+    await waitUntil(() => recorded(shipped[0]!), { timeoutMs: 10_000, message: 'order.shipped released' });
+    await waitUntil(async () => (await sequenceOf(0)).length === 0, {
+      timeoutMs: 5000,
+      message: 'rows gone',
+    });
+    assert.equal(await recorded(paid[0]!), false, 'the purged order.paid is never recorded');
+    assert.deepEqual(await sequenceOf(1), [
+      ['dead', 'order.paid'],
+      ['parked', 'order.shipped'],
+    ]);
+
+    // By subject (one stream purge): the same for every head it removed.
+    assert.equal((await purge({ subject: 'order.paid' })).purged, 1);
+    await waitUntil(() => recorded(shipped[1]!), { timeoutMs: 10_000, message: 'order.shipped released' });
+    await waitUntil(async () => (await sequenceOf(1)).length === 0, {
+      timeoutMs: 5000,
+      message: 'rows gone',
+    });
+    assert.equal(await recorded(paid[1]!), false);
+  });
+
+  it('refuses to redrive a message while its consumer is paused on its stream, and redrives it once resumed', async () => {
+    const poison: CloudEvent = { ...orderPaid(uuidv7()), dataschema: dataSchemaUri('order.paid', 8) };
+    await h.publish(poison);
+    const deadLetter = async () =>
+      (await list({ subject: 'order.paid' })).deadLetters.find((d) => d.eventId === poison.id);
+    await waitUntil(async () => (await deadLetter()) !== undefined, {
+      timeoutMs: 10_000,
+      message: 'dead-lettered',
+    });
+    const { id } = (await deadLetter())!;
+    // What `conveyor consumers pause notifications/ORDERS/notifications` sets.
+    await h.sql.query(
+      `insert into consumer_controls (stream, durable, paused, reason) values ('ORDERS', 'notifications', true, 'mail outage')
+       on conflict (stream, durable) do update set paused = true, reason = excluded.reason`,
+    );
+    try {
+      await assert.rejects(
+        redrive({ id }),
+        /FAILED_PRECONDITION.*consumer ORDERS\/notifications is paused \(mail outage\): resume it to redrive/,
+      );
+      await assert.rejects(redrive({ subject: 'order.paid' }), /is paused/);
+      assert.ok(await deadLetter(), 'kept');
+    } finally {
+      await h.sql.query(`update consumer_controls set paused = false where durable = 'notifications'`);
+    }
+    // Still poison: a new dead letter replaces it, once.
+    assert.deepEqual((await redrive({ id })).redriven, [id]);
   });
 });
 

@@ -109,6 +109,10 @@ export function startNotificationsService(config: NotificationsConfig): Promise<
       }),
       revealer,
       releaseSequence: (original) => intake.sequences.copyRedriven(original),
+      dropFromSequences: async (purged) => {
+        await intake.sequences.purged(purged);
+      },
+      pausedStreams: () => controls.pausedStreams(consumerName),
       now: () => new Date(),
       random: Math.random,
       newId: uuidv7,

@@ -269,6 +269,20 @@ export class ConsumerControls {
     };
   }
 
+  /**
+   * The streams on which an operator has paused `durable`, each with the pause's reason, as the
+   * flags say now (not as this replica obeys them yet): what its sequenced dead letters must not
+   * apply (ADR 0031).
+   */
+  async pausedStreams(durable: string): Promise<Map<string, string>> {
+    const { rows } = await this.#o.pool.query<{ stream: string; reason: string }>({
+      name: 'conveyor-controls-paused-streams',
+      text: 'select stream, reason from consumer_controls where durable = $1 and paused',
+      values: [durable],
+    });
+    return new Map(rows.map((r) => [r.stream, r.reason]));
+  }
+
   /** Sets the flag; every replica stops pulling within a poll (this one at once). */
   async pause(stream: string, durable: string, by: string, reason: string): Promise<ConsumerStatus> {
     return this.#set(stream, durable, true, by, reason);

@@ -103,10 +103,17 @@ export async function deleteDeadLetter(jsm: JetStreamManager, seq: number): Prom
   }
 }
 
-/** Removes every dead letter whose subject matches `subject` (wildcards allowed); returns how many. */
-export async function purgeDeadLetters(jsm: JetStreamManager, subject: string): Promise<number> {
-  const response = await jsm.streams.purge(deadLetterStream, { filter: subject });
-  return response.purged;
+/**
+ * Removes every dead letter stored so far whose subject matches `subject` (wildcards allowed):
+ * how many, and the last DEADLETTERS sequence the purge covered (one stored since is kept).
+ */
+export async function purgeDeadLetters(
+  jsm: JetStreamManager,
+  subject: string,
+): Promise<{ purged: number; through: number }> {
+  const through = (await jsm.streams.info(deadLetterStream)).state.last_seq;
+  const response = await jsm.streams.purge(deadLetterStream, { filter: subject, seq: through + 1 });
+  return { purged: response.purged, through };
 }
 
 function fromStored(stored: StoredMsg): StoredDeadLetter {

@@ -2,7 +2,7 @@ import type { ConsumerControls } from './consumer-controls.ts';
 import type { EventConsumerOptions, RunningConsumer } from './event-consumer.ts';
 import { SequencedDeadLetters, type SequencedDeadLettersOptions } from './sequenced-dead-letters.ts';
 
-export interface SequencedConsumersOptions extends Omit<SequencedDeadLettersOptions, 'sweepMs'> {
+export interface SequencedConsumersOptions extends Omit<SequencedDeadLettersOptions, 'pausedStreams'> {
   /** The streams read, each with the subjects of it taken; `consumer` is the durable's name on each. */
   streams: readonly { name: string; subjects: readonly string[] }[];
   nc: EventConsumerOptions['nc'];
@@ -27,7 +27,11 @@ export interface RunningSequencedConsumers {
 export async function startSequencedConsumers(
   options: SequencedConsumersOptions,
 ): Promise<RunningSequencedConsumers> {
-  const sequences = new SequencedDeadLetters(options);
+  // Paused with its consumer: nothing parked is applied on a stream an operator paused (ADR 0033).
+  const sequences = new SequencedDeadLetters({
+    ...options,
+    pausedStreams: () => options.controls.pausedStreams(options.consumer),
+  });
   sequences.startSweeping();
   const consumers: RunningConsumer[] = [];
   for (const stream of options.streams) {

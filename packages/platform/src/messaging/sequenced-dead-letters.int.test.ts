@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Streams } from '@conveyor/contracts';
 import { waitUntil } from '@conveyor/stack';
 import { testNats } from '@conveyor/stack/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -9,9 +10,11 @@ import type pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
+import { AppError } from '../errors.ts';
 import { messagingTablesSql } from '../postgres/migrate.ts';
 import { type SchemaFixture, schemaFixture } from '../testing/schema-fixture.ts';
 import { type CloudEvent, encodeData, newEvent, toHeaders } from './cloud-event.ts';
+import { ConsumerControls, consumerControlsTableSql } from './consumer-controls.ts';
 import { readDeadLetter } from './dead-letters.ts';
 import {
   type BatchHandler,
@@ -19,6 +22,7 @@ import {
   type RunningConsumer,
   startEventConsumer,
 } from './event-consumer.ts';
+import { startSequencedConsumers } from './sequenced-consumers.ts';
 import { SequencedDeadLetters } from './sequenced-dead-letters.ts';
 import { ensureDurableConsumer, ensureStreams } from './topology.ts';
 
@@ -53,7 +57,10 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
       schemaFixture({
         name: 'sequences',
         schema: 'sequencestest',
-        tables: { '0001_parked': messagingTablesSql.parkedMessages },
+        tables: {
+          '0001_parked': messagingTablesSql.parkedMessages,
+          '0002_controls': consumerControlsTableSql,
+        },
         poolMax: 8,
       }),
     ]);
@@ -149,8 +156,8 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
 
   const rows = async (durable: string) =>
     (
-      await pool.query<{ id: string; state: string; subject: string }>(
-        'select id::text, state, subject from parked_messages where consumer = $1 order by stream_sequence',
+      await pool.query<{ id: string; state: string; subject: string; sequence_key: string }>(
+        'select id::text, state, subject, sequence_key from parked_messages where consumer = $1 order by stream_sequence',
         [durable],
       )
     ).rows;
@@ -475,6 +482,96 @@ describe('sequenced dead letters (real NATS and Postgres)', () => {
       registry: answering,
     });
     assert.match(await answering.metrics(), /conveyor_parked_messages\{consumer="discards",state="dead"\} 0/);
+  });
+
+  it('a paused consumer applies nothing from its sequences: releases wait for the resume, redrive and discard are refused, other streams flow', async () => {
+    const durable = 'paused';
+    const { applied, failing, handler } = world();
+    const jsm = await jetstreamManager(nc);
+    const controls = new ConsumerControls({ pool, jsm, logger, pollMs: 100, manageTopology: true });
+    // Production's wiring (notifications'): one set of sequences over USERS and ORDERS.
+    const running = await startSequencedConsumers({
+      pool,
+      consumer: durable,
+      handler,
+      logger,
+      maxDeliver: 3,
+      backoffMs: [20],
+      jsm,
+      sweepMs: 100,
+      streams: [Streams.users, Streams.orders],
+      nc,
+      controls,
+      batchSize: 8,
+      ackWaitMs: 5000,
+    });
+    controls.start();
+    const orderId = uuidv7();
+    const ofOrder = async () =>
+      (await rows(durable))
+        .filter((r) => r.sequence_key === `orderId:${orderId}`)
+        .map((r) => [r.state, r.subject]);
+    try {
+      const paid = orderEvent('order.paid', orderId);
+      failing.add(paid.id);
+      await publish(paid);
+      await waitUntil(async () => (await ofOrder()).length === 1 && (await ofOrder())[0]![0] === 'dead', {
+        timeoutMs: 10_000,
+        message: 'order.paid dead',
+      });
+      const shipped = orderEvent('order.shipped', orderId);
+      await publish(shipped);
+      await waitUntil(async () => (await ofOrder()).length === 2, { timeoutMs: 5000, message: 'parked' });
+      const head = (await running.sequences.list(undefined, 100)).items.find(
+        (s) => s.head.sequenceKey === `orderId:${orderId}`,
+      )!.head;
+
+      await controls.pause('ORDERS', durable, 'admin', 'carrier outage');
+      const refusedWhilePaused = (error: unknown) =>
+        error instanceof AppError &&
+        error.code === 'FAILED_PRECONDITION' &&
+        /ORDERS\/paused is paused \(carrier outage\): resume it/.test(error.message);
+      await assert.rejects(running.sequences.redrive(head.id), refusedWhilePaused);
+      await assert.rejects(running.sequences.discard(head.id), refusedWhilePaused);
+      assert.deepEqual(await ofOrder(), [
+        ['dead', 'order.paid'],
+        ['parked', 'order.shipped'],
+      ]);
+
+      // The head is handled elsewhere (its DEADLETTERS copy redriven): its release waits for the
+      // resume. A user's message left parked by a crash, on USERS (not paused), is swept meanwhile:
+      // releases run one at a time, and a sweep takes orderId: keys before userId: ones.
+      await running.sequences.copyRedriven({ stream: head.stream, streamSequence: head.streamSequence });
+      const erased = newEvent(
+        'user.erased',
+        { userId: uuidv7(), erasedAt: new Date().toISOString() },
+        { source: 'test', subject: 'user' },
+      );
+      await pool.query(
+        `insert into parked_messages (consumer, sequence_key, state, stream, stream_sequence, subject, headers, payload)
+         values ($1, $2, 'parked', 'USERS', 1000001, 'user.erased', $3, $4)`,
+        [
+          durable,
+          `userId:${(erased.data as { userId: string }).userId}`,
+          JSON.stringify(toHeaders(erased)),
+          Buffer.from(encodeData(erased)),
+        ],
+      );
+      await waitUntil(() => applied.includes(erased.id), { timeoutMs: 5000, message: 'USERS flows' });
+      assert.ok(!applied.includes(shipped.id), 'order.shipped is not applied while ORDERS is paused');
+      assert.deepEqual(await ofOrder(), [['parked', 'order.shipped']]);
+
+      await controls.resume('ORDERS', durable, 'admin');
+      await waitUntil(() => applied.includes(shipped.id), {
+        timeoutMs: 5000,
+        message: 'released once resumed',
+      });
+      await waitUntil(async () => (await ofOrder()).length === 0, { timeoutMs: 5000, message: 'rows gone' });
+      assert.ok(!applied.includes(paid.id));
+    } finally {
+      await controls.stop();
+      await running.stop();
+    }
   });
 
   it('a message that fails decoding is dead under its own id and parks no order', async () => {

@@ -90,6 +90,13 @@ export interface SequencedDeadLettersOptions {
   jsm?: JetStreamManager | undefined;
   /** How often the sweeper looks for sequences nothing else would release (startSweeping); default 5 s. */
   sweepMs?: number;
+  /**
+   * The streams on which an operator has paused this consumer (ADR 0033), each with the pause's
+   * reason. A paused consumer applies nothing: a release stops before a message of a paused
+   * stream (the sweeper finishes it once resumed) and redrive and discard are refused. Without
+   * it, the consumer is never paused.
+   */
+  pausedStreams?: () => Promise<ReadonlyMap<string, string>>;
   /** Exposes `conveyor_parked_messages{consumer,state}`, counted on scrape. */
   registry?: Registry | undefined;
 }
@@ -243,18 +250,63 @@ export class SequencedDeadLetters {
   }
 
   /**
+   * Dead letters' copies were purged from DEADLETTERS (`dlq purge`): their messages are dropped
+   * as a discard drops a head, never applied, and what waited behind a dropped head is released
+   * in the background (once the consumer is not paused; the sweeper finishes what is cut short).
+   * `purged`: the originals' positions, or every dead message whose copy was at or below
+   * `through` in DEADLETTERS, of one original subject or of all. Returns how many were dropped.
+   */
+  async purged(purged: PurgedCopies): Promise<number> {
+    const { rows } = await this.#options.pool.query<{ sequence_key: string }>(
+      'positions' in purged
+        ? {
+            text: `delete from parked_messages p
+                   using unnest($2::text[], $3::bigint[]) as purged(stream, stream_sequence)
+                   where p.consumer = $1 and p.state = 'dead'
+                     and p.stream = purged.stream and p.stream_sequence = purged.stream_sequence
+                   returning p.sequence_key`,
+            values: [
+              this.consumer,
+              purged.positions.map((p) => p.stream),
+              purged.positions.map((p) => p.streamSequence),
+            ],
+          }
+        : {
+            text: `delete from parked_messages
+                   where consumer = $1 and state = 'dead' and dead_letter_seq <= $2
+                     and ($3::text is null or subject = $3)
+                   returning sequence_key`,
+            values: [this.consumer, purged.through, purged.subject ?? null],
+          },
+    );
+    const keys = new Set(rows.map((r) => r.sequence_key));
+    if (keys.size > 0) {
+      this.#options.logger.warn(
+        { consumer: this.consumer, dropped: rows.length, sequences: keys.size },
+        'purged dead letters dropped from their sequences; releasing what waited behind them',
+      );
+    }
+    for (const key of keys) this.#background(() => this.#release(key, { head: 'stop' }));
+    return rows.length;
+  }
+
+  /**
    * Now and then finishes what nothing else would: keys whose head is a parked message (a release
-   * cut short by a crash), and keys whose retrying head JetStream will not deliver again.
+   * cut short by a crash, or one that waited for a paused consumer), and keys whose retrying head
+   * JetStream will not deliver again. Keys whose head is on a paused stream wait.
    */
   startSweeping(): void {
     const sweep = async () => {
+      const paused = await this.#pausedStreams();
       const { rows } = await this.#options.pool.query<SweptHead>({
         name: 'conveyor-parking-orphans',
         text: `select sequence_key, state, stream, stream_sequence from (
                  select distinct on (sequence_key) sequence_key, state, stream, stream_sequence, deliveries
                  from parked_messages where consumer = $1 order by sequence_key, stream_sequence, id) heads
-               where state = 'parked' or (state = 'retrying' and deliveries < $2) limit 100`,
-        values: [this.consumer, this.#options.maxDeliver - 1],
+               where (state = 'parked' or (state = 'retrying' and deliveries < $2))
+                 and stream <> all($3::text[])
+               limit 100`,
+        values: [this.consumer, this.#options.maxDeliver - 1, [...paused.keys()]],
       });
       const handled = await this.#handledElsewhere(rows.filter((r) => r.state === 'retrying'));
       for (const head of handled) await this.#dropHandledHead(head);
@@ -367,13 +419,13 @@ export class SequencedDeadLetters {
    * guards make a message applied twice (a crash before its row was deleted) harmless.
    */
   async redrive(id: string): Promise<ReleaseResult> {
-    const key = await this.#headKey(id);
+    const key = await this.#headKey(id, 'redrive');
     return this.#releaseNow(key, { head: 'apply', id });
   }
 
   /** Drops the head `id` without applying it and releases what waited behind it. */
   async discard(id: string): Promise<ReleaseResult> {
-    const key = await this.#headKey(id);
+    const key = await this.#headKey(id, 'discard');
     return this.#releaseNow(key, { head: 'drop', id });
   }
 
@@ -385,7 +437,11 @@ export class SequencedDeadLetters {
     return result;
   }
 
-  async #headKey(id: string): Promise<string> {
+  /**
+   * The key `id` heads. Refused while the consumer is paused on the head's stream: a redrive or
+   * discard applies what waited behind the head, and a paused consumer applies nothing.
+   */
+  async #headKey(id: string, action: 'redrive' | 'discard'): Promise<string> {
     const found = await this.#find(id);
     if (!found) throw new AppError('NOT_FOUND', `dead letter ${id} not found`);
     if (!found.isHead) {
@@ -394,7 +450,21 @@ export class SequencedDeadLetters {
         `message ${id} waits behind the head of ${found.key}: redrive or discard the head`,
       );
     }
+    const reason = (await this.#pausedStreams()).get(found.stream);
+    if (reason !== undefined) throw this.#pausedError(found.stream, reason, action, id);
     return found.key;
+  }
+
+  #pausedError(stream: string, reason: string, action: 'redrive' | 'discard', id: string): AppError {
+    return new AppError(
+      'FAILED_PRECONDITION',
+      `consumer ${stream}/${this.consumer} is paused${reason ? ` (${reason.slice(0, 200)})` : ''}: ` +
+        `resume it to ${action} ${id}; a paused consumer applies nothing`,
+    );
+  }
+
+  async #pausedStreams(): Promise<ReadonlyMap<string, string>> {
+    return (await this.#options.pausedStreams?.()) ?? new Map();
   }
 
   /** Whether this consumer holds the dead letter or parked message `id`. */
@@ -406,12 +476,16 @@ export class SequencedDeadLetters {
     return (await this.#find(id))?.key;
   }
 
-  /** The sequence of message `id` and whether it heads it, in one query. */
-  async #find(id: string): Promise<{ key: string; isHead: boolean } | undefined> {
+  /** The sequence of message `id`, its stream and whether it heads it, in one query. */
+  async #find(id: string): Promise<{ key: string; stream: string; isHead: boolean } | undefined> {
     if (!/^[1-9][0-9]{0,17}$/.test(id))
       throw new AppError('INVALID_ARGUMENT', 'id: must be a dead letter id');
-    const { rows } = await this.#options.pool.query<{ sequence_key: string; is_head: boolean }>(
-      `select p.sequence_key,
+    const { rows } = await this.#options.pool.query<{
+      sequence_key: string;
+      stream: string;
+      is_head: boolean;
+    }>(
+      `select p.sequence_key, p.stream,
               p.id = (select q.id from parked_messages q
                        where q.consumer = p.consumer and q.sequence_key = p.sequence_key
                        order by q.stream_sequence, q.id limit 1) as is_head
@@ -419,14 +493,15 @@ export class SequencedDeadLetters {
       [id, this.consumer],
     );
     const row = rows[0];
-    return row && { key: row.sequence_key, isHead: row.is_head };
+    return row && { key: row.sequence_key, stream: row.stream, isHead: row.is_head };
   }
 
   /**
    * Applies the messages of `key` in order while this process holds the key's release lock.
    * `head`: what to do with the first row when it is not a parked one: stop (it is still
    * failing), apply it (redrive) or drop it (discard). A message that fails again becomes the
-   * new dead head and the release stops there.
+   * new dead head and the release stops there; so does one of a stream the consumer is paused
+   * on (left to the sweeper once resumed).
    */
   async #release(key: string, start: ReleaseStart | { head: 'stop' }): Promise<ReleaseResult | 'busy'> {
     const client = await this.#options.pool.connect();
@@ -455,6 +530,13 @@ export class SequencedDeadLetters {
         if (result.applied >= applyPerCall) {
           result.remaining = 1;
           this.#background(() => this.#release(key, { head: 'stop' }));
+          break;
+        }
+        const pausedFor = (await this.#pausedStreams()).get(next.stream);
+        if (pausedFor !== undefined) {
+          // Paused since the redrive was asked: its head stays as it was.
+          if (next.state !== 'parked') throw this.#pausedError(next.stream, pausedFor, 'redrive', next.id);
+          result.remaining = 1;
           break;
         }
         const outcome = await this.#apply(next);
@@ -555,6 +637,11 @@ export class SequencedDeadLetters {
 
 type ReleaseStart = { head: 'apply' | 'drop'; id: string };
 
+/** Which dead letters a `dlq purge` removed from DEADLETTERS (see `purged`). */
+export type PurgedCopies =
+  | { positions: readonly { stream: string; streamSequence: number }[] }
+  | { through: number; subject: string | undefined };
+
 interface SweptHead {
   sequence_key: string;
   state: 'parked' | 'retrying';
@@ -569,7 +656,10 @@ export interface ReleaseResult {
   discarded?: string;
   /** A message that failed again: the sequence's new dead head. */
   deadAgain?: { id: string; reason: string };
-  /** 1 when more were left to a background release (over 1000 in one call). */
+  /**
+   * 1 when more were left to a background release (over 1000 in one call, or the consumer was
+   * paused meanwhile: then they wait for its resume).
+   */
   remaining: number;
 }
 

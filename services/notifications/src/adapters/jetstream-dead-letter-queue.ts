@@ -114,7 +114,7 @@ export class JetStreamDeadLetterQueue implements DeadLetterQueue {
     return deleteDeadLetter(this.#jsm, Number(id));
   }
 
-  purge(subject: string | undefined): Promise<number> {
+  purge(subject: string | undefined): Promise<{ purged: number; through: number }> {
     return purgeDeadLetters(this.#jsm, this.#subject(subject));
   }
 

@@ -1,7 +1,7 @@
 import { type Caller, type HandlingOutcome, handleAgain, requireRole } from '@conveyor/platform/core';
 import type { Logger } from 'pino';
 import type { DeliveryPolicy, SendOutcome } from '../domain/delivery-decision.ts';
-import type { DeadLetterQueue } from './dead-letter-queue.ts';
+import type { DeadLetterQueue, PurgedDeadLetters } from './dead-letter-queue.ts';
 import { deleteWebhook } from './delete-webhook.ts';
 import { DeliveryScheduler } from './deliver-notifications.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
@@ -37,6 +37,16 @@ export interface NotificationAdapters {
    * Called only after start, so it may close over a consumer built from this app.
    */
   releaseSequence(original: { stream: string; streamSequence: number }): Promise<void>;
+  /**
+   * Dead letters were purged: the messages they held are dropped from their sequences, never
+   * applied, and what waited behind them goes on (ADR 0031). Called only after start, as above.
+   */
+  dropFromSequences(purged: PurgedDeadLetters): Promise<void>;
+  /**
+   * The streams on which an operator has paused this consumer, with the pause's reason (ADR 0033):
+   * a dead message of one is not redriven. Called only after start, as above.
+   */
+  pausedStreams(): Promise<ReadonlyMap<string, string>>;
   now: () => Date;
   /** In [0, 1): retry jitter. */
   random: () => number;
@@ -133,6 +143,7 @@ export function buildApp(adapters: NotificationAdapters) {
         deadLetters,
         store,
         // A dead letter redriven from its DEADLETTERS copy releases its sequence too.
+        pausedStreams: adapters.pausedStreams,
         redriven: (deadLetter) =>
           adapters.releaseSequence({
             stream: deadLetter.originalStream,
@@ -151,7 +162,9 @@ export function buildApp(adapters: NotificationAdapters) {
           }),
       }),
     ),
-    purgeDeadLetters: forAdmins(purgeDeadLetters({ deadLetters })),
+    purgeDeadLetters: forAdmins(
+      purgeDeadLetters({ deadLetters, dropFromSequences: adapters.dropFromSequences }),
+    ),
   };
 }
 

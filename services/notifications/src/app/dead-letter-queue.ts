@@ -23,6 +23,14 @@ export interface DeadLetter {
   payload: Uint8Array;
 }
 
+/**
+ * Which dead letters a purge removed: those of these original messages, or every one stored up
+ * to `through` (a dead letter id), of one original subject or of all.
+ */
+export type PurgedDeadLetters =
+  | { positions: { stream: string; streamSequence: number }[] }
+  | { through: number; subject: string | undefined };
+
 export interface DeadLetterFilter {
   /** Original subject, exactly. */
   subject?: string | undefined;
@@ -52,6 +60,9 @@ export interface DeadLetterQueue {
    * for the same give-up stores one copy.
    */
   addDelivery(failure: { notification: Notification; reason: string }): Promise<void>;
-  /** Removes every dead letter of this consumer, or those of one original subject. */
-  purge(subject: string | undefined): Promise<number>;
+  /**
+   * Removes every dead letter of this consumer stored so far, or those of one original subject:
+   * how many, and the last id the purge covered.
+   */
+  purge(subject: string | undefined): Promise<{ purged: number; through: number }>;
 }

@@ -20,6 +20,8 @@ export interface RedriveDeps {
   handleAgain(deadLetter: DeadLetter): Promise<HandlingOutcome>;
   /** The original was handled: what waited behind it in its sequence is released (ADR 0031). */
   redriven(deadLetter: DeadLetter): Promise<void>;
+  /** The streams on which an operator has paused this consumer, with the pause's reason (ADR 0033). */
+  pausedStreams(): Promise<ReadonlyMap<string, string>>;
 }
 
 /** Pages read at most while collecting one call's dead letters. */
@@ -40,6 +42,8 @@ const maxPages = 50;
  * In this order a crash leaves the dead letter in place and a second redrive
  * does no harm: the inbox (keyed by ce-id) drops an event recorded already,
  * and requeueing touches only notifications that are still failed.
+ * A paused consumer applies nothing: a selection holding a message of a stream
+ * the consumer is paused on is refused before anything is redriven.
  */
 export function redriveDeadLetters(deps: RedriveDeps) {
   return async (command: RedriveDeadLettersCommand): Promise<{ redriven: string[]; more: boolean }> => {
@@ -63,9 +67,10 @@ export function redriveDeadLetters(deps: RedriveDeps) {
       more = chosen.length > limit || after !== undefined;
       chosen = chosen.slice(0, limit);
     }
+    await refuseWhilePaused(deps, chosen);
     const redriven: string[] = [];
     for (const deadLetter of chosen) {
-      if (deadLetter.notificationId && uuidPattern.test(deadLetter.notificationId)) {
+      if (isDelivery(deadLetter)) {
         // A given-up delivery: the event was recorded long ago; schedule that one delivery again.
         await deps.store.requeueFailed({ notificationId: deadLetter.notificationId });
       } else {
@@ -86,4 +91,21 @@ export function redriveDeadLetters(deps: RedriveDeps) {
     }
     return { redriven, more };
   };
+}
+
+/** A message (not a given-up delivery) on a stream the consumer is paused on would be applied now. */
+async function refuseWhilePaused(deps: RedriveDeps, chosen: readonly DeadLetter[]): Promise<void> {
+  const paused = await deps.pausedStreams();
+  if (paused.size === 0) return;
+  const held = chosen.find((d) => !isDelivery(d) && paused.has(d.originalStream));
+  if (!held) return;
+  const reason = paused.get(held.originalStream);
+  throw failedPrecondition(
+    `consumer ${held.originalStream}/${held.consumer} is paused${reason ? ` (${reason.slice(0, 200)})` : ''}: ` +
+      `resume it to redrive dead letter ${held.id}; a paused consumer applies nothing`,
+  );
+}
+
+function isDelivery(deadLetter: DeadLetter): deadLetter is DeadLetter & { notificationId: string } {
+  return deadLetter.notificationId !== undefined && uuidPattern.test(deadLetter.notificationId);
 }

@@ -66,6 +66,6 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   async purge(subject: string | undefined) {
     const gone = this.all.filter((d) => !subject || d.originalSubject === subject);
     for (const d of gone) this.#letters.delete(d.id);
-    return gone.length;
+    return { purged: gone.length, through: this.#next - 1 };
   }
 }

@@ -3,6 +3,7 @@ import { testClock } from '@conveyor/stack/testing/clock';
 import { pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { buildApp, type NotificationAdapters, type NotificationApp } from '../app/build-app.ts';
+import type { PurgedDeadLetters } from '../app/dead-letter-queue.ts';
 import type { PersonalDataRevealer } from '../app/personal-data-revealer.ts';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letters.ts';
 import { InMemoryNotificationTables } from './in-memory-notifications.ts';
@@ -43,6 +44,7 @@ export function inMemoryNotifications(settings: Partial<NotificationAdapters['se
   const webhookPoster = new RecordingWebhookPoster();
   const revealer = new InMemoryRevealer();
   const released: { stream: string; streamSequence: number }[] = [];
+  const dropped: PurgedDeadLetters[] = [];
   let claims = 0;
   let sequence = 0;
   const app: NotificationApp = buildApp({
@@ -57,6 +59,10 @@ export function inMemoryNotifications(settings: Partial<NotificationAdapters['se
     releaseSequence: async (original) => {
       released.push(original);
     },
+    dropFromSequences: async (purged) => {
+      dropped.push(purged);
+    },
+    pausedStreams: async () => new Map(),
     now: clock.now,
     random: () => 0.5, // no jitter: retries come back exactly after their backoff step
     newId: uuidv7,
@@ -86,6 +92,7 @@ export function inMemoryNotifications(settings: Partial<NotificationAdapters['se
     revealer,
     clock,
     released,
+    dropped,
     /** Hands events to the consumers' handler as one batch, as JetStream would deliver them. */
     deliver(...events: CloudEvent[]) {
       const batch: ReceivedEvent[] = events.map((event) => ({
