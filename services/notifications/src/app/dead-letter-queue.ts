@@ -1,3 +1,4 @@
+import { uuidPattern } from '@conveyor/platform/validation';
 import type { Notification } from './notification-store.ts';
 
 /**
@@ -21,6 +22,16 @@ export interface DeadLetter {
   notificationId: string | undefined;
   headers: ReadonlyMap<string, string>;
   payload: Uint8Array;
+}
+
+/**
+ * A delivery the scheduler gave up on (its notification named), not a message the consumer gave up
+ * on: redriving requeues the notification, and it heads no sequence (ADR 0031).
+ */
+export function isGivenUpDelivery(
+  deadLetter: DeadLetter,
+): deadLetter is DeadLetter & { notificationId: string } {
+  return deadLetter.notificationId !== undefined && uuidPattern.test(deadLetter.notificationId);
 }
 
 /**

@@ -1,9 +1,10 @@
 import { notFound } from '@conveyor/platform/errors';
-import type {
-  DeadLetter,
-  DeadLetterFilter,
-  DeadLetterQueue,
-  PurgedDeadLetters,
+import {
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterQueue,
+  isGivenUpDelivery,
+  type PurgedDeadLetters,
 } from './dead-letter-queue.ts';
 import { checkSelection } from './dead-letter-selection.ts';
 
@@ -68,7 +69,7 @@ export function purgeDeadLetters(deps: PurgeDeps) {
 /** The messages the consumer gave up on among `deadLetters` (a given-up delivery is in no sequence). */
 async function dropFromSequences(deps: PurgeDeps, deadLetters: readonly DeadLetter[]): Promise<void> {
   const positions = deadLetters
-    .filter((d) => d.notificationId === undefined && d.originalSequence > 0)
+    .filter((d) => !isGivenUpDelivery(d) && d.originalSequence > 0)
     .map((d) => ({ stream: d.originalStream, streamSequence: d.originalSequence }));
   if (positions.length > 0) await deps.dropFromSequences({ positions });
 }

@@ -1,7 +1,12 @@
 import type { HandlingOutcome } from '@conveyor/platform/core';
 import { failedPrecondition, notFound } from '@conveyor/platform/errors';
 import { pageSize, uuidPattern } from '@conveyor/platform/validation';
-import type { DeadLetter, DeadLetterFilter, DeadLetterQueue } from './dead-letter-queue.ts';
+import {
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterQueue,
+  isGivenUpDelivery,
+} from './dead-letter-queue.ts';
 import { checkSelection } from './dead-letter-selection.ts';
 import type { NotificationStore } from './notification-store.ts';
 
@@ -70,7 +75,7 @@ export function redriveDeadLetters(deps: RedriveDeps) {
     await refuseWhilePaused(deps, chosen);
     const redriven: string[] = [];
     for (const deadLetter of chosen) {
-      if (isDelivery(deadLetter)) {
+      if (isGivenUpDelivery(deadLetter)) {
         // A given-up delivery: the event was recorded long ago; schedule that one delivery again.
         await deps.store.requeueFailed({ notificationId: deadLetter.notificationId });
       } else {
@@ -97,15 +102,11 @@ export function redriveDeadLetters(deps: RedriveDeps) {
 async function refuseWhilePaused(deps: RedriveDeps, chosen: readonly DeadLetter[]): Promise<void> {
   const paused = await deps.pausedStreams();
   if (paused.size === 0) return;
-  const held = chosen.find((d) => !isDelivery(d) && paused.has(d.originalStream));
+  const held = chosen.find((d) => !isGivenUpDelivery(d) && paused.has(d.originalStream));
   if (!held) return;
   const reason = paused.get(held.originalStream);
   throw failedPrecondition(
     `consumer ${held.originalStream}/${held.consumer} is paused${reason ? ` (${reason.slice(0, 200)})` : ''}: ` +
       `resume it to redrive dead letter ${held.id}; a paused consumer applies nothing`,
   );
-}
-
-function isDelivery(deadLetter: DeadLetter): deadLetter is DeadLetter & { notificationId: string } {
-  return deadLetter.notificationId !== undefined && uuidPattern.test(deadLetter.notificationId);
 }
